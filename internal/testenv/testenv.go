@@ -1,0 +1,58 @@
+// Package testenv decides whether tests that need privileges or kernel
+// features can run, and turns "cannot run" into a skip or, under
+// PUREBPF_REQUIRE_PRIVILEGED=1, a failure.
+package testenv
+
+import (
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// RequireEnv is the environment variable that turns skips for missing
+// privileges or kernel features into test failures. CI sets it to 1.
+const RequireEnv = "PUREBPF_REQUIRE_PRIVILEGED"
+
+// Required reports whether privileged tests must run (RequireEnv=1).
+func Required() bool { return os.Getenv(RequireEnv) == "1" }
+
+// capability numbers from linux/capability.h.
+const (
+	capNetAdmin = 12
+	capSysAdmin = 21
+	capBPF      = 39
+)
+
+// hasCap reports whether the effective capability set of the calling
+// thread holds capability c.
+func hasCap(c uint) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0
+}
+
+// Skip skips the test with reason, or fails it when RequireEnv=1.
+func Skip(tb testing.TB, reason string) {
+	tb.Helper()
+	if Required() {
+		tb.Fatalf("cannot run (and %s=1 forbids skipping): %s", RequireEnv, reason)
+	}
+	tb.Skip(reason)
+}
+
+// RequirePrivileged skips (or fails, see Skip) a test that needs to load
+// BPF programs, create maps and manage network interfaces and namespaces:
+// CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN.
+func RequirePrivileged(tb testing.TB) {
+	tb.Helper()
+	if !hasCap(capBPF) && !hasCap(capSysAdmin) {
+		Skip(tb, "needs CAP_BPF or CAP_SYS_ADMIN (run as root)")
+	}
+	if !hasCap(capNetAdmin) {
+		Skip(tb, "needs CAP_NET_ADMIN (run as root)")
+	}
+}
