@@ -1,0 +1,6 @@
+package bench
+
+import (
+	_ "github.com/cilium/ebpf"
+	_ "github.com/purebpf/bpf/internal/sys"
+)
