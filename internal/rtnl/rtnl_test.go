@@ -1,0 +1,249 @@
+package rtnl_test
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mdlayher/netlink"
+	"github.com/purebpf/bpf/internal/rtnl"
+	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/netns"
+	"golang.org/x/sys/unix"
+)
+
+func newNS(t *testing.T) *netns.NetNS {
+	t.Helper()
+	ns, err := netns.NewAnonymous()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns
+}
+
+func dial(t *testing.T, ns *netns.NetNS) *rtnl.Conn {
+	t.Helper()
+	c, err := rtnl.Dial(ns.FD())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func fdCount(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestVethAcrossNamespaces(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	a, b := newNS(t), newNS(t)
+	ca, cb := dial(t, a), dial(t, b)
+
+	mac := net.HardwareAddr{0x02, 0, 0, 0, 0, 0xa}
+	peerMAC := net.HardwareAddr{0x02, 0, 0, 0, 0, 0xb}
+	if err := ca.CreateVeth("va", "vb", rtnl.VethOptions{PeerNSFD: b.FD(), MTU: 1400, HardwareAddr: mac, PeerHardwareAddr: peerMAC}); err != nil {
+		t.Fatal(err)
+	}
+	la, err := ca.LinkByName("va")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := cb.LinkByName("vb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		l    rtnl.Link
+		name string
+		mac  net.HardwareAddr
+	}{{la, "va", mac}, {lb, "vb", peerMAC}} {
+		if tc.l.Name != tc.name || tc.l.Kind != "veth" || tc.l.MTU != 1400 || tc.l.Up() || tc.l.HardwareAddr.String() != tc.mac.String() {
+			t.Errorf("link = %+v; want name %s, kind veth, MTU 1400, down, MAC %s", tc.l, tc.name, tc.mac)
+		}
+	}
+	// The peer is only in b.
+	if _, err := ca.LinkByName("vb"); !errors.Is(err, unix.ENODEV) {
+		t.Errorf("vb in namespace a: err = %v, want ENODEV", err)
+	}
+	// Neither end is in the host's namespace.
+	host, err := rtnl.Dial(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	for _, n := range []string{"va", "vb"} {
+		if _, err := host.LinkByName(n); !errors.Is(err, unix.ENODEV) {
+			t.Errorf("%s visible in host namespace (err %v)", n, err)
+		}
+	}
+
+	if err := ca.SetUp(la.Index, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.SetMTU(la.Index, 9000); err != nil {
+		t.Fatal(err)
+	}
+	la, err = ca.LinkByName("va")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !la.Up() || la.MTU != 9000 {
+		t.Errorf("after SetUp and SetMTU: %+v", la)
+	}
+	if err := ca.SetUp(la.Index, false); err != nil {
+		t.Fatal(err)
+	}
+	if la, _ = ca.LinkByName("va"); la.Up() {
+		t.Errorf("link still up after SetUp(false)")
+	}
+
+	p4 := netip.MustParsePrefix("192.0.2.1/24")
+	p6 := netip.MustParsePrefix("2001:db8::1/64")
+	if err := ca.AddAddr(la.Index, p4, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.AddAddr(la.Index, p6, rtnl.NoDAD); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.AddAddr(la.Index, p4, 0); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("adding %s twice: err = %v, want EEXIST", p4, err)
+	}
+	addrs, err := ca.Addrs(la.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[netip.Prefix]rtnl.AddrFlags{}
+	for _, a := range addrs {
+		found[a.Prefix] = a.Flags
+	}
+	if _, ok := found[p4]; !ok {
+		t.Errorf("addresses %v lack %s", addrs, p4)
+	}
+	if f, ok := found[p6]; !ok || f&rtnl.NoDAD == 0 {
+		t.Errorf("addresses %v lack %s with nodad", addrs, p6)
+	}
+
+	links, err := ca.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range links {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, ",") != "lo,va" {
+		t.Errorf("links in a = %v, want lo,va", names)
+	}
+
+	// Deleting one end removes the pair.
+	if err := ca.DeleteLink(la.Index); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.LinkByName("vb"); !errors.Is(err, unix.ENODEV) {
+		t.Errorf("peer after DeleteLink: err = %v, want ENODEV", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	a := newNS(t)
+	c := dial(t, a)
+	if err := c.CreateVeth("x0", "x1", rtnl.VethOptions{PeerNSFD: -1}); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := c.LinkIndex("x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		do      func() error
+		errno   error
+		message string // part of the extended ack, "" if the kernel sends none
+	}{
+		{"duplicate veth", func() error { return c.CreateVeth("x0", "x2", rtnl.VethOptions{PeerNSFD: -1}) }, unix.EEXIST, ""},
+		{"mtu above maximum", func() error { return c.SetMTU(idx, 1<<20) }, unix.EINVAL, "mtu"},
+		{"missing link", func() error { return c.SetUp(99999, true) }, unix.ENODEV, ""},
+		{"delete missing", func() error { return c.DeleteLink(99999) }, unix.ENODEV, ""},
+		{"name too long", func() error { return c.CreateVeth("abcdefghijklmnopq", "x", rtnl.VethOptions{PeerNSFD: -1}) }, nil, ""},
+		{"bad peer namespace fd", func() error { return c.CreateVeth("y0", "y1", rtnl.VethOptions{PeerNSFD: 0}) }, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.do()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), "rtnl: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+			if tt.errno != nil {
+				if !errors.Is(err, tt.errno) {
+					t.Errorf("error %v is not %v", err, tt.errno)
+				}
+				var oe *netlink.OpError
+				if !errors.As(err, &oe) {
+					t.Errorf("error %v does not hold a *netlink.OpError", err)
+				}
+			}
+			if tt.message != "" {
+				var re *rtnl.Error
+				if !errors.As(err, &re) || !strings.Contains(re.Message, tt.message) || !strings.Contains(err.Error(), re.Message) {
+					t.Errorf("error %q lacks the kernel's message containing %q", err, tt.message)
+				}
+			}
+		})
+	}
+}
+
+func TestCloseAndFDs(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	a := newNS(t)
+	before := fdCount(t)
+	for range 10 {
+		c, err := rtnl.Dial(a.FD())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Links(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if _, err := c.Links(); err == nil {
+			t.Errorf("Links on a closed Conn succeeded")
+		}
+	}
+	if got := fdCount(t); got != before {
+		t.Errorf("open fds: %d before, %d after", before, got)
+	}
+}
+
+func BenchmarkLinkByName(b *testing.B) {
+	testenv.RequirePrivileged(b)
+	c, err := rtnl.Dial(-1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.LinkByName("lo"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
