@@ -1,0 +1,197 @@
+package bpftest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/purebpf/bpf/netns"
+	"golang.org/x/sys/unix"
+)
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// packetSocket opens an AF_PACKET socket on interface ifname of ns, bound
+// to protocol (an EtherType in host order; unix.ETH_P_ALL for every frame,
+// 0 for none, that is send only). It returns the socket and the index.
+func packetSocket(ns *netns.NetNS, ifname string, protocol uint16) (fd, index int, err error) {
+	fd = -1
+	err = ns.Do(func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		index = ifi.Index
+		// Protocol 0 receives nothing until bind sets the real one, so
+		// no frame of another interface slips in.
+		s, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+		if err != nil {
+			return os.NewSyscallError("socket", err)
+		}
+		if err := unix.Bind(s, &unix.SockaddrLinklayer{Protocol: htons(protocol), Ifindex: index}); err != nil {
+			unix.Close(s)
+			return os.NewSyscallError("bind", err)
+		}
+		fd = s
+		return nil
+	})
+	return fd, index, err
+}
+
+// SendFrames sends each frame unchanged (Ethernet header first) out of
+// interface ifname of namespace ns through an AF_PACKET socket, and returns
+// how many were sent. A frame shorter than an Ethernet header is an error.
+func SendFrames(ns *netns.NetNS, ifname string, frames ...[]byte) (int, error) {
+	op := fmt.Sprintf("send frames on %s in %s", ifname, ns)
+	for i, f := range frames {
+		if len(f) < 14 {
+			return 0, fmt.Errorf("bpftest: %s: frame %d has %d bytes, shorter than an Ethernet header", op, i, len(f))
+		}
+	}
+	fd, index, err := packetSocket(ns, ifname, 0)
+	if err != nil {
+		return 0, fmt.Errorf("bpftest: %s: %w", op, err)
+	}
+	defer unix.Close(fd)
+	to := &unix.SockaddrLinklayer{Ifindex: index, Halen: 6}
+	for i, f := range frames {
+		copy(to.Addr[:], f[:6])
+		for {
+			err = unix.Sendto(fd, f, 0, to)
+			if err != unix.EAGAIN && err != unix.EINTR {
+				break
+			}
+			time.Sleep(time.Millisecond) // transmit queue full; rare on veth
+		}
+		if err != nil {
+			return i, fmt.Errorf("bpftest: %s: frame %d (%d bytes): %w", op, i, len(f), os.NewSyscallError("sendto", err))
+		}
+	}
+	return len(frames), nil
+}
+
+// CaptureOptions select what a Capture records.
+type CaptureOptions struct {
+	// EtherType records only frames of this EtherType (host order, such as
+	// 0x0800); 0 records every frame.
+	EtherType uint16
+	// Outgoing also records frames the interface sends; by default only
+	// frames it receives are recorded.
+	Outgoing bool
+	// SnapLen truncates recorded frames to this many bytes; default 65535.
+	SnapLen int
+}
+
+// Frame is a frame a Capture recorded.
+type Frame struct {
+	Data     []byte // the frame from its Ethernet header, truncated to SnapLen
+	Length   int    // its length on the wire
+	Outgoing bool   // sent by the interface rather than received
+}
+
+// Capture records frames of one interface through an AF_PACKET socket
+// from StartCapture until Close. Its methods must not be called
+// concurrently.
+type Capture struct {
+	f    *os.File
+	rc   syscall.RawConn
+	opts CaptureOptions
+	buf  []byte
+}
+
+// StartCapture starts recording frames of interface ifname in namespace ns.
+// Frames arriving from then on are queued in the socket (up to its receive
+// buffer) until read with Next or Collect.
+func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture, error) {
+	op := fmt.Sprintf("capture on %s in %s", ifname, ns)
+	if opts.SnapLen == 0 {
+		opts.SnapLen = 65535
+	}
+	if opts.SnapLen < 14 || opts.SnapLen > 1<<18 {
+		return nil, fmt.Errorf("bpftest: %s: snap length %d out of range 14..%d", op, opts.SnapLen, 1<<18)
+	}
+	proto := opts.EtherType
+	if proto == 0 {
+		proto = unix.ETH_P_ALL
+	}
+	fd, _, err := packetSocket(ns, ifname, proto)
+	if err != nil {
+		return nil, fmt.Errorf("bpftest: %s: %w", op, err)
+	}
+	f := os.NewFile(uintptr(fd), "packet:"+ifname) // nonblocking: uses the poller
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bpftest: %s: %w", op, err)
+	}
+	return &Capture{f: f, rc: rc, opts: opts, buf: make([]byte, opts.SnapLen)}, nil
+}
+
+// Next waits up to timeout for the next recorded frame. It returns an error
+// wrapping os.ErrDeadlineExceeded if none arrived in time.
+func (c *Capture) Next(timeout time.Duration) (Frame, error) {
+	if err := c.f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return Frame{}, fmt.Errorf("bpftest: capture: %w", err)
+	}
+	for {
+		var (
+			n     int
+			from  unix.Sockaddr
+			rerr  error
+			flags = unix.MSG_TRUNC // n is the length on the wire
+		)
+		err := c.rc.Read(func(fd uintptr) bool {
+			n, from, rerr = unix.Recvfrom(int(fd), c.buf, flags)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return Frame{}, fmt.Errorf("bpftest: capture: %w", err)
+		}
+		ll, _ := from.(*unix.SockaddrLinklayer)
+		out := ll != nil && ll.Pkttype == unix.PACKET_OUTGOING
+		if out && !c.opts.Outgoing {
+			continue
+		}
+		return Frame{Data: append([]byte(nil), c.buf[:min(n, len(c.buf))]...), Length: n, Outgoing: out}, nil
+	}
+}
+
+// Collect records until it has n frames or timeout passed, whichever comes
+// first, and returns the frames. Fewer than n frames is not an error: the
+// caller compares len. n must be at least 1 and at most MaxCount.
+func (c *Capture) Collect(n int, timeout time.Duration) ([]Frame, error) {
+	if n < 1 || n > MaxCount {
+		return nil, fmt.Errorf("bpftest: capture: count %d out of range 1..%d", n, MaxCount)
+	}
+	deadline := time.Now().Add(timeout)
+	var frames []Frame
+	for len(frames) < n {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		f, err := c.Next(left)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			return frames, err
+		}
+		frames = append(frames, f)
+	}
+	return frames, nil
+}
+
+// Close stops the capture and releases its socket. Closing twice is safe.
+func (c *Capture) Close() error {
+	if err := c.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("bpftest: capture: %w", err)
+	}
+	return nil
+}
