@@ -1,0 +1,10 @@
+// Package bpf loads BPF programs into the kernel and runs them, in pure Go
+// (no cgo, no libbpf, no clang at run time).
+//
+// A ProgramSpec describes a program: its type, license and instructions,
+// built with package asm or read from a clang object by package elf.
+// NewProgram verifies and loads it; a rejection is a *verifier.Error that
+// names the failing instruction and explains the cause. Program.Run feeds
+// it a packet through BPF_PROG_TEST_RUN, without allocating and with one
+// system call per run.
+package bpf

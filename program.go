@@ -1,0 +1,424 @@
+package bpf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/verifier"
+)
+
+// ProgramSpec describes a program to load.
+type ProgramSpec struct {
+	// Name is the program's name; the kernel keeps its first 15
+	// characters from [A-Za-z0-9_.], other characters are dropped.
+	Name string
+	// Section is the ELF section the program came from, if any.
+	Section string
+	// Type is the program type. UnspecifiedProgram is an error at load.
+	Type ProgramType
+	// AttachType is the expected attach type, for the program types that
+	// need one (for example AttachXDPDevMap or AttachTCXIngress).
+	AttachType AttachType
+	// License is the program's license, such as "GPL". GPL-only helpers
+	// need a GPL-compatible license.
+	License string
+	// KernelVersion is passed as kern_version (only kernels before 5.0
+	// check it, for kprobes).
+	KernelVersion uint32
+	// Flags are BPF_F_* program flags (prog_flags), such as
+	// BPF_F_XDP_HAS_FRAGS (1 << 5).
+	Flags uint32
+	// Instructions is the program text.
+	Instructions asm.Instructions
+	// ByteOrder of the instructions; nil means the host's.
+	ByteOrder binary.ByteOrder
+}
+
+// Copy returns a deep copy of the spec (instructions included).
+func (s *ProgramSpec) Copy() *ProgramSpec {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Instructions = append(asm.Instructions(nil), s.Instructions...)
+	return &c
+}
+
+// describe names the program for error messages: "program xdp_prog1
+// (section xdp)".
+func (s *ProgramSpec) describe() string {
+	if s.Section != "" && s.Section != s.Name {
+		return fmt.Sprintf("program %s (section %s)", s.Name, s.Section)
+	}
+	return "program " + s.Name
+}
+
+// MapFD is anything that owns a map descriptor, such as *maps.Map.
+type MapFD interface{ FD() int }
+
+// ProgramOptions tunes NewProgramWithOptions.
+type ProgramOptions struct {
+	// Maps resolves the program's map references (asm.LoadMapPtr,
+	// asm.LoadMapValue) by name. References already resolved with
+	// Instruction.SetMapFD are left alone.
+	Maps map[string]MapFD
+	// LogLevel, when not zero, requests the verifier log (1: verdicts,
+	// 2: every state, 4: statistics) also for a successful load; it is
+	// then available from Program.VerifierLog. A rejection always
+	// fetches the log at least at level 1.
+	LogLevel uint32
+	// LogSize is the first log buffer size tried; it grows until the
+	// whole log fits. Zero means 64 KiB.
+	LogSize int
+}
+
+// Program is a program loaded into the kernel. It is safe for concurrent
+// use; Close releases it (the kernel frees the program once nothing else,
+// such as a pin or an attachment, holds it).
+type Program struct {
+	name string
+	typ  ProgramType
+	fd   *sys.FD
+	log  string
+}
+
+// NewProgram loads spec with default options. See NewProgramWithOptions.
+func NewProgram(spec *ProgramSpec) (*Program, error) {
+	return NewProgramWithOptions(spec, ProgramOptions{})
+}
+
+// NewProgramWithOptions verifies and loads spec. The first load asks for
+// no verifier log (a log buffer costs more than verifying small programs);
+// if the kernel rejects the program it is loaded again with the log, and
+// the error is a *verifier.Error with the failing instruction, the
+// kernel's message and a hint. Calls of GPL-only helpers from a program
+// whose license is not GPL-compatible are reported before loading.
+func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
+	if spec == nil {
+		return nil, errors.New("load program: nil ProgramSpec")
+	}
+	if spec.Type == UnspecifiedProgram {
+		return nil, fmt.Errorf("load %s: program type is not set (unknown section name?): set ProgramSpec.Type, for example to bpf.XDP or bpf.SchedCLS", spec.describe())
+	}
+	if len(spec.Instructions) == 0 {
+		return nil, fmt.Errorf("load %s: no instructions", spec.describe())
+	}
+	insns, err := resolveMaps(spec, opts.Maps)
+	if err != nil {
+		return nil, err
+	}
+	if verr := checkLicense(spec, insns); verr != nil {
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+	}
+	bo := spec.ByteOrder
+	if bo == nil {
+		bo = binary.NativeEndian
+	}
+	code, err := insns.Encode(bo)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+	}
+	license := append([]byte(spec.License), 0)
+	attr := sys.ProgLoadAttr{
+		ProgType:           uint32(spec.Type),
+		InsnCnt:            uint32(len(code) / asm.InstructionSize),
+		Insns:              sys.SlicePointer(code),
+		License:            sys.SlicePointer(license),
+		KernVersion:        spec.KernelVersion,
+		ProgFlags:          spec.Flags,
+		ProgName:           kernelName(spec.Name),
+		ExpectedAttachType: uint32(spec.AttachType),
+	}
+	fd, log, err := loadWithLog(&attr, opts)
+	if err != nil {
+		if log == "" && !isVerifierErrno(err) {
+			return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+		}
+		verr := verifier.ParseLog(spec.Name, log, err)
+		verr.Truncated = errors.Is(err, unix.ENOSPC)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+	}
+	return &Program{name: spec.Name, typ: spec.Type, fd: fd, log: log}, nil
+}
+
+// isVerifierErrno reports whether a load error may come with a verifier
+// log worth fetching.
+func isVerifierErrno(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.ENOSPC)
+}
+
+const maxLogSize = 1 << 30 // the kernel refuses larger log buffers
+
+// loadWithLog loads the program, first without a log (unless one was
+// asked for) and, on a verifier rejection, again with a log buffer that
+// grows until the log fits.
+func loadWithLog(attr *sys.ProgLoadAttr, opts ProgramOptions) (*sys.FD, string, error) {
+	if opts.LogLevel == 0 {
+		fd, err := sys.ProgLoad(attr)
+		if err == nil || !isVerifierErrno(err) {
+			return fd, "", err
+		}
+	}
+	size := opts.LogSize
+	if size <= 0 {
+		size = 64 << 10
+	}
+	level := opts.LogLevel
+	if level == 0 {
+		level = 1
+	}
+	for {
+		buf := make([]byte, size)
+		attr.LogLevel, attr.LogSize, attr.LogBuf, attr.LogTrueSize = level, uint32(size), sys.SlicePointer(buf), 0
+		fd, err := sys.ProgLoad(attr)
+		log := sys.CString(buf)
+		if errors.Is(err, unix.ENOSPC) && size < maxLogSize {
+			// The log did not fit. Kernels since 6.4 say how much is
+			// needed; older ones make us double.
+			next := size * 2
+			if want := int(attr.LogTrueSize); want > size {
+				next = want
+			}
+			size = min(next, maxLogSize)
+			continue
+		}
+		attr.LogLevel, attr.LogSize, attr.LogBuf = 0, 0, sys.Pointer{}
+		return fd, log, err
+	}
+}
+
+// resolveMaps returns the instructions with every map reference bound to
+// a descriptor from maps.
+func resolveMaps(spec *ProgramSpec, maps map[string]MapFD) (asm.Instructions, error) {
+	insns := spec.Instructions
+	copied := false
+	for i := range insns {
+		ins := &insns[i]
+		if !ins.IsLoadFromMap() || ins.IsMapResolved() {
+			continue
+		}
+		name := ins.Reference()
+		m, ok := maps[name]
+		if !ok || m == nil {
+			return nil, fmt.Errorf("load %s: instruction %d references map %q, which was not given (ProgramOptions.Maps)", spec.describe(), i, name)
+		}
+		if !copied {
+			insns = append(asm.Instructions(nil), insns...)
+			ins = &insns[i]
+			copied = true
+		}
+		if ins.Src == asm.PseudoMapValue {
+			ins.SetMapValue(m.FD(), ins.MapOffset())
+		} else {
+			ins.SetMapFD(m.FD())
+		}
+	}
+	return insns, nil
+}
+
+// checkLicense reports a call of a GPL-only helper from a program whose
+// license is not GPL-compatible, as the kernel would, but before loading
+// and naming the helper.
+func checkLicense(spec *ProgramSpec, insns asm.Instructions) *verifier.Error {
+	if verifier.IsGPLCompatible(spec.License) {
+		return nil
+	}
+	raw := 0
+	for _, ins := range insns {
+		if ins.IsBuiltinCall() {
+			fn := asm.BuiltinFunc(ins.Constant)
+			if gpl, _ := verifier.GPLOnly(int32(fn)); gpl {
+				e := &verifier.Error{
+					Program:     spec.Name,
+					Index:       raw,
+					Instruction: ins.String(),
+					Message:     fmt.Sprintf("%s is GPL-only and the license %q is not GPL-compatible", fn, spec.License),
+					Cause:       unix.EINVAL,
+				}
+				e.Hint = "helper " + fn.String() + " may only be called from a program whose license is GPL-compatible (for example \"GPL\" or \"Dual BSD/GPL\")"
+				return e
+			}
+		}
+		raw += ins.Slots()
+	}
+	return nil
+}
+
+// kernelName keeps the characters the kernel accepts in object names.
+func kernelName(name string) [16]byte {
+	var b strings.Builder
+	for _, r := range name {
+		if b.Len() == 15 {
+			break
+		}
+		if r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			b.WriteRune(r)
+		}
+	}
+	return sys.NameBytes(b.String())
+}
+
+// FD returns the program's descriptor (-1 after Close). It stays owned by
+// the Program.
+func (p *Program) FD() int { return p.fd.Int() }
+
+// Name returns the name the program was loaded with.
+func (p *Program) Name() string { return p.name }
+
+// Type returns the program type.
+func (p *Program) Type() ProgramType { return p.typ }
+
+// VerifierLog returns the verifier log of a load that asked for one with
+// ProgramOptions.LogLevel, or "".
+func (p *Program) VerifierLog() string { return p.log }
+
+// String describes the program, such as "Program(xdp_prog1, xdp, fd 7)".
+func (p *Program) String() string {
+	return fmt.Sprintf("Program(%s, %s, fd %d)", p.name, p.typ, p.FD())
+}
+
+// Close releases the program's descriptor. Closing twice is safe.
+func (p *Program) Close() error {
+	if p == nil {
+		return nil
+	}
+	return p.fd.Close()
+}
+
+// Clone returns an independent handle (a duplicated descriptor) for the
+// same program.
+func (p *Program) Clone() (*Program, error) {
+	fd, err := p.fd.Dup()
+	if err != nil {
+		return nil, fmt.Errorf("clone program %s: %w", p.name, err)
+	}
+	return &Program{name: p.name, typ: p.typ, fd: fd}, nil
+}
+
+// Pin pins the program at path on a bpffs mount, so that it outlives the
+// process. Remove the pin with os.Remove or Unpin.
+func (p *Program) Pin(path string) error {
+	if err := sys.ObjPin(p.fd, path); err != nil {
+		return fmt.Errorf("pin program %s at %s: %w", p.name, path, err)
+	}
+	return nil
+}
+
+// Unpin removes the pin at path.
+func (p *Program) Unpin(path string) error {
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("unpin program %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// LoadPinnedProgram opens the program pinned at path.
+func LoadPinnedProgram(path string) (*Program, error) {
+	fd, err := sys.ObjGet(path, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open pinned program %s: %w", path, err)
+	}
+	return programFromFD(fd, "pinned program "+path)
+}
+
+// NewProgramFromID opens the loaded program with the given id (needs
+// CAP_SYS_ADMIN).
+func NewProgramFromID(id uint32) (*Program, error) {
+	fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, id)
+	if err != nil {
+		return nil, fmt.Errorf("open program id %d: %w", id, err)
+	}
+	return programFromFD(fd, fmt.Sprintf("program id %d", id))
+}
+
+func programFromFD(fd *sys.FD, what string) (*Program, error) {
+	var info sys.ProgInfo
+	if err := sys.ProgInfoByFD(fd, &info); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("%s: info: %w", what, err)
+	}
+	return &Program{name: sys.CString(info.Name[:]), typ: ProgramType(info.Type), fd: fd}, nil
+}
+
+// ProgramInfo is what the kernel reports about a loaded program.
+type ProgramInfo struct {
+	ID   uint32
+	Name string
+	Type ProgramType
+	// Tag is the hex SHA-1 based tag bpftool shows, such as
+	// "a04f5eef06a7f555".
+	Tag string
+	// VerifiedInstructions is the number of instructions the verifier
+	// processed (5.16+).
+	VerifiedInstructions uint32
+	// XlatedSize and JitedSize are the sizes in bytes of the translated
+	// and the JIT-compiled program.
+	XlatedSize, JitedSize uint32
+	// MapIDs are the ids of the maps the program uses.
+	MapIDs []uint32
+	// LoadTime is when the program was loaded.
+	LoadTime time.Time
+	// CreatedByUID is the uid of the loader.
+	CreatedByUID uint32
+	// GPLCompatible reports whether the license was GPL-compatible.
+	GPLCompatible bool
+	// BTFID is the id of the program's BTF, or 0.
+	BTFID uint32
+	// RunTime and RunCount are the kernel's run statistics (collected only
+	// while BPF stats are enabled).
+	RunTime  time.Duration
+	RunCount uint64
+}
+
+// Info asks the kernel about the program (two system calls: one for the
+// fixed fields, one for the map ids when there are any).
+func (p *Program) Info() (*ProgramInfo, error) {
+	var info sys.ProgInfo
+	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
+		return nil, fmt.Errorf("info of program %s: %w", p.name, err)
+	}
+	pi := &ProgramInfo{
+		ID:                   info.ID,
+		Name:                 sys.CString(info.Name[:]),
+		Type:                 ProgramType(info.Type),
+		Tag:                  fmt.Sprintf("%x", info.Tag[:]),
+		VerifiedInstructions: info.VerifiedInsns,
+		XlatedSize:           info.XlatedProgLen,
+		JitedSize:            info.JitedProgLen,
+		LoadTime:             bootTimeToWall(info.LoadTime),
+		CreatedByUID:         info.CreatedByUID,
+		GPLCompatible:        info.GPLCompatible&1 != 0,
+		BTFID:                info.BTFID,
+		RunTime:              time.Duration(info.RunTimeNs),
+		RunCount:             info.RunCnt,
+	}
+	if n := info.NrMapIDs; n > 0 {
+		ids := make([]uint32, n)
+		info2 := sys.ProgInfo{NrMapIDs: n, MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
+		if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
+			return nil, fmt.Errorf("map ids of program %s: %w", p.name, err)
+		}
+		pi.MapIDs = ids[:min(n, info2.NrMapIDs)]
+	}
+	return pi, nil
+}
+
+// bootTimeToWall converts nanoseconds since boot (CLOCK_BOOTTIME) to wall
+// time.
+func bootTimeToWall(ns uint64) time.Time {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil || ns == 0 {
+		return time.Time{}
+	}
+	now := time.Now()
+	return now.Add(-time.Duration(uint64(ts.Nano()) - ns))
+}

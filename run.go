@@ -1,0 +1,125 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+// RunOptions is the input of a test run (BPF_PROG_TEST_RUN, 4.12+) of an
+// XDP, tc (SchedCLS, SchedACT) or socket filter program.
+type RunOptions struct {
+	// Data is the input packet, starting at the Ethernet header (for
+	// socket filters the kernel strips it: the skb starts at layer 3).
+	Data []byte
+	// DataOut receives the packet as the program left it. Nil skips the
+	// copy. When it is too small the run fails with unix.ENOSPC and
+	// RunResult.DataSize tells the size needed.
+	DataOut []byte
+	// Context is the input context (struct xdp_md or struct __sk_buff as
+	// raw bytes), or nil for the kernel's default.
+	Context []byte
+	// ContextOut receives the context after the run, or nil.
+	ContextOut []byte
+	// Repeat runs the program that many times (0 means 1); RunResult
+	// then reports the average duration per run.
+	Repeat uint32
+	// Flags are BPF_F_TEST_* flags, such as BPF_F_TEST_XDP_LIVE_FRAMES.
+	Flags uint32
+	// CPU runs the program on the given CPU (with BPF_F_TEST_RUN_ON_CPU).
+	CPU uint32
+	// BatchSize is the number of frames per batch in live-frames mode.
+	BatchSize uint32
+}
+
+// Test-run flags (BPF_F_TEST_*).
+const (
+	// RunOnCPU honours RunOptions.CPU (5.10+).
+	RunOnCPU uint32 = 1 << 0
+	// RunXDPLiveFrames runs XDP programs on real frames that are
+	// transmitted or redirected, for traffic generation (5.18+).
+	RunXDPLiveFrames uint32 = 1 << 1
+	// RunSKBCheckGSO checks GSO metadata of skb test runs (6.x).
+	RunSKBCheckGSO uint32 = 1 << 2
+)
+
+// errnoENOTSUPP is the kernel-internal ENOTSUPP (524) that bpf(2) leaks
+// for program types without test-run support.
+const errnoENOTSUPP = unix.Errno(524)
+
+// RunResult is the outcome of a test run.
+type RunResult struct {
+	// ReturnValue is what the program returned, such as uint32(XDPDrop).
+	ReturnValue uint32
+	// Duration is the kernel's measurement of one run (the average over
+	// Repeat runs).
+	Duration time.Duration
+	// DataSize is the size of the output packet; ContextSize that of the
+	// output context.
+	DataSize, ContextSize int
+}
+
+// maxRunRetries bounds the retries of a test run the kernel interrupted
+// (EINTR: a signal arrived between two of Repeat runs).
+const maxRunRetries = 16
+
+// Run runs the program once (or Repeat times) on opts.Data in the kernel
+// and returns its verdict. It makes exactly one system call and does not
+// allocate (it does not mask signals: a run interrupted by a signal is
+// started again, up to 16 times; side effects of the interrupted runs on
+// maps remain).
+func (p *Program) Run(opts *RunOptions) (RunResult, error) {
+	if opts == nil {
+		opts = &RunOptions{}
+	}
+	attr := sys.ProgTestRunAttr{
+		ProgFD:      p.fd.Uint(),
+		DataSizeIn:  uint32(len(opts.Data)),
+		DataSizeOut: uint32(len(opts.DataOut)),
+		DataIn:      sys.SlicePointer(opts.Data),
+		DataOut:     sys.SlicePointer(opts.DataOut),
+		Repeat:      opts.Repeat,
+		CtxSizeIn:   uint32(len(opts.Context)),
+		CtxSizeOut:  uint32(len(opts.ContextOut)),
+		CtxIn:       sys.SlicePointer(opts.Context),
+		CtxOut:      sys.SlicePointer(opts.ContextOut),
+		Flags:       opts.Flags,
+		CPU:         opts.CPU,
+		BatchSize:   opts.BatchSize,
+	}
+	var err error
+	for i := 0; i < maxRunRetries; i++ {
+		err = sys.ProgTestRun(&attr)
+		if err == nil || !errors.Is(err, unix.EINTR) {
+			break
+		}
+		attr.DataSizeOut, attr.CtxSizeOut = uint32(len(opts.DataOut)), uint32(len(opts.ContextOut))
+	}
+	res := RunResult{
+		ReturnValue: attr.Retval,
+		Duration:    time.Duration(attr.Duration),
+		DataSize:    int(attr.DataSizeOut),
+		ContextSize: int(attr.CtxSizeOut),
+	}
+	if err != nil {
+		return res, p.runError(err, opts, &res)
+	}
+	return res, nil
+}
+
+// runError explains a failed test run; it is off the fast path.
+func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
+	switch {
+	case errors.Is(err, unix.ENOSPC) && res.DataSize > len(opts.DataOut):
+		return fmt.Errorf("test run of program %s: output packet of %d bytes does not fit DataOut (%d bytes): %w", p.name, res.DataSize, len(opts.DataOut), err)
+	case errors.Is(err, errnoENOTSUPP) || errors.Is(err, unix.EOPNOTSUPP):
+		return fmt.Errorf("test run of program %s (%s): %w: %w", p.name, p.typ, ErrNotSupported, err)
+	case errors.Is(err, unix.EINVAL) && len(opts.Data) < 14 && (p.typ == XDP || p.typ == SchedCLS || p.typ == SchedACT || p.typ == SocketFilter):
+		return fmt.Errorf("test run of program %s: input of %d bytes is shorter than an Ethernet header: %w", p.name, len(opts.Data), err)
+	}
+	return fmt.Errorf("test run of program %s: %w", p.name, err)
+}

@@ -1,0 +1,220 @@
+// Package verifier explains why the kernel rejects a BPF program.
+//
+// A rejected load yields an *Error: the failing instruction (raw index, as
+// the kernel counts), the kernel's message, the C source line when the
+// program carries BTF line info, the full verifier log and a short hint for
+// well-known causes. ParseLog builds one from a verifier log.
+package verifier
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Error is a program rejected by the kernel's verifier.
+type Error struct {
+	// Program is the name of the rejected program.
+	Program string
+	// Index is the raw index of the failing instruction (LD_IMM64 counts
+	// as two), or -1 when the log names none.
+	Index int
+	// Instruction is the failing instruction as the log prints it, such
+	// as "call bpf_trace_printk#6", or "".
+	Instruction string
+	// Message is the kernel's explanation, such as "invalid access to
+	// packet, off=0 size=4, R2(id=0,off=0,r=0)".
+	Message string
+	// Source is the C source line of the failing instruction when the
+	// program has BTF line info, such as "return *(int *)data; @ x.c:12".
+	Source string
+	// Hint is a short suggestion for well-known causes, or "".
+	Hint string
+	// Log is the whole verifier log.
+	Log string
+	// Truncated reports that the log did not fit in the buffer.
+	Truncated bool
+	// Cause is the error of the load system call (errno reachable with
+	// errors.Is).
+	Cause error
+}
+
+// Error summarises the rejection in one line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Program != "" {
+		b.WriteString("program " + e.Program + ": ")
+	}
+	b.WriteString("rejected by the verifier")
+	if e.Index >= 0 {
+		fmt.Fprintf(&b, " at instruction %d", e.Index)
+		if e.Instruction != "" {
+			b.WriteString(" (" + e.Instruction + ")")
+		}
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Source != "" {
+		b.WriteString(" [source: " + e.Source + "]")
+	}
+	if e.Hint != "" {
+		b.WriteString("; hint: " + e.Hint)
+	}
+	return b.String()
+}
+
+// Unwrap returns the load error, so errors.Is(err, unix.EACCES) works.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Format prints the one-line message for %v and %s, and with %+v also the
+// full verifier log.
+func (e *Error) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%s\nverifier log:\n%s", e.Error(), e.Log)
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", e.Error())
+	default:
+		fmt.Fprint(f, e.Error())
+	}
+}
+
+var (
+	insnLine   = regexp.MustCompile(`^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$`)
+	stateLine  = regexp.MustCompile(`^(\d+): (R\d|frame|\()`)
+	sourceLine = regexp.MustCompile(`^; (.*)$`)
+	statsLine  = regexp.MustCompile(`^(processed \d+ insns|verification time|stack depth|BPF program is too large|mark_precise|Validating |Func#|from \d+ to \d+:|last_idx|regs=|parent (didn't|already)|\s*$)`)
+	idxInMsg   = regexp.MustCompile(`(?:insn|insn #|from insn) (\d+)`)
+	callText   = regexp.MustCompile(`call (\w+)#(\d+)`)
+)
+
+// ParseLog builds an *Error from the verifier log of a failed load.
+// program names the program; cause is the load's error.
+func ParseLog(program, log string, cause error) *Error {
+	e := &Error{Program: program, Index: -1, Log: log, Cause: cause}
+	lines := strings.Split(strings.TrimRight(log, "\x00\n"), "\n")
+	lastInsn, lastSource := -1, ""
+	var msgs []string
+	for i, line := range lines {
+		if m := insnLine.FindStringSubmatch(line); m != nil {
+			idx, _ := strconv.Atoi(m[1])
+			lastInsn = i
+			e.Index, e.Instruction = idx, m[2]
+			msgs = msgs[:0]
+			continue
+		}
+		if m := sourceLine.FindStringSubmatch(line); m != nil {
+			lastSource = m[1]
+			continue
+		}
+		if stateLine.MatchString(line) || statsLine.MatchString(line) {
+			continue
+		}
+		msgs = append(msgs, strings.TrimSpace(line))
+	}
+	if len(msgs) > 0 {
+		e.Message = msgs[len(msgs)-1]
+	}
+	// Errors found before any instruction is walked name it in the text.
+	if lastInsn < 0 && e.Message != "" {
+		if m := idxInMsg.FindStringSubmatch(e.Message); m != nil {
+			e.Index, _ = strconv.Atoi(m[1])
+		}
+	}
+	if lastInsn >= 0 {
+		e.Source = lastSource
+	}
+	e.Hint = hint(e)
+	return e
+}
+
+// hints maps well-known verifier messages to advice.
+var hints = []struct {
+	match *regexp.Regexp
+	hint  func(e *Error, m []string) string
+}{
+	{regexp.MustCompile(`GPL-restricted|GPL compatible`), func(e *Error, _ []string) string {
+		name := "a GPL-only helper"
+		if m := callText.FindStringSubmatch(e.Instruction); m != nil {
+			name = "helper " + m[1]
+		}
+		return name + " may only be called from a program whose license is GPL-compatible (for example \"GPL\" or \"Dual BSD/GPL\")"
+	}},
+	{regexp.MustCompile(`invalid access to packet|outside of the packet`), func(*Error, []string) string {
+		return "compare the packet pointer plus the access size with data_end before the access"
+	}},
+	{regexp.MustCompile(`invalid mem access '(map_value_or_null|\w+_or_null)'`), func(*Error, []string) string {
+		return "check the pointer returned by the helper (for example bpf_map_lookup_elem) for NULL before using it"
+	}},
+	{regexp.MustCompile(`R0 !read_ok`), func(*Error, []string) string {
+		return "set r0, the program's return value, on every path before exit"
+	}},
+	{regexp.MustCompile(`R(\d+) !read_ok`), func(_ *Error, m []string) string {
+		return "r" + m[1] + " is read before anything was written to it on this path"
+	}},
+	{regexp.MustCompile(`invalid (indirect )?read from stack`), func(*Error, []string) string {
+		return "initialise the stack slots before reading them or passing them to a helper"
+	}},
+	{regexp.MustCompile(`invalid (write to )?stack|invalid stack off`), func(*Error, []string) string {
+		return "stack accesses must stay within r10-512 .. r10-1"
+	}},
+	{regexp.MustCompile(`invalid bpf_context access`), func(*Error, []string) string {
+		return "this context field, offset or access size is not allowed for this program type"
+	}},
+	{regexp.MustCompile(`unknown func|program of this type cannot use helper|invalid func`), func(*Error, []string) string {
+		return "the helper does not exist on this kernel or is not allowed for this program type"
+	}},
+	{regexp.MustCompile(`unreachable insn`), func(*Error, []string) string {
+		return "every instruction must be reachable: remove dead code"
+	}},
+	{regexp.MustCompile(`jump out of range`), func(*Error, []string) string {
+		return "a jump targets an instruction outside the program"
+	}},
+	{regexp.MustCompile(`back-edge|infinite loop`), func(*Error, []string) string {
+		return "loops need a bound the verifier can prove (bounded loops since 5.3)"
+	}},
+	{regexp.MustCompile(`too large|processed \d+ insns.*limit|complexity`), func(*Error, []string) string {
+		return "the program exceeds the verifier's 1M processed-instruction complexity limit: simplify branches or bound loops tighter"
+	}},
+	{regexp.MustCompile(`last insn is not an exit or jmp`), func(*Error, []string) string {
+		return "the program falls off its end: finish every path with exit"
+	}},
+	{regexp.MustCompile(`combined stack size`), func(*Error, []string) string {
+		return "the stacks of the call chain together exceed 512 bytes"
+	}},
+	{regexp.MustCompile(`At program exit the register R0`), func(*Error, []string) string {
+		return "the return value is outside the range the hook accepts"
+	}},
+	{regexp.MustCompile(`unbounded min value|unbounded memory access|min value is negative`), func(*Error, []string) string {
+		return "bound the offset with comparisons (both ends) before adding it to a pointer"
+	}},
+}
+
+func hint(e *Error) string {
+	for _, h := range hints {
+		if m := h.match.FindStringSubmatch(e.Message); m != nil {
+			return h.hint(e, m)
+		}
+	}
+	return ""
+}
+
+// GPLOnly reports whether the helper with the given id may only be called
+// from GPL-compatible programs, and whether that is known (helpers that
+// only tracing, LSM or struct_ops programs may call are not in the table).
+func GPLOnly(helperID int32) (restricted, known bool) {
+	restricted, known = gplOnly[helperID]
+	return
+}
+
+// IsGPLCompatible reports whether the kernel treats license as GPL
+// compatible (the list of license_is_gpl_compatible in the kernel).
+func IsGPLCompatible(license string) bool {
+	switch license {
+	case "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL":
+		return true
+	}
+	return false
+}
