@@ -107,7 +107,7 @@ type Decoded struct {
 	payloadTrim bool // the IP datagram or UDP datagram claims bytes beyond the frame
 }
 
-// Parse decodes frame, an Ethernet frame. When it returns an error, the
+// Parse decodes frame, an Ethernet frame (without FCS). When it returns an error, the
 // *Decoded is still non-nil and holds the layers decoded before the failing
 // one; the error is a *DecodeError. Parse never panics.
 func Parse(frame []byte) (*Decoded, error) {
@@ -116,14 +116,42 @@ func Parse(frame []byte) (*Decoded, error) {
 	return d, err
 }
 
+// ParseFrom is Parse for data that starts with the given layer instead of
+// an Ethernet header: LayerEthernet, LayerARP, LayerIPv4 or LayerIPv6 (as
+// for BPF_PROG_TEST_RUN of programs that see L3 packets). Any other first
+// layer is an ErrMalformed error.
+func ParseFrom(first LayerType, data []byte) (*Decoded, error) {
+	d := new(Decoded)
+	err := d.DecodeFrom(first, data)
+	return d, err
+}
+
 // Decode is Parse into an existing Decoded, which it resets. It does not
 // allocate unless it returns an error.
 func (d *Decoded) Decode(frame []byte) error {
-	*d = Decoded{data: frame}
+	return d.DecodeFrom(LayerEthernet, frame)
+}
+
+// DecodeFrom is ParseFrom into an existing Decoded, which it resets. It
+// does not allocate unless it returns an error.
+func (d *Decoded) DecodeFrom(first LayerType, data []byte) error {
+	*d = Decoded{data: data}
 	for i := range d.offsets {
 		d.offsets[i] = -1
 	}
-	err := d.decode(frame)
+	var err error
+	switch first {
+	case LayerEthernet:
+		err = d.decode(data)
+	case LayerARP:
+		err = d.decodeARP(data, 0)
+	case LayerIPv4:
+		err = d.decodeIPv4(data, 0)
+	case LayerIPv6:
+		err = d.decodeIPv6(data, 0)
+	default:
+		return malformed(first, 0, "unsupported first layer", int(first))
+	}
 	if err != nil {
 		if de, ok := err.(*DecodeError); ok && de.Err == ErrTruncated {
 			d.truncated = de.Layer
