@@ -1,0 +1,144 @@
+package maps
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+var (
+	// ErrKeyNotExist matches errors for a key that is not in the map (and
+	// for Pop or Peek on an empty queue or stack, and NextKey past the
+	// last key). Such errors also match os.ErrNotExist and unix.ENOENT.
+	ErrKeyNotExist = errors.New("key does not exist")
+	// ErrKeyExist matches errors of UpdateNoExist on a key that exists.
+	ErrKeyExist = errors.New("key already exists")
+	// ErrMapFull matches errors of updates that need a new element in a map
+	// that holds max_entries elements already.
+	ErrMapFull = errors.New("map is full")
+	// ErrIterationAborted is returned by Iterator.Err when concurrent
+	// deletes kept the iterator from making progress.
+	ErrIterationAborted = errors.New("iteration aborted: map changed too much during iteration")
+	// ErrClosed matches errors of operations on a closed Map or reader.
+	ErrClosed = errors.New("map or reader closed")
+	// ErrNotSupported matches errors for features the running kernel lacks.
+	ErrNotSupported = errors.New("not supported by the running kernel")
+)
+
+// enotsupp is the kernel-internal ENOTSUPP (524) that some bpf(2)
+// commands return for unsupported operations.
+const enotsupp = unix.Errno(524)
+
+// op names a map operation in error messages.
+type op uint8
+
+const (
+	opLookup op = iota
+	opUpdate
+	opDelete
+	opLookupAndDelete
+	opNextKey
+	opPush
+	opPop
+	opPeek
+	opBatchLookup
+	opBatchLookupAndDelete
+	opBatchUpdate
+	opBatchDelete
+	numOps
+)
+
+var opNames = [numOps]string{
+	"lookup", "update", "delete", "lookup and delete", "next key", "push", "pop", "peek",
+	"batch lookup", "batch lookup and delete", "batch update", "batch delete",
+}
+
+// Error is a failed operation on a map: it names the map and the
+// operation. errors.Is matches the sentinel the failure corresponds to
+// (ErrKeyNotExist, ErrKeyExist, ErrMapFull, ErrClosed) and, through Err,
+// the errno.
+type Error struct {
+	Map string // name of the map
+	Op  string // operation, such as "lookup"
+	Err error  // cause: usually a bpf(2) error carrying the errno
+
+	sentinel error
+}
+
+func (e *Error) Error() string {
+	s := "map " + e.Map + ": " + e.Op + ": "
+	if e.sentinel != nil && e.sentinel != ErrClosed {
+		s += e.sentinel.Error() + ": "
+	}
+	return s + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel e corresponds to.
+func (e *Error) Is(target error) bool { return target != nil && target == e.sentinel }
+
+// wrapErr turns an error of a bpf(2) element command into an *Error. ENOENT
+// gives the map's preallocated error for o, so misses do not allocate.
+func (m *Map) wrapErr(o op, err error) error {
+	var errno unix.Errno
+	if se, ok := err.(*sys.Error); ok {
+		errno = se.Errno
+	}
+	if errno == unix.ENOENT {
+		return &m.notExist[o]
+	}
+	e := &Error{Map: m.name, Op: opNames[o], Err: err}
+	switch errno {
+	case unix.EEXIST:
+		e.sentinel = ErrKeyExist
+	case unix.E2BIG, unix.ENOSPC:
+		if isArrayLike(m.typ) && errno == unix.E2BIG {
+			e.sentinel = ErrKeyNotExist
+			e.Err = &detailErr{"index out of range (max_entries " + itoa(uint64(m.maxEntries)) + ")", err}
+		} else if o == opUpdate || o == opPush || o == opBatchUpdate {
+			e.sentinel = ErrMapFull
+			e.Err = &detailErr{"max_entries " + itoa(uint64(m.maxEntries)) + " reached", err}
+		}
+	case unix.EBADF:
+		if m.fd.Int() < 0 {
+			e.sentinel = ErrClosed
+			e.Err = &detailErr{"map is closed", err}
+		}
+	case enotsupp, unix.EOPNOTSUPP:
+		e.sentinel = ErrNotSupported
+		e.Err = &detailErr{"operation not supported for " + m.typ.String() + " maps", err}
+	}
+	return e
+}
+
+// usageErr is an error in how the caller used a map (wrong sizes, types).
+func (m *Map) usageErr(o op, msg string) error {
+	return &Error{Map: m.name, Op: opNames[o], Err: errors.New(msg)}
+}
+
+// detailErr prefixes an explanation to an error and unwraps to it.
+type detailErr struct {
+	msg string
+	err error
+}
+
+func (e *detailErr) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *detailErr) Unwrap() error { return e.err }
+
+func itoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,548 @@
+package maps
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+// KV is one initial element of a map: Key and Value in any form Update
+// accepts (a *Map value stands for its descriptor in map-in-map types).
+type KV struct {
+	Key, Value any
+}
+
+// Spec describes a map to create.
+type Spec struct {
+	// Name is the map's name; the kernel keeps the first 15 bytes, with
+	// characters other than letters, digits, '_' and '.' replaced by '_'.
+	Name string
+	Type Type
+	// KeySize and ValueSize are in bytes. Per-CPU maps store one value per
+	// possible CPU, each rounded up to 8 bytes.
+	KeySize, ValueSize uint32
+	// MaxEntries is the capacity: elements for most maps, bytes for RingBuf
+	// (a power of two multiple of the page size). For PerfEventArray 0
+	// means the number of possible CPUs.
+	MaxEntries uint32
+	Flags      Flags
+	// MapExtra is map_extra: the number of hash functions of a BloomFilter
+	// (1-15, 0 for the default 5).
+	MapExtra uint64
+	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
+	// PinPath/Name; see PinType.
+	Pinning PinType
+	PinPath string
+	// InnerMap is the template of the inner maps of ArrayOfMaps and
+	// HashOfMaps.
+	InnerMap *Spec
+	// Contents are written into the map after creation.
+	Contents []KV
+}
+
+// Copy returns a deep copy of s (Contents share keys and values).
+func (s *Spec) Copy() *Spec {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.InnerMap = s.InnerMap.Copy()
+	c.Contents = append([]KV(nil), s.Contents...)
+	return &c
+}
+
+func (s *Spec) String() string {
+	return fmt.Sprintf("%s (%s, key %d, value %d, max_entries %d, flags %#x)",
+		s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, uint32(s.Flags))
+}
+
+// Map is an open BPF map. Its methods are safe for concurrent use; Close
+// releases the descriptor (the kernel frees the map when nothing else
+// holds it).
+type Map struct {
+	name       string
+	typ        Type
+	keySize    uint32
+	valueSize  uint32
+	maxEntries uint32
+	flags      Flags
+	fd         *sys.FD
+
+	// valueBufSize is the size of the buffer a lookup fills: valueSize, or
+	// ncpu*round8(valueSize) for per-CPU maps.
+	valueBufSize int
+	ncpu         int
+
+	// notExist holds this map's ENOENT error for each operation, so misses
+	// do not allocate.
+	notExist [numOps]Error
+
+	// scratch backs per-CPU conversions for value sizes that are not a
+	// multiple of 8 and LookupPerCPUSum.
+	scratchMu sync.Mutex
+	scratch   []byte
+
+	pinMu  sync.Mutex
+	pinned string
+
+	noBatch bool // tests force the batch fallback
+}
+
+// New creates the map described by spec (and pins it, or reuses a pinned
+// one, as spec.Pinning says), then writes spec.Contents.
+func New(spec *Spec) (*Map, error) {
+	if spec == nil {
+		return nil, errors.New("create map: nil spec")
+	}
+	if spec.Pinning == PinByName {
+		return newPinned(spec)
+	}
+	if spec.Pinning != PinNone {
+		return nil, fmt.Errorf("create map %s: unknown pin type %d", spec.Name, spec.Pinning)
+	}
+	return create(spec)
+}
+
+func create(spec *Spec) (*Map, error) {
+	s := *spec
+	if s.Type == PerfEventArray && s.MaxEntries == 0 {
+		n, err := PossibleCPUs()
+		if err != nil {
+			return nil, fmt.Errorf("create map %s: %w", s.Name, err)
+		}
+		s.MaxEntries = uint32(n)
+	}
+	if err := validate(&s); err != nil {
+		return nil, fmt.Errorf("create map %s: %w", s.Name, err)
+	}
+	attr := sys.MapCreateAttr{
+		MapType:    uint32(s.Type),
+		KeySize:    s.KeySize,
+		ValueSize:  s.ValueSize,
+		MaxEntries: s.MaxEntries,
+		MapFlags:   uint32(s.Flags),
+		MapName:    kernelName(s.Name),
+		MapExtra:   s.MapExtra,
+	}
+	if s.Type == ArrayOfMaps || s.Type == HashOfMaps {
+		inner := s.InnerMap.Copy()
+		inner.Pinning, inner.Contents = PinNone, nil
+		if inner.Name == "" {
+			inner.Name = s.Name + "_inner"
+		}
+		tmpl, err := create(inner)
+		if err != nil {
+			return nil, fmt.Errorf("create map %s: inner map: %w", s.Name, err)
+		}
+		defer tmpl.Close()
+		attr.InnerMapFD = tmpl.fd.Uint()
+	}
+	fd, err := sys.MapCreate(&attr)
+	if err != nil {
+		return nil, createError(&s, err)
+	}
+	m, err := newMap(fd, s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, s.Flags)
+	if err != nil {
+		fd.Close()
+		return nil, err
+	}
+	for i, kv := range s.Contents {
+		if err := m.Update(kv.Key, kv.Value, UpdateAny); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("create map %s: contents[%d]: %w", s.Name, i, err)
+		}
+	}
+	return m, nil
+}
+
+// kernelName converts name to the kernel's map_name field.
+func kernelName(name string) [16]byte {
+	b := []byte(name)
+	if len(b) > 15 {
+		b = b[:15]
+	}
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return sys.NameBytes(string(b))
+}
+
+// validate checks the rules of each map type the kernel would reject with
+// a bare EINVAL, so that the error says which one failed.
+func validate(s *Spec) error {
+	want := func(field string, got uint32, ok bool, rule string) error {
+		if ok {
+			return nil
+		}
+		return fmt.Errorf("%s maps need %s %s, spec has %d", s.Type, field, rule, got)
+	}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.Type == UnspecifiedMap {
+		return errors.New("map type not set")
+	}
+	switch s.Type {
+	case Hash, PerCPUHash, LRUHash, LRUPerCPUHash:
+		add(want("key size", s.KeySize, s.KeySize > 0, "> 0"))
+		add(want("value size", s.ValueSize, s.ValueSize > 0, "> 0"))
+	case Array, PerCPUArray:
+		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
+		add(want("value size", s.ValueSize, s.ValueSize > 0, "> 0"))
+	case ProgArray, PerfEventArray, CGroupArray, ArrayOfMaps, XSKMap, SockMap:
+		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4, "== 4"))
+	case HashOfMaps:
+		add(want("key size", s.KeySize, s.KeySize > 0, "> 0"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4, "== 4"))
+	case SockHash:
+		add(want("key size", s.KeySize, s.KeySize > 0, "> 0"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4 || s.ValueSize == 8, "4 or 8"))
+	case DevMap, CPUMap:
+		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4 || s.ValueSize == 8, "4 or 8"))
+	case DevMapHash:
+		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4 || s.ValueSize == 8, "4 or 8"))
+	case LPMTrie:
+		add(want("key size", s.KeySize, s.KeySize >= 5 && s.KeySize <= 4+256, "in 5..260 (u32 prefix length + data)"))
+		add(want("value size", s.ValueSize, s.ValueSize > 0, "> 0"))
+		if s.Flags&FlagNoPrealloc == 0 {
+			errs = append(errs, errors.New("lpm_trie maps need flag FlagNoPrealloc"))
+		}
+	case Queue, Stack, BloomFilter:
+		add(want("key size", s.KeySize, s.KeySize == 0, "== 0"))
+		add(want("value size", s.ValueSize, s.ValueSize > 0, "> 0"))
+		if s.Type == BloomFilter && s.MapExtra > 15 {
+			errs = append(errs, fmt.Errorf("bloom_filter maps take 1-15 hash functions in MapExtra, spec has %d", s.MapExtra))
+		}
+	case RingBuf, UserRingBuf:
+		add(want("key size", s.KeySize, s.KeySize == 0, "== 0"))
+		add(want("value size", s.ValueSize, s.ValueSize == 0, "== 0"))
+		page := uint32(os.Getpagesize())
+		if s.MaxEntries == 0 || s.MaxEntries&(s.MaxEntries-1) != 0 || s.MaxEntries%page != 0 {
+			errs = append(errs, fmt.Errorf("%s maps need max_entries a power of two multiple of the page size (%d), spec has %d", s.Type, page, s.MaxEntries))
+		}
+	}
+	switch s.Type {
+	case RingBuf, UserRingBuf:
+	case CGroupStorage, PerCPUCGroupStorage, SkStorage, InodeStorage, TaskStorage, CGrpStorage, StructOps, Arena:
+	default:
+		add(want("max_entries", s.MaxEntries, s.MaxEntries > 0, "> 0"))
+	}
+	if (s.Type == ArrayOfMaps || s.Type == HashOfMaps) && s.InnerMap == nil {
+		errs = append(errs, fmt.Errorf("%s maps need an InnerMap spec", s.Type))
+	}
+	return errors.Join(errs...)
+}
+
+// createError explains a BPF_MAP_CREATE failure.
+func createError(s *Spec, err error) error {
+	var hint string
+	switch {
+	case errors.Is(err, unix.EINVAL):
+		hint = "the kernel refused the type, a size, max_entries or the flags"
+		if s.Flags != 0 {
+			hint += fmt.Sprintf(" (flags %#x may not apply to %s maps)", uint32(s.Flags), s.Type)
+		}
+	case errors.Is(err, unix.E2BIG):
+		hint = "key size, value size or max_entries exceeds the kernel's limit for this map type"
+	case errors.Is(err, unix.ENOMEM):
+		hint = "not enough memory (or RLIMIT_MEMLOCK on kernels before 5.11) for max_entries elements"
+	case errors.Is(err, unix.EPERM):
+		hint = "creating maps needs CAP_BPF or CAP_SYS_ADMIN"
+	case errors.Is(err, enotsupp), errors.Is(err, unix.EOPNOTSUPP):
+		return fmt.Errorf("create map %s: %s maps: %w: %w", s, s.Type, ErrNotSupported, err)
+	}
+	if hint == "" {
+		return fmt.Errorf("create map %s: %w", s, err)
+	}
+	return fmt.Errorf("create map %s: %s: %w", s, hint, err)
+}
+
+// newMap wraps an owned descriptor.
+func newMap(fd *sys.FD, name string, typ Type, keySize, valueSize, maxEntries uint32, flags Flags) (*Map, error) {
+	m := &Map{
+		name: name, typ: typ, keySize: keySize, valueSize: valueSize,
+		maxEntries: maxEntries, flags: flags, fd: fd, valueBufSize: int(valueSize),
+	}
+	if m.name == "" {
+		m.name = typ.String()
+	}
+	if isPerCPU(typ) {
+		n, err := PossibleCPUs()
+		if err != nil {
+			return nil, fmt.Errorf("map %s: %w", m.name, err)
+		}
+		m.ncpu = n
+		m.valueBufSize = n * int(round8(valueSize))
+	}
+	for i := range m.notExist {
+		m.notExist[i] = Error{Map: m.name, Op: opNames[i], Err: enoent, sentinel: ErrKeyNotExist}
+	}
+	return m, nil
+}
+
+// enoent is the shared cause of ErrKeyNotExist errors.
+var enoent error = unix.ENOENT
+
+func round8(n uint32) uint32 { return (n + 7) &^ 7 }
+
+// fromFD builds a Map from an owned descriptor using the kernel's info.
+func fromFD(fd *sys.FD, what string) (*Map, error) {
+	var info sys.MapInfo
+	if err := sys.MapInfoByFD(fd, &info); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("%s: map info: %w", what, err)
+	}
+	m, err := newMap(fd, sys.CString(info.Name[:]), Type(info.Type), info.KeySize, info.ValueSize, info.MaxEntries, Flags(info.MapFlags))
+	if err != nil {
+		fd.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// LoadPinned opens the map pinned at path.
+func LoadPinned(path string) (*Map, error) {
+	fd, err := sys.ObjGet(path, 0)
+	if err != nil {
+		return nil, fmt.Errorf("load pinned map %s: %w", path, err)
+	}
+	return fromFD(fd, "load pinned map "+path)
+}
+
+// FromID opens the map with the given system-wide id (needs CAP_SYS_ADMIN).
+func FromID(id ID) (*Map, error) {
+	fd, err := sys.GetFDByID(sys.MapGetFDByIDCmd, uint32(id))
+	if err != nil {
+		return nil, fmt.Errorf("open map id %d: %w", id, err)
+	}
+	return fromFD(fd, fmt.Sprintf("open map id %d", id))
+}
+
+// IDs lists the ids of all maps on the system, in increasing order (needs
+// CAP_SYS_ADMIN).
+func IDs() ([]ID, error) {
+	var ids []ID
+	for id := uint32(0); ; {
+		next, err := sys.GetNextID(sys.MapGetNextIDCmd, id)
+		if errors.Is(err, unix.ENOENT) {
+			return ids, nil
+		}
+		if err != nil {
+			return ids, fmt.Errorf("list map ids: %w", err)
+		}
+		ids = append(ids, ID(next))
+		id = next
+	}
+}
+
+func newPinned(spec *Spec) (*Map, error) {
+	if spec.PinPath == "" || spec.Name == "" {
+		return nil, fmt.Errorf("create map %s: PinByName needs PinPath and Name", spec.Name)
+	}
+	path := filepath.Join(spec.PinPath, spec.Name)
+	m, err := LoadPinned(path)
+	if err == nil {
+		if err := compatible(m, spec); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("create map %s: pinned map at %s: %w", spec.Name, path, err)
+		}
+		m.name = spec.Name
+		return m, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("create map %s: %w", spec.Name, err)
+	}
+	m, err = create(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Pin(path); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// compatible checks that an existing map matches spec.
+func compatible(m *Map, s *Spec) error {
+	maxEntries := s.MaxEntries
+	if s.Type == PerfEventArray && maxEntries == 0 {
+		n, err := PossibleCPUs()
+		if err != nil {
+			return err
+		}
+		maxEntries = uint32(n)
+	}
+	var diffs []string
+	if m.typ != s.Type {
+		diffs = append(diffs, fmt.Sprintf("type %s, spec %s", m.typ, s.Type))
+	}
+	if m.keySize != s.KeySize {
+		diffs = append(diffs, fmt.Sprintf("key size %d, spec %d", m.keySize, s.KeySize))
+	}
+	if m.valueSize != s.ValueSize {
+		diffs = append(diffs, fmt.Sprintf("value size %d, spec %d", m.valueSize, s.ValueSize))
+	}
+	if m.maxEntries != maxEntries {
+		diffs = append(diffs, fmt.Sprintf("max_entries %d, spec %d", m.maxEntries, maxEntries))
+	}
+	if m.flags != s.Flags {
+		diffs = append(diffs, fmt.Sprintf("flags %#x, spec %#x", uint32(m.flags), uint32(s.Flags)))
+	}
+	if diffs != nil {
+		return errors.New("incompatible: " + strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// Name is the map's name (from the Spec, or the kernel's for maps opened
+// by id or path).
+func (m *Map) Name() string { return m.name }
+
+// Type is the map's type.
+func (m *Map) Type() Type { return m.typ }
+
+// KeySize is the key size in bytes.
+func (m *Map) KeySize() uint32 { return m.keySize }
+
+// ValueSize is the value size in bytes (of one CPU's value for per-CPU maps).
+func (m *Map) ValueSize() uint32 { return m.valueSize }
+
+// MaxEntries is the map's capacity.
+func (m *Map) MaxEntries() uint32 { return m.maxEntries }
+
+// Flags are the map's creation flags.
+func (m *Map) Flags() Flags { return m.flags }
+
+// FD returns the descriptor number, or -1 after Close. It stays owned by m.
+func (m *Map) FD() int { return m.fd.Int() }
+
+// SysFD returns the descriptor for purebpf's own packages (the loader
+// puts it into instructions). It stays owned by m.
+func (m *Map) SysFD() *sys.FD { return m.fd }
+
+func (m *Map) String() string {
+	return fmt.Sprintf("%s map %s (fd %d)", m.typ, m.name, m.fd.Int())
+}
+
+// Close releases the descriptor. Closing twice is safe. It does not unpin.
+func (m *Map) Close() error {
+	if m == nil {
+		return nil
+	}
+	return m.fd.Close()
+}
+
+// Clone returns a new Map with its own descriptor for the same kernel map.
+func (m *Map) Clone() (*Map, error) {
+	fd, err := m.fd.Dup()
+	if err != nil {
+		return nil, fmt.Errorf("map %s: clone: %w", m.name, err)
+	}
+	c, err := newMap(fd, m.name, m.typ, m.keySize, m.valueSize, m.maxEntries, m.flags)
+	if err != nil {
+		fd.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Pin pins the map at path, a file on a bpffs mount that must not exist.
+func (m *Map) Pin(path string) error {
+	if err := sys.ObjPin(m.fd, path); err != nil {
+		return fmt.Errorf("map %s: pin at %s: %w", m.name, path, err)
+	}
+	m.pinMu.Lock()
+	m.pinned = path
+	m.pinMu.Unlock()
+	return nil
+}
+
+// Unpin removes the pin this Map created or was loaded from by New. It
+// does nothing if the map is not pinned.
+func (m *Map) Unpin() error {
+	m.pinMu.Lock()
+	defer m.pinMu.Unlock()
+	if m.pinned == "" {
+		return nil
+	}
+	if err := os.Remove(m.pinned); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("map %s: unpin %s: %w", m.name, m.pinned, err)
+	}
+	m.pinned = ""
+	return nil
+}
+
+// PinnedPath is the path Pin or New pinned the map at, or "".
+func (m *Map) PinnedPath() string {
+	m.pinMu.Lock()
+	defer m.pinMu.Unlock()
+	return m.pinned
+}
+
+// Freeze makes the map read-only for user space (5.2+); programs can still
+// write it unless it was created with FlagReadOnlyProg.
+func (m *Map) Freeze() error {
+	if err := sys.MapFreeze(m.fd); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("map %s: freeze: %w (kernel before 5.2?): %w", m.name, ErrNotSupported, err)
+		}
+		return fmt.Errorf("map %s: freeze: %w", m.name, err)
+	}
+	return nil
+}
+
+// Info describes a map as the kernel reports it (BPF_OBJ_GET_INFO_BY_FD).
+type Info struct {
+	ID         ID
+	Name       string
+	Type       Type
+	KeySize    uint32
+	ValueSize  uint32
+	MaxEntries uint32
+	Flags      Flags
+	MapExtra   uint64
+	// BTFID is the id of the map's BTF object, 0 without BTF; the type ids
+	// describe key and value within it.
+	BTFID, BTFKeyTypeID, BTFValueTypeID uint32
+	// Ifindex is the device of an offloaded map, 0 otherwise.
+	Ifindex uint32
+}
+
+// Info returns the kernel's description of the map.
+func (m *Map) Info() (*Info, error) {
+	var mi sys.MapInfo
+	if err := sys.MapInfoByFD(m.fd, &mi); err != nil {
+		return nil, fmt.Errorf("map %s: info: %w", m.name, err)
+	}
+	return &Info{
+		ID: ID(mi.ID), Name: sys.CString(mi.Name[:]), Type: Type(mi.Type),
+		KeySize: mi.KeySize, ValueSize: mi.ValueSize, MaxEntries: mi.MaxEntries,
+		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTFID: mi.BTFID,
+		BTFKeyTypeID: mi.BTFKeyTypeID, BTFValueTypeID: mi.BTFValueTypeID, Ifindex: mi.Ifindex,
+	}, nil
+}
+
+// ID returns the map's system-wide id.
+func (m *Map) ID() (ID, error) {
+	info, err := m.Info()
+	if err != nil {
+		return 0, err
+	}
+	return info.ID, nil
+}
