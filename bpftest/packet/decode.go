@@ -102,6 +102,7 @@ type Decoded struct {
 	payload     []byte
 	trailer     []byte
 	truncated   LayerType
+	err         error
 	csums       [5]csumSpan
 	ncsums      int
 	payloadTrim bool // the IP datagram or UDP datagram claims bytes beyond the frame
@@ -153,6 +154,7 @@ func (d *Decoded) DecodeFrom(first LayerType, data []byte) error {
 		return malformed(first, 0, "unsupported first layer", int(first))
 	}
 	if err != nil {
+		d.err = err
 		if de, ok := err.(*DecodeError); ok && de.Err == ErrTruncated {
 			d.truncated = de.Layer
 		}
@@ -608,13 +610,18 @@ func (d *Decoded) verify(c csumSpan) *ChecksumError {
 	return &ChecksumError{Layer: l, Got: got, Want: want}
 }
 
-// ChecksumValid reports whether the checksums of the given layers verify,
-// or, without arguments, those of every decoded IPv4, TCP, UDP, ICMPv4 and
-// ICMPv6 layer. A named layer that is absent, or whose checksum covers
-// truncated bytes, is not valid. A zero UDP checksum over IPv4 ("no
-// checksum") is valid.
+// ChecksumValid reports whether the checksums of the given layers verify.
+// A named layer that is absent, or whose checksum covers truncated bytes,
+// is not valid. A zero UDP checksum over IPv4 ("no checksum") is valid.
+//
+// Without arguments it reports whether the frame decoded without error and
+// the checksums of every decoded IPv4, TCP, UDP, ICMPv4 and ICMPv6 layer
+// verify: a truncated or malformed frame is never valid as a whole.
 func (d *Decoded) ChecksumValid(layers ...LayerType) bool {
 	if len(layers) == 0 {
+		if d.err != nil {
+			return false
+		}
 		for _, c := range d.csums[:d.ncsums] {
 			if d.verify(c) != nil {
 				return false
