@@ -229,7 +229,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad sdiv offset", "3f21020000000000" + exit, ErrInvalidInstruction, "offset 2"},
 		{"unknown ld_imm64 source", "1871000000000000" + "0000000000000000" + exit, ErrInvalidInstruction, "pseudo source 7"},
 		{"unknown call source", "8530000000000000" + exit, ErrInvalidInstruction, "source 3"},
-		{"dst register 11", "b70b000000000000" + exit, ErrInvalidInstruction, "r11"},
 		{"jump past end", "0500010000000000" + exit, ErrJumpOutOfRange, "target 2"},
 		{"jump before start", exit + "0500fdff00000000", ErrJumpOutOfRange, "target -1"},
 		{"jump into ld_imm64", "0500010000000000" + "1801000001000000" + "0000000000000000" + exit, ErrJumpOutOfRange, "second half"},

@@ -234,9 +234,6 @@ func (ins Instruction) validate() error {
 	if !op.Valid() {
 		return fmt.Errorf("%w: opcode %#02x", ErrInvalidInstruction, uint8(op))
 	}
-	if ins.Dst > R10 {
-		return fmt.Errorf("%w: opcode %#02x: dst register r%d", ErrInvalidInstruction, uint8(op), ins.Dst)
-	}
 	c := op.Class()
 	switch {
 	case op == LdImmDW:
