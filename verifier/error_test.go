@@ -1,0 +1,132 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestParseLog(t *testing.T) {
+	tests := []struct {
+		name        string
+		log         string
+		index       int
+		instruction string
+		message     string
+		source      string
+		hint        string
+	}{
+		{
+			name: "GPL-only helper",
+			log: `0: R1=ctx() R10=fp0
+0: (b7) r1 = 0                        ; R1=0
+1: (85) call bpf_trace_printk#6
+cannot call GPL-restricted function from non-GPL compatible program
+processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+`,
+			index: 1, instruction: "call bpf_trace_printk#6",
+			message: "cannot call GPL-restricted function from non-GPL compatible program",
+			hint:    "helper bpf_trace_printk may only be called from a program whose license is GPL-compatible",
+		},
+		{
+			name: "packet access with line info",
+			log: `func#0 @0
+0: R1=ctx() R10=fp0
+; void *data = (void *)(long)ctx->data; @ tcpfilter.c:12
+0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx() R2_w=pkt(r=0)
+; if (eth->h_proto != 8) @ tcpfilter.c:15
+1: (71) r0 = *(u8 *)(r2 +12)
+invalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)
+R2 offset is outside of the packet
+processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+`,
+			index: 1, instruction: "r0 = *(u8 *)(r2 +12)",
+			message: "R2 offset is outside of the packet",
+			source:  "if (eth->h_proto != 8) @ tcpfilter.c:15",
+			hint:    "data_end",
+		},
+		{
+			name: "null map value",
+			log: `5: (85) call bpf_map_lookup_elem#1  ; R0_w=map_value_or_null(id=1,map=counters,ks=4,vs=8)
+6: (79) r1 = *(u64 *)(r0 +0)
+R0 invalid mem access 'map_value_or_null'
+processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+`,
+			index: 6, instruction: "r1 = *(u64 *)(r0 +0)",
+			message: "R0 invalid mem access 'map_value_or_null'",
+			hint:    "NULL",
+		},
+		{
+			name:    "error before the walk names the instruction in the text",
+			log:     "jump out of range from insn 0 to 6\nprocessed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
+			index:   0,
+			message: "jump out of range from insn 0 to 6",
+			hint:    "outside the program",
+		},
+		{
+			name:    "unreachable",
+			log:     "unreachable insn 2\n",
+			index:   2,
+			message: "unreachable insn 2",
+			hint:    "reachable",
+		},
+		{
+			name:    "empty log",
+			log:     "",
+			index:   -1,
+			message: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ParseLog("prog", tt.log, unix.EACCES)
+			if e.Index != tt.index || e.Instruction != tt.instruction || e.Message != tt.message || e.Source != tt.source {
+				t.Errorf("got index %d instruction %q message %q source %q", e.Index, e.Instruction, e.Message, e.Source)
+			}
+			if !strings.Contains(e.Hint, tt.hint) || (tt.hint == "" && e.Hint != "") {
+				t.Errorf("hint %q, want it to contain %q", e.Hint, tt.hint)
+			}
+			if !errors.Is(e, unix.EACCES) {
+				t.Error("errno not reachable")
+			}
+			if e.Log != tt.log {
+				t.Error("log not kept")
+			}
+		})
+	}
+}
+
+func TestErrorFormatting(t *testing.T) {
+	e := ParseLog("xdp_prog", "1: (85) call bpf_trace_printk#6\ncannot call GPL-restricted function from non-GPL compatible program\n", unix.EINVAL)
+	want := `program xdp_prog: rejected by the verifier at instruction 1 (call bpf_trace_printk#6): cannot call GPL-restricted function from non-GPL compatible program; hint: helper bpf_trace_printk may only be called from a program whose license is GPL-compatible (for example "GPL" or "Dual BSD/GPL")`
+	if got := e.Error(); got != want {
+		t.Errorf("Error():\n%s\nwant\n%s", got, want)
+	}
+	if got := fmt.Sprintf("%+v", e); !strings.HasSuffix(got, "verifier log:\n"+e.Log) || !strings.HasPrefix(got, want) {
+		t.Errorf("%%+v does not append the log: %q", got)
+	}
+}
+
+func TestGPLOnlyTable(t *testing.T) {
+	for _, tc := range []struct {
+		id         int32
+		gpl, known bool
+	}{
+		{1, false, true},  // bpf_map_lookup_elem
+		{6, true, true},   // bpf_trace_printk
+		{25, true, true},  // bpf_perf_event_output
+		{68, false, true}, // bpf_skb_load_bytes_relative
+		{9999, false, false},
+	} {
+		gpl, known := GPLOnly(tc.id)
+		if gpl != tc.gpl || known != tc.known {
+			t.Errorf("helper %d: gpl %v known %v, want %v %v", tc.id, gpl, known, tc.gpl, tc.known)
+		}
+	}
+	if !IsGPLCompatible("Dual BSD/GPL") || IsGPLCompatible("Proprietary") || IsGPLCompatible("") {
+		t.Error("license classification is wrong")
+	}
+}
