@@ -17,7 +17,7 @@ func ExampleTCPv4() {
 		packet.SYN,
 	)
 	fmt.Println(len(frame))
-	fmt.Println(hex.EncodeToString(frame[:14]))  // Ethernet
+	fmt.Println(hex.EncodeToString(frame[:14]))   // Ethernet
 	fmt.Println(hex.EncodeToString(frame[14:34])) // IPv4, header checksum 66ce
 	fmt.Println(hex.EncodeToString(frame[34:]))   // TCP, checksum 96be
 	// Output:
