@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/netns"
@@ -248,9 +250,54 @@ func CreateVethPair(opts ...VethOption) (p *VethPair, err error) {
 			return p, wrap(err)
 		}
 	}
+	// Wait until the kernel has finished bringing both ends up, so that the
+	// caller's first packet is not dropped.
+	if err := waitReady(ca, p.A, 5*time.Second); err != nil {
+		return p, wrap(err)
+	}
+	if err := waitReady(cb, p.B, 5*time.Second); err != nil {
+		return p, wrap(err)
+	}
 	return p, nil
 }
 
+// waitReady polls until e's link is ready to pass traffic (see
+// rtnl.Link.Ready) and, with IPv6, has joined the solicited-node multicast
+// group of its address: the kernel does that in deferred work, and
+// neighbour solicitations that arrive earlier are ignored, which costs the
+// first IPv6 packets a one-second retransmission.
+func waitReady(c *rtnl.Conn, e *Endpoint, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	pause := 50 * time.Microsecond
+	var solicited netip.Addr
+	if e.IPv6.IsValid() {
+		a := e.IPv6.Addr().As16()
+		solicited = netip.AddrFrom16([16]byte{0xff, 0x02, 10: 0, 11: 0x01, 12: 0xff, 13: a[13], 14: a[14], 15: a[15]})
+	}
+	for {
+		l, err := c.LinkByName(e.Name)
+		if err != nil {
+			return err
+		}
+		ready := l.Ready()
+		if ready && solicited.IsValid() {
+			groups, err := c.IPv6Multicast(e.Index)
+			if err != nil {
+				return err
+			}
+			ready = slices.Contains(groups, solicited)
+		}
+		if ready {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %v (operstate %d, qdisc %q, ipv6 group %s joined: %v)",
+				e.Name, timeout, l.OperState, l.Qdisc, solicited, l.Ready())
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 10*time.Millisecond)
+	}
+}
 // NewVethPair creates a veth pair like CreateVethPair and removes it (and
 // the namespaces it created) when tb and its subtests end, whether they
 // pass, fail or panic. It fails tb if the pair cannot be created.

@@ -353,10 +353,16 @@ func UDPSend(from, to *netns.NetNS, dst netip.Addr, opts UDPOptions) (UDPReport,
 		}()
 	}
 
+	// An unconnected socket: ICMP errors for one datagram (port
+	// unreachable without a listener) do not fail the next send.
 	var conn *net.UDPConn
-	raddr := net.JoinHostPort(dst.String(), strconv.Itoa(rep.Port))
+	raddr := net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, uint16(rep.Port)))
+	laddr := "0.0.0.0:0"
+	if dst.Is6() {
+		laddr = "[::]:0"
+	}
 	if err := from.Do(func() error {
-		c, err := net.Dial("udp", raddr)
+		c, err := net.ListenPacket("udp", laddr)
 		if err == nil {
 			conn = c.(*net.UDPConn)
 		}
@@ -370,7 +376,7 @@ func UDPSend(from, to *netns.NetNS, dst netip.Addr, opts UDPOptions) (UDPReport,
 	var sendErr error
 	for i := range count {
 		binary.BigEndian.PutUint64(payload[8:], uint64(i))
-		if _, err := conn.Write(payload); err != nil {
+		if _, err := conn.WriteToUDP(payload, raddr); err != nil {
 			sendErr = fmt.Errorf("bpftest: %s: send datagram %d: %w", op, i, err)
 			break
 		}

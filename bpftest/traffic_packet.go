@@ -113,8 +113,11 @@ func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture
 	if opts.SnapLen < 14 || opts.SnapLen > 1<<18 {
 		return nil, fmt.Errorf("bpftest: %s: snap length %d out of range 14..%d", op, opts.SnapLen, 1<<18)
 	}
+	// Sockets bound to one EtherType see only received frames; the
+	// kernel shows sent frames to ETH_P_ALL sockets only, so with
+	// Outgoing the EtherType is filtered here instead.
 	proto := opts.EtherType
-	if proto == 0 {
+	if proto == 0 || opts.Outgoing {
 		proto = unix.ETH_P_ALL
 	}
 	fd, _, err := packetSocket(ns, ifname, proto)
@@ -156,6 +159,9 @@ func (c *Capture) Next(timeout time.Duration) (Frame, error) {
 		ll, _ := from.(*unix.SockaddrLinklayer)
 		out := ll != nil && ll.Pkttype == unix.PACKET_OUTGOING
 		if out && !c.opts.Outgoing {
+			continue
+		}
+		if c.opts.EtherType != 0 && (n < 14 || uint16(c.buf[12])<<8|uint16(c.buf[13]) != c.opts.EtherType) {
 			continue
 		}
 		return Frame{Data: append([]byte(nil), c.buf[:min(n, len(c.buf))]...), Length: n, Outgoing: out}, nil

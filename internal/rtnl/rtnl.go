@@ -276,6 +276,20 @@ type Link struct {
 	Flags        uint32 // IFF_* flags
 	MTU          int
 	HardwareAddr net.HardwareAddr
+	OperState    uint8  // IFLA_OPERSTATE, RFC 2863: 6 (IF_OPER_UP) when it can pass traffic
+	Qdisc        string // IFLA_QDISC: "noop" until the kernel activates the device's queue
+}
+
+// OperUp is IF_OPER_UP, the operational state of a link that can pass
+// traffic.
+const OperUp = 6
+
+// Ready reports whether the link is up, operationally up and has its
+// queueing discipline attached: packets sent before that are dropped by the
+// "noop" qdisc. The kernel gets there asynchronously (in its link watch
+// work) after a link and its carrier come up.
+func (l Link) Ready() bool {
+	return l.Up() && l.OperState == OperUp && l.Qdisc != "" && l.Qdisc != "noop"
 }
 
 // Up reports whether IFF_UP is set.
@@ -354,6 +368,10 @@ func parseLink(b []byte) (Link, error) {
 			l.Name = ad.String()
 		case unix.IFLA_MTU:
 			l.MTU = int(ad.Uint32())
+		case unix.IFLA_OPERSTATE:
+			l.OperState = ad.Uint8()
+		case unix.IFLA_QDISC:
+			l.Qdisc = ad.String()
 		case unix.IFLA_ADDRESS:
 			l.HardwareAddr = net.HardwareAddr(append([]byte(nil), ad.Bytes()...))
 		case unix.IFLA_LINKINFO:
@@ -422,6 +440,37 @@ func (c *Conn) Addrs(index int) ([]Addr, error) {
 		}
 		a.Prefix = netip.PrefixFrom(address, bits)
 		out = append(out, a)
+	}
+	return out, nil
+}
+
+// IPv6Multicast lists the IPv6 multicast groups the link with the given
+// index has joined (RTM_GETMULTICAST), such as the solicited-node groups
+// of its addresses, which it must join before neighbour discovery for them
+// works.
+func (c *Conn) IPv6Multicast(index int) ([]netip.Addr, error) {
+	hdr := make([]byte, unix.SizeofIfAddrmsg)
+	hdr[0] = unix.AF_INET6
+	msgs, err := c.execute("list ipv6 multicast groups", unix.RTM_GETMULTICAST, netlink.Request|netlink.Dump, hdr)
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, m := range msgs {
+		if len(m.Data) < unix.SizeofIfAddrmsg || int(binary.NativeEndian.Uint32(m.Data[4:])) != index {
+			continue
+		}
+		ad, err := netlink.NewAttributeDecoder(m.Data[unix.SizeofIfAddrmsg:])
+		if err != nil {
+			return nil, fmt.Errorf("rtnl: list ipv6 multicast groups: %w", err)
+		}
+		for ad.Next() {
+			if ad.Type() == unix.IFA_MULTICAST {
+				if a, ok := netip.AddrFromSlice(ad.Bytes()); ok {
+					out = append(out, a)
+				}
+			}
+		}
 	}
 	return out, nil
 }
