@@ -298,6 +298,7 @@ func waitReady(c *rtnl.Conn, e *Endpoint, timeout time.Duration) error {
 		pause = min(2*pause, 10*time.Millisecond)
 	}
 }
+
 // NewVethPair creates a veth pair like CreateVethPair and removes it (and
 // the namespaces it created) when tb and its subtests end, whether they
 // pass, fail or panic. It fails tb if the pair cannot be created.
