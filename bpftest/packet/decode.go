@@ -616,7 +616,9 @@ func (d *Decoded) verify(c csumSpan) *ChecksumError {
 //
 // Without arguments it reports whether the frame decoded without error and
 // the checksums of every decoded IPv4, TCP, UDP, ICMPv4 and ICMPv6 layer
-// verify: a truncated or malformed frame is never valid as a whole.
+// verify: a truncated or malformed frame is never valid as a whole. The
+// transport checksum of a fragment covers the whole reassembled datagram and
+// therefore does not verify on the fragment.
 func (d *Decoded) ChecksumValid(layers ...LayerType) bool {
 	if len(layers) == 0 {
 		if d.err != nil {

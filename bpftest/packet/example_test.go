@@ -59,11 +59,13 @@ func ExampleParse() {
 	if err != nil {
 		panic(err)
 	}
+	fmt.Println(p) // a one-line summary for failure messages
 	fmt.Println(p.Layers())
 	fmt.Println(p.IPv4().Src, "->", p.IPv4().Dst)
 	fmt.Println(p.Is(packet.LayerICMPv4), p.ICMPv4().Type == packet.ICMPv4EchoReply, p.ICMPv4().ID, string(p.Payload()))
 	fmt.Println(p.ChecksumValid(packet.LayerIPv4, packet.LayerICMPv4))
 	// Output:
+	// Ethernet 02:00:00:00:00:01>02:00:00:00:00:02 | IPv4 10.0.0.2>10.0.0.1 ttl=64 proto=ICMP | ICMPv4 type=0 code=0 id=7 seq=1 | Payload 2
 	// [Ethernet IPv4 ICMPv4 Payload]
 	// 10.0.0.2 -> 10.0.0.1
 	// true true 7 hi

@@ -184,7 +184,7 @@ type IPv4 struct {
 	// TOS is the former type-of-service byte: DSCP<<2 | ECN.
 	TOS uint8
 	// TotalLength is the datagram length. 0: this header plus every
-	// following layer (padding excluded).
+	// following layer (padding excluded), modulo 65536.
 	TotalLength uint16
 	ID          uint16
 	Flags       IPv4Flags
@@ -247,7 +247,7 @@ type IPv6 struct {
 	// FlowLabel is the 20-bit flow label.
 	FlowLabel uint32
 	// PayloadLength is the length after this header. 0: every following
-	// layer (padding excluded).
+	// layer (padding excluded), modulo 65536 (no jumbograms).
 	PayloadLength uint16
 	// NextHeader announces the next header. 0: derived from the next
 	// layer, left 0 (Hop-by-Hop Options) when it is Payload or absent;
