@@ -31,6 +31,8 @@ var (
 // commands return for unsupported operations.
 const enotsupp = unix.Errno(524)
 
+var errENOSPC error = unix.ENOSPC
+
 // op names a map operation in error messages.
 type op uint8
 

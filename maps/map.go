@@ -93,6 +93,7 @@ type Map struct {
 	pinned string
 
 	noBatch bool // tests force the batch fallback
+	batch   batchState
 }
 
 // New creates the map described by spec (and pins it, or reuses a pinned
@@ -401,13 +402,22 @@ func compatible(m *Map, s *Spec) error {
 	if m.maxEntries != maxEntries {
 		diffs = append(diffs, fmt.Sprintf("max_entries %d, spec %d", m.maxEntries, maxEntries))
 	}
-	if m.flags != s.Flags {
+	if m.flags&^kernelAddedFlags(m.typ) != s.Flags&^kernelAddedFlags(m.typ) {
 		diffs = append(diffs, fmt.Sprintf("flags %#x, spec %#x", uint32(m.flags), uint32(s.Flags)))
 	}
 	if diffs != nil {
 		return errors.New("incompatible: " + strings.Join(diffs, "; "))
 	}
 	return nil
+}
+
+// kernelAddedFlags are the flags the kernel sets itself on maps of type t
+// (devmaps are always read-only for programs).
+func kernelAddedFlags(t Type) Flags {
+	if t == DevMap || t == DevMapHash {
+		return FlagReadOnlyProg
+	}
+	return 0
 }
 
 // Name is the map's name (from the Spec, or the kernel's for maps opened
