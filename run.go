@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -20,11 +21,16 @@ type RunOptions struct {
 	// copy. When it is too small the run fails with unix.ENOSPC and
 	// RunResult.DataSize tells the size needed.
 	DataOut []byte
-	// Context is the input context (struct xdp_md or struct __sk_buff as
-	// raw bytes), or nil for the kernel's default.
-	Context []byte
-	// ContextOut receives the context after the run, or nil.
-	ContextOut []byte
+	// Context is the input context: a *XDPContext (XDP), a *SKBContext
+	// (tc, socket filters), the raw bytes of either, or nil for the
+	// kernel's default. The kernel accepts only some fields (for example
+	// mark, priority, ifindex, cb and tstamp of __sk_buff; data_meta
+	// space and ingress_ifindex of xdp_md) and rejects others as EINVAL.
+	Context any
+	// ContextOut receives the context after the run: a *XDPContext, a
+	// *SKBContext, a []byte, or nil. It may point to the same struct as
+	// Context.
+	ContextOut any
 	// Repeat runs the program that many times (0 means 1); RunResult
 	// then reports the average duration per run.
 	Repeat uint32
@@ -76,6 +82,14 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 	if opts == nil {
 		opts = &RunOptions{}
 	}
+	ctxIn, ctxInSize, err := contextMemory(opts.Context)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("test run of program %s: Context: %w", p.name, err)
+	}
+	ctxOut, ctxOutSize, err := contextMemory(opts.ContextOut)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("test run of program %s: ContextOut: %w", p.name, err)
+	}
 	attr := sys.ProgTestRunAttr{
 		ProgFD:      p.fd.Uint(),
 		DataSizeIn:  uint32(len(opts.Data)),
@@ -83,21 +97,20 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 		DataIn:      sys.SlicePointer(opts.Data),
 		DataOut:     sys.SlicePointer(opts.DataOut),
 		Repeat:      opts.Repeat,
-		CtxSizeIn:   uint32(len(opts.Context)),
-		CtxSizeOut:  uint32(len(opts.ContextOut)),
-		CtxIn:       sys.SlicePointer(opts.Context),
-		CtxOut:      sys.SlicePointer(opts.ContextOut),
+		CtxSizeIn:   ctxInSize,
+		CtxSizeOut:  ctxOutSize,
+		CtxIn:       ctxIn,
+		CtxOut:      ctxOut,
 		Flags:       opts.Flags,
 		CPU:         opts.CPU,
 		BatchSize:   opts.BatchSize,
 	}
-	var err error
 	for i := 0; i < maxRunRetries; i++ {
 		err = sys.ProgTestRun(&attr)
 		if err == nil || !errors.Is(err, unix.EINTR) {
 			break
 		}
-		attr.DataSizeOut, attr.CtxSizeOut = uint32(len(opts.DataOut)), uint32(len(opts.ContextOut))
+		attr.DataSizeOut, attr.CtxSizeOut = uint32(len(opts.DataOut)), ctxOutSize
 	}
 	res := RunResult{
 		ReturnValue: attr.Retval,
@@ -109,6 +122,35 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 		return res, p.runError(err, opts, &res)
 	}
 	return res, nil
+}
+
+// XDPContext is struct xdp_md as test runs take and return it. In a test
+// run Data, DataEnd and DataMeta are offsets into the input packet: set
+// Data to the number of metadata bytes in front of the packet, and
+// DataEnd to the length of RunOptions.Data.
+type XDPContext = sys.XDPMD
+
+// SKBContext is struct __sk_buff as test runs of tc and socket filter
+// programs take and return it; after a run it holds, for example, the
+// mark and priority the program set.
+type SKBContext = sys.SKBuff
+
+var errContextType = errors.New("must be a *bpf.XDPContext, a *bpf.SKBContext or a []byte")
+
+// contextMemory returns the address and size of a test-run context
+// without allocating.
+func contextMemory(c any) (sys.Pointer, uint32, error) {
+	switch v := c.(type) {
+	case nil:
+		return sys.Pointer{}, 0, nil
+	case []byte:
+		return sys.SlicePointer(v), uint32(len(v)), nil
+	case *XDPContext:
+		return sys.NewPointer(unsafe.Pointer(v)), uint32(unsafe.Sizeof(*v)), nil
+	case *SKBContext:
+		return sys.NewPointer(unsafe.Pointer(v)), uint32(unsafe.Sizeof(*v)), nil
+	}
+	return sys.Pointer{}, 0, errContextType
 }
 
 // runError explains a failed test run; it is off the fast path.
