@@ -2,8 +2,11 @@ package maps
 
 import (
 	"encoding/binary"
+	"errors"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/internal/sys"
 )
@@ -106,7 +109,14 @@ func (p *producer) run(tb testing.TB, n int) {
 		DataSizeIn: uint32(len(p.pkt)),
 		Repeat:     uint32(n),
 	}
-	if err := sys.ProgTestRun(&attr); err != nil {
-		tb.Fatalf("run producer: %v", err)
+	for {
+		err := sys.ProgTestRun(&attr)
+		if errors.Is(err, unix.EINTR) {
+			continue // a signal (the Go scheduler's preemption) interrupted the run
+		}
+		if err != nil {
+			tb.Fatalf("run producer: %v", err)
+		}
+		return
 	}
 }
