@@ -29,3 +29,14 @@ func RequirePrivileged(tb testing.TB) {
 	tb.Helper()
 	testenv.RequirePrivileged(tb)
 }
+
+// RequireFeature skips tb, stating the reason, when probe reports that the
+// running kernel lacks a feature (probe returns an error), or fails tb when
+// PUREBPF_REQUIRE_PRIVILEGED is 1. name describes the feature, such as
+// "BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)".
+func RequireFeature(tb testing.TB, name string, probe func() error) {
+	tb.Helper()
+	if err := probe(); err != nil {
+		testenv.Skip(tb, "kernel lacks "+name+": "+err.Error())
+	}
+}

@@ -1,7 +1,10 @@
 package bpftest_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"net/netip"
 	"strings"
 	"sync"
@@ -198,4 +201,46 @@ func TestExampleRunXDP(t *testing.T) {
 	if got := captureStdout(t, ExampleRunXDP); got != "XDP_DROP\n" {
 		t.Fatalf("example printed %q", got)
 	}
+}
+
+func TestRequireFeature(t *testing.T) {
+	bpftest.RequireFeature(t, "nothing", func() error { return nil }) // present: no skip
+	missing := func() error { return errors.New("ENOTSUPP") }
+	if os.Getenv(bpftest.RequireEnv) == "1" {
+		// A missing feature must fail the test.
+		rec := &fatalRecorder{TB: t}
+		rec.run(func() { bpftest.RequireFeature(rec, "a missing feature", missing) })
+		if !strings.Contains(rec.fatal, "kernel lacks a missing feature: ENOTSUPP") {
+			t.Fatalf("fatal message %q", rec.fatal)
+		}
+		return
+	}
+	// Otherwise it skips, with the reason.
+	var skipped bool
+	t.Run("missing", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		bpftest.RequireFeature(t, "a missing feature", missing)
+		t.Error("not skipped")
+	})
+	if !skipped {
+		t.Fatal("a missing feature did not skip")
+	}
+}
+
+// fatalRecorder records the message of Fatalf/Fatal and ends the function
+// run calls (as FailNow would end the test's goroutine).
+type fatalRecorder struct {
+	testing.TB
+	fatal string
+}
+
+func (r *fatalRecorder) Helper() {}
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *fatalRecorder) run(fn func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	<-done
 }
