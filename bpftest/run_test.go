@@ -3,9 +3,9 @@ package bpftest_test
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
-	"net/netip"
 	"strings"
 	"sync"
 	"testing"
