@@ -365,3 +365,36 @@ func TestPinAndLoadPinned(t *testing.T) {
 		t.Fatalf("after unpin: %v", err)
 	}
 }
+
+func TestProgramIDsAndXlated(t *testing.T) {
+	prog := mustLoad(t, xdpReturn(bpf.XDPDrop))
+	info, err := prog.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := bpf.ProgramIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i, id := range ids {
+		if i > 0 && id <= ids[i-1] {
+			t.Fatalf("ids not increasing: %v", ids)
+		}
+		found = found || id == info.ID
+	}
+	if !found {
+		t.Fatalf("program id %d not in %v", info.ID, ids)
+	}
+	insns, err := prog.XlatedInstructions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := insns.String(); got != "   0: (b7) r0 = 1\n   1: (95) exit\n" {
+		t.Fatalf("xlated program:\n%s", got)
+	}
+	memlock, err := prog.MemoryLocked()
+	if err != nil || memlock == 0 {
+		t.Fatalf("memlock %d, %v", memlock, err)
+	}
+}

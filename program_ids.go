@@ -1,0 +1,89 @@
+package bpf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+// ProgramIDs lists the ids of all programs loaded on the system, in
+// increasing order (needs CAP_SYS_ADMIN). It costs one system call per
+// program.
+func ProgramIDs() ([]uint32, error) {
+	var ids []uint32
+	for id := uint32(0); ; {
+		next, err := sys.GetNextID(sys.ProgGetNextIDCmd, id)
+		if errors.Is(err, unix.ENOENT) {
+			return ids, nil
+		}
+		if err != nil {
+			return ids, fmt.Errorf("list program ids: %w", err)
+		}
+		ids = append(ids, next)
+		id = next
+	}
+}
+
+// XlatedInstructions returns the program as the kernel runs it before
+// JIT compilation (what `bpftool prog dump xlated` prints): map references
+// appear as map ids, and helper calls carry the kernel's call offsets
+// instead of helper ids (see Instruction.String). Needs CAP_SYS_ADMIN for
+// the raw offsets; without it the kernel zeroes them.
+func (p *Program) XlatedInstructions() (asm.Instructions, error) {
+	var info sys.ProgInfo
+	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
+		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
+	}
+	if info.XlatedProgLen == 0 {
+		return nil, fmt.Errorf("instructions of program %s: the kernel does not show them (needs CAP_SYS_ADMIN): %w", p.name, unix.EPERM)
+	}
+	buf := make([]byte, info.XlatedProgLen)
+	info2 := sys.ProgInfo{XlatedProgLen: info.XlatedProgLen, XlatedProgInsns: sys.SlicePointer(buf)}
+	if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
+		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
+	}
+	insns, err := asm.Decode(buf[:min(len(buf), int(info2.XlatedProgLen))], binary.NativeEndian)
+	if err != nil {
+		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
+	}
+	return insns, nil
+}
+
+// MemoryLocked returns the memory the kernel accounts to the program, in
+// bytes (the memlock of bpftool), read from /proc/self/fdinfo.
+func (p *Program) MemoryLocked() (uint64, error) {
+	v, err := fdinfoField(p.fd.Int(), "memlock")
+	if err != nil {
+		return 0, fmt.Errorf("memlock of program %s: %w", p.name, err)
+	}
+	return v, nil
+}
+
+// fdinfoField reads a numeric field of /proc/self/fdinfo/FD.
+func fdinfoField(fd int, field string) (uint64, error) {
+	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if ok && name == field {
+			return strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("no %s in fdinfo", field)
+}
