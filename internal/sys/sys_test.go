@@ -3,7 +3,9 @@ package sys
 import (
 	"errors"
 	"os"
+	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -146,5 +148,62 @@ func TestCmdString(t *testing.T) {
 		if got := cmd.String(); got != want {
 			t.Errorf("%d: %q, want %q", uint32(cmd), got, want)
 		}
+	}
+}
+
+func TestFDClosedByGarbageCollection(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	raw, err := unix.Dup(int(r.Fd()))
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		fd, err := NewFD(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = fd.Int()
+	}()
+	for i := 0; i < 100; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		if _, err := unix.FcntlInt(uintptr(raw), unix.F_GETFD, 0); errors.Is(err, unix.EBADF) {
+			return
+		}
+	}
+	t.Fatalf("descriptor %d of an unreachable FD is still open", raw)
+}
+
+func TestNewFDMovesZero(t *testing.T) {
+	// Make descriptor 0 a pipe end for the duration of the test.
+	saved, err := unix.FcntlInt(0, unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		t.Skip("no standard input to save")
+	}
+	defer func() { unix.Dup3(saved, 0, 0); unix.Close(saved) }()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[1])
+	if err := unix.Dup3(p[0], 0, unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(p[0])
+	fd, err := NewFD(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	if fd.Int() == 0 {
+		t.Fatal("descriptor 0 was kept")
+	}
+	if _, err := unix.FcntlInt(0, unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
+		t.Fatalf("descriptor 0 still open: %v", err)
 	}
 }
