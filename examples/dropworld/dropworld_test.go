@@ -2,20 +2,22 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
 func TestVerdictOnRealFrames(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	for _, tc := range []struct {
-		pass bool
-		want bpf.XDPAction
-	}{{false, bpf.XDPDrop}, {true, bpf.XDPPass}} {
-		prog, err := bpf.NewProgram(Spec(tc.pass))
+	for _, pass := range []bool{false, true} {
+		prog, err := bpf.NewProgram(Spec(pass))
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
@@ -26,8 +28,8 @@ func TestVerdictOnRealFrames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := bpf.XDPAction(res.ReturnValue); got != tc.want {
-				t.Errorf("pass=%v, %s: %v, want %v", tc.pass, f.name, got, tc.want)
+			if got := bpf.XDPAction(res.ReturnValue); got != verdict(pass) {
+				t.Errorf("pass=%v, %s: %v, want %v", pass, f.name, got, verdict(pass))
 			}
 			if !bytes.Equal(out, f.frame) {
 				t.Errorf("%s: the program changed the frame", f.name)
@@ -36,16 +38,90 @@ func TestVerdictOnRealFrames(t *testing.T) {
 	}
 }
 
+// TestDemo runs the demo in each mode and checks what it reports: traffic
+// flows before, is dropped while attached (XDP_DROP) or still flows
+// (XDP_PASS), and flows again after detaching.
 func TestDemo(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	var out bytes.Buffer
-	if err := runDemo(&out, false); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	for _, tc := range []struct {
+		name, mode string
+		pass       bool
+		attached   string // the expected line while attached
+		hook       string
+	}{
+		{"generic", "generic", false, `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"native", "native", false, `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
+		{"pass", "auto", true, `with dropworld attached: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runDemo(&out, tc.pass, cli.Flags{Demo: true, Mode: tc.mode})
+			text := strings.Join(strings.Fields(out.String()), " ")
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			for _, want := range []string{
+				"ICMP echo request -> " + verdict(tc.pass).String(),
+				"ARP request -> " + verdict(tc.pass).String(),
+				"without the program: ping: 3 of 3 answered; TCP: works",
+				tc.attached + ` \[veth1: ` + tc.hook + `\]`,
+				"after detaching: ping: 3 of 3 answered; TCP: works \\[veth1: no XDP program\\]",
+				"Removed the namespaces",
+			} {
+				if !regexp.MustCompile(want).MatchString(text) {
+					t.Errorf("demo output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
-	text := strings.Join(strings.Fields(out.String()), " ")
-	for _, want := range []string{"returns XDP_DROP", "ICMP echo request -> XDP_DROP", "ARP request -> XDP_DROP", "without the program: 3 of 3 replies", "0: (b7) r0 = 1"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+}
+
+// TestRunOnInterface is `dropworld -dev veth1 -n NS [-keep]`.
+func TestRunOnInterface(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	pair := bpftest.NewVethPair(t)
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}
+	var out bytes.Buffer
+	err := run(&out, false, flags, func() {
+		st, err := attach.QueryXDP(pair.B.Name, pair.B.NS)
+		if err != nil || st.ID(attach.Generic) == 0 {
+			t.Errorf("while running: %+v, %v", st, err)
 		}
+		if rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 2, Timeout: 300 * time.Millisecond}); err != nil || rep.Received != 0 {
+			t.Errorf("ping while attached: %+v, %v", rep, err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := attach.QueryXDP(pair.B.Name, pair.B.NS); err != nil || st.Attached() {
+		t.Fatalf("after the run: %+v, %v", st, err)
+	}
+	if !strings.Contains(out.String(), "Detached.") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	// With -keep the program stays attached after run returns.
+	flags.Keep = true
+	if err := run(&out, false, flags, func() { t.Error("waited despite -keep") }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := attach.QueryXDP(pair.B.Name, pair.B.NS)
+	if err != nil || st.ID(attach.Generic) == 0 {
+		t.Fatalf("after -keep: %+v, %v", st, err)
+	}
+	// A second attach without -force fails; with -force it replaces.
+	flags.Keep = false
+	if err := run(&out, true, flags, func() {}); err == nil {
+		t.Fatal("attached over an existing program without -force")
+	}
+	flags.Force, flags.Keep = true, true
+	if err := run(&out, true, flags, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st2.ID(attach.Generic) == st.ID(attach.Generic) || st2.ID(attach.Generic) == 0 {
+		t.Fatalf("-force did not replace program %d: %+v", st.ID(attach.Generic), st2)
+	}
+	if err := run(&out, false, cli.Flags{Dev: "nonexistent0", Netns: pair.B.NS.Name()}, func() {}); err == nil || !strings.Contains(err.Error(), "nonexistent0") {
+		t.Fatalf("missing interface: %v", err)
 	}
 }

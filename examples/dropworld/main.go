@@ -1,42 +1,96 @@
 // Command dropworld is the tutorial's first example: an XDP program that
 // drops every packet.
 //
-//	dropworld -demo          load it, run it on test frames, then show its
-//	                         effect on real traffic in private namespaces
-//	dropworld -pass -demo    the XDP_PASS variant
+//	dropworld -demo                 show it on real traffic in private namespaces
+//	dropworld -pass -demo           the XDP_PASS variant the tutorial asks you to try
+//	dropworld -dev eth1 [-mode generic|native] [-force] [-keep]
+//	                                attach to eth1 until Ctrl-C (what
+//	                                `ip -force link set dev eth1 xdp obj dropworld.o sec .text` does)
 //
-// Everything happens in namespaces the demo creates and removes; nothing
-// touches the host's interfaces. It needs root (CAP_BPF, CAP_NET_ADMIN).
+// The demo creates and removes its own namespaces; nothing touches the
+// host's interfaces. It needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN).
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/purebpf/bpf"
-	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
 func main() {
+	var flags cli.Flags
+	flags.Register(flag.CommandLine)
 	pass := flag.Bool("pass", false, "build the XDP_PASS variant instead of XDP_DROP")
-	demo := flag.Bool("demo", false, "run the demo in private network namespaces")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: dropworld [-pass] -demo\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: dropworld [-pass] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if !*demo || flag.NArg() != 0 {
+	if err := flags.Check(); err != nil || flag.NArg() != 0 {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dropworld:", err)
+		}
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := runDemo(os.Stdout, *pass); err != nil {
-		fmt.Fprintln(os.Stderr, "dropworld:", err)
-		os.Exit(1)
+	var err error
+	if flags.Demo {
+		err = runDemo(os.Stdout, *pass, flags)
+	} else {
+		err = run(os.Stdout, *pass, flags, func() { cli.WaitForSignal(context.Background()) })
 	}
+	if err != nil {
+		cli.Fatal("dropworld", err)
+	}
+}
+
+// run attaches to -dev and detaches when wait returns (on SIGINT or
+// SIGTERM), unless -keep.
+func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
+	prog, err := bpf.NewProgram(Spec(pass))
+	if err != nil {
+		return err
+	}
+	defer prog.Close()
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	att, err := flags.AttachXDP(prog, ns)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "dropworld (%s) attached to %s in %s mode through %s, program id %d.\n",
+		verdict(pass), att.Interface(), att.Mode(), att.Method(), att.ProgramID())
+	if flags.Keep {
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		return nil
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to detach.")
+	wait()
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Detached.")
+	return nil
+}
+
+func verdict(pass bool) bpf.XDPAction {
+	if pass {
+		return bpf.XDPPass
+	}
+	return bpf.XDPDrop
 }
 
 // testFrames are the frames the demo feeds the program.
@@ -56,7 +110,7 @@ func testFrames() []struct {
 	}
 }
 
-func runDemo(w io.Writer, pass bool) error {
+func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 	spec := Spec(pass)
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
@@ -68,7 +122,7 @@ func runDemo(w io.Writer, pass bool) error {
 		return err
 	}
 	fmt.Fprintf(w, "Loaded %s: an XDP program of %d instructions that returns %s for every packet.\n",
-		spec.Name, len(spec.Instructions), bpf.XDPAction(spec.Instructions[0].Constant))
+		spec.Name, len(spec.Instructions), verdict(pass))
 	fmt.Fprintf(w, "  id %d, tag %s, %d instructions verified\n%s\n", info.ID, info.Tag, info.VerifiedInstructions, indent(spec.Instructions.String()))
 
 	fmt.Fprintln(w, "Step 1: the kernel runs it on test frames (BPF_PROG_TEST_RUN):")
@@ -80,42 +134,52 @@ func runDemo(w io.Writer, pass bool) error {
 		fmt.Fprintf(w, "  %-26s -> %s\n", f.name, bpf.XDPAction(res.ReturnValue))
 	}
 
-	fmt.Fprintln(w, "Step 2: real traffic between two private network namespaces:")
-	pair, err := bpftest.CreateVethPair()
-	if err != nil {
-		return fmt.Errorf("create namespaces: %w", err)
-	}
-	defer pair.Close()
-	fmt.Fprintf(w, "  %s (%s, namespace %s) <-> %s (%s, namespace %s)\n",
-		pair.A.Name, pair.A.Addr(), pair.A.NS.Name(), pair.B.Name, pair.B.Addr(), pair.B.NS.Name())
-	rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 3})
+	fmt.Fprintln(w, "\nStep 2: real traffic.")
+	net, err := cli.NewNetwork(w)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "  ping %s without the program: %d of %d replies\n", pair.B.Addr(), rep.Received, rep.Sent)
-	fmt.Fprintln(w, "Removed the namespaces and the program.")
+	defer net.Close()
+	traffic := func(when string) error {
+		ping, err := net.Ping(3)
+		if err != nil {
+			return err
+		}
+		tcp := "works"
+		if ok, why := net.TCP(0); !ok {
+			tcp = "fails (" + why + ")"
+		}
+		fmt.Fprintf(w, "  %-24s ping: %d of %d answered; TCP: %s   [%s: %s]\n",
+			when+":", ping.Received, ping.Sent, tcp, net.B.Name, net.Describe())
+		return nil
+	}
+	if err := traffic("without the program"); err != nil {
+		return err
+	}
+	flags.Dev = net.B.Name
+	att, err := flags.AttachXDP(prog, net.B.NS)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  attached dropworld to the server's %s (%s mode, through %s)\n", net.B.Name, att.Mode(), att.Method())
+	if err := traffic("with dropworld attached"); err != nil {
+		att.Close()
+		return err
+	}
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  detached\n")
+	if err := traffic("after detaching"); err != nil {
+		return err
+	}
 	return nil
 }
 
 func indent(s string) string {
-	out := ""
-	for _, line := range splitLines(s) {
-		out += "    " + line + "\n"
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("    " + line + "\n")
 	}
-	return out
-}
-
-func splitLines(s string) []string {
-	var lines []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			lines = append(lines, s[start:i])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:])
-	}
-	return lines
+	return b.String()
 }

@@ -1,0 +1,171 @@
+// Package cli holds what the tutorial's example programs share: the common
+// flags (-dev, -mode, -force, -keep, -n, -demo), XDP attachment as the
+// flags ask, waiting for SIGINT/SIGTERM, and the demo's private network.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/netns"
+)
+
+// Flags are the options every example takes.
+type Flags struct {
+	Dev   string // interface to attach to (real mode)
+	Mode  string // auto, generic or native
+	Force bool   // replace what is attached (ip -force)
+	Keep  bool   // leave the program attached on exit
+	Netns string // the namespace of Dev, by name
+	Demo  bool   // run the demo in private namespaces
+}
+
+// Register adds the common flags to fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.Dev, "dev", "", "attach to interface `IFACE` and run until interrupted")
+	fs.StringVar(&f.Mode, "mode", "auto", "XDP mode: auto, generic (skb) or native (driver)")
+	fs.BoolVar(&f.Force, "force", false, "replace a program that is already attached (like ip -force)")
+	fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
+	fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
+	fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
+}
+
+// Check validates the combination of flags.
+func (f *Flags) Check() error {
+	if f.Demo == (f.Dev != "") {
+		return errors.New("give exactly one of -demo and -dev IFACE")
+	}
+	if _, err := f.XDPMode(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// XDPMode converts -mode.
+func (f *Flags) XDPMode() (attach.XDPMode, error) {
+	switch f.Mode {
+	case "auto", "":
+		return attach.DefaultMode, nil
+	case "generic", "skb":
+		return attach.Generic, nil
+	case "native", "drv", "driver":
+		return attach.Native, nil
+	}
+	return 0, fmt.Errorf("unknown -mode %q: want auto, generic or native", f.Mode)
+}
+
+// OpenNetns opens the namespace of -n, or returns nil for the current one.
+func (f *Flags) OpenNetns() (*netns.NetNS, error) {
+	if f.Netns == "" {
+		return nil, nil
+	}
+	return netns.OpenName(f.Netns)
+}
+
+// AttachXDP attaches prog to -dev as the flags say. With -keep it uses
+// netlink so that the program stays attached after the process exits.
+func (f *Flags) AttachXDP(prog *bpf.Program, ns *netns.NetNS) (*attach.XDPAttachment, error) {
+	mode, err := f.XDPMode()
+	if err != nil {
+		return nil, err
+	}
+	opts := attach.XDPOptions{Mode: mode, Replace: f.Force, Netns: ns}
+	if f.Keep || f.Force {
+		opts.Method = attach.Netlink
+	}
+	return attach.XDP(f.Dev, prog, opts)
+}
+
+// WaitForSignal blocks until SIGINT or SIGTERM (or ctx ends).
+func WaitForSignal(ctx context.Context) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+}
+
+// Fatal prints err as one line and exits with status 1.
+func Fatal(name string, err error) {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}
+
+// Network is the demo's private network: two namespaces joined by a veth
+// pair, 192.0.2.1 (A, the client) and 192.0.2.2 (B, where programs are
+// attached).
+type Network struct {
+	*bpftest.VethPair
+	w io.Writer
+}
+
+// NewNetwork creates the demo's namespaces and prints what it made.
+func NewNetwork(w io.Writer) (*Network, error) {
+	pair, err := bpftest.CreateVethPair()
+	if err != nil {
+		return nil, fmt.Errorf("create the demo's network namespaces: %w", err)
+	}
+	fmt.Fprintf(w, "Created two network namespaces joined by a veth pair:\n  client %s %s (namespace %s)  <->  server %s %s (namespace %s)\n",
+		pair.A.Name, pair.A.Addr(), pair.A.NS.Name(), pair.B.Name, pair.B.Addr(), pair.B.NS.Name())
+	return &Network{VethPair: pair, w: w}, nil
+}
+
+// Close removes the namespaces.
+func (n *Network) Close() error {
+	err := n.VethPair.Close()
+	if err == nil {
+		fmt.Fprintln(n.w, "Removed the namespaces (and with them everything attached there).")
+	}
+	return err
+}
+
+// Ping sends count echo requests from A to B and returns the report.
+func (n *Network) Ping(count int) (bpftest.PingReport, error) {
+	return bpftest.Ping(n.A.NS, n.B.Addr(), bpftest.PingOptions{Count: count, Timeout: 500 * time.Millisecond})
+}
+
+// TCP opens one connection from A to a listener on B (port 0: any free
+// port) and sends a few bytes. It reports whether they arrived, and why
+// not; a connection that cannot be made is a result, not an error.
+func (n *Network) TCP(port int) (ok bool, why string) {
+	rep, err := bpftest.TCPTransfer(n.A.NS, n.B.NS, n.B.Addr(), bpftest.TCPOptions{Bytes: 1024, Port: port, Timeout: time.Second})
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return false, "timed out"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return false, "refused"
+	case err != nil:
+		return false, err.Error()
+	case rep.Received != rep.Sent:
+		return false, fmt.Sprintf("%d of %d bytes arrived", rep.Received, rep.Sent)
+	}
+	return true, ""
+}
+
+// Describe says what is attached at B's XDP hook, the way ip link show
+// does ("prog/xdp id 42" or "prog/xdpgeneric id 42"), or "no XDP program".
+func (n *Network) Describe() string {
+	st, err := attach.QueryXDP(n.B.Name, n.B.NS)
+	if err != nil {
+		return "query failed: " + err.Error()
+	}
+	if !st.Attached() {
+		return "no XDP program"
+	}
+	var parts []string
+	for _, p := range st.Programs {
+		parts = append(parts, fmt.Sprintf("prog/%s id %d", p.Mode.IPName(), p.ID))
+	}
+	return strings.Join(parts, ", ")
+}
