@@ -1,0 +1,775 @@
+package attach
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/netns"
+)
+
+// tc constants (linux/pkt_sched.h, linux/rtnetlink.h, linux/pkt_cls.h).
+const (
+	tcHClsact       = 0xFFFFFFF1 // TC_H_CLSACT, also TC_H_INGRESS
+	tcClsactHandle  = 0xFFFF0000 // TC_H_MAKE(TC_H_CLSACT, 0)
+	tcParentIngress = 0xFFFFFFF2 // TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+	tcParentEgress  = 0xFFFFFFF3 // TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
+
+	tcaKind    = 1
+	tcaOptions = 2
+	tcaChain   = 11
+
+	tcaBPFFD    = 6
+	tcaBPFName  = 7
+	tcaBPFFlags = 8
+	tcaBPFTag   = 10
+	tcaBPFID    = 11
+
+	tcaBPFFlagActDirect = 1
+
+	ethPAll = 3 // ETH_P_ALL
+
+	sizeofTcmsg = 20
+)
+
+// bpf_attr flags for tcx ordering (linux/bpf.h, 6.6+).
+const (
+	bpfFBefore = 1 << 3
+	bpfFAfter  = 1 << 4
+	bpfFID     = 1 << 5
+)
+
+// Hook is a tc attachment point of an interface.
+type Hook uint8
+
+const (
+	// Ingress sees packets the interface receives.
+	Ingress Hook = iota + 1
+	// Egress sees packets the interface sends.
+	Egress
+)
+
+// String returns "ingress" or "egress".
+func (h Hook) String() string {
+	switch h {
+	case Ingress:
+		return "ingress"
+	case Egress:
+		return "egress"
+	}
+	return fmt.Sprintf("Hook(%d)", uint8(h))
+}
+
+func (h Hook) parent() (uint32, error) {
+	switch h {
+	case Ingress:
+		return tcParentIngress, nil
+	case Egress:
+		return tcParentEgress, nil
+	}
+	return 0, fmt.Errorf("invalid tc hook %d: want attach.Ingress or attach.Egress", uint8(h))
+}
+
+func (h Hook) tcxType() kernel.AttachType {
+	if h == Ingress {
+		return kernel.AttachTCXIngress
+	}
+	return kernel.AttachTCXEgress
+}
+
+// tcmsg appends struct tcmsg (AF_UNSPEC) to b.
+func tcmsg(b []byte, index int, handle, parent, info uint32) []byte {
+	var m [sizeofTcmsg]byte
+	binary.NativeEndian.PutUint32(m[4:], uint32(int32(index)))
+	binary.NativeEndian.PutUint32(m[8:], handle)
+	binary.NativeEndian.PutUint32(m[12:], parent)
+	binary.NativeEndian.PutUint32(m[16:], info)
+	return append(b, m[:]...)
+}
+
+func appendStringAttr(b []byte, typ uint16, s string) []byte {
+	n := 4 + len(s) + 1
+	b = appendAttrHdr(b, n, typ)
+	b = append(b, s...)
+	b = append(b, 0)
+	for ; n%4 != 0; n++ {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// EnsureClsact adds the clsact qdisc to iface in ns unless it is there
+// ("tc qdisc add dev X clsact"; 4.5+). It is what tc filters hang on.
+func EnsureClsact[I Iface](iface I, ns *netns.NetNS) error {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return h.EnsureClsact(toInterface(iface))
+}
+
+// EnsureClsact adds the clsact qdisc unless it is there.
+func (h *Handle) EnsureClsact(iface Interface) error {
+	err := h.clsact(iface, unix.RTM_NEWQDISC, flagsAck|netlink.Create|netlink.Excl)
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return err
+}
+
+// DeleteClsact deletes the clsact qdisc of iface in ns, and with it every
+// tc filter on its ingress and egress hooks ("tc qdisc del dev X
+// clsact"). tcx programs are not affected.
+func DeleteClsact[I Iface](iface I, ns *netns.NetNS) error {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return h.DeleteClsact(toInterface(iface))
+}
+
+// DeleteClsact deletes the clsact qdisc and its filters.
+func (h *Handle) DeleteClsact(iface Interface) error {
+	return h.clsact(iface, unix.RTM_DELQDISC, flagsAck)
+}
+
+func (h *Handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
+	op, req := "add clsact qdisc to", "RTM_NEWQDISC"
+	if typ == unix.RTM_DELQDISC {
+		op, req = "delete clsact qdisc of", "RTM_DELQDISC"
+	}
+	iface, err := h.resolve(op, iface)
+	if err != nil {
+		return err
+	}
+	var buf [sizeofTcmsg + 12]byte
+	b := tcmsg(buf[:0], iface.Index, tcClsactHandle, tcHClsact, 0)
+	b = appendStringAttr(b, tcaKind, "clsact")
+	if _, err := h.execute(typ, flags, b); err != nil {
+		return h.newError(op, iface, req, nil, err)
+	}
+	return nil
+}
+
+// TCFilter is a tc filter on a clsact hook, as "tc filter show dev X
+// egress" prints it.
+type TCFilter struct {
+	Hook     Hook
+	Priority uint16 // "pref"
+	Handle   uint32
+	Protocol uint16 // ETH_P_* in host order; ETH_P_ALL (3) for "all"
+	Chain    uint32
+	Kind     string // "bpf" for cls_bpf
+	// For cls_bpf filters:
+	ProgramID    uint32
+	Name         string // "name" (TCA_BPF_NAME)
+	Tag          string // the program's tag, hex
+	DirectAction bool
+}
+
+// String formats the filter like tc filter show does.
+func (f TCFilter) String() string {
+	proto := "all"
+	if f.Protocol != ethPAll {
+		proto = fmt.Sprintf("0x%04x", f.Protocol)
+	}
+	s := fmt.Sprintf("filter protocol %s pref %d %s chain %d handle 0x%x", proto, f.Priority, f.Kind, f.Chain, f.Handle)
+	if f.Name != "" {
+		s += " " + f.Name
+	}
+	if f.DirectAction {
+		s += " direct-action"
+	}
+	if f.ProgramID != 0 {
+		s += fmt.Sprintf(" id %d", f.ProgramID)
+	}
+	if f.Tag != "" {
+		s += " tag " + f.Tag
+	}
+	return s
+}
+
+// ListTCFilters lists the filters on hook of iface in ns.
+func ListTCFilters[I Iface](iface I, hook Hook, ns *netns.NetNS) ([]TCFilter, error) {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return h.ListTCFilters(toInterface(iface), hook)
+}
+
+// ListTCFilters lists the filters on hook of iface (RTM_GETTFILTER dump).
+// Without a clsact qdisc the list is empty.
+func (h *Handle) ListTCFilters(iface Interface, hook Hook) ([]TCFilter, error) {
+	op := "list tc " + hook.String() + " filters of"
+	parent, err := hook.parent()
+	if err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	iface, err = h.resolve(op, iface)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := h.execute(unix.RTM_GETTFILTER, netlink.Request|netlink.Dump, tcmsg(nil, iface.Index, 0, parent, 0))
+	if err != nil {
+		return nil, h.newError(op, iface, "RTM_GETTFILTER", nil, err)
+	}
+	var out []TCFilter
+	for _, m := range msgs {
+		if m.Header.Type != unix.RTM_NEWTFILTER || len(m.Data) < sizeofTcmsg {
+			continue
+		}
+		f, ok, err := parseFilter(m.Data)
+		if err != nil {
+			return nil, h.newError(op, iface, "RTM_GETTFILTER", nil, err)
+		}
+		if ok {
+			f.Hook = hook
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// parseFilter decodes an RTM_NEWTFILTER message; ok is false for the
+// entries without a handle that stand for a priority's classifier.
+func parseFilter(b []byte) (f TCFilter, ok bool, err error) {
+	f.Handle = binary.NativeEndian.Uint32(b[8:])
+	info := binary.NativeEndian.Uint32(b[16:])
+	f.Priority = uint16(info >> 16)
+	f.Protocol = htons(uint16(info))
+	ad, err := netlink.NewAttributeDecoder(b[sizeofTcmsg:])
+	if err != nil {
+		return f, false, err
+	}
+	var opts []byte
+	for ad.Next() {
+		switch ad.Type() {
+		case tcaKind:
+			f.Kind = ad.String()
+		case tcaChain:
+			f.Chain = ad.Uint32()
+		case tcaOptions:
+			opts = ad.Bytes()
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return f, false, err
+	}
+	if f.Handle == 0 {
+		return f, false, nil
+	}
+	if f.Kind == "bpf" && opts != nil {
+		od, err := netlink.NewAttributeDecoder(opts)
+		if err != nil {
+			return f, false, err
+		}
+		for od.Next() {
+			switch od.Type() {
+			case tcaBPFID:
+				f.ProgramID = od.Uint32()
+			case tcaBPFName:
+				f.Name = od.String()
+			case tcaBPFTag:
+				f.Tag = fmt.Sprintf("%x", od.Bytes())
+			case tcaBPFFlags:
+				f.DirectAction = od.Uint32()&tcaBPFFlagActDirect != 0
+			}
+		}
+		if err := od.Err(); err != nil {
+			return f, false, err
+		}
+	}
+	return f, true, nil
+}
+
+// DeleteTCFilter deletes the filter f (by hook, priority, handle and
+// protocol) from iface in ns ("tc filter del dev X egress pref P handle H
+// bpf").
+func DeleteTCFilter[I Iface](iface I, f TCFilter, ns *netns.NetNS) error {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return h.DeleteTCFilter(toInterface(iface), f)
+}
+
+// DeleteTCFilter deletes one filter. A filter that is not there gives an
+// error matching ErrVanished (and unix.ENOENT).
+func (h *Handle) DeleteTCFilter(iface Interface, f TCFilter) error {
+	op := "delete tc " + f.Hook.String() + " filter of"
+	parent, err := f.Hook.parent()
+	if err != nil {
+		return h.newError(op, iface, "", nil, err)
+	}
+	if f.Priority == 0 || f.Handle == 0 {
+		return h.newError(op, iface, "", nil, errors.New("the filter needs a priority and a handle (use DeleteTCFilters to flush a hook)"))
+	}
+	iface, err = h.resolve(op, iface)
+	if err != nil {
+		return err
+	}
+	return h.delFilter(op, iface, parent, f)
+}
+
+func (h *Handle) delFilter(op string, iface Interface, parent uint32, f TCFilter) error {
+	proto := f.Protocol
+	if proto == 0 {
+		proto = ethPAll
+	}
+	var buf [sizeofTcmsg + 8]byte
+	b := tcmsg(buf[:0], iface.Index, f.Handle, parent, uint32(f.Priority)<<16|uint32(htons(proto)))
+	if f.Kind != "" {
+		b = appendStringAttr(b, tcaKind, f.Kind)
+	}
+	if _, err := h.execute(unix.RTM_DELTFILTER, flagsAck, b); err != nil {
+		var kind error
+		if errors.Is(err, unix.ENOENT) {
+			kind = ErrVanished
+		}
+		return h.newError(op, iface, "RTM_DELTFILTER", kind, err)
+	}
+	return nil
+}
+
+// DeleteTCFilters deletes every filter on hook of iface in ns.
+func DeleteTCFilters[I Iface](iface I, hook Hook, ns *netns.NetNS) error {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return h.DeleteTCFilters(toInterface(iface), hook)
+}
+
+// DeleteTCFilters deletes every filter on hook (RTM_DELTFILTER with
+// priority 0).
+func (h *Handle) DeleteTCFilters(iface Interface, hook Hook) error {
+	op := "delete tc " + hook.String() + " filters of"
+	parent, err := hook.parent()
+	if err != nil {
+		return h.newError(op, iface, "", nil, err)
+	}
+	iface, err = h.resolve(op, iface)
+	if err != nil {
+		return err
+	}
+	if _, err := h.execute(unix.RTM_DELTFILTER, flagsAck, tcmsg(nil, iface.Index, 0, parent, 0)); err != nil {
+		return h.newError(op, iface, "RTM_DELTFILTER", nil, err)
+	}
+	return nil
+}
+
+// Anchor places a tcx program relative to the others on the hook (6.6+).
+// The zero Anchor appends it at the end.
+type Anchor struct {
+	flags uint32
+	prog  *bpf.Program
+	id    uint32
+}
+
+// First places the program before all others.
+func First() Anchor { return Anchor{flags: bpfFBefore} }
+
+// Last places the program after all others (the default).
+func Last() Anchor { return Anchor{flags: bpfFAfter} }
+
+// Before places the program right before prog, which must be attached.
+func Before(prog *bpf.Program) Anchor { return Anchor{flags: bpfFBefore, prog: prog} }
+
+// After places the program right after prog, which must be attached.
+func After(prog *bpf.Program) Anchor { return Anchor{flags: bpfFAfter, prog: prog} }
+
+// BeforeID places the program right before the program with this id.
+func BeforeID(id uint32) Anchor { return Anchor{flags: bpfFBefore | bpfFID, id: id} }
+
+// AfterID places the program right after the program with this id.
+func AfterID(id uint32) Anchor { return Anchor{flags: bpfFAfter | bpfFID, id: id} }
+
+func (a Anchor) relative() (flags, rel uint32, err error) {
+	switch {
+	case a.prog != nil:
+		if a.prog.FD() < 0 {
+			return 0, 0, fmt.Errorf("anchor program %s is closed", a.prog.Name())
+		}
+		return a.flags, uint32(a.prog.FD()), nil
+	case a.flags&bpfFID != 0:
+		return a.flags, a.id, nil
+	}
+	return a.flags, 0, nil
+}
+
+// TCOptions configure a tc attachment. The zero value attaches to...
+// nothing: Hook is required.
+type TCOptions struct {
+	// Hook is Ingress or Egress.
+	Hook Hook
+	// Method: Link is a tcx link (6.6+), Netlink a cls_bpf filter on the
+	// clsact qdisc (created when missing), and Auto a tcx link when the
+	// kernel has tcx and none of the filter-only fields below is set, a
+	// filter otherwise.
+	Method Method
+
+	// Filter-only fields (Method Netlink):
+
+	// Priority ("pref") of the filter; 0 lets the kernel choose (49152
+	// for the first filter, then one below the lowest).
+	Priority uint16
+	// Handle of the filter; 0 lets the kernel choose.
+	Handle uint32
+	// Name shown by tc filter show; empty uses the program's name.
+	Name string
+	// Replace replaces the filter with the same priority and handle
+	// instead of failing with EEXIST.
+	Replace bool
+	// NoDirectAction attaches without direct-action (da): the program's
+	// return value is then a classid, not a TC_ACT_* verdict.
+	NoDirectAction bool
+
+	// Anchor orders a tcx program among the others (Method Link).
+	Anchor Anchor
+
+	// Netns is the namespace of the interface; nil is the caller's.
+	Netns *netns.NetNS
+}
+
+func (o TCOptions) filterOnly() bool {
+	return o.Priority != 0 || o.Handle != 0 || o.Name != "" || o.Replace || o.NoDirectAction
+}
+
+// TCAttachment is a program attached to a tc hook: a cls_bpf filter or a
+// tcx link.
+type TCAttachment struct {
+	mu        sync.Mutex
+	h         *Handle
+	ownHandle bool
+	ns        *netns.NetNS
+	iface     Interface
+	hook      Hook
+	method    Method
+	filter    TCFilter
+	prog      *sys.FD
+	progID    uint32
+	link      *sys.FD
+	closed    bool
+}
+
+// TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (a name,
+// an index or an Interface) in opts.Netns: as a direct-action cls_bpf
+// filter on the clsact qdisc ("tc filter add dev X egress bpf da ...") or
+// as a tcx link. A filter attachment keeps a netlink socket open until
+// Close.
+func TC[I Iface](iface I, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+	h, err := NewHandle(opts.Netns)
+	if err != nil {
+		return nil, err
+	}
+	att, err := h.AttachTC(toInterface(iface), prog, opts)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	if att.method == Netlink {
+		att.ownHandle = true
+	} else {
+		att.h = nil
+		h.Close()
+	}
+	return att, nil
+}
+
+// AttachTC is TC through the handle. A filter attachment uses the handle
+// to detach: keep it open until the attachment is closed.
+func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+	op := "attach tc " + opts.Hook.String() + " program to"
+	if err := h.checkNS(opts.Netns); err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	parent, err := opts.Hook.parent()
+	if err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	if err := checkProgram(prog, bpf.SchedCLS); err != nil {
+		return nil, h.newError(op, iface, "", ErrProgramType, err)
+	}
+	method := opts.Method
+	switch {
+	case method == Link && opts.filterOnly():
+		return nil, h.newError(op, iface, "", nil, errors.New("Priority, Handle, Name, Replace and NoDirectAction describe a tc filter: they need Method Netlink"))
+	case method > Link:
+		return nil, h.newError(op, iface, "", nil, fmt.Errorf("invalid method %d", method))
+	case method == Auto && opts.filterOnly():
+		method = Netlink
+	}
+	relFlags, rel, err := opts.Anchor.relative()
+	if err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	if method == Netlink && relFlags != 0 {
+		return nil, h.newError(op, iface, "", nil, errors.New("Anchor orders tcx links: use Priority for filters"))
+	}
+	iface, err = h.resolve(op, iface)
+	if err != nil {
+		return nil, err
+	}
+	fd, id, err := dupProgram(prog)
+	if err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	att := &TCAttachment{h: h, ns: h.ns, iface: iface, hook: opts.Hook, prog: fd, progID: id}
+
+	if method != Netlink {
+		var lfd *sys.FD
+		err := h.do(func() error {
+			var err error
+			lfd, err = sys.LinkCreate(&sys.LinkCreateAttr{
+				ProgFD:            fd.Uint(),
+				TargetFDOrIfindex: uint32(iface.Index),
+				AttachType:        uint32(opts.Hook.tcxType()),
+				Flags:             relFlags,
+				RelativeFDOrID:    rel,
+			})
+			return err
+		})
+		switch {
+		case err == nil:
+			att.method, att.link = Link, lfd
+			return att, nil
+		case method == Auto && linkUnsupported(err) && relFlags == 0:
+			// no tcx: fall back to a filter
+		default:
+			fd.Close()
+			var kind error
+			if method == Link && linkUnsupported(err) {
+				kind = bpf.ErrNotSupported
+			}
+			return nil, h.newError(op, iface, "BPF_LINK_CREATE", kind, err)
+		}
+	}
+
+	if err := h.EnsureClsact(iface); err != nil {
+		fd.Close()
+		return nil, err
+	}
+	name := opts.Name
+	if name == "" {
+		name = prog.Name()
+	}
+	if name == "" {
+		name = "purebpf"
+	}
+	var buf [128]byte
+	b := tcmsg(buf[:0], iface.Index, opts.Handle, parent, uint32(opts.Priority)<<16|uint32(htons(ethPAll)))
+	b = appendStringAttr(b, tcaKind, "bpf")
+	optStart := len(b)
+	b = appendAttrHdr(b, 0, tcaOptions|netlink.Nested)
+	b = appendU32Attr(b, tcaBPFFD, fd.Uint())
+	b = appendStringAttr(b, tcaBPFName, name)
+	var bpfFlags uint32
+	if !opts.NoDirectAction {
+		bpfFlags = tcaBPFFlagActDirect
+	}
+	b = appendU32Attr(b, tcaBPFFlags, bpfFlags)
+	binary.NativeEndian.PutUint16(b[optStart:], uint16(len(b)-optStart))
+	flags := flagsAck | netlink.Create
+	if opts.Replace {
+		flags |= netlink.Replace
+	} else {
+		flags |= netlink.Excl
+	}
+	if _, err := h.execute(unix.RTM_NEWTFILTER, flags, b); err != nil {
+		fd.Close()
+		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
+	}
+	att.method = Netlink
+	att.filter = TCFilter{Hook: opts.Hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
+		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
+	if opts.Priority == 0 || opts.Handle == 0 {
+		// Find what the kernel chose.
+		filters, err := h.ListTCFilters(iface, opts.Hook)
+		if err != nil {
+			fd.Close()
+			return nil, err
+		}
+		found := false
+		for _, f := range filters {
+			if f.ProgramID == id && (opts.Priority == 0 || f.Priority == opts.Priority) && (opts.Handle == 0 || f.Handle == opts.Handle) {
+				att.filter, found = f, true
+				break
+			}
+		}
+		if !found {
+			fd.Close()
+			return nil, h.newError(op, iface, "RTM_GETTFILTER", ErrVanished, errors.New("the new filter is not listed"))
+		}
+	}
+	return att, nil
+}
+
+// Method returns how the program was attached: Netlink (a cls_bpf filter)
+// or Link (tcx).
+func (a *TCAttachment) Method() Method { return a.method }
+
+// Hook returns the hook the program is attached to.
+func (a *TCAttachment) Hook() Hook { return a.hook }
+
+// Interface returns the interface, with its name and index.
+func (a *TCAttachment) Interface() Interface { return a.iface }
+
+// ProgramID returns the kernel id of the attached program.
+func (a *TCAttachment) ProgramID() uint32 { return a.progID }
+
+// Filter returns the filter of a Netlink attachment, with the priority and
+// handle the kernel chose (the zero TCFilter for tcx).
+func (a *TCAttachment) Filter() TCFilter { return a.filter }
+
+func (a *TCAttachment) errorf(op, request string, kind, cause error) error {
+	ns := ""
+	if a.ns != nil {
+		ns = a.ns.String()
+	}
+	return mkError(op, a.iface, ns, request, kind, cause)
+}
+
+// Pin pins the tcx link at path on a bpffs mount so that it outlives the
+// process. Filters cannot be pinned: they persist until deleted.
+func (a *TCAttachment) Pin(path string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	const op = "pin tcx link of"
+	if a.closed {
+		return a.errorf(op, "", ErrVanished, errors.New("attachment is closed"))
+	}
+	if a.link == nil {
+		return a.errorf(op, "", nil, errors.New("only tcx attachments can be pinned (this one is a tc filter)"))
+	}
+	if err := sys.ObjPin(a.link, path); err != nil {
+		return a.errorf(op, "BPF_OBJ_PIN "+path, nil, err)
+	}
+	return nil
+}
+
+// Detach removes the program and releases the attachment. A filter is
+// deleted only while it still runs our program; otherwise Detach returns an
+// error matching ErrVanished and leaves the filter alone. A tcx link is
+// detached even when pinned.
+func (a *TCAttachment) Detach() error { return a.release(true) }
+
+// Close is Detach, except that an attachment that vanished is not an error
+// and a pinned tcx link stays attached. Closing twice is safe.
+func (a *TCAttachment) Close() error {
+	err := a.release(false)
+	if errors.Is(err, ErrVanished) {
+		return nil
+	}
+	return err
+}
+
+func (a *TCAttachment) release(detachLink bool) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	var err error
+	if a.link != nil {
+		if detachLink {
+			if derr := sys.LinkDetach(a.link); derr != nil {
+				err = a.errorf("detach tcx link from", "BPF_LINK_DETACH", nil, derr)
+			}
+		}
+		a.link.Close()
+	} else if a.h != nil {
+		err = a.deleteOwnFilter()
+	}
+	a.prog.Close()
+	if a.ownHandle {
+		a.h.Close()
+	}
+	return err
+}
+
+func (a *TCAttachment) deleteOwnFilter() error {
+	op := "detach tc " + a.hook.String() + " filter from"
+	filters, err := a.h.ListTCFilters(a.iface, a.hook)
+	if err != nil {
+		if errors.Is(err, ErrNoInterface) {
+			return a.errorf(op, "", ErrVanished, err)
+		}
+		return err
+	}
+	for _, f := range filters {
+		if f.Priority != a.filter.Priority || f.Handle != a.filter.Handle {
+			continue
+		}
+		if f.ProgramID != a.progID {
+			return a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x now runs program %d, not ours (%d)", f.Priority, f.Handle, f.ProgramID, a.progID))
+		}
+		parent, _ := a.hook.parent()
+		return a.h.delFilter(op, a.iface, parent, f)
+	}
+	return a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x is gone", a.filter.Priority, a.filter.Handle))
+}
+
+// TCXProgram is a program attached through tcx.
+type TCXProgram struct {
+	ProgramID uint32
+	LinkID    uint32 // 0 for programs attached with BPF_PROG_ATTACH
+}
+
+// ListTCX lists the tcx programs on hook of iface in ns, in the order they
+// run (BPF_PROG_QUERY, 6.6+).
+func ListTCX[I Iface](iface I, hook Hook, ns *netns.NetNS) ([]TCXProgram, error) {
+	h, err := NewHandle(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	return h.ListTCX(toInterface(iface), hook)
+}
+
+// ListTCX lists the tcx programs on hook of iface in the order they run.
+func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
+	op := "list tcx " + hook.String() + " programs of"
+	if _, err := hook.parent(); err != nil {
+		return nil, h.newError(op, iface, "", nil, err)
+	}
+	iface, err := h.resolve(op, iface)
+	if err != nil {
+		return nil, err
+	}
+	const max = 64
+	var progs, links [max]uint32
+	attr := sys.ProgQueryAttr{
+		TargetFDOrIfindex: uint32(iface.Index),
+		AttachType:        uint32(hook.tcxType()),
+		ProgIDs:           sys.NewPointer(unsafe.Pointer(&progs[0])),
+		Count:             max,
+		LinkIDs:           sys.NewPointer(unsafe.Pointer(&links[0])),
+	}
+	if err := h.do(func() error { return sys.ProgQuery(&attr) }); err != nil {
+		var kind error
+		if linkUnsupported(err) {
+			kind = bpf.ErrNotSupported
+		}
+		return nil, h.newError(op, iface, "BPF_PROG_QUERY", kind, err)
+	}
+	out := make([]TCXProgram, min(attr.Count, max))
+	for i := range out {
+		out[i] = TCXProgram{ProgramID: progs[i], LinkID: links[i]}
+	}
+	return out, nil
+}

@@ -1,0 +1,379 @@
+package attach_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+// counter is a one-slot BPF array map of a uint64, created with raw
+// sys.MapCreate.
+type counter struct{ fd *sys.FD }
+
+func newCounter(t testing.TB) counter {
+	t.Helper()
+	fd, err := sys.MapCreate(&sys.MapCreateAttr{MapType: 2 /* BPF_MAP_TYPE_ARRAY */, KeySize: 4, ValueSize: 8, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fd.Close() })
+	return counter{fd}
+}
+
+func (c counter) get(t testing.TB) uint64 {
+	t.Helper()
+	var key uint32
+	var val uint64
+	err := sys.MapLookupElem(&sys.MapElemAttr{MapFD: c.fd.Uint(),
+		Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&val))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return val
+}
+
+// loadICMPCounter loads a program that adds 1 to c for every IPv4 ICMP
+// packet and returns verdict. dataOff and dataEndOff are the offsets of the
+// packet pointers in the context (xdp_md or __sk_buff).
+func loadICMPCounter(t testing.TB, name string, typ bpf.ProgramType, c counter, verdict int32) *bpf.Program {
+	t.Helper()
+	dataOff, dataEndOff := int16(0), int16(4) // struct xdp_md
+	if typ == bpf.SchedCLS {
+		dataOff, dataEndOff = 76, 80 // struct __sk_buff
+	}
+	ldMap := asm.LoadMapPtr(asm.R1, "counter")
+	ldMap.SetMapFD(c.fd.Int())
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, dataOff, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, dataEndOff, asm.Word),
+		asm.Mov.Reg(asm.R4, asm.R2),
+		asm.Add.Imm(asm.R4, 34), // ethernet (14) + IPv4 header (20)
+		asm.JGT.Reg(asm.R4, asm.R3, "out"),
+		asm.LoadMem(asm.R5, asm.R2, 12, asm.Half), // ethertype, network order
+		asm.JNE.Imm(asm.R5, 0x0008, "out"),        // ETH_P_IP read little-endian
+		asm.LoadMem(asm.R5, asm.R2, 23, asm.Byte), // IP protocol
+		asm.JNE.Imm(asm.R5, 1, "out"),             // IPPROTO_ICMP
+		asm.StoreImm(asm.R10, -4, 0, asm.Word),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -4),
+		ldMap,
+		asm.Call(asm.FnMapLookupElem),
+		asm.JEq.Imm(asm.R0, 0, "out"),
+		asm.Mov.Imm(asm.R1, 1),
+		asm.AtomicAdd(asm.R0, 0, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, verdict).WithSymbol("out"),
+		asm.Return(),
+	}
+	prog, err := bpf.NewProgram(&bpf.ProgramSpec{Name: name, Type: typ, License: "GPL", Instructions: insns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { prog.Close() })
+	return prog
+}
+
+const tcActOK, tcActShot = 0, 2
+
+// pingAfterDrop pings n times after a warm-up echo that may be lost while
+// the neighbour entry, starved by a dropping program, is resolved again.
+func pingAfterDrop(t testing.TB, p *bpftest.VethPair, n int) int {
+	t.Helper()
+	if _, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 1, Timeout: 2 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	return ping(t, p, n)
+}
+
+func ping(t testing.TB, p *bpftest.VethPair, n int) int {
+	t.Helper()
+	rep, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: n, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep.Received
+}
+
+// TestTCAndXDPCountSameFlows is layercoop's shape: an XDP program and a tc
+// egress program on the same interface count the two halves of the same
+// ICMP exchanges.
+func TestTCAndXDPCountSameFlows(t *testing.T) {
+	for _, method := range []attach.Method{attach.Netlink, attach.Link} {
+		t.Run(method.String(), func(t *testing.T) {
+			p := newPair(t)
+			xdpCount, tcCount := newCounter(t), newCounter(t)
+			xdpProg := loadICMPCounter(t, "xdp_count", bpf.XDP, xdpCount, int32(bpf.XDPPass))
+			tcProg := loadICMPCounter(t, "tc_count", bpf.SchedCLS, tcCount, tcActOK)
+
+			xa, err := attach.XDP(p.B.Name, xdpProg, attach.XDPOptions{Netns: p.B.NS, Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer xa.Close()
+			ta, err := attach.TC(p.B.Name, tcProg, attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS, Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ta.Close()
+			if ta.Method() != method || ta.Hook() != attach.Egress {
+				t.Fatalf("tc attachment method %v hook %v, want %v egress", ta.Method(), ta.Hook(), method)
+			}
+
+			const n = 5
+			if got := ping(t, p, n); got != n {
+				t.Fatalf("%d of %d echo replies", got, n)
+			}
+			if x, c := xdpCount.get(t), tcCount.get(t); x != n || c != n {
+				t.Fatalf("XDP counted %d echo requests, tc egress %d replies; want %d each", x, c, n)
+			}
+
+			info, err := tcProg.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if method == attach.Netlink {
+				filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := attach.TCFilter{Hook: attach.Egress, Priority: 49152, Handle: 1, Protocol: unix.ETH_P_ALL,
+					Kind: "bpf", ProgramID: info.ID, Name: "tc_count", Tag: info.Tag, DirectAction: true}
+				if len(filters) != 1 || filters[0] != want || ta.Filter() != want {
+					t.Fatalf("filters %+v, attachment's %+v; want [%+v]", filters, ta.Filter(), want)
+				}
+				ingress, err := attach.ListTCFilters(p.B.Index, attach.Ingress, p.B.NS)
+				if err != nil || len(ingress) != 0 {
+					t.Fatalf("ingress filters %v, %v; want none", ingress, err)
+				}
+			} else {
+				progs, err := attach.ListTCX(p.B.Name, attach.Egress, p.B.NS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(progs) != 1 || progs[0].ProgramID != info.ID || progs[0].LinkID == 0 {
+					t.Fatalf("tcx programs %+v, want program %d through a link", progs, info.ID)
+				}
+			}
+
+			// Detach tc: only XDP counts from now on.
+			if err := ta.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if method == attach.Netlink {
+				if filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS); err != nil || len(filters) != 0 {
+					t.Fatalf("after Close: filters %v, %v; want none", filters, err)
+				}
+			} else if progs, err := attach.ListTCX(p.B.Name, attach.Egress, p.B.NS); err != nil || len(progs) != 0 {
+				t.Fatalf("after Close: tcx programs %v, %v; want none", progs, err)
+			}
+			if got := ping(t, p, n); got != n {
+				t.Fatalf("%d of %d echo replies", got, n)
+			}
+			if x, c := xdpCount.get(t), tcCount.get(t); x != 2*n || c != n {
+				t.Fatalf("after tc detach: XDP %d, tc %d; want %d and %d", x, c, 2*n, n)
+			}
+		})
+	}
+}
+
+func TestTCFilterReplaceAndDelete(t *testing.T) {
+	p := newPair(t)
+	ns, iface := p.B.NS, p.B.Name
+	pass1 := loadReturn(t, "pass1", bpf.SchedCLS, tcActOK)
+	pass2 := loadReturn(t, "pass2", bpf.SchedCLS, tcActOK)
+	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
+	opts := attach.TCOptions{Hook: attach.Egress, Priority: 10, Handle: 7, Name: "first", Netns: ns}
+
+	a1, err := attach.TC(iface, pass1, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a1.Close()
+	if a1.Method() != attach.Netlink { // filter-only options choose netlink
+		t.Fatalf("method %v, want netlink", a1.Method())
+	}
+	if _, err := attach.TC(iface, pass2, opts); !errors.Is(err, unix.EEXIST) {
+		t.Fatalf("same priority and handle without Replace: %v, want EEXIST", err)
+	}
+	o := opts
+	o.Replace, o.Name = true, "second"
+	a2, err := attach.TC(iface, drop, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	filters, err := attach.ListTCFilters(iface, attach.Egress, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(filters) != 1 || filters[0].ProgramID != progID(t, drop) || filters[0].Name != "second" || filters[0].Priority != 10 || filters[0].Handle != 7 {
+		t.Fatalf("after replace: %+v", filters)
+	}
+	if got := ping(t, p, 2); got != 0 {
+		t.Fatalf("egress drop filter: %d echo replies got through", got)
+	}
+	// The first attachment's filter now runs someone else's program.
+	if err := a1.Detach(); !errors.Is(err, attach.ErrVanished) {
+		t.Fatalf("Detach of the replaced filter: %v, want ErrVanished", err)
+	}
+	if filters, _ := attach.ListTCFilters(iface, attach.Egress, ns); len(filters) != 1 {
+		t.Fatalf("Detach of a replaced filter removed it: %+v", filters)
+	}
+
+	// Another filter at another priority; delete one, then flush.
+	a3, err := attach.TC(iface, pass2, attach.TCOptions{Hook: attach.Egress, Priority: 20, Netns: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a3.Close()
+	if f := a3.Filter(); f.Priority != 20 || f.Handle == 0 {
+		t.Fatalf("kernel-chosen handle not found: %+v", f)
+	}
+	if err := attach.DeleteTCFilter(iface, filters[0], ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := attach.DeleteTCFilter(iface, filters[0], ns); !errors.Is(err, attach.ErrVanished) {
+		t.Fatalf("deleting twice: %v, want ErrVanished", err)
+	}
+	if got := pingAfterDrop(t, p, 2); got != 2 {
+		t.Fatalf("after deleting the drop filter: %d of 2 replies", got)
+	}
+	filters, err = attach.ListTCFilters(iface, attach.Egress, ns)
+	if err != nil || len(filters) != 1 || filters[0].Priority != 20 {
+		t.Fatalf("remaining filters %+v, %v", filters, err)
+	}
+	if err := attach.DeleteTCFilters(iface, attach.Egress, ns); err != nil {
+		t.Fatal(err)
+	}
+	if filters, err = attach.ListTCFilters(iface, attach.Egress, ns); err != nil || len(filters) != 0 {
+		t.Fatalf("after flush: %+v, %v", filters, err)
+	}
+	if err := a3.Close(); err != nil { // already flushed: nothing to do
+		t.Fatal(err)
+	}
+	if err := attach.DeleteClsact(iface, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := attach.DeleteClsact(iface, ns); err == nil {
+		t.Fatal("deleting a missing clsact qdisc succeeded")
+	}
+	if err := attach.EnsureClsact(iface, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := attach.EnsureClsact(iface, ns); err != nil {
+		t.Fatalf("EnsureClsact twice: %v", err)
+	}
+}
+
+func TestTCXOrderAndDrop(t *testing.T) {
+	p := newPair(t)
+	ns, iface := p.B.NS, p.B.Name
+	p1 := loadReturn(t, "p1", bpf.SchedCLS, -1) // TCX_NEXT
+	p2 := loadReturn(t, "p2", bpf.SchedCLS, -1)
+	p3 := loadReturn(t, "p3", bpf.SchedCLS, -1)
+	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
+
+	a1, err := attach.TC(iface, p1, attach.TCOptions{Hook: attach.Ingress, Netns: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a1.Close()
+	if a1.Method() != attach.Link {
+		t.Fatalf("Auto chose %v on a 6.6+ kernel, want link (tcx)", a1.Method())
+	}
+	a2, err := attach.TC(iface, p2, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.First()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	a3, err := attach.TC(iface, p3, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.After(p2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a3.Close()
+	assertTCX(t, p, attach.Ingress, progID(t, p2), progID(t, p3), progID(t, p1))
+
+	// Anchors that do not exist fail.
+	if _, err := attach.TC(iface, drop, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.BeforeID(0x7fffffff)}); err == nil {
+		t.Fatal("anchor on a missing program succeeded")
+	}
+
+	ad, err := attach.TC(iface, drop, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.BeforeID(progID(t, p1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTCX(t, p, attach.Ingress, progID(t, p2), progID(t, p3), progID(t, drop), progID(t, p1))
+	if got := ping(t, p, 2); got != 0 {
+		t.Fatalf("tcx ingress drop: %d echo replies got through", got)
+	}
+	if err := ad.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pingAfterDrop(t, p, 2); got != 2 {
+		t.Fatalf("after tcx detach: %d of 2 replies", got)
+	}
+	for _, a := range []*attach.TCAttachment{a1, a2, a3} {
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertTCX(t, p, attach.Ingress)
+}
+
+func assertTCX(t *testing.T, p *bpftest.VethPair, hook attach.Hook, ids ...uint32) {
+	t.Helper()
+	progs, err := attach.ListTCX(p.B.Name, hook, p.B.NS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint32
+	for _, pr := range progs {
+		got = append(got, pr.ProgramID)
+	}
+	if !slices.Equal(got, ids) {
+		t.Fatalf("tcx %v order %v, want %v", hook, got, ids)
+	}
+}
+
+func TestTCErrors(t *testing.T) {
+	p := newPair(t)
+	cls := loadReturn(t, "cls", bpf.SchedCLS, 0)
+	for _, tc := range []struct {
+		name  string
+		iface string
+		prog  *bpf.Program
+		opts  attach.TCOptions
+		want  error
+	}{
+		{"xdp program", p.B.Name, dropworld(t), attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS}, attach.ErrProgramType},
+		{"missing interface", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS}, attach.ErrNoInterface},
+		{"missing interface (filter)", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS}, attach.ErrNoInterface},
+		{"no hook", p.B.Name, cls, attach.TCOptions{Netns: p.B.NS}, nil},
+		{"filter options on a link", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Link, Priority: 3, Netns: p.B.NS}, nil},
+		{"anchor on a filter", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Anchor: attach.First(), Netns: p.B.NS}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := attach.TC(tc.iface, tc.prog, tc.opts)
+			var ae *attach.Error
+			if !errors.As(err, &ae) || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("got %v, want an *attach.Error matching %v", err, tc.want)
+			}
+			t.Log(err)
+		})
+	}
+	if f, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS); err != nil || len(f) != 0 {
+		t.Fatalf("failed attaches left filters: %v %v", f, err)
+	}
+	if _, err := attach.ListTCFilters("nosuch0", attach.Egress, p.B.NS); !errors.Is(err, attach.ErrNoInterface) {
+		t.Fatalf("list on a missing interface: %v", err)
+	}
+}
