@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeJSON prints v as one JSON document (indented with --pretty).
+func (c *ctx) writeJSON(v any) error {
+	var b []byte
+	var err error
+	if c.pretty {
+		b, err = json.MarshalIndent(v, "", "    ")
+	} else {
+		b, err = json.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	c.out.Write(b)
+	return c.out.WriteByte('\n')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendHex formats data like bpftool's plain dumps: two hex digits per
+// byte separated by sep, two spaces between groups of 8 bytes and a newline
+// every 16 bytes.
+func appendHex(dst, data []byte, sep string) []byte {
+	for i, v := range data {
+		switch {
+		case i == 0:
+		case i%16 == 0:
+			dst = append(dst, '\n')
+		case i%8 == 0:
+			dst = append(dst, ' ', ' ')
+		default:
+			dst = append(dst, sep...)
+		}
+		dst = append(dst, hexDigits[v>>4], hexDigits[v&15])
+	}
+	return dst
+}
+
+// hexJSON is a byte string that marshals like bpftool's JSON dumps: an array
+// of "0x%02x" strings.
+type hexJSON []byte
+
+// MarshalJSON implements json.Marshaler.
+func (h hexJSON) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+len(h)*7)
+	b = append(b, '[')
+	for i, v := range h {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"', '0', 'x', hexDigits[v>>4], hexDigits[v&15], '"')
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler, for tests and scripts that
+// read bpfctl's output back.
+func (h *hexJSON) UnmarshalJSON(b []byte) error {
+	var words []string
+	if err := json.Unmarshal(b, &words); err != nil {
+		return err
+	}
+	out := make([]byte, len(words))
+	for i, w := range words {
+		v, err := strconv.ParseUint(w, 0, 8)
+		if err != nil {
+			return fmt.Errorf("byte %q: %w", w, err)
+		}
+		out[i] = byte(v)
+	}
+	*h = out
+	return nil
+}
+
+// joinUint formats ids as "1,2,3".
+func joinUint[T ~uint32](ids []T) string {
+	var b []byte
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(id), 10)
+	}
+	return string(b)
+}
+
+// errNotExist matches objects that went away between listing and opening.
+var errNotExist = unix.ENOENT
