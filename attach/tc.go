@@ -411,8 +411,8 @@ func (a Anchor) relative() (flags, rel uint32, err error) {
 	return a.flags, 0, nil
 }
 
-// TCOptions configure a tc attachment. The zero value attaches to...
-// nothing: Hook is required.
+// TCOptions configure a tc attachment. Hook has no default and must be
+// set; the other fields may stay zero.
 type TCOptions struct {
 	// Hook is Ingress or Egress.
 	Hook Hook
