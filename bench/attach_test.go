@@ -1,9 +1,3 @@
-//go:build attachbench
-
-// The attach benchmarks need github.com/mdlayher/netlink in this module's
-// go.sum (the attach and bpftest packages import it); until it is there,
-// they build only with -tags attachbench in a module that has it.
-
 package bench
 
 import (
