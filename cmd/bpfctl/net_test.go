@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+)
+
+func loadReturn(t *testing.T, name string, typ bpf.ProgramType, ret int32) (*bpf.Program, uint32) {
+	t.Helper()
+	p, err := bpf.NewProgram(&bpf.ProgramSpec{Name: name, Type: typ, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, ret), asm.Return()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	info, err := p.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, info.ID
+}
+
+func newPair(t *testing.T) *bpftest.VethPair {
+	t.Helper()
+	bpftest.RequirePrivileged(t)
+	return bpftest.NewVethPair(t, bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{}))
+}
+
+// TestNetListMatchesBpftool attaches XDP and tc programs in a private
+// namespace with the library and compares "bpfctl -n NS net list" with
+// "ip netns exec NS bpftool net show".
+func TestNetListMatchesBpftool(t *testing.T) {
+	p := newPair(t)
+	ns := p.A.NS.Name()
+	xdp, xdpID := loadReturn(t, "ctl_xdp", bpf.XDP, int32(bpf.XDPPass))
+	tcp, tcID := loadReturn(t, "ctl_tc", bpf.SchedCLS, int32(bpf.TCActOK))
+	tcx, tcxID := loadReturn(t, "ctl_tcx", bpf.SchedCLS, int32(bpf.TCActOK))
+
+	xa, err := attach.XDP(p.A.Name, xdp, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.A.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer xa.Close()
+	ta, err := attach.TC(p.A.Name, tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Name: "ctl.o:[tx]", Netns: p.A.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ta.Close()
+	haveTCX := true
+	la, err := attach.TC(p.A.Name, tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.Link, Netns: p.A.NS})
+	if errors.Is(err, bpf.ErrNotSupported) {
+		haveTCX = false
+	} else if err != nil {
+		t.Fatal(err)
+	} else {
+		defer la.Close()
+	}
+
+	var got []netJSON
+	unmarshal(t, mustBpfctl(t, "-n", ns, "net", "list", "--json"), &got)
+	if len(got) != 1 {
+		t.Fatalf("net list JSON: %+v", got)
+	}
+	wantXDP := []netXDPJSON{{Devname: p.A.Name, Ifindex: p.A.Index, Mode: "generic", ID: xdpID}}
+	if !reflect.DeepEqual(got[0].XDP, wantXDP) {
+		t.Errorf("xdp: got %+v, want %+v", got[0].XDP, wantXDP)
+	}
+	var clsact, tcxs []netTCJSON
+	for _, e := range got[0].TC {
+		if e.Method == "link" {
+			tcxs = append(tcxs, e)
+		} else {
+			clsact = append(clsact, e)
+		}
+	}
+	if len(clsact) != 1 || clsact[0].ID != tcID || clsact[0].Kind != "clsact/egress" || clsact[0].Name != "ctl.o:[tx]" || !clsact[0].DirectAc {
+		t.Errorf("tc filters: %+v", clsact)
+	}
+	if haveTCX && (len(tcxs) != 1 || tcxs[0].ID != tcxID || tcxs[0].Kind != "tcx/ingress" || tcxs[0].Name != "ctl_tcx" || tcxs[0].LinkID == 0) {
+		t.Errorf("tcx: %+v", tcxs)
+	}
+
+	// bpftool's view of the same namespace.
+	var bt []struct {
+		XDP []netXDPJSON `json:"xdp"`
+		TC  []struct {
+			Devname string `json:"devname"`
+			Ifindex int    `json:"ifindex"`
+			Kind    string `json:"kind"`
+			Name    string `json:"name"`
+			ID      uint32 `json:"id"`
+		} `json:"tc"`
+	}
+	unmarshal(t, tool(t, "ip", "netns", "exec", ns, "bpftool", "-j", "net", "show"), &bt)
+	if len(bt) != 1 || len(bt[0].TC) == 0 || !reflect.DeepEqual(bt[0].XDP, got[0].XDP) {
+		t.Errorf("xdp: bpfctl %+v, bpftool %+v", got[0].XDP, bt)
+	}
+	for _, b := range bt[0].TC {
+		if strings.HasPrefix(b.Kind, "tcx") {
+			continue
+		}
+		if len(clsact) != 1 || b.Devname != clsact[0].Devname || b.Ifindex != clsact[0].Ifindex || b.Kind != clsact[0].Kind || b.Name != clsact[0].Name || b.ID != clsact[0].ID {
+			t.Errorf("tc: bpfctl %+v, bpftool %+v", clsact, b)
+		}
+	}
+
+	// Plain text: the XDP and clsact lines are bpftool's.
+	plain := mustBpfctl(t, "-n", ns, "net", "list")
+	for _, line := range strings.Split(tool(t, "ip", "netns", "exec", ns, "bpftool", "net", "show"), "\n") {
+		if strings.Contains(line, "generic id") || strings.Contains(line, "clsact/") {
+			if !strings.Contains(plain, line+"\n") {
+				t.Errorf("bpfctl net list lacks bpftool's line %q:\n%s", line, plain)
+			}
+		}
+	}
+
+	// xdp list and tc list agree with the library, and with tc(8).
+	if got := mustBpfctl(t, "xdp", "list", p.A.Name, "-n", ns); got != p.A.Name+"("+itoa(uint32(p.A.Index))+") generic id "+itoa(xdpID)+"\n" {
+		t.Errorf("xdp list: %q", got)
+	}
+	tcOut := mustBpfctl(t, "tc", "list", p.A.Name, "egress", "-n", ns)
+	if !strings.Contains(tcOut, "ctl.o:[tx] direct-action id "+itoa(tcID)) {
+		t.Errorf("tc list: %q", tcOut)
+	}
+	if show := tool(t, "ip", "netns", "exec", ns, "tc", "filter", "show", "dev", p.A.Name, "egress"); !strings.Contains(show, "ctl.o:[tx] direct-action") {
+		t.Errorf("tc filter show: %q", show)
+	}
+
+	// Detach both with bpfctl; the library sees them gone.
+	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
+	st, err := attach.QueryXDP(p.A.Name, p.A.NS)
+	if err != nil || st.Attached() {
+		t.Errorf("after xdp detach: %+v, %v", st, err)
+	}
+	mustBpfctl(t, "-n", ns, "tc", "detach", p.A.Name, "egress")
+	fs, err := attach.ListTCFilters(p.A.Name, attach.Egress, p.A.NS)
+	if err != nil || len(fs) != 0 {
+		t.Errorf("after tc detach: %+v, %v", fs, err)
+	}
+	_, errOut, code := bpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
+	if code != 1 || !strings.Contains(errOut, "nothing attached") && !strings.Contains(errOut, p.A.Name) {
+		t.Errorf("second detach: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = bpfctl(t, "-n", ns, "xdp", "list", "nosuchdev0")
+	if code != 1 || !strings.Contains(errOut, "nosuchdev0") {
+		t.Errorf("unknown device: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = bpfctl(t, "-n", "no-such-ns-bpfctl", "net", "list")
+	if code != 1 || !strings.Contains(errOut, "no-such-ns-bpfctl") {
+		t.Errorf("unknown namespace: exit %d, %q", code, errOut)
+	}
+}
