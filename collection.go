@@ -1,0 +1,386 @@
+package bpf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
+)
+
+// CollectionSpec describes the programs and maps of one object, as
+// package elf reads them from a clang ELF file. NewCollection creates the
+// maps and loads the programs.
+type CollectionSpec struct {
+	// Programs by name (the function's symbol name).
+	Programs map[string]*ProgramSpec
+	// Maps by name. Global data sections become maps named after the
+	// section (".data", ".rodata", ".bss", ".rodata.str1.1", ...).
+	//
+	// A relative maps.Spec.PinPath (including "") of a pinned map is
+	// relative to CollectionOptions.PinRoot: "" for libbpf's
+	// LIBBPF_PIN_BY_NAME, "tc/globals" for iproute2's PIN_GLOBAL_NS.
+	//
+	// In Contents, a MapRef value (in map-in-map types) and a ProgramRef
+	// value (in program arrays) stand for the collection's map or program
+	// of that name.
+	Maps map[string]*maps.Spec
+	// ByteOrder of the object.
+	ByteOrder binary.ByteOrder
+
+	// BTF is the object's .BTF section prepared for BPF_BTF_LOAD (data
+	// section sizes and variable offsets filled in), or nil. It is loaded
+	// only when ByteOrder is the host's.
+	BTF []byte
+	// ProgramBTF holds the func_info and line_info records of each
+	// program (by name) that has them; with them, verifier errors show
+	// the C source line.
+	ProgramBTF map[string]*ProgramBTF
+	// MapBTF holds the key and value BTF type ids of maps (by name).
+	MapBTF map[string]MapBTF
+}
+
+// ProgramBTF is the BTF function and line information of a program, in
+// the kernel's encoding (bpf_func_info and bpf_line_info records, native
+// byte order, instruction indexes counted in raw 8-byte slots).
+type ProgramBTF struct {
+	FuncInfo []byte
+	LineInfo []byte
+	// RawLen is the raw length of the instructions the records describe;
+	// if ProgramSpec.Instructions no longer has this length, NewCollection
+	// loads the program without them.
+	RawLen int
+}
+
+// MapBTF are the BTF type ids of a map's key and value.
+type MapBTF struct {
+	Key, Value uint32
+}
+
+// MapRef, as a value in maps.Spec.Contents of an ArrayOfMaps or
+// HashOfMaps, names another map of the same collection: NewCollection
+// stores that map there.
+type MapRef string
+
+// ProgramRef, as a value in maps.Spec.Contents of a ProgArray, names a
+// program of the same collection: NewCollection stores it there once the
+// programs are loaded.
+type ProgramRef string
+
+// Copy returns a deep copy of the spec.
+func (cs *CollectionSpec) Copy() *CollectionSpec {
+	if cs == nil {
+		return nil
+	}
+	c := *cs
+	c.Programs = make(map[string]*ProgramSpec, len(cs.Programs))
+	for n, p := range cs.Programs {
+		c.Programs[n] = p.Copy()
+	}
+	c.Maps = make(map[string]*maps.Spec, len(cs.Maps))
+	for n, m := range cs.Maps {
+		c.Maps[n] = m.Copy()
+	}
+	return &c
+}
+
+// DefaultPinRoot is where pinned maps go unless CollectionOptions.PinRoot
+// says otherwise.
+const DefaultPinRoot = "/sys/fs/bpf"
+
+// CollectionOptions tunes NewCollectionWithOptions.
+type CollectionOptions struct {
+	// PinRoot is the bpffs directory relative pin paths start from
+	// (DefaultPinRoot if empty). iproute2's PIN_GLOBAL_NS maps live in
+	// PinRoot/tc/globals, libbpf's LIBBPF_PIN_BY_NAME maps in PinRoot.
+	// Missing directories below PinRoot are created.
+	PinRoot string
+	// Programs are the options of every program load (its Maps field is
+	// ignored: programs use the collection's maps).
+	Programs ProgramOptions
+}
+
+// Collection is a set of loaded programs and created maps. Close releases
+// all of them (pinned maps stay pinned).
+type Collection struct {
+	Programs map[string]*Program
+	Maps     map[string]*maps.Map
+}
+
+// NewCollection creates the maps and loads the programs of spec with
+// default options. See NewCollectionWithOptions.
+func NewCollection(spec *CollectionSpec) (*Collection, error) {
+	return NewCollectionWithOptions(spec, CollectionOptions{})
+}
+
+// NewCollectionWithOptions creates every map of spec (reusing or creating
+// pins as each map's Pinning says, writing Contents, freezing the
+// ".rodata*" global data maps), then loads every program with its map
+// references resolved and, when the object has BTF, its func_info and
+// line_info, and finally fills program arrays. A program whose Type is
+// UnspecifiedProgram (its section name gave no type) is an error naming
+// the program and the section, reported before anything is created. On
+// any failure everything created so far is closed (and pins this call
+// created are removed).
+func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *Collection, err error) {
+	if spec == nil {
+		return nil, errors.New("new collection: nil CollectionSpec")
+	}
+	progNames := sortedKeys(spec.Programs)
+	for _, name := range progNames {
+		p := spec.Programs[name]
+		if p == nil {
+			return nil, fmt.Errorf("new collection: program %s: nil ProgramSpec", name)
+		}
+		if p.Type == UnspecifiedProgram {
+			return nil, fmt.Errorf("new collection: %s: program type unknown: section %q has no conventional type; set spec.Programs[%q].Type (for example to bpf.XDP or bpf.SchedCLS), or pass elf.Options.ProgramTypes / SectionTypes / DefaultType when parsing: %w", p.describe(), p.Section, name, ErrUnspecifiedType)
+		}
+	}
+
+	coll := &Collection{Programs: make(map[string]*Program, len(spec.Programs)), Maps: make(map[string]*maps.Map, len(spec.Maps))}
+	var createdPins []string
+	defer func() {
+		if err != nil {
+			for _, p := range createdPins {
+				os.Remove(p)
+			}
+			coll.Close()
+		}
+	}()
+
+	if err := createMaps(spec, opts, coll, &createdPins); err != nil {
+		return nil, fmt.Errorf("new collection: %w", err)
+	}
+
+	var btfFD *sys.FD
+	if len(spec.BTF) > 0 && isHostOrder(spec.ByteOrder) && len(spec.ProgramBTF) > 0 {
+		// Without BTF support (or with BTF this kernel cannot parse),
+		// programs load without func/line info.
+		btfFD, _ = loadBTF(spec.BTF)
+		if btfFD != nil {
+			defer btfFD.Close()
+		}
+	}
+
+	mapFDs := make(map[string]MapFD, len(coll.Maps))
+	for n, m := range coll.Maps {
+		mapFDs[n] = m
+	}
+	popts := opts.Programs
+	popts.Maps = mapFDs
+	for _, name := range progNames {
+		p, err := loadCollectionProgram(spec.Programs[name], popts, btfFD, spec.ProgramBTF[name])
+		if err != nil {
+			return nil, fmt.Errorf("new collection: %w", err)
+		}
+		coll.Programs[name] = p
+	}
+
+	for _, name := range sortedKeys(spec.Maps) {
+		for i, kv := range spec.Maps[name].Contents {
+			ref, ok := kv.Value.(ProgramRef)
+			if !ok {
+				continue
+			}
+			p := coll.Programs[string(ref)]
+			if p == nil {
+				return nil, fmt.Errorf("new collection: map %s: contents[%d]: program %q is not in the collection", name, i, string(ref))
+			}
+			if err := coll.Maps[name].Update(kv.Key, p, maps.UpdateAny); err != nil {
+				return nil, fmt.Errorf("new collection: map %s: store program %s: %w", name, ref, err)
+			}
+		}
+	}
+	return coll, nil
+}
+
+// ErrUnspecifiedType is wrapped by the error of NewCollection for a program
+// without a type.
+var ErrUnspecifiedType = errors.New("program type not set")
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func isHostOrder(bo binary.ByteOrder) bool {
+	if bo == nil {
+		return true
+	}
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], 1)
+	return bo.Uint16(b[:]) == 1
+}
+
+// createMaps creates the maps of spec in dependency order (maps stored in
+// map-in-maps first).
+func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, createdPins *[]string) error {
+	root := opts.PinRoot
+	if root == "" {
+		root = DefaultPinRoot
+	}
+	const (
+		todo = iota
+		busy
+		done
+	)
+	state := make(map[string]int, len(spec.Maps))
+	var create func(name string, from string) error
+	create = func(name, from string) error {
+		ms := spec.Maps[name]
+		if ms == nil {
+			return fmt.Errorf("map %s: contents refer to map %q, which is not in the collection", from, name)
+		}
+		switch state[name] {
+		case done:
+			return nil
+		case busy:
+			return fmt.Errorf("map %s: map-in-map contents form a cycle", name)
+		}
+		state[name] = busy
+		s := *ms
+		s.Contents = nil
+		for i, kv := range ms.Contents {
+			switch v := kv.Value.(type) {
+			case ProgramRef:
+				continue // stored once programs are loaded
+			case MapRef:
+				if err := create(string(v), name); err != nil {
+					return err
+				}
+				s.Contents = append(s.Contents, maps.KV{Key: kv.Key, Value: coll.Maps[string(v)]})
+			default:
+				s.Contents = append(s.Contents, ms.Contents[i])
+			}
+		}
+		if s.Name == "" {
+			s.Name = name
+		}
+		var pin string
+		if s.Pinning != maps.PinNone {
+			if !filepath.IsAbs(s.PinPath) {
+				s.PinPath = filepath.Join(root, s.PinPath)
+			}
+			if err := os.MkdirAll(s.PinPath, 0o755); err != nil {
+				return fmt.Errorf("map %s: pin directory: %w", name, err)
+			}
+			pin = filepath.Join(s.PinPath, s.Name)
+			if _, err := os.Lstat(pin); err == nil {
+				pin = "" // reused, not ours to remove
+			}
+		}
+		m, err := maps.New(&s)
+		if err != nil {
+			return err
+		}
+		if pin != "" {
+			*createdPins = append(*createdPins, pin)
+		}
+		coll.Maps[name] = m
+		if strings.HasPrefix(name, ".rodata") && pin == "" && s.Pinning == maps.PinNone {
+			if err := m.Freeze(); err != nil {
+				return fmt.Errorf("map %s: %w", name, err)
+			}
+		}
+		state[name] = done
+		return nil
+	}
+	for _, name := range sortedKeys(spec.Maps) {
+		if err := create(name, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadBTF loads raw BTF into the kernel.
+func loadBTF(raw []byte) (*sys.FD, error) {
+	attr := sys.BTFLoadAttr{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))}
+	return sys.BTFLoad(&attr)
+}
+
+// loadCollectionProgram loads spec like NewProgramWithOptions, adding the
+// program's BTF (func_info, line_info) when there is some that still
+// matches the instructions.
+//
+// TODO: once ProgramSpec carries BTF (an fd or raw BTF plus func/line
+// records), this becomes a plain NewProgramWithOptions call.
+func loadCollectionProgram(spec *ProgramSpec, opts ProgramOptions, btfFD *sys.FD, pb *ProgramBTF) (*Program, error) {
+	if btfFD == nil || pb == nil || len(pb.FuncInfo) == 0 || pb.RawLen != spec.Instructions.RawLen() {
+		return NewProgramWithOptions(spec, opts)
+	}
+	insns, err := resolveMaps(spec, opts.Maps)
+	if err != nil {
+		return nil, err
+	}
+	if verr := checkLicense(spec, insns); verr != nil {
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+	}
+	bo := spec.ByteOrder
+	if bo == nil {
+		bo = binary.NativeEndian
+	}
+	code, err := insns.Encode(bo)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+	}
+	license := append([]byte(spec.License), 0)
+	attr := sys.ProgLoadAttr{
+		ProgType:           uint32(spec.Type),
+		InsnCnt:            uint32(len(code) / asm.InstructionSize),
+		Insns:              sys.SlicePointer(code),
+		License:            sys.SlicePointer(license),
+		KernVersion:        spec.KernelVersion,
+		ProgFlags:          spec.Flags,
+		ProgName:           kernelName(spec.Name),
+		ExpectedAttachType: uint32(spec.AttachType),
+		ProgBTFFD:          btfFD.Uint(),
+		FuncInfoRecSize:    8,
+		FuncInfo:           sys.SlicePointer(pb.FuncInfo),
+		FuncInfoCnt:        uint32(len(pb.FuncInfo) / 8),
+	}
+	if len(pb.LineInfo) > 0 {
+		attr.LineInfoRecSize = 16
+		attr.LineInfo = sys.SlicePointer(pb.LineInfo)
+		attr.LineInfoCnt = uint32(len(pb.LineInfo) / 16)
+	}
+	fd, log, err := loadWithLog(&attr, opts)
+	if err != nil {
+		if log == "" && !isVerifierErrno(err) {
+			return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+		}
+		verr := verifier.ParseLog(spec.Name, log, err)
+		verr.Truncated = errors.Is(err, unix.ENOSPC)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+	}
+	return &Program{name: spec.Name, typ: spec.Type, fd: fd, log: log}, nil
+}
+
+// Close closes every program and map of the collection (pins stay).
+// Closing twice is safe.
+func (c *Collection) Close() error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, p := range c.Programs {
+		errs = append(errs, p.Close())
+	}
+	for _, m := range c.Maps {
+		errs = append(errs, m.Close())
+	}
+	return errors.Join(errs...)
+}

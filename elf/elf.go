@@ -1,0 +1,497 @@
+// Package elf reads BPF objects compiled by clang (ELF relocatable files
+// for EM_BPF, or EM_NONE from old toolchains, little- or big-endian) into
+// a *bpf.CollectionSpec: programs with their map, global data and
+// bpf-to-bpf call references, and map specs, ready for bpf.NewCollection.
+//
+// It loads objects of every era: programs with no SEC() in .text (every
+// .text function no one calls is an entry point), iproute2 and libbpf
+// section names, legacy "maps" sections of any definition size (libbpf's
+// 20-byte bpf_map_def, the 28-byte samples/bpf definition with inner map
+// index and NUMA node, iproute2's 36-byte bpf_elf_map with id, pinning,
+// inner_id and inner_idx), BTF-defined ".maps" (with "values"
+// initialisers of program arrays and maps of maps), .data/.rodata/.bss
+// global variables, function pointers (callbacks such as bpf_loop's),
+// zero-size symbols, SHT_REL and SHT_RELA relocations, and .BTF/.BTF.ext
+// (func_info and line_info, so verifier errors point at C source lines).
+//
+// Parsing is pure: it never touches the kernel. Every problem is an error
+// that names the section and symbol concerned, never a silent skip: a
+// program whose section name implies no type gets bpf.UnspecifiedProgram,
+// which bpf.NewCollection reports, unless Options give it one.
+package elf
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/internal/btf"
+)
+
+// ErrFormat is wrapped by errors about files that are not BPF objects
+// or are malformed.
+var ErrFormat = errors.New("not a valid BPF object")
+
+// ErrNotSupported is wrapped by errors about valid objects using a
+// feature this package does not implement (for example CO-RE relocations
+// or extern symbols).
+var ErrNotSupported = errors.New("not supported")
+
+// Options tune ParseWithOptions. The zero value is the default.
+type Options struct {
+	// ProgramTypes sets the type of programs by name (the function's
+	// symbol name), whatever their section says: what
+	// "ip link set dev D xdp obj F sec S" does for the programs of S.
+	ProgramTypes map[string]bpf.ProgramType
+	// SectionTypes sets the type of the programs of sections whose name
+	// matches Pattern (path.Match syntax: "tail-*", "2/*", "from-netdev"),
+	// whatever the name conventionally implies. The first matching entry
+	// wins; ProgramTypes take precedence.
+	SectionTypes []SectionTypeOverride
+	// DefaultType is the type of programs whose section has no
+	// conventional type and no override (".text", "rx", "filter"). Zero
+	// leaves them bpf.UnspecifiedProgram.
+	DefaultType bpf.ProgramType
+	// License is used when the object has no "license" section. The
+	// default is "" (not GPL-compatible: GPL-only helpers are refused).
+	License string
+}
+
+// SectionTypeOverride gives the programs of the sections matching
+// Pattern a program type and an expected attach type.
+type SectionTypeOverride struct {
+	Pattern    string
+	Type       bpf.ProgramType
+	AttachType bpf.AttachType
+}
+
+// Open reads the object at path with one read and parses it with default
+// options.
+func Open(path string) (*bpf.CollectionSpec, error) {
+	return OpenWithOptions(path, Options{})
+}
+
+// OpenWithOptions reads the object at path with one read (after a stat)
+// and parses it.
+func OpenWithOptions(path string, opts Options) (*bpf.CollectionSpec, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("elf: %w", err)
+	}
+	spec, err := ParseWithOptions(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return spec, nil
+}
+
+// readFile reads a regular file with a single read of its stat size
+// (os.ReadFile reads once more to see EOF).
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() <= 0 || st.Size() > 1<<31 {
+		return io.ReadAll(f)
+	}
+	buf := make([]byte, st.Size())
+	n, err := f.Read(buf)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if n < len(buf) {
+		// Short read: finish the slow way.
+		rest, err := io.ReadAll(f)
+		if err != nil {
+			return nil, err
+		}
+		return append(buf[:n], rest...), nil
+	}
+	return buf, nil
+}
+
+// Parse parses a BPF object in memory with default options. The returned
+// spec does not retain data.
+func Parse(data []byte) (*bpf.CollectionSpec, error) {
+	return ParseWithOptions(data, Options{})
+}
+
+// ParseWithOptions parses a BPF object in memory.
+func ParseWithOptions(data []byte, opts Options) (spec *bpf.CollectionSpec, err error) {
+	defer func() {
+		// debug/elf is robust against malformed files, and so should this
+		// package be; a panic here is a bug, but bad input must not crash
+		// the caller.
+		if r := recover(); r != nil {
+			spec, err = nil, fmt.Errorf("elf: %w: internal error on malformed input: %v", ErrFormat, r)
+		}
+	}()
+	return parse(data, opts)
+}
+
+func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
+	for _, o := range opts.SectionTypes {
+		if _, err := path.Match(o.Pattern, ""); err != nil {
+			return nil, fmt.Errorf("elf: section type pattern %q: %w", o.Pattern, err)
+		}
+	}
+	o, err := newObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("elf: %w", err)
+	}
+	if err := o.load(opts); err != nil {
+		return nil, fmt.Errorf("elf: %w", err)
+	}
+	return o.spec, nil
+}
+
+// section is one ELF section with its bytes.
+type section struct {
+	idx   int
+	name  string
+	hdr   *elf.Section
+	data  []byte // nil for NOBITS
+	size  uint64
+	kind  sectionKind
+	rels  []*elf.Section
+	syms  []int // symbol indexes defined in this section, sorted by value
+	used  bool  // a global data section referenced by a program
+	funcs []*function
+}
+
+type sectionKind uint8
+
+const (
+	kindOther sectionKind = iota
+	kindProgram
+	kindLegacyMaps
+	kindBTFMaps
+	kindData
+	kindLicense
+	kindVersion
+)
+
+// symbol is an ELF symbol with the facts the loader needs.
+type symbol struct {
+	name    string
+	value   uint64
+	size    uint64
+	section int // ELF section index (elf.SHN_UNDEF and the like for specials)
+	bind    elf.SymBind
+	typ     elf.SymType
+}
+
+func (s *symbol) describe() string {
+	if s.name == "" {
+		return fmt.Sprintf("%s symbol at %#x", s.typ, s.value)
+	}
+	return "symbol " + s.name
+}
+
+// object is the state of one parse.
+type object struct {
+	data     []byte
+	f        *elf.File
+	bo       binary.ByteOrder
+	sections []*section // by ELF index; nil for sections we do not keep
+	syms     []symbol   // by ELF symbol index; 0 is the null symbol
+	spec     *bpf.CollectionSpec
+	license  string
+	version  uint32
+	hasLic   bool
+
+	btf     *btf.Spec
+	ext     *btf.Ext
+	mapDefs []sectionDefs
+	linked  []linkedProgram
+}
+
+func newObject(data []byte) (*object, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if f.Class != elf.ELFCLASS64 {
+		return nil, fmt.Errorf("%w: %s file, BPF objects are ELFCLASS64", ErrFormat, f.Class)
+	}
+	if f.Type != elf.ET_REL {
+		return nil, fmt.Errorf("%w: file type %s, BPF objects are relocatable files (ET_REL)", ErrFormat, f.Type)
+	}
+	if f.Machine != elf.EM_BPF && f.Machine != elf.EM_NONE {
+		return nil, fmt.Errorf("%w: machine %s, not EM_BPF (or EM_NONE of old toolchains)", ErrFormat, f.Machine)
+	}
+	o := &object{data: data, f: f, bo: f.ByteOrder}
+	o.spec = &bpf.CollectionSpec{
+		Programs:  map[string]*bpf.ProgramSpec{},
+		ByteOrder: f.ByteOrder,
+	}
+	return o, nil
+}
+
+// sectionData returns the bytes of s, slicing the file (no copy).
+func (o *object) sectionData(s *elf.Section) ([]byte, error) {
+	if s.Type == elf.SHT_NOBITS {
+		return nil, nil
+	}
+	if s.Flags&elf.SHF_COMPRESSED != 0 {
+		return nil, fmt.Errorf("%w: section %s is compressed", ErrNotSupported, s.Name)
+	}
+	end := s.Offset + s.Size
+	if end < s.Offset || end > uint64(len(o.data)) {
+		return nil, fmt.Errorf("%w: section %s: [%d,+%d) beyond the end of the %d-byte file", ErrFormat, s.Name, s.Offset, s.Size, len(o.data))
+	}
+	return o.data[s.Offset:end:end], nil
+}
+
+func (o *object) load(opts Options) error {
+	if err := o.readSymbols(); err != nil {
+		return err
+	}
+	if err := o.classify(); err != nil {
+		return err
+	}
+	if !o.hasLic {
+		o.license = opts.License
+	}
+	if err := o.loadBTF(); err != nil {
+		return err
+	}
+	if err := o.loadMaps(); err != nil {
+		return err
+	}
+	if err := o.loadPrograms(opts); err != nil {
+		return err
+	}
+	if err := o.loadDataMaps(); err != nil {
+		return err
+	}
+	return o.finishBTF()
+}
+
+// readSymbols reads .symtab into o.syms (index 0 is the null symbol).
+func (o *object) readSymbols() error {
+	var symtab *elf.Section
+	for _, s := range o.f.Sections {
+		if s.Type == elf.SHT_SYMTAB {
+			if symtab != nil {
+				return fmt.Errorf("%w: more than one symbol table", ErrFormat)
+			}
+			symtab = s
+		}
+	}
+	if symtab == nil {
+		return fmt.Errorf("%w: no symbol table (stripped object?)", ErrFormat)
+	}
+	raw, err := o.sectionData(symtab)
+	if err != nil {
+		return err
+	}
+	if int(symtab.Link) >= len(o.f.Sections) || symtab.Link == 0 {
+		return fmt.Errorf("%w: symbol table links to string table section %d, which does not exist", ErrFormat, symtab.Link)
+	}
+	strs, err := o.sectionData(o.f.Sections[symtab.Link])
+	if err != nil {
+		return err
+	}
+	const symSize = 24
+	if len(raw)%symSize != 0 {
+		return fmt.Errorf("%w: symbol table size %d is not a multiple of %d", ErrFormat, len(raw), symSize)
+	}
+	n := len(raw) / symSize
+	o.syms = make([]symbol, n)
+	for i := 1; i < n; i++ {
+		b := raw[i*symSize:]
+		nameOff := o.bo.Uint32(b)
+		info := b[4]
+		shndx := o.bo.Uint16(b[6:])
+		sym := symbol{
+			value:   o.bo.Uint64(b[8:]),
+			size:    o.bo.Uint64(b[16:]),
+			section: int(shndx),
+			bind:    elf.ST_BIND(info),
+			typ:     elf.ST_TYPE(info),
+		}
+		if nameOff != 0 {
+			if int(nameOff) >= len(strs) {
+				return fmt.Errorf("%w: symbol %d: name offset %d outside the string table", ErrFormat, i, nameOff)
+			}
+			end := bytes.IndexByte(strs[nameOff:], 0)
+			if end < 0 {
+				return fmt.Errorf("%w: symbol %d: name is not NUL-terminated", ErrFormat, i)
+			}
+			sym.name = string(strs[nameOff : int(nameOff)+end])
+		}
+		if sym.typ == elf.STT_SECTION && sym.name == "" && sym.section < len(o.f.Sections) {
+			sym.name = o.f.Sections[sym.section].Name
+		}
+		o.syms[i] = sym
+	}
+	return nil
+}
+
+// classify sorts sections by role and attaches relocation sections and
+// symbols to the sections they belong to.
+func (o *object) classify() error {
+	o.sections = make([]*section, len(o.f.Sections))
+	for i, s := range o.f.Sections {
+		var kind sectionKind
+		switch {
+		case s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0:
+			if s.Size == 0 {
+				continue
+			}
+			kind = kindProgram
+		case s.Name == "maps" && s.Type == elf.SHT_PROGBITS:
+			kind = kindLegacyMaps
+		case s.Name == ".maps" && s.Type == elf.SHT_PROGBITS:
+			kind = kindBTFMaps
+		case s.Name == "license":
+			kind = kindLicense
+		case s.Name == "version":
+			kind = kindVersion
+		case isDataSection(s.Name) && (s.Type == elf.SHT_PROGBITS || s.Type == elf.SHT_NOBITS):
+			kind = kindData
+		case s.Name == ".BTF" || s.Name == ".BTF.ext":
+		case s.Type == elf.SHT_REL || s.Type == elf.SHT_RELA:
+			if int(s.Info) <= 0 || int(s.Info) >= len(o.f.Sections) {
+				return fmt.Errorf("%w: relocation section %s applies to section %d, which does not exist", ErrFormat, s.Name, s.Info)
+			}
+			continue
+		default:
+			continue
+		}
+		data, err := o.sectionData(s)
+		if err != nil {
+			return err
+		}
+		o.sections[i] = &section{idx: i, name: s.Name, hdr: s, data: data, size: s.Size, kind: kind}
+		switch kind {
+		case kindLicense:
+			o.license = cString(data)
+			o.hasLic = true
+		case kindVersion:
+			if len(data) != 4 {
+				return fmt.Errorf("%w: section version has %d bytes, want 4", ErrFormat, len(data))
+			}
+			o.version = o.bo.Uint32(data)
+		}
+	}
+	for _, s := range o.f.Sections {
+		if s.Type != elf.SHT_REL && s.Type != elf.SHT_RELA {
+			continue
+		}
+		if target := o.sections[s.Info]; target != nil {
+			target.rels = append(target.rels, s)
+		}
+	}
+	for i := 1; i < len(o.syms); i++ {
+		sym := &o.syms[i]
+		if sym.section <= 0 || sym.section >= len(o.sections) || o.sections[sym.section] == nil {
+			continue
+		}
+		if sym.typ == elf.STT_SECTION || sym.typ == elf.STT_FILE {
+			continue
+		}
+		sec := o.sections[sym.section]
+		sec.syms = append(sec.syms, i)
+	}
+	for _, sec := range o.sections {
+		if sec != nil {
+			sortSyms(sec.syms, o.syms)
+		}
+	}
+	return nil
+}
+
+func isDataSection(name string) bool {
+	for _, p := range []string{".data", ".rodata", ".bss"} {
+		if name == p || len(name) > len(p) && name[:len(p)] == p && name[len(p)] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// sortSyms sorts symbol indexes by value, then global before local, then
+// by index (insertion sort: sections hold few symbols).
+func sortSyms(idx []int, syms []symbol) {
+	less := func(a, b int) bool {
+		sa, sb := &syms[a], &syms[b]
+		if sa.value != sb.value {
+			return sa.value < sb.value
+		}
+		if (sa.bind == elf.STB_LOCAL) != (sb.bind == elf.STB_LOCAL) {
+			return sb.bind == elf.STB_LOCAL
+		}
+		return a < b
+	}
+	for i := 1; i < len(idx); i++ {
+		for j := i; j > 0 && less(idx[j], idx[j-1]); j-- {
+			idx[j], idx[j-1] = idx[j-1], idx[j]
+		}
+	}
+}
+
+// relocation is one entry of a SHT_REL or SHT_RELA section.
+type relocation struct {
+	offset uint64
+	sym    int
+	typ    uint32
+	addend int64
+	rela   bool
+}
+
+// relocations decodes the relocation sections that apply to sec.
+func (o *object) relocations(sec *section) ([]relocation, error) {
+	var out []relocation
+	for _, rs := range sec.rels {
+		raw, err := o.sectionData(rs)
+		if err != nil {
+			return nil, err
+		}
+		size := 16
+		if rs.Type == elf.SHT_RELA {
+			size = 24
+		}
+		if len(raw)%size != 0 {
+			return nil, fmt.Errorf("%w: relocation section %s: size %d is not a multiple of %d", ErrFormat, rs.Name, len(raw), size)
+		}
+		for i := 0; i+size <= len(raw); i += size {
+			info := o.bo.Uint64(raw[i+8:])
+			r := relocation{offset: o.bo.Uint64(raw[i:]), sym: int(info >> 32), typ: uint32(info), rela: size == 24}
+			if r.rela {
+				r.addend = int64(o.bo.Uint64(raw[i+16:]))
+			}
+			if r.typ == 0 { // R_BPF_NONE
+				continue
+			}
+			if r.sym <= 0 || r.sym >= len(o.syms) {
+				return nil, fmt.Errorf("%w: relocation section %s: entry %d refers to symbol %d of %d", ErrFormat, rs.Name, i/size, r.sym, len(o.syms))
+			}
+			if r.offset >= sec.size {
+				return nil, fmt.Errorf("%w: relocation section %s: entry %d at offset %d outside section %s (%d bytes)", ErrFormat, rs.Name, i/size, r.offset, sec.name, sec.size)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

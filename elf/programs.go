@@ -1,0 +1,455 @@
+package elf
+
+import (
+	"debug/elf"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+)
+
+// function is one function of an executable section.
+type function struct {
+	name   string
+	key    string // unique name: the symbol name, or section/name for clashes
+	sec    *section
+	start  int // first raw slot in the section
+	end    int // raw slot after the last
+	insns  asm.Instructions
+	global bool
+	called bool // by a bpf-to-bpf call or a function pointer
+	calls  []*function
+}
+
+func (fn *function) describe() string {
+	return fmt.Sprintf("function %s (section %s)", fn.name, fn.sec.name)
+}
+
+// isCallInsn reports whether the raw slot b is a bpf-to-bpf call.
+func isCallInsn(b []byte, big bool) bool {
+	if b[0] != uint8(asm.CallOpCode) {
+		return false
+	}
+	src := b[1] >> 4
+	if big {
+		src = b[1] & 0xf
+	}
+	return asm.Register(src) == asm.PseudoCall
+}
+
+// loadPrograms decodes every executable section, splits it into
+// functions, applies relocations and links each entry point with the
+// functions it calls.
+func (o *object) loadPrograms(opts Options) error {
+	var all []*function
+	big := o.bo.Uint16([]byte{0, 1}) == 1
+	relocs := map[*section][]relocation{}
+	for _, sec := range o.sections {
+		if sec == nil || sec.kind != kindProgram {
+			continue
+		}
+		if len(sec.data)%asm.InstructionSize != 0 {
+			return fmt.Errorf("%w: section %s: %d bytes is not a whole number of instructions", ErrFormat, sec.name, len(sec.data))
+		}
+		rels, err := o.relocations(sec)
+		if err != nil {
+			return err
+		}
+		relocs[sec] = rels
+		// The immediates of relocated calls point into other sections;
+		// neutralise them so that decoding can check the targets of
+		// everything else.
+		code := sec.data
+		for _, r := range rels {
+			if r.offset%asm.InstructionSize != 0 {
+				return fmt.Errorf("%w: section %s: relocation against %s at offset %d, not on an instruction boundary", ErrFormat, sec.name, o.syms[r.sym].describe(), r.offset)
+			}
+			if isCallInsn(code[r.offset:], big) {
+				if &code[0] == &sec.data[0] {
+					code = slices.Clone(code)
+				}
+				o.bo.PutUint32(code[r.offset+4:], ^uint32(0))
+			}
+		}
+		insns, err := asm.Decode(code, o.bo)
+		if err != nil {
+			return fmt.Errorf("%w: section %s: %w", ErrFormat, sec.name, err)
+		}
+		if err := o.splitFunctions(sec, insns); err != nil {
+			return err
+		}
+		all = append(all, sec.funcs...)
+	}
+	// Unique keys: symbol names, qualified by section where two static
+	// functions share a name.
+	count := map[string]int{}
+	for _, fn := range all {
+		count[fn.name]++
+	}
+	for _, fn := range all {
+		fn.key = fn.name
+		if count[fn.name] > 1 {
+			fn.key = fn.sec.name + "/" + fn.name
+		}
+	}
+	for _, sec := range o.sections {
+		if sec == nil || sec.kind != kindProgram {
+			continue
+		}
+		if err := o.relocate(sec, relocs[sec]); err != nil {
+			return err
+		}
+	}
+	for _, fn := range all {
+		// Functions in .text are entry points only if nothing calls them;
+		// those of other sections always are.
+		if fn.sec.name == ".text" && fn.called {
+			continue
+		}
+		if err := o.addProgram(fn, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitFunctions cuts the instructions of sec at its function symbols.
+func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
+	offs := insns.RawOffsets()
+	rawLen := len(sec.data) / asm.InstructionSize
+	type start struct {
+		sym  int
+		slot int
+		size uint64
+	}
+	var starts []start
+	for _, i := range sec.syms {
+		sym := &o.syms[i]
+		switch {
+		case sym.typ == elf.STT_FUNC:
+		case sym.typ == elf.STT_NOTYPE && sym.bind != elf.STB_LOCAL:
+			// Old toolchains emitted functions as global NOTYPE symbols.
+		default:
+			continue // local labels (LBB0_3) and data
+		}
+		if sym.value%asm.InstructionSize != 0 || sym.value >= uint64(len(sec.data)) {
+			return fmt.Errorf("%w: section %s: %s at offset %d, not an instruction of the section", ErrFormat, sec.name, sym.describe(), sym.value)
+		}
+		slot := int(sym.value / asm.InstructionSize)
+		if len(starts) > 0 && starts[len(starts)-1].slot == slot {
+			continue // an alias
+		}
+		starts = append(starts, start{i, slot, sym.size})
+	}
+	if len(starts) == 0 || starts[0].slot != 0 {
+		// Code before the first symbol (or no symbols at all, as in some
+		// hand-made objects): a function named after the section.
+		starts = append([]start{{0, 0, 0}}, starts...)
+	}
+	for k, st := range starts {
+		end := rawLen
+		if k+1 < len(starts) {
+			end = starts[k+1].slot
+		}
+		if st.size != 0 {
+			if st.size%asm.InstructionSize != 0 || st.slot+int(st.size/asm.InstructionSize) > end {
+				return fmt.Errorf("%w: section %s: %s: size %d overlaps the next function or the section end", ErrFormat, sec.name, o.syms[st.sym].describe(), st.size)
+			}
+			end = st.slot + int(st.size/asm.InstructionSize)
+		}
+		first, ok := slices.BinarySearch(offs, st.slot)
+		if !ok {
+			return fmt.Errorf("%w: section %s: function at instruction %d starts inside an LD_IMM64", ErrFormat, sec.name, st.slot)
+		}
+		last, ok := slices.BinarySearch(offs, end)
+		if !ok && end != rawLen {
+			return fmt.Errorf("%w: section %s: function ends inside an LD_IMM64 at instruction %d", ErrFormat, sec.name, end)
+		}
+		if !ok {
+			last = len(insns)
+		}
+		fn := &function{sec: sec, start: st.slot, end: end, insns: insns[first:last:last]}
+		if st.sym == 0 {
+			fn.name = sec.name
+			fn.global = true
+		} else {
+			sym := &o.syms[st.sym]
+			fn.name, fn.global = sym.name, sym.bind != elf.STB_LOCAL
+		}
+		if fn.name == "" {
+			return fmt.Errorf("%w: section %s: unnamed function at instruction %d", ErrFormat, sec.name, st.slot)
+		}
+		sec.funcs = append(sec.funcs, fn)
+	}
+	return nil
+}
+
+// funcAt returns the function of sec starting at raw slot slot.
+func funcAt(sec *section, slot int) *function {
+	for _, fn := range sec.funcs {
+		if fn.start == slot {
+			return fn
+		}
+	}
+	return nil
+}
+
+// funcContaining returns the function of sec containing raw slot slot and
+// the index of the instruction starting there.
+func funcContaining(sec *section, slot int) (*function, int, bool) {
+	for _, fn := range sec.funcs {
+		if slot < fn.start || slot >= fn.end {
+			continue
+		}
+		raw := fn.start
+		for i, ins := range fn.insns {
+			if raw == slot {
+				return fn, i, true
+			}
+			raw += ins.Slots()
+		}
+		return fn, 0, false
+	}
+	return nil, 0, false
+}
+
+// relocate applies the relocations of sec and resolves calls within it.
+func (o *object) relocate(sec *section, rels []relocation) error {
+	relocated := map[int]bool{}
+	for _, r := range rels {
+		slot := int(r.offset / asm.InstructionSize)
+		fn, idx, ok := funcContaining(sec, slot)
+		if !ok {
+			return fmt.Errorf("%w: section %s: relocation against %s at offset %d is not at the start of an instruction of a function", ErrFormat, sec.name, o.syms[r.sym].describe(), r.offset)
+		}
+		relocated[slot] = true
+		if err := o.applyRelocation(fn, &fn.insns[idx], r); err != nil {
+			return fmt.Errorf("section %s: %s: instruction %d: %w", sec.name, fn.name, slot-fn.start, err)
+		}
+	}
+	// bpf-to-bpf calls and function pointers clang resolved itself (to a
+	// function of the same section): turn the offsets into references.
+	for _, fn := range sec.funcs {
+		raw := fn.start
+		for i := range fn.insns {
+			ins := &fn.insns[i]
+			slot := raw
+			raw += ins.Slots()
+			if relocated[slot] || !ins.IsFunctionCall() {
+				continue
+			}
+			target := raw + int(ins.Constant)
+			callee := funcAt(sec, target)
+			if callee == nil {
+				if target >= fn.start && target < fn.end {
+					return fmt.Errorf("%w: section %s: %s: instruction %d calls into its own body (instruction %d), not a function start", ErrNotSupported, sec.name, fn.name, slot-fn.start, target-fn.start)
+				}
+				return fmt.Errorf("%w: section %s: %s: instruction %d calls instruction %d, which starts no function", ErrFormat, sec.name, fn.name, slot-fn.start, target)
+			}
+			o.link(fn, ins, callee)
+		}
+	}
+	return nil
+}
+
+// link makes ins (a call or function pointer load in fn) refer to callee.
+func (o *object) link(fn *function, ins *asm.Instruction, callee *function) {
+	*ins = ins.WithReference(callee.key)
+	if ins.IsFunctionCall() {
+		ins.Constant = -1
+	} else {
+		ins.Constant = 0
+	}
+	callee.called = true
+	if !slices.Contains(fn.calls, callee) {
+		fn.calls = append(fn.calls, callee)
+	}
+}
+
+// applyRelocation resolves one relocation of the instruction ins of fn.
+func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocation) error {
+	sym := &o.syms[r.sym]
+	if sym.section == int(elf.SHN_UNDEF) {
+		return fmt.Errorf("%w: relocation against undefined (extern) %s", ErrNotSupported, sym.describe())
+	}
+	if sym.section >= len(o.sections) || o.sections[sym.section] == nil {
+		name := "special"
+		if sym.section < len(o.f.Sections) {
+			name = o.f.Sections[sym.section].Name
+		}
+		return fmt.Errorf("%w: relocation against %s in section %s, which holds no maps, data or code", ErrNotSupported, sym.describe(), name)
+	}
+	target := o.sections[sym.section]
+	// addend is the byte offset into the target the relocation adds to
+	// the symbol: the instruction's immediate for SHT_REL, the explicit
+	// addend for SHT_RELA.
+	addend := int64(int32(uint32(ins.Constant)))
+	if r.rela {
+		addend = r.addend
+	}
+	switch {
+	case ins.IsFunctionCall():
+		if target.kind != kindProgram {
+			return fmt.Errorf("%w: call of %s in section %s, which is not code", ErrFormat, sym.describe(), target.name)
+		}
+		// REL: the original immediate counts instructions from the one
+		// after the call (libbpf's rule: symbol/8 + imm + 1); RELA: the
+		// addend is a byte offset from the symbol.
+		var off int64
+		if r.rela {
+			off = int64(sym.value) + r.addend
+		} else {
+			imm := int32(o.bo.Uint32(fn.sec.data[r.offset+4:]))
+			off = int64(sym.value) + (int64(imm)+1)*asm.InstructionSize
+		}
+		if off < 0 || off%asm.InstructionSize != 0 {
+			return fmt.Errorf("%w: call of %s at byte offset %d", ErrFormat, sym.describe(), off)
+		}
+		callee := funcAt(target, int(off/asm.InstructionSize))
+		if callee == nil {
+			return fmt.Errorf("%w: call of %s: offset %d of section %s starts no function", ErrFormat, sym.describe(), off, target.name)
+		}
+		o.link(fn, ins, callee)
+		return nil
+	case ins.OpCode == asm.LdImmDW:
+	default:
+		return fmt.Errorf("%w: relocation (type %d) against %s on instruction %v, which is neither an LD_IMM64 nor a call", ErrNotSupported, r.typ, sym.describe(), *ins)
+	}
+	if ins.Src != 0 {
+		return fmt.Errorf("%w: relocation against %s on an LD_IMM64 with pseudo source %d", ErrFormat, sym.describe(), ins.Src)
+	}
+	off := int64(sym.value) + addend
+	switch target.kind {
+	case kindLegacyMaps, kindBTFMaps:
+		if sym.typ != elf.STT_SECTION {
+			off = int64(sym.value)
+		}
+		d, ok := o.mapAt(target.idx, uint64(off))
+		if !ok || off < 0 {
+			return fmt.Errorf("%w: reference to %s: offset %d of section %s is in no map definition", ErrFormat, sym.describe(), off, target.name)
+		}
+		*ins = ins.WithReference(d.name)
+		ins.Src = asm.PseudoMapFD
+		ins.Constant = 0
+	case kindData:
+		if off < 0 || uint64(off) >= max(target.size, 1) {
+			return fmt.Errorf("%w: reference to %s: offset %d outside section %s (%d bytes)", ErrFormat, sym.describe(), off, target.name, target.size)
+		}
+		target.used = true
+		*ins = ins.WithReference(target.name)
+		ins.Src = asm.PseudoMapValue
+		ins.Constant = int64(uint64(off) << 32)
+	case kindProgram:
+		if off < 0 || off%asm.InstructionSize != 0 {
+			return fmt.Errorf("%w: function pointer to %s at byte offset %d", ErrFormat, sym.describe(), off)
+		}
+		callee := funcAt(target, int(off/asm.InstructionSize))
+		if callee == nil {
+			return fmt.Errorf("%w: function pointer to %s: offset %d of section %s starts no function", ErrFormat, sym.describe(), off, target.name)
+		}
+		ins.Src = asm.PseudoFunc
+		o.link(fn, ins, callee)
+	default:
+		return fmt.Errorf("%w: reference to %s in section %s, which holds no maps or data", ErrNotSupported, sym.describe(), target.name)
+	}
+	return nil
+}
+
+// addProgram links the entry point fn with the functions it reaches and
+// adds the program to the spec.
+func (o *object) addProgram(fn *function, opts Options) error {
+	if _, dup := o.spec.Programs[fn.key]; dup {
+		return fmt.Errorf("%w: program %s defined twice", ErrFormat, fn.key)
+	}
+	order := []*function{fn}
+	seen := map[*function]bool{fn: true}
+	for i := 0; i < len(order); i++ {
+		for _, c := range order[i].calls {
+			if !seen[c] {
+				seen[c] = true
+				order = append(order, c)
+			}
+		}
+	}
+	n := 0
+	for _, f := range order {
+		n += len(f.insns)
+	}
+	insns := make(asm.Instructions, 0, n)
+	bases := make([]int, len(order))
+	raw := 0
+	for k, f := range order {
+		bases[k] = raw
+		start := len(insns)
+		insns = append(insns, f.insns...)
+		insns[start] = insns[start].WithSymbol(f.key)
+		raw += f.end - f.start
+	}
+	// Function pointers: the kernel finds the target of an LD_IMM64
+	// PseudoFunc at index + imm + 1 (like a call, although the load
+	// takes two slots), which asm's symbolic resolution does not do
+	// (it counts from the slot after the load); place them here.
+	pos := 0
+	for i := range insns {
+		ins := &insns[i]
+		if ins.IsLoadOfFunctionPointer() && ins.Reference() != "" {
+			for k, f := range order {
+				if f.key == ins.Reference() {
+					ins.Constant = int64(bases[k] - pos - 1)
+					*ins = ins.WithReference("")
+					break
+				}
+			}
+		}
+		pos += ins.Slots()
+	}
+	typ, attach, flags, ok := SectionType(fn.sec.name)
+	override := false
+	if t, set := opts.ProgramTypes[fn.key]; set {
+		typ, attach, flags, override = t, 0, 0, true
+	} else if t, set := opts.ProgramTypes[fn.name]; set {
+		typ, attach, flags, override = t, 0, 0, true
+	}
+	if !override {
+		for _, st := range opts.SectionTypes {
+			if m, _ := path.Match(st.Pattern, fn.sec.name); m {
+				typ, attach, flags, override = st.Type, st.AttachType, 0, true
+				break
+			}
+		}
+	}
+	if !override && !ok {
+		typ = opts.DefaultType
+	}
+	if override && typ == bpf.XDP && ok {
+		// Keep the frags flag and devmap/cpumap attach type of an XDP
+		// section forced to XDP.
+		if t, a, f, _ := SectionType(fn.sec.name); t == bpf.XDP {
+			attach, flags = a, f
+		}
+	}
+	o.spec.Programs[fn.key] = &bpf.ProgramSpec{
+		Name:          fn.name,
+		Section:       fn.sec.name,
+		Type:          typ,
+		AttachType:    attach,
+		Flags:         flags,
+		License:       o.license,
+		KernelVersion: o.version,
+		Instructions:  insns,
+		ByteOrder:     o.bo,
+	}
+	o.linked = append(o.linked, linkedProgram{key: fn.key, funcs: order, bases: bases, rawLen: raw})
+	return nil
+}
+
+// linkedProgram remembers where each function landed in a program, to
+// place its BTF records.
+type linkedProgram struct {
+	key    string
+	funcs  []*function
+	bases  []int
+	rawLen int
+}
