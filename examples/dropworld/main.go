@@ -60,30 +60,7 @@ func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
 		return err
 	}
 	defer prog.Close()
-	ns, err := flags.OpenNetns()
-	if err != nil {
-		return err
-	}
-	if ns != nil {
-		defer ns.Close()
-	}
-	att, err := flags.AttachXDP(prog, ns)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "dropworld (%s) attached to %s in %s mode through %s, program id %d.\n",
-		verdict(pass), att.Interface(), att.Mode(), att.Method(), att.ProgramID())
-	if flags.Keep {
-		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
-		return nil
-	}
-	fmt.Fprintln(w, "Press Ctrl-C to detach.")
-	wait()
-	if err := att.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "Detached.")
-	return nil
+	return cli.ServeXDP(w, "dropworld ("+verdict(pass).String()+")", prog, flags, wait)
 }
 
 func verdict(pass bool) bpf.XDPAction {

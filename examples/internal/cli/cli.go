@@ -169,3 +169,76 @@ func (n *Network) Describe() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// UDP sends count datagrams from A to a listener on B and returns how
+// many arrived.
+func (n *Network) UDP(count int) (received int, err error) {
+	rep, err := bpftest.UDPSend(n.A.NS, n.B.NS, n.B.Addr(), bpftest.UDPOptions{Count: count, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		return 0, err
+	}
+	return rep.Received, nil
+}
+
+// Traffic is one round of the demo's traffic: pings, a TCP connection and
+// UDP datagrams from A to B.
+type Traffic struct {
+	PingSent, PingReceived int
+	TCP                    bool
+	TCPWhy                 string
+	UDPSent, UDPReceived   int
+}
+
+// String prints the round on one line.
+func (t Traffic) String() string {
+	tcp := "works"
+	if !t.TCP {
+		tcp = "fails (" + t.TCPWhy + ")"
+	}
+	return fmt.Sprintf("ping: %d of %d answered; TCP: %s; UDP: %d of %d arrived", t.PingReceived, t.PingSent, tcp, t.UDPReceived, t.UDPSent)
+}
+
+// SendTraffic runs one round: 3 pings, one TCP connection, 5 datagrams.
+func (n *Network) SendTraffic() (Traffic, error) {
+	ping, err := n.Ping(3)
+	if err != nil {
+		return Traffic{}, err
+	}
+	t := Traffic{PingSent: ping.Sent, PingReceived: ping.Received, UDPSent: 5}
+	t.TCP, t.TCPWhy = n.TCP(0)
+	if t.UDPReceived, err = n.UDP(t.UDPSent); err != nil {
+		return Traffic{}, err
+	}
+	return t, nil
+}
+
+// ServeXDP attaches prog to -dev as the flags say, prints what it did,
+// and detaches when wait returns (wait is where an example blocks until
+// SIGINT or SIGTERM, printing statistics if it has any). With -keep it
+// returns at once and leaves the program attached.
+func ServeXDP(w io.Writer, name string, prog *bpf.Program, flags Flags, wait func()) error {
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	att, err := flags.AttachXDP(prog, ns)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s attached to %s in %s mode through %s, program id %d.\n",
+		name, att.Interface(), att.Mode(), att.Method(), att.ProgramID())
+	if flags.Keep {
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		return nil
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to detach.")
+	wait()
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Detached.")
+	return nil
+}
