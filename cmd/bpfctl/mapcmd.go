@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/purebpf/bpf/maps"
 )
@@ -113,29 +110,6 @@ func describeMap(m *maps.Map) (*mapJSON, *maps.Info, error) {
 	return mj, info, nil
 }
 
-// fdinfo reads numeric fields of /proc/self/fdinfo/FD; missing ones are 0.
-func fdinfo(fd int, names ...string) []uint64 {
-	vals := make([]uint64, len(names))
-	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	if err != nil {
-		return vals
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		for i, n := range names {
-			if k == n {
-				vals[i], _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-			}
-		}
-	}
-	return vals
-}
-
 func appendMapPlain(b []byte, m *mapJSON) []byte {
 	b = fmt.Appendf(b, "%d: %s  ", m.ID, m.Type)
 	if m.Name != "" {
@@ -184,7 +158,8 @@ func mapShow(c *ctx, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list maps: %w", err)
 	}
-	list := []*mapJSON{}
+	l := c.newLister()
+	var buf []byte
 	for _, id := range ids {
 		m, err := maps.FromID(id)
 		if errors.Is(err, errNotExist) {
@@ -199,15 +174,15 @@ func mapShow(c *ctx, args []string) error {
 			return fmt.Errorf("map %d: %w", id, err)
 		}
 		if c.json {
-			list = append(list, mj)
-		} else {
-			c.out.Write(appendMapPlain(nil, mj))
+			if err := l.add(mj); err != nil {
+				return err
+			}
+			continue
 		}
+		buf = appendMapPlain(buf[:0], mj)
+		l.addPlain(buf)
 	}
-	if c.json {
-		return c.writeJSON(list)
-	}
-	return nil
+	return l.finish()
 }
 
 // isPerCPU reports whether lookups return one value per possible CPU.
