@@ -1,0 +1,244 @@
+// Command xdp1 is the tutorial's Example 2, the kernel sample xdp1 in Go:
+// an XDP program counts packets per IP protocol in the per-CPU array rxcnt
+// and drops them; user space prints the rate per protocol every second.
+//
+//	xdp1 [-S] [-N] [-F] [-hash] [-pass] IFACE     as the sample: -S skb (generic) mode, -N native
+//	                                            mode, -F replace what is attached
+//	xdp1 -demo                                  count ICMP, TCP, UDP and ICMPv6 sent through
+//	                                            private namespaces
+//
+// On exit it detaches the program only if it is still the one attached.
+// It needs root.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/maps"
+)
+
+func main() {
+	var flags cli.Flags
+	flags.Register(flag.CommandLine)
+	skb := flag.Bool("S", false, "use skb (generic) mode")
+	native := flag.Bool("N", false, "enforce native mode")
+	force := flag.Bool("F", false, "force loading: replace a program that is already attached")
+	hash := flag.Bool("hash", false, "keep the counters in a per-CPU hash map instead of an array (the tutorial's exercise)")
+	pass := flag.Bool("pass", false, "let the packets pass instead of dropping them (the tutorial's exercise)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp1 [OPTS] IFACE | xdp1 -demo\n\nOPTS:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 1 && flags.Dev == "" {
+		flags.Dev = flag.Arg(0)
+	}
+	switch {
+	case *skb && *native:
+		fmt.Fprintln(os.Stderr, "xdp1: -S and -N exclude each other")
+		os.Exit(2)
+	case *skb:
+		flags.Mode = "generic"
+	case *native:
+		flags.Mode = "native"
+	}
+	flags.Force = flags.Force || *force
+	if err := flags.Check(); err != nil || flag.NArg() > 1 {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "xdp1:", err)
+		}
+		flag.Usage()
+		os.Exit(1)
+	}
+	var err error
+	if flags.Demo {
+		err = runDemo(os.Stdout, *hash, *pass, flags)
+	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = run(ctx, os.Stdout, *hash, *pass, flags, time.Second)
+	}
+	if err != nil {
+		cli.Fatal("xdp1", err)
+	}
+}
+
+// program is xdp1 loaded together with its map.
+type program struct {
+	spec *bpf.ProgramSpec
+	prog *bpf.Program
+	m    *maps.Map
+}
+
+func load(hash, pass bool) (*program, error) {
+	m, err := maps.New(mapSpec(hash))
+	if err != nil {
+		return nil, err
+	}
+	spec := asmSpec(hash, pass)
+	prog, err := bpf.NewProgramWithOptions(spec, bpf.ProgramOptions{Maps: map[string]bpf.MapFD{"rxcnt": m}})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &program{spec: spec, prog: prog, m: m}, nil
+}
+
+func (p *program) Close() {
+	p.prog.Close()
+	p.m.Close()
+}
+
+// counts returns the packets counted per protocol, summed over the CPUs.
+func (p *program) counts() (map[uint32]uint64, error) {
+	ncpu, err := maps.PossibleCPUs()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32]uint64)
+	var key uint32
+	values := make([]uint64, ncpu)
+	it := p.m.Iterate()
+	for it.Next(&key, values) {
+		if sum := maps.SumUint64(values); sum > 0 {
+			out[key] = sum
+		}
+	}
+	return out, it.Err()
+}
+
+func sortedKeys(m map[uint32]uint64) []uint32 {
+	keys := make([]uint32, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// run attaches xdp1 to -dev through netlink, as the sample does, prints
+// "proto N: X pkt/s" every interval until ctx ends, then detaches if the
+// program attached is still ours.
+func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, interval time.Duration) error {
+	p, err := load(hash, pass)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	mode, err := flags.XDPMode()
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(flags.Dev, p.prog, attach.XDPOptions{Mode: mode, Method: attach.Netlink, Replace: flags.Force, Netns: ns})
+	if err != nil {
+		return fmt.Errorf("link set xdp fd failed: %w", err)
+	}
+	defer att.Close()
+	prev := map[uint32]uint64{}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+			cur, err := p.counts()
+			if err != nil {
+				return err
+			}
+			for _, k := range sortedKeys(cur) {
+				if cur[k] > prev[k] {
+					fmt.Fprintf(w, "proto %d: %10d pkt/s\n", k, uint64(float64(cur[k]-prev[k])/interval.Seconds()))
+				}
+			}
+			prev = cur
+		}
+	}
+	if flags.Keep {
+		return nil
+	}
+	switch err := att.Detach(); {
+	case errors.Is(err, attach.ErrVanished):
+		fmt.Fprintln(w, "program on interface changed, not removing")
+	case errors.Is(err, attach.ErrNotAttached):
+		fmt.Fprintln(w, "couldn't find a prog id on a given interface")
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+var protoNames = map[uint32]string{0: "not IP (ARP...)", 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
+
+func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
+	p, err := load(hash, pass)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	fmt.Fprintf(w, "Loaded %s (%d instructions) with map rxcnt (%s, 256 entries).\n", p.spec.Name, p.spec.Instructions.RawLen(), p.m.Type())
+	net, err := cli.NewNetwork(w)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	if _, err := net.Ping(1); err != nil { // resolve the neighbours first
+		return err
+	}
+	flags.Dev = net.B.Name
+	att, err := flags.AttachXDP(p.prog, net.B.NS)
+	if err != nil {
+		return err
+	}
+	defer att.Close()
+	fmt.Fprintf(w, "Attached to the server's %s (%s mode). Sending from the client: 4 pings, 1 TCP connection attempt, 6 UDP datagrams, 2 IPv6 pings.\n", net.B.Name, att.Mode())
+	ping, err := net.Ping(4)
+	if err != nil {
+		return err
+	}
+	tcpOK, _ := net.TCP(0)
+	udp, err := net.UDP(6)
+	if err != nil {
+		return err
+	}
+	ping6, err := bpftest.Ping(net.A.NS, net.B.IPv6.Addr(), bpftest.PingOptions{Count: 2, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  the server answered %d pings, TCP %v, received %d datagrams, answered %d IPv6 pings (xdp1 %s them)\n",
+		ping.Received, map[bool]string{true: "connected", false: "did not connect"}[tcpOK], udp, ping6.Received,
+		map[bool]string{true: "passes", false: "drops"}[pass])
+	counts, err := p.counts()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Packets counted in rxcnt, per IP protocol (summed over CPUs):")
+	for _, k := range sortedKeys(counts) {
+		name := protoNames[k]
+		if name == "" {
+			name = "?"
+		}
+		fmt.Fprintf(w, "  proto %3d (%s): %d\n", k, name, counts[k])
+	}
+	return nil
+}

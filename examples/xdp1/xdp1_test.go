@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/frames"
+)
+
+// wantProto is the counter each test frame must increment.
+var wantProto = map[string]uint32{
+	"TCP to port 80":                  6,
+	"TCP from port 80":                6,
+	"TCP to port 8080":                6,
+	"UDP to port 53":                  17,
+	"UDP to port 80":                  17,
+	"ICMP echo request":               1,
+	"ARP request":                     0,
+	"IPv6 TCP to port 80":             6,
+	"IPv6 UDP to port 53":             17,
+	"ICMPv6 echo request":             58,
+	"VLAN TCP to port 80":             6,
+	"QinQ UDP to port 53":             17,
+	"truncated: Ethernet header only": 0,
+	"truncated: IPv4 header cut":      0,
+	"truncated: TCP header cut":       6,
+}
+
+func TestCountsPerFrame(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	for _, tc := range []struct{ hash, pass bool }{{false, false}, {true, false}, {false, true}} {
+		p, err := load(tc.hash, tc.pass)
+		if err != nil {
+			t.Fatalf("%+v", err)
+		}
+		defer p.Close()
+		verdict := bpf.XDPDrop
+		if tc.pass {
+			verdict = bpf.XDPPass
+		}
+		for _, f := range frames.All() {
+			want, ok := wantProto[f.Name]
+			if !ok {
+				t.Fatalf("no expectation for %q", f.Name)
+			}
+			before, err := p.counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bpftest.RunXDP(t, p.prog, f.Bytes).ExpectVerdict(verdict)
+			after, err := p.counts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range after {
+				diff := after[k] - before[k]
+				if k == want && diff != 1 || k != want && diff != 0 {
+					t.Errorf("hash=%v %s: counter %d changed by %d", tc.hash, f.Name, k, diff)
+				}
+			}
+			if after[want] != before[want]+1 {
+				t.Errorf("hash=%v %s: counter %d not incremented", tc.hash, f.Name, want)
+			}
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	var out bytes.Buffer
+	if err := runDemo(&out, false, false, cli.Flags{Demo: true, Mode: "generic"}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	text := out.String()
+	count := func(proto string) int {
+		m := regexp.MustCompile(`proto +` + proto + ` \([^)]*\)+: (\d+)`).FindStringSubmatch(text)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	if !strings.Contains(text, "the server answered 0 pings, TCP did not connect, received 0 datagrams, answered 0 IPv6 pings") {
+		t.Errorf("traffic was not dropped:\n%s", text)
+	}
+	if count("1") != 4 || count("17") != 6 || count("6") < 1 || count("58") < 2 {
+		t.Errorf("counts: ICMP %d (want 4), UDP %d (want 6), TCP %d (want >= 1), ICMPv6 %d (want >= 2):\n%s",
+			count("1"), count("17"), count("6"), count("58"), text)
+	}
+}
+
+// TestRun is `xdp1 -S veth1`: the per-second report, and the detach rules
+// on exit.
+func TestRun(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	pair := bpftest.NewVethPair(t)
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}
+	run1 := func(during func()) string {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out bytes.Buffer
+		done := make(chan error)
+		go func() { done <- run(ctx, &out, false, false, flags, 100*time.Millisecond) }()
+		time.Sleep(50 * time.Millisecond)
+		during()
+		time.Sleep(250 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	// Resolve the neighbours before xdp1 drops ARP.
+	if rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 1}); err != nil || rep.Received != 1 {
+		t.Fatalf("baseline ping: %+v, %v", rep, err)
+	}
+	out := run1(func() {
+		bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 3, Timeout: 50 * time.Millisecond})
+	})
+	if !regexp.MustCompile(`proto 1: +\d+ pkt/s`).MatchString(out) {
+		t.Errorf("no ICMP rate reported:\n%s", out)
+	}
+	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.Attached() {
+		t.Fatal("still attached after exit")
+	}
+	// Someone replaces our program while we run: leave theirs alone.
+	other, err := bpf.NewProgram(&bpf.ProgramSpec{Name: "other", Type: bpf.XDP, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var theirs *attach.XDPAttachment
+	out = run1(func() {
+		theirs, err = attach.XDP(pair.B.Name, other, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Replace: true, Netns: pair.B.NS})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	if !strings.Contains(out, "program on interface changed, not removing") {
+		t.Errorf("output:\n%s", out)
+	}
+	info, _ := other.Info()
+	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.ID(attach.Generic) != info.ID {
+		t.Errorf("the other program was removed: %+v", st)
+	}
+	if theirs != nil {
+		theirs.Close()
+	}
+}
