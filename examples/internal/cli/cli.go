@@ -19,6 +19,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/netns"
 )
 
@@ -30,6 +31,7 @@ type Flags struct {
 	Keep  bool   // leave the program attached on exit
 	Netns string // the namespace of Dev, by name
 	Demo  bool   // run the demo in private namespaces
+	Build string // clang (the embedded object) or asm (Go asm builders)
 }
 
 // Register adds the common flags to fs.
@@ -40,6 +42,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
 	fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
 	fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
+	fs.StringVar(&f.Build, "build", "clang", "which build to load: clang (the embedded object compiled from bpf/*.c) or asm (the same program in Go asm)")
 }
 
 // Check validates the combination of flags.
@@ -50,7 +53,28 @@ func (f *Flags) Check() error {
 	if _, err := f.XDPMode(); err != nil {
 		return err
 	}
+	if f.Build != "clang" && f.Build != "asm" && f.Build != "" {
+		return fmt.Errorf("unknown -build %q: want clang or asm", f.Build)
+	}
 	return nil
+}
+
+// Asm reports whether -build asm was asked for.
+func (f *Flags) Asm() bool { return f.Build == "asm" }
+
+// ObjectProgram parses an embedded clang object and returns the spec of
+// the program named name, typed typ when its section has no conventional
+// type (the "ip ... obj F sec S" override).
+func ObjectProgram(obj []byte, name string, typ bpf.ProgramType) (*bpf.CollectionSpec, *bpf.ProgramSpec, error) {
+	spec, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: typ})
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, ok := spec.Programs[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("the embedded object has no program %s", name)
+	}
+	return spec, prog, nil
 }
 
 // XDPMode converts -mode.
