@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
@@ -156,5 +159,54 @@ func TestNetListMatchesBpftool(t *testing.T) {
 	_, errOut, code = bpfctl(t, "-n", "no-such-ns-bpfctl", "net", "list")
 	if code != 1 || !strings.Contains(errOut, "no-such-ns-bpfctl") {
 		t.Errorf("unknown namespace: exit %d, %q", code, errOut)
+	}
+}
+
+// TestLinkAttachments attaches through bpf_link with bpfctl (--pin), and
+// detaches by removing the pins.
+func TestLinkAttachments(t *testing.T) {
+	p := newPair(t)
+	ns := p.A.NS.Name()
+	bpffs := privateBPFFS(t)
+	obj := filepath.Join(objDir, "layercoop/bpf/layercoop.o")
+	var x, c attachedJSON
+	unmarshal(t, mustBpfctl(t, "-n", ns, "xdp", "attach", p.A.Name, obj, "--section", "rx", "--pin-maps", bpffs,
+		"--pin", filepath.Join(bpffs, "xdplink"), "--json"), &x)
+	if x.Method != "link" {
+		t.Fatalf("xdp attach: %+v", x)
+	}
+	tcxOut, errOut, code := bpfctl(t, "-n", ns, "tc", "attach", p.A.Name, "ingress", obj, "--section", "tx", "--pin-maps", bpffs,
+		"--pin", filepath.Join(bpffs, "tcxlink"), "--json")
+	haveTCX := code == 0
+	if haveTCX {
+		unmarshal(t, tcxOut, &c)
+	} else if !strings.Contains(errOut, "not supported") {
+		t.Fatalf("tc attach --pin: %s", errOut)
+	}
+	var nl []netJSON
+	unmarshal(t, mustBpfctl(t, "-n", ns, "net", "list", "--json"), &nl)
+	if len(nl[0].XDP) != 1 || nl[0].XDP[0].ID != x.ID {
+		t.Errorf("xdp after bpfctl exited: %+v", nl[0].XDP)
+	}
+	if haveTCX && (len(nl[0].TC) != 1 || nl[0].TC[0].ID != c.ID || nl[0].TC[0].Kind != "tcx/ingress") {
+		t.Errorf("tcx after bpfctl exited: %+v", nl[0].TC)
+	}
+	// xdp detach cannot remove a link: the error says so.
+	if _, errOut, code := bpfctl(t, "-n", ns, "xdp", "detach", p.A.Name); code != 1 || errOut == "" {
+		t.Errorf("detach of a link: exit %d, %q", code, errOut)
+	}
+	for _, pin := range []string{"xdplink", "tcxlink"} {
+		os.Remove(filepath.Join(bpffs, pin))
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		unmarshal(t, mustBpfctl(t, "-n", ns, "net", "list", "--json"), &nl)
+		if len(nl[0].XDP) == 0 && len(nl[0].TC) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still attached after the pins were removed: %+v", nl)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,10 +1,433 @@
 package main
 
-import "errors"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
-var errNoELF = errors.New("loading ELF objects needs package elf, which is not available yet")
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/elf"
+)
 
-func xdpAttach(c *ctx, args []string) error { return errNoELF }
-func tcAttach(c *ctx, args []string) error  { return errNoELF }
-func load(c *ctx, args []string) error      { return errNoELF }
-func disasm(c *ctx, args []string) error    { return errNoELF }
+// parseProgType parses a program type by its kernel name ("xdp",
+// "sched_cls"), with the aliases tc and ip users know.
+func parseProgType(s string) (bpf.ProgramType, error) {
+	switch s {
+	case "tc", "classifier", "cls":
+		return bpf.SchedCLS, nil
+	case "action", "act":
+		return bpf.SchedACT, nil
+	case "socket", "socket_filter":
+		return bpf.SocketFilter, nil
+	}
+	for t := bpf.SocketFilter; t <= bpf.Netfilter; t++ {
+		if t.String() == s {
+			return t, nil
+		}
+	}
+	return 0, usagef("--type %q: unknown program type (xdp, sched_cls, sched_act, socket_filter, ...)", s)
+}
+
+// object is a parsed ELF file with the programs chosen by --section.
+type object struct {
+	path   string
+	spec   *bpf.CollectionSpec
+	chosen []string // program names, sorted by section then name
+}
+
+// openObject parses path; section (a section name or a program name)
+// restricts the programs, and defType types the chosen programs whose
+// section implies no type.
+func openObject(path, section string, defType bpf.ProgramType) (*object, error) {
+	spec, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	o := &object{path: path, spec: spec}
+	for name, p := range spec.Programs {
+		if section == "" || p.Section == section || name == section {
+			o.chosen = append(o.chosen, name)
+		}
+	}
+	if len(o.chosen) == 0 {
+		return nil, fmt.Errorf("%s: no program in section %q (sections: %s)", path, section, strings.Join(o.sections(), ", "))
+	}
+	slices.SortFunc(o.chosen, func(a, b string) int {
+		if c := strings.Compare(spec.Programs[a].Section, spec.Programs[b].Section); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range o.chosen {
+		if p := spec.Programs[name]; p.Type == bpf.UnspecifiedProgram {
+			p.Type = defType
+		}
+	}
+	return o, nil
+}
+
+func (o *object) sections() []string {
+	var s []string
+	for _, p := range o.spec.Programs {
+		if !slices.Contains(s, p.Section) {
+			s = append(s, p.Section)
+		}
+	}
+	slices.Sort(s)
+	return s
+}
+
+// only keeps the chosen programs in the spec, so that the others (whose
+// type may be unknown) are not loaded.
+func (o *object) only() {
+	for name := range o.spec.Programs {
+		if !slices.Contains(o.chosen, name) {
+			delete(o.spec.Programs, name)
+		}
+	}
+}
+
+// one returns the single chosen program of type typ.
+func (o *object) one(typ bpf.ProgramType, section string) (string, error) {
+	var names []string
+	for _, n := range o.chosen {
+		if o.spec.Programs[n].Type == typ {
+			names = append(names, n)
+		}
+	}
+	switch {
+	case len(names) == 1:
+		o.chosen = names
+		return names[0], nil
+	case len(names) == 0 && section == "":
+		return "", usagef("%s has no %s program; choose one with --section (sections: %s)", o.path, typ, strings.Join(o.sections(), ", "))
+	case len(names) == 0:
+		return "", fmt.Errorf("%s: section %s has no %s program", o.path, section, typ)
+	}
+	return "", usagef("%s has %d %s programs (%s); choose one with --section", o.path, len(names), typ, strings.Join(names, ", "))
+}
+
+// loadObject loads the chosen programs and the maps.
+func (c *ctx) loadObject(o *object) (*bpf.Collection, error) {
+	o.only()
+	coll, err := bpf.NewCollectionWithOptions(o.spec, bpf.CollectionOptions{PinRoot: c.cl.str("pin-maps")})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", o.path, err)
+	}
+	return coll, nil
+}
+
+// loadedJSON describes a loaded program.
+type loadedJSON struct {
+	Name    string            `json:"name"`
+	Section string            `json:"section"`
+	Type    string            `json:"type"`
+	ID      uint32            `json:"id"`
+	Tag     string            `json:"tag"`
+	Pinned  string            `json:"pinned,omitempty"`
+	MapIDs  map[string]uint32 `json:"maps,omitempty"`
+}
+
+func describeLoaded(coll *bpf.Collection, spec *bpf.ProgramSpec, name string) (loadedJSON, error) {
+	p := coll.Programs[name]
+	info, err := p.Info()
+	if err != nil {
+		return loadedJSON{}, fmt.Errorf("program %s: %w", name, err)
+	}
+	lj := loadedJSON{Name: name, Section: spec.Section, Type: info.Type.String(), ID: info.ID, Tag: info.Tag}
+	for mname, m := range coll.Maps {
+		id, err := m.ID()
+		if err == nil && slices.Contains(info.MapIDs, uint32(id)) {
+			if lj.MapIDs == nil {
+				lj.MapIDs = map[string]uint32{}
+			}
+			lj.MapIDs[mname] = uint32(id)
+		}
+	}
+	return lj, nil
+}
+
+func appendLoadedPlain(b []byte, l loadedJSON) []byte {
+	b = fmt.Appendf(b, "%d: %s  name %s  section %s  tag %s", l.ID, l.Type, l.Name, l.Section, l.Tag)
+	if len(l.MapIDs) > 0 {
+		names := make([]string, 0, len(l.MapIDs))
+		for n := range l.MapIDs {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		b = append(b, "  maps"...)
+		for _, n := range names {
+			b = fmt.Appendf(b, " %s:%d", n, l.MapIDs[n])
+		}
+	}
+	if l.Pinned != "" {
+		b = append(b, "  pinned "...)
+		b = append(b, l.Pinned...)
+	}
+	return append(b, '\n')
+}
+
+func load(c *ctx, args []string) error {
+	if len(args) != 1 {
+		return usagef("want one object file")
+	}
+	var defType bpf.ProgramType
+	if t := c.cl.str("type"); t != "" {
+		var err error
+		if defType, err = parseProgType(t); err != nil {
+			return err
+		}
+	}
+	o, err := openObject(args[0], c.cl.str("section"), defType)
+	if err != nil {
+		return err
+	}
+	for _, n := range o.chosen {
+		p := o.spec.Programs[n]
+		if defType != bpf.UnspecifiedProgram {
+			p.Type = defType
+		}
+		if p.Type == bpf.UnspecifiedProgram {
+			return usagef("%s: program %s (section %s) has no conventional type: give it with --type (xdp, sched_cls, ...) or choose other programs with --section", o.path, n, p.Section)
+		}
+	}
+	coll, err := c.loadObject(o)
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+	pinDir := c.cl.str("pin")
+	if pinDir != "" {
+		if err := os.MkdirAll(pinDir, 0o700); err != nil {
+			return fmt.Errorf("pin directory: %w", err)
+		}
+	}
+	var out []loadedJSON
+	for _, name := range o.chosen {
+		l, err := describeLoaded(coll, o.spec.Programs[name], name)
+		if err != nil {
+			return err
+		}
+		if pinDir != "" {
+			l.Pinned = filepath.Join(pinDir, name)
+			if err := coll.Programs[name].Pin(l.Pinned); err != nil {
+				return fmt.Errorf("pin %s: %w", name, err)
+			}
+		}
+		out = append(out, l)
+	}
+	if c.json {
+		return c.writeJSON(out)
+	}
+	for _, l := range out {
+		c.out.Write(appendLoadedPlain(nil, l))
+	}
+	return nil
+}
+
+// attachedJSON describes an attachment bpfctl made.
+type attachedJSON struct {
+	loadedJSON
+	Devname string `json:"devname"`
+	Ifindex int    `json:"ifindex"`
+	Hook    string `json:"hook"` // "xdp", "ingress", "egress"
+	Mode    string `json:"mode,omitempty"`
+	Method  string `json:"method"`
+	Link    string `json:"link_pinned,omitempty"`
+	Prio    uint16 `json:"prio,omitempty"`
+	Handle  uint32 `json:"handle,omitempty"`
+}
+
+func (c *ctx) printAttached(a attachedJSON) error {
+	if c.json {
+		return c.writeJSON(a)
+	}
+	b := fmt.Appendf(nil, "%s(%d) %s", a.Devname, a.Ifindex, a.Hook)
+	if a.Mode != "" {
+		b = fmt.Appendf(b, " %s", a.Mode)
+	}
+	if a.Prio != 0 {
+		b = fmt.Appendf(b, " pref %d handle 0x%x", a.Prio, a.Handle)
+	}
+	b = fmt.Appendf(b, " (%s): ", a.Method)
+	c.out.Write(appendLoadedPlain(b, a.loadedJSON))
+	return nil
+}
+
+func xdpAttach(c *ctx, args []string) error {
+	if len(args) != 2 {
+		return usagef("want an interface and an object file")
+	}
+	mode, err := parseXDPMode(c.cl.str("mode"))
+	if err != nil {
+		return err
+	}
+	section := c.cl.str("section")
+	o, err := openObject(args[1], section, bpf.XDP)
+	if err != nil {
+		return err
+	}
+	name, err := o.one(bpf.XDP, section)
+	if err != nil {
+		return err
+	}
+	coll, err := c.loadObject(o)
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+	h, err := c.handle()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	opts := attach.XDPOptions{Mode: mode, Method: attach.Netlink, Replace: c.cl.has("force")}
+	pin := c.cl.str("pin")
+	if pin != "" || c.cl.has("link") {
+		if opts.Replace {
+			return usagef("--force replaces netlink attachments only; it does not go with --link or --pin")
+		}
+		opts.Method = attach.Link
+	}
+	att, err := h.AttachXDP(iface(args[0]), coll.Programs[name], opts)
+	if err != nil {
+		return err
+	}
+	// A netlink attachment outlives the process (as with ip link), so it
+	// is not closed here; a link lives only as long as its pin.
+	if opts.Method == attach.Link {
+		defer att.Close()
+		if pin != "" {
+			if err := att.Pin(pin); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the XDP link ends when bpfctl exits")
+		}
+	}
+	l, err := describeLoaded(coll, o.spec.Programs[name], name)
+	if err != nil {
+		return err
+	}
+	ifc := att.Interface()
+	return c.printAttached(attachedJSON{loadedJSON: l, Devname: ifc.Name, Ifindex: ifc.Index, Hook: "xdp",
+		Mode: xdpModeName(att.Mode()), Method: att.Method().String(), Link: pin})
+}
+
+func tcAttach(c *ctx, args []string) error {
+	if len(args) != 3 {
+		return usagef("want an interface, ingress or egress, and an object file")
+	}
+	hook, err := parseHook(args[1])
+	if err != nil {
+		return err
+	}
+	prio, err := c.cl.uint("prio", 0, 16)
+	if err != nil {
+		return err
+	}
+	handle, err := c.cl.uint("handle", 0, 32)
+	if err != nil {
+		return err
+	}
+	section := c.cl.str("section")
+	o, err := openObject(args[2], section, bpf.SchedCLS)
+	if err != nil {
+		return err
+	}
+	name, err := o.one(bpf.SchedCLS, section)
+	if err != nil {
+		return err
+	}
+	coll, err := c.loadObject(o)
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+	h, err := c.handle()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	sec := o.spec.Programs[name].Section
+	opts := attach.TCOptions{Hook: hook, Method: attach.Netlink, Priority: uint16(prio), Handle: uint32(handle),
+		Name: filepath.Base(o.path) + ":[" + sec + "]", Replace: c.cl.has("force")}
+	pin := c.cl.str("pin")
+	if pin != "" || c.cl.has("link") {
+		if prio != 0 || handle != 0 || opts.Replace {
+			return usagef("--prio, --handle and --force are for filters; they do not go with --link or --pin")
+		}
+		opts = attach.TCOptions{Hook: hook, Method: attach.Link}
+	}
+	att, err := h.AttachTC(iface(args[0]), coll.Programs[name], opts)
+	if err != nil {
+		return err
+	}
+	// A filter outlives the process (as with tc filter add); a tcx link
+	// lives only as long as its pin.
+	if opts.Method == attach.Link {
+		defer att.Close()
+		if pin != "" {
+			if err := att.Pin(pin); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the tcx link ends when bpfctl exits")
+		}
+	}
+	l, err := describeLoaded(coll, o.spec.Programs[name], name)
+	if err != nil {
+		return err
+	}
+	ifc := att.Interface()
+	f := att.Filter()
+	return c.printAttached(attachedJSON{loadedJSON: l, Devname: ifc.Name, Ifindex: ifc.Index, Hook: hook.String(),
+		Method: att.Method().String(), Link: pin, Prio: f.Priority, Handle: f.Handle})
+}
+
+// disasmJSON is one program of disasm --json.
+type disasmJSON struct {
+	Name    string     `json:"name"`
+	Section string     `json:"section"`
+	Type    string     `json:"type"`
+	License string     `json:"license,omitempty"`
+	Insns   []insnJSON `json:"insns"`
+}
+
+func disasm(c *ctx, args []string) error {
+	if len(args) != 1 {
+		return usagef("want one object file")
+	}
+	o, err := openObject(args[0], c.cl.str("section"), bpf.UnspecifiedProgram)
+	if err != nil {
+		return err
+	}
+	var list []disasmJSON
+	for i, name := range o.chosen {
+		p := o.spec.Programs[name]
+		typ := "unknown"
+		if p.Type != bpf.UnspecifiedProgram {
+			typ = p.Type.String()
+		}
+		if c.json {
+			list = append(list, disasmJSON{Name: name, Section: p.Section, Type: typ, License: p.License,
+				Insns: disasmLines(p.Instructions, nil, false)})
+			continue
+		}
+		if i > 0 {
+			c.out.WriteByte('\n')
+		}
+		fmt.Fprintf(c.out, "%s: section %s, type %s, %d instructions\n", name, p.Section, typ, len(p.Instructions))
+		if err := asm.Instructions(p.Instructions).Disassemble(c.out); err != nil {
+			return err
+		}
+	}
+	if c.json {
+		return c.writeJSON(list)
+	}
+	return nil
+}
