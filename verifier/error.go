@@ -31,6 +31,12 @@ type Error struct {
 	Source string
 	// Hint is a short suggestion for well-known causes, or "".
 	Hint string
+	// Register names the register the rejection is about ("r1"), or "".
+	// Set by Check; the kernel's log does not always say.
+	Register string
+	// Path lists the branch decisions, in order, on the path that leads to
+	// the failing instruction. Set by Check.
+	Path []Branch
 	// Log is the whole verifier log.
 	Log string
 	// Truncated reports that the log did not fit in the buffer.
@@ -55,6 +61,9 @@ func (e *Error) Error() string {
 	}
 	if e.Message != "" {
 		b.WriteString(": " + e.Message)
+	}
+	if len(e.Path) > 0 {
+		b.WriteString(" (path: jumps " + pathString(e.Path) + ")")
 	}
 	if e.Source != "" {
 		b.WriteString(" [source: " + e.Source + "]")

@@ -97,3 +97,33 @@ func Probe(id int32) (Verdict, error) {
 	}
 	return Unknown, nil
 }
+
+// Allowed reports whether programs of type progType may call helper id on
+// the running kernel (GPL license, so only the program type matters).
+func Allowed(progType uint32, id int32) (bool, error) {
+	insns := program(id)
+	license := []byte("GPL\x00")
+	log := make([]byte, 4096)
+	attr := sys.ProgLoadAttr{
+		ProgType: progType,
+		InsnCnt:  uint32(len(insns) / 8),
+		Insns:    sys.NewPointer(unsafe.Pointer(&insns[0])),
+		License:  sys.NewPointer(unsafe.Pointer(&license[0])),
+		LogLevel: 1,
+		LogSize:  uint32(len(log)),
+		LogBuf:   sys.NewPointer(unsafe.Pointer(&log[0])),
+	}
+	fd, err := sys.ProgLoad(&attr)
+	if err == nil {
+		fd.Close()
+		return true, nil
+	}
+	text := sys.CString(log)
+	switch {
+	case text == "":
+		return false, err
+	case bytes.Contains(log, []byte("unknown func")), bytes.Contains(log, []byte("cannot use helper")), bytes.Contains(log, []byte("invalid func")):
+		return false, nil
+	}
+	return true, nil
+}

@@ -1,0 +1,272 @@
+package verifier
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/maps"
+)
+
+// kernelEnv holds real maps for loading generated programs.
+type kernelEnv struct {
+	maps map[string]*maps.Map
+	// progArrays: a program array belongs to the first program type that
+	// uses it, so each type gets its own.
+	progArrays map[kernel.ProgramType]*maps.Map
+	fds        map[int]MapInfo
+}
+
+var (
+	envOnce sync.Once
+	envVal  *kernelEnv
+	envErr  error
+)
+
+func loadEnv(t testing.TB) *kernelEnv {
+	testenv.RequirePrivileged(t)
+	envOnce.Do(func() {
+		env := &kernelEnv{maps: map[string]*maps.Map{}, fds: map[int]MapInfo{}, progArrays: map[kernel.ProgramType]*maps.Map{}}
+		for _, typ := range []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SchedACT, kernel.SocketFilter} {
+			m, err := maps.New(&maps.Spec{Name: "progs_" + typ.String(), Type: kernel.MapProgArray, KeySize: 4, ValueSize: 4, MaxEntries: 4})
+			if err != nil {
+				envErr = err
+				return
+			}
+			env.progArrays[typ] = m
+		}
+		for name, info := range testMaps {
+			spec := &maps.Spec{Name: name, Type: info.Type, KeySize: info.KeySize, ValueSize: info.ValueSize, MaxEntries: info.MaxEntries}
+			m, err := maps.New(spec)
+			if err != nil {
+				envErr = fmt.Errorf("create map %s: %w", name, err)
+				return
+			}
+			env.maps[name] = m
+			env.fds[m.FD()] = info
+		}
+		envVal = env
+	})
+	if envErr != nil {
+		t.Fatal(envErr)
+	}
+	return envVal
+}
+
+// kernelVerdict loads p and returns nil or the kernel's rejection (with
+// the last line of its log).
+func (env *kernelEnv) kernelVerdict(p genProg, logLevel uint32) (string, error) {
+	insns := append(asm.Instructions(nil), p.insns...)
+	for i := range insns {
+		if insns[i].IsLoadFromMap() && !insns[i].IsMapResolved() {
+			m, ok := env.maps[insns[i].Reference()]
+			if insns[i].Reference() == "progs" {
+				m = env.progArrays[p.typ]
+			}
+			if !ok {
+				return "", fmt.Errorf("unknown map %q", insns[i].Reference())
+			}
+			insns[i].SetMapFD(m.FD())
+		}
+	}
+	code, err := insns.Encode(binary.NativeEndian)
+	if err != nil {
+		return "", fmt.Errorf("encode: %w", err)
+	}
+	license := append([]byte(p.license), 0)
+	attr := sys.ProgLoadAttr{
+		ProgType: uint32(p.typ),
+		InsnCnt:  uint32(len(code) / 8),
+		Insns:    sys.NewPointer(unsafe.Pointer(&code[0])),
+		License:  sys.NewPointer(unsafe.Pointer(&license[0])),
+	}
+	var log []byte
+	if logLevel != 0 {
+		log = make([]byte, 1<<20)
+		attr.LogLevel, attr.LogSize, attr.LogBuf = logLevel, uint32(len(log)), sys.NewPointer(unsafe.Pointer(&log[0]))
+	}
+	fd, err := sys.ProgLoad(&attr)
+	if err == nil {
+		fd.Close()
+		return sys.CString(log), nil
+	}
+	if logLevel == 0 {
+		text, _ := env.kernelVerdict(p, 1)
+		return text, err
+	}
+	return sys.CString(log), err
+}
+
+func lastLine(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := lines[i]; l != "" && !strings.HasPrefix(l, "processed ") && !strings.HasPrefix(l, "verification time") && !strings.HasPrefix(l, "stack depth") {
+			return l
+		}
+	}
+	return ""
+}
+
+func checkOpts(p genProg) Options {
+	return Options{Program: p.name, ProgramType: p.typ, License: p.license, Maps: testMaps}
+}
+
+// outcome compares Check with the kernel for one program.
+type outcome struct {
+	p      genProg
+	ours   error
+	kernel error
+	klog   string
+}
+
+func (o outcome) falseAccept() bool { return o.ours == nil && o.kernel != nil }
+func (o outcome) falseReject() bool { return o.ours != nil && o.kernel == nil }
+
+func (o outcome) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s [%s, %s]: ours=%v kernel=", o.p.name, o.p.class, o.p.typ, o.ours)
+	if o.kernel == nil {
+		b.WriteString("accepted")
+	} else {
+		fmt.Fprintf(&b, "%q", lastLine(o.klog))
+	}
+	return b.String()
+}
+
+func compare(t testing.TB, env *kernelEnv, p genProg) outcome {
+	ours := Check(p.insns, checkOpts(p))
+	var e *Error
+	if ours != nil && !errors.As(ours, &e) {
+		t.Fatalf("%s: Check returned %T, want *Error", p.name, ours)
+	}
+	klog, kerr := env.kernelVerdict(p, 0)
+	return outcome{p: p, ours: ours, kernel: kerr, klog: klog}
+}
+
+// corpusSeed and corpusSize define the fixed corpus run in CI.
+const (
+	corpusSeed = 20240609
+	corpusSize = 2400
+)
+
+func report(t *testing.T, outs []outcome) {
+	var agree, fa, fr int
+	byClass := map[string][3]int{}
+	for _, o := range outs {
+		cl := o.p.class
+		if i := strings.IndexByte(cl, '/'); i >= 0 {
+			cl = cl[:i]
+		}
+		c := byClass[cl]
+		switch {
+		case o.falseAccept():
+			fa++
+			c[1]++
+			t.Errorf("FALSE ACCEPT %v", o)
+		case o.falseReject():
+			fr++
+			c[2]++
+			t.Logf("false reject %v", o)
+		default:
+			agree++
+			c[0]++
+		}
+		byClass[cl] = c
+	}
+	classes := make([]string, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	var b strings.Builder
+	for _, c := range classes {
+		v := byClass[c]
+		fmt.Fprintf(&b, "  %-12s agree %4d  false accepts %d  false rejects %d\n", c, v[0], v[1], v[2])
+	}
+	pct := 100 * float64(agree) / float64(len(outs))
+	t.Logf("%d programs: agreement %.2f%% (%d), false accepts %d, false rejects %d\n%s", len(outs), pct, agree, fa, fr, b.String())
+	if pct < 99 {
+		t.Errorf("agreement %.2f%% < 99%%", pct)
+	}
+}
+
+// TestDifferentialProjectPrograms compares Check with the kernel on the
+// programs of the project's examples and tests.
+func TestDifferentialProjectPrograms(t *testing.T) {
+	env := loadEnv(t)
+	var outs []outcome
+	for _, p := range projectPrograms() {
+		o := compare(t, env, p)
+		if o.falseReject() {
+			t.Errorf("false reject of a project program: %v", o)
+		}
+		outs = append(outs, o)
+	}
+	report(t, outs)
+}
+
+// TestDifferentialCorpus compares Check with the kernel on the fixed corpus
+// of generated programs.
+func TestDifferentialCorpus(t *testing.T) {
+	env := loadEnv(t)
+	n := corpusSize
+	if testing.Short() {
+		n = 400
+	}
+	outs := make([]outcome, 0, n)
+	for i := 0; i < n; i++ {
+		outs = append(outs, compare(t, env, generate(corpusSeed, i)))
+	}
+	report(t, outs)
+	if os.Getenv("PUREBPF_VERIFIER_DUMP") != "" {
+		for _, o := range outs {
+			t.Logf("%v", o)
+		}
+	}
+}
+
+// FuzzDifferential generates a program from the fuzzer's seed and index and
+// fails on a false accept.
+func FuzzDifferential(f *testing.F) {
+	for i := 0; i < 32; i++ {
+		f.Add(uint64(corpusSeed), uint16(i))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, i uint16) {
+		env := loadEnv(t)
+		o := compare(t, env, generate(seed, int(i)))
+		if o.falseAccept() {
+			t.Fatalf("false accept: %v", o)
+		}
+	})
+}
+
+// FuzzCheck feeds arbitrary instruction streams to Check: it must never
+// panic, and it must return nil or an *Error.
+func FuzzCheck(f *testing.F) {
+	code, _ := asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}.Encode(binary.LittleEndian)
+	f.Add(code, uint8(6))
+	code, _ = xdp1().Encode(binary.LittleEndian)
+	f.Add(code, uint8(6))
+	f.Fuzz(func(t *testing.T, code []byte, typ uint8) {
+		insns, err := asm.Decode(code, binary.LittleEndian)
+		if err != nil {
+			return
+		}
+		pt := []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SocketFilter}[int(typ)%3]
+		err = Check(insns, Options{ProgramType: pt, License: "GPL", MapsByFD: map[int]MapInfo{}, MaxProcessed: 20000})
+		var e *Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("Check returned %T", err)
+		}
+	})
+}
