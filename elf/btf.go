@@ -1,6 +1,8 @@
 package elf
 
 import (
+	"cmp"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -62,6 +64,12 @@ func (o *object) finishBTF() error {
 	if o.ext == nil {
 		return nil
 	}
+	for _, fis := range o.ext.Funcs {
+		slices.SortStableFunc(fis, func(a, b btf.FuncInfo) int { return cmp.Compare(a.Insn, b.Insn) })
+	}
+	for _, lis := range o.ext.Lines {
+		slices.SortStableFunc(lis, func(a, b btf.LineInfo) int { return cmp.Compare(a.Insn, b.Insn) })
+	}
 	for _, lp := range o.linked {
 		var fis []btf.FuncInfo
 		var lis []btf.LineInfo
@@ -70,8 +78,13 @@ func (o *object) finishBTF() error {
 			base := uint32(lp.bases[k])
 			start, end := uint32(fn.start*8), uint32(fn.end*8)
 			found := false
-			for _, fi := range o.ext.Funcs[fn.sec.name] {
-				if fi.Insn >= start && fi.Insn < end {
+			funcs := o.ext.Funcs[fn.sec.name]
+			from, _ := slices.BinarySearchFunc(funcs, start, func(f btf.FuncInfo, s uint32) int { return cmp.Compare(f.Insn, s) })
+			for _, fi := range funcs[from:] {
+				if fi.Insn >= end {
+					break
+				}
+				{
 					if fi.Insn == start {
 						found = true
 					}
@@ -82,8 +95,13 @@ func (o *object) finishBTF() error {
 				complete = false
 				break
 			}
-			for _, li := range o.ext.Lines[fn.sec.name] {
-				if li.Insn >= start && li.Insn < end {
+			lines := o.ext.Lines[fn.sec.name]
+			from, _ = slices.BinarySearchFunc(lines, start, func(l btf.LineInfo, s uint32) int { return cmp.Compare(l.Insn, s) })
+			for _, li := range lines[from:] {
+				if li.Insn >= end {
+					break
+				}
+				{
 					li.Insn = base + (li.Insn-start)/8
 					lis = append(lis, li)
 				}
@@ -124,11 +142,18 @@ func (o *object) sectionSize(name string) (uint32, bool) {
 
 // varOffset gives ForKernel the offset of a variable in a section.
 func (o *object) varOffset(sec, name string) (uint32, bool) {
-	for i := 1; i < len(o.syms); i++ {
-		s := &o.syms[i]
-		if s.name == name && s.section > 0 && s.section < len(o.f.Sections) && o.f.Sections[s.section].Name == sec {
-			return uint32(s.value), true
+	if o.symIdx == nil {
+		o.symIdx = make(map[[2]string]uint64)
+		for i := 1; i < len(o.syms); i++ {
+			s := &o.syms[i]
+			if s.name != "" && s.section > 0 && s.section < len(o.f.Sections) && s.typ != elf.STT_SECTION {
+				k := [2]string{o.f.Sections[s.section].Name, s.name}
+				if _, dup := o.symIdx[k]; !dup {
+					o.symIdx[k] = s.value
+				}
+			}
 		}
 	}
-	return 0, false
+	v, ok := o.symIdx[[2]string{sec, name}]
+	return uint32(v), ok
 }

@@ -22,6 +22,7 @@ package elf
 
 import (
 	"bytes"
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -29,6 +30,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/internal/btf"
@@ -169,6 +171,10 @@ type section struct {
 	syms  []int // symbol indexes defined in this section, sorted by value
 	used  bool  // a global data section referenced by a program
 	funcs []*function
+	// offs is the raw slot of each instruction of a program section;
+	// starts maps a raw slot to the function starting there.
+	offs   []int
+	starts map[int]*function
 }
 
 type sectionKind uint8
@@ -216,6 +222,7 @@ type object struct {
 	ext     *btf.Ext
 	mapDefs []sectionDefs
 	linked  []linkedProgram
+	symIdx  map[[2]string]uint64 // section, name -> value, built on demand
 }
 
 func newObject(data []byte) (*object, error) {
@@ -432,23 +439,21 @@ func cString(b []byte) string {
 }
 
 // sortSyms sorts symbol indexes by value, then global before local, then
-// by index (insertion sort: sections hold few symbols).
+// by index.
 func sortSyms(idx []int, syms []symbol) {
-	less := func(a, b int) bool {
+	slices.SortFunc(idx, func(a, b int) int {
 		sa, sb := &syms[a], &syms[b]
 		if sa.value != sb.value {
-			return sa.value < sb.value
+			return cmp.Compare(sa.value, sb.value)
 		}
-		if (sa.bind == elf.STB_LOCAL) != (sb.bind == elf.STB_LOCAL) {
-			return sb.bind == elf.STB_LOCAL
+		if la, lb := sa.bind == elf.STB_LOCAL, sb.bind == elf.STB_LOCAL; la != lb {
+			if lb {
+				return -1
+			}
+			return 1
 		}
-		return a < b
-	}
-	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && less(idx[j], idx[j-1]); j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
+		return cmp.Compare(a, b)
+	})
 }
 
 // relocation is one entry of a SHT_REL or SHT_RELA section.

@@ -1,10 +1,12 @@
 package elf
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/internal/btf"
@@ -236,10 +238,13 @@ func (o *object) mapAt(sec int, off uint64) (*mapDef, bool) {
 			continue
 		}
 		defs := o.mapDefs[i].defs
-		for j := range defs {
-			if off >= defs[j].off && off < defs[j].off+defs[j].size {
-				return &defs[j], true
-			}
+		// defs are sorted by offset: find the last starting at or before off.
+		j, _ := slices.BinarySearchFunc(defs, off, func(d mapDef, off uint64) int { return cmp.Compare(d.off, off) })
+		if j == len(defs) || defs[j].off != off {
+			j--
+		}
+		if j >= 0 && off >= defs[j].off && off < defs[j].off+defs[j].size {
+			return &defs[j], true
 		}
 	}
 	return nil, false

@@ -1,6 +1,7 @@
 package elf
 
 import (
+	"cmp"
 	"debug/elf"
 	"fmt"
 	"path"
@@ -16,6 +17,7 @@ type function struct {
 	key    string // unique name: the symbol name, or section/name for clashes
 	sec    *section
 	start  int // first raw slot in the section
+	first  int // index of the first instruction in the section
 	end    int // raw slot after the last
 	insns  asm.Instructions
 	global bool
@@ -118,6 +120,7 @@ func (o *object) loadPrograms(opts Options) error {
 // splitFunctions cuts the instructions of sec at its function symbols.
 func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
 	offs := insns.RawOffsets()
+	sec.starts = make(map[int]*function)
 	rawLen := len(sec.data) / asm.InstructionSize
 	type start struct {
 		sym  int
@@ -170,7 +173,7 @@ func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
 		if !ok {
 			last = len(insns)
 		}
-		fn := &function{sec: sec, start: st.slot, end: end, insns: insns[first:last:last]}
+		fn := &function{sec: sec, start: st.slot, end: end, first: first, insns: insns[first:last:last]}
 		if st.sym == 0 {
 			fn.name = sec.name
 			fn.global = true
@@ -182,37 +185,39 @@ func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
 			return fmt.Errorf("%w: section %s: unnamed function at instruction %d", ErrFormat, sec.name, st.slot)
 		}
 		sec.funcs = append(sec.funcs, fn)
+		sec.starts[fn.start] = fn
 	}
+	sec.offs = offs
 	return nil
 }
 
 // funcAt returns the function of sec starting at raw slot slot.
 func funcAt(sec *section, slot int) *function {
-	for _, fn := range sec.funcs {
-		if fn.start == slot {
-			return fn
-		}
-	}
-	return nil
+	return sec.starts[slot]
 }
 
 // funcContaining returns the function of sec containing raw slot slot and
-// the index of the instruction starting there.
+// the index in it of the instruction starting there.
 func funcContaining(sec *section, slot int) (*function, int, bool) {
-	for _, fn := range sec.funcs {
-		if slot < fn.start || slot >= fn.end {
-			continue
-		}
-		raw := fn.start
-		for i, ins := range fn.insns {
-			if raw == slot {
-				return fn, i, true
-			}
-			raw += ins.Slots()
-		}
-		return fn, 0, false
+	k, ok := slices.BinarySearch(sec.offs, slot)
+	if !ok {
+		return nil, 0, false
 	}
-	return nil, 0, false
+	n, _ := slices.BinarySearchFunc(sec.funcs, slot, func(f *function, s int) int {
+		return cmp.Compare(f.start, s)
+	})
+	// n is the first function starting at or after slot.
+	if n == len(sec.funcs) || sec.funcs[n].start != slot {
+		n--
+	}
+	if n < 0 {
+		return nil, 0, false
+	}
+	fn := sec.funcs[n]
+	if slot >= fn.end {
+		return nil, 0, false
+	}
+	return fn, k - fn.first, true
 }
 
 // relocate applies the relocations of sec and resolves calls within it.
@@ -391,16 +396,20 @@ func (o *object) addProgram(fn *function, opts Options) error {
 	// PseudoFunc at index + imm + 1 (like a call, although the load
 	// takes two slots), which asm's symbolic resolution does not do
 	// (it counts from the slot after the load); place them here.
+	var baseOf map[string]int
 	pos := 0
 	for i := range insns {
 		ins := &insns[i]
 		if ins.IsLoadOfFunctionPointer() && ins.Reference() != "" {
-			for k, f := range order {
-				if f.key == ins.Reference() {
-					ins.Constant = int64(bases[k] - pos - 1)
-					*ins = ins.WithReference("")
-					break
+			if baseOf == nil {
+				baseOf = make(map[string]int, len(order))
+				for k, f := range order {
+					baseOf[f.key] = bases[k]
 				}
+			}
+			if base, ok := baseOf[ins.Reference()]; ok {
+				ins.Constant = int64(base - pos - 1)
+				*ins = ins.WithReference("")
 			}
 		}
 		pos += ins.Slots()
