@@ -56,3 +56,19 @@ func RequirePrivileged(tb testing.TB) {
 		Skip(tb, "needs CAP_NET_ADMIN (run as root)")
 	}
 }
+
+// LockTracePipe serialises the tests of all packages that read
+// trace_pipe (reading it consumes the lines, so two readers would steal
+// each other's lines). The lock is released when the test ends.
+func LockTracePipe(tb testing.TB) {
+	tb.Helper()
+	f, err := os.OpenFile(os.TempDir()+"/purebpf-trace_pipe.lock", os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		tb.Fatalf("trace_pipe lock: %v", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		tb.Fatalf("trace_pipe lock: %v", err)
+	}
+	tb.Cleanup(func() { f.Close() })
+}

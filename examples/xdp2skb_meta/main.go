@@ -1,0 +1,370 @@
+// Command xdp2skb_meta is the tutorial's extra example 2, the kernel
+// sample xdp2skb_meta.sh in Go: an XDP program (xdp_mark) writes the mark
+// 42 into the packet's metadata area, a tc ingress program (tc_mark)
+// copies it into skb->mark and logs it with bpf_trace_printk.
+//
+//	xdp2skb_meta --dev eth1 [-v] [--dry-run]   install both, as the script does, and exit
+//	xdp2skb_meta --dev eth1 --list             show what is attached
+//	xdp2skb_meta --dev eth1 --flush            remove both
+//	xdp2skb_meta -demo                         datagrams arrive marked 42, in private namespaces
+//	xdp2skb_meta -license proprietary -demo    the verifier's refusal of bpf_trace_printk
+//
+// -v prints each step as the equivalent ip/tc command; --dry-run prints the
+// commands without running them. It needs root.
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/frames"
+	"github.com/purebpf/bpf/netns"
+	"github.com/purebpf/bpf/verifier"
+)
+
+var (
+	//go:embed bpf/xdp2skb_meta.o
+	objectGPL []byte
+	//go:embed bpf/xdp2skb_meta_nongpl.o
+	objectNonGPL []byte
+)
+
+const objectName = "xdp2skb_meta_kern.o" // as the script calls it
+
+// options are the script's flags plus the examples' common ones.
+type options struct {
+	cli.Flags
+	flush, list, verbose, dryRun bool
+	license                      string
+}
+
+func main() {
+	var o options
+	o.Flags.Register(flag.CommandLine)
+	flag.StringVar(&o.Dev, "d", "", "short for -dev")
+	flag.BoolVar(&o.flush, "flush", false, "remove the tc filter, the clsact qdisc and the XDP program")
+	flag.BoolVar(&o.flush, "f", false, "short for -flush")
+	flag.BoolVar(&o.list, "list", false, "list the tc ingress filters and the XDP program")
+	flag.BoolVar(&o.verbose, "v", false, "print each step as the equivalent ip/tc command")
+	flag.BoolVar(&o.verbose, "verbose", false, "same as -v")
+	flag.BoolVar(&o.dryRun, "dry-run", false, "print the commands, run nothing")
+	flag.StringVar(&o.license, "license", "gpl", "gpl, or proprietary: load the non-GPL variant, which the kernel refuses")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp2skb_meta [-vfh] --dev ethX [--flush|--list|--dry-run] | xdp2skb_meta -demo\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if o.license != "gpl" && o.license != "proprietary" {
+		fmt.Fprintf(os.Stderr, "ERROR: -license %q: want gpl or proprietary\n", o.license)
+		os.Exit(4)
+	}
+	if err := o.Check(); err != nil || flag.NArg() != 0 {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ERROR:", err)
+		}
+		flag.Usage()
+		os.Exit(2)
+	}
+	var err error
+	switch {
+	case o.Demo:
+		err = runDemo(os.Stdout, o)
+	case o.list:
+		err = list(os.Stdout, o)
+	case o.flush:
+		err = flush(os.Stdout, o)
+	default:
+		err = install(os.Stdout, o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ERROR:", err)
+		os.Exit(2)
+	}
+}
+
+// specs returns the two programs of the chosen build and license.
+func specs(o options) (xdp, tc *bpf.ProgramSpec, err error) {
+	license := "GPL"
+	if o.license == "proprietary" {
+		license = "Proprietary"
+	}
+	if o.Asm() {
+		xdp, tc = asmSpecs(license)
+		return xdp, tc, nil
+	}
+	obj := objectGPL
+	if o.license == "proprietary" {
+		obj = objectNonGPL
+	}
+	spec, xdp, err := cli.ObjectProgram(obj, "_xdp_mark", bpf.XDP)
+	if err != nil {
+		return nil, nil, err
+	}
+	return xdp, spec.Programs["_tc_mark"], nil
+}
+
+// loaded are both programs in the kernel.
+type loaded struct{ xdp, tc *bpf.Program }
+
+func (l *loaded) Close() {
+	l.xdp.Close()
+	l.tc.Close()
+}
+
+// load loads both programs, turning the verifier's refusal of a non-GPL
+// tc_mark into the tutorial's lesson.
+func load(o options) (*loaded, error) {
+	xdpSpec, tcSpec, err := specs(o)
+	if err != nil {
+		return nil, err
+	}
+	xdp, err := bpf.NewProgram(xdpSpec)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := bpf.NewProgram(tcSpec)
+	if err != nil {
+		xdp.Close()
+		var verr *verifier.Error
+		if errors.As(err, &verr) && strings.Contains(verr.Hint, "GPL") {
+			return nil, fmt.Errorf("tc_mark cannot be loaded under the license %q: it calls bpf_trace_printk, which only GPL-compatible programs may call.\n"+
+				"Fix: declare a GPL-compatible license in the object, as the tutorial does:\n"+
+				"    char _license[] SEC(\"license\") = \"GPL\";\n(%w)", tcSpec.License, err)
+		}
+		return nil, err
+	}
+	return &loaded{xdp: xdp, tc: tc}, nil
+}
+
+// step prints (with -v or --dry-run) and runs (unless --dry-run) one step
+// of the script. ignore lets the step fail, as "may fail" steps do.
+func step(w io.Writer, o options, cmd string, ignore bool, fn func() error) error {
+	if o.verbose || o.dryRun {
+		fmt.Fprintln(w, cmd)
+	}
+	if o.dryRun {
+		return nil
+	}
+	if err := fn(); err != nil && !ignore {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return nil
+}
+
+func openNS(o options) (*netns.NetNS, error) { return o.OpenNetns() }
+
+// install does what xdp2skb_meta.sh does by default, leaving both
+// programs attached when it exits.
+func install(w io.Writer, o options) error {
+	ns, err := openNS(o)
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	var l *loaded
+	if !o.dryRun {
+		if l, err = load(o); err != nil {
+			return err
+		}
+		defer l.Close() // the attachments keep the programs
+	}
+	dev := o.Dev
+	steps := []struct {
+		cmd    string
+		ignore bool
+		fn     func() error
+	}{
+		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(dev, ns) }},
+		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(dev, ns) }},
+		{"tc filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
+			_, err := attach.TC(dev, l.tc, attach.TCOptions{Hook: attach.Ingress, Method: attach.Netlink, Priority: 1, Handle: 1, Netns: ns})
+			return err
+		}},
+		{"ip link set dev " + dev + " xdp off", true, func() error {
+			return attach.DetachXDP(dev, attach.DetachXDPOptions{Netns: ns})
+		}},
+		{"ip link set dev " + dev + " xdp obj " + objectName + " sec xdp_mark", false, func() error {
+			_, err := attach.XDP(dev, l.xdp, attach.XDPOptions{Method: attach.Netlink, Netns: ns})
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := step(w, o, s.cmd, s.ignore, s.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush removes what install attached.
+func flush(w io.Writer, o options) error {
+	ns, err := openNS(o)
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	dev := o.Dev
+	if err := step(w, o, "tc filter del dev "+dev+" ingress", true, func() error { return attach.DeleteTCFilters(dev, attach.Ingress, ns) }); err != nil {
+		return err
+	}
+	if err := step(w, o, "tc qdisc del dev "+dev+" clsact", true, func() error { return attach.DeleteClsact(dev, ns) }); err != nil {
+		return err
+	}
+	return step(w, o, "ip link set dev "+dev+" xdp off", false, func() error {
+		err := attach.DetachXDP(dev, attach.DetachXDPOptions{Netns: ns})
+		if errors.Is(err, attach.ErrNotAttached) {
+			return nil
+		}
+		return err
+	})
+}
+
+// list shows the tc ingress filters and the XDP program of -dev.
+func list(w io.Writer, o options) error {
+	ns, err := openNS(o)
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	if o.verbose {
+		fmt.Fprintf(w, "tc filter show dev %s ingress\n", o.Dev)
+	}
+	filters, err := attach.ListTCFilters(o.Dev, attach.Ingress, ns)
+	if err != nil && !errors.Is(err, attach.ErrNotAttached) {
+		return err
+	}
+	for _, f := range filters {
+		fmt.Fprintln(w, f)
+	}
+	if o.verbose {
+		fmt.Fprintf(w, "ip link show dev %s | grep xdp\n", o.Dev)
+	}
+	st, err := attach.QueryXDP(o.Dev, ns)
+	if err != nil {
+		return err
+	}
+	for _, p := range st.Programs {
+		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ID)
+	}
+	return nil
+}
+
+func runDemo(w io.Writer, o options) error {
+	l, err := load(o)
+	var verr *verifier.Error
+	if o.license == "proprietary" && errors.As(err, &verr) {
+		// The lesson of the tutorial: show the refusal and its fix.
+		fmt.Fprintf(w, "Loading the %s build under the license \"Proprietary\" fails, as the tutorial shows:\n\n%v\n\nVerifier details: instruction %d (%s): %s\n",
+			map[bool]string{true: "asm", false: "clang"}[o.Asm()], err, verr.Index, verr.Instruction, verr.Message)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	build := map[bool]string{true: "asm", false: "clang"}[o.Asm()]
+	fmt.Fprintf(w, "Loaded the %s build: xdp_mark (XDP) and tc_mark (tc).\n\nStep 1: test runs.\n", build)
+	frame := packet.UDPv4(netipPort(frames.Client, 40000), netipPort(frames.Server, 53), []byte("query"))
+	out := make([]byte, 256)
+	ctx := &bpf.XDPContext{DataEnd: uint32(len(frame))}
+	res, err := l.xdp.Run(&bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  xdp_mark: %s, metadata in front of the packet: % x\n", bpf.XDPAction(res.ReturnValue), out[:ctx.Data])
+	skb := &bpf.SKBContext{}
+	res, err = l.tc.Run(&bpf.RunOptions{Data: frame, Context: skb, ContextOut: skb})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  tc_mark on a packet without metadata: %s, skb->mark = %d\n", bpf.TCAction(res.ReturnValue), skb.Mark)
+
+	fmt.Fprintln(w, "\nStep 2: real traffic.")
+	net, err := cli.NewNetwork(w)
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	o.Dev, o.Netns = net.B.Name, net.B.NS.Name()
+	o.verbose = true
+	fmt.Fprintln(w, "Installing on the server's interface, as xdp2skb_meta.sh does:")
+	if err := install(indentWriter{w}, o); err != nil {
+		return err
+	}
+	trace, terr := cli.OpenTrace("[TC] metadata")
+	if terr != nil {
+		fmt.Fprintf(w, "(cannot read trace_pipe: %v)\n", terr)
+	}
+	recv, err := listenMarks(net.B.NS, net.B.Addr())
+	if err != nil {
+		return err
+	}
+	defer recv.Close()
+	const n = 5
+	report := func(when string) error {
+		if err := sendDatagrams(net.A.NS, net.B.Addr(), recv.port, n); err != nil {
+			return err
+		}
+		marks, err := recv.receive(n, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		count := map[uint32]int{}
+		for _, m := range marks {
+			count[m]++
+		}
+		fmt.Fprintf(w, "%s: %d of %d datagrams arrived; with skb->mark 42: %d, with 41: %d, other: %d\n",
+			when, len(marks), n, count[markFromXDP], count[markNoMeta], len(marks)-count[markFromXDP]-count[markNoMeta])
+		return nil
+	}
+	if err := report("With xdp_mark and tc_mark"); err != nil {
+		return err
+	}
+	if trace != nil {
+		lines := trace.Lines(n, 2*time.Second)
+		trace.Close()
+		fmt.Fprintf(w, "trace_pipe shows %d lines of tc_mark, for example:\n", len(lines))
+		for i, line := range lines {
+			if i == 2 {
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+	fmt.Fprintln(w, "Removing xdp_mark only:")
+	if err := step(indentWriter{w}, o, "ip link set dev "+o.Dev+" xdp off", false, func() error {
+		return attach.DetachXDP(o.Dev, attach.DetachXDPOptions{Netns: net.B.NS})
+	}); err != nil {
+		return err
+	}
+	if err := report("With tc_mark alone"); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Flushing:")
+	return flush(indentWriter{w}, o)
+}
+
+// indentWriter indents what is written to it by two spaces.
+type indentWriter struct{ w io.Writer }
+
+func (i indentWriter) Write(b []byte) (int, error) {
+	s := strings.TrimSuffix(string(b), "\n")
+	_, err := io.WriteString(i.w, "  "+strings.ReplaceAll(s, "\n", "\n  ")+"\n")
+	return len(b), err
+}

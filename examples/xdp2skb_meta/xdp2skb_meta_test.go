@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/frames"
+	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/verifier"
+)
+
+func opts(build string) options {
+	return options{Flags: cli.Flags{Build: build, Mode: "auto"}, license: "gpl"}
+}
+
+// TestSameFramesSameResults runs both builds on every test frame.
+func TestSameFramesSameResults(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	for _, build := range []string{"clang", "asm"} {
+		l, err := load(opts(build))
+		if err != nil {
+			t.Fatalf("%s: %+v", build, err)
+		}
+		defer l.Close()
+		for _, f := range frames.All() {
+			bpftest.RunXDP(t, l.xdp, f.Bytes).ExpectVerdict(bpf.XDPPass).ExpectMeta([]byte{42, 0, 0, 0}).ExpectData(f.Bytes)
+			if strings.HasPrefix(f.Name, "truncated: Ethernet") || strings.HasPrefix(f.Name, "truncated: IPv4") {
+				continue // no skb can be built from these for a tc test run
+			}
+			bpftest.RunTC(t, l.tc, f.Bytes, nil).ExpectVerdict(bpf.TCActOK).ExpectMark(markNoMeta)
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	testenv.LockTracePipe(t)
+	for _, build := range []string{"clang", "asm"} {
+		t.Run(build, func(t *testing.T) {
+			var out bytes.Buffer
+			o := opts(build)
+			o.Demo = true
+			if err := runDemo(&out, o); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			text := out.String()
+			for _, want := range []string{
+				"xdp_mark: XDP_PASS, metadata in front of the packet: 2a 00 00 00",
+				"tc_mark on a packet without metadata: TC_ACT_OK, skb->mark = 41",
+				"With xdp_mark and tc_mark: 5 of 5 datagrams arrived; with skb->mark 42: 5, with 41: 0, other: 0",
+				"With tc_mark alone: 5 of 5 datagrams arrived; with skb->mark 42: 0, with 41: 5, other: 0",
+				"bpf_trace_printk: [TC] metadata = 42",
+				"tc filter add dev veth1 ingress prio 1 handle 1 bpf da obj xdp2skb_meta_kern.o sec tc_mark",
+			} {
+				if !strings.Contains(text, want) {
+					t.Errorf("demo output lacks %q:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
+
+func TestNonGPLRefused(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	for _, build := range []string{"clang", "asm"} {
+		o := opts(build)
+		o.license = "proprietary"
+		_, err := load(o)
+		var verr *verifier.Error
+		if !errors.As(err, &verr) || !strings.Contains(err.Error(), "bpf_trace_printk") || !strings.Contains(err.Error(), `SEC("license") = "GPL"`) {
+			t.Fatalf("%s: %v", build, err)
+		}
+		var out bytes.Buffer
+		o.Demo = true
+		if err := runDemo(&out, o); err != nil || !strings.Contains(out.String(), "fails, as the tutorial shows") {
+			t.Fatalf("%s demo: %v\n%s", build, err, out.String())
+		}
+	}
+}
+
+// TestScript is the script's --dev, --list, --flush and --dry-run.
+func TestScript(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	pair := bpftest.NewVethPair(t)
+	o := opts("clang")
+	o.Dev, o.Netns = pair.B.Name, pair.B.NS.Name()
+	o.dryRun = true
+	var out bytes.Buffer
+	if err := install(&out, o); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.Attached() || strings.Count(out.String(), "\n") != 5 {
+		t.Fatalf("dry run changed something or printed the wrong steps:\n%s", out.String())
+	}
+	o.dryRun = false
+	if err := install(&out, o); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := list(&out, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "pref 1 bpf") || !strings.Contains(out.String(), "handle 0x1") || !strings.Contains(out.String(), "prog/xdp id") {
+		t.Fatalf("--list:\n%s", out.String())
+	}
+	// Installing twice replaces both (the script deletes first).
+	if err := install(&out, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := flush(&out, o); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.Attached() {
+		t.Fatal("XDP program left after --flush")
+	}
+	if filters, err := attach.ListTCFilters(pair.B.Name, attach.Ingress, pair.B.NS); len(filters) != 0 {
+		t.Fatalf("filters left after --flush: %v %v", filters, err)
+	}
+}
