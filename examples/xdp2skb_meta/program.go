@@ -48,7 +48,7 @@ func asmSpecs(license string) (xdp, tc *bpf.ProgramSpec) {
 		asm.Mov.Reg(asm.R4, asm.R3),
 		asm.Add.Imm(asm.R4, 4),
 		asm.JGT.Reg(asm.R4, asm.R2, "nometa"),
-		asm.LoadMem(asm.R3, asm.R3, 0, asm.Word), // meta->mark
+		asm.LoadMem(asm.R3, asm.R3, 0, asm.Word),  // meta->mark
 		asm.StoreMem(asm.R1, 8, asm.R3, asm.Word), // skb->mark
 	}
 	// The format string, on the stack in 4-byte pieces.
