@@ -4,8 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
@@ -166,7 +170,7 @@ func appendProgPlain(b []byte, p *progJSON) []byte {
 	b = append(b, '\n')
 	if p.LoadedAt != 0 {
 		b = append(b, "\tloaded_at "...)
-		b = time.Unix(p.LoadedAt, 0).AppendFormat(b, "2006-01-02T15:04:05-0700")
+		b = time.Unix(p.LoadedAt, 0).In(localZone()).AppendFormat(b, "2006-01-02T15:04:05-0700")
 		b = append(b, "  uid "...)
 		b = strconv.AppendUint(b, uint64(p.UID), 10)
 		b = append(b, '\n')
@@ -296,4 +300,46 @@ func disasmLines(insns asm.Instructions, helpers map[int32]string, opcodes bool)
 		pc += ins.Slots()
 	}
 	return out
+}
+
+var (
+	zoneOnce sync.Once
+	zone     *time.Location
+)
+
+// localZone is time.Local, read from /etc/localtime with raw system calls
+// when TZ is unset: the time package's own loading goes through os.Open,
+// whose first use sets up the runtime's poller (several more system calls
+// before the first line of prog list).
+func localZone() *time.Location {
+	zoneOnce.Do(func() {
+		zone = time.Local
+		if _, set := os.LookupEnv("TZ"); set {
+			return
+		}
+		fd, err := unix.Open("/etc/localtime", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			zone = time.UTC // what the time package does without the file
+			return
+		}
+		defer unix.Close(fd)
+		data := make([]byte, 0, 4096)
+		for {
+			n, err := unix.Read(fd, data[len(data):cap(data)])
+			if err != nil {
+				return
+			}
+			if n == 0 {
+				break
+			}
+			data = data[:len(data)+n]
+			if len(data) == cap(data) {
+				data = append(data, 0)[:len(data)]
+			}
+		}
+		if loc, err := time.LoadLocationFromTZData("Local", data); err == nil {
+			zone = loc
+		}
+	})
+	return zone
 }
