@@ -154,4 +154,3 @@ func median(d []time.Duration) float64 {
 	slices.Sort(s)
 	return float64(s[len(s)/2].Nanoseconds())
 }
-
