@@ -52,6 +52,10 @@ type Options struct {
 	// none is recorded; an instruction takes the nearest line at or before
 	// it.
 	Source []string
+	// Interpreter says the kernel runs BPF programs without a JIT
+	// (net.core.bpf_jit_enable=0): frames then count 32-byte multiples
+	// toward the 512-byte combined stack limit instead of 16.
+	Interpreter bool
 	// MaxProcessed is the complexity limit: the number of instructions
 	// Check walks (over all paths) before giving up, as the kernel does
 	// after 1,000,000. Zero means 1,000,000.
@@ -312,6 +316,9 @@ func (c *checker) validate(i int) *Error {
 	if ins.Dst > asm.R10 || (ins.Src > asm.R10 && !(op == asm.LdImmDW || op == asm.CallOpCode)) {
 		return c.fail(nil, i, ErrRejected, "", "R%d is invalid", max(ins.Dst, ins.Src))
 	}
+	if msg := reservedFields(ins); msg != "" {
+		return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
+	}
 	switch cls := op.Class(); {
 	case ins.IsKfuncCall():
 		return c.fail(nil, i, ErrUnsupported, "", "kfunc calls are not modelled")
@@ -378,4 +385,75 @@ func pathString(p []Branch) string {
 		s[i] = b.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// reservedFields returns the kernel's name of the instruction class when
+// ins sets fields its encoding must leave zero, as the kernel checks them.
+func reservedFields(ins asm.Instruction) string {
+	op := ins.OpCode
+	x := op.Source() == asm.RegSource
+	imm, off, src, dst := ins.Constant, ins.Offset, ins.Src, ins.Dst
+	switch cls := op.Class(); cls {
+	case asm.ALUClass, asm.ALU64Class:
+		switch aop := op.ALUOp(); aop {
+		case asm.Neg:
+			if x || src != 0 || off != 0 || imm != 0 {
+				return "BPF_NEG"
+			}
+		case asm.End:
+			if src != 0 || off != 0 || (imm != 16 && imm != 32 && imm != 64) || (cls == asm.ALU64Class && x) {
+				return "BPF_END"
+			}
+		case asm.Mov:
+			if x {
+				okOff := off == 0 || off == 8 || off == 16 || (cls == asm.ALU64Class && off == 32)
+				if imm != 0 || !okOff {
+					return "BPF_MOV"
+				}
+			} else if src != 0 || off != 0 {
+				return "BPF_MOV"
+			}
+		default:
+			divmod := aop == asm.Div || aop == asm.Mod
+			if off != 0 && !(off == 1 && divmod) {
+				return "BPF_ALU"
+			}
+			if x && imm != 0 || !x && src != 0 {
+				return "BPF_ALU"
+			}
+		}
+	case asm.LdXClass:
+		if op.Mode() != asm.AtomicMode && imm != 0 {
+			return "BPF_LDX"
+		}
+	case asm.StXClass:
+		if op.Mode() == asm.MemMode && imm != 0 {
+			return "BPF_STX"
+		}
+	case asm.StClass:
+		if src != 0 {
+			return "BPF_ST"
+		}
+	case asm.JumpClass, asm.Jump32Class:
+		switch jop := op.JumpOp(); jop {
+		case asm.ExitOp:
+			if x || src != 0 || dst != 0 || off != 0 || imm != 0 {
+				return "BPF_EXIT"
+			}
+		case asm.CallOp:
+			if x || off != 0 && src != asm.PseudoKfuncCall || dst != 0 {
+				return "BPF_CALL"
+			}
+		case asm.JumpAlways:
+			if x || src != 0 || dst != 0 || (cls == asm.JumpClass && imm != 0) || (cls == asm.Jump32Class && off != 0) {
+				return "BPF_JA"
+			}
+		case asm.JCond:
+		default:
+			if x && imm != 0 || !x && src != 0 {
+				return "BPF_JMP/JMP32"
+			}
+		}
+	}
+	return ""
 }

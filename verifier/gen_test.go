@@ -56,6 +56,7 @@ func generate(seed uint64, i int) genProg {
 	templates := []func() genProg{
 		g.ret, g.packet, g.mapLookup, g.uninitReg, g.stack, g.ctxAccess, g.helperCall,
 		g.loop, g.arith, g.subprog, g.cfg, g.ringbuf, g.pktChange, g.ldAbs, g.mapIndex, g.spill,
+		g.mutant, g.mutant, g.mutant, g.mutant,
 	}
 	p := templates[i%len(templates)]()
 	p.name = fmt.Sprintf("gen%d", i)
@@ -624,5 +625,123 @@ func (g *gen) spill() genProg {
 	insns = append(insns, asm.LoadMem(asm.R0, asm.R2, do, asm.Word), asm.Mov.Imm(asm.R0, 0), asm.Return())
 	p.class += fmt.Sprintf("/spill%d/fill%d/off%d", size, fill, off)
 	p.insns = insns
+	return p
+}
+
+// mutantBases are realistic programs the mutation generator starts from.
+func mutantBases() []genProg {
+	var out []genProg
+	for _, p := range projectPrograms() {
+		if len(p.insns) >= 6 {
+			out = append(out, p)
+		}
+	}
+	out = append(out,
+		genProg{class: "base-ringbuf", typ: kernel.XDP, insns: asm.Instructions{
+			asm.LoadMapPtr(asm.R1, "ring"), asm.Mov.Imm(asm.R2, 16), asm.Mov.Imm(asm.R3, 0), asm.Call(asm.FnRingbufReserve),
+			asm.JEq.Imm(asm.R0, 0, "out"),
+			asm.StoreImm(asm.R0, 0, 1, asm.DWord), asm.StoreImm(asm.R0, 8, 2, asm.DWord),
+			asm.Mov.Reg(asm.R1, asm.R0), asm.Mov.Imm(asm.R2, 0), asm.Call(asm.FnRingbufSubmit),
+			asm.Mov.Imm(asm.R0, 2).WithSymbol("out"), asm.Return(),
+		}},
+		genProg{class: "base-loop", typ: kernel.SchedCLS, insns: asm.Instructions{
+			asm.Mov.Reg(asm.R6, asm.R1),
+			asm.Mov.Imm(asm.R7, 0), asm.Mov.Imm(asm.R8, 0),
+			asm.LoadMem(asm.R1, asm.R6, 0, asm.Word).WithSymbol("top"),
+			asm.Add.Reg(asm.R8, asm.R1),
+			asm.Add.Imm(asm.R7, 1),
+			asm.JLT.Imm(asm.R7, 16, "top"),
+			asm.Mov.Reg(asm.R0, asm.R8), asm.And.Imm(asm.R0, 1), asm.Return(),
+		}},
+		genProg{class: "base-subprog", typ: kernel.XDP, insns: asm.Instructions{
+			asm.StoreImm(asm.R10, -8, 0, asm.DWord),
+			asm.Mov.Reg(asm.R1, asm.R10), asm.Add.Imm(asm.R1, -8),
+			asm.Mov.Imm(asm.R2, 3),
+			asm.CallFunc("fill"),
+			asm.LoadMem(asm.R0, asm.R10, -8, asm.DWord),
+			asm.And.Imm(asm.R0, 3),
+			asm.Return(),
+			asm.StoreMem(asm.R1, 0, asm.R2, asm.DWord).WithSymbol("fill"),
+			asm.Mov.Imm(asm.R0, 0),
+			asm.Return(),
+		}},
+		genProg{class: "base-parse", typ: kernel.XDP, insns: asm.Instructions{
+			asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+			asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+			asm.Mov.Imm(asm.R0, 2),
+			asm.Mov.Reg(asm.R4, asm.R2), asm.Add.Imm(asm.R4, 34),
+			asm.JGT.Reg(asm.R4, asm.R3, "out"),
+			asm.LoadMem(asm.R5, asm.R2, 14, asm.Byte),
+			asm.And.Imm(asm.R5, 0xf),
+			asm.LSh.Imm(asm.R5, 2),
+			asm.JLT.Imm(asm.R5, 20, "out"),
+			asm.Mov.Reg(asm.R4, asm.R2), asm.Add.Imm(asm.R4, 14), asm.Add.Reg(asm.R4, asm.R5),
+			asm.Mov.Reg(asm.R6, asm.R4), asm.Add.Imm(asm.R6, 4),
+			asm.JGT.Reg(asm.R6, asm.R3, "out"),
+			asm.LoadMem(asm.R0, asm.R4, 2, asm.Half),
+			asm.And.Imm(asm.R0, 3),
+			asm.Return().WithSymbol("out"),
+		}},
+	)
+	return out
+}
+
+// mutant applies random mutations to a realistic program.
+func (g *gen) mutant() genProg {
+	bases := mutantBases()
+	b := bases[g.n(len(bases))]
+	p := genProg{class: "mutant/" + b.name + b.class, typ: b.typ, license: b.license, insns: append(asm.Instructions(nil), b.insns...)}
+	for k := g.n(3) + 1; k > 0; k-- {
+		i := g.n(len(p.insns))
+		ins := &p.insns[i]
+		cls := ins.OpCode.Class()
+		switch g.n(8) {
+		case 0: // delete an instruction, keeping its label
+			if ins.IsExit() || i+1 >= len(p.insns) || (ins.Symbol() != "" && p.insns[i+1].Symbol() != "") {
+				continue
+			}
+			if sym := ins.Symbol(); sym != "" {
+				p.insns[i+1] = p.insns[i+1].WithSymbol(sym)
+			}
+			p.insns = append(p.insns[:i:i], p.insns[i+1:]...)
+			p.class += "/delete"
+		case 1: // move a memory access
+			if cls == asm.LdXClass || cls == asm.StClass || cls == asm.StXClass {
+				ins.Offset += int16(g.pick(-8, -4, -2, -1, 1, 2, 4, 8))
+				p.class += "/offset"
+			}
+		case 2: // change an access size
+			if (cls == asm.LdXClass || cls == asm.StClass || cls == asm.StXClass) && ins.OpCode.Mode() == asm.MemMode {
+				ins.OpCode = ins.OpCode&^0x18 | asm.OpCode(sizeOf(g.pick(1, 2, 4, 8)))
+				p.class += "/size"
+			}
+		case 3: // change a comparison
+			if ins.IsJump() && ins.OpCode.JumpOp() != asm.JumpAlways {
+				ops := []asm.JumpOp{asm.JEq, asm.JNE, asm.JGT, asm.JGE, asm.JLT, asm.JLE, asm.JSGT, asm.JSLT}
+				ins.OpCode = ins.OpCode&^0xf0 | asm.OpCode(ops[g.n(len(ops))])
+				p.class += "/cmp"
+			}
+		case 4: // change a constant
+			if (cls.IsALU() || ins.IsJump()) && ins.OpCode.Source() == asm.ImmSource && ins.OpCode.ALUOp() != asm.End {
+				ins.Constant += int64(g.pick(-16, -4, -1, 1, 4, 16))
+				p.class += "/imm"
+			}
+		case 5: // change a register
+			if cls.IsALU() || cls == asm.LdXClass || cls == asm.StXClass {
+				if g.chance(50) {
+					ins.Src = asm.Register(g.n(11))
+				} else {
+					ins.Dst = asm.Register(g.n(10))
+				}
+				p.class += "/reg"
+			}
+		case 6:
+			p.license = g.pickS("MIT", "Proprietary", "GPL")
+			p.class += "/license"
+		case 7:
+			p.typ = []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SocketFilter}[g.n(3)]
+			p.class += "/type"
+		}
+	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -223,9 +224,17 @@ func TestDifferentialCorpus(t *testing.T) {
 	if testing.Short() {
 		n = 400
 	}
+	seed := uint64(corpusSeed)
+	// PUREBPF_VERIFIER_SEED and PUREBPF_VERIFIER_N explore other corpora.
+	if v := os.Getenv("PUREBPF_VERIFIER_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	if v := os.Getenv("PUREBPF_VERIFIER_N"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
 	outs := make([]outcome, 0, n)
 	for i := 0; i < n; i++ {
-		outs = append(outs, compare(t, env, generate(corpusSeed, i)))
+		outs = append(outs, compare(t, env, generate(seed, i)))
 	}
 	report(t, outs)
 	if os.Getenv("PUREBPF_VERIFIER_DUMP") != "" {

@@ -470,9 +470,11 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 	if p.off < 0 || (p.off == 0 && open) || p.v.umax > maxPacketOf || p.v.umax+uint64(p.off) > maxPacketOf {
 		return
 	}
-	// p < data_end and p <= data_end both make p.off bytes safe (the
-	// kernel may grant one more for "<"; claiming less is safe).
+	// p <= data_end makes p.off bytes safe, p < data_end one more.
 	n := p.off
+	if open {
+		n++
+	}
 	s.forEachReg(func(r *reg) {
 		if r.typ == ptrPacket && r.id == p.id && r.rng < n {
 			r.rng = n
@@ -482,20 +484,25 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 
 func (c *checker) exit(st *state) (bool, *Error) {
 	f := st.cur()
-	r0, e := c.read(st, asm.R0)
-	if e != nil {
-		return false, e
-	}
 	if len(st.frames) > 1 {
-		if r0.typ != scalarValue {
-			return false, c.errf(st, asm.R0, "At subprogram exit the register R0 is not a scalar value (%s)", r0.typ)
+		// A static function may return anything, even nothing: the
+		// caller fails if it reads an uninitialised R0.
+		ret := f.regs[asm.R0]
+		switch ret.typ {
+		case notInit, scalarValue:
+		case ptrStack:
+			return false, c.errf(st, asm.R0, "cannot return stack pointer to the caller")
+		default:
+			return false, c.unsupported(st, "returning a pointer (%s) from a function is not modelled", ret.typ)
 		}
-		ret := *r0
 		st.frames = st.frames[:len(st.frames)-1]
 		caller := st.cur()
 		caller.regs[asm.R0] = ret
 		st.pc = f.callsite + 1
 		return false, nil
+	}
+	if _, e := c.read(st, asm.R0); e != nil {
+		return false, e
 	}
 	if len(st.refs) > 0 {
 		return false, c.errf(st, noReg, "Unreleased reference id=%d", st.refs[0])
@@ -526,10 +533,14 @@ func (c *checker) callFunc(st *state, ins *asm.Instruction) *Error {
 	return nil
 }
 
-// checkStackDepth sums the stack of every call chain (each frame rounded up
-// to 32 bytes, as the kernel does without a JIT; with one it rounds to 16).
+// checkStackDepth sums the stack of every call chain, each frame rounded up
+// to 16 bytes as the kernel does for JITed programs (to 32 bytes, and at
+// least 32, for the interpreter).
 func (c *checker) checkStackDepth() *Error {
-	round := func(d int) int { return (max(d, 1) + 31) &^ 31 }
+	round := func(d int) int { return (d + 15) &^ 15 }
+	if c.opts.Interpreter {
+		round = func(d int) int { return (max(d, 1) + 31) &^ 31 }
+	}
 	var walk func(f, depth, frames int) *Error
 	walk = func(f, depth, frames int) *Error {
 		depth += round(c.depth[f])

@@ -292,16 +292,35 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 		if !tc {
 			return bad()
 		}
-	case in(skbFlowKeys, skbFlowKeys+8), in(skbSK, skbSK+8), in(skbHwtstamp, skbSize):
-		// Sockets and flow keys are not modelled; hwtstamp is not either.
-		if in(skbFlowKeys, skbFlowKeys+8) {
+	case in(skbFlowKeys, skbFlowKeys+8):
+		return bad()
+	case in(skbSK, skbSK+8):
+		return reg{}, c.unsupported(st, "socket pointers (__sk_buff.sk) are not modelled")
+	case in(skbTstamp, skbTstamp+8):
+		if !tc || size != 8 {
 			return bad()
 		}
-		return reg{}, c.unsupported(st, "context field at offset %d is not modelled", off)
-	case in(skbTstamp, skbTstamp+8), in(skbWireLen, skbWireLen+4):
-		return reg{}, c.unsupported(st, "context field at offset %d is not modelled", off)
+		return scalarReg(unknownScalar()), nil
+	case in(skbHwtstamp, skbSize):
+		if !tc || size != 8 || write {
+			return bad()
+		}
+		return scalarReg(unknownScalar()), nil
+	case in(skbWireLen, skbWireLen+4):
+		if !tc {
+			return bad()
+		}
 	case in(skbTstampType, skbHwtstamp):
 		return bad()
+	case in(skbCB, skbCB+20):
+		// Any size, read or write, within cb[].
+		if end > skbCB+20 {
+			return bad()
+		}
+		if write {
+			return reg{}, nil
+		}
+		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	}
 	if write {
 		ok := in(skbCB, skbCB+20)
@@ -314,7 +333,7 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 		}
 		return reg{}, nil
 	}
-	if size > 4 || end > skbFlowKeys {
+	if size > 4 {
 		return bad()
 	}
 	if in(skbRemoteIP4, skbLocalIP6End) && size != 4 {

@@ -158,6 +158,9 @@ func mulScalar(a, b scalar) scalar {
 	if a.isConst() && b.isConst() {
 		return constScalar(a.t.value * b.t.value)
 	}
+	if a.isConst() && a.t.value == 0 || b.isConst() && b.t.value == 0 {
+		return constScalar(0)
+	}
 	if a.umax > math.MaxUint32 || b.umax > math.MaxUint32 {
 		return unknownScalar()
 	}
