@@ -16,7 +16,7 @@ func TestEncodeResolvesLabels(t *testing.T) {
 		LoadImm64(R1, 1),                  // raw 1-2
 		JEq.Imm(R1, 1, "skip"),            // raw 3 -> 7: off +3
 		CallFunc("sub"),                   // raw 4 -> 9: imm +4
-		LoadFuncPtr(R2, "sub"),            // raw 5-6 -> 9: imm +2
+		LoadFuncPtr(R2, "sub"),            // raw 5-6 -> 9: imm +3 (from raw 5 + 1, as the kernel counts)
 		Ja("end").WithSymbol("skip"),      // raw 7 -> 8: off 0
 		JaLong("main").WithSymbol("end"),  // raw 8 -> 0: imm -9
 		Return().WithSymbol("sub"),        // raw 9
@@ -41,7 +41,7 @@ func TestEncodeResolvesLabels(t *testing.T) {
 	}
 	check(2, int64(dec[2].Offset), 3)
 	check(3, dec[3].Constant, 4)
-	check(4, dec[4].Constant, 2)
+	check(4, dec[4].Constant, 3)
 	check(5, int64(dec[5].Offset), 0)
 	check(6, dec[6].Constant, -9)
 
@@ -234,7 +234,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"jump into ld_imm64", "0500010000000000" + "1801000001000000" + "0000000000000000" + exit, ErrJumpOutOfRange, "second half"},
 		{"gotol out of range", "0600000064000000" + exit, ErrJumpOutOfRange, "target 101"},
 		{"call out of range", "8510000005000000" + exit, ErrJumpOutOfRange, "raw instruction 0"},
-		{"func pointer into ld_imm64", "1841000001000000" + "0000000000000000" + "1801000001000000" + "0000000000000000", ErrJumpOutOfRange, "second half"},
+		{"func pointer into ld_imm64", "1841000002000000" + "0000000000000000" + "1801000001000000" + "0000000000000000", ErrJumpOutOfRange, "second half"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := mustHex(t, tt.hex)

@@ -176,7 +176,8 @@ func (ins Instruction) isLongJump() bool {
 	return ins.OpCode == OpCode(Jump32Class)|OpCode(JumpAlways)
 }
 
-// relTarget returns the raw-slot offset (relative to the next slot) of the
+// relTarget returns the raw-slot offset (relative to the slot after the
+// instruction's first one, as the kernel counts) of the
 // jump, bpf-to-bpf call or PseudoFunc load, and whether ins has one.
 func (ins Instruction) relTarget() (int64, bool) {
 	switch {

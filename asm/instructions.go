@@ -97,7 +97,10 @@ func (insns Instructions) resolved() (Instructions, error) {
 				if !ok {
 					return nil, fmt.Errorf("instruction %d (raw %d): label %q not defined: %w", i, raw, ref, ErrUnresolvedReference)
 				}
-				delta := int64(target - next)
+				// Offsets count from the slot after the first one: for
+				// an LD_IMM64 of a function that is its second half
+				// (the kernel's target is index + imm + 1).
+				delta := int64(target - (raw + 1))
 				switch {
 				case ins.isLongJump(), ins.IsFunctionCall(), ins.IsLoadOfFunctionPointer():
 					if delta < math.MinInt32 || delta > math.MaxInt32 {
@@ -213,7 +216,7 @@ func Decode(b []byte, bo binary.ByteOrder) (Instructions, error) {
 	raw := 0
 	for _, ins := range insns {
 		if rel, ok := ins.relTarget(); ok {
-			target := int64(raw) + int64(ins.Slots()) + rel
+			target := int64(raw) + 1 + rel
 			if target < 0 || target >= int64(n) {
 				return nil, fmt.Errorf("decode: raw instruction %d: target %d outside the program of %d instructions: %w", raw, target, n, ErrJumpOutOfRange)
 			}

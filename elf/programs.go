@@ -392,28 +392,6 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		insns[start] = insns[start].WithSymbol(f.key)
 		raw += f.end - f.start
 	}
-	// Function pointers: the kernel finds the target of an LD_IMM64
-	// PseudoFunc at index + imm + 1 (like a call, although the load
-	// takes two slots), which asm's symbolic resolution does not do
-	// (it counts from the slot after the load); place them here.
-	var baseOf map[string]int
-	pos := 0
-	for i := range insns {
-		ins := &insns[i]
-		if ins.IsLoadOfFunctionPointer() && ins.Reference() != "" {
-			if baseOf == nil {
-				baseOf = make(map[string]int, len(order))
-				for k, f := range order {
-					baseOf[f.key] = bases[k]
-				}
-			}
-			if base, ok := baseOf[ins.Reference()]; ok {
-				ins.Constant = int64(base - pos - 1)
-				*ins = ins.WithReference("")
-			}
-		}
-		pos += ins.Slots()
-	}
 	typ, attach, flags, ok := SectionType(fn.sec.name)
 	override := false
 	if t, set := opts.ProgramTypes[fn.key]; set {
