@@ -53,6 +53,7 @@ func (c *checker) push(st *state) *Error {
 func (c *checker) visit(st *state) (bool, *Error) {
 	list := c.cps[st.pc]
 	looping := false
+	var fp uint64
 	for _, cp := range list {
 		if cp.done {
 			if statesSafe(cp.st, st, false) {
@@ -60,8 +61,11 @@ func (c *checker) visit(st *state) (bool, *Error) {
 			}
 			continue
 		}
-		looping = true
-		if statesSafe(cp.st, st, true) {
+		if !looping {
+			fp = fingerprint(st)
+			looping = true
+		}
+		if cp.fp == fp && statesSafe(cp.st, st, true) {
 			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
 		}
 	}
@@ -72,7 +76,7 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		// Keep memory bounded: fewer checkpoints only prune less.
 		return false, nil
 	}
-	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1}
+	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st)}
 	cp.st.cp = nil
 	st.cp = cp
 	st.sinceCP, st.jmpsSinceCP = 0, 0

@@ -183,6 +183,7 @@ func (s *state) forEachReg(fn func(r *reg)) {
 // subsumes need no exploration.
 type checkpoint struct {
 	st       *state
+	fp       uint64 // fingerprint: equal states have equal fingerprints
 	parent   *checkpoint
 	branches int
 	done     bool
@@ -315,4 +316,37 @@ func statesSafe(old, cur *state, exact bool) bool {
 		}
 	}
 	return true
+}
+
+// fingerprint hashes what exact state equality compares, except ids (which
+// only need to correspond), so that unequal states rarely need a full
+// comparison.
+func fingerprint(s *state) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		h ^= v
+		h *= 1099511628211
+	}
+	for _, f := range s.frames {
+		mix(uint64(f.callsite))
+		for i := range f.regs {
+			r := &f.regs[i]
+			mix(uint64(r.typ) | uint64(uint32(r.off))<<8 | uint64(uint32(r.rng))<<40)
+			mix(uint64(r.aux))
+			mix(r.v.t.value ^ r.v.t.mask<<1)
+			mix(uint64(r.v.smin) ^ uint64(r.v.smax)<<1 ^ r.v.umin<<2 ^ r.v.umax<<3)
+		}
+		for i := range f.stack {
+			sl := &f.stack[i]
+			if sl.types == [8]byte{} {
+				continue // the same as a slot never allocated
+			}
+			mix(uint64(i))
+			for _, b := range sl.types {
+				mix(uint64(b))
+			}
+		}
+	}
+	mix(uint64(len(s.refs)))
+	return h
 }

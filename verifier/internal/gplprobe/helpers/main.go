@@ -4,7 +4,9 @@
 package main
 
 import (
-	"fmt"
+	"bytes"
+	gofmt "fmt"
+	"go/format"
 	"os"
 
 	"github.com/purebpf/bpf/verifier/internal/gplprobe"
@@ -14,6 +16,26 @@ import (
 const MaxHelper = 256
 
 func main() {
+	var out bytes.Buffer
+	fmt := printer{&out}
+	generate(fmt)
+	src, err := format.Source(out.Bytes())
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Stdout.Write(src)
+}
+
+// printer writes the generated source.
+type printer struct{ b *bytes.Buffer }
+
+func (p printer) Println(a ...any)              { gofmt.Fprintln(p.b, a...) }
+func (p printer) Printf(f string, a ...any)     { gofmt.Fprintf(p.b, f, a...) }
+func (p printer) Print(a ...any)                { gofmt.Fprint(p.b, a...) }
+func (p printer) Fprintln(w *os.File, a ...any) { gofmt.Fprintln(w, a...) }
+
+func generate(fmt printer) {
 	types := []struct {
 		id   uint32
 		name string
