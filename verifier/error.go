@@ -1,9 +1,21 @@
-// Package verifier explains why the kernel rejects a BPF program.
+// Package verifier explains why the kernel rejects a BPF program, and checks
+// programs offline, before the kernel sees them.
 //
 // A rejected load yields an *Error: the failing instruction (raw index, as
 // the kernel counts), the kernel's message, the C source line when the
 // program carries BTF line info, the full verifier log and a short hint for
 // well-known causes. ParseLog builds one from a verifier log.
+//
+// Check runs without privileges: an abstract interpreter over the program's
+// control flow graph that models the Linux 6.18 verifier for privileged
+// socket filter, tc and XDP programs (registers and stack slots with known
+// bits and ranges, packet, context, stack and map pointers, NULL checks,
+// helper prototypes, bpf-to-bpf calls, bounded loops, the complexity
+// limit). It returns the same *Error, with the register, the source line
+// and the branch decisions that lead to the failure. It is conservative:
+// what it cannot model it rejects with Cause ErrUnsupported. A differential
+// harness (harness_test.go) compares it with the running kernel;
+// KNOWN_DIFFERENCES.md lists what it found.
 package verifier
 
 import (

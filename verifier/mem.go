@@ -310,7 +310,13 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 		if !tc {
 			return bad()
 		}
-	case in(skbTstampType, skbHwtstamp):
+	case in(skbTstampType, skbTstampType+1):
+		// tc programs may read the timestamp type (one byte).
+		if !tc || write || size != 1 {
+			return bad()
+		}
+		return scalarReg(unsignedScalar(0xff)), nil
+	case in(skbTstampType+1, skbHwtstamp):
 		return bad()
 	case in(skbCB, skbCB+20):
 		// Any size, read or write, within cb[].
