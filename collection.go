@@ -4,17 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
-	"github.com/purebpf/bpf/verifier"
 )
 
 // CollectionSpec describes the programs and maps of one object, as
@@ -157,18 +154,18 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 		}
 	}()
 
-	if err := createMaps(spec, opts, coll, &createdPins); err != nil {
-		return nil, fmt.Errorf("new collection: %w", err)
-	}
-
 	var btfFD *sys.FD
-	if len(spec.BTF) > 0 && isHostOrder(spec.ByteOrder) && len(spec.ProgramBTF) > 0 {
+	if len(spec.BTF) > 0 && isHostOrder(spec.ByteOrder) && (len(spec.ProgramBTF) > 0 || len(spec.MapBTF) > 0) {
 		// Without BTF support (or with BTF this kernel cannot parse),
-		// programs load without func/line info.
+		// maps and programs are created without their BTF.
 		btfFD, _ = loadBTF(spec.BTF)
 		if btfFD != nil {
 			defer btfFD.Close()
 		}
+	}
+
+	if err := createMaps(spec, opts, coll, btfFD, &createdPins); err != nil {
+		return nil, fmt.Errorf("new collection: %w", err)
 	}
 
 	mapFDs := make(map[string]MapFD, len(coll.Maps))
@@ -227,7 +224,7 @@ func isHostOrder(bo binary.ByteOrder) bool {
 
 // createMaps creates the maps of spec in dependency order (maps stored in
 // map-in-maps first).
-func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, createdPins *[]string) error {
+func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, btfFD *sys.FD, createdPins *[]string) error {
 	root := opts.PinRoot
 	if root == "" {
 		root = DefaultPinRoot
@@ -282,7 +279,16 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 				pin = "" // reused, not ours to remove
 			}
 		}
+		if t, ok := spec.MapBTF[name]; ok && btfFD != nil && s.BTF == nil {
+			s.BTF = &maps.BTFTypes{FD: btfFD.Int(), Key: t.Key, Value: t.Value}
+		}
 		m, err := maps.New(&s)
+		if err != nil && s.BTF != nil && spec.MapBTF != nil && errors.Is(err, unix.EINVAL) {
+			// The kernel refused the key/value types (libbpf retries the
+			// same way): the map works without them.
+			s.BTF = nil
+			m, err = maps.New(&s)
+		}
 		if err != nil {
 			return err
 		}
@@ -312,61 +318,13 @@ func loadBTF(raw []byte) (*sys.FD, error) {
 	return sys.BTFLoad(&attr)
 }
 
-// loadCollectionProgram loads spec like NewProgramWithOptions, adding the
-// program's BTF (func_info, line_info) when there is some that still
-// matches the instructions.
-//
-// TODO: once ProgramSpec carries BTF (an fd or raw BTF plus func/line
-// records), this becomes a plain NewProgramWithOptions call.
+// loadCollectionProgram loads spec, with the program's BTF (func_info,
+// line_info) when there is some that still matches the instructions.
 func loadCollectionProgram(spec *ProgramSpec, opts ProgramOptions, btfFD *sys.FD, pb *ProgramBTF) (*Program, error) {
-	if btfFD == nil || pb == nil || len(pb.FuncInfo) == 0 || pb.RawLen != spec.Instructions.RawLen() {
-		return NewProgramWithOptions(spec, opts)
+	if btfFD != nil && pb != nil && len(pb.FuncInfo) > 0 && pb.RawLen == spec.Instructions.RawLen() {
+		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo}
 	}
-	insns, err := resolveMaps(spec, opts.Maps)
-	if err != nil {
-		return nil, err
-	}
-	if verr := checkLicense(spec, insns); verr != nil {
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
-	}
-	bo := spec.ByteOrder
-	if bo == nil {
-		bo = binary.NativeEndian
-	}
-	code, err := insns.Encode(bo)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
-	}
-	license := append([]byte(spec.License), 0)
-	attr := sys.ProgLoadAttr{
-		ProgType:           uint32(spec.Type),
-		InsnCnt:            uint32(len(code) / asm.InstructionSize),
-		Insns:              sys.SlicePointer(code),
-		License:            sys.SlicePointer(license),
-		KernVersion:        spec.KernelVersion,
-		ProgFlags:          spec.Flags,
-		ProgName:           kernelName(spec.Name),
-		ExpectedAttachType: uint32(spec.AttachType),
-		ProgBTFFD:          btfFD.Uint(),
-		FuncInfoRecSize:    8,
-		FuncInfo:           sys.SlicePointer(pb.FuncInfo),
-		FuncInfoCnt:        uint32(len(pb.FuncInfo) / 8),
-	}
-	if len(pb.LineInfo) > 0 {
-		attr.LineInfoRecSize = 16
-		attr.LineInfo = sys.SlicePointer(pb.LineInfo)
-		attr.LineInfoCnt = uint32(len(pb.LineInfo) / 16)
-	}
-	fd, log, err := loadWithLog(&attr, opts)
-	if err != nil {
-		if log == "" && !isVerifierErrno(err) {
-			return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
-		}
-		verr := verifier.ParseLog(spec.Name, log, err)
-		verr.Truncated = errors.Is(err, unix.ENOSPC)
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
-	}
-	return &Program{name: spec.Name, typ: spec.Type, fd: fd, log: log}, nil
+	return NewProgramWithOptions(spec, opts)
 }
 
 // Close closes every program and map of the collection (pins stay).

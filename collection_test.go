@@ -322,3 +322,23 @@ func TestCollectionNoLeak(t *testing.T) {
 		t.Errorf("pin of the failed collection left behind: %v", err)
 	}
 }
+
+// TestMapBTF checks that the key and value types of a BTF map reach the
+// kernel (what bpftool needs to format a dump), and that a legacy map
+// without BTF is created without.
+func TestMapBTF(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, tc := range []struct {
+		object  string
+		withBTF bool
+	}{{"xdp1", true}, {"xdp1_legacy", false}} {
+		c := collMust(t, tc.object, elf.Options{DefaultType: bpf.XDP}, bpf.CollectionOptions{})
+		info, err := c.Maps["rxcnt"].Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.BTFID != 0 && info.BTFKeyTypeID != 0 && info.BTFValueTypeID != 0; got != tc.withBTF {
+			t.Errorf("%s: map BTF id %d, key type %d, value type %d; want BTF: %v", tc.object, info.BTFID, info.BTFKeyTypeID, info.BTFValueTypeID, tc.withBTF)
+		}
+	}
+}

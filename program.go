@@ -79,6 +79,20 @@ type ProgramOptions struct {
 	// LogSize is the first log buffer size tried; it grows until the
 	// whole log fits. Zero means 64 KiB.
 	LogSize int
+	// BTF, when not nil, loads the program with BTF function and line
+	// information, so that verifier errors name C source lines.
+	BTF *ProgramBTFOptions
+}
+
+// ProgramBTFOptions is the BTF of a program load: a loaded BTF object
+// (BPF_BTF_LOAD) and the program's bpf_func_info (8-byte) and
+// bpf_line_info (16-byte) records in the kernel's encoding, instruction
+// offsets counted in raw slots. The BTF descriptor must stay open during
+// the load.
+type ProgramBTFOptions struct {
+	FD       int
+	FuncInfo []byte
+	LineInfo []byte
 }
 
 // Program is a program loaded into the kernel. It is safe for concurrent
@@ -137,6 +151,13 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		ProgFlags:          spec.Flags,
 		ProgName:           kernelName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
+	}
+	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
+		attr.ProgBTFFD = uint32(b.FD)
+		attr.FuncInfoRecSize, attr.FuncInfo, attr.FuncInfoCnt = 8, sys.SlicePointer(b.FuncInfo), uint32(len(b.FuncInfo)/8)
+		if len(b.LineInfo) > 0 {
+			attr.LineInfoRecSize, attr.LineInfo, attr.LineInfoCnt = 16, sys.SlicePointer(b.LineInfo), uint32(len(b.LineInfo)/16)
+		}
 	}
 	fd, log, err := loadWithLog(&attr, opts)
 	if err != nil {

@@ -150,8 +150,8 @@ func (o *object) loadLegacyMaps(sec *section) error {
 		case d.size >= 24:
 			x.hasInnerIdx = true
 			x.innerMapIdx = word(5)
-			if d.size >= 28 && word(6) != 0 && spec.Flags&flagNUMANode != 0 {
-				return fmt.Errorf("%w: section maps: map %s: numa_node %d (maps.Spec has no NUMA node)", ErrNotSupported, d.name, word(6))
+			if d.size >= 28 {
+				spec.NumaNode = word(6)
 			}
 		}
 		switch x.pinning {
@@ -372,9 +372,7 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 		case "map_extra":
 			spec.MapExtra = uint64(n)
 		case "numa_node":
-			if n != 0 {
-				return nil, 0, 0, 0, false, fmt.Errorf("%w: numa_node %d (maps.Spec has no NUMA node)", ErrNotSupported, n)
-			}
+			spec.NumaNode = n
 		case "pinning":
 			switch n {
 			case 0:

@@ -36,6 +36,13 @@ type Spec struct {
 	// MapExtra is map_extra: the number of hash functions of a BloomFilter
 	// (1-15, 0 for the default 5).
 	MapExtra uint64
+	// NumaNode is the NUMA node of the map's memory; the kernel uses it
+	// only with FlagNUMANode.
+	NumaNode uint32
+	// BTF, when not nil, names the BTF types of key and value, so that
+	// tools can format the map's contents (and maps with spin locks or
+	// timers can be created).
+	BTF *BTFTypes
 	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
 	// PinPath/Name; see PinType.
 	Pinning PinType
@@ -45,6 +52,14 @@ type Spec struct {
 	InnerMap *Spec
 	// Contents are written into the map after creation.
 	Contents []KV
+}
+
+// BTFTypes are the BTF type ids of a map's key and value in a loaded BTF
+// object (BPF_BTF_LOAD), whose descriptor must stay open while the map is
+// created.
+type BTFTypes struct {
+	FD         int
+	Key, Value uint32
 }
 
 // Copy returns a deep copy of s (Contents share keys and values).
@@ -131,6 +146,10 @@ func create(spec *Spec) (*Map, error) {
 		MapFlags:   uint32(s.Flags),
 		MapName:    kernelName(s.Name),
 		MapExtra:   s.MapExtra,
+		NumaNode:   s.NumaNode,
+	}
+	if s.BTF != nil {
+		attr.BTFFD, attr.BTFKeyTypeID, attr.BTFValueTypeID = uint32(s.BTF.FD), s.BTF.Key, s.BTF.Value
 	}
 	if s.Type == ArrayOfMaps || s.Type == HashOfMaps {
 		inner := s.InnerMap.Copy()
