@@ -20,7 +20,6 @@ package verifier
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -103,12 +102,12 @@ func (e *Error) Format(f fmt.State, verb rune) {
 }
 
 var (
-	insnLine   = regexp.MustCompile(`^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$`)
-	stateLine  = regexp.MustCompile(`^(\d+): (R\d|frame|\()`)
-	sourceLine = regexp.MustCompile(`^; (.*)$`)
-	statsLine  = regexp.MustCompile(`^(processed \d+ insns|verification time|stack depth|BPF program is too large|mark_precise|Validating |Func#|from \d+ to \d+:|last_idx|regs=|parent (didn't|already)|\s*$)`)
-	idxInMsg   = regexp.MustCompile(`(?:insn|insn #|from insn) (\d+)`)
-	callText   = regexp.MustCompile(`call (\w+)#(\d+)`)
+	insnLine   = lazy(`^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$`)
+	stateLine  = lazy(`^(\d+): (R\d|frame|\()`)
+	sourceLine = lazy(`^; (.*)$`)
+	statsLine  = lazy(`^(processed \d+ insns|verification time|stack depth|BPF program is too large|mark_precise|Validating |Func#|from \d+ to \d+:|last_idx|regs=|parent (didn't|already)|\s*$)`)
+	idxInMsg   = lazy(`(?:insn|insn #|from insn) (\d+)`)
+	callText   = lazy(`call (\w+)#(\d+)`)
 )
 
 // ParseLog builds an *Error from the verifier log of a failed load.
@@ -153,62 +152,62 @@ func ParseLog(program, log string, cause error) *Error {
 
 // hints maps well-known verifier messages to advice.
 var hints = []struct {
-	match *regexp.Regexp
+	match *lazyRegexp
 	hint  func(e *Error, m []string) string
 }{
-	{regexp.MustCompile(`GPL-restricted|GPL compatible`), func(e *Error, _ []string) string {
+	{lazy(`GPL-restricted|GPL compatible`), func(e *Error, _ []string) string {
 		name := "a GPL-only helper"
 		if m := callText.FindStringSubmatch(e.Instruction); m != nil {
 			name = "helper " + m[1]
 		}
 		return name + " may only be called from a program whose license is GPL-compatible (for example \"GPL\" or \"Dual BSD/GPL\")"
 	}},
-	{regexp.MustCompile(`invalid access to packet|outside of the packet`), func(*Error, []string) string {
+	{lazy(`invalid access to packet|outside of the packet`), func(*Error, []string) string {
 		return "compare the packet pointer plus the access size with data_end before the access"
 	}},
-	{regexp.MustCompile(`invalid mem access '(map_value_or_null|\w+_or_null)'`), func(*Error, []string) string {
+	{lazy(`invalid mem access '(map_value_or_null|\w+_or_null)'`), func(*Error, []string) string {
 		return "check the pointer returned by the helper (for example bpf_map_lookup_elem) for NULL before using it"
 	}},
-	{regexp.MustCompile(`R0 !read_ok`), func(*Error, []string) string {
+	{lazy(`R0 !read_ok`), func(*Error, []string) string {
 		return "set r0, the program's return value, on every path before exit"
 	}},
-	{regexp.MustCompile(`R(\d+) !read_ok`), func(_ *Error, m []string) string {
+	{lazy(`R(\d+) !read_ok`), func(_ *Error, m []string) string {
 		return "r" + m[1] + " is read before anything was written to it on this path"
 	}},
-	{regexp.MustCompile(`invalid (indirect )?read from stack`), func(*Error, []string) string {
+	{lazy(`invalid (indirect )?read from stack`), func(*Error, []string) string {
 		return "initialise the stack slots before reading them or passing them to a helper"
 	}},
-	{regexp.MustCompile(`invalid (write to )?stack|invalid stack off`), func(*Error, []string) string {
+	{lazy(`invalid (write to )?stack|invalid stack off`), func(*Error, []string) string {
 		return "stack accesses must stay within r10-512 .. r10-1"
 	}},
-	{regexp.MustCompile(`invalid bpf_context access`), func(*Error, []string) string {
+	{lazy(`invalid bpf_context access`), func(*Error, []string) string {
 		return "this context field, offset or access size is not allowed for this program type"
 	}},
-	{regexp.MustCompile(`unknown func|program of this type cannot use helper|invalid func`), func(*Error, []string) string {
+	{lazy(`unknown func|program of this type cannot use helper|invalid func`), func(*Error, []string) string {
 		return "the helper does not exist on this kernel or is not allowed for this program type"
 	}},
-	{regexp.MustCompile(`unreachable insn`), func(*Error, []string) string {
+	{lazy(`unreachable insn`), func(*Error, []string) string {
 		return "every instruction must be reachable: remove dead code"
 	}},
-	{regexp.MustCompile(`jump out of range`), func(*Error, []string) string {
+	{lazy(`jump out of range`), func(*Error, []string) string {
 		return "a jump targets an instruction outside the program"
 	}},
-	{regexp.MustCompile(`back-edge|infinite loop`), func(*Error, []string) string {
+	{lazy(`back-edge|infinite loop`), func(*Error, []string) string {
 		return "loops need a bound the verifier can prove (bounded loops since 5.3)"
 	}},
-	{regexp.MustCompile(`too large|processed \d+ insns.*limit|complexity`), func(*Error, []string) string {
+	{lazy(`too large|processed \d+ insns.*limit|complexity`), func(*Error, []string) string {
 		return "the program exceeds the verifier's 1M processed-instruction complexity limit: simplify branches or bound loops tighter"
 	}},
-	{regexp.MustCompile(`last insn is not an exit or jmp`), func(*Error, []string) string {
+	{lazy(`last insn is not an exit or jmp`), func(*Error, []string) string {
 		return "the program falls off its end: finish every path with exit"
 	}},
-	{regexp.MustCompile(`combined stack size`), func(*Error, []string) string {
+	{lazy(`combined stack size`), func(*Error, []string) string {
 		return "the stacks of the call chain together exceed 512 bytes"
 	}},
-	{regexp.MustCompile(`At program exit the register R0`), func(*Error, []string) string {
+	{lazy(`At program exit the register R0`), func(*Error, []string) string {
 		return "the return value is outside the range the hook accepts"
 	}},
-	{regexp.MustCompile(`unbounded min value|unbounded memory access|min value is negative`), func(*Error, []string) string {
+	{lazy(`unbounded min value|unbounded memory access|min value is negative`), func(*Error, []string) string {
 		return "bound the offset with comparisons (both ends) before adding it to a pointer"
 	}},
 }

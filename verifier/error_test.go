@@ -130,3 +130,14 @@ func TestGPLOnlyTable(t *testing.T) {
 		t.Error("license classification is wrong")
 	}
 }
+
+// TestPatternsCompile compiles every lazily compiled pattern, so that a
+// broken one fails here rather than when a rejection is explained.
+func TestPatternsCompile(t *testing.T) {
+	for _, l := range []*lazyRegexp{insnLine, stateLine, sourceLine, statsLine, idxInMsg, callText} {
+		l.get()
+	}
+	for _, h := range hints {
+		h.match.get()
+	}
+}
