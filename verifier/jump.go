@@ -416,6 +416,20 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 				return true
 			})
 		}
+		// The metadata area ends where the packet starts: pkt_meta vs
+		// pkt, in either order, bounds metadata pointers.
+		if d.typ == ptrPacketMeta && src.typ == ptrPacket {
+			return c.fork(st, ins, func(s *state, taken bool) bool {
+				pktRange(s, d, op, taken)
+				return true
+			})
+		}
+		if d.typ == ptrPacket && src.typ == ptrPacketMeta {
+			return c.fork(st, ins, func(s *state, taken bool) bool {
+				pktRange(s, src, swapOp(op), taken)
+				return true
+			})
+		}
 	}
 	return c.fork(st, ins, nil)
 }
@@ -453,7 +467,8 @@ func releaseRef(s *state, ref uint32) bool {
 	return false
 }
 
-// pktRange learns from "p op data_end" (p a packet pointer) taken or not.
+// pktRange learns from "p op data_end" (p a packet pointer) or from
+// "p op data" (p a metadata pointer), taken or not.
 func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 	if !taken {
 		op = negate(op)
@@ -476,7 +491,7 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 		n++
 	}
 	s.forEachReg(func(r *reg) {
-		if r.typ == ptrPacket && r.id == p.id && r.rng < n {
+		if r.typ == p.typ && r.id == p.id && r.rng < n {
 			r.rng = n
 		}
 	})

@@ -1,0 +1,68 @@
+package bpf
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+
+	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/verifier"
+)
+
+// Verify checks every program of the collection offline, without
+// privileges and without loading anything (see verifier.Check): it
+// returns nil, or the *verifier.Error of each rejected program (joined,
+// in name order), with the C source line when the object has BTF line
+// info. The kernel stays the judge: Verify never accepts what the kernel
+// rejects, but may reject (with verifier.ErrUnsupported as the cause)
+// what it cannot prove.
+func (cs *CollectionSpec) Verify() error {
+	progs := make([]verifier.Program, 0, len(cs.Programs))
+	for name, p := range cs.Programs {
+		if p == nil {
+			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
+		}
+		progs = append(progs, verifier.Program{
+			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
+			Instructions: p.Instructions, Source: cs.sourceLines(name, p),
+		})
+	}
+	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
+	for name, m := range cs.Maps {
+		ms[name] = verifier.MapInfo{Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries}
+	}
+	return verifier.CheckPrograms(progs, ms)
+}
+
+// sourceLines returns the C source line of each raw instruction of the
+// program, from its BTF line info ("line text @ file.c:12", as the
+// kernel's log shows it), or nil.
+func (cs *CollectionSpec) sourceLines(name string, p *ProgramSpec) []string {
+	pb := cs.ProgramBTF[name]
+	if pb == nil || len(pb.LineInfo) == 0 || len(cs.BTF) == 0 || pb.RawLen != p.Instructions.RawLen() {
+		return nil
+	}
+	spec, err := btf.Parse(cs.BTF, binary.NativeEndian)
+	if err != nil {
+		return nil
+	}
+	lines := make([]string, pb.RawLen)
+	for off := 0; off+16 <= len(pb.LineInfo); off += 16 {
+		rec := pb.LineInfo[off:]
+		insn := int(binary.NativeEndian.Uint32(rec))
+		file, _ := spec.String(binary.NativeEndian.Uint32(rec[4:]))
+		text, _ := spec.String(binary.NativeEndian.Uint32(rec[8:]))
+		line := binary.NativeEndian.Uint32(rec[12:]) >> 10
+		if insn < 0 || insn >= len(lines) {
+			continue
+		}
+		lines[insn] = fmt.Sprintf("%s @ %s:%d", text, filepath.Base(file), line)
+	}
+	// An instruction without a record belongs to the line before it.
+	for i := 1; i < len(lines); i++ {
+		if lines[i] == "" {
+			lines[i] = lines[i-1]
+		}
+	}
+	return lines
+}
