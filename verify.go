@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/verifier"
@@ -56,7 +57,7 @@ func (cs *CollectionSpec) sourceLines(name string, p *ProgramSpec) []string {
 		if insn < 0 || insn >= len(lines) {
 			continue
 		}
-		lines[insn] = fmt.Sprintf("%s @ %s:%d", text, filepath.Base(file), line)
+		lines[insn] = fmt.Sprintf("%s @ %s:%d", strings.TrimSpace(text), filepath.Base(file), line)
 	}
 	// An instruction without a record belongs to the line before it.
 	for i := 1; i < len(lines); i++ {

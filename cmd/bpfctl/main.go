@@ -99,6 +99,8 @@ func init() {
 			help: "load OBJ's programs (--pin DIR pins them as DIR/NAME, so that they stay loaded)", run: load},
 		{words: []string{"disasm"}, args: "OBJ", flags: []flagSpec{flagSection},
 			help: "disassemble OBJ's programs (needs no privileges)", run: disasm},
+		{words: []string{"verify"}, args: "OBJ", flags: []flagSpec{flagSection, flagType},
+			help: "check OBJ's programs offline, as the kernel's verifier would (needs no privileges)", run: verify},
 		{words: []string{"trace"}, flags: []flagSpec{flagCount, flagTimeout, flagNoMount, flagTraceDir},
 			help: "print trace_pipe (bpf_trace_printk output) until interrupted, --count lines or --timeout", run: trace},
 		{words: []string{"help"}, help: "print this help", run: func(c *ctx, _ []string) error { usage(c.out); return nil }},
