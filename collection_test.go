@@ -24,6 +24,7 @@ func collObject(name string) string {
 	dir = strings.TrimSuffix(dir, "_nongpl")
 	dir = strings.TrimSuffix(dir, "_sec")
 	dir = strings.TrimSuffix(dir, "_bpfeb")
+	dir = strings.TrimSuffix(dir, "_socket")
 	return filepath.Join("examples", dir, "bpf", name+".o")
 }
 
@@ -117,7 +118,7 @@ func TestTutorialObjects(t *testing.T) {
 		})
 	}
 	t.Run("portfilter", func(t *testing.T) {
-		c := collMust(t, "portfilter", elf.Options{SectionTypes: []elf.SectionTypeOverride{{Pattern: "filter", Type: bpf.SocketFilter}}}, bpf.CollectionOptions{})
+		c := collMust(t, "portfilter_socket", elf.Options{SectionTypes: []elf.SectionTypeOverride{{Pattern: "filter", Type: bpf.SocketFilter}}}, bpf.CollectionOptions{})
 		p := c.Programs["portfilter"]
 		const keep, dropped = ^uint32(0), 0
 		for _, tc := range []struct {

@@ -16,8 +16,16 @@ import (
 
 func TestVerdictOnRealFrames(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	for _, pass := range []bool{false, true} {
-		prog, err := bpf.NewProgram(Spec(pass))
+	for _, c := range []struct {
+		pass  bool
+		build string
+	}{{false, "clang"}, {false, "asm"}, {true, "clang"}, {true, "asm"}} {
+		pass := c.pass
+		spec, err := programSpec(cli.Flags{Build: c.build}, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := bpf.NewProgram(spec)
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
@@ -46,16 +54,17 @@ func TestDemo(t *testing.T) {
 	for _, tc := range []struct {
 		name, mode string
 		pass       bool
+		build      string
 		attached   string // the expected line while attached
 		hook       string
 	}{
-		{"generic", "generic", false, `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
-		{"native", "native", false, `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
-		{"pass", "auto", true, `with dropworld attached: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
+		{"generic", "generic", false, "clang", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"native", "native", false, "asm", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
+		{"pass", "auto", true, "clang", `with dropworld attached: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := runDemo(&out, tc.pass, cli.Flags{Demo: true, Mode: tc.mode})
+			err := runDemo(&out, tc.pass, cli.Flags{Demo: true, Mode: tc.mode, Build: tc.build})
 			text := strings.Join(strings.Fields(out.String()), " ")
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
@@ -123,5 +132,18 @@ func TestRunOnInterface(t *testing.T) {
 	}
 	if err := run(&out, false, cli.Flags{Dev: "nonexistent0", Netns: pair.B.NS.Name()}, func() {}); err == nil || !strings.Contains(err.Error(), "nonexistent0") {
 		t.Fatalf("missing interface: %v", err)
+	}
+}
+
+// TestAsmNoLongerThanClang compares the instruction counts of the builds.
+func TestAsmNoLongerThanClang(t *testing.T) {
+	for _, pass := range []bool{false, true} {
+		clang, err := clangSpec(pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, c := Spec(pass).Instructions.RawLen(), clang.Instructions.RawLen(); a > c {
+			t.Errorf("pass=%v: asm %d instructions, clang %d", pass, a, c)
+		}
 	}
 }

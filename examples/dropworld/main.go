@@ -30,7 +30,7 @@ func main() {
 	flags.Register(flag.CommandLine)
 	pass := flag.Bool("pass", false, "build the XDP_PASS variant instead of XDP_DROP")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: dropworld [-pass] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: dropworld [-pass] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -55,7 +55,11 @@ func main() {
 // run attaches to -dev and detaches when wait returns (on SIGINT or
 // SIGTERM), unless -keep.
 func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
-	prog, err := bpf.NewProgram(Spec(pass))
+	spec, err := programSpec(flags, pass)
+	if err != nil {
+		return err
+	}
+	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,10 @@ func testFrames() []struct {
 }
 
 func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
-	spec := Spec(pass)
+	spec, err := programSpec(flags, pass)
+	if err != nil {
+		return err
+	}
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
@@ -98,8 +105,8 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Loaded %s: an XDP program of %d instructions that returns %s for every packet.\n",
-		spec.Name, len(spec.Instructions), verdict(pass))
+	fmt.Fprintf(w, "Loaded %s (%s build): an XDP program of %d instructions that returns %s for every packet.\n",
+		spec.Name, buildName(flags), spec.Instructions.RawLen(), verdict(pass))
 	fmt.Fprintf(w, "  id %d, tag %s, %d instructions verified\n%s\n", info.ID, info.Tag, info.VerifiedInstructions, indent(spec.Instructions.String()))
 
 	fmt.Fprintln(w, "Step 1: the kernel runs it on test frames (BPF_PROG_TEST_RUN):")
@@ -159,4 +166,11 @@ func indent(s string) string {
 		b.WriteString("    " + line + "\n")
 	}
 	return b.String()
+}
+
+func buildName(flags cli.Flags) string {
+	if flags.Asm() {
+		return "Go asm"
+	}
+	return "clang"
 }

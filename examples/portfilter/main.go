@@ -27,7 +27,7 @@ func main() {
 	flags.Register(flag.CommandLine)
 	dropICMP := flag.Bool("drop-icmp", false, "also drop ICMP (the tutorial's exercise)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: portfilter [-drop-icmp] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: portfilter [-drop-icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -38,19 +38,22 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	spec := asmSpec(*dropICMP)
 	var err error
 	if flags.Demo {
-		err = runDemo(os.Stdout, spec, flags)
+		err = runDemo(os.Stdout, *dropICMP, flags)
 	} else {
-		err = serve(os.Stdout, spec, flags, func() { cli.WaitForSignal(context.Background()) })
+		err = serve(os.Stdout, *dropICMP, flags, func() { cli.WaitForSignal(context.Background()) })
 	}
 	if err != nil {
 		cli.Fatal("portfilter", err)
 	}
 }
 
-func serve(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags, wait func()) error {
+func serve(w io.Writer, dropICMP bool, flags cli.Flags, wait func()) error {
+	spec, err := programSpec(flags, dropICMP)
+	if err != nil {
+		return err
+	}
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
@@ -59,13 +62,17 @@ func serve(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags, wait func()) err
 	return cli.ServeXDP(w, spec.Name, prog, flags, wait)
 }
 
-func runDemo(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags) error {
+func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
+	spec, err := programSpec(flags, dropICMP)
+	if err != nil {
+		return err
+	}
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
 	}
 	defer prog.Close()
-	fmt.Fprintf(w, "Loaded %s (section %s, %d instructions): drops TCP from or to port 80.\n\n", spec.Name, spec.Section, spec.Instructions.RawLen())
+	fmt.Fprintf(w, "Loaded %s (%s build, section %s, %d instructions): drops TCP from or to port 80.\n\n", spec.Name, map[bool]string{true: "Go asm", false: "clang"}[flags.Asm()], spec.Section, spec.Instructions.RawLen())
 	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range frames.All() {
 		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})

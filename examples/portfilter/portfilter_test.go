@@ -18,8 +18,16 @@ var dropped = map[string]bool{"TCP to port 80": true, "TCP from port 80": true}
 
 func TestVerdicts(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	for _, dropICMP := range []bool{false, true} {
-		prog, err := bpf.NewProgram(asmSpec(dropICMP))
+	for _, c := range []struct {
+		dropICMP bool
+		build    string
+	}{{false, "clang"}, {false, "asm"}, {true, "clang"}, {true, "asm"}} {
+		dropICMP := c.dropICMP
+		spec, err := programSpec(cli.Flags{Build: c.build}, dropICMP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := bpf.NewProgram(spec)
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
@@ -37,22 +45,28 @@ func TestVerdicts(t *testing.T) {
 // TestIPOptions checks that the TCP header is found behind IPv4 options.
 func TestIPOptions(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	prog, err := bpf.NewProgram(asmSpec(false))
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	defer prog.Close()
-	for _, port := range []uint16{80, 8080} {
-		frame := packet.Build(
-			packet.Ethernet{Dst: packet.DefaultDstMAC(), Src: packet.DefaultSrcMAC()},
-			packet.IPv4{TTL: 64, Src: frames.Client, Dst: frames.Server, Options: []byte{1, 1, 1, 0}}, // NOP, NOP, NOP, EOL
-			packet.TCP{SrcPort: 40000, DstPort: port, Flags: packet.SYN},
-		)
-		want := bpf.XDPPass
-		if port == 80 {
-			want = bpf.XDPDrop
+	for _, build := range []string{"clang", "asm"} {
+		spec, err := programSpec(cli.Flags{Build: build}, false)
+		if err != nil {
+			t.Fatal(err)
 		}
-		bpftest.RunXDP(t, prog, frame).ExpectVerdict(want)
+		prog, err := bpf.NewProgram(spec)
+		if err != nil {
+			t.Fatalf("%+v", err)
+		}
+		defer prog.Close()
+		for _, port := range []uint16{80, 8080} {
+			frame := packet.Build(
+				packet.Ethernet{Dst: packet.DefaultDstMAC(), Src: packet.DefaultSrcMAC()},
+				packet.IPv4{TTL: 64, Src: frames.Client, Dst: frames.Server, Options: []byte{1, 1, 1, 0}}, // NOP, NOP, NOP, EOL
+				packet.TCP{SrcPort: 40000, DstPort: port, Flags: packet.SYN},
+			)
+			want := bpf.XDPPass
+			if port == 80 {
+				want = bpf.XDPDrop
+			}
+			bpftest.RunXDP(t, prog, frame).ExpectVerdict(want)
+		}
 	}
 }
 
@@ -61,14 +75,15 @@ func TestDemo(t *testing.T) {
 	for _, tc := range []struct {
 		dropICMP bool
 		mode     string
+		build    string
 		ping     string
 	}{
-		{false, "generic", "ping: 3 of 3 answered"},
-		{true, "native", "ping: 0 of 3 answered"},
+		{false, "generic", "clang", "ping: 3 of 3 answered"},
+		{true, "native", "asm", "ping: 0 of 3 answered"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := runDemo(&out, asmSpec(tc.dropICMP), cli.Flags{Demo: true, Mode: tc.mode}); err != nil {
+			if err := runDemo(&out, tc.dropICMP, cli.Flags{Demo: true, Mode: tc.mode, Build: tc.build}); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			text := strings.Join(strings.Fields(out.String()), " ")
@@ -89,7 +104,7 @@ func TestServe(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	pair := bpftest.NewVethPair(t)
 	var out bytes.Buffer
-	err := serve(&out, asmSpec(false), cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "native"}, func() {
+	err := serve(&out, false, cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "native"}, func() {
 		if st, err := attach.QueryXDP(pair.B.Name, pair.B.NS); err != nil || st.ID(attach.Native) == 0 {
 			t.Errorf("not attached while serving: %+v %v", st, err)
 		}
@@ -99,5 +114,17 @@ func TestServe(t *testing.T) {
 	}
 	if st, err := attach.QueryXDP(pair.B.Name, pair.B.NS); err != nil || st.Attached() {
 		t.Fatalf("still attached: %+v %v", st, err)
+	}
+}
+
+func TestAsmNoLongerThanClang(t *testing.T) {
+	for _, dropICMP := range []bool{false, true} {
+		clang, err := programSpec(cli.Flags{Build: "clang"}, dropICMP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, c := asmSpec(dropICMP).Instructions.RawLen(), clang.Instructions.RawLen(); a > c {
+			t.Errorf("drop-icmp=%v: asm %d instructions, clang %d", dropICMP, a, c)
+		}
 	}
 }

@@ -26,7 +26,7 @@ func main() {
 	flags.Register(flag.CommandLine)
 	allow := flag.String("allow", "tcp", "the protocol to pass: tcp, or icmp (the tutorial's exercise)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: tcpfilter [-allow tcp|icmp] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: tcpfilter [-allow tcp|icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -41,11 +41,10 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	spec := asmSpec(proto)
 	if flags.Demo {
-		err = runDemo(os.Stdout, spec, flags)
+		err = runDemo(os.Stdout, proto, flags)
 	} else {
-		err = serve(os.Stdout, spec, flags, func() { cli.WaitForSignal(context.Background()) })
+		err = serve(os.Stdout, proto, flags, func() { cli.WaitForSignal(context.Background()) })
 	}
 	if err != nil {
 		cli.Fatal("tcpfilter", err)
@@ -69,7 +68,11 @@ func protoName(p int32) string {
 	return "TCP"
 }
 
-func serve(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags, wait func()) error {
+func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
+	spec, err := programSpec(flags, proto)
+	if err != nil {
+		return err
+	}
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
@@ -78,13 +81,17 @@ func serve(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags, wait func()) err
 	return cli.ServeXDP(w, spec.Name, prog, flags, wait)
 }
 
-func runDemo(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags) error {
+func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
+	spec, err := programSpec(flags, proto)
+	if err != nil {
+		return err
+	}
 	prog, err := bpf.NewProgram(spec)
 	if err != nil {
 		return err
 	}
 	defer prog.Close()
-	fmt.Fprintf(w, "Loaded %s (%d instructions): passes IPv4 %s, drops everything else.\n\n", spec.Name, spec.Instructions.RawLen(), protoName(allowed(spec)))
+	fmt.Fprintf(w, "Loaded %s (%s build, %d instructions): passes IPv4 %s, drops everything else.\n\n", spec.Name, map[bool]string{true: "Go asm", false: "clang"}[flags.Asm()], spec.Instructions.RawLen(), protoName(proto))
 	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range frames.All() {
 		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
@@ -125,14 +132,4 @@ func runDemo(w io.Writer, spec *bpf.ProgramSpec, flags cli.Flags) error {
 	}
 	fmt.Fprintln(w, "  detached")
 	return round("after detaching")
-}
-
-// allowed reads the protocol the spec compares with back from its code.
-func allowed(spec *bpf.ProgramSpec) int32 {
-	for _, ins := range spec.Instructions {
-		if ins.Reference() == "out" && ins.Constant == protoICMP {
-			return protoICMP
-		}
-	}
-	return protoTCP
 }

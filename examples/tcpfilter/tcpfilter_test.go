@@ -34,8 +34,16 @@ var wantVerdicts = map[string]bpf.XDPAction{
 
 func TestVerdicts(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	for _, proto := range []int32{protoTCP, protoICMP} {
-		prog, err := bpf.NewProgram(asmSpec(proto))
+	for _, c := range []struct {
+		proto int32
+		build string
+	}{{protoTCP, "clang"}, {protoTCP, "asm"}, {protoICMP, "clang"}, {protoICMP, "asm"}} {
+		proto := c.proto
+		spec, err := programSpec(cli.Flags{Build: c.build}, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := bpf.NewProgram(spec)
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
@@ -65,15 +73,16 @@ func TestDemo(t *testing.T) {
 	for _, tc := range []struct {
 		proto int32
 		mode  string
+		build string
 		with  string
 	}{
-		{protoTCP, "generic", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
-		{protoTCP, "native", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
-		{protoICMP, "auto", "ping: 3 of 3 answered; TCP: fails (timed out); UDP: 0 of 5 arrived"},
+		{protoTCP, "generic", "clang", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
+		{protoTCP, "native", "asm", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
+		{protoICMP, "auto", "clang", "ping: 3 of 3 answered; TCP: fails (timed out); UDP: 0 of 5 arrived"},
 	} {
-		t.Run(protoName(tc.proto)+"/"+tc.mode, func(t *testing.T) {
+		t.Run(protoName(tc.proto)+"/"+tc.mode+"/"+tc.build, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := runDemo(&out, asmSpec(tc.proto), cli.Flags{Demo: true, Mode: tc.mode}); err != nil {
+			if err := runDemo(&out, tc.proto, cli.Flags{Demo: true, Mode: tc.mode, Build: tc.build}); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			text := strings.Join(strings.Fields(out.String()), " ")
@@ -94,7 +103,7 @@ func TestServe(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	pair := bpftest.NewVethPair(t)
 	var out bytes.Buffer
-	err := serve(&out, asmSpec(protoTCP), cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}, func() {
+	err := serve(&out, protoTCP, cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}, func() {
 		if st, err := attach.QueryXDP(pair.B.Name, pair.B.NS); err != nil || st.ID(attach.Generic) == 0 {
 			t.Errorf("not attached while serving: %+v %v", st, err)
 		}
@@ -115,5 +124,17 @@ func TestParseAllow(t *testing.T) {
 	}
 	if _, err := parseAllow("udp"); err == nil {
 		t.Error("udp accepted")
+	}
+}
+
+func TestAsmNoLongerThanClang(t *testing.T) {
+	for _, proto := range []int32{protoTCP, protoICMP} {
+		clang, err := programSpec(cli.Flags{Build: "clang"}, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, c := asmSpec(proto).Instructions.RawLen(), clang.Instructions.RawLen(); a > c {
+			t.Errorf("%s: asm %d instructions, clang %d", protoName(proto), a, c)
+		}
 	}
 }

@@ -39,7 +39,7 @@ func main() {
 	hash := flag.Bool("hash", false, "keep the counters in a per-CPU hash map instead of an array (the tutorial's exercise)")
 	pass := flag.Bool("pass", false, "let the packets pass instead of dropping them (the tutorial's exercise)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp1 [OPTS] IFACE | xdp1 -demo\n\nOPTS:\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp1 [OPTS] IFACE | xdp1 [-build clang|asm] -demo\n\nOPTS:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -81,26 +81,30 @@ type program struct {
 	spec *bpf.ProgramSpec
 	prog *bpf.Program
 	m    *maps.Map
+	coll *bpf.Collection
 }
 
-func load(hash, pass bool) (*program, error) {
-	m, err := maps.New(mapSpec(hash))
+func load(useAsm, hash, pass bool) (*program, error) {
+	var spec *bpf.CollectionSpec
+	if useAsm {
+		spec = &bpf.CollectionSpec{
+			Programs: map[string]*bpf.ProgramSpec{"xdp_prog1": asmSpec(hash, pass)},
+			Maps:     map[string]*maps.Spec{"rxcnt": mapSpec(hash)},
+		}
+	} else {
+		var err error
+		if spec, err = clangSpec(hash, pass); err != nil {
+			return nil, err
+		}
+	}
+	coll, err := bpf.NewCollection(spec)
 	if err != nil {
 		return nil, err
 	}
-	spec := asmSpec(hash, pass)
-	prog, err := bpf.NewProgramWithOptions(spec, bpf.ProgramOptions{Maps: map[string]bpf.MapFD{"rxcnt": m}})
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &program{spec: spec, prog: prog, m: m}, nil
+	return &program{spec: spec.Programs["xdp_prog1"], prog: coll.Programs["xdp_prog1"], m: coll.Maps["rxcnt"], coll: coll}, nil
 }
 
-func (p *program) Close() {
-	p.prog.Close()
-	p.m.Close()
-}
+func (p *program) Close() { p.coll.Close() }
 
 // counts returns the packets counted per protocol, summed over the CPUs.
 func (p *program) counts() (map[uint32]uint64, error) {
@@ -133,7 +137,7 @@ func sortedKeys(m map[uint32]uint64) []uint32 {
 // "proto N: X pkt/s" every interval until ctx ends, then detaches if the
 // program attached is still ours.
 func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, interval time.Duration) error {
-	p, err := load(hash, pass)
+	p, err := load(flags.Asm(), hash, pass)
 	if err != nil {
 		return err
 	}
@@ -191,12 +195,12 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 var protoNames = map[uint32]string{0: "not IP (ARP...)", 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
 
 func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
-	p, err := load(hash, pass)
+	p, err := load(flags.Asm(), hash, pass)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	fmt.Fprintf(w, "Loaded %s (%d instructions) with map rxcnt (%s, 256 entries).\n", p.spec.Name, p.spec.Instructions.RawLen(), p.m.Type())
+	fmt.Fprintf(w, "Loaded %s (%s build, %d instructions) with map rxcnt (%s, 256 entries).\n", p.spec.Name, map[bool]string{true: "Go asm", false: "clang"}[flags.Asm()], p.spec.Instructions.RawLen(), p.m.Type())
 	net, err := cli.NewNetwork(w)
 	if err != nil {
 		return err

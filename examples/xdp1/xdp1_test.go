@@ -38,8 +38,11 @@ var wantProto = map[string]uint32{
 
 func TestCountsPerFrame(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	for _, tc := range []struct{ hash, pass bool }{{false, false}, {true, false}, {false, true}} {
-		p, err := load(tc.hash, tc.pass)
+	for _, tc := range []struct{ asm, hash, pass bool }{
+		{false, false, false}, {true, false, false}, {false, true, false}, {true, true, false},
+		{false, false, true}, {true, false, true}, {false, true, true}, {true, true, true},
+	} {
+		p, err := load(tc.asm, tc.hash, tc.pass)
 		if err != nil {
 			t.Fatalf("%+v", err)
 		}
@@ -65,11 +68,11 @@ func TestCountsPerFrame(t *testing.T) {
 			for k := range after {
 				diff := after[k] - before[k]
 				if k == want && diff != 1 || k != want && diff != 0 {
-					t.Errorf("hash=%v %s: counter %d changed by %d", tc.hash, f.Name, k, diff)
+					t.Errorf("%+v %s: counter %d changed by %d", tc, f.Name, k, diff)
 				}
 			}
 			if after[want] != before[want]+1 {
-				t.Errorf("hash=%v %s: counter %d not incremented", tc.hash, f.Name, want)
+				t.Errorf("%+v %s: counter %d not incremented", tc, f.Name, want)
 			}
 		}
 	}
@@ -78,7 +81,7 @@ func TestCountsPerFrame(t *testing.T) {
 func TestDemo(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	var out bytes.Buffer
-	if err := runDemo(&out, false, false, cli.Flags{Demo: true, Mode: "generic"}); err != nil {
+	if err := runDemo(&out, false, false, cli.Flags{Demo: true, Mode: "generic", Build: "clang"}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
@@ -155,5 +158,19 @@ func TestRun(t *testing.T) {
 	}
 	if theirs != nil {
 		theirs.Close()
+	}
+}
+
+func TestAsmNoLongerThanClang(t *testing.T) {
+	for _, hash := range []bool{false, true} {
+		for _, pass := range []bool{false, true} {
+			clang, err := clangSpec(hash, pass)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, c := asmSpec(hash, pass).Instructions.RawLen(), clang.Programs["xdp_prog1"].Instructions.RawLen(); a > c {
+				t.Errorf("hash=%v pass=%v: asm %d instructions, clang %d", hash, pass, a, c)
+			}
+		}
 	}
 }

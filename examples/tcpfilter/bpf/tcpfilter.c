@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TCP filter: passes IPv4 TCP, drops everything else (ARP included).
  * As in the tutorial there is no SEC() and no license: the program lands
- * in .text. Built with -DWITH_SEC it is placed in SEC("xdp"). */
+ * in .text. Built with -DWITH_SEC it is placed in SEC("xdp"). Built with
+ * -DALLOW_ICMP it is the tutorial's exercise: only ICMP passes. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -30,7 +31,12 @@ int tcpfilter(struct xdp_md *ctx)
 	ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
 		return XDP_DROP;
+#ifdef ALLOW_ICMP
+	if (ip->protocol != IPPROTO_ICMP)
+		return XDP_DROP;
+#else
 	if (ip->protocol != IPPROTO_TCP)
 		return XDP_DROP;
+#endif
 	return XDP_PASS;
 }

@@ -5,7 +5,10 @@
  * Built as is, the map is a BTF map in ".maps" and the program is in
  * SEC("xdp") (today's libbpf conventions). Built with -DTUTORIAL_ERA it is
  * the 2019 form the tutorial used: a 20-byte struct bpf_map_def in the
- * legacy "maps" section and SEC("xdp1"). */
+ * legacy "maps" section and SEC("xdp1").
+ *
+ * The tutorial's exercises: -DPASS lets the packets pass; -DHASH keeps the
+ * counters in a per-CPU hash map, creating a missing counter. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -21,6 +24,13 @@
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
 
+#ifdef HASH
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)BPF_FUNC_map_update_elem;
+#define RXCNT_TYPE BPF_MAP_TYPE_PERCPU_HASH
+#else
+#define RXCNT_TYPE BPF_MAP_TYPE_PERCPU_ARRAY
+#endif
+
 #ifdef TUTORIAL_ERA
 struct bpf_map_def {
 	unsigned int type;
@@ -31,7 +41,7 @@ struct bpf_map_def {
 };
 
 struct bpf_map_def SEC("maps") rxcnt = {
-	.type = BPF_MAP_TYPE_PERCPU_ARRAY,
+	.type = RXCNT_TYPE,
 	.key_size = sizeof(__u32),
 	.value_size = sizeof(long),
 	.max_entries = 256,
@@ -42,7 +52,7 @@ struct bpf_map_def SEC("maps") rxcnt = {
 #define __type(name, val) typeof(val) *name
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, RXCNT_TYPE);
 	__type(key, __u32);
 	__type(value, long);
 	__uint(max_entries, 256);
@@ -79,7 +89,11 @@ int xdp_prog1(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
+#ifdef PASS
+	int rc = XDP_PASS;
+#else
 	int rc = XDP_DROP;
+#endif
 	long *value;
 	__u16 h_proto;
 	__u64 nh_off;
@@ -118,6 +132,13 @@ int xdp_prog1(struct xdp_md *ctx)
 	value = bpf_map_lookup_elem(&rxcnt, &ipproto);
 	if (value)
 		*value += 1;
+#ifdef HASH
+	else {
+		long one = 1;
+
+		bpf_map_update_elem(&rxcnt, &ipproto, &one, BPF_NOEXIST);
+	}
+#endif
 
 	return rc;
 }
