@@ -37,9 +37,11 @@ func count() asm.Instructions {
 		asm.JGT.Reg(asm.R4, asm.R2, "out"),
 		asm.LoadMem(asm.R4, asm.R1, 12, asm.Half),
 		asm.JNE.Imm(asm.R4, etherTypeIPv4, "out"),
-		asm.LoadMem(asm.R4, asm.R1, 14+12, asm.DWord), // saddr and daddr in one load
-		asm.StoreMem(asm.R10, -8, asm.R4, asm.DWord),  // the key
-		asm.Mov.Reg(asm.R6, asm.R3),                   // keep the length across the call
+		asm.LoadMem(asm.R4, asm.R1, 14+12, asm.Word), // saddr
+		asm.StoreMem(asm.R10, -8, asm.R4, asm.Word),
+		asm.LoadMem(asm.R4, asm.R1, 14+16, asm.Word), // daddr
+		asm.StoreMem(asm.R10, -4, asm.R4, asm.Word),
+		asm.Mov.Reg(asm.R6, asm.R3), // keep the length across the call
 		asm.Mov.Reg(asm.R2, asm.R10),
 		asm.Add.Imm(asm.R2, -8),
 		asm.LoadMapPtr(asm.R1, "flows"),

@@ -123,3 +123,18 @@ func TestScript(t *testing.T) {
 		t.Fatalf("filters left after --flush: %v %v", filters, err)
 	}
 }
+
+func TestAsmNoLongerThanClang(t *testing.T) {
+	clangXDP, clangTC, err := specs(opts("clang"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asmXDP, asmTC := asmSpecs("GPL")
+	for _, p := range [][2]*bpf.ProgramSpec{{asmXDP, clangXDP}, {asmTC, clangTC}} {
+		a, c := p[0].Instructions.RawLen(), p[1].Instructions.RawLen()
+		t.Logf("%s instructions: asm %d, clang %d", p[0].Name, a, c)
+		if a > c {
+			t.Errorf("%s: asm %d instructions, clang %d", p[0].Name, a, c)
+		}
+	}
+}
