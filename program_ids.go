@@ -1,13 +1,9 @@
 package bpf
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -61,29 +57,9 @@ func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 // MemoryLocked returns the memory the kernel accounts to the program, in
 // bytes (the memlock of bpftool), read from /proc/self/fdinfo.
 func (p *Program) MemoryLocked() (uint64, error) {
-	v, err := fdinfoField(p.fd.Int(), "memlock")
-	if err != nil {
+	var v [1]uint64
+	if err := sys.FDInfo(p.fd, []string{"memlock"}, v[:]); err != nil {
 		return 0, fmt.Errorf("memlock of program %s: %w", p.name, err)
 	}
-	return v, nil
-}
-
-// fdinfoField reads a numeric field of /proc/self/fdinfo/FD.
-func fdinfoField(fd int, field string) (uint64, error) {
-	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if ok && name == field {
-			return strconv.ParseUint(strings.TrimSpace(value), 10, 64)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no %s in fdinfo", field)
+	return v[0], nil
 }

@@ -575,3 +575,23 @@ func (m *Map) ID() (ID, error) {
 	}
 	return info.ID, nil
 }
+
+// MemoryLocked returns the memory the kernel accounts to the map, in bytes
+// (bpftool's memlock), from /proc/self/fdinfo.
+func (m *Map) MemoryLocked() (uint64, error) {
+	var v [1]uint64
+	if err := sys.FDInfo(m.fd, []string{"memlock"}, v[:]); err != nil {
+		return 0, fmt.Errorf("map %s: memlock: %w", m.name, err)
+	}
+	return v[0], nil
+}
+
+// Frozen reports whether the map was frozen (Freeze, BPF_MAP_FREEZE, 5.2+):
+// user space can no longer write it.
+func (m *Map) Frozen() (bool, error) {
+	var v [1]uint64
+	if err := sys.FDInfo(m.fd, []string{"frozen"}, v[:]); err != nil {
+		return false, fmt.Errorf("map %s: frozen: %w", m.name, err)
+	}
+	return v[0] != 0, nil
+}

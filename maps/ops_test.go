@@ -662,3 +662,25 @@ func TestParseCPUList(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLockedAndFrozen(t *testing.T) {
+	m := mustNew(t, &Spec{Name: "t_memlock", Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 16})
+	mem, err := m.MemoryLocked()
+	if err != nil || mem == 0 {
+		t.Fatalf("memlock %d, %v", mem, err)
+	}
+	if frozen, err := m.Frozen(); err != nil || frozen {
+		t.Fatalf("frozen %v, %v before Freeze", frozen, err)
+	}
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if frozen, err := m.Frozen(); err != nil || !frozen {
+		t.Fatalf("frozen %v, %v after Freeze", frozen, err)
+	}
+	for typ, want := range map[Type]bool{PerCPUArray: true, PerCPUHash: true, LRUPerCPUHash: true, Hash: false, Array: false, RingBuf: false} {
+		if typ.PerCPU() != want {
+			t.Errorf("%v.PerCPU() = %v", typ, !want)
+		}
+	}
+}

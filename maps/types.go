@@ -44,14 +44,9 @@ const (
 	Arena               Type = kernel.MapArena               // 6.9
 )
 
-// isPerCPU reports whether lookups of t return one value per possible CPU.
-func isPerCPU(t Type) bool {
-	switch t {
-	case PerCPUHash, PerCPUArray, LRUPerCPUHash, PerCPUCGroupStorage:
-		return true
-	}
-	return false
-}
+// isPerCPU reports whether lookups of t return one value per possible CPU
+// (Type.PerCPU).
+func isPerCPU(t Type) bool { return t.PerCPU() }
 
 // isArrayLike reports whether t is indexed by a dense uint32 key.
 func isArrayLike(t Type) bool {

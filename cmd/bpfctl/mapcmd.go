@@ -103,10 +103,10 @@ func describeMap(m *maps.Map) (*mapJSON, *maps.Info, error) {
 		BytesKey: info.KeySize, BytesValue: info.ValueSize, MaxEntries: info.MaxEntries,
 		BTFID: info.BTFID,
 	}
-	// API gap: maps.Map has no MemoryLocked/Frozen; read fdinfo directly.
-	fields := fdinfo(m.FD(), "memlock", "frozen")
-	mj.BytesMemlock = fields[0]
-	mj.Frozen = int(fields[1])
+	mj.BytesMemlock, _ = m.MemoryLocked()
+	if frozen, _ := m.Frozen(); frozen {
+		mj.Frozen = 1
+	}
 	return mj, info, nil
 }
 
@@ -185,16 +185,6 @@ func mapShow(c *ctx, args []string) error {
 	return l.finish()
 }
 
-// isPerCPU reports whether lookups return one value per possible CPU.
-// (API gap: maps has the same function unexported.)
-func isPerCPU(t maps.Type) bool {
-	switch t {
-	case maps.PerCPUHash, maps.PerCPUArray, maps.LRUPerCPUHash, maps.PerCPUCGroupStorage:
-		return true
-	}
-	return false
-}
-
 // layout describes how one element of a map is laid out in user space.
 type layout struct {
 	keySize, valueSize int
@@ -204,7 +194,7 @@ type layout struct {
 }
 
 func mapLayout(m *maps.Map) (layout, error) {
-	l := layout{keySize: int(m.KeySize()), valueSize: int(m.ValueSize()), perCPU: isPerCPU(m.Type())}
+	l := layout{keySize: int(m.KeySize()), valueSize: int(m.ValueSize()), perCPU: m.Type().PerCPU()}
 	if l.perCPU {
 		n, err := maps.PossibleCPUs()
 		if err != nil {

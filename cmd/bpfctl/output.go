@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -156,31 +155,3 @@ func joinUint[T ~uint32](ids []T) string {
 // errNotExist matches objects that went away between listing and opening.
 var errNotExist = unix.ENOENT
 
-// fdinfo reads numeric fields of /proc/self/fdinfo/FD (such as memlock);
-// missing ones are 0. It uses raw system calls: os.Open would register the
-// file with the runtime poller first, doubling the calls per object listed.
-func fdinfo(fd int, names ...string) []uint64 {
-	vals := make([]uint64, len(names))
-	f, err := unix.Open("/proc/self/fdinfo/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return vals
-	}
-	var buf [1024]byte
-	n, err := unix.Read(f, buf[:])
-	unix.Close(f)
-	if err != nil || n <= 0 {
-		return vals
-	}
-	for _, line := range strings.Split(string(buf[:n]), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		for i, name := range names {
-			if k == name {
-				vals[i], _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-			}
-		}
-	}
-	return vals
-}

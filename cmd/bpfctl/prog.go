@@ -122,9 +122,7 @@ func describeProg(p *bpf.Program) (*progJSON, error) {
 	if err != nil {
 		return nil, fmt.Errorf("program info: %w", err)
 	}
-	// p.MemoryLocked reads the same file through os.Open, which costs
-	// four more system calls per program.
-	mem := fdinfo(p.FD(), "memlock")[0]
+	mem, _ := p.MemoryLocked()
 	pj := &progJSON{
 		ID:            info.ID,
 		Type:          info.Type.String(),

@@ -25,3 +25,13 @@ func (t MapType) String() string { return name(mapTypeNames[:], uint32(t), "MapT
 
 // String returns the kernel's name of the link type, such as "xdp" or "tcx".
 func (t LinkType) String() string { return name(linkTypeNames[:], uint32(t), "LinkType") }
+
+// PerCPU reports whether lookups of maps of type t return one value per
+// possible CPU (per-CPU hash, array, LRU hash and cgroup storage).
+func (t MapType) PerCPU() bool {
+	switch t {
+	case MapPerCPUHash, MapPerCPUArray, MapLRUPerCPUHash, MapPerCPUCGroupStorage:
+		return true
+	}
+	return false
+}
