@@ -154,4 +154,3 @@ func joinUint[T ~uint32](ids []T) string {
 
 // errNotExist matches objects that went away between listing and opening.
 var errNotExist = unix.ENOENT
-
