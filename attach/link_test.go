@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -211,5 +212,59 @@ func TestHandleReuse(t *testing.T) {
 	h.Close()
 	if _, err := h.QueryXDP(iface); err == nil {
 		t.Fatal("query on a closed handle succeeded")
+	}
+}
+
+// TestDetachLinkedXDP: netlink cannot remove a program a bpf_link holds;
+// DetachXDP with Links detaches the link, which attach.LinkFromID and
+// attach.LoadPinnedLink also reach.
+func TestDetachLinkedXDP(t *testing.T) {
+	p := newPair(t)
+	prog := dropworld(t)
+	att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Method: attach.Link, Mode: attach.Generic, Netns: p.B.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	dir := t.TempDir()
+	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	pin := filepath.Join(dir, "xdp_link")
+	if err := att.Pin(pin); err != nil {
+		t.Fatal(err)
+	}
+	l, err := attach.LoadPinnedLink(pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	info, err := l.Info()
+	if err != nil || info.Type != attach.LinkTypeXDP || info.ProgramID != progID(t, prog) || int(info.Ifindex) != p.B.Index {
+		t.Fatalf("link info %+v, %v", info, err)
+	}
+	byID, err := attach.LinkFromID(info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID.Close()
+	ids, err := attach.LinkIDs()
+	if err != nil || !slices.Contains(ids, info.ID) {
+		t.Fatalf("link ids %v lack %d (%v)", ids, info.ID, err)
+	}
+
+	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS}); !errors.Is(err, unix.EBUSY) {
+		t.Fatalf("netlink detach of a link: %v, want EBUSY", err)
+	}
+	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS, Links: true}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := attach.QueryXDP(p.B.Name, p.B.NS); err != nil || st.Attached() {
+		t.Fatalf("after detaching the link: %+v, %v", st, err)
+	}
+	wantFlows(t, p, true, "after detaching the link")
+	if info, err := l.Info(); err != nil || info.Ifindex != 0 {
+		t.Fatalf("detached link still names ifindex %d (%v)", info.Ifindex, err)
 	}
 }

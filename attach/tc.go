@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -344,7 +345,8 @@ func (h *Handle) delFilter(op string, iface Interface, parent uint32, f TCFilter
 	return nil
 }
 
-// DeleteTCFilters deletes every filter on hook of iface in ns.
+// DeleteTCFilters deletes every filter on hook of iface in ns; without a
+// clsact qdisc there is nothing to delete and it returns nil.
 func DeleteTCFilters[I Iface](iface I, hook Hook, ns *netns.NetNS) error {
 	h, err := NewHandle(ns)
 	if err != nil {
@@ -367,9 +369,19 @@ func (h *Handle) DeleteTCFilters(iface Interface, hook Hook) error {
 		return err
 	}
 	if _, err := h.execute(unix.RTM_DELTFILTER, flagsAck, tcmsg(nil, iface.Index, 0, parent, 0)); err != nil {
+		if noQdisc(err) {
+			return nil // no clsact qdisc: no filters to delete
+		}
 		return h.newError(op, iface, "RTM_DELTFILTER", nil, err)
 	}
 	return nil
+}
+
+// noQdisc reports whether err is the kernel's refusal of a filter request
+// on an interface without the (clsact) qdisc.
+func noQdisc(err error) bool {
+	var oe *netlink.OpError
+	return errors.Is(err, unix.EINVAL) && errors.As(err, &oe) && strings.Contains(oe.Message, "Parent Qdisc doesn't exist")
 }
 
 // Anchor places a tcx program relative to the others on the hook (6.6+).

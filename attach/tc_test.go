@@ -377,3 +377,15 @@ func TestTCErrors(t *testing.T) {
 		t.Fatalf("list on a missing interface: %v", err)
 	}
 }
+
+// TestDeleteTCFiltersWithoutQdisc: flushing a hook without a clsact qdisc
+// deletes nothing and succeeds; a missing interface is still an error.
+func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
+	p := newPair(t)
+	if err := attach.DeleteTCFilters(p.B.Name, attach.Ingress, p.B.NS); err != nil {
+		t.Fatal(err)
+	}
+	if err := attach.DeleteTCFilters("nonexistent0", attach.Ingress, p.B.NS); !errors.Is(err, attach.ErrNoInterface) {
+		t.Fatalf("missing interface: %v", err)
+	}
+}

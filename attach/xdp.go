@@ -641,6 +641,10 @@ type DetachXDPOptions struct {
 	ProgramID uint32
 	// Netns is the interface's namespace (package-level DetachXDP only).
 	Netns *netns.NetNS
+	// Links also detaches a program attached through a bpf_link
+	// (BPF_LINK_DETACH, 5.9+), which netlink cannot remove: the link
+	// stays open for its holders but no longer attaches anything.
+	Links bool
 }
 
 // DetachXDP removes an XDP program that was attached through netlink by
@@ -699,11 +703,30 @@ func (h *Handle) DetachXDP(iface Interface, opts DetachXDPOptions) error {
 		flags |= xdpFlagsReplace
 	}
 	if err := h.setXDP(iface.Index, -1, flags, expected); err != nil {
+		if opts.Links && errors.Is(err, unix.EBUSY) {
+			// A bpf_link holds the program: detach the link.
+			return h.detachXDPLink(op, iface, cur)
+		}
 		var kind error
 		if opts.ProgramID != 0 && errors.Is(err, unix.EEXIST) {
 			kind = ErrVanished
 		}
 		return h.newError(op, iface, "RTM_SETLINK", kind, err)
+	}
+	return nil
+}
+
+// detachXDPLink detaches the XDP link that attaches program progID to
+// iface.
+func (h *Handle) detachXDPLink(op string, iface Interface, progID uint32) error {
+	// Links are global objects: the lookup needs no namespace.
+	l, err := findLink(kernel.LinkXDP, iface.Index, progID)
+	if err != nil {
+		return h.newError(op, iface, "BPF_LINK_GET_FD_BY_ID", ErrVanished, err)
+	}
+	defer l.Close()
+	if err := l.Detach(); err != nil {
+		return h.newError(op, iface, "BPF_LINK_DETACH", nil, err)
 	}
 	return nil
 }

@@ -185,7 +185,9 @@ func xdpDetach(c *ctx, args []string) error {
 		return err
 	}
 	defer h.Close()
-	return h.DetachXDP(iface(args[0]), attach.DetachXDPOptions{Mode: mode})
+	// Links too: a program attached through a bpf_link is detached with
+	// BPF_LINK_DETACH (the link's pins stay, attaching nothing).
+	return h.DetachXDP(iface(args[0]), attach.DetachXDPOptions{Mode: mode, Links: true})
 }
 
 func xdpList(c *ctx, args []string) error {
@@ -322,6 +324,9 @@ func tcDetach(c *ctx, args []string) error {
 			if err := h.DeleteTCFilters(ifc, hook); err != nil {
 				return err
 			}
+			if err := detachTCX(h, ifc, hook); err != nil {
+				return err
+			}
 			continue
 		}
 		filters, err := h.ListTCFilters(ifc, hook)
@@ -339,6 +344,36 @@ func tcDetach(c *ctx, args []string) error {
 		}
 		if n == 0 && len(hooks) == 1 {
 			return fmt.Errorf("%s %s: no filter with pref %d handle 0x%x", args[0], hook, prio, handle)
+		}
+	}
+	return nil
+}
+
+// detachTCX detaches the tcx links of hook (programs attached without a
+// link cannot be, and are left alone).
+func detachTCX(h *attach.Handle, ifc attach.Interface, hook attach.Hook) error {
+	progs, err := h.ListTCX(ifc, hook)
+	if err != nil {
+		if errors.Is(err, bpf.ErrNotSupported) {
+			return nil // no tcx on this kernel: nothing to detach
+		}
+		return err
+	}
+	for _, p := range progs {
+		if p.LinkID == 0 {
+			continue
+		}
+		l, err := attach.LinkFromID(p.LinkID)
+		if err != nil {
+			if errors.Is(err, errNotExist) {
+				continue // went away meanwhile
+			}
+			return err
+		}
+		err = l.Detach()
+		l.Close()
+		if err != nil {
+			return err
 		}
 	}
 	return nil

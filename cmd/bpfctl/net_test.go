@@ -191,11 +191,15 @@ func TestLinkAttachments(t *testing.T) {
 	if haveTCX && (len(nl[0].TC) != 1 || nl[0].TC[0].ID != c.ID || nl[0].TC[0].Kind != "tcx/ingress") {
 		t.Errorf("tcx after bpfctl exited: %+v", nl[0].TC)
 	}
-	// xdp detach cannot remove a link: the error says so.
-	if _, errOut, code := bpfctl(t, "-n", ns, "xdp", "detach", p.A.Name); code != 1 || errOut == "" {
-		t.Errorf("detach of a link: exit %d, %q", code, errOut)
-	}
+	// xdp detach and tc detach also detach links (the pins stay).
+	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
+	mustBpfctl(t, "-n", ns, "tc", "detach", p.A.Name, "ingress")
 	for _, pin := range []string{"xdplink", "tcxlink"} {
+		if haveTCX || pin == "xdplink" {
+			if _, err := os.Stat(filepath.Join(bpffs, pin)); err != nil {
+				t.Errorf("pin %s: %v", pin, err)
+			}
+		}
 		os.Remove(filepath.Join(bpffs, pin))
 	}
 	deadline := time.Now().Add(2 * time.Second)
