@@ -59,6 +59,8 @@ func TestDemo(t *testing.T) {
 		hook       string
 	}{
 		{"generic", "generic", false, "clang", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"generic-asm", "generic", false, "asm", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"native-clang", "native", false, "clang", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
 		{"native", "native", false, "asm", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
 		{"pass", "auto", true, "clang", `with dropworld attached: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
 	} {

@@ -84,10 +84,11 @@ func TestAsmNoLongerThanClang(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	for _, build := range []string{"clang", "asm"} {
-		t.Run(build, func(t *testing.T) {
+	for _, c := range [][2]string{{"clang", "generic"}, {"asm", "native"}, {"clang", "native"}, {"asm", "generic"}} {
+		build, mode := c[0], c[1]
+		t.Run(build+"/"+mode, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := runDemo(&out, cli.Flags{Demo: true, Mode: "generic", Build: build}); err != nil {
+			if err := runDemo(&out, cli.Flags{Demo: true, Mode: mode, Build: build}); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			text := out.String()

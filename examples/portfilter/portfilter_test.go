@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -79,9 +80,12 @@ func TestDemo(t *testing.T) {
 		ping     string
 	}{
 		{false, "generic", "clang", "ping: 3 of 3 answered"},
+		{false, "generic", "asm", "ping: 3 of 3 answered"},
+		{false, "native", "clang", "ping: 3 of 3 answered"},
+		{false, "native", "asm", "ping: 3 of 3 answered"},
 		{true, "native", "asm", "ping: 0 of 3 answered"},
 	} {
-		t.Run(tc.mode, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/drop-icmp=%v", tc.mode, tc.build, tc.dropICMP), func(t *testing.T) {
 			var out bytes.Buffer
 			if err := runDemo(&out, tc.dropICMP, cli.Flags{Demo: true, Mode: tc.mode, Build: tc.build}); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())

@@ -77,6 +77,8 @@ func TestDemo(t *testing.T) {
 		with  string
 	}{
 		{protoTCP, "generic", "clang", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
+		{protoTCP, "generic", "asm", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
+		{protoTCP, "native", "clang", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
 		{protoTCP, "native", "asm", "ping: 0 of 3 answered; TCP: works; UDP: 0 of 5 arrived"},
 		{protoICMP, "auto", "clang", "ping: 3 of 3 answered; TCP: fails (timed out); UDP: 0 of 5 arrived"},
 	} {

@@ -80,8 +80,16 @@ func TestCountsPerFrame(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	bpftest.RequirePrivileged(t)
+	for _, build := range []string{"clang", "asm"} {
+		for _, mode := range []string{"generic", "native"} {
+			t.Run(build+"/"+mode, func(t *testing.T) { testDemo(t, build, mode) })
+		}
+	}
+}
+
+func testDemo(t *testing.T, build, mode string) {
 	var out bytes.Buffer
-	if err := runDemo(&out, false, false, cli.Flags{Demo: true, Mode: "generic", Build: "clang"}); err != nil {
+	if err := runDemo(&out, false, false, cli.Flags{Demo: true, Mode: mode, Build: build}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()

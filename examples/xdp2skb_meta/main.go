@@ -181,6 +181,10 @@ func install(w io.Writer, o options) error {
 		defer l.Close() // the attachments keep the programs
 	}
 	dev := o.Dev
+	mode, err := o.XDPMode()
+	if err != nil {
+		return err
+	}
 	steps := []struct {
 		cmd    string
 		ignore bool
@@ -195,8 +199,8 @@ func install(w io.Writer, o options) error {
 		{"ip link set dev " + dev + " xdp off", true, func() error {
 			return attach.DetachXDP(dev, attach.DetachXDPOptions{Netns: ns})
 		}},
-		{"ip link set dev " + dev + " xdp obj " + objectName + " sec xdp_mark", false, func() error {
-			_, err := attach.XDP(dev, l.xdp, attach.XDPOptions{Method: attach.Netlink, Netns: ns})
+		{"ip link set dev " + dev + " " + ipXDPKeyword(mode) + " obj " + objectName + " sec xdp_mark", false, func() error {
+			_, err := attach.XDP(dev, l.xdp, attach.XDPOptions{Mode: mode, Method: attach.Netlink, Netns: ns})
 			return err
 		}},
 	}
@@ -367,4 +371,16 @@ func (i indentWriter) Write(b []byte) (int, error) {
 	s := strings.TrimSuffix(string(b), "\n")
 	_, err := io.WriteString(i.w, "  "+strings.ReplaceAll(s, "\n", "\n  ")+"\n")
 	return len(b), err
+}
+
+// ipXDPKeyword is the ip link keyword that attaches in mode: xdp (the
+// driver's choice, as the script does), xdpgeneric or xdpdrv.
+func ipXDPKeyword(mode attach.XDPMode) string {
+	switch mode {
+	case attach.Generic:
+		return "xdpgeneric"
+	case attach.Native:
+		return "xdpdrv"
+	}
+	return "xdp"
 }

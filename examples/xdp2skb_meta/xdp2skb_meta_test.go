@@ -41,11 +41,12 @@ func TestSameFramesSameResults(t *testing.T) {
 func TestDemo(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	testenv.LockTracePipe(t)
-	for _, build := range []string{"clang", "asm"} {
-		t.Run(build, func(t *testing.T) {
+	for _, c := range [][2]string{{"clang", "generic"}, {"asm", "native"}, {"clang", "native"}, {"asm", "generic"}} {
+		build, mode := c[0], c[1]
+		t.Run(build+"/"+mode, func(t *testing.T) {
 			var out bytes.Buffer
 			o := opts(build)
-			o.Demo = true
+			o.Demo, o.Mode = true, mode
 			if err := runDemo(&out, o); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
@@ -57,6 +58,7 @@ func TestDemo(t *testing.T) {
 				"With tc_mark alone: 5 of 5 datagrams arrived; with skb->mark 42: 0, with 41: 5, other: 0",
 				"bpf_trace_printk: [TC] metadata = 42",
 				"tc filter add dev veth1 ingress prio 1 handle 1 bpf da obj xdp2skb_meta_kern.o sec tc_mark",
+				"ip link set dev veth1 " + map[string]string{"generic": "xdpgeneric", "native": "xdpdrv"}[mode] + " obj xdp2skb_meta_kern.o sec xdp_mark",
 			} {
 				if !strings.Contains(text, want) {
 					t.Errorf("demo output lacks %q:\n%s", want, text)
