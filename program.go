@@ -400,10 +400,13 @@ type ProgramInfo struct {
 	RunCount uint64
 }
 
-// Info asks the kernel about the program (two system calls: one for the
-// fixed fields, one for the map ids when there are any).
+// Info asks the kernel about the program: one system call, or two for a
+// program that uses more than 16 maps.
 func (p *Program) Info() (*ProgramInfo, error) {
-	var info sys.ProgInfo
+	// The first call also fetches up to len(ids) map ids, so that most
+	// programs need one system call.
+	ids := make([]uint32, 16)
+	info := sys.ProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
 		return nil, fmt.Errorf("info of program %s: %w", p.name, err)
 	}
@@ -422,8 +425,13 @@ func (p *Program) Info() (*ProgramInfo, error) {
 		RunTime:              time.Duration(info.RunTimeNs),
 		RunCount:             info.RunCnt,
 	}
-	if n := info.NrMapIDs; n > 0 {
-		ids := make([]uint32, n)
+	switch n := info.NrMapIDs; {
+	case n <= uint32(len(ids)):
+		if n > 0 {
+			pi.MapIDs = ids[:n]
+		}
+	default:
+		ids = make([]uint32, n)
 		info2 := sys.ProgInfo{NrMapIDs: n, MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 		if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
 			return nil, fmt.Errorf("map ids of program %s: %w", p.name, err)

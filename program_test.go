@@ -2,6 +2,7 @@ package bpf_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,5 +397,33 @@ func TestProgramIDsAndXlated(t *testing.T) {
 	memlock, err := prog.MemoryLocked()
 	if err != nil || memlock == 0 {
 		t.Fatalf("memlock %d, %v", memlock, err)
+	}
+}
+
+// TestInfoManyMaps covers programs with more map ids than Info's first
+// call fetches.
+func TestInfoManyMaps(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	refs := map[string]bpf.MapFD{}
+	var insns asm.Instructions
+	for i := 0; i < 20; i++ {
+		fd, err := sys.MapCreate(&sys.MapCreateAttr{MapType: 2, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fd.Close()
+		name := fmt.Sprintf("m%d", i)
+		refs[name] = rawMap{fd}
+		insns = append(insns, asm.LoadMapPtr(asm.R1, name))
+	}
+	insns = append(insns, asm.Mov.Imm(asm.R0, 2), asm.Return())
+	prog, err := bpf.NewProgramWithOptions(&bpf.ProgramSpec{Name: "many_maps", Type: bpf.XDP, License: "GPL", Instructions: insns}, bpf.ProgramOptions{Maps: refs})
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer prog.Close()
+	info, err := prog.Info()
+	if err != nil || len(info.MapIDs) != 20 {
+		t.Fatalf("%d map ids, %v", len(info.MapIDs), err)
 	}
 }
