@@ -17,16 +17,27 @@ import (
 func ProgramIDs() ([]uint32, error) {
 	var ids []uint32
 	for id := uint32(0); ; {
-		next, err := sys.GetNextID(sys.ProgGetNextIDCmd, id)
-		if errors.Is(err, unix.ENOENT) {
-			return ids, nil
-		}
-		if err != nil {
-			return ids, fmt.Errorf("list program ids: %w", err)
+		next, ok, err := NextProgramID(id)
+		if err != nil || !ok {
+			return ids, err
 		}
 		ids = append(ids, next)
 		id = next
 	}
+}
+
+// NextProgramID returns the id of the loaded program that follows id (0:
+// the first), and false after the last one. Walking the ids one at a time
+// lets a caller act on the first program before the others are listed.
+func NextProgramID(id uint32) (uint32, bool, error) {
+	next, err := sys.GetNextID(sys.ProgGetNextIDCmd, id)
+	if errors.Is(err, unix.ENOENT) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("list program ids: %w", err)
+	}
+	return next, true, nil
 }
 
 // XlatedInstructions returns the program as the kernel runs it before

@@ -86,13 +86,19 @@ func progShow(c *ctx, args []string) error {
 		c.out.Write(appendProgPlain(nil, pj))
 		return nil
 	}
-	ids, err := bpf.ProgramIDs()
-	if err != nil {
-		return fmt.Errorf("list programs: %w", err)
-	}
 	l := c.newLister()
 	var buf []byte
-	for _, id := range ids {
+	// Walk the ids one at a time, so that the first program is printed
+	// before the others are listed.
+	for id := uint32(0); ; {
+		next, ok, err := bpf.NextProgramID(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		id = next
 		p, err := bpf.NewProgramFromID(id)
 		if errors.Is(err, errNotExist) {
 			continue // unloaded meanwhile
