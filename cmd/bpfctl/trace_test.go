@@ -15,6 +15,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,12 +48,15 @@ func printkProgram(t *testing.T, msg string) *bpf.Program {
 }
 
 // privateTracefs mounts tracefs on a temporary directory, so that the test
-// does not change the host's mounts.
+// does not change the host's mounts. The trace buffer behind it is the
+// host's: the test holds the trace_pipe lock so that no other package's
+// test consumes its lines meanwhile.
 func privateTracefs(t *testing.T) string {
 	t.Helper()
+	testenv.LockTracePipe(t)
 	dir := t.TempDir()
 	if err := unix.Mount("tracefs", dir, "tracefs", 0, ""); err != nil {
-		t.Skipf("mount tracefs: %v", err)
+		testenv.Skip(t, "mount tracefs: "+err.Error())
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 	return dir
