@@ -12,6 +12,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // tool returns the path of an iproute2 or bpftool binary, skipping the test
@@ -51,7 +52,7 @@ func bpffs(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
-		t.Skipf("cannot mount a bpffs instance: %v", err)
+		testenv.Skip(t, "cannot mount a bpffs instance: "+err.Error())
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 	return dir

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // TestStaticBinary checks that CGO_ENABLED=0 gives a statically linked
@@ -65,7 +67,7 @@ func TestStaticBinary(t *testing.T) {
 // TestDisasmUnprivileged runs bpfctl disasm as user nobody.
 func TestDisasmUnprivileged(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to switch to user nobody")
+		testenv.Skip(t, "needs root to switch to user nobody")
 	}
 	// A world-readable directory with the binary and the object.
 	dir, err := os.MkdirTemp("", "bpfctl-nobody")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +21,7 @@ func privateBPFFS(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
-		t.Skipf("mount bpffs: %v", err)
+		testenv.Skip(t, "mount bpffs: "+err.Error())
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
 	return dir
