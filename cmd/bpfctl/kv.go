@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+
+	"github.com/purebpf/bpf/btf"
+	"github.com/purebpf/bpf/maps"
 )
 
 // parseBytes reads the bytes of a key or value from words, up to (not
@@ -92,4 +95,108 @@ func appendTyped(b []byte, typ, num string) ([]byte, error) {
 		return binary.NativeEndian.AppendUint32(b, uint32(u)), nil
 	}
 	return binary.NativeEndian.AppendUint64(b, u), nil
+}
+
+// kvBTF formats the keys and values of a map with BTF, as bpftool does.
+type kvBTF struct {
+	spec           *btf.Spec
+	keyID, valueID uint32 // keyID 0: the key is not printed
+}
+
+// mapBTF returns the BTF formatter of a map, or nil when keys and values
+// are printed in hex: the map has no BTF value type, its BTF cannot be
+// read (kernel module split BTF, too old a kernel) or the types do not
+// match the key and value sizes.
+func mapBTF(m *maps.Map, l layout) *kvBTF {
+	info, err := m.Info()
+	if err != nil || info.BTFID == 0 || info.BTFValueTypeID == 0 {
+		return nil
+	}
+	spec, err := btf.LoadByID(info.BTFID)
+	if err != nil {
+		return nil
+	}
+	if n, err := spec.Size(info.BTFValueTypeID); err != nil || int(n) != l.valueSize {
+		return nil
+	}
+	if info.BTFKeyTypeID != 0 {
+		if n, err := spec.Size(info.BTFKeyTypeID); err != nil || int(n) != l.keySize {
+			return nil
+		}
+	}
+	return &kvBTF{spec: spec, keyID: info.BTFKeyTypeID, valueID: info.BTFValueTypeID}
+}
+
+// appendBTFName writes a member name of bpftool's JSON writer: a new
+// line indented four spaces per depth when pretty.
+func appendBTFName(b []byte, name string, depth int, pretty bool) []byte {
+	if pretty {
+		b = append(b, '\n')
+		for range depth {
+			b = append(b, "    "...)
+		}
+	}
+	b = append(append(append(b, '"'), name...), `":`...)
+	if pretty {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendElem formats an element at depth (of the object's opening brace)
+// like bpftool's do_dump_btf: {"key": K, "value": V}, or for per-CPU maps
+// {"key": K, "values": [{"cpu": N, "value": V}, ...]}. plain selects the
+// layout and spellings of bpftool's plain output, otherwise compact JSON.
+func (k *kvBTF) appendElem(b []byte, l layout, key, value []byte, depth int, plain bool) ([]byte, error) {
+	opts := btf.FormatOptions{Plain: plain, Pretty: plain, Depth: depth + 1}
+	var err error
+	b = append(b, '{')
+	if k.keyID != 0 {
+		b = appendBTFName(b, "key", depth+1, plain)
+		if b, err = k.spec.AppendFormat(b, k.keyID, key, opts); err != nil {
+			return b, err
+		}
+		b = append(b, ',')
+	}
+	if !l.perCPU {
+		b = appendBTFName(b, "value", depth+1, plain)
+		if b, err = k.spec.AppendFormat(b, k.valueID, value, opts); err != nil {
+			return b, err
+		}
+	} else {
+		b = appendBTFName(b, "values", depth+1, plain)
+		b = append(b, '[')
+		opts.Depth = depth + 3
+		for i := 0; i < l.cpus; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendBTFName(b, "cpu", depth+3, plain)
+			b = strconv.AppendInt(b, int64(i), 10)
+			b = append(b, ',')
+			b = appendBTFName(b, "value", depth+3, plain)
+			if b, err = k.spec.AppendFormat(b, k.valueID, value[i*l.stride:i*l.stride+l.valueSize], opts); err != nil {
+				return b, err
+			}
+			b = appendBTFEnd(b, '}', depth+2, plain)
+		}
+		if l.cpus > 0 {
+			b = appendBTFEnd(b, ']', depth+1, plain)
+		} else {
+			b = append(b, ']')
+		}
+	}
+	return appendBTFEnd(b, '}', depth, plain), nil
+}
+
+// appendBTFEnd closes a non-empty object or array begun at depth.
+func appendBTFEnd(b []byte, c byte, depth int, pretty bool) []byte {
+	if pretty {
+		b = append(b, '\n')
+		for range depth {
+			b = append(b, "    "...)
+		}
+	}
+	return append(b, c)
 }

@@ -4,7 +4,7 @@
 //	bpfctl prog list|show [ID]        loaded programs (like bpftool prog show)
 //	bpfctl prog dump ID               xlated disassembly
 //	bpfctl map list|show [ID]         maps
-//	bpfctl map dump ID                all elements (per-CPU values per CPU)
+//	bpfctl map dump ID                all elements, BTF-formatted when the map has BTF
 //	bpfctl map lookup|update|delete   one element
 //	bpfctl net list                   XDP and tc attachments per interface
 //	bpfctl xdp attach|detach|list     XDP (like ip link set dev X xdp ...)
@@ -74,9 +74,9 @@ func init() {
 		{words: []string{"map", "list"}, alias: []string{"show", "ls"}, args: "[ID | id ID | pinned PATH | name NAME]",
 			help: "list maps, or show one", run: mapShow},
 		{words: []string{"map", "dump"}, args: "MAP",
-			help: "print every element (per-CPU maps: one value per CPU)", run: mapDump},
+			help: "print every element, formatted with BTF when the map has it, hex otherwise (per-CPU maps: one value per CPU)", run: mapDump},
 		{words: []string{"map", "lookup"}, args: "MAP [key] BYTES",
-			help: "print the value of a key", run: mapLookup},
+			help: "print the value of a key (formatted with BTF when the map has it)", run: mapLookup},
 		{words: []string{"map", "update"}, args: "MAP [key] BYTES value BYTES", flags: []flagSpec{{name: "noexist"}, {name: "exist"}},
 			help: "set the value of a key (per-CPU maps: the same value on every CPU)", run: mapUpdate},
 		{words: []string{"map", "delete"}, args: "MAP [key] BYTES",

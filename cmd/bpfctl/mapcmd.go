@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -224,6 +225,9 @@ type elemJSON struct {
 	Key    hexJSON        `json:"key"`
 	Value  hexJSON        `json:"value,omitempty"`
 	Values []cpuValueJSON `json:"values,omitempty"`
+	// Formatted is the element formatted with the map's BTF, for maps
+	// that have it, as bpftool -j prints it.
+	Formatted json.RawMessage `json:"formatted,omitempty"`
 }
 
 func (l layout) elemJSON(key, value []byte) elemJSON {
@@ -237,6 +241,18 @@ func (l layout) elemJSON(key, value []byte) elemJSON {
 		e.Values[i] = cpuValueJSON{CPU: i, Value: bytes.Clone(value[i*l.stride : i*l.stride+l.valueSize])}
 	}
 	return e
+}
+
+// elemJSONBTF is elemJSON with, when kb is not nil, the element formatted
+// with BTF.
+func (l layout) elemJSONBTF(kb *kvBTF, key, value []byte) (elemJSON, error) {
+	e := l.elemJSON(key, value)
+	if kb == nil {
+		return e, nil
+	}
+	b, err := kb.appendElem(nil, l, key, value, 0, false)
+	e.Formatted = b
+	return e, err
 }
 
 // appendElemPlain formats an element like bpftool map dump.
@@ -290,6 +306,7 @@ func mapDump(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
+	kb := mapBTF(m, l)
 	key, value := make([]byte, l.keySize), make([]byte, l.bufSize())
 	it := m.Iterate()
 	n := 0
@@ -298,7 +315,25 @@ func mapDump(c *ctx, args []string) error {
 	for it.Next(key, value) {
 		n++
 		if c.json {
-			list = append(list, l.elemJSON(key, value))
+			e, err := l.elemJSONBTF(kb, key, value)
+			if err != nil {
+				return fmt.Errorf("dump %s: %w", mapLabel(m), err)
+			}
+			list = append(list, e)
+			continue
+		}
+		if kb != nil {
+			// bpftool's BTF dump: a JSON-like list of {"key": ..., "value": ...}.
+			buf = buf[:0]
+			if n == 1 {
+				buf = append(buf, '[')
+			} else {
+				buf = append(buf, ',')
+			}
+			if buf, err = kb.appendElem(buf, l, key, value, 1, true); err != nil {
+				return fmt.Errorf("dump %s: %w", mapLabel(m), err)
+			}
+			c.out.Write(buf)
 			continue
 		}
 		buf = l.appendElemPlain(buf[:0], key, value)
@@ -309,6 +344,14 @@ func mapDump(c *ctx, args []string) error {
 	}
 	if c.json {
 		return c.writeJSON(list)
+	}
+	if kb != nil {
+		if n == 0 {
+			c.out.WriteString("[]\n")
+		} else {
+			c.out.WriteString("\n]\n")
+		}
+		return nil
 	}
 	s := "s"
 	if n == 1 {
@@ -351,8 +394,21 @@ func mapLookup(c *ctx, args []string) error {
 	if err := m.Lookup(key, value); err != nil {
 		return keyError("lookup", m, key, err)
 	}
+	kb := mapBTF(m, l)
 	if c.json {
-		return c.writeJSON(l.elemJSON(key, value))
+		e, err := l.elemJSONBTF(kb, key, value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", mapLabel(m), err)
+		}
+		return c.writeJSON(e)
+	}
+	if kb != nil {
+		b, err := kb.appendElem(nil, l, key, value, 0, true)
+		if err != nil {
+			return fmt.Errorf("%s: %w", mapLabel(m), err)
+		}
+		c.out.Write(append(b, '\n'))
+		return nil
 	}
 	c.out.Write(l.appendElemPlain(nil, key, value))
 	return nil

@@ -1,0 +1,195 @@
+// Package btf reads BPF Type Format data (the types clang describes in an
+// object's .BTF section and the kernel keeps for loaded programs and maps)
+// and formats raw values of those types as JSON the way bpftool's BTF
+// dumper does, so that tools can print map keys and values by type.
+//
+// Only stand-alone BTF is supported: the kernel's vmlinux BTF and BTF
+// loaded by programs (BPF_BTF_LOAD). The split BTF of kernel modules,
+// whose type ids continue vmlinux's, is rejected by LoadByID.
+package btf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"unsafe"
+
+	ib "github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/sys"
+)
+
+// ErrInvalid is wrapped by every error about malformed BTF or a type id
+// that does not exist.
+var ErrInvalid = ib.ErrInvalid
+
+// ErrSplit is wrapped by the error of LoadByID for kernel module BTF,
+// which is split BTF on top of vmlinux's and not supported.
+var ErrSplit = errors.New("split BTF (kernel module) not supported")
+
+// Spec is parsed BTF: a numbered list of types (type id 0 is void).
+// A Spec is safe for concurrent use.
+type Spec struct {
+	s *ib.Spec
+}
+
+// Parse parses raw BTF (header, type and string sections, in either byte
+// order, told by the magic number). raw is retained, not copied. Errors
+// wrap ErrInvalid.
+func Parse(raw []byte) (*Spec, error) {
+	if len(raw) < 2 {
+		return nil, fmt.Errorf("btf: %w: %d bytes", ErrInvalid, len(raw))
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if binary.BigEndian.Uint16(raw) == ib.Magic {
+		bo = binary.BigEndian
+	}
+	s, err := ib.Parse(raw, bo)
+	if err != nil {
+		return nil, fmt.Errorf("btf: %w", err)
+	}
+	return &Spec{s: s}, nil
+}
+
+// btfInfo mirrors struct bpf_btf_info (kernel 5.0; name and kernel_btf
+// since 5.11).
+type btfInfo struct {
+	BTF       sys.Pointer
+	BTFSize   uint32
+	ID        uint32
+	Name      sys.Pointer
+	NameLen   uint32
+	KernelBTF uint32
+}
+
+// LoadByID reads the BTF object with the given id from the kernel
+// (BPF_BTF_GET_FD_BY_ID and BPF_OBJ_GET_INFO_BY_FD; kernel 5.0, needs
+// CAP_SYS_ADMIN). The id is, for example, maps.Info.BTFID. Kernel module
+// BTF fails with an error wrapping ErrSplit.
+func LoadByID(id uint32) (*Spec, error) {
+	fd, err := sys.GetFDByID(sys.BTFGetFDByIDCmd, id)
+	if err != nil {
+		return nil, fmt.Errorf("btf %d: open: %w", id, err)
+	}
+	defer fd.Close()
+	var name [64]byte
+	info := btfInfo{Name: sys.SlicePointer(name[:]), NameLen: uint32(len(name))}
+	if _, err := sys.ObjGetInfoByFD(fd, unsafe.Pointer(&info), uint32(unsafe.Sizeof(info))); err != nil {
+		return nil, fmt.Errorf("btf %d: info: %w", id, err)
+	}
+	if info.KernelBTF != 0 {
+		n := string(name[:min(int(info.NameLen), len(name))])
+		if i := indexNUL(n); i >= 0 {
+			n = n[:i]
+		}
+		if n != "vmlinux" {
+			return nil, fmt.Errorf("btf %d (%s): %w", id, n, ErrSplit)
+		}
+	}
+	if info.BTFSize == 0 {
+		return nil, fmt.Errorf("btf %d: %w: kernel reports 0 bytes", id, ErrInvalid)
+	}
+	raw := make([]byte, info.BTFSize)
+	info = btfInfo{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))}
+	if _, err := sys.ObjGetInfoByFD(fd, unsafe.Pointer(&info), uint32(unsafe.Sizeof(info))); err != nil {
+		return nil, fmt.Errorf("btf %d: read %d bytes: %w", id, len(raw), err)
+	}
+	if int(info.BTFSize) < len(raw) {
+		raw = raw[:info.BTFSize]
+	}
+	s, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("btf %d: %w", id, err)
+	}
+	return s, nil
+}
+
+func indexNUL(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// NumTypes returns the number of types; valid type ids are 1..NumTypes.
+func (s *Spec) NumTypes() int { return s.s.NumTypes() }
+
+// Size returns the size in bytes of a value of type id (typedefs and
+// qualifiers followed). Types without a size (void, functions, forward
+// declarations) are an error.
+func (s *Spec) Size(id uint32) (uint32, error) {
+	n, err := s.s.Sizeof(ib.TypeID(id))
+	if err != nil {
+		return 0, fmt.Errorf("btf: size of type %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// TypeName returns a C-like name of type id for messages: "struct
+// flow_key", "__u32", "char[16]", "const int *", "void" for 0, and
+// "type N (kind)" for anonymous types and ids that do not exist.
+func (s *Spec) TypeName(id uint32) string {
+	return string(s.appendTypeName(nil, ib.TypeID(id), 0))
+}
+
+func (s *Spec) appendTypeName(b []byte, id ib.TypeID, depth int) []byte {
+	if id == 0 {
+		return append(b, "void"...)
+	}
+	t, err := s.s.Type(id)
+	if err != nil {
+		return fmt.Appendf(b, "type %d (invalid)", id)
+	}
+	name, _ := s.s.Name(t)
+	if depth > 8 {
+		return append(b, "..."...)
+	}
+	switch t.Kind {
+	case ib.KindStruct, ib.KindUnion, ib.KindEnum, ib.KindEnum64, ib.KindForward:
+		kw := t.Kind.String()
+		if t.Kind == ib.KindEnum64 {
+			kw = "enum"
+		}
+		if t.Kind == ib.KindForward {
+			kw = "struct"
+			if t.KindFlag {
+				kw = "union"
+			}
+		}
+		if name == "" {
+			return fmt.Appendf(b, "%s (anon, type %d)", kw, id)
+		}
+		return append(append(append(b, kw...), ' '), name...)
+	case ib.KindPointer:
+		b = s.appendTypeName(b, ib.TypeID(t.SizeOrType), depth+1)
+		return append(b, " *"...)
+	case ib.KindConst, ib.KindVolatile, ib.KindRestrict:
+		b = append(append(b, t.Kind.String()...), ' ')
+		return s.appendTypeName(b, ib.TypeID(t.SizeOrType), depth+1)
+	case ib.KindTypeTag:
+		return s.appendTypeName(b, ib.TypeID(t.SizeOrType), depth+1)
+	case ib.KindArray:
+		elem, n, _ := s.s.Array(t)
+		b = s.appendTypeName(b, elem, depth+1)
+		return append(strconv.AppendUint(append(b, '['), uint64(n), 10), ']')
+	}
+	if name == "" {
+		return fmt.Appendf(b, "type %d (%s)", id, t.Kind)
+	}
+	return append(b, name...)
+}
+
+// TypeID returns the id of the first type whose TypeName is name (for
+// example "struct flow_key" or "__u32"); it fails when there is none.
+func (s *Spec) TypeID(name string) (uint32, error) {
+	var buf []byte
+	for id := 1; id <= s.s.NumTypes(); id++ {
+		buf = s.appendTypeName(buf[:0], ib.TypeID(id), 0)
+		if string(buf) == name {
+			return uint32(id), nil
+		}
+	}
+	return 0, fmt.Errorf("btf: no type named %q", name)
+}
