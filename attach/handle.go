@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -119,7 +120,7 @@ func (e *Error) Unwrap() []error {
 type Handle struct {
 	ns     *netns.NetNS
 	nsName string
-	conn   *netlink.Conn
+	conn   atomic.Pointer[netlink.Conn]
 }
 
 // NewHandle opens a rtnetlink socket in ns, or in the calling thread's
@@ -146,7 +147,7 @@ func NewHandle(ns *netns.NetNS) (*Handle, error) {
 		c.Close()
 		return nil, fmt.Errorf("attach: enable netlink extended acks%s: %w", h.inNS(), err)
 	}
-	h.conn = c
+	h.conn.Store(c)
 	return h, nil
 }
 
@@ -160,14 +161,16 @@ func (h *Handle) inNS() string {
 // Netns returns the namespace the handle works in (nil: the caller's).
 func (h *Handle) Netns() *netns.NetNS { return h.ns }
 
-// Close closes the socket. Closing twice is safe.
+// Close closes the socket. Closing twice, or while another goroutine
+// uses the handle (whose request then fails), is safe.
 func (h *Handle) Close() error {
-	if h == nil || h.conn == nil {
+	if h == nil {
 		return nil
 	}
-	err := h.conn.Close()
-	h.conn = nil
-	return err
+	if c := h.conn.Swap(nil); c != nil {
+		return c.Close()
+	}
+	return nil
 }
 
 // newError builds an *Error for op on iface; cause may be a netlink error,
@@ -209,10 +212,14 @@ const (
 var errClosed = errors.New("handle is closed")
 
 func (h *Handle) execute(typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
-	if h == nil || h.conn == nil {
+	if h == nil {
 		return nil, errClosed
 	}
-	return h.conn.Execute(netlink.Message{
+	c := h.conn.Load()
+	if c == nil {
+		return nil, errClosed
+	}
+	return c.Execute(netlink.Message{
 		Header: netlink.Header{Type: typ, Flags: flags},
 		Data:   data,
 	})

@@ -601,6 +601,22 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	} else {
 		flags |= netlink.Excl
 	}
+	// When the kernel chooses the priority or the handle, the new filter
+	// is the one that was not there before (the same program may already
+	// be attached on the hook).
+	chooses := opts.Priority == 0 || opts.Handle == 0
+	var before map[[2]uint32]bool
+	if chooses {
+		prev, err := h.ListTCFilters(iface, opts.Hook)
+		if err != nil {
+			fd.Close()
+			return nil, err
+		}
+		before = make(map[[2]uint32]bool, len(prev))
+		for _, f := range prev {
+			before[[2]uint32{uint32(f.Priority), f.Handle}] = true
+		}
+	}
 	if _, err := h.execute(unix.RTM_NEWTFILTER, flags, b); err != nil {
 		fd.Close()
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
@@ -608,16 +624,16 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	att.method = Netlink
 	att.filter = TCFilter{Hook: opts.Hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
 		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
-	if opts.Priority == 0 || opts.Handle == 0 {
-		// Find what the kernel chose.
+	if chooses {
 		filters, err := h.ListTCFilters(iface, opts.Hook)
 		if err != nil {
 			fd.Close()
-			return nil, err
+			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
 		}
 		found := false
 		for _, f := range filters {
-			if f.ProgramID == id && (opts.Priority == 0 || f.Priority == opts.Priority) && (opts.Handle == 0 || f.Handle == opts.Handle) {
+			if f.ProgramID == id && !before[[2]uint32{uint32(f.Priority), f.Handle}] &&
+				(opts.Priority == 0 || f.Priority == opts.Priority) && (opts.Handle == 0 || f.Handle == opts.Handle) {
 				att.filter, found = f, true
 				break
 			}

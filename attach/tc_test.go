@@ -389,3 +389,31 @@ func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 		t.Fatalf("missing interface: %v", err)
 	}
 }
+
+// TestTCSameProgramTwice attaches one program twice with kernel-chosen
+// priorities: each attachment must own its own filter, so closing the
+// second leaves the first in place.
+func TestTCSameProgramTwice(t *testing.T) {
+	p := newPair(t)
+	prog := loadReturn(t, "tc_twice", bpf.SchedCLS, 0)
+	first, err := attach.TC(p.B.Name, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := attach.TC(p.B.Name, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, f2 := first.Filter(), second.Filter()
+	if f1.Priority == f2.Priority && f1.Handle == f2.Handle {
+		t.Fatalf("both attachments claim filter pref %d handle %#x", f1.Priority, f1.Handle)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS)
+	if err != nil || len(filters) != 1 || filters[0].Priority != f1.Priority || filters[0].Handle != f1.Handle {
+		t.Fatalf("after closing the second: %v, %v; want only pref %d handle %#x", filters, err, f1.Priority, f1.Handle)
+	}
+}

@@ -48,7 +48,7 @@ type NetNS struct {
 	name string // "" for anonymous or opened-by-path namespaces
 	path string // "" for anonymous namespaces
 
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	fd     int // -1 once closed
 	closed bool
 }
@@ -282,8 +282,8 @@ func (n *NetNS) Path() string { return n.path }
 // FD returns the handle's file descriptor, or -1 after Close. The descriptor
 // stays owned by the handle: do not close it.
 func (n *NetNS) FD() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.mu.RLock()
+	defer n.mu.RUnlock()
 	return n.fd
 }
 
@@ -357,8 +357,13 @@ func (n *NetNS) Delete() error {
 // runtime.Goexit (testing.TB.FailNow does), the calling goroutine exits too,
 // so FailNow inside Do behaves as it does outside.
 func (n *NetNS) Do(fn func() error) error {
-	fd := n.FD()
+	// Hold the read lock until the thread has entered the namespace, so
+	// that a concurrent Close cannot close (and the process reuse) the
+	// descriptor in between.
+	n.mu.RLock()
+	fd := n.fd
 	if fd < 0 {
+		n.mu.RUnlock()
 		return &Error{Op: "enter", Name: n.label(), Err: ErrClosed}
 	}
 	type result struct {
@@ -373,11 +378,14 @@ func (n *NetNS) Do(fn func() error) error {
 		runtime.LockOSThread()
 		orig, err := unix.Open(threadNSPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			n.mu.RUnlock() // (an RWMutex may be released by another goroutine)
 			runtime.UnlockOSThread()
 			ch <- result{err: &os.PathError{Op: "open", Path: threadNSPath, Err: err}}
 			return
 		}
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+		err = unix.Setns(fd, unix.CLONE_NEWNET)
+		n.mu.RUnlock()
+		if err != nil {
 			unix.Close(orig)
 			runtime.UnlockOSThread()
 			ch <- result{err: os.NewSyscallError("setns", err)}
