@@ -114,22 +114,39 @@ func (l *BPFLink) Detach() error {
 func (l *BPFLink) Close() error { return l.fd.Close() }
 
 // findLink opens the link of type typ that attaches program progID to
-// ifindex, or fails with os.ErrNotExist.
-func findLink(typ kernel.LinkType, ifindex int, progID uint32) (*BPFLink, error) {
+// ifindex, or fails with os.ErrNotExist. Links are global but interface
+// indexes are per namespace: when links in several namespaces match, it
+// refuses rather than guess.
+func findLink(typ LinkType, ifindex int, progID uint32) (*BPFLink, error) {
 	ids, err := LinkIDs()
 	if err != nil {
 		return nil, err
 	}
+	var found *BPFLink
+	var matches []uint32
 	for _, id := range ids {
 		l, err := LinkFromID(id)
 		if err != nil {
 			continue // gone meanwhile
 		}
 		info, err := l.Info()
-		if err == nil && info.Type == typ && int(info.Ifindex) == ifindex && info.ProgramID == progID {
-			return l, nil
+		if err != nil || info.Type != typ || int(info.Ifindex) != ifindex || info.ProgramID != progID {
+			l.Close()
+			continue
 		}
-		l.Close()
+		matches = append(matches, id)
+		if found == nil {
+			found = l
+		} else {
+			l.Close()
+		}
 	}
-	return nil, fmt.Errorf("no %s link of program %d on ifindex %d: %w", typ, progID, ifindex, os.ErrNotExist)
+	switch len(matches) {
+	case 0:
+		return nil, fmt.Errorf("no %s link of program %d on ifindex %d: %w", typ, progID, ifindex, os.ErrNotExist)
+	case 1:
+		return found, nil
+	}
+	found.Close()
+	return nil, fmt.Errorf("%s links %v all attach program %d to an interface with ifindex %d (in different namespaces): detach the right one by id (LinkFromID)", typ, matches, progID, ifindex)
 }

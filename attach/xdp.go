@@ -3,6 +3,7 @@ package attach
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/mdlayher/netlink"
@@ -722,7 +723,11 @@ func (h *Handle) detachXDPLink(op string, iface Interface, progID uint32) error 
 	// Links are global objects: the lookup needs no namespace.
 	l, err := findLink(kernel.LinkXDP, iface.Index, progID)
 	if err != nil {
-		return h.newError(op, iface, "BPF_LINK_GET_FD_BY_ID", ErrVanished, err)
+		var kind error
+		if errors.Is(err, os.ErrNotExist) {
+			kind = ErrVanished
+		}
+		return h.newError(op, iface, "BPF_LINK_GET_FD_BY_ID", kind, err)
 	}
 	defer l.Close()
 	if err := l.Detach(); err != nil {
