@@ -3,6 +3,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -112,6 +113,7 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 		}
 		attr.DataSizeOut, attr.CtxSizeOut = uint32(len(opts.DataOut)), ctxOutSize
 	}
+	runtime.KeepAlive(p.fd)
 	res := RunResult{
 		ReturnValue: attr.Retval,
 		Duration:    time.Duration(attr.Duration),

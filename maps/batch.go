@@ -2,6 +2,7 @@ package maps
 
 import (
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -111,6 +112,7 @@ func (m *Map) batchLookup(cmd sys.Cmd, o op, c *BatchCursor, kp, vp unsafe.Point
 		attr.InBatch = sys.SlicePointer(c.in)
 	}
 	err := sys.MapBatch(cmd, &attr)
+	runtime.KeepAlive(m.fd)
 	n := int(attr.Count)
 	switch {
 	case err == nil:
@@ -196,6 +198,7 @@ func (m *Map) batchWrite(cmd sys.Cmd, o op, kp, vp unsafe.Pointer, count int, fl
 	if !m.batchUnsupported() {
 		attr := sys.MapBatchAttr{Keys: sys.NewPointer(kp), Values: sys.NewPointer(vp), Count: uint32(count), MapFD: m.fd.Uint(), ElemFlags: uint64(flags)}
 		err := sys.MapBatch(cmd, &attr)
+		runtime.KeepAlive(m.fd)
 		if err == nil {
 			return int(attr.Count), nil
 		}

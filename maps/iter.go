@@ -111,6 +111,14 @@ func (it *Iterator) next(kp, vp unsafe.Pointer) bool {
 			copy(unsafe.Slice((*byte)(vp), vs), it.values[it.i*vs:])
 		}
 		it.i++
+		// Without kernel batch support the cursor walks with NextKey,
+		// which restarts when its key is deleted: the same guard as
+		// below keeps it from looping.
+		it.returned++
+		if it.cursor.fallback && it.returned > int(m.maxEntries) {
+			it.fail(&Error{Map: m.name, Op: "iterate", Err: ErrIterationAborted, sentinel: ErrIterationAborted})
+			return false
+		}
 		return true
 	}
 

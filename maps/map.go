@@ -382,6 +382,9 @@ func newPinned(spec *Spec) (*Map, error) {
 			return nil, fmt.Errorf("create map %s: pinned map at %s: %w", spec.Name, path, err)
 		}
 		m.name = spec.Name
+		m.pinMu.Lock()
+		m.pinned = path
+		m.pinMu.Unlock()
 		return m, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {

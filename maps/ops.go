@@ -1,6 +1,7 @@
 package maps
 
 import (
+	"runtime"
 	"unsafe"
 
 	"github.com/purebpf/bpf/internal/sys"
@@ -9,7 +10,11 @@ import (
 // elem runs one element command. kp and vp may be nil.
 func (m *Map) elem(cmd sys.Cmd, o op, kp, vp unsafe.Pointer, flags uint64) error {
 	attr := sys.MapElemAttr{MapFD: m.fd.Uint(), Key: sys.NewPointer(kp), Value: sys.NewPointer(vp), Flags: flags}
-	if err := sys.MapElem(cmd, &attr); err != nil {
+	err := sys.MapElem(cmd, &attr)
+	// The descriptor's owner must outlive the call: its cleanup would
+	// otherwise close the descriptor under the kernel's feet.
+	runtime.KeepAlive(m.fd)
+	if err != nil {
 		return m.wrapErr(o, err)
 	}
 	return nil

@@ -182,7 +182,7 @@ func (r *PerfReader) LostSamples() uint64 { return r.lost.Load() }
 // os.ErrDeadlineExceeded after the deadline.
 func (r *PerfReader) Read(rec *PerfRecord) error {
 	var got bool
-	_, err := r.readFunc(1, func(cpu int, sample []byte, lost uint64) {
+	_, err := r.readFunc(1, true, func(cpu int, sample []byte, lost uint64) {
 		rec.CPU, rec.LostSamples = cpu, lost
 		rec.Sample = append(rec.Sample[:0], sample...)
 		got = true
@@ -199,14 +199,17 @@ func (r *PerfReader) Read(rec *PerfRecord) error {
 // into the perf buffer (zero copy) unless the record wrapped around its
 // end; it is valid only until fn returns.
 func (r *PerfReader) ReadFunc(max int, fn func(cpu int, sample []byte)) (int, error) {
-	return r.readFunc(max, func(cpu int, sample []byte, lost uint64) {
+	return r.readFunc(max, false, func(cpu int, sample []byte, lost uint64) {
 		if lost == 0 {
 			fn(cpu, sample)
 		}
 	})
 }
 
-func (r *PerfReader) readFunc(max int, fn func(cpu int, sample []byte, lost uint64)) (int, error) {
+// readFunc waits for records and drains them into fn; countLost says
+// whether lost-sample reports count as records (Read returns them, as
+// PerfRecord.LostSamples) or not (ReadFunc only counts samples).
+func (r *PerfReader) readFunc(max int, countLost bool, fn func(cpu int, sample []byte, lost uint64)) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
@@ -216,7 +219,7 @@ func (r *PerfReader) readFunc(max int, fn func(cpu int, sample []byte, lost uint
 		n := 0
 		for i := 0; i < len(r.rings) && (max <= 0 || n < max); i++ {
 			ring := r.rings[(r.next+i)%len(r.rings)]
-			n += r.drain(ring, max-n, max > 0, fn)
+			n += r.drain(ring, max-n, max > 0, countLost, fn)
 		}
 		r.next = (r.next + 1) % max1(len(r.rings))
 		if n > 0 {
@@ -235,8 +238,9 @@ func (r *PerfReader) readFunc(max int, fn func(cpu int, sample []byte, lost uint
 func max1(n int) int { return max(n, 1) }
 
 // drain handles the records waiting in ring, up to limit if bounded, and
-// returns how many records it passed to fn.
-func (r *PerfReader) drain(ring *perfRing, limit int, bounded bool, fn func(int, []byte, uint64)) int {
+// returns how many records it passed to fn (lost-sample reports counted
+// only with countLost).
+func (r *PerfReader) drain(ring *perfRing, limit int, bounded, countLost bool, fn func(int, []byte, uint64)) int {
 	head := ring.head()
 	tail := atomic.LoadUint64(ring.tailPtr())
 	size := uint64(len(ring.data))
@@ -253,7 +257,9 @@ func (r *PerfReader) drain(ring *perfRing, limit int, bounded bool, fn func(int,
 			lost := *(*uint64)(unsafe.Pointer(&rec[16]))
 			r.lost.Add(lost)
 			fn(ring.cpu, nil, lost)
-			n++
+			if countLost {
+				n++
+			}
 		}
 		tail += uint64(len(rec))
 		atomic.StoreUint64(ring.tailPtr(), tail)

@@ -32,7 +32,9 @@ type RingReader struct {
 	mask     uint64
 	poller   *poller
 
-	mu     sync.Mutex // held while reading; Close waits for it
+	name   string       // the map's name, for errors
+	mu     sync.Mutex   // held while touching the rings (not while waiting); Close waits for it
+	life   sync.RWMutex // read-held while waiting in epoll; Close takes it before releasing the poller
 	closed atomic.Bool
 }
 
@@ -46,7 +48,7 @@ func NewRingReader(m *Map) (*RingReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("map %s: ring reader: %w", m.name, err)
 	}
-	r := &RingReader{fd: fd, mask: uint64(m.maxEntries) - 1}
+	r := &RingReader{fd: fd, name: m.name, mask: uint64(m.maxEntries) - 1}
 	page := os.Getpagesize()
 	if r.consumer, err = unix.Mmap(fd.Int(), 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED); err != nil {
 		r.release()
@@ -91,7 +93,9 @@ func (r *RingReader) Close() error {
 	if r.closed.Swap(true) {
 		return nil
 	}
-	r.poller.close()
+	r.poller.close() // wakes a waiting reader
+	r.life.Lock()    // ... and waits until it has left epoll_wait
+	defer r.life.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.release()
@@ -138,7 +142,7 @@ func (r *RingReader) Read(rec *RingRecord) error {
 		return err
 	}
 	if !got {
-		return errors.New("ring reader: no record")
+		return fmt.Errorf("map %s: ring reader: no record", r.name)
 	}
 	return nil
 }
@@ -156,7 +160,7 @@ func (r *RingReader) read(max int, fn func([]byte), remaining *int) (int, error)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed.Load() {
-		return 0, &Error{Map: "ringbuf", Op: "read", Err: ErrClosed, sentinel: ErrClosed}
+		return 0, &Error{Map: r.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
 	}
 	cons := atomic.LoadUint64(r.consumerPos())
 	n := 0
@@ -186,18 +190,31 @@ func (r *RingReader) read(max int, fn func([]byte), remaining *int) (int, error)
 			time.Sleep(time.Microsecond)
 			r.mu.Lock()
 			if r.closed.Load() {
-				return 0, &Error{Map: "ringbuf", Op: "read", Err: ErrClosed, sentinel: ErrClosed}
+				return 0, &Error{Map: r.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
 			}
 			continue
 		}
-		if _, err := r.poller.wait(); err != nil {
+		// Wait without the lock, so that AvailableBytes and Close are
+		// not held up by a reader waiting for records.
+		r.mu.Unlock()
+		r.life.RLock()
+		var err error
+		if !r.closed.Load() {
+			_, err = r.poller.wait()
+		}
+		r.life.RUnlock()
+		r.mu.Lock()
+		if r.closed.Load() {
+			return 0, &Error{Map: r.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
+		}
+		if err != nil {
 			if errors.Is(err, ErrClosed) {
-				return 0, &Error{Map: "ringbuf", Op: "read", Err: ErrClosed, sentinel: ErrClosed}
+				return 0, &Error{Map: r.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				return 0, err
 			}
-			return 0, fmt.Errorf("ring reader: %w", err)
+			return 0, fmt.Errorf("map %s: ring reader: %w", r.name, err)
 		}
 		r.poller.drainWake()
 	}

@@ -2,6 +2,7 @@ package sys
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -43,6 +44,7 @@ func MapGetNextKey(attr *MapElemAttr) error { return MapElem(MapGetNextKeyCmd, a
 func MapFreeze(mapFD *FD) error {
 	attr := MapElemAttr{MapFD: mapFD.Uint()}
 	_, err := BPF(MapFreezeCmd, unsafe.Pointer(&attr), 4)
+	runtime.KeepAlive(mapFD)
 	return err
 }
 
@@ -86,6 +88,7 @@ func ObjPin(fd *FD, path string) error {
 	}
 	attr := ObjPinAttr{Pathname: NewPointer(unsafe.Pointer(p)), BPFFD: fd.Uint()}
 	_, err = BPF(ObjPinCmd, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(fd)
 	return err
 }
 
@@ -120,6 +123,7 @@ func GetFDByID(cmd Cmd, id uint32) (*FD, error) {
 func ObjGetInfoByFD(fd *FD, info unsafe.Pointer, size uint32) (uint32, error) {
 	attr := InfoAttr{BPFFD: fd.Uint(), InfoLen: size, Info: NewPointer(info)}
 	_, err := BPF(ObjGetInfoByFDCmd, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(fd)
 	return attr.InfoLen, err
 }
 
@@ -179,6 +183,7 @@ func LinkUpdate(attr *LinkUpdateAttr) error {
 func LinkDetach(link *FD) error {
 	attr := LinkDetachAttr{LinkFD: link.Uint()}
 	_, err := BPF(LinkDetachCmd, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	runtime.KeepAlive(link)
 	return err
 }
 

@@ -2,6 +2,7 @@ package sys
 
 import (
 	"bytes"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,7 @@ func FDInfo(fd *FD, names []string, values []uint64) error {
 	var buf [1024]byte
 	n, err := unix.Read(f, buf[:])
 	unix.Close(f)
+	runtime.KeepAlive(fd)
 	if err != nil {
 		return err
 	}
