@@ -73,7 +73,8 @@ type MapRef string
 // programs are loaded.
 type ProgramRef string
 
-// Copy returns a deep copy of the spec.
+// Copy returns a copy of the spec with its own programs (instructions
+// included) and maps; the read-only BTF, ProgramBTF and MapBTF are shared.
 func (cs *CollectionSpec) Copy() *CollectionSpec {
 	if cs == nil {
 		return nil
@@ -279,11 +280,13 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 				pin = "" // reused, not ours to remove
 			}
 		}
+		addedBTF := false
 		if t, ok := spec.MapBTF[name]; ok && btfFD != nil && s.BTF == nil {
 			s.BTF = &maps.BTFTypes{FD: btfFD.Int(), Key: t.Key, Value: t.Value}
+			addedBTF = true
 		}
 		m, err := maps.New(&s)
-		if err != nil && s.BTF != nil && spec.MapBTF != nil && errors.Is(err, unix.EINVAL) {
+		if err != nil && addedBTF && errors.Is(err, unix.EINVAL) {
 			// The kernel refused the key/value types (libbpf retries the
 			// same way): the map works without them.
 			s.BTF = nil

@@ -21,7 +21,7 @@ var (
 	// namespace).
 	ErrNoInterface = errors.New("no such interface")
 	// ErrProgramType: the program's type does not fit the hook (XDP needs
-	// bpf.XDP, tc and tcx need bpf.SchedCLS or bpf.SchedACT).
+	// bpf.XDP, cls_bpf filters and tcx need bpf.SchedCLS).
 	ErrProgramType = errors.New("wrong program type for the hook")
 	// ErrModeNotSupported: the device or kernel cannot run XDP in the
 	// requested mode (for example native mode on a driver without XDP

@@ -779,25 +779,33 @@ func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
 	if err != nil {
 		return nil, err
 	}
-	const max = 64
-	var progs, links [max]uint32
-	attr := sys.ProgQueryAttr{
-		TargetFDOrIfindex: uint32(iface.Index),
-		AttachType:        uint32(hook.tcxType()),
-		ProgIDs:           sys.NewPointer(unsafe.Pointer(&progs[0])),
-		Count:             max,
-		LinkIDs:           sys.NewPointer(unsafe.Pointer(&links[0])),
-	}
-	if err := h.do(func() error { return sys.ProgQuery(&attr) }); err != nil {
-		var kind error
-		if linkUnsupported(err) {
-			kind = bpf.ErrNotSupported
+	// The kernel reports the real count with ENOSPC when the buffers are
+	// too small: grow them and ask again.
+	progs, links := make([]uint32, 64), make([]uint32, 64)
+	for {
+		attr := sys.ProgQueryAttr{
+			TargetFDOrIfindex: uint32(iface.Index),
+			AttachType:        uint32(hook.tcxType()),
+			ProgIDs:           sys.NewPointer(unsafe.Pointer(&progs[0])),
+			Count:             uint32(len(progs)),
+			LinkIDs:           sys.NewPointer(unsafe.Pointer(&links[0])),
 		}
-		return nil, h.newError(op, iface, "BPF_PROG_QUERY", kind, err)
+		err := h.do(func() error { return sys.ProgQuery(&attr) })
+		if errors.Is(err, unix.ENOSPC) && int(attr.Count) > len(progs) {
+			progs, links = make([]uint32, attr.Count), make([]uint32, attr.Count)
+			continue
+		}
+		if err != nil {
+			var kind error
+			if linkUnsupported(err) {
+				kind = bpf.ErrNotSupported
+			}
+			return nil, h.newError(op, iface, "BPF_PROG_QUERY", kind, err)
+		}
+		out := make([]TCXProgram, min(int(attr.Count), len(progs)))
+		for i := range out {
+			out[i] = TCXProgram{ProgramID: progs[i], LinkID: links[i]}
+		}
+		return out, nil
 	}
-	out := make([]TCXProgram, min(attr.Count, max))
-	for i := range out {
-		out[i] = TCXProgram{ProgramID: progs[i], LinkID: links[i]}
-	}
-	return out, nil
 }
