@@ -27,20 +27,8 @@ import (
 
 func main() {
 	var flags cli.Flags
-	flags.Register(flag.CommandLine)
 	pass := flag.Bool("pass", false, "build the XDP_PASS variant instead of XDP_DROP")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: dropworld [-pass] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	if err := flags.Check(); err != nil || flag.NArg() != 0 {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "dropworld:", err)
-		}
-		flag.Usage()
-		os.Exit(2)
-	}
+	cli.Parse("dropworld", "[-pass] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])", &flags, nil)
 	var err error
 	if flags.Demo {
 		err = runDemo(os.Stdout, *pass, flags)
@@ -59,12 +47,7 @@ func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
 	if err != nil {
 		return err
 	}
-	prog, err := bpf.NewProgram(spec)
-	if err != nil {
-		return err
-	}
-	defer prog.Close()
-	return cli.ServeXDP(w, "dropworld ("+verdict(pass).String()+")", prog, flags, wait)
+	return cli.ServeSpec(w, spec, flags, wait)
 }
 
 func verdict(pass bool) bpf.XDPAction {
@@ -106,7 +89,7 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 		return err
 	}
 	fmt.Fprintf(w, "Loaded %s (%s build): an XDP program of %d instructions that returns %s for every packet.\n",
-		spec.Name, buildName(flags), spec.Instructions.RawLen(), verdict(pass))
+		spec.Name, flags.BuildName(), spec.Instructions.RawLen(), verdict(pass))
 	fmt.Fprintf(w, "  id %d, tag %s, %d instructions verified\n%s\n", info.ID, info.Tag, info.VerifiedInstructions, indent(spec.Instructions.String()))
 
 	fmt.Fprintln(w, "Step 1: the kernel runs it on test frames (BPF_PROG_TEST_RUN):")
@@ -166,11 +149,4 @@ func indent(s string) string {
 		b.WriteString("    " + line + "\n")
 	}
 	return b.String()
-}
-
-func buildName(flags cli.Flags) string {
-	if flags.Asm() {
-		return "Go asm"
-	}
-	return "clang"
 }

@@ -19,25 +19,12 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/examples/internal/cli"
-	"github.com/purebpf/bpf/examples/internal/frames"
 )
 
 func main() {
 	var flags cli.Flags
-	flags.Register(flag.CommandLine)
 	dropICMP := flag.Bool("drop-icmp", false, "also drop ICMP (the tutorial's exercise)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: portfilter [-drop-icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	if err := flags.Check(); err != nil || flag.NArg() != 0 {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "portfilter:", err)
-		}
-		flag.Usage()
-		os.Exit(2)
-	}
+	cli.Parse("portfilter", "[-drop-icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])", &flags, nil)
 	var err error
 	if flags.Demo {
 		err = runDemo(os.Stdout, *dropICMP, flags)
@@ -54,12 +41,7 @@ func serve(w io.Writer, dropICMP bool, flags cli.Flags, wait func()) error {
 	if err != nil {
 		return err
 	}
-	prog, err := bpf.NewProgram(spec)
-	if err != nil {
-		return err
-	}
-	defer prog.Close()
-	return cli.ServeXDP(w, spec.Name, prog, flags, wait)
+	return cli.ServeSpec(w, spec, flags, wait)
 }
 
 func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
@@ -72,14 +54,9 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 		return err
 	}
 	defer prog.Close()
-	fmt.Fprintf(w, "Loaded %s (%s build, section %s, %d instructions): drops TCP from or to port 80.\n\n", spec.Name, map[bool]string{true: "Go asm", false: "clang"}[flags.Asm()], spec.Section, spec.Instructions.RawLen())
-	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
-	for _, f := range frames.All() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		fmt.Fprintf(w, "  %-32s -> %s\n", f.Name, bpf.XDPAction(res.ReturnValue))
+	fmt.Fprintf(w, "Loaded %s (%s build, section %s, %d instructions): drops TCP from or to port 80.\n\n", spec.Name, flags.BuildName(), spec.Section, spec.Instructions.RawLen())
+	if err := cli.PrintVerdicts(w, prog); err != nil {
+		return err
 	}
 	fmt.Fprintln(w, "\nStep 2: web servers on ports 80 and 8080 in the server's namespace.")
 	net, err := cli.NewNetwork(w)

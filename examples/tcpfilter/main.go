@@ -18,29 +18,15 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/examples/internal/cli"
-	"github.com/purebpf/bpf/examples/internal/frames"
 )
 
 func main() {
 	var flags cli.Flags
-	flags.Register(flag.CommandLine)
 	allow := flag.String("allow", "tcp", "the protocol to pass: tcp, or icmp (the tutorial's exercise)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: tcpfilter [-allow tcp|icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	proto, err := parseAllow(*allow)
-	if err == nil {
-		err = flags.Check()
-	}
-	if err != nil || flag.NArg() != 0 {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "tcpfilter:", err)
-		}
-		flag.Usage()
-		os.Exit(2)
-	}
+	var proto int32
+	cli.Parse("tcpfilter", "[-allow tcp|icmp] [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-keep] [-n NETNS])", &flags,
+		func() (err error) { proto, err = parseAllow(*allow); return err })
+	var err error
 	if flags.Demo {
 		err = runDemo(os.Stdout, proto, flags)
 	} else {
@@ -73,12 +59,7 @@ func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	if err != nil {
 		return err
 	}
-	prog, err := bpf.NewProgram(spec)
-	if err != nil {
-		return err
-	}
-	defer prog.Close()
-	return cli.ServeXDP(w, spec.Name, prog, flags, wait)
+	return cli.ServeSpec(w, spec, flags, wait)
 }
 
 func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
@@ -91,14 +72,9 @@ func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
 		return err
 	}
 	defer prog.Close()
-	fmt.Fprintf(w, "Loaded %s (%s build, %d instructions): passes IPv4 %s, drops everything else.\n\n", spec.Name, map[bool]string{true: "Go asm", false: "clang"}[flags.Asm()], spec.Instructions.RawLen(), protoName(proto))
-	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
-	for _, f := range frames.All() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		fmt.Fprintf(w, "  %-32s -> %s\n", f.Name, bpf.XDPAction(res.ReturnValue))
+	fmt.Fprintf(w, "Loaded %s (%s build, %d instructions): passes IPv4 %s, drops everything else.\n\n", spec.Name, flags.BuildName(), spec.Instructions.RawLen(), protoName(proto))
+	if err := cli.PrintVerdicts(w, prog); err != nil {
+		return err
 	}
 	fmt.Fprintln(w, "\nStep 2: real traffic.")
 	net, err := cli.NewNetwork(w)

@@ -20,6 +20,7 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/elf"
+	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/netns"
 )
 
@@ -265,4 +266,60 @@ func ServeXDP(w io.Writer, name string, prog *bpf.Program, flags Flags, wait fun
 	}
 	fmt.Fprintln(w, "Detached.")
 	return nil
+}
+
+// Parse registers the common flags, parses the command line and checks
+// it (with check, if not nil, for the example's own flags). On a mistake
+// it prints the problem and the usage line and exits with status 2.
+func Parse(name, usage string, flags *Flags, check func() error) {
+	flags.Register(flag.CommandLine)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s %s\n\n", name, usage)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	err := flags.Check()
+	if err == nil && check != nil {
+		err = check()
+	}
+	if err == nil && flag.NArg() != 0 {
+		err = fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		flag.Usage()
+		os.Exit(2)
+	}
+}
+
+// ServeSpec loads spec and serves it on -dev (see ServeXDP).
+func ServeSpec(w io.Writer, spec *bpf.ProgramSpec, flags Flags, wait func()) error {
+	prog, err := bpf.NewProgram(spec)
+	if err != nil {
+		return err
+	}
+	defer prog.Close()
+	return ServeXDP(w, spec.Name, prog, flags, wait)
+}
+
+// PrintVerdicts runs an XDP program on every test frame and prints its
+// verdicts.
+func PrintVerdicts(w io.Writer, prog *bpf.Program) error {
+	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
+	for _, f := range frames.All() {
+		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		fmt.Fprintf(w, "  %-32s -> %s\n", f.Name, bpf.XDPAction(res.ReturnValue))
+	}
+	return nil
+}
+
+// BuildName names the build the flags chose, for what the demos print.
+func (f *Flags) BuildName() string {
+	if f.Asm() {
+		return "Go asm"
+	}
+	return "clang"
 }
