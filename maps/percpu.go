@@ -165,9 +165,16 @@ func (m *Map) LookupPerCPUSum(key any) (uint64, error) {
 	if m.ncpu == 0 || (m.valueSize != 8 && m.valueSize != 4) {
 		return 0, m.usageErr(opLookup, "LookupPerCPUSum needs a per-CPU map with 4- or 8-byte values")
 	}
-	m.scratchMu.Lock()
-	defer m.scratchMu.Unlock()
-	buf := m.scratchBuf()
+	// Up to 64 CPUs the values fit a buffer on the stack, and concurrent
+	// callers do not wait for each other; beyond that they share the
+	// map's scratch buffer.
+	var stack [64 * 8]byte
+	buf := stack[:]
+	if m.ncpu*8 > len(stack) {
+		m.scratchMu.Lock()
+		defer m.scratchMu.Unlock()
+		buf = m.scratchBuf()
+	}
 	if err := m.elem(sys.MapLookupElemCmd, opLookup, kp, unsafe.Pointer(&buf[0]), 0); err != nil {
 		return 0, err
 	}
