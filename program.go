@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -19,7 +18,8 @@ import (
 // ProgramSpec describes a program to load.
 type ProgramSpec struct {
 	// Name is the program's name; the kernel keeps its first 15
-	// characters from [A-Za-z0-9_.], other characters are dropped.
+	// characters, and characters other than letters, digits, '_' and '.'
+	// are replaced by '_'.
 	Name string
 	// Section is the ELF section the program came from, if any.
 	Section string
@@ -149,7 +149,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		License:            sys.SlicePointer(license),
 		KernVersion:        spec.KernelVersion,
 		ProgFlags:          spec.Flags,
-		ProgName:           kernelName(spec.Name),
+		ProgName:           sys.ObjName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
 	}
 	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
@@ -274,19 +274,6 @@ func checkLicense(spec *ProgramSpec, insns asm.Instructions) *verifier.Error {
 	return nil
 }
 
-// kernelName keeps the characters the kernel accepts in object names.
-func kernelName(name string) [16]byte {
-	var b strings.Builder
-	for _, r := range name {
-		if b.Len() == 15 {
-			break
-		}
-		if r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			b.WriteRune(r)
-		}
-	}
-	return sys.NameBytes(b.String())
-}
 
 // FD returns the program's descriptor (-1 after Close). It stays owned by
 // the Program.

@@ -15,15 +15,11 @@ import (
 // increasing order (needs CAP_SYS_ADMIN). It costs one system call per
 // program.
 func ProgramIDs() ([]uint32, error) {
-	var ids []uint32
-	for id := uint32(0); ; {
-		next, ok, err := NextProgramID(id)
-		if err != nil || !ok {
-			return ids, err
-		}
-		ids = append(ids, next)
-		id = next
+	ids, err := sys.IDs(sys.ProgGetNextIDCmd)
+	if err != nil {
+		return ids, fmt.Errorf("list program ids: %w", err)
 	}
+	return ids, nil
 }
 
 // NextProgramID returns the id of the loaded program that follows id (0:

@@ -1,11 +1,8 @@
 package attach
 
 import (
-	"errors"
 	"fmt"
 	"os"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/internal/kernel"
@@ -44,18 +41,11 @@ type LinkInfo struct {
 // LinkIDs lists the ids of all links on the system, in increasing order
 // (5.8+; needs CAP_SYS_ADMIN).
 func LinkIDs() ([]uint32, error) {
-	var ids []uint32
-	for id := uint32(0); ; {
-		next, err := sys.GetNextID(sys.LinkGetNextIDCmd, id)
-		if errors.Is(err, unix.ENOENT) {
-			return ids, nil
-		}
-		if err != nil {
-			return ids, fmt.Errorf("list link ids: %w", err)
-		}
-		ids = append(ids, next)
-		id = next
+	ids, err := sys.IDs(sys.LinkGetNextIDCmd)
+	if err != nil {
+		return ids, fmt.Errorf("list link ids: %w", err)
 	}
+	return ids, nil
 }
 
 // LinkFromID opens the link with the given id.

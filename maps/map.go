@@ -144,7 +144,7 @@ func create(spec *Spec) (*Map, error) {
 		ValueSize:  s.ValueSize,
 		MaxEntries: s.MaxEntries,
 		MapFlags:   uint32(s.Flags),
-		MapName:    kernelName(s.Name),
+		MapName:    sys.ObjName(s.Name),
 		MapExtra:   s.MapExtra,
 		NumaNode:   s.NumaNode,
 	}
@@ -180,20 +180,6 @@ func create(spec *Spec) (*Map, error) {
 		}
 	}
 	return m, nil
-}
-
-// kernelName converts name to the kernel's map_name field.
-func kernelName(name string) [16]byte {
-	b := []byte(name)
-	if len(b) > 15 {
-		b = b[:15]
-	}
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
-			b[i] = '_'
-		}
-	}
-	return sys.NameBytes(string(b))
 }
 
 // validate checks the rules of each map type the kernel would reject with
@@ -356,18 +342,15 @@ func FromID(id ID) (*Map, error) {
 // IDs lists the ids of all maps on the system, in increasing order (needs
 // CAP_SYS_ADMIN).
 func IDs() ([]ID, error) {
-	var ids []ID
-	for id := uint32(0); ; {
-		next, err := sys.GetNextID(sys.MapGetNextIDCmd, id)
-		if errors.Is(err, unix.ENOENT) {
-			return ids, nil
-		}
-		if err != nil {
-			return ids, fmt.Errorf("list map ids: %w", err)
-		}
-		ids = append(ids, ID(next))
-		id = next
+	raw, err := sys.IDs(sys.MapGetNextIDCmd)
+	ids := make([]ID, len(raw))
+	for i, id := range raw {
+		ids[i] = ID(id)
 	}
+	if err != nil {
+		return ids, fmt.Errorf("list map ids: %w", err)
+	}
+	return ids, nil
 }
 
 func newPinned(spec *Spec) (*Map, error) {

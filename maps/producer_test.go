@@ -3,6 +3,7 @@ package maps
 import (
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -108,6 +109,18 @@ func (p *producer) run(tb testing.TB, n int) {
 		DataIn:     sys.NewPointer(unsafe.Pointer(&p.pkt[0])),
 		DataSizeIn: uint32(len(p.pkt)),
 		Repeat:     uint32(n),
+	}
+	// Run on CPU 0 only: the perf tests count what one CPU's buffer
+	// received and lost, and the kernel reports a loss only with the next
+	// sample written on the same CPU.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var orig, cpu0 unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &orig); err == nil {
+		cpu0.Set(0)
+		if err := unix.SchedSetaffinity(0, &cpu0); err == nil {
+			defer unix.SchedSetaffinity(0, &orig)
+		}
 	}
 	for {
 		err := sys.ProgTestRun(&attr)

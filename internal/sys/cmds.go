@@ -187,6 +187,37 @@ func LinkDetach(link *FD) error {
 	return err
 }
 
+// ObjName converts an object name to the kernel's 16-byte name field:
+// the first 15 bytes, with every character the kernel refuses (anything
+// but letters, digits, '_' and '.') replaced by '_'.
+func ObjName(name string) (out [16]byte) {
+	n := copy(out[:15], name)
+	for i, c := range out[:n] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			out[i] = '_'
+		}
+	}
+	return out
+}
+
+// IDs lists the ids the given command walks (ProgGetNextIDCmd,
+// MapGetNextIDCmd, LinkGetNextIDCmd, BTFGetNextIDCmd), in increasing
+// order, with one system call per object.
+func IDs(cmd Cmd) ([]uint32, error) {
+	var ids []uint32
+	for id := uint32(0); ; {
+		next, err := GetNextID(cmd, id)
+		if errors.Is(err, unix.ENOENT) {
+			return ids, nil
+		}
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, next)
+		id = next
+	}
+}
+
 // NameBytes converts an object name to the kernel's 16-byte field,
 // truncating to 15 bytes plus NUL.
 func NameBytes(name string) (out [16]byte) {

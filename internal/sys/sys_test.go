@@ -207,3 +207,18 @@ func TestNewFDMovesZero(t *testing.T) {
 		t.Fatalf("descriptor 0 still open: %v", err)
 	}
 }
+
+func TestObjName(t *testing.T) {
+	for in, want := range map[string]string{
+		"xdp_prog1":           "xdp_prog1",
+		".rodata.str1.1":      ".rodata.str1.1",
+		"tc/ingress":          "tc_ingress",
+		"a-very-long-name-xx": "a_very_long_nam",
+		"":                    "",
+	} {
+		b := ObjName(in)
+		if got := CString(b[:]); got != want {
+			t.Errorf("ObjName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
