@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/mdlayher/netlink"
@@ -464,18 +463,9 @@ func (o TCOptions) filterOnly() bool {
 // TCAttachment is a program attached to a tc hook: a cls_bpf filter or a
 // tcx link.
 type TCAttachment struct {
-	mu        sync.Mutex
-	h         *Handle
-	ownHandle bool
-	ns        *netns.NetNS
-	iface     Interface
-	hook      Hook
-	method    Method
-	filter    TCFilter
-	prog      *sys.FD
-	progID    uint32
-	link      *sys.FD
-	closed    bool
+	attachment
+	hook   Hook
+	filter TCFilter
 }
 
 // TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (a name,
@@ -540,7 +530,7 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &TCAttachment{h: h, ns: h.ns, iface: iface, hook: opts.Hook, prog: fd, progID: id}
+	att := &TCAttachment{attachment: attachment{h: h, ns: h.ns, iface: iface, prog: fd, progID: id}, hook: opts.Hook}
 
 	if method != Netlink {
 		var lfd *sys.FD
@@ -646,12 +636,12 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	return att, nil
 }
 
+// Hook returns the hook the program is attached to.
+func (a *TCAttachment) Hook() Hook { return a.hook }
+
 // Method returns how the program was attached: Netlink (a cls_bpf filter)
 // or Link (tcx).
 func (a *TCAttachment) Method() Method { return a.method }
-
-// Hook returns the hook the program is attached to.
-func (a *TCAttachment) Hook() Hook { return a.hook }
 
 // Interface returns the interface, with its name and index.
 func (a *TCAttachment) Interface() Interface { return a.iface }
@@ -663,30 +653,10 @@ func (a *TCAttachment) ProgramID() uint32 { return a.progID }
 // handle the kernel chose (the zero TCFilter for tcx).
 func (a *TCAttachment) Filter() TCFilter { return a.filter }
 
-func (a *TCAttachment) errorf(op, request string, kind, cause error) error {
-	ns := ""
-	if a.ns != nil {
-		ns = a.ns.String()
-	}
-	return mkError(op, a.iface, ns, request, kind, cause)
-}
-
 // Pin pins the tcx link at path on a bpffs mount so that it outlives the
 // process. Filters cannot be pinned: they persist until deleted.
 func (a *TCAttachment) Pin(path string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	const op = "pin tcx link of"
-	if a.closed {
-		return a.errorf(op, "", ErrVanished, errors.New("attachment is closed"))
-	}
-	if a.link == nil {
-		return a.errorf(op, "", nil, errors.New("only tcx attachments can be pinned (this one is a tc filter)"))
-	}
-	if err := sys.ObjPin(a.link, path); err != nil {
-		return a.errorf(op, "BPF_OBJ_PIN "+path, nil, err)
-	}
-	return nil
+	return a.pin(path, "tcx link", "only tcx attachments can be pinned (this one is a tc filter)")
 }
 
 // Detach removes the program and releases the attachment. A filter is
@@ -697,37 +667,10 @@ func (a *TCAttachment) Detach() error { return a.release(true) }
 
 // Close is Detach, except that an attachment that vanished is not an error
 // and a pinned tcx link stays attached. Closing twice is safe.
-func (a *TCAttachment) Close() error {
-	err := a.release(false)
-	if errors.Is(err, ErrVanished) {
-		return nil
-	}
-	return err
-}
+func (a *TCAttachment) Close() error { return closeVanished(a.release(false)) }
 
 func (a *TCAttachment) release(detachLink bool) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil
-	}
-	a.closed = true
-	var err error
-	if a.link != nil {
-		if detachLink {
-			if derr := sys.LinkDetach(a.link); derr != nil {
-				err = a.errorf("detach tcx link from", "BPF_LINK_DETACH", nil, derr)
-			}
-		}
-		a.link.Close()
-	} else if a.h != nil {
-		err = a.deleteOwnFilter()
-	}
-	a.prog.Close()
-	if a.ownHandle {
-		a.h.Close()
-	}
-	return err
+	return a.attachment.release(detachLink, "tcx link", a.deleteOwnFilter)
 }
 
 func (a *TCAttachment) deleteOwnFilter() error {

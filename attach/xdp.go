@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -253,17 +252,8 @@ type XDPOptions struct {
 // detach (netlink: only while our program is still the one attached; link:
 // when the last descriptor and pin are gone).
 type XDPAttachment struct {
-	mu        sync.Mutex
-	h         *Handle
-	ownHandle bool
-	ns        *netns.NetNS
-	iface     Interface
-	method    Method
-	mode      XDPMode
-	prog      *sys.FD // our program (a duplicate), for netlink's expected fd
-	progID    uint32
-	link      *sys.FD // bpf_link, for Method Link
-	closed    bool
+	attachment
+	mode XDPMode
 }
 
 func checkProgram(prog *bpf.Program, want ...bpf.ProgramType) error {
@@ -378,7 +368,7 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &XDPAttachment{h: h, ns: h.ns, iface: iface, mode: opts.Mode, prog: fd, progID: id}
+	att := &XDPAttachment{attachment: attachment{h: h, ns: h.ns, iface: iface, prog: fd, progID: id}, mode: opts.Mode}
 
 	if method == Link || (method == Auto && !replacing) {
 		var lfd *sys.FD
@@ -471,12 +461,12 @@ func appendU32Attr(b []byte, typ uint16, v uint32) []byte {
 	return append(b, w[:]...)
 }
 
-// Method returns how the program was attached: Netlink or Link.
-func (a *XDPAttachment) Method() Method { return a.method }
-
 // Mode returns the mode the program runs in (for DefaultMode attachments,
 // the one the kernel chose; DefaultMode if it could not be determined).
 func (a *XDPAttachment) Mode() XDPMode { return a.mode }
+
+// Method returns how the program was attached: Netlink or Link.
+func (a *XDPAttachment) Method() Method { return a.method }
 
 // Interface returns the interface, with its name and index.
 func (a *XDPAttachment) Interface() Interface { return a.iface }
@@ -484,34 +474,12 @@ func (a *XDPAttachment) Interface() Interface { return a.iface }
 // ProgramID returns the kernel id of the attached program.
 func (a *XDPAttachment) ProgramID() uint32 { return a.progID }
 
-func (a *XDPAttachment) nsName() string {
-	if a.ns == nil {
-		return ""
-	}
-	return a.ns.String()
-}
-
-func (a *XDPAttachment) errorf(op, request string, kind, cause error) error {
-	return mkError(op, a.iface, a.nsName(), request, kind, cause)
-}
-
 // Pin pins the bpf_link at path on a bpffs mount, so that the attachment
 // outlives the descriptor and the process. Remove the pin with os.Remove
 // (which detaches once no descriptor is left). Netlink attachments cannot
 // be pinned: they persist anyway until detached.
 func (a *XDPAttachment) Pin(path string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return a.errorf("pin XDP link of", "", ErrVanished, errors.New("attachment is closed"))
-	}
-	if a.link == nil {
-		return a.errorf("pin XDP link of", "", nil, errors.New("only bpf_link attachments can be pinned (this one uses netlink)"))
-	}
-	if err := sys.ObjPin(a.link, path); err != nil {
-		return a.errorf("pin XDP link of", "BPF_OBJ_PIN "+path, nil, err)
-	}
-	return nil
+	return a.pin(path, "XDP link", "only bpf_link attachments can be pinned (this one uses netlink)")
 }
 
 // Update atomically replaces our program with prog: BPF_LINK_UPDATE for
@@ -569,47 +537,21 @@ func (a *XDPAttachment) Detach() error { return a.release(true) }
 // vanished (someone replaced or detached our program, or the interface is
 // gone) as success. A pinned link stays attached: Close only releases this
 // descriptor. Closing twice is safe.
-func (a *XDPAttachment) Close() error {
-	err := a.release(false)
-	if errors.Is(err, ErrVanished) {
-		return nil
-	}
-	return err
-}
+func (a *XDPAttachment) Close() error { return closeVanished(a.release(false)) }
 
 func (a *XDPAttachment) release(detachLink bool) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil
-	}
-	a.closed = true
-	var err error
-	if a.link != nil {
-		if detachLink {
-			if derr := sys.LinkDetach(a.link); derr != nil {
-				err = a.errorf("detach XDP link from", "BPF_LINK_DETACH", nil, derr)
-			}
-		}
-		a.link.Close()
-	} else if a.h != nil {
+	return a.attachment.release(detachLink, "XDP link", func() error {
 		flag, _ := a.mode.flag()
-		if serr := a.h.setXDP(a.iface.Index, -1, flag|xdpFlagsReplace, a.prog.Int()); serr != nil {
-			var kind error
-			switch {
-			case errors.Is(serr, unix.EEXIST):
-				kind = ErrVanished // another program is attached
-			case errors.Is(serr, unix.ENODEV):
-				kind = ErrVanished // the interface is gone
-			}
-			err = a.errorf("detach XDP from", "RTM_SETLINK", kind, serr)
+		serr := a.h.setXDP(a.iface.Index, -1, flag|xdpFlagsReplace, a.prog.Int())
+		if serr == nil {
+			return nil
 		}
-	}
-	a.prog.Close()
-	if a.ownHandle {
-		a.h.Close()
-	}
-	return err
+		var kind error
+		if errors.Is(serr, unix.EEXIST) || errors.Is(serr, unix.ENODEV) {
+			kind = ErrVanished // another program is attached, or the interface is gone
+		}
+		return a.errorf("detach XDP from", "RTM_SETLINK", kind, serr)
+	})
 }
 
 // QueryXDP reports the XDP programs attached to iface in ns (nil: the
