@@ -274,7 +274,6 @@ func checkLicense(spec *ProgramSpec, insns asm.Instructions) *verifier.Error {
 	return nil
 }
 
-
 // FD returns the program's descriptor (-1 after Close). It stays owned by
 // the Program.
 func (p *Program) FD() int { return p.fd.Int() }
