@@ -58,11 +58,11 @@ func TestDemo(t *testing.T) {
 		attached   string // the expected line while attached
 		hook       string
 	}{
-		{"generic", "generic", false, "clang", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
-		{"generic-asm", "generic", false, "asm", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
-		{"native-clang", "native", false, "clang", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
-		{"native", "native", false, "asm", `with dropworld attached: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
-		{"pass", "auto", true, "clang", `with dropworld attached: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
+		{"generic", "generic", false, "clang", `with dropworld: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"generic-asm", "generic", false, "asm", `with dropworld: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdpgeneric id \d+`},
+		{"native-clang", "native", false, "clang", `with dropworld: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
+		{"native", "native", false, "asm", `with dropworld: ping: 0 of 3 answered; TCP: fails \(timed out\)`, `prog/xdp id \d+`},
+		{"pass", "auto", true, "clang", `with dropworld: ping: 3 of 3 answered; TCP: works`, `prog/xdp id \d+`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -120,27 +120,7 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 			when+":", ping.Received, ping.Sent, tcp, net.B.Name, net.Describe())
 		return nil
 	}
-	if err := traffic("without the program"); err != nil {
-		return err
-	}
-	flags.Dev = net.B.Name
-	att, err := flags.AttachXDP(prog, net.B.NS)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  attached dropworld to the server's %s (%s mode, through %s)\n", net.B.Name, att.Mode(), att.Method())
-	if err := traffic("with dropworld attached"); err != nil {
-		att.Close()
-		return err
-	}
-	if err := att.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  detached\n")
-	if err := traffic("after detaching"); err != nil {
-		return err
-	}
-	return nil
+	return net.BeforeDuringAfter(w, "dropworld", prog, flags, traffic)
 }
 
 func indent(s string) string {

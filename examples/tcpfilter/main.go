@@ -90,22 +90,5 @@ func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
 		fmt.Fprintf(w, "  %-26s %s\n", when+":", t)
 		return nil
 	}
-	if err := round("without the program"); err != nil {
-		return err
-	}
-	flags.Dev = net.B.Name
-	att, err := flags.AttachXDP(prog, net.B.NS)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  attached %s to the server's %s (%s mode)\n", spec.Name, net.B.Name, att.Mode())
-	if err := round("with " + spec.Name); err != nil {
-		att.Close()
-		return err
-	}
-	if err := att.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "  detached")
-	return round("after detaching")
+	return net.BeforeDuringAfter(w, spec.Name, prog, flags, round)
 }

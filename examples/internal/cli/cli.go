@@ -323,3 +323,28 @@ func (f *Flags) BuildName() string {
 	}
 	return "clang"
 }
+
+// BeforeDuringAfter is the demos' experiment: one round of traffic
+// without the program, one with prog attached to the server's interface
+// (as the flags say), one after detaching it. round sends the traffic and
+// prints what happened, labelled with when.
+func (n *Network) BeforeDuringAfter(w io.Writer, name string, prog *bpf.Program, flags Flags, round func(when string) error) error {
+	if err := round("without the program"); err != nil {
+		return err
+	}
+	flags.Dev = n.B.Name
+	att, err := flags.AttachXDP(prog, n.B.NS)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  attached %s to the server's %s (%s mode, through %s)\n", name, n.B.Name, att.Mode(), att.Method())
+	if err := round("with " + name); err != nil {
+		att.Close()
+		return err
+	}
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  detached")
+	return round("after detaching")
+}
