@@ -258,6 +258,31 @@ func (c *ctx) printAttached(a attachedJSON) error {
 	return nil
 }
 
+// loadForAttach loads the one program of type typ (chosen with --section)
+// of the object at path, and opens a netlink handle for attaching it. The
+// caller closes the collection and the handle.
+func (c *ctx) loadForAttach(path string, typ bpf.ProgramType) (*object, string, *bpf.Collection, *attach.Handle, error) {
+	section := c.cl.str("section")
+	o, err := openObject(path, section, typ)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	name, err := o.one(typ, section)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	coll, err := c.loadObject(o)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	h, err := c.handle()
+	if err != nil {
+		coll.Close()
+		return nil, "", nil, nil, err
+	}
+	return o, name, coll, h, nil
+}
+
 func xdpAttach(c *ctx, args []string) error {
 	if len(args) != 2 {
 		return usagef("want an interface and an object file")
@@ -266,24 +291,11 @@ func xdpAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	section := c.cl.str("section")
-	o, err := openObject(args[1], section, bpf.XDP)
-	if err != nil {
-		return err
-	}
-	name, err := o.one(bpf.XDP, section)
-	if err != nil {
-		return err
-	}
-	coll, err := c.loadObject(o)
+	o, name, coll, h, err := c.loadForAttach(args[1], bpf.XDP)
 	if err != nil {
 		return err
 	}
 	defer coll.Close()
-	h, err := c.handle()
-	if err != nil {
-		return err
-	}
 	defer h.Close()
 	opts := attach.XDPOptions{Mode: mode, Method: attach.Netlink, Replace: c.cl.has("force")}
 	pin := c.cl.str("pin")
@@ -334,24 +346,11 @@ func tcAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	section := c.cl.str("section")
-	o, err := openObject(args[2], section, bpf.SchedCLS)
-	if err != nil {
-		return err
-	}
-	name, err := o.one(bpf.SchedCLS, section)
-	if err != nil {
-		return err
-	}
-	coll, err := c.loadObject(o)
+	o, name, coll, h, err := c.loadForAttach(args[2], bpf.SchedCLS)
 	if err != nil {
 		return err
 	}
 	defer coll.Close()
-	h, err := c.handle()
-	if err != nil {
-		return err
-	}
 	defer h.Close()
 	sec := o.spec.Programs[name].Section
 	opts := attach.TCOptions{Hook: hook, Method: attach.Netlink, Priority: uint16(prio), Handle: uint32(handle),
