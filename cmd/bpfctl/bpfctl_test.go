@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purebpf/bpf/maps"
 )
@@ -159,6 +161,10 @@ func TestProgShowMatchesBpftool(t *testing.T) {
 		t.Errorf("no verified_insns line in %q", got)
 	}
 	got = strings.Join(append(gotLines[:len(gotLines)-2], ""), "\n")
+	// Both tools derive loaded_at from boot time and the clock at the
+	// moment they run: a second boundary between the two gives a
+	// difference of one second, which is not a disagreement.
+	got, want = sameLoadTime(t, got, want)
 	if got != want {
 		t.Errorf("prog show:\n got %q\nwant %q", got, want)
 	}
@@ -333,4 +339,26 @@ func TestProgDumpMatchesBpftool(t *testing.T) {
 	if len(j) == 0 || j[0].Code != "62" || j[0].Raw == "" {
 		t.Errorf("JSON dump: %+v", j)
 	}
+}
+
+var loadedAt = regexp.MustCompile(`loaded_at (\S+)`)
+
+// sameLoadTime replaces bpfctl's loaded_at with bpftool's when the two are
+// at most a second apart.
+func sameLoadTime(t *testing.T, got, want string) (string, string) {
+	t.Helper()
+	g, w := loadedAt.FindStringSubmatch(got), loadedAt.FindStringSubmatch(want)
+	if g == nil || w == nil {
+		return got, want
+	}
+	const layout = "2006-01-02T15:04:05-0700"
+	gt, err1 := time.Parse(layout, g[1])
+	wt, err2 := time.Parse(layout, w[1])
+	if err1 != nil || err2 != nil {
+		t.Fatalf("loaded_at %q / %q: %v %v", g[1], w[1], err1, err2)
+	}
+	if d := gt.Sub(wt); d >= -time.Second && d <= time.Second {
+		got = strings.Replace(got, g[0], w[0], 1)
+	}
+	return got, want
 }
