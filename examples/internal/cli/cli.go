@@ -131,7 +131,8 @@ func Fatal(name string, err error) {
 // attached).
 type Network struct {
 	*bpftest.VethPair
-	w io.Writer
+	w    io.Writer
+	sigs chan os.Signal
 }
 
 // NewNetwork creates the demo's namespaces and prints what it made.
@@ -142,11 +143,23 @@ func NewNetwork(w io.Writer) (*Network, error) {
 	}
 	fmt.Fprintf(w, "Created two network namespaces joined by a veth pair:\n  client %s %s (namespace %s)  <->  server %s %s (namespace %s)\n",
 		pair.A.Name, pair.A.Addr(), pair.A.NS.Name(), pair.B.Name, pair.B.Addr(), pair.B.NS.Name())
-	return &Network{VethPair: pair, w: w}, nil
+	n := &Network{VethPair: pair, w: w, sigs: make(chan os.Signal, 1)}
+	// Interrupted demos remove their namespaces too.
+	signal.Notify(n.sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-n.sigs; ok {
+			n.VethPair.Close()
+			fmt.Fprintln(os.Stderr, "interrupted: removed the demo's namespaces")
+			os.Exit(130)
+		}
+	}()
+	return n, nil
 }
 
 // Close removes the namespaces.
 func (n *Network) Close() error {
+	signal.Stop(n.sigs)
+	close(n.sigs)
 	err := n.VethPair.Close()
 	if err == nil {
 		fmt.Fprintln(n.w, "Removed the namespaces (and with them everything attached there).")
