@@ -7,4 +7,10 @@
 // names the failing instruction and explains the cause. Program.Run feeds
 // it a packet through BPF_PROG_TEST_RUN, without allocating and with one
 // system call per run.
+//
+// A CollectionSpec is a whole object (programs and maps, as elf.Open reads
+// it); NewCollection creates its maps, loads its programs with their BTF
+// and returns them by name. CollectionSpec.Verify checks every program
+// offline, without privileges. Attaching programs to interfaces is package
+// attach; reading and writing maps is package maps.
 package bpf
