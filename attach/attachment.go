@@ -24,6 +24,18 @@ type attachment struct {
 	closed    bool
 }
 
+// adoptHandle settles who owns h, the handle a package-level XDP or TC
+// call opened for the attachment: a netlink attachment keeps it to detach
+// later, a link attachment needs no socket and it is closed now.
+func (a *attachment) adoptHandle(h *Handle) {
+	if a.method == Netlink {
+		a.ownHandle = true
+		return
+	}
+	a.h = nil
+	h.Close()
+}
+
 func (a *attachment) errorf(op, request string, kind, cause error) error {
 	ns := ""
 	if a.ns != nil {

@@ -483,12 +483,7 @@ func TC[I Iface](iface I, prog *bpf.Program, opts TCOptions) (*TCAttachment, err
 		h.Close()
 		return nil, err
 	}
-	if att.method == Netlink {
-		att.ownHandle = true
-	} else {
-		att.h = nil
-		h.Close()
-	}
+	att.adoptHandle(h)
 	return att, nil
 }
 

@@ -323,12 +323,7 @@ func XDP[I Iface](iface I, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, 
 		h.Close()
 		return nil, err
 	}
-	if att.method == Netlink {
-		att.ownHandle = true
-	} else {
-		att.h = nil
-		h.Close()
-	}
+	att.adoptHandle(h)
 	return att, nil
 }
 
