@@ -1,7 +1,8 @@
 package bpf
 
-import "errors"
+import "github.com/purebpf/bpf/internal/sys"
 
 // ErrNotSupported is returned (wrapped) when the running kernel lacks a
-// feature an operation needs. Test with errors.Is.
-var ErrNotSupported = errors.New("not supported by this kernel")
+// feature an operation needs. Test with errors.Is. It is the same value as
+// maps.ErrNotSupported and features.ErrNotSupported.
+var ErrNotSupported = sys.ErrNotSupported

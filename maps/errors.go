@@ -24,7 +24,8 @@ var (
 	// ErrClosed matches errors of operations on a closed Map or reader.
 	ErrClosed = errors.New("map or reader closed")
 	// ErrNotSupported matches errors for features the running kernel lacks.
-	ErrNotSupported = errors.New("not supported by the running kernel")
+	// It is the same value as bpf.ErrNotSupported.
+	ErrNotSupported = sys.ErrNotSupported
 )
 
 // enotsupp is the kernel-internal ENOTSUPP (524) that some bpf(2)

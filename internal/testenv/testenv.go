@@ -4,8 +4,12 @@
 package testenv
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"testing"
+
+	"github.com/purebpf/bpf/internal/sys"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,4 +75,33 @@ func LockTracePipe(tb testing.TB) {
 		tb.Fatalf("trace_pipe lock: %v", err)
 	}
 	tb.Cleanup(func() { f.Close() })
+}
+
+// RequireTool skips (or fails, see Skip) a test that runs the named
+// programs (bpftool, ip, tc, clang, ...) when one is not on PATH. A
+// missing tool is never a kernel limitation, so under RequireEnv=1 it is
+// a failure.
+func RequireTool(tb testing.TB, names ...string) {
+	tb.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			Skip(tb, "needs the "+n+" program: "+err.Error())
+		}
+	}
+}
+
+// SkipUnsupported skips tb when err says that the running kernel lacks a
+// feature (errors.Is(err, sys.ErrNotSupported), as the features probes
+// return), even under RequireEnv=1: a kernel without the feature cannot
+// run the test. Any other non-nil err (a probe that failed for lack of
+// privileges, say) fails tb. A nil err returns and the test goes on.
+func SkipUnsupported(tb testing.TB, err error) {
+	tb.Helper()
+	if err == nil {
+		return
+	}
+	if errors.Is(err, sys.ErrNotSupported) {
+		tb.Skip("kernel lacks a feature: " + err.Error())
+	}
+	tb.Fatalf("feature probe failed: %v", err)
 }
