@@ -1,8 +1,8 @@
 package sys
 
-import "errors"
+import "github.com/purebpf/bpf/internal/unsupported"
 
 // ErrNotSupported is the one sentinel for "the running kernel lacks a
 // feature": bpf.ErrNotSupported, maps.ErrNotSupported and the features
 // package all are this value, so errors.Is matches across packages.
-var ErrNotSupported = errors.New("not supported by the running kernel")
+var ErrNotSupported = unsupported.ErrNotSupported

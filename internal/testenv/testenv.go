@@ -9,7 +9,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/unsupported"
 
 	"golang.org/x/sys/unix"
 )
@@ -91,7 +91,7 @@ func RequireTool(tb testing.TB, names ...string) {
 }
 
 // SkipUnsupported skips tb when err says that the running kernel lacks a
-// feature (errors.Is(err, sys.ErrNotSupported), as the features probes
+// feature (errors.Is(err, unsupported.ErrNotSupported), as the features probes
 // return), even under RequireEnv=1: a kernel without the feature cannot
 // run the test. Any other non-nil err (a probe that failed for lack of
 // privileges, say) fails tb. A nil err returns and the test goes on.
@@ -100,7 +100,7 @@ func SkipUnsupported(tb testing.TB, err error) {
 	if err == nil {
 		return
 	}
-	if errors.Is(err, sys.ErrNotSupported) {
+	if errors.Is(err, unsupported.ErrNotSupported) {
 		tb.Skip("kernel lacks a feature: " + err.Error())
 	}
 	tb.Fatalf("feature probe failed: %v", err)
