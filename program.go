@@ -41,6 +41,10 @@ type ProgramSpec struct {
 	Instructions asm.Instructions
 	// ByteOrder of the instructions; nil means the host's.
 	ByteOrder binary.ByteOrder
+	// CORERelocations are the CO-RE relocations of the object's
+	// .BTF.ext that apply to Instructions (package elf fills them in).
+	// NewProgram refuses a program that has any; see CORERelocation.
+	CORERelocations []CORERelocation
 }
 
 // Copy returns a deep copy of the spec (instructions included).
@@ -50,6 +54,7 @@ func (s *ProgramSpec) Copy() *ProgramSpec {
 	}
 	c := *s
 	c.Instructions = append(asm.Instructions(nil), s.Instructions...)
+	c.CORERelocations = append([]CORERelocation(nil), s.CORERelocations...)
 	return &c
 }
 
@@ -125,6 +130,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	}
 	if len(spec.Instructions) == 0 {
 		return nil, fmt.Errorf("load %s: no instructions", spec.describe())
+	}
+	if err := checkCORE(spec); err != nil {
+		return nil, err
 	}
 	insns, err := resolveMaps(spec, opts.Maps)
 	if err != nil {

@@ -2,8 +2,10 @@ package bpf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/purebpf/bpf/internal/btf"
@@ -19,9 +21,15 @@ import (
 // what it cannot prove.
 func (cs *CollectionSpec) Verify() error {
 	progs := make([]verifier.Program, 0, len(cs.Programs))
+	var refused []error
 	for name, p := range cs.Programs {
 		if p == nil {
 			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
+		}
+		if err := checkCORE(p); err != nil {
+			// Its instructions are not what the kernel would get.
+			refused = append(refused, fmt.Errorf("verify: %w", err))
+			continue
 		}
 		progs = append(progs, verifier.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
@@ -31,6 +39,10 @@ func (cs *CollectionSpec) Verify() error {
 	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
 	for name, m := range cs.Maps {
 		ms[name] = verifier.MapInfo{Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries}
+	}
+	if len(refused) > 0 {
+		slices.SortFunc(refused, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return errors.Join(append(refused, verifier.CheckPrograms(progs, ms))...)
 	}
 	return verifier.CheckPrograms(progs, ms)
 }

@@ -29,6 +29,9 @@ func (o *object) loadBTF() error {
 		}
 	}
 	if raw == nil {
+		if rawExt != nil && btf.HasCORE(rawExt, o.bo) {
+			return fmt.Errorf("%w: section .BTF.ext has CO-RE relocations but the object has no .BTF to resolve them", ErrFormat)
+		}
 		return nil
 	}
 	spec, err := btf.Parse(raw, o.bo)
@@ -63,6 +66,9 @@ func (o *object) finishBTF() error {
 	}
 	if o.ext == nil {
 		return nil
+	}
+	if err := o.placeCORE(); err != nil {
+		return err
 	}
 	for _, fis := range o.ext.Funcs {
 		slices.SortStableFunc(fis, func(a, b btf.FuncInfo) int { return cmp.Compare(a.Insn, b.Insn) })
@@ -119,6 +125,59 @@ func (o *object) finishBTF() error {
 			FuncInfo: btf.AppendFuncInfos(make([]byte, 0, len(fis)*btf.FuncInfoSize), fis),
 			LineInfo: btf.AppendLineInfos(make([]byte, 0, len(lis)*btf.LineInfoSize), lis),
 			RawLen:   lp.rawLen,
+		}
+	}
+	return nil
+}
+
+// placeCORE gives every linked program the CO-RE relocations of its
+// functions, at the raw instruction indexes they have in the program.
+// A record that lies in no function of a code section is an error: it
+// would otherwise be dropped without a word.
+func (o *object) placeCORE() error {
+	if len(o.ext.CORE) == 0 {
+		return nil
+	}
+	bySec := map[string]*section{}
+	for _, sec := range o.sections {
+		if sec != nil && sec.kind == kindProgram {
+			bySec[sec.name] = sec
+		}
+	}
+	for name, rs := range o.ext.CORE {
+		sec := bySec[name]
+		if sec == nil {
+			return fmt.Errorf("%w: section .BTF.ext: %d CO-RE relocations for section %s, which holds no code", ErrFormat, len(rs), name)
+		}
+		for _, r := range rs {
+			if _, _, ok := funcContaining(sec, int(r.Insn/8)); !ok {
+				return fmt.Errorf("%w: section .BTF.ext: CO-RE %s relocation of %s at offset %d of section %s lies in no function", ErrFormat, r.Kind, o.btf.DescribeCORE(r), r.Insn, name)
+			}
+		}
+	}
+	for _, lp := range o.linked {
+		var out []bpf.CORERelocation
+		for k, fn := range lp.funcs {
+			start, end := uint32(fn.start*8), uint32(fn.end*8)
+			for _, r := range o.ext.CORE[fn.sec.name] {
+				if r.Insn < start || r.Insn >= end {
+					continue
+				}
+				out = append(out, bpf.CORERelocation{
+					Insn:   lp.bases[k] + int(r.Insn-start)/8,
+					Kind:   r.Kind.String(),
+					Target: o.btf.DescribeCORE(r),
+					TypeID: uint32(r.Type),
+					Access: r.Access,
+				})
+			}
+		}
+		if len(out) == 0 {
+			continue
+		}
+		slices.SortStableFunc(out, func(a, b bpf.CORERelocation) int { return cmp.Compare(a.Insn, b.Insn) })
+		if p := o.spec.Programs[lp.key]; p != nil {
+			p.CORERelocations = out
 		}
 	}
 	return nil

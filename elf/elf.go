@@ -14,6 +14,13 @@
 // zero-size symbols, SHT_REL and SHT_RELA relocations, and .BTF/.BTF.ext
 // (func_info and line_info, so verifier errors point at C source lines).
 //
+// CO-RE relocation records of .BTF.ext are read and given to the programs
+// they apply to (bpf.ProgramSpec.CORERelocations, described in C terms
+// such as "struct task_struct.real_parent"); bpf.NewProgram refuses such
+// programs until purebpf applies them, rather than loading instructions
+// that read the wrong fields. Relocation types that do not fit the
+// instruction they patch, and relocations in global data, are refused.
+//
 // Parsing is pure: it never touches the kernel. Every problem is an error
 // that names the section and symbol concerned, never a silent skip: a
 // program whose section name implies no type gets bpf.UnspecifiedProgram,
@@ -41,8 +48,8 @@ import (
 var ErrFormat = errors.New("not a valid BPF object")
 
 // ErrNotSupported is wrapped by errors about valid objects using a
-// feature this package does not implement (for example CO-RE relocations
-// or extern symbols).
+// feature this package does not implement (for example extern symbols,
+// or pointers stored in global data).
 var ErrNotSupported = errors.New("not supported")
 
 // Options tune ParseWithOptions. The zero value is the default.

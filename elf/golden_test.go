@@ -49,6 +49,9 @@ func describe(spec *bpf.CollectionSpec) string {
 				fmt.Fprintf(&b, "\t%d: %v -> %s\n", i, ins, ref)
 			}
 		}
+		for _, r := range p.CORERelocations {
+			fmt.Fprintf(&b, "\tCO-RE %v\n", r)
+		}
 	}
 	for _, name := range sortedKeys(spec.Maps) {
 		m := spec.Maps[name]

@@ -501,6 +501,18 @@ func (o *object) loadDataMaps() error {
 		if sec.size == 0 || sec.size > 1<<31 {
 			return fmt.Errorf("%w: data section %s of %d bytes", ErrFormat, sec.name, sec.size)
 		}
+		// Relocations in global data (pointers to functions, maps or
+		// other variables stored in a variable) would have to be
+		// resolved at load; copying the bytes unchanged would leave
+		// them zero.
+		rels, err := o.relocations(sec)
+		if err != nil {
+			return err
+		}
+		if len(rels) > 0 {
+			r := rels[0]
+			return fmt.Errorf("%w: data section %s: %d relocations (the first of type %s against %s at offset %d): pointers stored in global data", ErrNotSupported, sec.name, len(rels), relocTypeName(r.typ), o.syms[r.sym].describe(), r.offset)
+		}
 		spec := &maps.Spec{
 			Name:       sec.name,
 			Type:       maps.Array,

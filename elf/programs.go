@@ -273,6 +273,32 @@ func (o *object) link(fn *function, ins *asm.Instruction, callee *function) {
 	}
 }
 
+// BPF relocation types (the ELF psABI of LLVM's BPF target).
+const (
+	rBPF64_64       = 1  // R_BPF_64_64: the 64-bit immediate of an LD_IMM64
+	rBPF64_ABS64    = 2  // R_BPF_64_ABS64: a 64-bit data word
+	rBPF64_ABS32    = 3  // R_BPF_64_ABS32: a 32-bit data word
+	rBPF64_NODYLD32 = 4  // R_BPF_64_NODYLD32: a 32-bit word of .BTF/.BTF.ext
+	rBPF64_32       = 10 // R_BPF_64_32: the 32-bit immediate of a call
+)
+
+// relocTypeName names a BPF relocation type for error messages.
+func relocTypeName(t uint32) string {
+	switch t {
+	case rBPF64_64:
+		return "R_BPF_64_64"
+	case rBPF64_ABS64:
+		return "R_BPF_64_ABS64"
+	case rBPF64_ABS32:
+		return "R_BPF_64_ABS32"
+	case rBPF64_NODYLD32:
+		return "R_BPF_64_NODYLD32"
+	case rBPF64_32:
+		return "R_BPF_64_32"
+	}
+	return fmt.Sprintf("%d (unknown)", t)
+}
+
 // applyRelocation resolves one relocation of the instruction ins of fn.
 func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocation) error {
 	sym := &o.syms[r.sym]
@@ -296,6 +322,9 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 	}
 	switch {
 	case ins.IsFunctionCall():
+		if r.typ != rBPF64_32 {
+			return fmt.Errorf("%w: relocation type %s against %s on a call (only R_BPF_64_32 patches a call's immediate)", ErrNotSupported, relocTypeName(r.typ), sym.describe())
+		}
 		if target.kind != kindProgram {
 			return fmt.Errorf("%w: call of %s in section %s, which is not code", ErrFormat, sym.describe(), target.name)
 		}
@@ -321,6 +350,9 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 	case ins.OpCode == asm.LdImmDW:
 	default:
 		return fmt.Errorf("%w: relocation (type %d) against %s on instruction %v, which is neither an LD_IMM64 nor a call", ErrNotSupported, r.typ, sym.describe(), *ins)
+	}
+	if r.typ != rBPF64_64 {
+		return fmt.Errorf("%w: relocation type %s against %s on an LD_IMM64 (only R_BPF_64_64 patches its 64-bit immediate)", ErrNotSupported, relocTypeName(r.typ), sym.describe())
 	}
 	if ins.Src != 0 {
 		return fmt.Errorf("%w: relocation against %s on an LD_IMM64 with pseudo source %d", ErrFormat, sym.describe(), ins.Src)

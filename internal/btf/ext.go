@@ -32,10 +32,14 @@ func (l LineInfo) Line() uint32 { return l.LineCol >> 10 }
 // Column returns the column.
 func (l LineInfo) Column() uint32 { return l.LineCol & 0x3ff }
 
-// Ext is parsed .BTF.ext: function and line records per ELF section name.
+// Ext is parsed .BTF.ext: function, line and CO-RE relocation records
+// per ELF section name.
 type Ext struct {
 	Funcs map[string][]FuncInfo
 	Lines map[string][]LineInfo
+	// CORE holds the CO-RE relocation records (headers of 32 bytes or
+	// more); loaders must apply or refuse every one of them.
+	CORE map[string][]CORERelo
 }
 
 const (
@@ -79,7 +83,7 @@ func ParseExt(raw []byte, bo binary.ByteOrder, spec *Spec) (*Ext, error) {
 	if err != nil {
 		return nil, err
 	}
-	ext := &Ext{Funcs: map[string][]FuncInfo{}, Lines: map[string][]LineInfo{}}
+	ext := &Ext{Funcs: map[string][]FuncInfo{}, Lines: map[string][]LineInfo{}, CORE: map[string][]CORERelo{}}
 	err = walkInfo(fb, bo, spec, "func_info", FuncInfoSize, func(sec string, n int, rec func(int) []byte) error {
 		fis := make([]FuncInfo, n)
 		for i := range fis {
@@ -110,7 +114,27 @@ func ParseExt(raw []byte, bo binary.ByteOrder, spec *Spec) (*Ext, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hdrLen >= 32 {
+		cb, err := sub("core_relo", bo.Uint32(raw[24:]), bo.Uint32(raw[28:]))
+		if err != nil {
+			return nil, err
+		}
+		if err := parseCORE(cb, bo, spec, ext); err != nil {
+			return nil, err
+		}
+	}
 	return ext, nil
+}
+
+// HasCORE reports whether the .BTF.ext section raw declares CO-RE
+// relocation records (a non-empty core_relo subsection), without needing
+// the .BTF its strings live in. It is false for anything too short or
+// malformed to say.
+func HasCORE(raw []byte, bo binary.ByteOrder) bool {
+	if len(raw) < 32 || bo.Uint16(raw) != Magic {
+		return false
+	}
+	return bo.Uint32(raw[4:]) >= 32 && bo.Uint32(raw[28:]) > 0
 }
 
 // walkInfo iterates the per-section blocks of a func_info or line_info
