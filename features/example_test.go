@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/features"
-	"github.com/purebpf/bpf/internal/kernel"
 )
 
 // Choose how to attach a tc program: a tcx link where the kernel has tcx,
@@ -26,7 +26,7 @@ func ExampleHaveTCX() {
 // Before loading a program that calls bpf_fib_lookup from XDP, ask whether
 // the kernel offers that helper to XDP programs.
 func ExampleHaveProgramHelper() {
-	err := features.HaveProgramHelper(kernel.XDP, asm.FnFibLookup)
+	err := features.HaveProgramHelper(bpf.XDP, asm.FnFibLookup)
 	var missing *features.Error
 	if errors.As(err, &missing) {
 		fmt.Printf("%s is missing (since Linux %s)\n", missing.Feature, missing.MinKernel)
