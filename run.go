@@ -46,7 +46,9 @@ type RunOptions struct {
 
 // Test-run flags (BPF_F_TEST_*).
 const (
-	// RunOnCPU honours RunOptions.CPU (5.10+).
+	// RunOnCPU honours RunOptions.CPU (BPF_F_TEST_RUN_ON_CPU, 5.10+).
+	// Only raw tracepoint programs take it: XDP and skb test runs refuse
+	// it with EINVAL.
 	RunOnCPU uint32 = 1 << 0
 	// RunXDPLiveFrames runs XDP programs on real frames that are
 	// transmitted or redirected, for traffic generation
