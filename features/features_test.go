@@ -363,6 +363,8 @@ func TestFeatures(t *testing.T) {
 		{HaveContextStoreImm, &contextStoreImm, false, nil},
 		{HaveNonNullArrayLookup, &nonNullArrayLookup, false, nil},
 		{HaveLogTrueSize, &logTrueSize, false, nil},
+		{HaveMapFreeze, &mapFreeze, false, nil},
+		{HaveMapBatch, &mapBatch, false, nil},
 		{HaveBPFLink, &bpfLink, false, nil},
 		{HaveLinkDetach, &linkDetach, false, nil},
 		{HaveXDPLink, &xdpLink, false, nil},
