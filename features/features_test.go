@@ -225,13 +225,15 @@ var facts = sync.OnceValue(func() kernelFacts {
 // expect says whether the running kernel must have a feature that
 // mainline added in release min, built only with all of configs; known is
 // false when the tests cannot tell (the configuration is not readable, or
-// the feature is one distributions backport).
+// the kernel is older than min but may have the feature backported: a
+// feature distributions are known to backport, or any feature on
+// Enterprise Linux kernels, whose releases end in ".elN").
 func (k kernelFacts) expect(min string, backported bool, configs ...string) (want, known bool) {
 	if min == "" {
 		return false, false
 	}
 	if versionLess(k.release, min) {
-		return false, !backported
+		return false, !backported && !strings.Contains(k.release, ".el")
 	}
 	if len(configs) == 0 {
 		return true, true
