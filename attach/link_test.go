@@ -44,7 +44,7 @@ func TestXDPLinkPin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The kernel releases the unpinned link asynchronously.
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err := attach.QueryXDP(p.B.Name, p.B.NS)
 		if err != nil {
@@ -54,7 +54,7 @@ func TestXDPLinkPin(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("still attached 2s after the pin was removed: %+v", st)
+			t.Fatalf("still attached 10s after the pin was removed: %+v", st)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
