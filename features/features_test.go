@@ -172,6 +172,24 @@ func TestHelperSince(t *testing.T) {
 	}
 }
 
+func TestVersionOrder(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		less bool
+	}{
+		{"6.1.0-57-amd64", "6.4", true},
+		{"6.12.118+deb12-amd64", "6.6", false},
+		{"6.12.118+deb12-amd64", "6.14", true},
+		{"6.18.44-fc-v1252", "6.15", false},
+		{"5.14.0-427.el9.x86_64", "5.15", true},
+		{"6.9", "6.9", false},
+	} {
+		if got := versionLess(tt.a, tt.b); got != tt.less {
+			t.Errorf("versionLess(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.less)
+		}
+	}
+}
+
 // versionLess compares "major.minor" versions.
 func versionLess(a, b string) bool {
 	am, an := parseVersion(a)
