@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/verifier"
 )
@@ -121,6 +123,14 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // the error is a *verifier.Error with the failing instruction, the
 // kernel's message and a hint. Calls of GPL-only helpers from a program
 // whose license is not GPL-compatible are reported before loading.
+//
+// When the kernel lacks what the program needs (its program type, an
+// instruction-set extension such as cpu v4 or may_goto, a helper newer
+// than the kernel, stores of immediates into the context), the error also matches
+// ErrNotSupported and holds a *features.Error naming the feature and the
+// Linux release that introduced it; the verifier's *verifier.Error stays
+// reachable with errors.As when the verifier ran. The features probes
+// behind this run only after a failed load.
 func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 	if spec == nil {
 		return nil, errors.New("load program: nil ProgramSpec")
@@ -169,14 +179,70 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	}
 	fd, log, err := loadWithLog(&attr, opts)
 	if err != nil {
-		if log == "" && !isVerifierErrno(err) {
-			return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+		if log == "" {
+			// Refused before the verifier ran: an unknown program type
+			// (or attach type, flag, attribute) is EINVAL here.
+			if ferr := missingProgramType(spec.Type, err); ferr != nil {
+				return nil, fmt.Errorf("load %s: %w (%w)", spec.describe(), ferr, err)
+			}
+			if !isVerifierErrno(err) {
+				return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+			}
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
+		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
+			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
+		}
 		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
 	}
 	return &Program{name: spec.Name, typ: spec.Type, fd: fd, log: log}, nil
+}
+
+// missingProgramType returns the features answer for typ when the kernel
+// refused a load with EINVAL before verifying it and lacks the type, or
+// nil. It runs only on that failure path (the probe is cached).
+func missingProgramType(typ ProgramType, err error) error {
+	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.E2BIG) {
+		return nil
+	}
+	if ferr := features.HaveProgramType(typ); errors.Is(ferr, ErrNotSupported) {
+		return ferr
+	}
+	return nil
+}
+
+// missingFeature explains a verifier rejection by a feature the kernel
+// lacks: an instruction-set extension the program uses (cpu v4, may_goto,
+// load-acquire, ...), a helper newer than the kernel, or a store of an
+// immediate into the context. It returns the
+// features answer, or nil when none of them is missing. The probes run
+// only here, on the failure path, and are cached.
+func missingFeature(typ ProgramType, insns asm.Instructions, verr *verifier.Error) error {
+	if err := features.HaveInstructions(insns); errors.Is(err, ErrNotSupported) {
+		return err
+	}
+	if strings.Contains(verr.Message, "func") {
+		for _, ins := range insns {
+			if !ins.IsBuiltinCall() {
+				continue
+			}
+			// Only a helper newer than the kernel counts: one the
+			// kernel has but does not offer to this program type is
+			// (usually) the program's mistake, and stays a plain
+			// verifier error.
+			var ferr *features.Error
+			if err := features.HaveProgramHelper(typ, asm.BuiltinFunc(ins.Constant)); errors.As(err, &ferr) && ferr.MinKernel != "" {
+				return err
+			}
+		}
+	}
+	if strings.Contains(verr.Message, "BPF_ST stores into") || strings.Contains(verr.Log, "BPF_ST stores into") {
+		if err := features.HaveContextStoreImm(); errors.Is(err, ErrNotSupported) {
+			return err
+		}
+	}
+	return nil
 }
 
 // isVerifierErrno reports whether a load error may come with a verifier

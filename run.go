@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -45,13 +46,24 @@ type RunOptions struct {
 
 // Test-run flags (BPF_F_TEST_*).
 const (
-	// RunOnCPU honours RunOptions.CPU (5.10+).
+	// RunOnCPU honours RunOptions.CPU (BPF_F_TEST_RUN_ON_CPU, 5.10+).
+	// Only raw tracepoint programs take it: XDP and skb test runs refuse
+	// it with EINVAL.
 	RunOnCPU uint32 = 1 << 0
 	// RunXDPLiveFrames runs XDP programs on real frames that are
-	// transmitted or redirected, for traffic generation (5.18+).
+	// transmitted or redirected, for traffic generation
+	// (BPF_F_TEST_XDP_LIVE_FRAMES, 5.18+).
 	RunXDPLiveFrames uint32 = 1 << 1
-	// RunSKBCheckGSO checks GSO metadata of skb test runs (6.x).
-	RunSKBCheckGSO uint32 = 1 << 2
+	// RunSKBChecksumComplete gives the skb of a tc or socket filter test
+	// run a CHECKSUM_COMPLETE checksum and validates it after the run
+	// (BPF_F_TEST_SKB_CHECKSUM_COMPLETE, 6.11+, backported to some stable
+	// kernels).
+	RunSKBChecksumComplete uint32 = 1 << 2
+	// RunSKBCheckGSO is the old, wrong name of RunSKBChecksumComplete:
+	// bit 2 never had anything to do with GSO.
+	//
+	// Deprecated: use RunSKBChecksumComplete.
+	RunSKBCheckGSO = RunSKBChecksumComplete
 )
 
 // errnoENOTSUPP is the kernel-internal ENOTSUPP (524) that bpf(2) leaks
@@ -155,8 +167,15 @@ func contextMemory(c any) (sys.Pointer, uint32, error) {
 	return sys.Pointer{}, 0, errContextType
 }
 
-// runError explains a failed test run; it is off the fast path.
+// runError explains a failed test run; it is off the fast path. An
+// EINVAL for an option the kernel lacks (a flag, an input context) is
+// reported with the features answer that names it.
 func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
+	if errors.Is(err, unix.EINVAL) {
+		if ferr := p.missingRunOption(opts); ferr != nil {
+			return fmt.Errorf("test run of program %s: %w (%w)", p.name, ferr, err)
+		}
+	}
 	switch {
 	case errors.Is(err, unix.ENOSPC) && res.DataSize > len(opts.DataOut):
 		return fmt.Errorf("test run of program %s: output packet of %d bytes does not fit DataOut (%d bytes): %w", p.name, res.DataSize, len(opts.DataOut), err)
@@ -166,4 +185,31 @@ func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
 		return fmt.Errorf("test run of program %s: input of %d bytes is shorter than an Ethernet header: %w", p.name, len(opts.Data), err)
 	}
 	return fmt.Errorf("test run of program %s: %w", p.name, err)
+}
+
+// missingRunOption returns the features answer for the first option of
+// opts the kernel lacks, or nil.
+func (p *Program) missingRunOption(opts *RunOptions) error {
+	var probes []func() error
+	skb := p.typ == SchedCLS || p.typ == SchedACT || p.typ == SocketFilter
+	if opts.Flags&RunXDPLiveFrames != 0 && p.typ == XDP {
+		probes = append(probes, features.HaveTestRunXDPLiveFrames)
+	}
+	if opts.Flags&RunSKBChecksumComplete != 0 && skb {
+		probes = append(probes, features.HaveTestRunSKBChecksumComplete)
+	}
+	if opts.Context != nil || opts.ContextOut != nil {
+		switch {
+		case p.typ == XDP:
+			probes = append(probes, features.HaveTestRunXDPContext)
+		case skb:
+			probes = append(probes, features.HaveTestRunSKBContext)
+		}
+	}
+	for _, probe := range probes {
+		if ferr := probe(); errors.Is(ferr, ErrNotSupported) {
+			return ferr
+		}
+	}
+	return nil
 }

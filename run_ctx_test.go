@@ -12,13 +12,16 @@ import (
 )
 
 // markProgram increments skb->mark, sets skb->priority to 7 and returns
-// TC_ACT_SHOT.
+// TC_ACT_SHOT. It stores registers into the context: a store of an
+// immediate (BPF_ST) through the context pointer needs Linux 6.4 (see
+// TestContextStoreImm).
 func markProgram(typ bpf.ProgramType) *bpf.ProgramSpec {
 	return &bpf.ProgramSpec{Name: "mark", Type: typ, License: "GPL", Instructions: asm.Instructions{
 		asm.LoadMem(asm.R2, asm.R1, 8, asm.Word), // r2 = skb->mark
 		asm.Add.Imm(asm.R2, 1),
 		asm.StoreMem(asm.R1, 8, asm.R2, asm.Word), // skb->mark = r2
-		asm.StoreImm(asm.R1, 32, 7, asm.Word),     // skb->priority = 7
+		asm.Mov.Imm(asm.R3, 7),
+		asm.StoreMem(asm.R1, 32, asm.R3, asm.Word), // skb->priority = 7
 		asm.Mov.Imm(asm.R0, int32(bpf.TCActShot)),
 		asm.Return(),
 	}}

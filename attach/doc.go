@@ -51,7 +51,15 @@
 //
 // errors.Is matches the errno (unix.EEXIST, unix.EBUSY, ...) and the
 // sentinels ErrNoInterface, ErrProgramType, ErrModeNotSupported,
-// ErrVanished, ErrNotAttached and bpf.ErrNotSupported.
+// ErrVanished, ErrNotAttached and bpf.ErrNotSupported. A kernel without
+// XDP links (before 5.9) or tcx (before 6.6) gives an error matching
+// bpf.ErrNotSupported whose *features.Error names the feature and the
+// release, for example
+//
+//	attach tc ingress program to veth0 (ifindex 5): tcx links (BPF_TCX_INGRESS, BPF_TCX_EGRESS): not supported by the running kernel (since Linux 6.6): BPF_LINK_CREATE: invalid argument
+//
+// The features probes behind these errors run only after a request
+// failed; with Method Auto such kernels get netlink attachments instead.
 //
 // Everything here needs CAP_NET_ADMIN (and CAP_BPF or CAP_SYS_ADMIN for
 // bpf(2)); entering a namespace needs CAP_SYS_ADMIN.

@@ -8,7 +8,9 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/features"
 )
 
 // loadReturn loads a program of type typ that returns ret.
@@ -81,3 +83,31 @@ func newPair(t *testing.T) *bpftest.VethPair {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// autoXDPMethod is what Method Auto must choose for XDP on this kernel: a
+// bpf_link where features says the kernel has XDP links (5.9+), netlink
+// otherwise.
+func autoXDPMethod(t testing.TB) attach.Method {
+	t.Helper()
+	return autoMethod(t, features.HaveXDPLink())
+}
+
+// autoTCMethod is what Method Auto must choose for tc on this kernel: a
+// tcx link where features says the kernel has tcx (6.6+), a cls_bpf filter
+// otherwise.
+func autoTCMethod(t testing.TB) attach.Method {
+	t.Helper()
+	return autoMethod(t, features.HaveTCX())
+}
+
+func autoMethod(t testing.TB, probe error) attach.Method {
+	t.Helper()
+	switch {
+	case probe == nil:
+		return attach.Link
+	case errors.Is(probe, bpf.ErrNotSupported):
+		return attach.Netlink
+	}
+	t.Fatalf("feature probe failed: %v", probe)
+	return 0
+}

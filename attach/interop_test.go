@@ -12,17 +12,20 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
-// tool returns the path of an iproute2 or bpftool binary, skipping the test
-// (with the reason) when it is not installed: these are interop tests, the
-// library never needs the tools.
+// tool returns the path of an iproute2, bpftool or util-linux binary. A
+// missing tool skips the test, or fails it under
+// PUREBPF_REQUIRE_PRIVILEGED=1 (testenv.RequireTool): the library never
+// needs the tools, but CI must run the interop tests.
 func tool(t *testing.T, name string) string {
 	t.Helper()
+	testenv.RequireTool(t, name)
 	path, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("interop test needs %s, which is not installed: %v", name, err)
+		t.Fatal(err)
 	}
 	return path
 }
@@ -60,6 +63,7 @@ func bpffs(t *testing.T) string {
 
 // TestInteropToolsSeeOurs: what purebpf attaches, ip, tc and bpftool see.
 func TestInteropToolsSeeOurs(t *testing.T) {
+	testenv.RequireTool(t, "ip", "tc", "bpftool", "nsenter")
 	p := newPair(t)
 	ns := p.B.NS.Name()
 	xdpProg := dropworld(t)
@@ -76,13 +80,6 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ta.Close()
-	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
-	tcxID := progID(t, tcxProg)
-	tcx, err := attach.TC(p.B.Name, tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.Link, Netns: p.B.NS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tcx.Close()
 
 	out := run(t, "ip", "-n", ns, "-d", "link", "show", "dev", p.B.Name)
 	mustContain(t, "ip link show", out, "xdpgeneric", fmt.Sprintf("prog/xdp id %d", xdpID))
@@ -94,14 +91,6 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 
 	out = run(t, "nsenter", "--net="+p.B.NS.Path(), tool(t, "bpftool"), "net", "show", "dev", p.B.Name)
 	mustContain(t, "bpftool net", out, fmt.Sprintf("generic id %d", xdpID), fmt.Sprintf("clsact/egress tc_interop id %d", tcID))
-	// bpftool before 7.3 does not list tcx in "net"; every version lists
-	// the link.
-	tcxList, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS)
-	if err != nil || len(tcxList) != 1 {
-		t.Fatalf("tcx list %+v, %v", tcxList, err)
-	}
-	out = run(t, "bpftool", "link", "show", "id", fmt.Sprint(tcxList[0].LinkID))
-	mustContain(t, "bpftool link show", out, fmt.Sprintf("%d: ", tcxList[0].LinkID), fmt.Sprintf("prog %d", tcxID))
 
 	if err := xa.Close(); err != nil {
 		t.Fatal(err)
@@ -119,11 +108,39 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 	}
 }
 
+// TestInteropToolsSeeOurTCX: bpftool shows the tcx link purebpf made
+// (tcx: 6.6+).
+func TestInteropToolsSeeOurTCX(t *testing.T) {
+	testenv.RequireTool(t, "bpftool")
+	p := newPair(t)
+	testenv.SkipUnsupported(t, features.HaveTCX())
+	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
+	tcxID := progID(t, tcxProg)
+	tcx, err := attach.TC(p.B.Name, tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.Link, Netns: p.B.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcx.Close()
+	// bpftool before 7.3 does not list tcx in "net"; every version lists
+	// the link.
+	tcxList, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS)
+	if err != nil || len(tcxList) != 1 || tcxList[0].ProgramID != tcxID {
+		t.Fatalf("tcx list %+v, %v", tcxList, err)
+	}
+	out := run(t, "bpftool", "link", "show", "id", fmt.Sprint(tcxList[0].LinkID))
+	mustContain(t, "bpftool link show", out, fmt.Sprintf("%d: ", tcxList[0].LinkID), fmt.Sprintf("prog %d", tcxID))
+	if err := tcx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if tcxList, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS); err != nil || len(tcxList) != 0 {
+		t.Fatalf("tcx list after Close: %+v, %v", tcxList, err)
+	}
+}
+
 // TestInteropOursSeeTools: what ip and tc attached, purebpf lists and
 // detaches.
 func TestInteropOursSeeTools(t *testing.T) {
-	tool(t, "ip")
-	tool(t, "tc")
+	testenv.RequireTool(t, "ip", "tc")
 	p := newPair(t)
 	ns := p.B.NS.Name()
 	dir := bpffs(t)

@@ -1,10 +1,14 @@
 package attach
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/sys"
 )
@@ -92,9 +96,15 @@ func (l *BPFLink) Info() (LinkInfo, error) {
 
 // Detach ends the attachment (BPF_LINK_DETACH, 5.9+): the program leaves
 // its hook although the link's descriptors and pins remain (as
-// `bpftool link detach` does).
+// `bpftool link detach` does). On older kernels the error matches
+// bpf.ErrNotSupported and names the command.
 func (l *BPFLink) Detach() error {
 	if err := sys.LinkDetach(l.fd); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			if ferr := features.HaveLinkDetach(); errors.Is(ferr, bpf.ErrNotSupported) {
+				return fmt.Errorf("detach link %d: %w (%w)", l.id, ferr, err)
+			}
+		}
 		return fmt.Errorf("detach link %d: %w", l.id, err)
 	}
 	return nil

@@ -13,12 +13,15 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/features"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // TestXDPLinkPin: a pinned link outlives Close of its attachment (and so
 // the process); removing the pin detaches.
 func TestXDPLinkPin(t *testing.T) {
 	p := newPair(t)
+	testenv.SkipUnsupported(t, features.HaveXDPLink())
 	dir := bpffs(t)
 	prog := dropworld(t)
 	att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Generic, Method: attach.Link, Netns: p.B.NS})
@@ -41,7 +44,7 @@ func TestXDPLinkPin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The kernel releases the unpinned link asynchronously.
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err := attach.QueryXDP(p.B.Name, p.B.NS)
 		if err != nil {
@@ -51,7 +54,7 @@ func TestXDPLinkPin(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("still attached 2s after the pin was removed: %+v", st)
+			t.Fatalf("still attached 10s after the pin was removed: %+v", st)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -71,6 +74,8 @@ func TestXDPLinkPin(t *testing.T) {
 // atomically; Detach removes it even while pinned.
 func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	p := newPair(t)
+	testenv.SkipUnsupported(t, features.HaveXDPLink())
+	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	dir := bpffs(t)
 	drop, pass := dropworld(t), xdpPass(t)
 	att, err := attach.XDP(p.B.Name, pass, attach.XDPOptions{Mode: attach.Native, Netns: p.B.NS})
@@ -78,8 +83,8 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer att.Close()
-	if att.Method() != attach.Link {
-		t.Fatalf("Auto chose %v, want link", att.Method())
+	if want := autoXDPMethod(t); att.Method() != want {
+		t.Fatalf("Auto chose %v, want %v", att.Method(), want)
 	}
 	wantFlows(t, p, true, "pass attached")
 	if err := att.Update(drop); err != nil {
@@ -112,12 +117,22 @@ func TestNamespaceStaysPut(t *testing.T) {
 	p := newPair(t)
 	prog := dropworld(t)
 	cls := loadReturn(t, "cls", bpf.SchedCLS, 0)
+	// Link methods run where the kernel has them (XDP links 5.9+, tcx
+	// 6.6+); netlink runs everywhere.
+	xdpMethods, tcMethods := []attach.Method{attach.Netlink}, []attach.Method{attach.Netlink}
+	if autoXDPMethod(t) == attach.Link {
+		xdpMethods = append(xdpMethods, attach.Link)
+	}
+	tcx := autoTCMethod(t) == attach.Link
+	if tcx {
+		tcMethods = append(tcMethods, attach.Link)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	before := threadNS(t)
 	fds := countFDs(t)
 	for range 3 {
-		for _, m := range []attach.Method{attach.Netlink, attach.Link} {
+		for _, m := range xdpMethods {
 			a, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Generic, Method: m, Netns: p.B.NS})
 			if err != nil {
 				t.Fatal(err)
@@ -131,11 +146,20 @@ func TestNamespaceStaysPut(t *testing.T) {
 			if err := a.Close(); err != nil {
 				t.Fatal(err)
 			}
+		}
+		for _, m := range tcMethods {
 			ta, err := attach.TC(p.B.Index, cls, attach.TCOptions{Hook: attach.Ingress, Method: m, Netns: p.B.NS})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := attach.ListTCX(p.B.Index, attach.Ingress, p.B.NS); err != nil {
+			if threadNS(t) != before {
+				t.Fatal("tc attach moved the calling thread")
+			}
+			if tcx {
+				if _, err := attach.ListTCX(p.B.Index, attach.Ingress, p.B.NS); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := attach.ListTCFilters(p.B.Index, attach.Ingress, p.B.NS); err != nil {
 				t.Fatal(err)
 			}
 			if err := ta.Close(); err != nil {
@@ -146,7 +170,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 		if _, err := attach.XDP("nosuch0", prog, attach.XDPOptions{Netns: p.B.NS}); err == nil {
 			t.Fatal("attach to a missing interface succeeded")
 		}
-		if _, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Native, Method: attach.Link, Netns: p.A.NS}); err == nil {
+		if _, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Native, Method: xdpMethods[len(xdpMethods)-1], Netns: p.A.NS}); err == nil {
 			t.Fatal("attach to an interface of another namespace succeeded")
 		}
 	}
@@ -220,6 +244,8 @@ func TestHandleReuse(t *testing.T) {
 // attach.LoadPinnedLink also reach.
 func TestDetachLinkedXDP(t *testing.T) {
 	p := newPair(t)
+	testenv.SkipUnsupported(t, features.HaveXDPLink())
+	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	prog := dropworld(t)
 	att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Method: attach.Link, Mode: attach.Generic, Netns: p.B.NS})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/netns"
@@ -549,8 +550,8 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		default:
 			fd.Close()
 			var kind error
-			if method == Link && linkUnsupported(err) {
-				kind = bpf.ErrNotSupported
+			if linkUnsupported(err) {
+				kind = missingTCX()
 			}
 			return nil, h.newError(op, iface, "BPF_LINK_CREATE", kind, err)
 		}
@@ -736,7 +737,7 @@ func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
 		if err != nil {
 			var kind error
 			if linkUnsupported(err) {
-				kind = bpf.ErrNotSupported
+				kind = missingTCX()
 			}
 			return nil, h.newError(op, iface, "BPF_PROG_QUERY", kind, err)
 		}
@@ -746,4 +747,14 @@ func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
 		}
 		return out, nil
 	}
+}
+
+// missingTCX returns the features answer when the kernel lacks tcx (an
+// *Error matching bpf.ErrNotSupported that names tcx and Linux 6.6), or
+// nil. It runs only after a tcx request failed (the probe is cached).
+func missingTCX() error {
+	if ferr := features.HaveTCX(); errors.Is(ferr, bpf.ErrNotSupported) {
+		return ferr
+	}
+	return nil
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // counter is a one-slot BPF array map of a uint64, created with raw
@@ -110,6 +112,10 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 	for _, method := range []attach.Method{attach.Netlink, attach.Link} {
 		t.Run(method.String(), func(t *testing.T) {
 			p := newPair(t)
+			if method == attach.Link {
+				testenv.SkipUnsupported(t, features.HaveXDPLink())
+				testenv.SkipUnsupported(t, features.HaveTCX())
+			}
 			xdpCount, tcCount := newCounter(t), newCounter(t)
 			xdpProg := loadICMPCounter(t, "xdp_count", bpf.XDP, xdpCount, int32(bpf.XDPPass))
 			tcProg := loadICMPCounter(t, "tc_count", bpf.SchedCLS, tcCount, tcActOK)
@@ -274,8 +280,80 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	}
 }
 
+// TestTCAutoMethod: Method Auto attaches a tcx link where the kernel has
+// tcx and a cls_bpf filter elsewhere, and either way the program runs.
+func TestTCAutoMethod(t *testing.T) {
+	p := newPair(t)
+	want := autoTCMethod(t)
+	drop := loadReturn(t, "auto_drop", bpf.SchedCLS, tcActShot)
+	a, err := attach.TC(p.B.Name, drop, attach.TCOptions{Hook: attach.Ingress, Netns: p.B.NS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.Method() != want {
+		t.Fatalf("Auto chose %v, want %v (features.HaveTCX: %v)", a.Method(), want, features.HaveTCX())
+	}
+	if want == attach.Link {
+		assertTCX(t, p, attach.Ingress, progID(t, drop))
+	} else if f, err := attach.ListTCFilters(p.B.Name, attach.Ingress, p.B.NS); err != nil || len(f) != 1 || f[0].ProgramID != progID(t, drop) {
+		t.Fatalf("filters %+v, %v; want one running program %d", f, err, progID(t, drop))
+	}
+	if got := ping(t, p, 2); got != 0 {
+		t.Fatalf("ingress drop through %v: %d echo replies got through", a.Method(), got)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pingAfterDrop(t, p, 2); got != 2 {
+		t.Fatalf("after Close: %d of 2 replies", got)
+	}
+}
+
+// TestTCXMatchesProbe: requests that need tcx (Method Link, an Anchor,
+// ListTCX) work where features says the kernel has tcx, and fail with
+// ErrNotSupported naming tcx and Linux 6.6 where it does not.
+func TestTCXMatchesProbe(t *testing.T) {
+	p := newPair(t)
+	probe := features.HaveTCX()
+	if probe != nil && !errors.Is(probe, bpf.ErrNotSupported) {
+		t.Fatalf("feature probe failed: %v", probe)
+	}
+	cls := loadReturn(t, "cls", bpf.SchedCLS, tcActOK)
+	for _, opts := range []attach.TCOptions{
+		{Hook: attach.Ingress, Method: attach.Link, Netns: p.B.NS},
+		{Hook: attach.Egress, Anchor: attach.First(), Netns: p.B.NS},
+	} {
+		a, err := attach.TC(p.B.Name, cls, opts)
+		if probe == nil {
+			if err != nil {
+				t.Fatalf("attach %+v with tcx: %v", opts, err)
+			}
+			if a.Method() != attach.Link {
+				t.Fatalf("attach %+v: method %v, want link", opts, a.Method())
+			}
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		var fe *features.Error
+		if !errors.Is(err, bpf.ErrNotSupported) || !errors.As(err, &fe) || fe.MinKernel != "6.6" {
+			t.Fatalf("attach %+v without tcx: %v, want ErrNotSupported naming tcx and 6.6", opts, err)
+		}
+	}
+	progs, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS)
+	switch {
+	case probe == nil && (err != nil || len(progs) != 0):
+		t.Fatalf("ListTCX with tcx: %v, %v; want no programs", progs, err)
+	case probe != nil && !errors.Is(err, bpf.ErrNotSupported):
+		t.Fatalf("ListTCX without tcx: %v, want ErrNotSupported", err)
+	}
+}
+
 func TestTCXOrderAndDrop(t *testing.T) {
 	p := newPair(t)
+	testenv.SkipUnsupported(t, features.HaveTCX())
 	ns, iface := p.B.NS, p.B.Name
 	p1 := loadReturn(t, "p1", bpf.SchedCLS, -1) // TCX_NEXT
 	p2 := loadReturn(t, "p2", bpf.SchedCLS, -1)
@@ -287,8 +365,8 @@ func TestTCXOrderAndDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a1.Close()
-	if a1.Method() != attach.Link {
-		t.Fatalf("Auto chose %v on a 6.6+ kernel, want link (tcx)", a1.Method())
+	if want := autoTCMethod(t); a1.Method() != want {
+		t.Fatalf("Auto chose %v, want %v", a1.Method(), want)
 	}
 	a2, err := attach.TC(iface, p2, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.First()})
 	if err != nil {

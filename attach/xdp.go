@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/netns"
@@ -117,7 +118,9 @@ const (
 	// Netlink attaches like ip and tc do (RTM_SETLINK / RTM_NEWTFILTER).
 	Netlink
 	// Link attaches through BPF_LINK_CREATE: XDP links (5.9+) or tcx
-	// links (6.6+).
+	// links (6.6+). On kernels without them the error matches
+	// bpf.ErrNotSupported and names the feature (features.HaveXDPLink,
+	// features.HaveTCX).
 	Link
 )
 
@@ -412,15 +415,23 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	return att, nil
 }
 
-// xdpKind maps errnos of XDP attach requests to sentinels.
+// xdpKind maps errnos of XDP attach requests to sentinels. A link request
+// the kernel refuses as it would an unknown attach type is asked of
+// features.HaveXDPLink (off the success path, cached), whose *Error names
+// the feature and its release when the kernel lacks XDP links.
 func xdpKind(err error, link bool, mode XDPMode) error {
 	switch {
+	case link && linkUnsupported(err):
+		if ferr := features.HaveXDPLink(); errors.Is(ferr, bpf.ErrNotSupported) {
+			return ferr
+		}
+		if mode == Offload && errors.Is(err, unix.EINVAL) {
+			return ErrModeNotSupported
+		}
 	case errors.Is(err, unix.EOPNOTSUPP), mode == Offload && errors.Is(err, unix.EINVAL):
 		return ErrModeNotSupported
 	case errors.Is(err, unix.ENODEV):
 		return ErrNoInterface
-	case link && linkUnsupported(err):
-		return bpf.ErrNotSupported
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/features"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/netns"
 )
 
@@ -28,6 +30,9 @@ func TestXDPDropworld(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPair(t)
+			if tc.method == attach.Link {
+				testenv.SkipUnsupported(t, features.HaveXDPLink())
+			}
 			prog := dropworld(t)
 			id := progID(t, prog)
 
@@ -39,7 +44,7 @@ func TestXDPDropworld(t *testing.T) {
 			defer att.Close()
 			wantMethod := tc.method
 			if wantMethod == attach.Auto {
-				wantMethod = attach.Link // this kernel has XDP links
+				wantMethod = autoXDPMethod(t)
 			}
 			if att.Method() != wantMethod || att.Mode() != tc.want || att.ProgramID() != id || att.Interface().Index != p.B.Index {
 				t.Fatalf("attachment: method %v mode %v prog %d iface %v; want %v %v %d %d",

@@ -50,10 +50,8 @@ func TestVethPairLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// How long it takes is measured, not asserted (tests are not timed).
 	t.Logf("namespaces, veth pair and addresses in %v", time.Since(start))
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("creating the fixture took %v", d)
-	}
 	defer p.Close()
 
 	paths := []string{p.A.NS.Path(), p.B.NS.Path()}

@@ -11,9 +11,11 @@
 package bpftest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/internal/unsupported"
 )
 
 // RequireEnv is the environment variable that turns skips for missing
@@ -30,13 +32,29 @@ func RequirePrivileged(tb testing.TB) {
 	testenv.RequirePrivileged(tb)
 }
 
-// RequireFeature skips tb, stating the reason, when probe reports that the
-// running kernel lacks a feature (probe returns an error), or fails tb when
-// PUREBPF_REQUIRE_PRIVILEGED is 1. name describes the feature, such as
-// "BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)".
+// RequireFeature runs probe, a kernel feature probe such as
+// features.HaveTCX, and acts on its answer:
+//
+//   - nil: the kernel has the feature and the test goes on;
+//   - an error matching bpf.ErrNotSupported (errors.Is): the kernel lacks
+//     the feature, and tb is skipped with a message naming it ("kernel
+//     lacks name: ..."). This holds under PUREBPF_REQUIRE_PRIVILEGED=1 too:
+//     a kernel without the feature cannot run the test, and that is no
+//     failure of the test setup;
+//   - any other error: the probe could not decide (for example it lacked
+//     privileges), and tb fails.
+//
+// name describes the feature for the skip message, such as
+// "BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)". Call RequirePrivileged first: a
+// probe without privileges fails rather than skips.
 func RequireFeature(tb testing.TB, name string, probe func() error) {
 	tb.Helper()
-	if err := probe(); err != nil {
-		testenv.Skip(tb, "kernel lacks "+name+": "+err.Error())
+	err := probe()
+	switch {
+	case err == nil:
+	case errors.Is(err, unsupported.ErrNotSupported):
+		tb.Skip("kernel lacks " + name + ": " + err.Error())
+	default:
+		tb.Fatalf("probe for %s failed: %v", name, err)
 	}
 }

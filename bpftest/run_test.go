@@ -1,20 +1,21 @@
 package bpftest_test
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -86,7 +87,10 @@ func TestRunTCContext(t *testing.T) {
 		asm.LoadMem(asm.R2, asm.R1, 8, asm.Word), // skb->mark
 		asm.Add.Imm(asm.R2, 1),
 		asm.StoreMem(asm.R1, 8, asm.R2, asm.Word),
-		asm.StoreImm(asm.R1, 32, 6, asm.Word), // skb->priority
+		// A register store: Linux 6.1 refuses to store an immediate
+		// (BPF_ST) through the context pointer.
+		asm.Mov.Imm(asm.R3, 6),
+		asm.StoreMem(asm.R1, 32, asm.R3, asm.Word), // skb->priority
 		asm.Mov.Imm(asm.R0, int32(bpf.TCActOK)),
 		asm.Return(),
 	}}, nil)
@@ -147,6 +151,8 @@ func TestMapAssertions(t *testing.T) {
 }
 
 func TestRunLiveFrames(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	bpftest.RequireFeature(t, "BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)", features.HaveTestRunXDPLiveFrames)
 	prog := load(t, &bpf.ProgramSpec{Name: "pass", Type: bpf.XDP, License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(bpf.XDPPass)), asm.Return()}}, nil)
 	pair := bpftest.NewVethPair(t)
@@ -203,43 +209,53 @@ func TestExampleRunXDP(t *testing.T) {
 	}
 }
 
+// TestRequireFeature: a present feature goes on, a missing one skips
+// naming it (also under PUREBPF_REQUIRE_PRIVILEGED=1), and a probe that
+// cannot decide fails the test.
 func TestRequireFeature(t *testing.T) {
-	bpftest.RequireFeature(t, "nothing", func() error { return nil }) // present: no skip
-	missing := func() error { return errors.New("ENOTSUPP") }
-	if os.Getenv(bpftest.RequireEnv) == "1" {
-		// A missing feature must fail the test.
-		rec := &fatalRecorder{TB: t}
-		rec.run(func() { bpftest.RequireFeature(rec, "a missing feature", missing) })
-		if !strings.Contains(rec.fatal, "kernel lacks a missing feature: ENOTSUPP") {
-			t.Fatalf("fatal message %q", rec.fatal)
-		}
-		return
-	}
-	// Otherwise it skips, with the reason.
-	var skipped bool
-	t.Run("missing", func(t *testing.T) {
-		defer func() { skipped = t.Skipped() }()
-		bpftest.RequireFeature(t, "a missing feature", missing)
-		t.Error("not skipped")
-	})
-	if !skipped {
-		t.Fatal("a missing feature did not skip")
+	for _, tt := range []struct {
+		name    string
+		answer  error
+		outcome string // "run", "skip" or "fail"
+		message string // part of the skip or failure message
+	}{
+		{"present", nil, "run", ""},
+		{"missing", &features.Error{Feature: "tcx links", MinKernel: "6.6"}, "skip",
+			"kernel lacks a feature: tcx links: not supported by the running kernel (since Linux 6.6)"},
+		{"missing, wrapped", fmt.Errorf("probe: %w", bpf.ErrNotSupported), "skip", "kernel lacks a feature: probe: not supported"},
+		{"undecided", fmt.Errorf("probe: %w", unix.EPERM), "fail", "probe for a feature failed: probe: operation not permitted"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &outcomeRecorder{TB: t}
+			rec.run(func() {
+				bpftest.RequireFeature(rec, "a feature", func() error { return tt.answer })
+				rec.outcome = "run"
+			})
+			if rec.outcome != tt.outcome || !strings.Contains(rec.message, tt.message) {
+				t.Fatalf("outcome %q (%q), want %q containing %q", rec.outcome, rec.message, tt.outcome, tt.message)
+			}
+		})
 	}
 }
 
-// fatalRecorder records the message of Fatalf/Fatal and ends the function
-// run calls (as FailNow would end the test's goroutine).
-type fatalRecorder struct {
+// outcomeRecorder records whether a function under test went on, skipped
+// or failed (ending the function as SkipNow and FailNow end a test's
+// goroutine), and with which message.
+type outcomeRecorder struct {
 	testing.TB
-	fatal string
+	outcome, message string
 }
 
-func (r *fatalRecorder) Helper() {}
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.fatal = fmt.Sprintf(format, args...)
+func (r *outcomeRecorder) Helper() {}
+func (r *outcomeRecorder) Skip(args ...any) {
+	r.outcome, r.message = "skip", fmt.Sprint(args...)
 	runtime.Goexit()
 }
-func (r *fatalRecorder) run(fn func()) {
+func (r *outcomeRecorder) Fatalf(format string, args ...any) {
+	r.outcome, r.message = "fail", fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *outcomeRecorder) run(fn func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); fn() }()
 	<-done

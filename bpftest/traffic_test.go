@@ -31,7 +31,6 @@ func TestPing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
 			rep, err := bpftest.Ping(p.A.NS, tt.dst, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -39,13 +38,12 @@ func TestPing(t *testing.T) {
 			if rep.Sent != tt.opts.Count || rep.Received != tt.received || len(rep.RTTs) != tt.received || rep.Lost() != tt.opts.Count-tt.received {
 				t.Errorf("report %+v; want %d sent, %d received", rep, tt.opts.Count, tt.received)
 			}
+			// Round-trip times are measured, not bounded (tests are not
+			// timed); they are positive.
 			for _, rtt := range rep.RTTs {
-				if rtt <= 0 || rtt > time.Second {
-					t.Errorf("implausible RTT %v", rtt)
+				if rtt <= 0 {
+					t.Errorf("RTT %v", rtt)
 				}
-			}
-			if tt.received == 0 && time.Since(start) > 2*time.Second {
-				t.Errorf("lost pings took %v, more than the bound", time.Since(start))
 			}
 		})
 	}
@@ -179,14 +177,10 @@ func TestUDPSend(t *testing.T) {
 			}
 		})
 	}
-	// Without a listener only the sending is reported, and nothing waits.
-	start := time.Now()
+	// Without a listener only the sending is reported.
 	rep, err := bpftest.UDPSend(p.A.NS, nil, p.B.IPv4.Addr(), bpftest.UDPOptions{Count: 2, Port: 9})
 	if err != nil || rep.Sent != 2 || rep.Received != -1 {
 		t.Errorf("send without listener: %+v, %v", rep, err)
-	}
-	if time.Since(start) > 500*time.Millisecond {
-		t.Errorf("send without listener took %v", time.Since(start))
 	}
 }
 
@@ -250,7 +244,9 @@ func TestFrames(t *testing.T) {
 	if err != nil || len(more) != 0 {
 		t.Errorf("extra frames %v, %v", more, err)
 	}
-	if d := time.Since(start); d < 40*time.Millisecond || d > time.Second {
+	// It waited for the timeout (how much longer is not asserted: tests
+	// are not timed).
+	if d := time.Since(start); d < 50*time.Millisecond {
 		t.Errorf("Collect with timeout 50ms returned after %v", d)
 	}
 	if _, err := in.Next(10 * time.Millisecond); !errors.Is(err, errDeadline) {
