@@ -139,105 +139,85 @@ func TestELFOpenReads(t *testing.T) {
 }
 
 // BenchmarkELFNewCollection compares loading a single-program object
-// (tcpfilter_sec: XDP, 19 instructions, no maps, with BTF): purebpf
-// NewCollection, cilium/ebpf NewCollection, and the floor, raw
-// BPF_BTF_LOAD of the object's BTF and BPF_PROG_LOAD of the same
-// instructions with its func_info and line_info (what both libraries do);
-// raw-nobtf is the program load alone.
+// (tcpfilter_sec: XDP, 19 instructions, no maps, with BTF) and closing it.
 func BenchmarkELFNewCollection(b *testing.B) {
-	testenv.RequirePrivileged(b)
-	obj := "../examples/tcpfilter/bpf/tcpfilter_sec.o"
-	b.Run("purebpf", func(b *testing.B) {
-		spec, err := elf.Open(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
+	runVariants(b, newCollectionVariants(b))
+}
+
+// newCollectionVariants: purebpf NewCollection, cilium/ebpf
+// NewCollection, and the floor, raw BPF_BTF_LOAD of the object's BTF and
+// BPF_PROG_LOAD of the same instructions with its func_info and line_info
+// (what both libraries do); raw-nobtf is the program load alone.
+func newCollectionVariants(tb testing.TB) []variant {
+	testenv.RequirePrivileged(tb)
+	const obj = "../examples/tcpfilter/bpf/tcpfilter_sec.o"
+	spec, err := elf.Open(obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cspec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	code, err := spec.Programs["tcpfilter"].Instructions.Encode(binary.NativeEndian)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pb := spec.ProgramBTF["tcpfilter"]
+	if len(spec.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || len(pb.LineInfo) == 0 {
+		tb.Fatalf("%s has no BTF for tcpfilter", obj)
+	}
+	license := []byte("GPL\x00")
+	btfAttr := sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))}
+	withBTF := sys.ProgLoadAttr{
+		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
+		Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
+		ExpectedAttachType: uint32(bpf.AttachXDP),
+		FuncInfoRecSize:    8, FuncInfo: sys.SlicePointer(pb.FuncInfo), FuncInfoCnt: uint32(len(pb.FuncInfo) / 8),
+		LineInfoRecSize: 16, LineInfo: sys.SlicePointer(pb.LineInfo), LineInfoCnt: uint32(len(pb.LineInfo) / 16),
+	}
+	noBTF := sys.ProgLoadAttr{
+		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
+		Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
+		ExpectedAttachType: uint32(bpf.AttachXDP),
+	}
+	return []variant{
+		{"purebpf", func() error {
 			c, err := bpf.NewCollection(spec)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			c.Close()
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		spec, err := ebpf.LoadCollectionSpec(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			c, err := ebpf.NewCollection(spec)
+			return c.Close()
+		}},
+		{"cilium", func() error {
+			c, err := ebpf.NewCollection(cspec)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
 			c.Close()
-		}
-	})
-	// The floor does what NewCollection must: load the object's BTF, load
-	// the program with it (func_info and line_info), close both.
-	b.Run("raw", func(b *testing.B) {
-		spec, err := elf.Open(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		code, err := spec.Programs["tcpfilter"].Instructions.Encode(binary.NativeEndian)
-		if err != nil {
-			b.Fatal(err)
-		}
-		pb := spec.ProgramBTF["tcpfilter"]
-		if len(spec.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || len(pb.LineInfo) == 0 {
-			b.Fatalf("%s has no BTF for tcpfilter", obj)
-		}
-		license := []byte("GPL\x00")
-		btfAttr := sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))}
-		attr := sys.ProgLoadAttr{
-			ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
-			Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
-			ExpectedAttachType: uint32(bpf.AttachXDP),
-			FuncInfoRecSize:    8, FuncInfo: sys.SlicePointer(pb.FuncInfo), FuncInfoCnt: uint32(len(pb.FuncInfo) / 8),
-			LineInfoRecSize: 16, LineInfo: sys.SlicePointer(pb.LineInfo), LineInfoCnt: uint32(len(pb.LineInfo) / 16),
-		}
-		b.ReportAllocs()
-		for b.Loop() {
+			return nil
+		}},
+		{"raw", func() error {
 			btfFD, err := sys.BTFLoad(&btfAttr)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			attr.ProgBTFFD = btfFD.Uint()
-			fd, err := sys.ProgLoad(&attr)
+			defer btfFD.Close()
+			withBTF.ProgBTFFD = btfFD.Uint()
+			fd, err := sys.ProgLoad(&withBTF)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			fd.Close()
-			btfFD.Close()
-		}
-	})
-	b.Run("raw-nobtf", func(b *testing.B) {
-		spec, err := elf.Open(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		code, err := spec.Programs["tcpfilter"].Instructions.Encode(binary.NativeEndian)
-		if err != nil {
-			b.Fatal(err)
-		}
-		license := []byte("GPL\x00")
-		attr := sys.ProgLoadAttr{
-			ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
-			Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
-			ExpectedAttachType: uint32(bpf.AttachXDP),
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			fd, err := sys.ProgLoad(&attr)
+			return fd.Close()
+		}},
+		{"raw-nobtf", func() error {
+			fd, err := sys.ProgLoad(&noBTF)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			fd.Close()
-		}
-	})
+			return fd.Close()
+		}},
+	}
 }
 
 // loaderTypes returns the types a user gives for the sections of obj

@@ -20,29 +20,29 @@ import (
 // syscall), purebpf's untyped and typed APIs, and cilium/ebpf v0.22.0 on
 // the same kind of map.
 
-func requireRoot(b *testing.B) {
-	b.Helper()
-	testenv.RequirePrivileged(b)
+func requireRoot(tb testing.TB) {
+	tb.Helper()
+	testenv.RequirePrivileged(tb)
 }
 
-func newPure(b *testing.B, spec *maps.Spec) *maps.Map {
-	b.Helper()
-	requireRoot(b)
+func newPure(tb testing.TB, spec *maps.Spec) *maps.Map {
+	tb.Helper()
+	requireRoot(tb)
 	m, err := maps.New(spec)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	return m
 }
 
-func newCilium(b *testing.B, spec *ebpf.MapSpec) *ebpf.Map {
-	b.Helper()
+func newCilium(tb testing.TB, spec *ebpf.MapSpec) *ebpf.Map {
+	tb.Helper()
 	m, err := ebpf.NewMap(spec)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	return m
 }
 
@@ -55,90 +55,82 @@ func rawElem(cmd sys.Cmd, attr *sys.MapElemAttr) error {
 	return nil
 }
 
+// variant is one way of doing a benchmark's operation; the benchmark runs
+// each as a sub-benchmark, TestRecordedAllocs counts their allocations.
+type variant struct {
+	name string
+	op   func() error
+}
+
+// runVariants runs each variant as a sub-benchmark.
+func runVariants(b *testing.B, vs []variant) {
+	for _, v := range vs {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkMapsHashLookup(b *testing.B) {
-	benchElem(b, sys.MapLookupElemCmd)
+	runVariants(b, elemVariants(b, sys.MapLookupElemCmd))
 }
 
 func BenchmarkMapsHashUpdate(b *testing.B) {
-	benchElem(b, sys.MapUpdateElemCmd)
+	runVariants(b, elemVariants(b, sys.MapUpdateElemCmd))
 }
 
-func benchElem(b *testing.B, cmd sys.Cmd) {
-	pm := newPure(b, &maps.Spec{Name: "bench_hash", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
-	cm := newCilium(b, &ebpf.MapSpec{Name: "bench_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+// elemVariants look up or update a present key of a hash map (4-byte key,
+// 8-byte value).
+func elemVariants(tb testing.TB, cmd sys.Cmd) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_hash", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	cm := newCilium(tb, &ebpf.MapSpec{Name: "bench_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
 	key, val := uint32(7), uint64(42)
 	if err := pm.Update(&key, &val, maps.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cm.Update(&key, &val, ebpf.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	tm, err := maps.AsTyped[uint32, uint64](pm)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	lookup := cmd == sys.MapLookupElemCmd
-	b.Run("raw", func(b *testing.B) {
-		attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&val))}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := rawElem(cmd, &attr); err != nil {
-				b.Fatal(err)
-			}
+	attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&val))}
+	if cmd == sys.MapLookupElemCmd {
+		return []variant{
+			{"raw", func() error { return rawElem(cmd, &attr) }},
+			{"purebpf", func() error { k, v := uint32(7), uint64(0); return pm.Lookup(&k, &v) }},
+			{"purebpf-typed", func() error { _, err := tm.Lookup(7); return err }},
+			{"cilium", func() error { k, v := uint32(7), uint64(0); return cm.Lookup(&k, &v) }},
 		}
-	})
-	b.Run("purebpf", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k, v := uint32(7), uint64(42)
-			var err error
-			if lookup {
-				err = pm.Lookup(&k, &v)
-			} else {
-				err = pm.Update(&k, &v, maps.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf-typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			if lookup {
-				_, err = tm.Lookup(7)
-			} else {
-				err = tm.Update(7, 42, maps.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k, v := uint32(7), uint64(42)
-			var err error
-			if lookup {
-				err = cm.Lookup(&k, &v)
-			} else {
-				err = cm.Update(&k, &v, ebpf.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
+	return []variant{
+		{"raw", func() error { return rawElem(cmd, &attr) }},
+		{"purebpf", func() error { k, v := uint32(7), uint64(42); return pm.Update(&k, &v, maps.UpdateAny) }},
+		{"purebpf-typed", func() error { return tm.Update(7, 42, maps.UpdateAny) }},
+		{"cilium", func() error { k, v := uint32(7), uint64(42); return cm.Update(&k, &v, ebpf.UpdateAny) }},
+	}
 }
 
 func BenchmarkMapsPerCPULookup(b *testing.B) {
-	pm := newPure(b, &maps.Spec{Name: "bench_pcpu", Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
-	cm := newCilium(b, &ebpf.MapSpec{Name: "bench_pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	runVariants(b, perCPUVariants(b))
+}
+
+// perCPUVariants look up a present key of a per-CPU hash map (8-byte
+// values) into a caller-owned []uint64 of PossibleCPUs() values.
+// cilium/ebpf v0.22.0 takes such a slice (the like-for-like comparison)
+// or a pointer to a slice it allocates (cilium-alloc).
+func perCPUVariants(tb testing.TB) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_pcpu", Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	cm := newCilium(tb, &ebpf.MapSpec{Name: "bench_pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
 	ncpu, err := maps.PossibleCPUs()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	key := uint32(7)
 	vals := make([]uint64, ncpu)
@@ -146,64 +138,24 @@ func BenchmarkMapsPerCPULookup(b *testing.B) {
 		vals[i] = uint64(i + 1)
 	}
 	if err := pm.UpdatePerCPU(&key, vals, maps.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cm.Update(&key, vals, ebpf.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	tm, err := maps.AsTyped[uint32, uint64](pm)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	out := make([]uint64, ncpu)
-	b.Run("raw", func(b *testing.B) {
-		attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&out[0]))}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := rawElem(sys.MapLookupElemCmd, &attr); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k := uint32(7)
-			if err := pm.LookupPerCPU(&k, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf-typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := tm.LookupPerCPU(7, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	// cilium/ebpf v0.22.0 takes a caller-owned slice of PossibleCPU()
-	// values (like purebpf's LookupPerCPU) or a pointer to a slice it
-	// allocates; the first is the like-for-like comparison.
-	b.Run("cilium", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k := uint32(7)
-			if err := cm.Lookup(&k, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cilium-alloc", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k := uint32(7)
-			var vs []uint64
-			if err := cm.Lookup(&k, &vs); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&out[0]))}
+	return []variant{
+		{"raw", func() error { return rawElem(sys.MapLookupElemCmd, &attr) }},
+		{"purebpf", func() error { k := uint32(7); return pm.LookupPerCPU(&k, out) }},
+		{"purebpf-typed", func() error { return tm.LookupPerCPU(7, out) }},
+		{"cilium", func() error { k := uint32(7); return cm.Lookup(&k, out) }},
+		{"cilium-alloc", func() error { k := uint32(7); var vs []uint64; return cm.Lookup(&k, &vs) }},
+	}
 }
 
 const batchEntries = 1 << 16
