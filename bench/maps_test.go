@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,40 +164,46 @@ const batchEntries = 1 << 16
 // BenchmarkMapsIterate64k reads every element of a 64k-entry hash map:
 // with batch lookups (4096 per call) and with NextKey+Lookup per element.
 func BenchmarkMapsIterate64k(b *testing.B) {
-	pm := newPure(b, &maps.Spec{Name: "bench_batch", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: batchEntries})
+	runVariants(b, iterateVariants(b))
+}
+
+// iterateVariants read all batchEntries elements of a hash map, checking
+// the count.
+func iterateVariants(tb testing.TB) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_batch", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: batchEntries})
 	keys, vals := make([]uint32, batchEntries), make([]uint64, batchEntries)
 	for i := range keys {
 		keys[i], vals[i] = uint32(i), uint64(i)
 	}
 	if n, err := pm.BatchUpdate(keys, vals, maps.UpdateAny); err != nil || n != batchEntries {
-		b.Fatal(n, err)
+		tb.Fatal(n, err)
 	}
 	cm, err := ebpf.NewMapFromID(ebpf.MapID(must(pm.ID())))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer cm.Close()
+	tb.Cleanup(func() { cm.Close() })
 	kb, vb := make([]uint32, 4096), make([]uint64, 4096)
-	b.Run("purebpf-batch", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+	count := func(total int) error {
+		if total != batchEntries {
+			return fmt.Errorf("read %d elements, want %d", total, batchEntries)
+		}
+		return nil
+	}
+	return []variant{
+		{"purebpf-batch", func() error {
 			var c maps.BatchCursor
 			total := 0
 			for !c.Done() {
 				n, err := pm.BatchLookup(&c, kb, vb)
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 				total += n
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
-	b.Run("purebpf-nextkey-lookup", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+			return count(total)
+		}},
+		{"purebpf-nextkey-lookup", func() error {
 			var k, next uint32
 			var v uint64
 			total := 0
@@ -207,23 +214,18 @@ func BenchmarkMapsIterate64k(b *testing.B) {
 					break
 				}
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 				if err := pm.Lookup(&next, &v); err != nil {
-					b.Fatal(err)
+					return err
 				}
 				k = next
 				prev = &k
 				total++
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
-	b.Run("cilium-batch", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+			return count(total)
+		}},
+		{"cilium-batch", func() error {
 			var c ebpf.MapBatchCursor
 			total := 0
 			for {
@@ -233,14 +235,12 @@ func BenchmarkMapsIterate64k(b *testing.B) {
 					break
 				}
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
+			return count(total)
+		}},
+	}
 }
 
 func must[T any](v T, err error) T {

@@ -1,12 +1,17 @@
 package bench
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf"
+
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -67,6 +72,8 @@ func recordedAllocs(t *testing.T, cell string) (int, bool) {
 	s := cell
 	if m := allocsCell.FindStringSubmatch(cell); m != nil {
 		s = m[1]
+	} else if f := strings.Fields(cell); len(f) > 0 {
+		s = f[0] // "2 (the cursor's position buffers)"
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -77,7 +84,7 @@ func recordedAllocs(t *testing.T, cell string) (int, bool) {
 
 // checkAllocs compares the allocations per operation of each variant with
 // the cell of its column in row.
-func checkAllocs(t *testing.T, what string, row map[string]string, column func(v variant) string, vs []variant) {
+func checkAllocs(t *testing.T, what string, runs int, row map[string]string, column func(v variant) string, vs []variant) {
 	t.Helper()
 	for _, v := range vs {
 		cell, ok := row[column(v)]
@@ -91,7 +98,7 @@ func checkAllocs(t *testing.T, what string, row map[string]string, column func(v
 			continue
 		}
 		var err error
-		got := testing.AllocsPerRun(50, func() {
+		got := testing.AllocsPerRun(runs, func() {
 			if e := v.op(); e != nil && err == nil {
 				err = e
 			}
@@ -125,23 +132,46 @@ func TestRecordedAllocs(t *testing.T) {
 			continue
 		}
 		delete(variants, row["benchmark"])
-		checkAllocs(t, row["benchmark"], row, func(v variant) string { return v.name }, vs())
+		checkAllocs(t, row["benchmark"], 50, row, func(v variant) string { return v.name }, vs())
 	}
 	for name := range variants {
 		t.Errorf("BENCHMARKS.md maps table has no row %q", name)
 	}
 
-	byName := map[string]map[string]string{}
-	for _, row := range mdTable(t, newCollectionHeader) {
-		byName[row["variant"]] = row
-	}
-	for _, v := range newCollectionVariants(t) {
-		row, ok := byName[v.name]
-		if !ok {
-			t.Errorf("BENCHMARKS.md NewCollection table has no row %q", v.name)
-			continue
+	// Tables with a row per variant: the first column names it.
+	for _, tt := range []struct {
+		what, header  string
+		label, column string            // the columns naming the row and counting allocations
+		rows          map[string]string // row label -> variant
+		variants      func(testing.TB) []variant
+		runs          int
+	}{
+		{"NewCollection", newCollectionHeader, "variant", "allocs/op",
+			map[string]string{"purebpf": "purebpf", "cilium": "cilium", "raw": "raw", "raw-nobtf": "raw-nobtf"}, newCollectionVariants, 50},
+		{"Program.Run", runHeader, "variant", "allocs/op",
+			map[string]string{"raw bpf(2)": "raw", "purebpf `Program.Run`": "purebpf", "cilium/ebpf v0.22.0 `Program.Run`": "cilium"}, runVariantsOf, 50},
+		{"iterate 64k", iterateHeader, "method", "allocs",
+			map[string]string{"purebpf BatchLookup, 4096 per call": "purebpf-batch", "purebpf NextKey + Lookup per element": "purebpf-nextkey-lookup",
+				"cilium/ebpf BatchLookup, 4096 per call": "cilium-batch"}, iterateVariants, 2},
+	} {
+		byVariant := map[string]map[string]string{}
+		for _, row := range mdTable(t, tt.header) {
+			label := row[tt.label]
+			v, ok := tt.rows[label]
+			if !ok {
+				t.Errorf("BENCHMARKS.md %s table: unknown row %q", tt.what, label)
+				continue
+			}
+			byVariant[v] = row
 		}
-		checkAllocs(t, "NewCollection", row, func(variant) string { return "allocs/op" }, []variant{v})
+		for _, v := range tt.variants(t) {
+			row, ok := byVariant[v.name]
+			if !ok {
+				t.Errorf("BENCHMARKS.md %s table has no row for %s", tt.what, v.name)
+				continue
+			}
+			checkAllocs(t, tt.what, tt.runs, row, func(variant) string { return tt.column }, []variant{v})
+		}
 	}
 }
 
@@ -149,4 +179,50 @@ func TestRecordedAllocs(t *testing.T) {
 const (
 	mapsHeader          = "| benchmark | raw | purebpf | purebpf-typed | cilium | cilium-alloc | purebpf / raw | cilium / raw |"
 	newCollectionHeader = "| variant | what | ns/op | B/op | allocs/op | vs raw |"
+	runHeader           = "| variant | time/op | allocs/op | vs raw |"
+	iterateHeader       = "| method | time per pass | allocs |"
 )
+
+// parseHeader is the header row of BENCHMARKS.md's parse table.
+const parseHeader = "| object | purebpf ns | cilium ns | ratio | purebpf allocs | cilium allocs | ratio |"
+
+// TestRecordedParseAllocs checks the allocation columns of BENCHMARKS.md's
+// parse table (elf.Parse against cilium/ebpf's LoadCollectionSpecFromReader)
+// and the goal it states for every committed object: at most half of
+// cilium/ebpf's allocations.
+func TestRecordedParseAllocs(t *testing.T) {
+	allocs := func(obj string) (pure, cil int) {
+		data, err := os.ReadFile(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var perr, cerr error
+		p := testing.AllocsPerRun(20, func() { _, perr = elf.Parse(data) })
+		c := testing.AllocsPerRun(20, func() { _, cerr = ebpf.LoadCollectionSpecFromReader(bytes.NewReader(data)) })
+		if err := errors.Join(perr, cerr); err != nil {
+			t.Fatalf("%s: %v", obj, err)
+		}
+		return int(p), int(c)
+	}
+	measured := map[string][2]int{}
+	for _, obj := range elfObjects(t) {
+		p, c := allocs(obj)
+		measured[objName(obj)] = [2]int{p, c}
+		if 2*p > c {
+			t.Errorf("%s: elf.Parse makes %d allocations, more than half of cilium/ebpf's %d", objName(obj), p, c)
+		}
+	}
+	for _, row := range mdTable(t, parseHeader) {
+		name := row["object"]
+		got, ok := measured[name]
+		if !ok {
+			t.Errorf("BENCHMARKS.md parse table: %s is not a committed object", name)
+			continue
+		}
+		p, _ := recordedAllocs(t, row["purebpf allocs"])
+		c, _ := recordedAllocs(t, row["cilium allocs"])
+		if got != [2]int{p, c} {
+			t.Errorf("%s: parsing makes %d (purebpf) and %d (cilium) allocations; BENCHMARKS.md says %d and %d", name, got[0], got[1], p, c)
+		}
+	}
+}
