@@ -13,6 +13,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // Attach benchmarks: one attach+detach round trip of an already loaded
@@ -160,9 +161,7 @@ func BenchmarkAttachXDP(b *testing.B) {
 		}
 	})
 	b.Run("ip-process", func(b *testing.B) {
-		if _, err := exec.LookPath("ip"); err != nil {
-			b.Skip("ip is not installed")
-		}
+		testenv.RequireTool(b, "ip")
 		pin := filepath.Join(pinFS(b), "prog")
 		if err := prog.Pin(pin); err != nil {
 			b.Fatal(err)
@@ -246,9 +245,7 @@ func BenchmarkAttachTC(b *testing.B) {
 		}
 	})
 	b.Run("tc-process", func(b *testing.B) {
-		if _, err := exec.LookPath("tc"); err != nil {
-			b.Skip("tc is not installed")
-		}
+		testenv.RequireTool(b, "tc")
 		pin := filepath.Join(pinFS(b), "prog")
 		if err := prog.Pin(pin); err != nil {
 			b.Fatal(err)

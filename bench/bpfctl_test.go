@@ -14,6 +14,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // bpfctl benchmarks: the time from starting the process to its first byte
@@ -102,9 +103,10 @@ func firstOutput(b *testing.B, path string, args ...string) (first, total time.D
 // below 1 means bpfctl is faster).
 func BenchmarkBpfctlStartup(b *testing.B) {
 	bpftest.RequirePrivileged(b)
+	testenv.RequireTool(b, "bpftool")
 	bpftool, err := exec.LookPath("bpftool")
 	if err != nil {
-		b.Skip("bpftool not installed")
+		b.Fatal(err)
 	}
 	modes := []struct {
 		name          string

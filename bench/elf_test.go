@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -94,8 +95,11 @@ func BenchmarkELFOpen(b *testing.B) {
 // (/proc/self/io syscr).
 func readSyscalls(t *testing.T) int {
 	b, err := os.ReadFile("/proc/self/io")
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("kernel lacks a feature: no /proc/self/io (CONFIG_TASK_IO_ACCOUNTING): %v", err)
+	}
 	if err != nil {
-		t.Skipf("no /proc/self/io: %v", err)
+		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
@@ -103,7 +107,7 @@ func readSyscalls(t *testing.T) int {
 			return n
 		}
 	}
-	t.Skip("no syscr in /proc/self/io")
+	t.Fatalf("no syscr in /proc/self/io:\n%s", b)
 	return 0
 }
 
@@ -135,100 +139,198 @@ func TestELFOpenReads(t *testing.T) {
 }
 
 // BenchmarkELFNewCollection compares loading a single-program object
-// (tcpfilter_sec: XDP, 19 instructions, no maps): purebpf NewCollection,
-// cilium/ebpf NewCollection, and the floor, a raw BPF_PROG_LOAD of the
-// same instructions.
+// (tcpfilter_sec: XDP, 19 instructions, no maps, with BTF) and closing it.
 func BenchmarkELFNewCollection(b *testing.B) {
-	testenv.RequirePrivileged(b)
-	obj := "../examples/tcpfilter/bpf/tcpfilter_sec.o"
-	b.Run("purebpf", func(b *testing.B) {
-		spec, err := elf.Open(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
+	runVariants(b, newCollectionVariants(b))
+}
+
+// newCollectionVariants: purebpf NewCollection, cilium/ebpf
+// NewCollection, and the floor, raw BPF_BTF_LOAD of the object's BTF and
+// BPF_PROG_LOAD of the same instructions with its func_info and line_info
+// (what both libraries do); raw-nobtf is the program load alone.
+func newCollectionVariants(tb testing.TB) []variant {
+	testenv.RequirePrivileged(tb)
+	const obj = "../examples/tcpfilter/bpf/tcpfilter_sec.o"
+	spec, err := elf.Open(obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cspec, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	code, err := spec.Programs["tcpfilter"].Instructions.Encode(binary.NativeEndian)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pb := spec.ProgramBTF["tcpfilter"]
+	if len(spec.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || len(pb.LineInfo) == 0 {
+		tb.Fatalf("%s has no BTF for tcpfilter", obj)
+	}
+	license := []byte("GPL\x00")
+	btfAttr := sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))}
+	withBTF := sys.ProgLoadAttr{
+		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
+		Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
+		ExpectedAttachType: uint32(bpf.AttachXDP),
+		FuncInfoRecSize:    8, FuncInfo: sys.SlicePointer(pb.FuncInfo), FuncInfoCnt: uint32(len(pb.FuncInfo) / 8),
+		LineInfoRecSize: 16, LineInfo: sys.SlicePointer(pb.LineInfo), LineInfoCnt: uint32(len(pb.LineInfo) / 16),
+	}
+	noBTF := sys.ProgLoadAttr{
+		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
+		Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
+		ExpectedAttachType: uint32(bpf.AttachXDP),
+	}
+	return []variant{
+		{"purebpf", func() error {
 			c, err := bpf.NewCollection(spec)
 			if err != nil {
-				b.Fatal(err)
+				return err
+			}
+			return c.Close()
+		}},
+		{"cilium", func() error {
+			c, err := ebpf.NewCollection(cspec)
+			if err != nil {
+				return err
 			}
 			c.Close()
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		spec, err := ebpf.LoadCollectionSpec(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			c, err := ebpf.NewCollection(spec)
+			return nil
+		}},
+		{"raw", func() error {
+			btfFD, err := sys.BTFLoad(&btfAttr)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			c.Close()
-		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		spec, err := elf.Open(obj)
-		if err != nil {
-			b.Fatal(err)
-		}
-		code, err := spec.Programs["tcpfilter"].Instructions.Encode(binary.NativeEndian)
-		if err != nil {
-			b.Fatal(err)
-		}
-		license := []byte("GPL\x00")
-		attr := sys.ProgLoadAttr{
-			ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
-			Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
-			ExpectedAttachType: uint32(bpf.AttachXDP),
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			fd, err := sys.ProgLoad(&attr)
+			defer btfFD.Close()
+			withBTF.ProgBTFFD = btfFD.Uint()
+			fd, err := sys.ProgLoad(&withBTF)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
-			fd.Close()
-		}
-	})
+			return fd.Close()
+		}},
+		{"raw-nobtf", func() error {
+			fd, err := sys.ProgLoad(&noBTF)
+			if err != nil {
+				return err
+			}
+			return fd.Close()
+		}},
+	}
 }
 
-// loaderTypes are the types a user gives for sections without a
-// conventional type (what "ip ... sec S" and "tc ... sec S" imply).
-var loaderTypes = elf.Options{
-	DefaultType: bpf.XDP,
-	SectionTypes: []elf.SectionTypeOverride{
-		{Pattern: "filter", Type: bpf.SocketFilter},
-		{Pattern: "tx", Type: bpf.SchedCLS},
-	},
+// loaderTypes returns the types a user gives for the sections of obj
+// that have no conventional type, as the tutorial's commands do: "ip link
+// set dev D xdp obj F sec S" makes them XDP, layercoop's tx goes to "tc
+// filter add ... bpf da obj F sec tx", and portfilter_socket's filter is
+// a socket filter (SO_ATTACH_BPF). portfilter.o's "filter" is XDP.
+func loaderTypes(obj string) elf.Options {
+	opts := elf.Options{
+		DefaultType:  bpf.XDP,
+		SectionTypes: []elf.SectionTypeOverride{{Pattern: "tx", Type: bpf.SchedCLS}},
+	}
+	if objName(obj) == "portfilter_socket" {
+		opts.SectionTypes = append(opts.SectionTypes, elf.SectionTypeOverride{Pattern: "filter", Type: bpf.SocketFilter})
+	}
+	return opts
 }
 
-// TestLoaderMatrix shows, per object, how many of its entry programs
-// purebpf, bpftool prog loadall (when installed) and cilium/ebpf load.
+// loaderRow is one row of the loader matrix: how many entry programs an
+// object has and how many of them each loader loads.
+type loaderRow struct {
+	entries, purebpf, bpftool, cilium int
+}
+
+// recordedBpftool is the bpftool version BENCHMARKS.md's matrix was
+// measured with; other versions may load other objects, so their column
+// is only shown.
+const recordedBpftool = "bpftool v7.1.0"
+
+// recordedLoaderMatrix parses the loader matrix of BENCHMARKS.md: the
+// table after the line naming TestLoaderMatrix, whose cells start with
+// the counts (what follows a count is commentary).
+func recordedLoaderMatrix(t *testing.T) map[string]loaderRow {
+	t.Helper()
+	data, err := os.ReadFile("../BENCHMARKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "`TestLoaderMatrix`")
+	if !ok {
+		t.Fatal("BENCHMARKS.md has no loader matrix (a table after `TestLoaderMatrix`)")
+	}
+	rows := map[string]loaderRow{}
+	inTable := false
+	for _, line := range strings.Split(table, "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if inTable {
+				break
+			}
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if !inTable || strings.HasPrefix(strings.TrimSpace(cells[0]), "--") {
+			inTable = true // the header and the separator
+			continue
+		}
+		if len(cells) != 5 {
+			t.Fatalf("BENCHMARKS.md loader matrix: %d cells in %q, want 5", len(cells), line)
+		}
+		var n [4]int
+		for i := range n {
+			f := strings.Fields(cells[i+1])
+			if len(f) == 0 {
+				t.Fatalf("BENCHMARKS.md loader matrix: empty cell in %q", line)
+			}
+			if n[i], err = strconv.Atoi(f[0]); err != nil {
+				t.Fatalf("BENCHMARKS.md loader matrix: %q: %v", line, err)
+			}
+		}
+		rows[strings.TrimSpace(cells[0])] = loaderRow{n[0], n[1], n[2], n[3]}
+	}
+	if len(rows) == 0 {
+		t.Fatal("BENCHMARKS.md's loader matrix has no rows")
+	}
+	return rows
+}
+
+// TestLoaderMatrix counts, per committed object, the entry programs that
+// purebpf, bpftool prog loadall and cilium/ebpf load, one program at a
+// time, and checks the counts against the matrix BENCHMARKS.md records
+// (the bpftool column only for the version it was measured with).
 // purebpf gets the types a user would give on the command line; so does
 // cilium (UnspecifiedProgram set by hand), bpftool gets none.
 func TestLoaderMatrix(t *testing.T) {
 	testenv.RequirePrivileged(t)
+	testenv.RequireTool(t, "bpftool")
 	pin := t.TempDir()
 	if err := unix.Mount("bpf", pin, "bpf", 0, "mode=0700"); err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Unmount(pin, unix.MNT_DETACH)
-	bpftool, _ := exec.LookPath("bpftool")
+	version, err := exec.Command("bpftool", "version").Output()
+	if err != nil {
+		t.Fatalf("bpftool version: %v", err)
+	}
+	sameBpftool := strings.HasPrefix(string(version), recordedBpftool+"\n")
+	recorded := recordedLoaderMatrix(t)
 	var rows []string
+	seen := map[string]bool{}
 	for _, obj := range elfObjects(t) {
 		if strings.Contains(obj, "bpfeb") {
 			continue // big-endian: not for this kernel
 		}
-		spec, err := elf.OpenWithOptions(obj, loaderTypes)
+		name := objName(obj)
+		seen[name] = true
+		spec, err := elf.OpenWithOptions(obj, loaderTypes(obj))
 		if err != nil {
 			t.Errorf("%s: %v", obj, err)
 			continue
 		}
-		entries := len(spec.Programs)
-		pure := 0
+		var got loaderRow
+		got.entries = len(spec.Programs)
 		for name := range spec.Programs {
 			one := spec.Copy()
 			for n := range one.Programs {
@@ -237,26 +339,37 @@ func TestLoaderMatrix(t *testing.T) {
 				}
 			}
 			if c, err := bpf.NewCollectionWithOptions(one, bpf.CollectionOptions{PinRoot: pin}); err == nil {
-				pure++
+				got.purebpf++
 				c.Close()
+			} else if !strings.Contains(obj, "nongpl") {
+				t.Errorf("%s: purebpf cannot load %s: %v", obj, name, err)
 			}
 		}
-		cil := ciliumLoads(obj, spec)
-		tool := "-"
-		if bpftool != "" {
-			dir := filepath.Join(pin, "bpftool-"+objName(obj))
-			exec.Command(bpftool, "prog", "loadall", obj, dir).Run()
-			ents, _ := os.ReadDir(dir)
-			tool = strconv.Itoa(len(ents))
-			os.RemoveAll(dir)
+		got.cilium = ciliumLoads(obj, spec)
+		dir := filepath.Join(pin, "bpftool-"+name)
+		exec.Command("bpftool", "prog", "loadall", obj, dir).Run()
+		ents, _ := os.ReadDir(dir)
+		got.bpftool = len(ents)
+		os.RemoveAll(dir)
+		rows = append(rows, fmt.Sprintf("| %s | %d | %d | %d | %d |", name, got.entries, got.purebpf, got.bpftool, got.cilium))
+
+		want, ok := recorded[name]
+		switch {
+		case !ok:
+			t.Errorf("BENCHMARKS.md's loader matrix has no row for %s", name)
+		case !sameBpftool && (got.entries != want.entries || got.purebpf != want.purebpf || got.cilium != want.cilium):
+			t.Errorf("%s: measured %+v; BENCHMARKS.md says %+v (bpftool column not compared: %s is not %s)", name, got, want, strings.SplitN(string(version), "\n", 2)[0], recordedBpftool)
+		case sameBpftool && got != want:
+			t.Errorf("%s: measured %+v; BENCHMARKS.md says %+v", name, got, want)
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %d | %d | %s | %d |", objName(obj), entries, pure, tool, cil))
-		if pure != entries && !strings.Contains(obj, "nongpl") {
-			t.Errorf("%s: purebpf loads %d of %d programs", obj, pure, entries)
+	}
+	for name := range recorded {
+		if !seen[name] {
+			t.Errorf("BENCHMARKS.md's loader matrix has a row for %s, which is not a committed object", name)
 		}
 	}
 	os.RemoveAll(filepath.Join(pin, "tc"))
-	t.Logf("\n| object | entry programs | purebpf | bpftool loadall | cilium/ebpf |\n|---|---|---|---|---|\n%s", strings.Join(rows, "\n"))
+	t.Logf("\n| object | entry programs | purebpf | bpftool prog loadall | cilium/ebpf |\n| --- | --- | --- | --- | --- |\n%s", strings.Join(rows, "\n"))
 }
 
 // ciliumLoads counts the programs cilium/ebpf loads from obj, one at a

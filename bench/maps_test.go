@@ -2,7 +2,7 @@ package bench
 
 import (
 	"errors"
-	"os"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -20,30 +21,29 @@ import (
 // syscall), purebpf's untyped and typed APIs, and cilium/ebpf v0.22.0 on
 // the same kind of map.
 
-func requireRoot(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root")
-	}
+func requireRoot(tb testing.TB) {
+	tb.Helper()
+	testenv.RequirePrivileged(tb)
 }
 
-func newPure(b *testing.B, spec *maps.Spec) *maps.Map {
-	b.Helper()
-	requireRoot(b)
+func newPure(tb testing.TB, spec *maps.Spec) *maps.Map {
+	tb.Helper()
+	requireRoot(tb)
 	m, err := maps.New(spec)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	return m
 }
 
-func newCilium(b *testing.B, spec *ebpf.MapSpec) *ebpf.Map {
-	b.Helper()
+func newCilium(tb testing.TB, spec *ebpf.MapSpec) *ebpf.Map {
+	tb.Helper()
 	m, err := ebpf.NewMap(spec)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { m.Close() })
+	tb.Cleanup(func() { m.Close() })
 	return m
 }
 
@@ -56,90 +56,82 @@ func rawElem(cmd sys.Cmd, attr *sys.MapElemAttr) error {
 	return nil
 }
 
+// variant is one way of doing a benchmark's operation; the benchmark runs
+// each as a sub-benchmark, TestRecordedAllocs counts their allocations.
+type variant struct {
+	name string
+	op   func() error
+}
+
+// runVariants runs each variant as a sub-benchmark.
+func runVariants(b *testing.B, vs []variant) {
+	for _, v := range vs {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkMapsHashLookup(b *testing.B) {
-	benchElem(b, sys.MapLookupElemCmd)
+	runVariants(b, elemVariants(b, sys.MapLookupElemCmd))
 }
 
 func BenchmarkMapsHashUpdate(b *testing.B) {
-	benchElem(b, sys.MapUpdateElemCmd)
+	runVariants(b, elemVariants(b, sys.MapUpdateElemCmd))
 }
 
-func benchElem(b *testing.B, cmd sys.Cmd) {
-	pm := newPure(b, &maps.Spec{Name: "bench_hash", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
-	cm := newCilium(b, &ebpf.MapSpec{Name: "bench_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+// elemVariants look up or update a present key of a hash map (4-byte key,
+// 8-byte value).
+func elemVariants(tb testing.TB, cmd sys.Cmd) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_hash", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	cm := newCilium(tb, &ebpf.MapSpec{Name: "bench_hash", Type: ebpf.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
 	key, val := uint32(7), uint64(42)
 	if err := pm.Update(&key, &val, maps.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cm.Update(&key, &val, ebpf.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	tm, err := maps.AsTyped[uint32, uint64](pm)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	lookup := cmd == sys.MapLookupElemCmd
-	b.Run("raw", func(b *testing.B) {
-		attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&val))}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := rawElem(cmd, &attr); err != nil {
-				b.Fatal(err)
-			}
+	attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&val))}
+	if cmd == sys.MapLookupElemCmd {
+		return []variant{
+			{"raw", func() error { return rawElem(cmd, &attr) }},
+			{"purebpf", func() error { k, v := uint32(7), uint64(0); return pm.Lookup(&k, &v) }},
+			{"purebpf-typed", func() error { _, err := tm.Lookup(7); return err }},
+			{"cilium", func() error { k, v := uint32(7), uint64(0); return cm.Lookup(&k, &v) }},
 		}
-	})
-	b.Run("purebpf", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k, v := uint32(7), uint64(42)
-			var err error
-			if lookup {
-				err = pm.Lookup(&k, &v)
-			} else {
-				err = pm.Update(&k, &v, maps.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf-typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			if lookup {
-				_, err = tm.Lookup(7)
-			} else {
-				err = tm.Update(7, 42, maps.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k, v := uint32(7), uint64(42)
-			var err error
-			if lookup {
-				err = cm.Lookup(&k, &v)
-			} else {
-				err = cm.Update(&k, &v, ebpf.UpdateAny)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
+	return []variant{
+		{"raw", func() error { return rawElem(cmd, &attr) }},
+		{"purebpf", func() error { k, v := uint32(7), uint64(42); return pm.Update(&k, &v, maps.UpdateAny) }},
+		{"purebpf-typed", func() error { return tm.Update(7, 42, maps.UpdateAny) }},
+		{"cilium", func() error { k, v := uint32(7), uint64(42); return cm.Update(&k, &v, ebpf.UpdateAny) }},
+	}
 }
 
 func BenchmarkMapsPerCPULookup(b *testing.B) {
-	pm := newPure(b, &maps.Spec{Name: "bench_pcpu", Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
-	cm := newCilium(b, &ebpf.MapSpec{Name: "bench_pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	runVariants(b, perCPUVariants(b))
+}
+
+// perCPUVariants look up a present key of a per-CPU hash map (8-byte
+// values) into a caller-owned []uint64 of PossibleCPUs() values.
+// cilium/ebpf v0.22.0 takes such a slice (the like-for-like comparison)
+// or a pointer to a slice it allocates (cilium-alloc).
+func perCPUVariants(tb testing.TB) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_pcpu", Type: maps.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
+	cm := newCilium(tb, &ebpf.MapSpec{Name: "bench_pcpu", Type: ebpf.PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 1024})
 	ncpu, err := maps.PossibleCPUs()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	key := uint32(7)
 	vals := make([]uint64, ncpu)
@@ -147,52 +139,24 @@ func BenchmarkMapsPerCPULookup(b *testing.B) {
 		vals[i] = uint64(i + 1)
 	}
 	if err := pm.UpdatePerCPU(&key, vals, maps.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cm.Update(&key, vals, ebpf.UpdateAny); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	tm, err := maps.AsTyped[uint32, uint64](pm)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	out := make([]uint64, ncpu)
-	b.Run("raw", func(b *testing.B) {
-		attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&out[0]))}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := rawElem(sys.MapLookupElemCmd, &attr); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k := uint32(7)
-			if err := pm.LookupPerCPU(&k, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("purebpf-typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := tm.LookupPerCPU(7, out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k := uint32(7)
-			var vs []uint64
-			if err := cm.Lookup(&k, &vs); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	attr := sys.MapElemAttr{MapFD: uint32(pm.FD()), Key: sys.NewPointer(unsafe.Pointer(&key)), Value: sys.NewPointer(unsafe.Pointer(&out[0]))}
+	return []variant{
+		{"raw", func() error { return rawElem(sys.MapLookupElemCmd, &attr) }},
+		{"purebpf", func() error { k := uint32(7); return pm.LookupPerCPU(&k, out) }},
+		{"purebpf-typed", func() error { return tm.LookupPerCPU(7, out) }},
+		{"cilium", func() error { k := uint32(7); return cm.Lookup(&k, out) }},
+		{"cilium-alloc", func() error { k := uint32(7); var vs []uint64; return cm.Lookup(&k, &vs) }},
+	}
 }
 
 const batchEntries = 1 << 16
@@ -200,40 +164,46 @@ const batchEntries = 1 << 16
 // BenchmarkMapsIterate64k reads every element of a 64k-entry hash map:
 // with batch lookups (4096 per call) and with NextKey+Lookup per element.
 func BenchmarkMapsIterate64k(b *testing.B) {
-	pm := newPure(b, &maps.Spec{Name: "bench_batch", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: batchEntries})
+	runVariants(b, iterateVariants(b))
+}
+
+// iterateVariants read all batchEntries elements of a hash map, checking
+// the count.
+func iterateVariants(tb testing.TB) []variant {
+	pm := newPure(tb, &maps.Spec{Name: "bench_batch", Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: batchEntries})
 	keys, vals := make([]uint32, batchEntries), make([]uint64, batchEntries)
 	for i := range keys {
 		keys[i], vals[i] = uint32(i), uint64(i)
 	}
 	if n, err := pm.BatchUpdate(keys, vals, maps.UpdateAny); err != nil || n != batchEntries {
-		b.Fatal(n, err)
+		tb.Fatal(n, err)
 	}
 	cm, err := ebpf.NewMapFromID(ebpf.MapID(must(pm.ID())))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer cm.Close()
+	tb.Cleanup(func() { cm.Close() })
 	kb, vb := make([]uint32, 4096), make([]uint64, 4096)
-	b.Run("purebpf-batch", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+	count := func(total int) error {
+		if total != batchEntries {
+			return fmt.Errorf("read %d elements, want %d", total, batchEntries)
+		}
+		return nil
+	}
+	return []variant{
+		{"purebpf-batch", func() error {
 			var c maps.BatchCursor
 			total := 0
 			for !c.Done() {
 				n, err := pm.BatchLookup(&c, kb, vb)
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 				total += n
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
-	b.Run("purebpf-nextkey-lookup", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+			return count(total)
+		}},
+		{"purebpf-nextkey-lookup", func() error {
 			var k, next uint32
 			var v uint64
 			total := 0
@@ -244,23 +214,18 @@ func BenchmarkMapsIterate64k(b *testing.B) {
 					break
 				}
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 				if err := pm.Lookup(&next, &v); err != nil {
-					b.Fatal(err)
+					return err
 				}
 				k = next
 				prev = &k
 				total++
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
-	b.Run("cilium-batch", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+			return count(total)
+		}},
+		{"cilium-batch", func() error {
 			var c ebpf.MapBatchCursor
 			total := 0
 			for {
@@ -270,14 +235,12 @@ func BenchmarkMapsIterate64k(b *testing.B) {
 					break
 				}
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 			}
-			if total != batchEntries {
-				b.Fatalf("read %d", total)
-			}
-		}
-	})
+			return count(total)
+		}},
+	}
 }
 
 func must[T any](v T, err error) T {

@@ -21,14 +21,14 @@ var frame64 = func() []byte {
 	return f
 }()
 
-func loadDrop(b *testing.B) *bpf.Program {
-	testenv.RequirePrivileged(b)
+func loadDrop(tb testing.TB) *bpf.Program {
+	testenv.RequirePrivileged(tb)
 	prog, err := bpf.NewProgram(&bpf.ProgramSpec{Name: "drop", Type: bpf.XDP, License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(bpf.XDPDrop)), asm.Return()}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { prog.Close() })
+	tb.Cleanup(func() { prog.Close() })
 	return prog
 }
 
@@ -36,40 +36,30 @@ func loadDrop(b *testing.B) *bpf.Program {
 // purebpf, through a raw bpf(2) system call with a preallocated attribute
 // (the floor) and through cilium/ebpf.
 func BenchmarkRun(b *testing.B) {
-	b.Run("purebpf", func(b *testing.B) {
-		prog := loadDrop(b)
-		opts := &bpf.RunOptions{Data: frame64, Repeat: 1}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := prog.Run(opts); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		prog := loadDrop(b)
-		attr := sys.ProgTestRunAttr{ProgFD: uint32(prog.FD()), DataSizeIn: uint32(len(frame64)), DataIn: sys.SlicePointer(frame64), Repeat: 1}
-		b.ReportAllocs()
-		for b.Loop() {
+	runVariants(b, runVariantsOf(b))
+}
+
+// runVariantsOf are BenchmarkRun's variants (TestRecordedAllocs counts
+// their allocations).
+func runVariantsOf(tb testing.TB) []variant {
+	prog := loadDrop(tb)
+	opts := &bpf.RunOptions{Data: frame64, Repeat: 1}
+	attr := sys.ProgTestRunAttr{ProgFD: uint32(prog.FD()), DataSizeIn: uint32(len(frame64)), DataIn: sys.SlicePointer(frame64), Repeat: 1}
+	cprog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "drop", Type: ebpf.XDP, License: "GPL",
+		Instructions: ciliumasm.Instructions{ciliumasm.Mov.Imm(ciliumasm.R0, 1), ciliumasm.Return()}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cprog.Close() })
+	copts := &ebpf.RunOptions{Data: frame64, Repeat: 1}
+	return []variant{
+		{"purebpf", func() error { _, err := prog.Run(opts); return err }},
+		{"raw", func() error {
 			if _, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(sys.ProgTestRunCmd), uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr)); errno != 0 {
-				b.Fatal(errno)
+				return errno
 			}
-		}
-	})
-	b.Run("cilium", func(b *testing.B) {
-		testenv.RequirePrivileged(b)
-		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "drop", Type: ebpf.XDP, License: "GPL",
-			Instructions: ciliumasm.Instructions{ciliumasm.Mov.Imm(ciliumasm.R0, 1), ciliumasm.Return()}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer prog.Close()
-		opts := &ebpf.RunOptions{Data: frame64, Repeat: 1}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := prog.Run(opts); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+			return nil
+		}},
+		{"cilium", func() error { _, err := cprog.Run(copts); return err }},
+	}
 }

@@ -52,14 +52,15 @@ func Parse(raw []byte) (*Spec, error) {
 }
 
 // btfInfo mirrors struct bpf_btf_info (kernel 5.0; name and kernel_btf
-// since 5.11).
+// since 5.11). The c tags name the C members and the kernel that added
+// them (TestBTFInfoLayout).
 type btfInfo struct {
-	BTF       sys.Pointer
-	BTFSize   uint32
-	ID        uint32
-	Name      sys.Pointer
-	NameLen   uint32
-	KernelBTF uint32
+	BTF       sys.Pointer `c:"btf"`
+	BTFSize   uint32      `c:"btf_size"`
+	ID        uint32      `c:"id"`
+	Name      sys.Pointer `c:"name,since=5.11"`
+	NameLen   uint32      `c:"name_len,since=5.11"`
+	KernelBTF uint32      `c:"kernel_btf,since=5.11"`
 }
 
 // LoadByID reads the BTF object with the given id from the kernel

@@ -44,7 +44,7 @@ import (
 )
 
 // ErrFormat is wrapped by errors about files that are not BPF objects
-// or are malformed.
+// or are malformed (malformed BTF included).
 var ErrFormat = errors.New("not a valid BPF object")
 
 // ErrNotSupported is wrapped by errors about valid objects using a
@@ -137,16 +137,11 @@ func Parse(data []byte) (*bpf.CollectionSpec, error) {
 	return ParseWithOptions(data, Options{})
 }
 
-// ParseWithOptions parses a BPF object in memory.
-func ParseWithOptions(data []byte, opts Options) (spec *bpf.CollectionSpec, err error) {
-	defer func() {
-		// debug/elf is robust against malformed files, and so should this
-		// package be; a panic here is a bug, but bad input must not crash
-		// the caller.
-		if r := recover(); r != nil {
-			spec, err = nil, fmt.Errorf("elf: %w: internal error on malformed input: %v", ErrFormat, r)
-		}
-	}()
+// ParseWithOptions parses a BPF object in memory. Malformed input gives
+// an error wrapping ErrFormat; it must never panic (FuzzParse and
+// FuzzParseFields check that, and a panic is a bug to report: no recover
+// turns it into an error that would hide where it happened).
+func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 	return parse(data, opts)
 }
 
@@ -161,6 +156,10 @@ func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 		return nil, fmt.Errorf("elf: %w", err)
 	}
 	if err := o.load(opts); err != nil {
+		if errors.Is(err, btf.ErrInvalid) && !errors.Is(err, ErrFormat) {
+			// Malformed .BTF or .BTF.ext is a malformed object.
+			return nil, fmt.Errorf("elf: %w: %w", ErrFormat, err)
+		}
 		return nil, fmt.Errorf("elf: %w", err)
 	}
 	return o.spec, nil
@@ -362,6 +361,13 @@ func (o *object) classify() error {
 	for i, s := range o.f.Sections {
 		var kind sectionKind
 		switch {
+		case s.Type == elf.SHT_REL || s.Type == elf.SHT_RELA:
+			// First, whatever the section's name: the loop below indexes
+			// sections by the target of every relocation section.
+			if int(s.Info) <= 0 || int(s.Info) >= len(o.f.Sections) {
+				return fmt.Errorf("%w: relocation section %s applies to section %d, which does not exist", ErrFormat, s.Name, s.Info)
+			}
+			continue
 		case s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0:
 			if s.Size == 0 {
 				continue
@@ -378,11 +384,6 @@ func (o *object) classify() error {
 		case isDataSection(s.Name) && (s.Type == elf.SHT_PROGBITS || s.Type == elf.SHT_NOBITS):
 			kind = kindData
 		case s.Name == ".BTF" || s.Name == ".BTF.ext":
-		case s.Type == elf.SHT_REL || s.Type == elf.SHT_RELA:
-			if int(s.Info) <= 0 || int(s.Info) >= len(o.f.Sections) {
-				return fmt.Errorf("%w: relocation section %s applies to section %d, which does not exist", ErrFormat, s.Name, s.Info)
-			}
-			continue
 		default:
 			continue
 		}

@@ -143,7 +143,10 @@ func TestPerCPU(t *testing.T) {
 }
 
 func TestPerCPUOddValueSize(t *testing.T) {
-	ncpu, _ := PossibleCPUs()
+	ncpu, err := PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	type rgb struct{ R, G, B uint8 }
 	m := mustNew(t, &Spec{Name: "t_pcpu3", Type: PerCPUArray, KeySize: 4, ValueSize: 3, MaxEntries: 2})
 	in := make([]rgb, ncpu)
@@ -159,8 +162,13 @@ func TestPerCPUOddValueSize(t *testing.T) {
 	}
 	// The raw layout: each CPU's value padded to 8 bytes.
 	raw := make([]byte, 8*ncpu)
-	if err := m.Lookup(uint32(0), raw); err != nil || raw[8] != 1 || raw[9] != 2 && ncpu > 1 {
-		t.Fatalf("raw %v, %v", raw, err)
+	if err := m.Lookup(uint32(0), raw); err != nil {
+		t.Fatal(err)
+	}
+	for cpu, want := range in {
+		if got := raw[8*cpu : 8*cpu+3]; got[0] != want.R || got[1] != want.G || got[2] != want.B {
+			t.Errorf("raw value of CPU %d at byte %d: %v, want %v", cpu, 8*cpu, got, want)
+		}
 	}
 	tm, err := AsTyped[uint32, rgb](m)
 	if err != nil {
@@ -242,7 +250,10 @@ func TestBatch(t *testing.T) {
 }
 
 func TestBatchPerCPU(t *testing.T) {
-	ncpu, _ := PossibleCPUs()
+	ncpu, err := PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := mustNew(t, &Spec{Name: "t_batchpc", Type: PerCPUHash, KeySize: 4, ValueSize: 8, MaxEntries: 10})
 	keys := []uint32{1, 2}
 	vals := make([]uint64, 2*ncpu)
@@ -328,33 +339,48 @@ func TestIteratorConcurrentDeletes(t *testing.T) {
 	}
 }
 
+// TestIteratorAborts drives a next-key iterator into the kernel's restart:
+// each step deletes the key the iterator stands on (so the next NextKey
+// starts again from the first key) and inserts a new key (so the map never
+// runs dry). Such a walk never ends by itself; the iterator must stop with
+// ErrIterationAborted right after returning max_entries elements.
 func TestIteratorAborts(t *testing.T) {
-	// In next-key mode, deleting keys other than the current one makes the
-	// kernel restart; the iterator must end with ErrIterationAborted
-	// rather than loop forever.
-	m := mustNew(t, hashSpec("t_itera", 64))
+	const n = 64
+	m := mustNew(t, hashSpec("t_itera", n))
 	m.noBatch = true
-	for i := uint32(0); i < 64; i++ {
-		m.Update(i, uint64(i), UpdateAny)
+	for i := uint32(0); i < n; i++ {
+		if err := m.Update(i, uint64(i), UpdateAny); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var k, prev uint32
+	var k uint32
 	var v uint64
 	it := m.Iterate()
 	count := 0
 	for it.Next(&k, &v) {
 		count++
-		if count > 1 {
-			m.Delete(prev) // delete the key before: the cursor survives
+		if v != uint64(k) {
+			t.Fatalf("element %d: key %d has value %d", count, k, v)
 		}
-		m.Delete(k)               // delete the current key: the kernel restarts
-		m.Update(k, v, UpdateAny) // and bring it back
-		prev = k
-		if count > 1000 {
+		if err := m.Delete(k); err != nil { // the kernel restarts from the first key
+			t.Fatal(err)
+		}
+		nk := uint32(n + count) // a key never seen before keeps the map full
+		if err := m.Update(nk, uint64(nk), UpdateNoExist); err != nil {
+			t.Fatal(err)
+		}
+		if count > 2*n {
 			t.Fatal("iterator does not stop")
 		}
 	}
-	if err := it.Err(); err != nil && !errors.Is(err, ErrIterationAborted) {
-		t.Fatal(err)
+	if err := it.Err(); !errors.Is(err, ErrIterationAborted) {
+		t.Fatalf("after %d elements: Err() = %v, want ErrIterationAborted", count, err)
+	}
+	if count != n {
+		t.Errorf("aborted after %d elements, want %d (max_entries)", count, n)
+	}
+	if it.Next(&k, &v) {
+		t.Error("Next after the abort returned an element")
 	}
 }
 
@@ -472,7 +498,10 @@ func TestMapInMap(t *testing.T) {
 // TestTypes creates every common map type and checks Info round-trips.
 func TestTypes(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	ncpu, _ := PossibleCPUs()
+	ncpu, err := PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []Spec{
 		{Type: Hash, KeySize: 4, ValueSize: 8, MaxEntries: 4},
 		{Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 4},

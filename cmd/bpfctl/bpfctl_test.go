@@ -289,7 +289,10 @@ func TestMapLookupUpdateDelete(t *testing.T) {
 
 	// Per-CPU: one value is written to every CPU, as bpftool does.
 	mustBpfctl(t, "map", "update", percpu, "u32:3", "value", "u64:9")
-	cpus, _ := maps.PossibleCPUs()
+	cpus, err := maps.PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	vals := make([]uint64, cpus)
 	if err := f.percpu.LookupPerCPU(uint32(3), vals); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"math/rand/v2"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"github.com/purebpf/bpf/elf"
 	ib "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -168,9 +168,7 @@ func btfMaps(t *testing.T) (ids []string, keys [][]string) {
 // string as "\n" (a newline); bpfctl escapes it as "\\".
 func TestMapBTFMatchesBpftool(t *testing.T) {
 	ids, keys := btfMaps(t)
-	if _, err := exec.LookPath("bpftool"); err != nil {
-		t.Skip("bpftool not installed")
-	}
+	testenv.RequireTool(t, "bpftool")
 	for i, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			cmds := [][]string{{"dump", id}}
@@ -229,7 +227,10 @@ func TestMapBTFFormatted(t *testing.T) {
 		}
 	}
 	unmarshal(t, mustBpfctl(t, "map", "dump", ids[1], "--json"), &pc)
-	cpus, _ := maps.PossibleCPUs()
+	cpus, err := maps.PossibleCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(pc) != 1 || pc[0].Formatted.Key != 3 || len(pc[0].Formatted.Values) != cpus || pc[0].Formatted.Values[cpus-1].Value.Lo != int64(cpus) ||
 		pc[0].Formatted.Values[cpus-1].Value.Hi != int64(1-cpus) {
 		t.Errorf("per-CPU dump: %+v", pc)
@@ -246,9 +247,7 @@ func TestMapBTFFormatted(t *testing.T) {
 // created by NewCollection, as bpftool does.
 func TestMapBTFObjectsMatchBpftool(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	if _, err := exec.LookPath("bpftool"); err != nil {
-		t.Skip("bpftool not installed")
-	}
+	testenv.RequireTool(t, "bpftool")
 	for _, obj := range []string{"xdp1/bpf/xdp1.o", "layercoop/bpf/layercoop.o"} {
 		t.Run(obj, func(t *testing.T) {
 			spec, err := elf.OpenWithOptions(filepath.Join(objDir, obj), elf.Options{DefaultType: bpf.XDP})
@@ -275,7 +274,10 @@ func TestMapBTFObjectsMatchBpftool(t *testing.T) {
 				k[0] = 9
 				v[0] = 42
 				if m.Type().PerCPU() {
-					cpus, _ := maps.PossibleCPUs()
+					cpus, cerr := maps.PossibleCPUs()
+					if cerr != nil {
+						t.Fatal(cerr)
+					}
 					v = make([]byte, cpus*((len(v)+7)&^7))
 					v[0] = 42
 					err = m.UpdatePerCPU(k, v, maps.UpdateAny)

@@ -12,6 +12,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -36,14 +37,12 @@ func mustBpfctl(t testing.TB, args ...string) string {
 	return o
 }
 
-// tool runs an installed tool (bpftool, ip, tc), skipping when it is absent.
+// tool runs an installed tool (bpftool, ip, tc): when it is absent the
+// test skips, or fails under PUREBPF_REQUIRE_PRIVILEGED=1.
 func tool(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not installed", name)
-	}
-	out, err := exec.Command(path, args...).Output()
+	testenv.RequireTool(t, name)
+	out, err := exec.Command(name, args...).Output()
 	if err != nil {
 		msg := ""
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -67,7 +67,11 @@ func asmSpecs(license string) (xdp, tc *bpf.ProgramSpec) {
 		asm.Call(asm.FnTracePrintk),
 		asm.Mov.Imm(asm.R0, int32(bpf.TCActOK)),
 		asm.Return(),
-		asm.StoreImm(asm.R1, 8, markNoMeta, asm.Word).WithSymbol("nometa"),
+		// A register store: older kernels, 6.1 among them, refuse BPF_ST
+		// (the store of an immediate) into the context ("BPF_ST stores
+		// into R1 ctx is not allowed"); clang 14 does not emit it either.
+		asm.Mov.Imm(asm.R3, markNoMeta).WithSymbol("nometa"),
+		asm.StoreMem(asm.R1, 8, asm.R3, asm.Word), // skb->mark
 		asm.Mov.Imm(asm.R0, int32(bpf.TCActOK)),
 		asm.Return(),
 	)

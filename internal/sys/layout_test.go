@@ -2,6 +2,8 @@ package sys
 
 import (
 	"bufio"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -65,8 +70,9 @@ func taggedFields() []cField {
 }
 
 // compareWithC compiles a C program that prints offset and size of every
-// tagged field and compares them with the Go layout.
-func compareWithC(t *testing.T, prelude string, includeNew bool) {
+// tagged field not marked since= (those the oldest supported headers
+// have) and compares them with the Go layout.
+func compareWithC(t *testing.T, prelude string) {
 	cc, err := exec.LookPath("cc")
 	if err != nil {
 		if cc, err = exec.LookPath("gcc"); err != nil {
@@ -78,7 +84,7 @@ func compareWithC(t *testing.T, prelude string, includeNew bool) {
 	src.WriteString(prelude + "\nint printf(const char *, ...);\nint main(void) {\n")
 	var checked []cField
 	for _, f := range fields {
-		if f.since != "" && !includeNew {
+		if f.since != "" {
 			continue
 		}
 		checked = append(checked, f)
@@ -112,27 +118,91 @@ func compareWithC(t *testing.T, prelude string, includeNew bool) {
 }
 
 func TestLayoutMatchesInstalledHeaders(t *testing.T) {
-	compareWithC(t, "#include <linux/bpf.h>", false)
+	compareWithC(t, "#include <linux/bpf.h>")
 }
 
-// TestLayoutMatchesRunningKernel checks every field, also those newer than
-// the installed headers, against the running kernel's own UAPI as its BTF
-// describes it (dumped to C by bpftool when it is installed).
-func TestLayoutMatchesRunningKernel(t *testing.T) {
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("kernel has no BTF")
-	}
-	bpftool, err := exec.LookPath("bpftool")
-	if err != nil {
-		t.Skip("bpftool is not installed; the running kernel's UAPI cannot be dumped as C")
-	}
-	out, err := exec.Command(bpftool, "btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c").Output()
-	if err != nil {
-		t.Skipf("bpftool btf dump: %v", err)
-	}
-	h := filepath.Join(t.TempDir(), "vmlinux.h")
-	if err := os.WriteFile(h, out, 0o644); err != nil {
+// kernelRelease returns the major and minor version of the running
+// kernel (uname -r).
+func kernelRelease(t *testing.T) (major, minor int) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
 		t.Fatal(err)
 	}
-	compareWithC(t, "#include \""+h+"\"", true)
+	rel := unix.ByteSliceToString(u.Release[:])
+	if _, err := fmt.Sscanf(rel, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("kernel release %q: %v", rel, err)
+	}
+	return major, minor
+}
+
+// parseSince parses the version of a since= tag ("6.14").
+func parseSince(t *testing.T, f cField) (major, minor int) {
+	if _, err := fmt.Sscanf(f.since, "%d.%d", &major, &minor); err != nil {
+		t.Fatalf("%s: since=%q: %v", f.goName, f.since, err)
+	}
+	return major, minor
+}
+
+// TestLayoutMatchesRunningKernel checks the fields against the running
+// kernel's own UAPI as its BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)
+// describes it, read with internal/btf: no C compiler, no bpftool. It
+// compares every field the kernel has, including those newer than the
+// installed headers; a field the kernel does not have is not a mismatch
+// (the kernel ignores the zeroed tail of an attribute it does not know),
+// unless the field's since= tag says this kernel must have it.
+func TestLayoutMatchesRunningKernel(t *testing.T) {
+	raw, err := os.ReadFile("/sys/kernel/btf/vmlinux")
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skip("kernel lacks a feature: no /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF, 5.4+)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := btf.Parse(raw, binary.NativeEndian)
+	if err != nil {
+		t.Fatalf("kernel BTF: %v", err)
+	}
+	kmaj, kmin := kernelRelease(t)
+	types := map[string]btf.Type{}
+	var checked, absent []string
+	for _, f := range taggedFields() {
+		ct, ok := types[f.cType]
+		if !ok {
+			kind, name, _ := strings.Cut(f.cType, " ")
+			k := map[string]btf.Kind{"struct": btf.KindStruct, "union": btf.KindUnion}[kind]
+			if ct, ok = spec.Named(k, name); !ok {
+				t.Fatalf("kernel BTF has no %s", f.cType)
+			}
+			types[f.cType] = ct
+		}
+		kf, err := spec.Field(ct, f.path)
+		if errors.Is(err, btf.ErrNoField) {
+			if f.since == "" {
+				t.Errorf("%s: %s.%s is not in the kernel's BTF, though its tag says the 6.1 UAPI has it", f.goName, f.cType, f.path)
+			} else if maj, min := parseSince(t, f); kmaj > maj || kmaj == maj && kmin >= min {
+				t.Errorf("%s: %s.%s is not in the BTF of kernel %d.%d, though its tag says since=%s", f.goName, f.cType, f.path, kmaj, kmin, f.since)
+			}
+			absent = append(absent, f.cType+"."+f.path)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", f.goName, err)
+		}
+		size, err := spec.Sizeof(kf.Type)
+		if err != nil {
+			t.Fatalf("%s: size of %s.%s: %v", f.goName, f.cType, f.path, err)
+		}
+		if kf.BitfieldSize != 0 || kf.BitOffset%8 != 0 {
+			t.Errorf("%s: %s.%s is a bitfield in the kernel", f.goName, f.cType, f.path)
+			continue
+		}
+		if off := uintptr(kf.BitOffset / 8); off != f.offset || uintptr(size) != f.size {
+			t.Errorf("%s (%s.%s): Go offset %d size %d, kernel offset %d size %d", f.goName, f.cType, f.path, f.offset, f.size, off, size)
+		}
+		checked = append(checked, f.goName)
+	}
+	t.Logf("kernel %d.%d: checked %d fields; not in this kernel: %v", kmaj, kmin, len(checked), absent)
+	if len(checked) == 0 {
+		t.Fatal("no field checked")
+	}
 }

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 const table = `ffffffff81000000 T _stext
@@ -48,19 +52,40 @@ func TestResolveData(t *testing.T) {
 }
 
 // TestResolveKernel resolves an offset of the running kernel: offset 0 is
-// __bpf_call_base itself.
+// __bpf_call_base itself. It skips only where the kernel cannot answer: no
+// /proc/kallsyms (CONFIG_KALLSYMS=n) or addresses hidden even from root
+// (kernel.kptr_restrict=2). Without root it skips, or fails under
+// PUREBPF_REQUIRE_PRIVILEGED=1; any other error fails.
 func TestResolveKernel(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("kallsyms addresses are hidden from unprivileged readers")
-	}
-	got, err := Resolve(DefaultPath, []int32{0})
-	if err != nil {
-		t.Skip(err)
-	}
-	if got[0] != "__bpf_call_base" {
-		t.Errorf("offset 0 is %q", got[0])
+		testenv.Skip(t, "kallsyms addresses are hidden from unprivileged readers (run as root)")
 	}
 	if _, err := Resolve("/nonexistent/kallsyms", nil); err == nil {
 		t.Error("no error for a missing file")
 	}
+	got, err := Resolve(DefaultPath, []int32{0})
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		t.Skipf("kernel lacks a feature: %v (CONFIG_KALLSYMS)", err)
+	case errors.Is(err, ErrNoBase) && kptrRestrict(t) == 2:
+		t.Skip("kernel.kptr_restrict=2 hides kernel addresses from root too")
+	case err != nil:
+		t.Fatal(err)
+	}
+	if got[0] != "__bpf_call_base" {
+		t.Errorf("offset 0 is %q, want __bpf_call_base", got[0])
+	}
+}
+
+// kptrRestrict returns the kernel.kptr_restrict sysctl.
+func kptrRestrict(t *testing.T) int {
+	b, err := os.ReadFile("/proc/sys/kernel/kptr_restrict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("kptr_restrict %q: %v", b, err)
+	}
+	return n
 }
