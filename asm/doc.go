@@ -50,9 +50,8 @@
 // exit.
 //
 // Helper ids and names (BuiltinFunc, the Fn constants) are generated from
-// enum bpf_func_id of a kernel header by the generator in
-// internal/genhelpers; regenerate with "go generate" after pointing it at a
-// newer vmlinux.h.
+// enum bpf_func_id of the running kernel's BTF by the generator in
+// internal/genhelpers; regenerate with "go generate" on a newer kernel.
 //
 // The package has no kernel dependencies: it never calls bpf(2).
 package asm

@@ -1,11 +1,12 @@
 // Command genhelpers generates the BuiltinFunc constants and names of
 // package asm from the kernel's enum bpf_func_id.
 //
-// It reads a C header holding the enum (a vmlinux.h dumped from BTF by
-// "bpftool btf dump file /sys/kernel/btf/vmlinux format c", or a
-// linux/bpf.h whose enum has been expanded) and writes a gofmt'ed Go file:
+// It reads the enum from the running kernel's BTF (/sys/kernel/btf/vmlinux,
+// no other tool needed) or from a C header holding it (-header: a
+// vmlinux.h dumped by bpftool, or a linux/bpf.h whose enum has been
+// expanded) and writes a gofmt'ed Go file:
 //
-//	go run ./internal/genhelpers -header /tmp/vmlinux.h -out func_gen.go
+//	go run ./internal/genhelpers -out func_gen.go
 package main
 
 import (
@@ -27,18 +28,25 @@ type helper struct {
 }
 
 func main() {
-	header := flag.String("header", "/tmp/vmlinux.h", "C header holding enum bpf_func_id")
+	btfPath := flag.String("btf", "/sys/kernel/btf/vmlinux", "kernel BTF holding enum bpf_func_id")
+	header := flag.String("header", "", "C header holding enum bpf_func_id (instead of -btf)")
 	out := flag.String("out", "func_gen.go", "Go file to write")
 	flag.Parse()
 
-	f, err := os.Open(*header)
-	if err != nil {
+	var helpers []helper
+	var max int
+	var err error
+	if *header != "" {
+		f, err := os.Open(*header)
+		if err != nil {
+			fail(err)
+		}
+		defer f.Close()
+		if helpers, max, err = parse(f); err != nil {
+			fail(fmt.Errorf("parse %s: %w", *header, err))
+		}
+	} else if helpers, max, err = fromBTF(*btfPath); err != nil {
 		fail(err)
-	}
-	defer f.Close()
-	helpers, max, err := parse(f)
-	if err != nil {
-		fail(fmt.Errorf("parse %s: %w", *header, err))
 	}
 	src, err := generate(helpers, max)
 	if err != nil {
