@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -256,6 +257,13 @@ func validate(s *Spec) error {
 
 // createError explains a BPF_MAP_CREATE failure.
 func createError(s *Spec, err error) error {
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, enotsupp) || errors.Is(err, unix.EOPNOTSUPP) {
+		// Old kernels refuse unknown map types with EINVAL or E2BIG:
+		// ask (once per type, cached) whether the type exists at all.
+		if ferr := features.HaveMapType(s.Type); errors.Is(ferr, ErrNotSupported) {
+			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
+		}
+	}
 	var hint string
 	switch {
 	case errors.Is(err, unix.EINVAL):
@@ -515,7 +523,9 @@ func (m *Map) PinnedPath() string {
 func (m *Map) Freeze() error {
 	if err := sys.MapFreeze(m.fd); err != nil {
 		if errors.Is(err, unix.EINVAL) {
-			return fmt.Errorf("map %s: freeze: %w (kernel before 5.2?): %w", m.name, ErrNotSupported, err)
+			if ferr := features.HaveMapFreeze(); errors.Is(ferr, ErrNotSupported) {
+				return fmt.Errorf("map %s: freeze: %w: %w", m.name, ferr, err)
+			}
 		}
 		return fmt.Errorf("map %s: freeze: %w", m.name, err)
 	}
