@@ -68,6 +68,12 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		if cp.fp == fp && statesSafe(cp.st, st, true) {
 			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
 		}
+		if !c.kv.has(featExactLoopCheck) && sameRegs(cp.st, st) {
+			// Before 6.9 the kernel reports a loop when the registers
+			// are equal and the earlier state covers the stack, as far
+			// as its precision marks say; Check cannot tell.
+			return false, c.unsupported(st, "loop state at insn %d differs only in the stack: kernels before 6.9 may report an infinite loop", c.raw[st.pc])
+		}
 	}
 	if looping && st.jmpsSinceCP < 20 && st.sinceCP < 100 {
 		return false, nil
@@ -359,9 +365,9 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 		}
 	}
 	switch ptr.typ {
-	case ptrMapValueOrNull, ptrMemOrNull:
+	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
-	case ptrPacketEnd, constPtrMap:
+	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
 	}
 	switch op & 0xff {
@@ -526,8 +532,13 @@ func (c *checker) store(st *state, ins *asm.Instruction) *Error {
 		return e
 	}
 	if ins.OpCode.Class() == asm.StClass {
+		if d := st.cur().regs[ins.Dst]; d.typ == ptrCtx && !c.kv.has(featSTCtx) {
+			return c.errf(st, ins.Dst, "BPF_ST stores into R%d %s is not allowed", ins.Dst, d.typ)
+		}
 		v := scalarReg(constScalar(uint64(int64(int32(ins.Constant)))))
+		c.storeImm = true
 		_, e := c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
+		c.storeImm = false
 		return e
 	}
 	if ins.OpCode.Mode() == asm.AtomicMode {

@@ -16,23 +16,46 @@ const (
 	ptrMapValue
 	ptrMapValueOrNull
 	constPtrMap
-	ptrMem       // memory of a known size (bpf_ringbuf_reserve)
-	ptrMemOrNull // the same before its NULL check
+	ptrMem              // memory of a known size (bpf_ringbuf_reserve)
+	ptrMemOrNull        // the same before its NULL check
+	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
+	ptrSockCommonOrNull // __sk_buff.sk
 )
 
 var regTypeNames = [...]string{
-	notInit:           "uninitialised",
-	scalarValue:       "scalar",
-	ptrCtx:            "ctx",
-	ptrPacket:         "pkt",
-	ptrPacketMeta:     "pkt_meta",
-	ptrPacketEnd:      "pkt_end",
-	ptrStack:          "fp",
-	ptrMapValue:       "map_value",
-	ptrMapValueOrNull: "map_value_or_null",
-	constPtrMap:       "map_ptr",
-	ptrMem:            "mem",
-	ptrMemOrNull:      "mem_or_null",
+	notInit:             "uninitialised",
+	scalarValue:         "scalar",
+	ptrCtx:              "ctx",
+	ptrPacket:           "pkt",
+	ptrPacketMeta:       "pkt_meta",
+	ptrPacketEnd:        "pkt_end",
+	ptrStack:            "fp",
+	ptrMapValue:         "map_value",
+	ptrMapValueOrNull:   "map_value_or_null",
+	constPtrMap:         "map_ptr",
+	ptrMem:              "mem",
+	ptrMemOrNull:        "mem_or_null",
+	ptrSockCommon:       "sock_common",
+	ptrSockCommonOrNull: "sock_common_or_null",
+}
+
+// orNull reports whether t is a pointer that may be NULL until checked.
+func (t regType) orNull() bool {
+	return t == ptrMapValueOrNull || t == ptrMemOrNull || t == ptrSockCommonOrNull
+}
+
+// checked returns the type of a pointer of type t once its NULL check
+// passed.
+func (t regType) checked() regType {
+	switch t {
+	case ptrMapValueOrNull:
+		return ptrMapValue
+	case ptrMemOrNull:
+		return ptrMem
+	case ptrSockCommonOrNull:
+		return ptrSockCommon
+	}
+	return t
 }
 
 func (t regType) String() string { return regTypeNames[t] }
@@ -312,6 +335,22 @@ func statesSafe(old, cur *state, exact bool) bool {
 	}
 	for i := range old.refs {
 		if !ids.same(old.refs[i], cur.refs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameRegs reports whether the registers of the current frames of old and
+// cur are equal (the kernel's states_maybe_looping).
+func sameRegs(old, cur *state) bool {
+	if len(old.frames) != len(cur.frames) {
+		return false
+	}
+	of, cf := old.cur(), cur.cur()
+	ids := &idMap{}
+	for r := range of.regs {
+		if !regSafe(&of.regs[r], &cf.regs[r], ids, true) {
 			return false
 		}
 	}
