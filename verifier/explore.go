@@ -53,7 +53,8 @@ func (c *checker) push(st *state) *Error {
 func (c *checker) visit(st *state) (bool, *Error) {
 	list := c.cps[st.pc]
 	looping := false
-	var fp uint64
+	legacyLoops := !c.kv.has(featExactLoopCheck)
+	var fp, rfp uint64
 	for _, cp := range list {
 		if cp.done {
 			if statesSafe(cp.st, st, false) {
@@ -63,12 +64,15 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		}
 		if !looping {
 			fp = fingerprint(st)
+			if legacyLoops {
+				rfp = regFingerprint(st)
+			}
 			looping = true
 		}
 		if cp.fp == fp && statesSafe(cp.st, st, true) {
 			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
 		}
-		if !c.kv.has(featExactLoopCheck) && sameRegs(cp.st, st) {
+		if legacyLoops && cp.regFP == rfp && sameRegs(cp.st, st) {
 			// Before 6.9 the kernel reports a loop when the registers
 			// are equal and the earlier state covers the stack, as far
 			// as its precision marks say; Check cannot tell.
@@ -82,7 +86,7 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		// Keep memory bounded: fewer checkpoints only prune less.
 		return false, nil
 	}
-	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st)}
+	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st), regFP: regFingerprint(st)}
 	cp.st.cp = nil
 	st.cp = cp
 	st.sinceCP, st.jmpsSinceCP = 0, 0

@@ -207,6 +207,7 @@ func (s *state) forEachReg(fn func(r *reg)) {
 type checkpoint struct {
 	st       *state
 	fp       uint64 // fingerprint: equal states have equal fingerprints
+	regFP    uint64 // fingerprint of the current frame's registers
 	parent   *checkpoint
 	branches int
 	done     bool
@@ -355,6 +356,24 @@ func sameRegs(old, cur *state) bool {
 		}
 	}
 	return true
+}
+
+// regFingerprint hashes what sameRegs compares, except ids.
+func regFingerprint(s *state) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		h ^= v
+		h *= 1099511628211
+	}
+	mix(uint64(len(s.frames)))
+	for i := range s.cur().regs {
+		r := &s.cur().regs[i]
+		mix(uint64(r.typ) | uint64(uint32(r.off))<<8 | uint64(uint32(r.rng))<<40)
+		mix(uint64(r.aux))
+		mix(r.v.t.value ^ r.v.t.mask<<1)
+		mix(uint64(r.v.smin) ^ uint64(r.v.smax)<<1 ^ r.v.umin<<2 ^ r.v.umax<<3)
+	}
+	return h
 }
 
 // fingerprint hashes what exact state equality compares, except ids (which
