@@ -143,7 +143,7 @@ func (c *checker) fail(st *state, i int, cause error, register string, format st
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
-		e.Source = c.source(e.Index)
+		e.setSource(c.source(e.Index))
 	}
 	if st != nil {
 		for p := st.path; p != nil; p = p.prev {

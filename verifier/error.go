@@ -39,7 +39,13 @@ type Error struct {
 	Message string
 	// Source is the C source line of the failing instruction when the
 	// program has BTF line info, such as "return *(int *)data; @ x.c:12".
+	// Kernels before 6.9 print the line's text only ("return *(int
+	// *)data;"); SetSourceLines adds the file and line number from the
+	// program's line info.
 	Source string
+	// File and Line locate Source ("x.c" and 12), when known.
+	File string
+	Line int
 	// Hint is a short suggestion for well-known causes, or "".
 	Hint string
 	// Register names the register the rejection is about ("r1"), or "".
@@ -104,7 +110,7 @@ func (e *Error) Format(f fmt.State, verb rune) {
 var (
 	insnLine   = lazy(`^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$`)
 	stateLine  = lazy(`^(\d+): (R\d|frame|\()`)
-	sourceLine = lazy(`^; (.*)$`)
+	sourceLine = lazy(`^; (.*)$`) // "; text @ file.c:12" since 6.9, "; text" before
 	statsLine  = lazy(`^(processed \d+ insns|verification time|stack depth|BPF program is too large|mark_precise|Validating |Func#|from \d+ to \d+:|last_idx|regs=|parent (didn't|already)|\s*$)`)
 	idxInMsg   = lazy(`(?:insn|insn #|from insn) (\d+)`)
 	callText   = lazy(`call (\w+)#(\d+)`)
@@ -144,10 +150,42 @@ func ParseLog(program, log string, cause error) *Error {
 		}
 	}
 	if lastInsn >= 0 {
-		e.Source = lastSource
+		e.setSource(lastSource)
 	}
 	e.Hint = hint(e)
 	return e
+}
+
+// fileLine matches the " @ file:line" that kernels since 6.9 ("bpf: emit
+// source code file name and line number in verifier log") append to
+// source lines.
+var fileLine = lazy(`^(.*) @ ([^ ]+):(\d+)$`)
+
+// setSource sets Source, File and Line from a source line as the kernel
+// prints it, with or without " @ file:line".
+func (e *Error) setSource(line string) {
+	e.Source, e.File, e.Line = line, "", 0
+	if m := fileLine.FindStringSubmatch(line); m != nil {
+		e.File = m[2]
+		e.Line, _ = strconv.Atoi(m[3])
+	}
+}
+
+// SetSourceLines gives the error the file and line of its instruction
+// when the log did not name them (kernels before 6.9 print a source line's
+// text only). lines holds the source line of each raw instruction as
+// Options.Source does ("text @ file.c:12", or "" where the line info has
+// none; an instruction takes the nearest line at or before it).
+func (e *Error) SetSourceLines(lines []string) {
+	if e.File != "" || e.Index < 0 || len(lines) == 0 {
+		return
+	}
+	for i := min(e.Index, len(lines)-1); i >= 0; i-- {
+		if lines[i] != "" {
+			e.setSource(lines[i])
+			return
+		}
+	}
 }
 
 // hints maps well-known verifier messages to advice.
