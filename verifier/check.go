@@ -54,7 +54,8 @@ type Options struct {
 	Source []string
 	// Interpreter says the kernel runs BPF programs without a JIT
 	// (net.core.bpf_jit_enable=0): frames then count 32-byte multiples
-	// toward the 512-byte combined stack limit instead of 16.
+	// toward the 512-byte combined stack limit instead of 16 (before 6.9
+	// frames count 32-byte multiples either way).
 	Interpreter bool
 	// MaxProcessed is the complexity limit: the number of instructions
 	// Check walks (over all paths) before giving up, as the kernel does

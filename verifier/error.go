@@ -2,20 +2,24 @@
 // programs offline, before the kernel sees them.
 //
 // A rejected load yields an *Error: the failing instruction (raw index, as
-// the kernel counts), the kernel's message, the C source line when the
-// program carries BTF line info, the full verifier log and a short hint for
-// well-known causes. ParseLog builds one from a verifier log.
+// the kernel counts), the kernel's message, the C source line (and its file
+// and line number) when the program carries BTF line info, the full
+// verifier log and a short hint for well-known causes. ParseLog builds one
+// from a verifier log of any kernel since 6.1.
 //
 // Check runs without privileges: an abstract interpreter over the program's
-// control flow graph that models the Linux 6.18 verifier for privileged
-// socket filter, tc and XDP programs (registers and stack slots with known
-// bits and ranges, packet, context, stack and map pointers, NULL checks,
-// helper prototypes, bpf-to-bpf calls, bounded loops, the complexity
-// limit). It returns the same *Error, with the register, the source line
-// and the branch decisions that lead to the failure. It is conservative:
-// what it cannot model it rejects with Cause ErrUnsupported. A differential
-// harness (harness_test.go) compares it with the running kernel;
-// KNOWN_DIFFERENCES.md lists what it found.
+// control flow graph that models the verifier of Linux 6.1 to 6.18 for
+// privileged socket filter, tc and XDP programs (registers and stack slots
+// with known bits and ranges, packet, context, stack and map pointers, NULL
+// checks, helper prototypes, bpf-to-bpf calls, bounded loops, the
+// complexity limit). It models the kernel of Options.KernelVersion (by
+// default the running one): each rule that changed between 6.1 and 6.18
+// applies from the release that introduced it. It returns the same *Error,
+// with the register, the source line and the branch decisions that lead to
+// the failure. It is conservative: what it cannot model it rejects with
+// Cause ErrUnsupported. A differential harness (harness_test.go) compares it
+// with the running kernel; KNOWN_DIFFERENCES.md lists what it found and the
+// version rules with their kernel commits.
 package verifier
 
 import (

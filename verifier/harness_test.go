@@ -351,8 +351,10 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// typ picks the program type and the kernel version.
 		pt := []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SocketFilter}[int(typ)%3]
-		err = Check(insns, Options{ProgramType: pt, License: "GPL", MapsByFD: map[int]MapInfo{}, MaxProcessed: 20000})
+		kv := series[int(typ)/3%len(series)]
+		err = Check(insns, Options{ProgramType: pt, License: "GPL", MapsByFD: map[int]MapInfo{}, MaxProcessed: 20000, KernelVersion: kv})
 		var e *Error
 		if err != nil && !errors.As(err, &e) {
 			t.Fatalf("Check returned %T", err)

@@ -197,10 +197,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 			if size == 0 {
 				continue
 			}
-			// bpf_xdp_store_bytes reads its buffer, but kernels before the
-			// fix "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
-			// (7.0, backported to stable series) declared it written:
-			// check the read, then forget what the buffer held, as both do.
+			// bpf_xdp_store_bytes reads its buffer, but kernels before
+			// "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
+			// (merged after 6.19, backported to stable series) declared
+			// it written: check the read, then forget what the buffer
+			// held, which covers both.
 			write := kind == argUninitMem
 			if e := c.helperMem(st, regno, r, size, write); e != nil {
 				return e

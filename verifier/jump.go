@@ -321,9 +321,9 @@ func refine(a, b *scalar, op asm.JumpOp, taken bool) bool {
 	if op == asm.JSet {
 		if !taken {
 			// Since "bpf: Forget ranges when refining tnum after
-			// JSET" (6.17, backported to 6.1 and 6.12 stable) only the
-			// known bits remain; before, the ranges stayed. Keeping
-			// only the bits covers both.
+			// JSET" (6.17, backported to stable series, 6.1 among
+			// them) only the known bits remain; before, the ranges
+			// stayed. Keeping only the bits covers both.
 			switch {
 			case b.isConst():
 				*a = jsetNotTaken(*a, b.t.value)
