@@ -244,7 +244,7 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *Error {
 		if s.typ != scalarValue {
 			return c.unsupported(st, "32-bit copy of a pointer (R%d) is not modelled", ins.Src)
 		}
-		f.regs[ins.Dst] = scalarReg(s.v.zext32())
+		f.regs[ins.Dst] = scalarReg(c.low32(s.v))
 		return nil
 	}
 	d, e := c.read(st, ins.Dst)
@@ -282,8 +282,24 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *Error {
 	if d.typ != scalarValue || src.typ != scalarValue {
 		return c.ptrALU(st, ins, d, &src, is64, op)
 	}
-	*d = scalarReg(scalarALU(op, d.v, src.v, is64))
+	a, b := d.v, src.v
+	if !is64 {
+		a, b = c.low32(a), c.low32(b)
+	}
+	*d = scalarReg(scalarALU(op, a, b, is64))
 	return nil
+}
+
+// low32 is what a 32-bit operation knows of the low half of s,
+// zero-extended. Since 6.8 ("bpf: derive subreg bounds from full bounds
+// when upper 32 bits are constant") the kernel's 32-bit bounds follow the
+// 64-bit ones when the upper half is zero; before, they are kept apart and
+// may be looser, so only the known bits are used.
+func (c *checker) low32(s scalar) scalar {
+	if c.kv.has(featRangeBranches) {
+		return s.zext32()
+	}
+	return fromTnum(s.t.subreg())
 }
 
 // scalarALU computes dst op= src on scalars. Where the kernel gives up

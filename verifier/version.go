@@ -101,9 +101,10 @@ var (
 		commit:    "bpf: Support new 32bit offset jmp instruction"}
 	// Branches between two non-constant scalars are decided from their
 	// ranges, JEQ/JNE from disjoint ranges, JNE at a range's edge narrows
-	// it, and 32-bit comparisons no longer reset the 64-bit bounds.
-	featRangeBranches = &feature{name: "range-based branch decisions", since: kernel.V(6, 8, 0),
-		commit: "bpf: generalize is_branch_taken() to work with two registers; bpf: drop knowledge-losing __reg_combine_{32,64}_into_{64,32} logic; bpf: make the verifier tracks the \"not equal\" for regs"}
+	// it, 32-bit comparisons no longer reset the 64-bit bounds, and 32-bit
+	// bounds follow the 64-bit ones when the upper half is zero.
+	featRangeBranches = &feature{name: "range-based branch decisions and 32-bit bounds", since: kernel.V(6, 8, 0),
+		commit: "bpf: generalize is_branch_taken() to work with two registers; bpf: drop knowledge-losing __reg_combine_{32,64}_into_{64,32} logic; bpf: derive subreg bounds from full bounds when upper 32 bits are constant; bpf: make the verifier tracks the \"not equal\" for regs"}
 	// The infinite-loop check compares states exactly (before, a state
 	// whose stack is only covered by an earlier one's counted as a loop).
 	featExactLoopCheck = &feature{name: "exact infinite-loop detection", since: kernel.V(6, 9, 0),
