@@ -62,14 +62,14 @@ type Options struct {
 	// after 1,000,000. Zero means 1,000,000.
 	MaxProcessed int
 	// KernelVersion is the kernel whose verifier Check models; zero means
-	// the running kernel's (see kernel.RunningVersion: Debian's and
-	// Ubuntu's upstream patch levels are found too), or, off Linux,
-	// OldestModelled. Each version-dependent rule (constant-key array
-	// lookups, BPF_ST into the context, cpu v4 instructions, may_goto,
-	// load-acquire, branch decisions, ...) applies from the release that
-	// introduced it, stable backports included. Kernels before
-	// OldestModelled are not modelled (Cause ErrUnsupported); kernels after
-	// NewestModelled get its rules.
+	// the running kernel's (from uname, with Debian's and Ubuntu's
+	// upstream patch level, which their release strings do not show), or,
+	// off Linux, OldestModelled. Each version-dependent rule (constant-key
+	// array lookups, BPF_ST into the context, cpu v4 instructions,
+	// may_goto, load-acquire, branch decisions, ...) applies from the
+	// release that introduced it, stable backports included. Kernels
+	// before OldestModelled are not modelled (Cause ErrUnsupported);
+	// kernels after NewestModelled get its rules.
 	KernelVersion KernelVersion
 }
 
