@@ -59,10 +59,11 @@ type kernelModel struct{ kernel.Version }
 
 // The version-dependent rules Check applies. Versions were checked
 // against the kernel sources of 6.1.158, 6.2.1, 6.3.8, 6.5, 6.6.57,
-// 6.8.1, 6.9, 6.12.19, 6.13.7, 6.14, 6.17 and 6.18.35, and the commits
+// 6.8.1, 6.9, 6.12.19, 6.13.7, 6.14, 6.17 and 6.18.35, the verifier
+// messages in Debian's 6.1.192 and 6.12.118 kernel images, and the commits
 // against the bpf and stable mailing lists; backports are the stable
 // releases announced with the commit (or, marked "audited", the release
-// whose source was read: an earlier one may already have it).
+// that was read: an earlier one may already have it).
 var (
 	// ARG_PTR_TO_MAP_KEY/VALUE accept PTR_TO_MEM (ring buffer memory).
 	featMemMapArg = &feature{name: "ring buffer memory as map key or value", since: kernel.V(6, 2, 0),
@@ -79,11 +80,13 @@ var (
 	// Privileged reads (direct or by helpers) may reach below the deepest
 	// stack slot written so far (before, "invalid read from stack" even
 	// for uninitialised reads the previous feature allows).
-	// (Posted for the bpf tree in December 2023: mainline 6.7 or 6.8, 6.8
-	// is the release read.)
+	// (Applied to bpf-next in December 2023, after the 6.7 merge window.)
 	featStackReadGrows = &feature{name: "stack reads below the written stack", since: kernel.V(6, 8, 0),
-		backports: []kernel.Version{kernel.V(6, 6, 57)}, // audited
-		commit:    "bpf: fix accesses to uninit stack slots"}
+		backports: []kernel.Version{
+			kernel.V(6, 6, 57),  // audited
+			kernel.V(6, 1, 192), // audited: Debian's 6.1.192 has the commit's message, 6.1.158 not
+		},
+		commit: "bpf: fix accesses to uninit stack slots"}
 	// BPF_ST (store immediate) into the context.
 	featSTCtx = &feature{name: "BPF_ST into the context", since: kernel.V(6, 4, 0),
 		commit: "bpf: allow ctx writes using BPF_ST_MEM instruction"}
