@@ -244,8 +244,8 @@ func TestVerifierLogGrows(t *testing.T) {
 	if verr.Index != 200 || verr.Message != "R0 !read_ok" || verr.Truncated {
 		t.Fatalf("index %d message %q truncated %v", verr.Index, verr.Message, verr.Truncated)
 	}
-	// The log starts with the state at instruction 0: "0: R1=ctx()
-	// R10=fp0" on 6.12, "0: R1=ctx(off=0,imm=0) R10=fp0" on 6.1.
+	// The first line is the entry state: "0: R1=ctx() R10=fp0" since
+	// 6.8, "0: R1=ctx(off=0,imm=0) R10=fp0" before.
 	if !strings.HasPrefix(verr.Log, "0: R1=ctx(") || !strings.Contains(verr.Log, "processed 201 insns") || len(verr.Log) < 4096 {
 		t.Fatalf("log is not complete (%d bytes): %q...", len(verr.Log), verr.Log[:min(len(verr.Log), 100)])
 	}

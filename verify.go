@@ -13,10 +13,12 @@ import (
 )
 
 // Verify checks every program of the collection offline, without
-// privileges and without loading anything (see verifier.Check): it
-// returns nil, or the *verifier.Error of each rejected program (joined,
-// in name order), with the C source line when the object has BTF line
-// info. The kernel stays the judge: Verify never accepts what the kernel
+// privileges and without loading anything (see verifier.Check), as the
+// running kernel's verifier would (each rule that changed between 6.1 and
+// 6.18 applies from the release that introduced it): it returns nil, or
+// the *verifier.Error of each rejected program (joined, in name order),
+// with the C source line, file and line number when the object has BTF
+// line info. The kernel stays the judge: Verify never accepts what the kernel
 // rejects, but may reject (with verifier.ErrUnsupported as the cause)
 // what it cannot prove.
 func (cs *CollectionSpec) Verify() error {

@@ -54,12 +54,23 @@ type Options struct {
 	Source []string
 	// Interpreter says the kernel runs BPF programs without a JIT
 	// (net.core.bpf_jit_enable=0): frames then count 32-byte multiples
-	// toward the 512-byte combined stack limit instead of 16.
+	// toward the 512-byte combined stack limit instead of 16 (before 6.9
+	// frames count 32-byte multiples either way).
 	Interpreter bool
 	// MaxProcessed is the complexity limit: the number of instructions
 	// Check walks (over all paths) before giving up, as the kernel does
 	// after 1,000,000. Zero means 1,000,000.
 	MaxProcessed int
+	// KernelVersion is the kernel whose verifier Check models; zero means
+	// the running kernel's (from uname, with Debian's and Ubuntu's
+	// upstream patch level, which their release strings do not show), or,
+	// off Linux, OldestModelled. Each version-dependent rule (constant-key
+	// array lookups, BPF_ST into the context, cpu v4 instructions,
+	// may_goto, load-acquire, branch decisions, ...) applies from the
+	// release that introduced it, stable backports included. Kernels
+	// before OldestModelled are not modelled (Cause ErrUnsupported);
+	// kernels after NewestModelled get its rules.
+	KernelVersion KernelVersion
 }
 
 // Branch is one decision on the path that leads to a rejection.
@@ -84,7 +95,9 @@ const complexityLimit = 1_000_000
 const maxPending = 8192
 
 // Check verifies insns offline, as the kernel's verifier would for a
-// privileged (CAP_BPF + CAP_PERFMON) load on Linux 6.18, and returns nil or
+// privileged (CAP_BPF + CAP_PERFMON) load on the kernel of
+// Options.KernelVersion (6.1 to 6.18; by default the running kernel), and
+// returns nil or
 // an *Error naming the failing instruction (raw index, as the kernel counts),
 // the register or access, the source line (Options.Source) and the branch
 // decisions that lead there (Error.Path). Check is conservative: when it
@@ -120,6 +133,9 @@ type checker struct {
 	hasLdAbs  bool
 	hasCalls  bool
 	gpl       bool
+	kv        kernelModel
+	// storeImm is set while a BPF_ST (store immediate) is checked.
+	storeImm bool
 }
 
 // fail builds the error for instruction index i (-1: none).
@@ -128,7 +144,7 @@ func (c *checker) fail(st *state, i int, cause error, register string, format st
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
-		e.Source = c.source(e.Index)
+		e.setSource(c.source(e.Index))
 	}
 	if st != nil {
 		for p := st.path; p != nil; p = p.prev {
@@ -157,6 +173,11 @@ func (c *checker) run() *Error {
 	default:
 		return c.fail(nil, -1, ErrUnsupported, "", "program type %s is not modelled", c.opts.ProgramType)
 	}
+	kv, err := resolveVersion(c.opts.KernelVersion)
+	if err != nil {
+		return c.fail(nil, -1, ErrUnsupported, "", "%v", err)
+	}
+	c.kv = kv
 	if len(c.insns) == 0 {
 		return c.fail(nil, -1, ErrRejected, "", "no instructions")
 	}
@@ -319,6 +340,9 @@ func (c *checker) validate(i int) *Error {
 	if msg := reservedFields(ins); msg != "" {
 		return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
 	}
+	if msg := c.newerInstruction(ins); msg != "" {
+		return c.fail(nil, i, ErrRejected, "", "%s", msg)
+	}
 	switch cls := op.Class(); {
 	case ins.IsKfuncCall():
 		return c.fail(nil, i, ErrUnsupported, "", "kfunc calls are not modelled")
@@ -337,6 +361,38 @@ func (c *checker) validate(i int) *Error {
 		}
 	}
 	return nil
+}
+
+// newerInstruction returns the kernel's complaint when ins is an
+// instruction form the modelled kernel predates, or "".
+func (c *checker) newerInstruction(ins asm.Instruction) string {
+	op := ins.OpCode
+	cls := op.Class()
+	v4 := c.kv.has(featCPUv4)
+	switch {
+	case cls.IsALU() && (op.ALUOp() == asm.Div || op.ALUOp() == asm.Mod) && ins.Offset != 0 && !v4:
+		// sdiv, smod
+		return "BPF_ALU uses reserved fields"
+	case cls.IsALU() && op.ALUOp() == asm.Mov && op.Source() == asm.RegSource && ins.Offset != 0 && !v4:
+		// movsx
+		return "BPF_MOV uses reserved fields"
+	case cls == asm.ALU64Class && op.ALUOp() == asm.End && !v4:
+		// bswap
+		return "BPF_END uses reserved fields"
+	case cls == asm.LdXClass && op.Mode() == asm.MemSXMode && !v4:
+		// ldsx
+		return "BPF_LDX uses reserved fields"
+	case op == asm.OpCode(asm.Jump32Class)|asm.OpCode(asm.JumpAlways) && !c.kv.has(featGotol):
+		return fmt.Sprintf("unknown opcode %02x", uint8(op))
+	case cls.IsJump() && op.JumpOp() == asm.JCond && !c.kv.has(featMayGoto):
+		return fmt.Sprintf("unknown opcode %02x", uint8(op))
+	case cls == asm.StXClass && op.Mode() == asm.AtomicMode && !c.kv.has(featLoadAcquire):
+		switch a := asm.AtomicOp(ins.Constant); a {
+		case asm.AtomicOpLoadAcquire, asm.AtomicOpStoreRelease:
+			return fmt.Sprintf("BPF_ATOMIC uses invalid atomic opcode %02x", uint32(a))
+		}
+	}
+	return ""
 }
 
 func (c *checker) resolveMap(i int) *Error {

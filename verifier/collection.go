@@ -20,8 +20,9 @@ type Program struct {
 	Source []string
 }
 
-// CheckPrograms checks every program against the collection's maps (by
-// name, as the programs' map loads refer to them) and returns nil, or the
+// CheckPrograms checks every program, for the running kernel (see
+// Options.KernelVersion), against the collection's maps (by name, as the
+// programs' map loads refer to them) and returns nil, or the
 // rejections joined with errors.Join (each an *Error; errors.As finds the
 // first), in program name order.
 func CheckPrograms(progs []Program, maps map[string]MapInfo) error {

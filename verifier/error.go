@@ -2,20 +2,24 @@
 // programs offline, before the kernel sees them.
 //
 // A rejected load yields an *Error: the failing instruction (raw index, as
-// the kernel counts), the kernel's message, the C source line when the
-// program carries BTF line info, the full verifier log and a short hint for
-// well-known causes. ParseLog builds one from a verifier log.
+// the kernel counts), the kernel's message, the C source line (and its file
+// and line number) when the program carries BTF line info, the full
+// verifier log and a short hint for well-known causes. ParseLog builds one
+// from a verifier log of any kernel since 6.1.
 //
 // Check runs without privileges: an abstract interpreter over the program's
-// control flow graph that models the Linux 6.18 verifier for privileged
-// socket filter, tc and XDP programs (registers and stack slots with known
-// bits and ranges, packet, context, stack and map pointers, NULL checks,
-// helper prototypes, bpf-to-bpf calls, bounded loops, the complexity
-// limit). It returns the same *Error, with the register, the source line
-// and the branch decisions that lead to the failure. It is conservative:
-// what it cannot model it rejects with Cause ErrUnsupported. A differential
-// harness (harness_test.go) compares it with the running kernel;
-// KNOWN_DIFFERENCES.md lists what it found.
+// control flow graph that models the verifier of Linux 6.1 to 6.18 for
+// privileged socket filter, tc and XDP programs (registers and stack slots
+// with known bits and ranges, packet, context, stack and map pointers, NULL
+// checks, helper prototypes, bpf-to-bpf calls, bounded loops, the
+// complexity limit). It models the kernel of Options.KernelVersion (by
+// default the running one): each rule that changed between 6.1 and 6.18
+// applies from the release that introduced it. It returns the same *Error,
+// with the register, the source line and the branch decisions that lead to
+// the failure. It is conservative: what it cannot model it rejects with
+// Cause ErrUnsupported. A differential harness (harness_test.go) compares it
+// with the running kernel; KNOWN_DIFFERENCES.md lists what it found and the
+// version rules with their kernel commits.
 package verifier
 
 import (
@@ -39,7 +43,13 @@ type Error struct {
 	Message string
 	// Source is the C source line of the failing instruction when the
 	// program has BTF line info, such as "return *(int *)data; @ x.c:12".
+	// Kernels before 6.9 print the line's text only ("return *(int
+	// *)data;"); SetSourceLines adds the file and line number from the
+	// program's line info.
 	Source string
+	// File and Line locate Source ("x.c" and 12), when known.
+	File string
+	Line int
 	// Hint is a short suggestion for well-known causes, or "".
 	Hint string
 	// Register names the register the rejection is about ("r1"), or "".
@@ -104,7 +114,7 @@ func (e *Error) Format(f fmt.State, verb rune) {
 var (
 	insnLine   = lazy(`^(\d+): \([0-9a-f]{2}\) (.*?)(?:\s+;.*)?$`)
 	stateLine  = lazy(`^(\d+): (R\d|frame|\()`)
-	sourceLine = lazy(`^; (.*)$`)
+	sourceLine = lazy(`^; (.*)$`) // "; text @ file.c:12" since 6.9, "; text" before
 	statsLine  = lazy(`^(processed \d+ insns|verification time|stack depth|BPF program is too large|mark_precise|Validating |Func#|from \d+ to \d+:|last_idx|regs=|parent (didn't|already)|\s*$)`)
 	idxInMsg   = lazy(`(?:insn|insn #|from insn) (\d+)`)
 	callText   = lazy(`call (\w+)#(\d+)`)
@@ -144,10 +154,42 @@ func ParseLog(program, log string, cause error) *Error {
 		}
 	}
 	if lastInsn >= 0 {
-		e.Source = lastSource
+		e.setSource(lastSource)
 	}
 	e.Hint = hint(e)
 	return e
+}
+
+// fileLine matches the " @ file:line" that kernels since 6.9 ("bpf: emit
+// source code file name and line number in verifier log") append to
+// source lines.
+var fileLine = lazy(`^(.*) @ ([^ ]+):(\d+)$`)
+
+// setSource sets Source, File and Line from a source line as the kernel
+// prints it, with or without " @ file:line".
+func (e *Error) setSource(line string) {
+	e.Source, e.File, e.Line = line, "", 0
+	if m := fileLine.FindStringSubmatch(line); m != nil {
+		e.File = m[2]
+		e.Line, _ = strconv.Atoi(m[3])
+	}
+}
+
+// SetSourceLines gives the error the file and line of its instruction
+// when the log did not name them (kernels before 6.9 print a source line's
+// text only). lines holds the source line of each raw instruction as
+// Options.Source does ("text @ file.c:12", or "" where the line info has
+// none; an instruction takes the nearest line at or before it).
+func (e *Error) SetSourceLines(lines []string) {
+	if e.File != "" || e.Index < 0 || len(lines) == 0 {
+		return
+	}
+	for i := min(e.Index, len(lines)-1); i >= 0; i-- {
+		if lines[i] != "" {
+			e.setSource(lines[i])
+			return
+		}
+	}
 }
 
 // hints maps well-known verifier messages to advice.

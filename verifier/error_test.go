@@ -17,6 +17,8 @@ func TestParseLog(t *testing.T) {
 		instruction string
 		message     string
 		source      string
+		file        string
+		line        int
 		hint        string
 	}{
 		{
@@ -46,7 +48,39 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
 			index: 1, instruction: "r0 = *(u8 *)(r2 +12)",
 			message: "R2 offset is outside of the packet",
 			source:  "if (eth->h_proto != 8) @ tcpfilter.c:15",
+			file:    "tcpfilter.c", line: 15,
+			hint: "data_end",
+		},
+		{
+			// Before 6.9 the log names the source line's text only, and
+			// prints register states with off and imm.
+			name: "packet access with line info, 6.1 log",
+			log: `func#0 @0
+0: R1=ctx(off=0,imm=0) R10=fp0
+; void *data = (void *)(long)ctx->data;
+0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx(off=0,imm=0) R2_w=pkt(off=0,r=0,imm=0)
+; if (eth->h_proto != 8)
+1: (71) r0 = *(u8 *)(r2 +12)
+invalid access to packet, off=12 size=1, R2(id=0,off=12,r=0)
+R2 offset is outside of the packet
+processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+`,
+			index: 1, instruction: "r0 = *(u8 *)(r2 +12)",
+			message: "R2 offset is outside of the packet",
+			source:  "if (eth->h_proto != 8)",
 			hint:    "data_end",
+		},
+		{
+			name: "source line text with an @ of its own",
+			log: `; return x @ y; @ weird.c:7
+3: (95) exit
+R0 !read_ok
+`,
+			index: 3, instruction: "exit",
+			message: "R0 !read_ok",
+			source:  "return x @ y; @ weird.c:7",
+			file:    "weird.c", line: 7,
+			hint: "set r0",
 		},
 		{
 			name: "null map value",
@@ -86,6 +120,9 @@ processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
 			if e.Index != tt.index || e.Instruction != tt.instruction || e.Message != tt.message || e.Source != tt.source {
 				t.Errorf("got index %d instruction %q message %q source %q", e.Index, e.Instruction, e.Message, e.Source)
 			}
+			if e.File != tt.file || e.Line != tt.line {
+				t.Errorf("got file %q line %d, want %q %d", e.File, e.Line, tt.file, tt.line)
+			}
 			if !strings.Contains(e.Hint, tt.hint) || (tt.hint == "" && e.Hint != "") {
 				t.Errorf("hint %q, want it to contain %q", e.Hint, tt.hint)
 			}
@@ -96,6 +133,47 @@ processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
 				t.Error("log not kept")
 			}
 		})
+	}
+}
+
+// TestSetSourceLines gives a 6.1-style error (source text, no file) the
+// file and line of its instruction from line info, and leaves a 6.9-style
+// one as the log has it.
+func TestSetSourceLines(t *testing.T) {
+	lines := []string{"void *data = ctx->data; @ tcpfilter.c:12", "", "if (eth->h_proto != 8) @ tcpfilter.c:15", ""}
+	tests := []struct {
+		name string
+		log  string
+		want string
+		file string
+		line int
+	}{
+		{"6.1 log", "; if (eth->h_proto != 8)\n3: (71) r0 = *(u8 *)(r2 +12)\nR2 offset is outside of the packet\n",
+			"if (eth->h_proto != 8) @ tcpfilter.c:15", "tcpfilter.c", 15},
+		{"6.1 log, instruction without a record", "1: (71) r0 = *(u8 *)(r2 +12)\nR2 offset is outside of the packet\n",
+			"void *data = ctx->data; @ tcpfilter.c:12", "tcpfilter.c", 12},
+		{"6.18 log", "; if (x) @ other.c:99\n3: (71) r0 = *(u8 *)(r2 +12)\nR2 offset is outside of the packet\n",
+			"if (x) @ other.c:99", "other.c", 99},
+		{"index beyond the lines", "9: (95) exit\nR0 !read_ok\n",
+			"if (eth->h_proto != 8) @ tcpfilter.c:15", "tcpfilter.c", 15},
+		{"no instruction", "unreachable insn 9\n", "", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ParseLog("p", tt.log, unix.EACCES)
+			if tt.name == "no instruction" {
+				e.Index = -1
+			}
+			e.SetSourceLines(lines)
+			if e.Source != tt.want || e.File != tt.file || e.Line != tt.line {
+				t.Errorf("source %q file %q line %d, want %q %q %d", e.Source, e.File, e.Line, tt.want, tt.file, tt.line)
+			}
+		})
+	}
+	e := ParseLog("p", "1: (95) exit\nR0 !read_ok\n", unix.EACCES)
+	e.SetSourceLines(nil)
+	if e.Source != "" || e.File != "" {
+		t.Errorf("no lines: source %q file %q", e.Source, e.File)
 	}
 }
 
@@ -134,7 +212,7 @@ func TestGPLOnlyTable(t *testing.T) {
 // TestPatternsCompile compiles every lazily compiled pattern, so that a
 // broken one fails here rather than when a rejection is explained.
 func TestPatternsCompile(t *testing.T) {
-	for _, l := range []*lazyRegexp{insnLine, stateLine, sourceLine, statsLine, idxInMsg, callText} {
+	for _, l := range []*lazyRegexp{insnLine, stateLine, sourceLine, statsLine, idxInMsg, callText, fileLine} {
 		l.get()
 	}
 	for _, h := range hints {

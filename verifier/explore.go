@@ -53,7 +53,8 @@ func (c *checker) push(st *state) *Error {
 func (c *checker) visit(st *state) (bool, *Error) {
 	list := c.cps[st.pc]
 	looping := false
-	var fp uint64
+	legacyLoops := !c.kv.has(featExactLoopCheck)
+	var fp, rfp uint64
 	for _, cp := range list {
 		if cp.done {
 			if statesSafe(cp.st, st, false) {
@@ -63,10 +64,19 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		}
 		if !looping {
 			fp = fingerprint(st)
+			if legacyLoops {
+				rfp = regFingerprint(st)
+			}
 			looping = true
 		}
 		if cp.fp == fp && statesSafe(cp.st, st, true) {
 			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
+		}
+		if legacyLoops && cp.regFP == rfp && sameRegs(cp.st, st) {
+			// Before 6.9 the kernel reports a loop when the registers
+			// are equal and the earlier state covers the stack, as far
+			// as its precision marks say; Check cannot tell.
+			return false, c.unsupported(st, "loop state at insn %d differs only in the stack: kernels before 6.9 may report an infinite loop", c.raw[st.pc])
 		}
 	}
 	if looping && st.jmpsSinceCP < 20 && st.sinceCP < 100 {
@@ -76,7 +86,7 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		// Keep memory bounded: fewer checkpoints only prune less.
 		return false, nil
 	}
-	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st)}
+	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st), regFP: regFingerprint(st)}
 	cp.st.cp = nil
 	st.cp = cp
 	st.sinceCP, st.jmpsSinceCP = 0, 0
@@ -234,7 +244,7 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *Error {
 		if s.typ != scalarValue {
 			return c.unsupported(st, "32-bit copy of a pointer (R%d) is not modelled", ins.Src)
 		}
-		f.regs[ins.Dst] = scalarReg(s.v.zext32())
+		f.regs[ins.Dst] = scalarReg(c.low32(s.v))
 		return nil
 	}
 	d, e := c.read(st, ins.Dst)
@@ -272,8 +282,24 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *Error {
 	if d.typ != scalarValue || src.typ != scalarValue {
 		return c.ptrALU(st, ins, d, &src, is64, op)
 	}
-	*d = scalarReg(scalarALU(op, d.v, src.v, is64))
+	a, b := d.v, src.v
+	if !is64 {
+		a, b = c.low32(a), c.low32(b)
+	}
+	*d = scalarReg(scalarALU(op, a, b, is64))
 	return nil
+}
+
+// low32 is what a 32-bit operation knows of the low half of s,
+// zero-extended. Since 6.8 ("bpf: derive subreg bounds from full bounds
+// when upper 32 bits are constant") the kernel's 32-bit bounds follow the
+// 64-bit ones when the upper half is zero; before, they are kept apart and
+// may be looser, so only the known bits are used.
+func (c *checker) low32(s scalar) scalar {
+	if c.kv.has(featRangeBranches) {
+		return s.zext32()
+	}
+	return fromTnum(s.t.subreg())
 }
 
 // scalarALU computes dst op= src on scalars. Where the kernel gives up
@@ -359,9 +385,9 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 		}
 	}
 	switch ptr.typ {
-	case ptrMapValueOrNull, ptrMemOrNull:
+	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
-	case ptrPacketEnd, constPtrMap:
+	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
 	}
 	switch op & 0xff {
@@ -526,8 +552,13 @@ func (c *checker) store(st *state, ins *asm.Instruction) *Error {
 		return e
 	}
 	if ins.OpCode.Class() == asm.StClass {
+		if d := st.cur().regs[ins.Dst]; d.typ == ptrCtx && !c.kv.has(featSTCtx) {
+			return c.errf(st, ins.Dst, "BPF_ST stores into R%d %s is not allowed", ins.Dst, d.typ)
+		}
 		v := scalarReg(constScalar(uint64(int64(int32(ins.Constant)))))
+		c.storeImm = true
 		_, e := c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
+		c.storeImm = false
 		return e
 	}
 	if ins.OpCode.Mode() == asm.AtomicMode {

@@ -3,7 +3,8 @@
 package verifier
 
 // gplOnly lists the helpers that only GPL-compatible programs may call,
-// as probed on Linux 6.18 (helpers no probed program type may call are absent).
+// as probed on Linux 6.18 (helpers no probed program type may call are
+// absent, unless an earlier table had them).
 var gplOnly = map[int32]bool{
 	1:   false,
 	2:   false,
@@ -75,9 +76,9 @@ var gplOnly = map[int32]bool{
 	71:  false,
 	72:  false,
 	73:  false,
-	74:  false,
-	75:  false,
-	76:  false,
+	74:  false, // not callable on the generating kernel: kept
+	75:  false, // not callable on the generating kernel: kept
+	76:  false, // not callable on the generating kernel: kept
 	79:  false,
 	80:  false,
 	81:  false,

@@ -173,6 +173,9 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 			if kind == argMapValue {
 				size = c.maps[mapIdx].ValueSize
 			}
+			if r.typ == ptrMem && !c.kv.has(featMemMapArg) {
+				return expect("fp, pkt, pkt_meta, map_key, map_value")
+			}
 			if e := c.helperMem(st, regno, r, int64(size), false); e != nil {
 				return e
 			}
@@ -194,8 +197,19 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 			if size == 0 {
 				continue
 			}
-			if e := c.helperMem(st, regno, r, size, kind == argUninitMem); e != nil {
+			// bpf_xdp_store_bytes reads its buffer, but kernels before
+			// "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
+			// (merged after 6.19, backported to stable series) declared
+			// it written: check the read, then forget what the buffer
+			// held, which covers both.
+			write := kind == argUninitMem
+			if e := c.helperMem(st, regno, r, size, write); e != nil {
 				return e
+			}
+			if fn == asm.FnXdpStoreBytes && !write && r.typ == ptrStack {
+				if e := c.helperMem(st, regno, r, size, true); e != nil {
+					return e
+				}
 			}
 		case argSize, argSizeOrZero:
 			// Checked with the memory argument before it.
@@ -247,7 +261,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 		f.regs[asm.R0] = reg{}
 	case retMapValueOrNull:
 		f.regs[asm.R0] = reg{typ: ptrMapValueOrNull, v: constScalar(0), aux: mapIdx, id: c.newID()}
-		if key, ok := constKey.v, constKey.ok; ok && fn == asm.FnMapLookupElem {
+		if key, ok := constKey.v, constKey.ok; ok && fn == asm.FnMapLookupElem && c.kv.has(featConstKeyNonNull) {
 			m := c.maps[mapIdx]
 			if (m.Type == kernel.MapArray || m.Type == kernel.MapPerCPUArray) && key < uint64(m.MaxEntries) {
 				// The kernel (6.14+) knows an array lookup with a
@@ -294,6 +308,11 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 			return c.errf(st, regno, "invalid indirect access to stack R%d off=%d size=%d", regno, total, size)
 		}
 		fr := st.frames[r.aux]
+		if !write && !c.kv.has(featStackReadGrows) && total < -8*int64(len(fr.stack)) {
+			// Before 6.8 helpers may not read below the deepest slot
+			// written so far.
+			return c.errf(st, regno, "invalid indirect access to stack R%d off=%d size=%d", regno, total, size)
+		}
 		c.noteDepth(fr, total)
 		if write {
 			for b := total; b < total+size; b++ {

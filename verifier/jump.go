@@ -54,73 +54,91 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *Error) {
 		return false, c.ptrBranch(st, ins, op, srcReg, src)
 	}
 	a, b := d.v, src.v
-	if is32 {
-		if a.umax > math.MaxInt32 || b.umax > math.MaxInt32 {
-			// The low halves are not tracked separately: decide nothing
-			// unless both are constants, learn nothing.
-			if a.isConst() && b.isConst() {
-				if taken := constCompare(op, uint64(uint32(a.t.value)), uint64(uint32(b.t.value)), true); taken {
-					st.pc = c.target[i]
-				} else {
-					st.pc++
-				}
-				return false, nil
+	modern := c.kv.has(featRangeBranches)
+	if is32 && (!modern || a.umax > math.MaxInt32 || b.umax > math.MaxInt32) {
+		// The low halves are not tracked separately: decide only
+		// between constants.
+		if a.isConst() && b.isConst() {
+			if constCompare(op, uint64(uint32(a.t.value)), uint64(uint32(b.t.value)), true) {
+				st.pc = c.target[i]
+			} else {
+				st.pc++
 			}
+			return false, nil
+		}
+		if modern {
+			// Since 6.8 the kernel learns only 32-bit bounds, which
+			// Check does not keep: learn nothing.
 			return false, c.fork(st, ins, nil)
 		}
+		return false, c.fork(st, ins, func(s *state, taken bool) {
+			legacyJmp32(s.cur(), ins.Dst, srcReg, a, b, op, taken)
+		})
 	}
-	switch branchTaken(op, a, b) {
-	case 1:
-		st.pc = c.target[i]
-		return false, nil
-	case 0:
-		st.pc++
+	if t := c.branchTaken(op, a, b); t >= 0 {
+		if t == 1 {
+			st.pc = c.target[i]
+		} else {
+			st.pc++
+		}
 		return false, nil
 	}
-	return false, c.fork(st, ins, func(s *state, taken bool) bool {
+	return false, c.fork(st, ins, func(s *state, taken bool) {
 		f := s.cur()
 		nd, ns := f.regs[ins.Dst].v, b
-		if !refine(&nd, &ns, op, taken) {
-			return false
+		if modern {
+			if !refine(&nd, &ns, op, taken) {
+				// Impossible by Check's reckoning but not decided by
+				// the kernel, which walks on with bounds it cannot
+				// trust: forget both values.
+				nd, ns = unknownScalar(), unknownScalar()
+			}
+		} else {
+			refineLegacy(&nd, &ns, op, taken)
 		}
 		f.regs[ins.Dst].v = nd
 		if srcReg != noReg {
 			f.regs[srcReg].v = ns
 		}
-		return true
 	})
 }
 
+// branchTaken decides the comparison "a op b" of two scalars as the
+// modelled kernel does: 1 always, 0 never, -1 unknown. Before 6.8 the
+// kernel decides only against a constant (and JEQ/JNE only between
+// constants); since 6.8 from the ranges of both sides; JEQ/JNE from
+// disagreeing known bits since 6.18 (and 6.12.58).
+func (c *checker) branchTaken(op asm.JumpOp, a, b scalar) int {
+	if !c.kv.has(featRangeBranches) {
+		switch {
+		case !b.isConst():
+			return -1
+		case (op == asm.JEq || op == asm.JNE) && !a.isConst():
+			return -1
+		}
+	}
+	if (op == asm.JEq || op == asm.JNE) && !c.kv.has(featTnumEq) && !(a.isConst() && b.isConst()) {
+		// Only the ranges decide.
+		a.t, b.t = tnumUnknown, tnumUnknown
+	}
+	return branchTaken(op, a, b)
+}
+
 // fork explores both sides of the conditional jump at st.pc: the jump target
-// is queued, st continues with the fall-through. learn refines a side's
-// state and reports whether the side is possible.
-func (c *checker) fork(st *state, ins *asm.Instruction, learn func(s *state, taken bool) bool) *Error {
+// is queued, st continues with the fall-through. learn, if not nil, refines
+// a side's state.
+func (c *checker) fork(st *state, ins *asm.Instruction, learn func(s *state, taken bool)) *Error {
 	i := st.pc
 	other := st.clone()
 	other.pc = c.target[i]
 	other.path = &pathNode{prev: st.path, index: c.raw[i], taken: true}
 	st.path = &pathNode{prev: st.path, index: c.raw[i], taken: false}
 	st.pc++
-	okOther, okThis := true, true
 	if learn != nil {
-		okOther = learn(other, true)
-		okThis = learn(st, false)
+		learn(other, true)
+		learn(st, false)
 	}
-	if okOther {
-		if e := c.push(other); e != nil {
-			return e
-		}
-	}
-	if !okThis {
-		// The fall-through is impossible: continue with the target instead.
-		if !okOther {
-			return c.fail(st, i, ErrUnsupported, "", "both sides of the branch are impossible")
-		}
-		c.pending = c.pending[:len(c.pending)-1]
-		other.cp.branches--
-		*st = *other
-	}
-	return nil
+	return c.push(other)
 }
 
 func constCompare(op asm.JumpOp, a, b uint64, is32 bool) bool {
@@ -296,13 +314,22 @@ func swapOp(op asm.JumpOp) asm.JumpOp {
 	return op
 }
 
-// refine learns from "a op b" being taken (or not) when one side is a
-// constant. It reports false when the side is impossible.
+// refine learns from "a op b" being taken (or not) as the kernel does
+// since 6.8 (regs_refine_cond_op): against a constant, or between two
+// scalars. It reports false when the side is impossible.
 func refine(a, b *scalar, op asm.JumpOp, taken bool) bool {
 	if op == asm.JSet {
-		if !taken && b.isConst() {
-			a.t = tnum{a.t.value &^ b.t.value, a.t.mask &^ b.t.value}
-			return a.sync()
+		if !taken {
+			// Since "bpf: Forget ranges when refining tnum after
+			// JSET" (6.17, backported to stable series, 6.1 among
+			// them) only the known bits remain; before, the ranges
+			// stayed. Keeping only the bits covers both.
+			switch {
+			case b.isConst():
+				*a = jsetNotTaken(*a, b.t.value)
+			case a.isConst():
+				*b = jsetNotTaken(*b, a.t.value)
+			}
 		}
 		return true
 	}
@@ -315,7 +342,125 @@ func refine(a, b *scalar, op asm.JumpOp, taken bool) bool {
 	case a.isConst():
 		return refineConst(b, swapOp(op), a.t.value)
 	}
-	return true
+	// Two unknown scalars: GT/GE are LT/LE with the sides exchanged.
+	switch op {
+	case asm.JGT, asm.JGE, asm.JSGT, asm.JSGE:
+		a, b, op = b, a, swapOp(op)
+	}
+	switch op {
+	case asm.JEq:
+		if (a.t.value^b.t.value)&^(a.t.mask|b.t.mask) != 0 {
+			return false
+		}
+		a.umin, a.umax = max(a.umin, b.umin), min(a.umax, b.umax)
+		a.smin, a.smax = max(a.smin, b.smin), min(a.smax, b.smax)
+		a.t = a.t.intersect(b.t)
+		b.umin, b.umax, b.smin, b.smax, b.t = a.umin, a.umax, a.smin, a.smax, a.t
+	case asm.JLE:
+		a.umax = min(a.umax, b.umax)
+		b.umin = max(a.umin, b.umin)
+	case asm.JLT:
+		if b.umax == 0 || a.umin == math.MaxUint64 {
+			return false
+		}
+		a.umax = min(a.umax, b.umax-1)
+		b.umin = max(a.umin+1, b.umin)
+	case asm.JSLE:
+		a.smax = min(a.smax, b.smax)
+		b.smin = max(a.smin, b.smin)
+	case asm.JSLT:
+		if b.smax == math.MinInt64 || a.smin == math.MaxInt64 {
+			return false
+		}
+		a.smax = min(a.smax, b.smax-1)
+		b.smin = max(a.smin+1, b.smin)
+	}
+	return a.sync() && b.sync()
+}
+
+// jsetNotTaken is what "a & k == 0" leaves of a: its known bits with those
+// of k cleared.
+func jsetNotTaken(a scalar, k uint64) scalar {
+	return fromTnum(tnum{a.t.value &^ k, a.t.mask &^ k})
+}
+
+// refineLegacy learns from "a op b" being taken (or not) as kernels
+// before 6.8 do (reg_set_min_max): only against a constant, JEQ sets the
+// constant whatever the bounds said, JNE teaches nothing, and
+// contradictory bounds are walked on (here: forgotten).
+func refineLegacy(a, b *scalar, op asm.JumpOp, taken bool) {
+	x, k := a, uint64(0)
+	switch {
+	case b.isConst():
+		k = b.t.value
+	case a.isConst():
+		x, k, op = b, a.t.value, swapOp(op)
+	default:
+		return
+	}
+	if op == asm.JSet {
+		if !taken {
+			*x = jsetNotTaken(*x, k)
+		}
+		return
+	}
+	if !taken {
+		op = negate(op)
+	}
+	switch op {
+	case asm.JEq:
+		*x = constScalar(k)
+	case asm.JNE:
+	default:
+		if !refineConst(x, op, k) {
+			*x = unknownScalar()
+		}
+	}
+}
+
+// legacyJmp32 learns from a 32-bit comparison as kernels before 6.8 do:
+// against a constant, the 32-bit bounds are refined and then replace the
+// 64-bit ones when the upper half is known to be zero; otherwise the
+// 64-bit bounds are dropped and only the known bits remain.
+func legacyJmp32(f *frame, dst, srcReg asm.Register, a, b scalar, op asm.JumpOp, taken bool) {
+	var x *scalar
+	var k uint64
+	switch {
+	case b.isConst():
+		x, k = &f.regs[dst].v, b.t.value
+	case a.isConst() && srcReg != noReg:
+		x, k, op = &f.regs[srcReg].v, a.t.value, swapOp(op)
+	default:
+		return
+	}
+	k = uint64(uint32(k))
+	t := x.t
+	*x = fromTnum(t)
+	if t.value|t.mask > math.MaxUint32 {
+		return
+	}
+	switch op {
+	case asm.JSet:
+		if !taken {
+			*x = jsetNotTaken(*x, k)
+		}
+		return
+	case asm.JSGT, asm.JSGE, asm.JSLT, asm.JSLE:
+		// Signed 32-bit bounds: not modelled, learn nothing.
+		return
+	}
+	if !taken {
+		op = negate(op)
+	}
+	switch op {
+	case asm.JEq:
+		*x = constScalar(k)
+	case asm.JNE:
+	default:
+		if !refineConst(x, op, k) {
+			*x = unknownScalar()
+		}
+	}
 }
 
 func refineConst(a *scalar, op asm.JumpOp, k uint64) bool {
@@ -381,18 +526,18 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 	f := st.cur()
 	d := f.regs[ins.Dst]
 	i := st.pc
-	// NULL checks: ptr == 0 / ptr != 0.
 	isZero := src.typ == scalarValue && src.v.isConst() && src.v.t.value == 0
 	if (op == asm.JEq || op == asm.JNE) && isZero {
-		switch d.typ {
-		case ptrMapValueOrNull, ptrMemOrNull:
+		switch {
+		case d.typ.orNull() && srcReg == noReg:
+			// NULL checks: the kernel learns only from "ptr == 0" and
+			// "ptr != 0" with an immediate zero, not with a register
+			// holding zero.
 			id := d.id
-			return c.fork(st, ins, func(s *state, taken bool) bool {
-				null := taken == (op == asm.JEq)
-				markNull(s, id, null)
-				return true
+			return c.fork(st, ins, func(s *state, taken bool) {
+				markNull(s, id, taken == (op == asm.JEq))
 			})
-		case ptrMapValue, ptrMem:
+		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMem && c.kv.has(featMemNotNull):
 			// A checked pointer is never NULL.
 			if op == asm.JNE {
 				st.pc = c.target[i]
@@ -405,29 +550,25 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 	// Packet range checks: pkt vs pkt_end in either order.
 	if srcReg != noReg {
 		if d.typ == ptrPacket && src.typ == ptrPacketEnd {
-			return c.fork(st, ins, func(s *state, taken bool) bool {
+			return c.fork(st, ins, func(s *state, taken bool) {
 				pktRange(s, d, op, taken)
-				return true
 			})
 		}
 		if d.typ == ptrPacketEnd && src.typ == ptrPacket {
-			return c.fork(st, ins, func(s *state, taken bool) bool {
+			return c.fork(st, ins, func(s *state, taken bool) {
 				pktRange(s, src, swapOp(op), taken)
-				return true
 			})
 		}
 		// The metadata area ends where the packet starts: pkt_meta vs
 		// pkt, in either order, bounds metadata pointers.
 		if d.typ == ptrPacketMeta && src.typ == ptrPacket {
-			return c.fork(st, ins, func(s *state, taken bool) bool {
+			return c.fork(st, ins, func(s *state, taken bool) {
 				pktRange(s, d, op, taken)
-				return true
 			})
 		}
 		if d.typ == ptrPacket && src.typ == ptrPacketMeta {
-			return c.fork(st, ins, func(s *state, taken bool) bool {
+			return c.fork(st, ins, func(s *state, taken bool) {
 				pktRange(s, src, swapOp(op), taken)
-				return true
 			})
 		}
 	}
@@ -438,7 +579,7 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 func markNull(s *state, id uint32, null bool) {
 	var ref uint32
 	s.forEachReg(func(r *reg) {
-		if r.id != id || (r.typ != ptrMapValueOrNull && r.typ != ptrMemOrNull) {
+		if r.id != id || !r.typ.orNull() {
 			return
 		}
 		if null {
@@ -446,11 +587,7 @@ func markNull(s *state, id uint32, null bool) {
 			*r = scalarReg(constScalar(0))
 			return
 		}
-		if r.typ == ptrMapValueOrNull {
-			r.typ = ptrMapValue
-		} else {
-			r.typ = ptrMem
-		}
+		r.typ = r.typ.checked()
 	})
 	if null && ref != 0 {
 		releaseRef(s, ref)
@@ -549,11 +686,11 @@ func (c *checker) callFunc(st *state, ins *asm.Instruction) *Error {
 }
 
 // checkStackDepth sums the stack of every call chain, each frame rounded up
-// to 16 bytes as the kernel does for JITed programs (to 32 bytes, and at
-// least 32, for the interpreter).
+// to 16 bytes as the kernel does for JITed programs since 6.9 (to 32 bytes,
+// and at least 32, for the interpreter and before 6.9).
 func (c *checker) checkStackDepth() *Error {
 	round := func(d int) int { return (d + 15) &^ 15 }
-	if c.opts.Interpreter {
+	if c.opts.Interpreter || !c.kv.has(featJITStack16) {
 		round = func(d int) int { return (max(d, 1) + 31) &^ 31 }
 	}
 	var walk func(f, depth, frames int) *Error

@@ -23,7 +23,7 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 	switch p.typ {
 	case notInit:
 		return reg{}, c.errf(st, regno, "R%d !read_ok", regno)
-	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrPacketEnd, constPtrMap:
+	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, ptrPacketEnd, constPtrMap:
 		return reg{}, c.errf(st, regno, "R%d invalid mem access '%s'", regno, p.typ)
 	case ptrCtx:
 		return c.ctxAccess(st, regno, &p, off, size, write)
@@ -36,6 +36,10 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return reg{}, e
 		}
 		fr := st.frames[p.aux]
+		if !write && !c.kv.has(featStackReadGrows) && total < -8*int64(len(fr.stack)) {
+			// Before 6.8 reads stop at the deepest slot written so far.
+			return reg{}, c.errf(st, regno, "invalid read from stack R%d off=%d size=%d", regno, total, size)
+		}
 		c.noteDepth(fr, total)
 		if write {
 			return reg{}, c.stackWrite(st, regno, fr, total, size, v)
@@ -95,6 +99,11 @@ func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int
 	}
 	si, j0 := stackByte(total)
 	s := fr.slot(si)
+	if c.storeImm && !c.kv.has(featSTImmSpill) {
+		// Before 6.3 (6.1.36) an immediate stored by BPF_ST is not
+		// remembered: zero bytes or unknown bytes.
+		j0 = -1
+	}
 	if j0 == 0 {
 		// A register (or, for BPF_ST, the immediate) stored at the start
 		// of a slot is a spill: the slot remembers the value.
@@ -110,6 +119,9 @@ func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int
 		}
 		return nil
 	}
+	if j0 < 0 {
+		_, j0 = stackByte(total)
+	}
 	kind := stackMisc
 	if v.typ == scalarValue && v.v.isConst() && v.v.t.value == 0 {
 		kind = stackZero
@@ -119,6 +131,21 @@ func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int
 	}
 	for b := 0; b < size; b++ {
 		s.types[j0+b] = kind
+	}
+	return nil
+}
+
+// uninitRead reports the kernel's complaint about a read of size bytes
+// from byte j0 of slot s at fp+total when the modelled kernel refuses
+// uninitialised stack reads (before 6.3 and 6.1.100), or nil.
+func (c *checker) uninitRead(st *state, s *slot, total int64, j0, size int) *Error {
+	if c.kv.has(featUninitStackRead) {
+		return nil
+	}
+	for b := 0; b < size; b++ {
+		if s == nil || s.types[j0+b] == stackInvalid {
+			return c.errf(st, noReg, "invalid read from stack off %d+%d size %d", total, b, size)
+		}
 	}
 	return nil
 }
@@ -136,6 +163,9 @@ func scrub(s *slot) {
 func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int64, size int) (reg, *Error) {
 	si, j0 := stackByte(total)
 	if si >= len(fr.stack) {
+		if e := c.uninitRead(st, nil, total, j0, size); e != nil {
+			return reg{}, e
+		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil // uninitialised: allowed for privileged loads
 	}
 	s := &fr.stack[si]
@@ -146,12 +176,18 @@ func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int6
 		if s.spill.typ != scalarValue {
 			return reg{}, c.errf(st, regno, "invalid size of register fill")
 		}
+		if e := c.uninitRead(st, s, total, j0, size); e != nil {
+			return reg{}, e
+		}
 		for b := 0; b < size; b++ {
 			if s.types[j0+b] == stackZero {
 				return reg{}, c.unsupported(st, "reading a partial spill next to zeroed bytes is not modelled")
 			}
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
+	}
+	if e := c.uninitRead(st, s, total, j0, size); e != nil {
+		return reg{}, e
 	}
 	zero := true
 	for b := 0; b < size; b++ {
@@ -295,7 +331,12 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 	case in(skbFlowKeys, skbFlowKeys+8):
 		return bad()
 	case in(skbSK, skbSK+8):
-		return reg{}, c.unsupported(st, "socket pointers (__sk_buff.sk) are not modelled")
+		// The socket of the packet, or NULL (since 5.1). Only the NULL
+		// check and copies are modelled; reading the socket is not.
+		if off != skbSK || size != 8 || write {
+			return reg{}, c.unsupported(st, "access to part of __sk_buff.sk is not modelled")
+		}
+		return reg{typ: ptrSockCommonOrNull, v: constScalar(0), id: c.newID()}, nil
 	case in(skbTstamp, skbTstamp+8):
 		if !tc || size != 8 {
 			return bad()

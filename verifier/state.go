@@ -16,23 +16,46 @@ const (
 	ptrMapValue
 	ptrMapValueOrNull
 	constPtrMap
-	ptrMem       // memory of a known size (bpf_ringbuf_reserve)
-	ptrMemOrNull // the same before its NULL check
+	ptrMem              // memory of a known size (bpf_ringbuf_reserve)
+	ptrMemOrNull        // the same before its NULL check
+	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
+	ptrSockCommonOrNull // __sk_buff.sk
 )
 
 var regTypeNames = [...]string{
-	notInit:           "uninitialised",
-	scalarValue:       "scalar",
-	ptrCtx:            "ctx",
-	ptrPacket:         "pkt",
-	ptrPacketMeta:     "pkt_meta",
-	ptrPacketEnd:      "pkt_end",
-	ptrStack:          "fp",
-	ptrMapValue:       "map_value",
-	ptrMapValueOrNull: "map_value_or_null",
-	constPtrMap:       "map_ptr",
-	ptrMem:            "mem",
-	ptrMemOrNull:      "mem_or_null",
+	notInit:             "uninitialised",
+	scalarValue:         "scalar",
+	ptrCtx:              "ctx",
+	ptrPacket:           "pkt",
+	ptrPacketMeta:       "pkt_meta",
+	ptrPacketEnd:        "pkt_end",
+	ptrStack:            "fp",
+	ptrMapValue:         "map_value",
+	ptrMapValueOrNull:   "map_value_or_null",
+	constPtrMap:         "map_ptr",
+	ptrMem:              "mem",
+	ptrMemOrNull:        "mem_or_null",
+	ptrSockCommon:       "sock_common",
+	ptrSockCommonOrNull: "sock_common_or_null",
+}
+
+// orNull reports whether t is a pointer that may be NULL until checked.
+func (t regType) orNull() bool {
+	return t == ptrMapValueOrNull || t == ptrMemOrNull || t == ptrSockCommonOrNull
+}
+
+// checked returns the type of a pointer of type t once its NULL check
+// passed.
+func (t regType) checked() regType {
+	switch t {
+	case ptrMapValueOrNull:
+		return ptrMapValue
+	case ptrMemOrNull:
+		return ptrMem
+	case ptrSockCommonOrNull:
+		return ptrSockCommon
+	}
+	return t
 }
 
 func (t regType) String() string { return regTypeNames[t] }
@@ -184,6 +207,7 @@ func (s *state) forEachReg(fn func(r *reg)) {
 type checkpoint struct {
 	st       *state
 	fp       uint64 // fingerprint: equal states have equal fingerprints
+	regFP    uint64 // fingerprint of the current frame's registers
 	parent   *checkpoint
 	branches int
 	done     bool
@@ -316,6 +340,40 @@ func statesSafe(old, cur *state, exact bool) bool {
 		}
 	}
 	return true
+}
+
+// sameRegs reports whether the registers of the current frames of old and
+// cur are equal (the kernel's states_maybe_looping).
+func sameRegs(old, cur *state) bool {
+	if len(old.frames) != len(cur.frames) {
+		return false
+	}
+	of, cf := old.cur(), cur.cur()
+	ids := &idMap{}
+	for r := range of.regs {
+		if !regSafe(&of.regs[r], &cf.regs[r], ids, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// regFingerprint hashes what sameRegs compares, except ids.
+func regFingerprint(s *state) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		h ^= v
+		h *= 1099511628211
+	}
+	mix(uint64(len(s.frames)))
+	for i := range s.cur().regs {
+		r := &s.cur().regs[i]
+		mix(uint64(r.typ) | uint64(uint32(r.off))<<8 | uint64(uint32(r.rng))<<40)
+		mix(uint64(r.aux))
+		mix(r.v.t.value ^ r.v.t.mask<<1)
+		mix(uint64(r.v.smin) ^ uint64(r.v.smax)<<1 ^ r.v.umin<<2 ^ r.v.umax<<3)
+	}
+	return h
 }
 
 // fingerprint hashes what exact state equality compares, except ids (which
