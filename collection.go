@@ -12,6 +12,7 @@ import (
 
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
 )
 
 // CollectionSpec describes the programs and maps of one object, as
@@ -178,6 +179,11 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	for _, name := range progNames {
 		p, err := loadCollectionProgram(spec.Programs[name], popts, btfFD, spec.ProgramBTF[name])
 		if err != nil {
+			// Kernels before 6.9 print the source text without
+			// "@ file:line"; the object's line info still knows them.
+			if verr, ok := errors.AsType[*verifier.Error](err); ok {
+				verr.SetSourceLines(spec.sourceLines(name, spec.Programs[name]))
+			}
 			return nil, fmt.Errorf("new collection: %w", err)
 		}
 		coll.Programs[name] = p
