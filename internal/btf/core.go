@@ -73,6 +73,9 @@ func parseCORE(b []byte, bo binary.ByteOrder, spec *Spec, ext *Ext) error {
 				return fmt.Errorf("%w: .BTF.ext: core_relo of %s: offset %d is not a multiple of 8", ErrInvalid, sec, rs[i].Insn)
 			}
 		}
+		if ext.CORE == nil {
+			ext.CORE = map[string][]CORERelo{}
+		}
 		ext.CORE[sec] = append(ext.CORE[sec], rs...)
 		return nil
 	})

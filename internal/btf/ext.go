@@ -38,7 +38,8 @@ type Ext struct {
 	Funcs map[string][]FuncInfo
 	Lines map[string][]LineInfo
 	// CORE holds the CO-RE relocation records (headers of 32 bytes or
-	// more); loaders must apply or refuse every one of them.
+	// more), nil when there are none; loaders must apply or refuse every
+	// one of them.
 	CORE map[string][]CORERelo
 }
 
@@ -83,7 +84,7 @@ func ParseExt(raw []byte, bo binary.ByteOrder, spec *Spec) (*Ext, error) {
 	if err != nil {
 		return nil, err
 	}
-	ext := &Ext{Funcs: map[string][]FuncInfo{}, Lines: map[string][]LineInfo{}, CORE: map[string][]CORERelo{}}
+	ext := &Ext{Funcs: map[string][]FuncInfo{}, Lines: map[string][]LineInfo{}}
 	err = walkInfo(fb, bo, spec, "func_info", FuncInfoSize, func(sec string, n int, rec func(int) []byte) error {
 		fis := make([]FuncInfo, n)
 		for i := range fis {
