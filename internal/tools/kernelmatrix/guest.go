@@ -123,8 +123,9 @@ func guestSetup(p *plan) error {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
 	cmdline, _ := os.ReadFile("/proc/cmdline")
-	info := fmt.Sprintf("release %s\nversion %s\ncmdline %s\n", unix.ByteSliceToString(u.Release[:]),
-		unix.ByteSliceToString(u.Version[:]), strings.TrimSpace(string(cmdline)))
+	clock, _ := os.ReadFile("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+	info := fmt.Sprintf("release %s\nversion %s\ncmdline %s\nclocksource %s\n", unix.ByteSliceToString(u.Release[:]),
+		unix.ByteSliceToString(u.Version[:]), strings.TrimSpace(string(cmdline)), strings.TrimSpace(string(clock)))
 	if err := os.WriteFile(filepath.Join(p.OutDir, "boot"), []byte(info), 0o644); err != nil {
 		return err
 	}

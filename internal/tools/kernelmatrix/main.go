@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -80,7 +81,7 @@ func run(args []string) int {
 	fs.StringVar(&o.run, "run", "", "run only tests matching this regexp (-test.run)")
 	fs.StringVar(&o.skip, "skip", "", "skip tests matching this regexp (-test.skip)")
 	fs.IntVar(&o.count, "count", 1, "run each test this many times (-test.count)")
-	fs.IntVar(&o.parallel, "p", 1, "test binaries run at the same time on one kernel")
+	fs.IntVar(&o.parallel, "p", 2, "test binaries run at the same time on one kernel (as go test -p)")
 	fs.DurationVar(&o.timeout, "timeout", 25*time.Minute, "hard limit for one guest, boot to power-off")
 	fs.DurationVar(&o.testTimeout, "test-timeout", 10*time.Minute, "-test.timeout of each test binary (killed a minute later)")
 	fs.StringVar(&o.cache, "cache", "/var/cache/purebpf-kernels", "where kernel packages are kept between runs")
@@ -297,7 +298,14 @@ func (m *matrix) execute(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "kernelmatrix: %v\n", err)
 		return 2
 	}
-	hist := loadHistory(filepath.Join(m.o.cache, "durations.json"))
+	// Durations of earlier runs: the committed ones (recorded with
+	// KERNELS.md, so that a fresh CI machine starts the long packages
+	// first too), then this machine's.
+	committed := filepath.Join(m.modDir, ".ci", "kernels", "durations.json")
+	hist := loadHistory(committed)
+	for k, v := range loadHistory(filepath.Join(m.o.cache, "durations.json")) {
+		hist[k] = v
+	}
 	var runs []*kernelRun
 	for _, k := range m.kernels {
 		if ctx.Err() != nil {
@@ -307,6 +315,9 @@ func (m *matrix) execute(ctx context.Context, args []string) int {
 	}
 	if m.o.run == "" && m.o.skip == "" && m.o.count <= 1 {
 		saveHistory(filepath.Join(m.o.cache, "durations.json"), hist)
+		if m.o.markdown != "" {
+			saveHistory(committed, hist)
+		}
 	}
 
 	pkgs := m.shownPkgs(runs)
@@ -361,7 +372,14 @@ func (m *matrix) commit(ctx context.Context) string {
 		return "(unknown)"
 	}
 	c = strings.TrimSpace(c)
-	if st, err := output(ctx, m.modDir, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && strings.TrimSpace(st) != "" {
+	args := []string{"status", "--porcelain", "--untracked-files=no", "--", "."}
+	if m.o.markdown != "" {
+		// The report's own file does not make the tests differ.
+		if abs, err := filepath.Abs(m.o.markdown); err == nil {
+			args = append(args, ":(exclude)"+abs)
+		}
+	}
+	if st, err := output(ctx, m.modDir, "git", args...); err == nil && strings.TrimSpace(st) != "" {
 		c += " + uncommitted changes"
 	}
 	return c
@@ -384,10 +402,11 @@ func (m *matrix) plan(k *kernel, hist map[string]float64) *plan {
 
 func (m *matrix) runKernel(ctx context.Context, k *kernel, hists map[string]map[string]float64) *kernelRun {
 	kr := &kernelRun{K: k, Results: map[string]*pkgResult{}}
-	if hists[k.key()] == nil {
-		hists[k.key()] = map[string]float64{}
+	hk := historyKey(k)
+	if hists[hk] == nil {
+		hists[hk] = map[string]float64{}
 	}
-	p := m.plan(k, hists[k.key()])
+	p := m.plan(k, historyFor(hists, hk))
 	hostOut := filepath.Join(m.work, "out-"+k.key())
 	if err := os.Mkdir(hostOut, 0o755); err != nil {
 		kr.Err = err
@@ -426,6 +445,12 @@ func (m *matrix) runKernel(ctx context.Context, k *kernel, hists map[string]map[
 		}
 		progress(fmt.Sprintf("booting %s (%s) with %d test binaries", k.Package, k.Version, len(p.Jobs)))
 		vm := boot(ctx, m.o.vm, k, initrd, m.work, filepath.Join(m.work, "console-"+k.key()+".log"), progress)
+		// The console log outlives the work directory: the report
+		// points at the copy in the cache.
+		keep := filepath.Join(m.o.cache, "console-"+k.key()+".log")
+		if err := copyFile(vm.Console, keep, 0o644); err == nil {
+			vm.Console = keep
+		}
 		kr.VM = &vm
 		kr.Seconds = vm.Seconds
 		if _, err := os.Stat(filepath.Join(hostOut, "done")); err != nil && !vm.TimedOut && vm.Panic == "" && vm.Err == nil {
@@ -436,7 +461,7 @@ func (m *matrix) runKernel(ctx context.Context, k *kernel, hists map[string]map[
 	m.collect(ctx, kr, p)
 	for _, j := range p.Jobs {
 		if r := kr.Results[j.Pkg]; r != nil && r.Note == "" {
-			hists[k.key()][j.Pkg] = r.Seconds
+			hists[hk][j.Pkg] = math.Round(r.Seconds*10) / 10
 		}
 	}
 	for pkg, out := range m.buildErr {

@@ -65,9 +65,13 @@ func (c *consoleWatch) line(l string) {
 }
 
 // kernelCmdline is the guest kernel's command line. panic=-1 with qemu's
-// -no-reboot turns a panic into the end of qemu.
+// -no-reboot turns a panic into the end of qemu. softlockup_panic=0 keeps
+// a soft lockup report a report, whatever the kernel's build default: under
+// emulation a CPU can look stuck for seconds (see KERNELS.md); the runner
+// counts the reports and its timeouts end a real hang. loglevel=5 puts
+// warnings (WARN_ON, lockup traces) on the console.
 func kernelCmdline(extra string) string {
-	s := "console=ttyS0,115200 rdinit=/init panic=-1 loglevel=5"
+	s := "console=ttyS0,115200 rdinit=/init panic=-1 softlockup_panic=0 loglevel=5"
 	if extra = strings.TrimSpace(extra); extra != "" {
 		s += " " + extra
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -362,4 +363,34 @@ func sortByHistory(jobs []job, hist map[string]float64) {
 		}
 		return da > db
 	})
+}
+
+// historyKey is the series of a Debian kernel ("6.1" for 6.1.0-57-amd64,
+// "6.12"), so that a new ABI number keeps its history; "running" for the
+// host's kernel.
+func historyKey(k *kernel) string {
+	if k.native() {
+		return "running"
+	}
+	if m := releaseSeries.FindStringSubmatch(k.Release); m != nil {
+		return m[1]
+	}
+	return k.Release
+}
+
+var releaseSeries = regexp.MustCompile(`^(\d+\.\d+)[.-]`)
+
+// historyFor is the history of key, or, for a kernel never measured, the
+// longest duration any kernel had for each package.
+func historyFor(hists map[string]map[string]float64, key string) map[string]float64 {
+	if h := hists[key]; len(h) > 0 {
+		return h
+	}
+	out := map[string]float64{}
+	for _, h := range hists {
+		for p, d := range h {
+			out[p] = max(out[p], d)
+		}
+	}
+	return out
 }

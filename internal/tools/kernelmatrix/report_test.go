@@ -234,3 +234,29 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+func TestHistory(t *testing.T) {
+	for _, tt := range []struct {
+		k    kernel
+		want string
+	}{
+		{kernel{Release: "6.18.44"}, "running"},
+		{kernel{Package: "p", Release: "6.1.0-57-amd64"}, "6.1"},
+		{kernel{Package: "p", Release: "6.12.118+deb12-amd64"}, "6.12"},
+		{kernel{Package: "p", Release: "weird"}, "weird"},
+	} {
+		if got := historyKey(&tt.k); got != tt.want {
+			t.Errorf("historyKey(%+v) = %q, want %q", tt.k, got, tt.want)
+		}
+	}
+	hists := map[string]map[string]float64{
+		"6.1":     {"a": 10, "b": 1},
+		"running": {"a": 2, "c": 5},
+	}
+	if got := historyFor(hists, "6.1"); !reflect.DeepEqual(got, hists["6.1"]) {
+		t.Errorf("known kernel: %v", got)
+	}
+	if got, want := historyFor(hists, "6.12"), map[string]float64{"a": 10, "b": 1, "c": 5}; !reflect.DeepEqual(got, want) {
+		t.Errorf("unknown kernel: %v, want %v", got, want)
+	}
+}

@@ -103,7 +103,7 @@ func TestRunPlan(t *testing.T) {
 }
 
 func TestKernelCmdline(t *testing.T) {
-	base := "console=ttyS0,115200 rdinit=/init panic=-1 loglevel=5"
+	base := "console=ttyS0,115200 rdinit=/init panic=-1 softlockup_panic=0 loglevel=5"
 	for extra, want := range map[string]string{"": base, "  ": base, "nowatchdog": base + " nowatchdog"} {
 		if got := kernelCmdline(extra); got != want {
 			t.Errorf("kernelCmdline(%q) = %q, want %q", extra, got, want)
