@@ -12,7 +12,6 @@ import (
 
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
-	"github.com/purebpf/bpf/verifier"
 )
 
 // CollectionSpec describes the programs and maps of one object, as
@@ -177,13 +176,8 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	popts := opts.Programs
 	popts.Maps = mapFDs
 	for _, name := range progNames {
-		p, err := loadCollectionProgram(spec.Programs[name], popts, btfFD, spec.ProgramBTF[name])
+		p, err := spec.loadProgram(name, popts, btfFD)
 		if err != nil {
-			// Kernels before 6.9 print the source text without
-			// "@ file:line"; the object's line info still knows them.
-			if verr, ok := errors.AsType[*verifier.Error](err); ok {
-				verr.SetSourceLines(spec.sourceLines(name, spec.Programs[name]))
-			}
 			return nil, fmt.Errorf("new collection: %w", err)
 		}
 		coll.Programs[name] = p
@@ -327,11 +321,16 @@ func loadBTF(raw []byte) (*sys.FD, error) {
 	return sys.BTFLoad(&attr)
 }
 
-// loadCollectionProgram loads spec, with the program's BTF (func_info,
+// loadProgram loads the program name, with its BTF (func_info,
 // line_info) when there is some that still matches the instructions.
-func loadCollectionProgram(spec *ProgramSpec, opts ProgramOptions, btfFD *sys.FD, pb *ProgramBTF) (*Program, error) {
+// Kernels before 6.9 print a source line's text in the verifier log
+// without "@ file:line"; a rejection then takes them from the object's
+// line info.
+func (cs *CollectionSpec) loadProgram(name string, opts ProgramOptions, btfFD *sys.FD) (*Program, error) {
+	spec, pb := cs.Programs[name], cs.ProgramBTF[name]
 	if btfFD != nil && pb != nil && len(pb.FuncInfo) > 0 && pb.RawLen == spec.Instructions.RawLen() {
-		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo}
+		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo,
+			sourceLines: func() []string { return cs.sourceLines(name, spec) }}
 	}
 	return NewProgramWithOptions(spec, opts)
 }

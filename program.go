@@ -100,6 +100,10 @@ type ProgramBTFOptions struct {
 	FD       int
 	FuncInfo []byte
 	LineInfo []byte
+
+	// sourceLines gives the "text @ file:line" of each raw instruction,
+	// for logs that lack the file and line (NewCollection sets it).
+	sourceLines func() []string
 }
 
 // Program is a program loaded into the kernel. It is safe for concurrent
@@ -191,6 +195,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
+		if b := opts.BTF; b != nil && b.sourceLines != nil {
+			verr.SetSourceLines(b.sourceLines())
+		}
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
 			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
 		}
