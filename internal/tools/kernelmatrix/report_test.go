@@ -85,7 +85,7 @@ func TestMarkdownReport(t *testing.T) {
 	md := markdownReport(runs, pkgs, mod, reportMeta{Commit: "abc1234", Date: "2026-12-03", Command: "go run ./internal/tools/kernelmatrix -markdown KERNELS.md"})
 	for _, want := range []string{
 		"State at commit abc1234, 2026-12-03, from `go run ./internal/tools/kernelmatrix -markdown KERNELS.md`.",
-		"| 6.1.0-57-amd64 | `linux-image-6.1.0-57-amd64` 6.1.192-3 | 25m00s | 2/1/2 | FAIL: guest timed out after 1500s |",
+		"| 6.1.0-57-amd64 | `linux-image-6.1.0-57-amd64` 6.1.192-3 | 25m00s | 2/1/2 | FAIL: guest timed out after 1500s; 1 soft lockup reports on the console |",
 		"| 6.18.44 (running) | (the host's own kernel, natively) | 1m31s | 5/0/1 | pass |",
 		"| package | 6.1.0-57-amd64 | 6.18.44 (running) |\n|---|---|---|\n",
 		"| `attach` | FAIL 1/1/1 | ok 3/0/0 |",
