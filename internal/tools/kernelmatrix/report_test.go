@@ -170,19 +170,29 @@ func TestConsoleWatch(t *testing.T) {
 	var progress []string
 	c := &consoleWatch{maxTail: 3, progress: func(s string) { progress = append(progress, s) }}
 	for _, l := range []string{
+		"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r",
 		"\x1b[2Jkernelmatrix: initramfs on 6.1.0-57-amd64\r",
 		"[   30.1] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:93]",
 		"kernelmatrix: [1/2] example.com/p: exit 0 in 1.0s",
 		"[   99.0] Kernel panic - not syncing: softlockup: hung tasks",
-		"[   99.1] ---[ end Kernel panic - not syncing: softlockup: hung tasks ]---",
 	} {
 		c.line(l)
 	}
 	if want := []string{"initramfs on 6.1.0-57-amd64", "[1/2] example.com/p: exit 0 in 1.0s"}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress %q, want %q", progress, want)
 	}
-	if len(c.tail) != 3 || !strings.HasPrefix(c.tail[0], "kernelmatrix: [1/2]") {
-		t.Errorf("tail %q", c.tail)
+	// The last three lines, without terminal escape sequences.
+	want := []string{
+		"[   30.1] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:93]",
+		"kernelmatrix: [1/2] example.com/p: exit 0 in 1.0s",
+		"[   99.0] Kernel panic - not syncing: softlockup: hung tasks",
+	}
+	if !reflect.DeepEqual(c.tail, want) {
+		t.Errorf("tail %q, want %q", c.tail, want)
+	}
+	c.line("\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r")
+	if got := c.tail[len(c.tail)-1]; got != "SeaBIOS (version 1.16.2)" {
+		t.Errorf("escape sequences left in %q", got)
 	}
 	if !strings.Contains(c.panicLine, "Kernel panic - not syncing: softlockup") {
 		t.Errorf("panic line %q", c.panicLine)
