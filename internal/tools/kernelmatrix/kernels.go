@@ -182,6 +182,15 @@ func resolveKernel(ctx context.Context, spec string, updated *bool) (*kernel, er
 // busybox depmod (the package's postinst would do this on install). A
 // finished extraction is marked by a ".ready" file and reused.
 func (k *kernel) fetch(ctx context.Context, cache, busybox string) error {
+	// Runs sharing the cache take turns at preparing packages.
+	lock, err := os.OpenFile(filepath.Join(cache, ".lock"), os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
 	dir := filepath.Join(cache, "pkg", k.Package+"_"+strings.ReplaceAll(k.Version, ":", "%3a"))
 	k.Root = filepath.Join(dir, "root")
 	ready := filepath.Join(dir, ".ready")

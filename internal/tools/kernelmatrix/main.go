@@ -131,6 +131,7 @@ type matrix struct {
 	pkgs     []testPkg
 	buildErr map[string]string
 	env      []string
+	tmpfsTmp bool // a guest mounts a tmpfs on /tmp
 }
 
 func newMatrix(ctx context.Context, o options, specs []string) (*matrix, error) {
@@ -181,7 +182,22 @@ func newMatrix(ctx context.Context, o options, specs []string) (*matrix, error) 
 				return nil, err
 			}
 			if err := k.fetch(ctx, o.cache, m.busybox); err != nil {
-				return nil, err
+				if updated {
+					return nil, err
+				}
+				// Stale lists name a version the mirror no
+				// longer has: refresh them and try again.
+				fmt.Fprintf(os.Stderr, "kernelmatrix: %v; running apt-get update\n", err)
+				if _, err := output(ctx, "", "apt-get", "update", "-qq"); err != nil {
+					return nil, err
+				}
+				updated = true
+				if k, err = resolveKernel(ctx, s, &updated); err != nil {
+					return nil, err
+				}
+				if err := k.fetch(ctx, o.cache, m.busybox); err != nil {
+					return nil, err
+				}
 			}
 		}
 		m.kernels = append(m.kernels, k)
@@ -260,6 +276,17 @@ func (m *matrix) testEnv(ctx context.Context) ([]string, error) {
 	if m.o.require {
 		env = append(env, "PUREBPF_REQUIRE_PRIVILEGED=1")
 	}
+	// A guest gets a fresh tmpfs on /tmp, unless the sources or the Go
+	// directories are there (a clone in /tmp must stay visible).
+	m.tmpfsTmp = true
+	for _, d := range []string{m.modDir, ge["GOCACHE"], ge["GOMODCACHE"], ge["GOPATH"]} {
+		if d == "/tmp" || strings.HasPrefix(d, "/tmp/") {
+			m.tmpfsTmp = false
+		}
+		if d == "/run" || strings.HasPrefix(d, "/run/") {
+			return nil, fmt.Errorf("%s is under /run, which a guest replaces with a tmpfs", d)
+		}
+	}
 	return env, nil
 }
 
@@ -325,7 +352,7 @@ func (m *matrix) execute(ctx context.Context, args []string) int {
 	textReport(os.Stdout, runs, pkgs, m.module)
 	if m.o.markdown != "" {
 		meta := reportMeta{Commit: m.commit(ctx), Date: time.Now().UTC().Format("2006-01-02"),
-			Command: "go run ./internal/tools/kernelmatrix " + strings.Join(args, " ")}
+			Command: invokedAs() + " " + strings.Join(args, " ")}
 		doc, err := os.ReadFile(m.o.markdown)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(os.Stderr, "kernelmatrix: %v\n", err)
@@ -387,7 +414,7 @@ func (m *matrix) commit(ctx context.Context) string {
 
 func (m *matrix) plan(k *kernel, hist map[string]float64) *plan {
 	p := &plan{
-		Kernel: k.Label(), Env: m.env, Parallel: m.o.parallel,
+		Kernel: k.Label(), Env: m.env, Parallel: m.o.parallel, TmpfsTmp: m.tmpfsTmp,
 		TestTimeout: m.o.testTimeout, Run: m.o.run, Skip: m.o.skip, Count: m.o.count,
 	}
 	for i, tp := range m.pkgs {
@@ -557,4 +584,13 @@ func saveHistory(file string, h map[string]map[string]float64) {
 		_ = os.MkdirAll(filepath.Dir(file), 0o755)
 		_ = os.WriteFile(file, b, 0o644)
 	}
+}
+
+// invokedAs is how the report names the command: .ci/kernels/run sets
+// KERNELMATRIX_COMMAND to its own name.
+func invokedAs() string {
+	if c := os.Getenv("KERNELMATRIX_COMMAND"); c != "" {
+		return c
+	}
+	return "go run ./internal/tools/kernelmatrix"
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -45,8 +46,12 @@ type consoleWatch struct {
 	progress    func(string)
 }
 
+// terminalControl matches the escape sequences SeaBIOS and the kernel
+// send to the serial terminal (reset, clear screen, wrap mode).
+var terminalControl = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|[a-zA-Z])`)
+
 func (c *consoleWatch) line(l string) {
-	l = strings.TrimRight(l, "\r")
+	l = terminalControl.ReplaceAllString(strings.TrimRight(l, "\r"), "")
 	if c.maxTail > 0 {
 		c.tail = append(c.tail, l)
 		if len(c.tail) > c.maxTail {

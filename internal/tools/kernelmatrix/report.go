@@ -269,7 +269,11 @@ func markdownReport(runs []*kernelRun, pkgs []string, module string, meta report
 		if kr.failed(pkgs) {
 			res = "FAIL"
 		}
-		if probs := kr.problems(); len(probs) > 0 {
+		probs := kr.problems()
+		if kr.VM != nil && len(kr.VM.SoftLockups) > 0 {
+			probs = append(probs, fmt.Sprintf("%d soft lockup reports on the console", len(kr.VM.SoftLockups)))
+		}
+		if len(probs) > 0 {
 			res += ": " + mdEscape(strings.Join(probs, "; "))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d/%d | %s |\n", kr.K.Label(), pk, fmtSeconds(kr.Seconds), p, f, s, res)

@@ -85,7 +85,7 @@ func TestMarkdownReport(t *testing.T) {
 	md := markdownReport(runs, pkgs, mod, reportMeta{Commit: "abc1234", Date: "2026-12-03", Command: "go run ./internal/tools/kernelmatrix -markdown KERNELS.md"})
 	for _, want := range []string{
 		"State at commit abc1234, 2026-12-03, from `go run ./internal/tools/kernelmatrix -markdown KERNELS.md`.",
-		"| 6.1.0-57-amd64 | `linux-image-6.1.0-57-amd64` 6.1.192-3 | 25m00s | 2/1/2 | FAIL: guest timed out after 1500s |",
+		"| 6.1.0-57-amd64 | `linux-image-6.1.0-57-amd64` 6.1.192-3 | 25m00s | 2/1/2 | FAIL: guest timed out after 1500s; 1 soft lockup reports on the console |",
 		"| 6.18.44 (running) | (the host's own kernel, natively) | 1m31s | 5/0/1 | pass |",
 		"| package | 6.1.0-57-amd64 | 6.18.44 (running) |\n|---|---|---|\n",
 		"| `attach` | FAIL 1/1/1 | ok 3/0/0 |",
@@ -170,19 +170,29 @@ func TestConsoleWatch(t *testing.T) {
 	var progress []string
 	c := &consoleWatch{maxTail: 3, progress: func(s string) { progress = append(progress, s) }}
 	for _, l := range []string{
+		"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r",
 		"\x1b[2Jkernelmatrix: initramfs on 6.1.0-57-amd64\r",
 		"[   30.1] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:93]",
 		"kernelmatrix: [1/2] example.com/p: exit 0 in 1.0s",
 		"[   99.0] Kernel panic - not syncing: softlockup: hung tasks",
-		"[   99.1] ---[ end Kernel panic - not syncing: softlockup: hung tasks ]---",
 	} {
 		c.line(l)
 	}
 	if want := []string{"initramfs on 6.1.0-57-amd64", "[1/2] example.com/p: exit 0 in 1.0s"}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress %q, want %q", progress, want)
 	}
-	if len(c.tail) != 3 || !strings.HasPrefix(c.tail[0], "kernelmatrix: [1/2]") {
-		t.Errorf("tail %q", c.tail)
+	// The last three lines, without terminal escape sequences.
+	want := []string{
+		"[   30.1] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:2:93]",
+		"kernelmatrix: [1/2] example.com/p: exit 0 in 1.0s",
+		"[   99.0] Kernel panic - not syncing: softlockup: hung tasks",
+	}
+	if !reflect.DeepEqual(c.tail, want) {
+		t.Errorf("tail %q, want %q", c.tail, want)
+	}
+	c.line("\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r")
+	if got := c.tail[len(c.tail)-1]; got != "SeaBIOS (version 1.16.2)" {
+		t.Errorf("escape sequences left in %q", got)
 	}
 	if !strings.Contains(c.panicLine, "Kernel panic - not syncing: softlockup") {
 		t.Errorf("panic line %q", c.panicLine)

@@ -28,6 +28,7 @@ type plan struct {
 	Count       int           // -test.count
 	Jobs        []job
 	Busybox     string // host path of a busybox with modprobe (guest only)
+	TmpfsTmp    bool   // mount a tmpfs on /tmp (guest only)
 }
 
 // job is one package's test binary.
