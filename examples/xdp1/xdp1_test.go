@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,28 +118,35 @@ func TestRun(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	pair := bpftest.NewVethPair(t)
 	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}
-	run1 := func(during func()) string {
+	// run1 runs xdp1 until it has attached, calls during, waits until
+	// the output satisfies ready (or a minute passed: emulated kernels
+	// are slow), and stops it.
+	run1 := func(during func(), ready func(string) bool) string {
 		ctx, cancel := context.WithCancel(context.Background())
-		var out bytes.Buffer
-		done := make(chan error)
-		go func() { done <- run(ctx, &out, false, false, flags, 100*time.Millisecond) }()
-		time.Sleep(50 * time.Millisecond)
+		out := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, out, false, false, flags, 100*time.Millisecond) }()
+		waitFor(t, "xdp1 attached", func() bool {
+			st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS)
+			return st.Attached()
+		})
 		during()
-		time.Sleep(250 * time.Millisecond)
+		waitFor(t, "xdp1's report", func() bool { return ready(out.String()) })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 		return out.String()
 	}
+	icmpRate := regexp.MustCompile(`proto 1: +\d+ pkt/s`)
 	// Resolve the neighbours before xdp1 drops ARP.
 	if rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 1}); err != nil || rep.Received != 1 {
 		t.Fatalf("baseline ping: %+v, %v", rep, err)
 	}
 	out := run1(func() {
 		bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 3, Timeout: 50 * time.Millisecond})
-	})
-	if !regexp.MustCompile(`proto 1: +\d+ pkt/s`).MatchString(out) {
+	}, icmpRate.MatchString)
+	if !icmpRate.MatchString(out) {
 		t.Errorf("no ICMP rate reported:\n%s", out)
 	}
 	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.Attached() {
@@ -157,7 +165,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-	})
+	}, func(string) bool { return true })
 	if !strings.Contains(out, "program on interface changed, not removing") {
 		t.Errorf("output:\n%s", out)
 	}
@@ -179,6 +187,36 @@ func TestAsmNoLongerThanClang(t *testing.T) {
 			}
 			obj := map[[2]bool]string{{false, false}: "xdp1.o", {false, true}: "xdp1_pass.o", {true, false}: "xdp1_hash.o", {true, true}: "xdp1_hash_pass.o"}[[2]bool{hash, pass}]
 			recorded.Check(t, obj, "xdp_prog1", asmSpec(hash, pass).Instructions.RawLen(), clang.Programs["xdp_prog1"].Instructions.RawLen())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the program under test writes while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls cond every 10 ms for up to a minute and fails the test,
+// naming what it waited for, if cond never holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
 		}
 	}
 }
