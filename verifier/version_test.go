@@ -117,9 +117,12 @@ var versionCases = []versionCase{
 		check: [5]verdict{reject, accept, accept, accept, accept},
 	},
 	{
-		name:   "may_goto",
-		typ:    kernel.SchedCLS,
-		insns:  asm.Instructions{asm.MayGoto("l"), asm.Mov.Imm(asm.R0, 0).WithSymbol("l"), asm.Return()},
+		// A may_goto that skips an instruction: "may_goto +0" is refused
+		// before 6.15 ("invalid may_goto off 0", seen on 6.12.118).
+		name: "may_goto",
+		typ:  kernel.SchedCLS,
+		insns: asm.Instructions{asm.MayGoto("l"), asm.Mov.Imm(asm.R0, 1), asm.Return(),
+			asm.Mov.Imm(asm.R0, 0).WithSymbol("l"), asm.Return()},
 		check:  [5]verdict{reject, reject, unsupported, unsupported, unsupported},
 		kernel: map[int]verdict{2: accept, 3: accept, 4: accept},
 	},
