@@ -22,19 +22,11 @@ const (
 var bpfLink = feature{
 	name:      "bpf_link (BPF_LINK_CREATE)",
 	minKernel: "5.7", // af6eea57437a (bpf: Implement bpf_link-based cgroup BPF program attachment)
-	probe: func() error {
-		// Kernels with the command look up the program first.
+	// Kernels with the command look up the program first.
+	probe: commandProbe("BPF_LINK_CREATE", func() error {
 		_, err := sys.LinkCreate(&sys.LinkCreateAttr{ProgFD: noFD, TargetFDOrIfindex: noFD, AttachType: uint32(kernel.AttachCGroupInetIngress)})
-		switch {
-		case errors.Is(err, unix.EBADF):
-			return nil
-		case isEINVAL(err):
-			return errAbsent
-		case err == nil:
-			return errors.New("BPF_LINK_CREATE with an invalid descriptor succeeded")
-		}
 		return err
-	},
+	}),
 }
 
 // HaveBPFLink reports whether the kernel has the BPF_LINK_CREATE command
@@ -43,19 +35,8 @@ func HaveBPFLink() error { return bpfLink.check() }
 
 var linkDetach = feature{
 	name:      "BPF_LINK_DETACH",
-	minKernel: "5.9", // 73b11c2ab072 (bpf: Add support for forced LINK_DETACH command)
-	probe: func() error {
-		err := sys.LinkDetach(nil) // descriptor -1
-		switch {
-		case errors.Is(err, unix.EBADF):
-			return nil
-		case isEINVAL(err):
-			return errAbsent
-		case err == nil:
-			return errors.New("BPF_LINK_DETACH of an invalid descriptor succeeded")
-		}
-		return err
-	},
+	minKernel: "5.9",                                                                        // 73b11c2ab072 (bpf: Add support for forced LINK_DETACH command)
+	probe:     commandProbe("BPF_LINK_DETACH", func() error { return sys.LinkDetach(nil) }), // descriptor -1
 }
 
 // HaveLinkDetach reports whether the kernel has the BPF_LINK_DETACH
@@ -133,3 +114,21 @@ var tcx = feature{
 // (Linux 6.6). Without tcx, tc programs attach as cls_bpf filters of a
 // clsact qdisc (rtnetlink), which every kernel since 4.5 has.
 func HaveTCX() error { return tcx.check() }
+
+// commandProbe probes whether the kernel has the bpf(2) command cmd by
+// calling it on descriptor -1: a kernel with the command looks the
+// descriptor up and says EBADF, one without it says EINVAL.
+func commandProbe(cmd string, call func() error) func() error {
+	return func() error {
+		err := call()
+		switch {
+		case errors.Is(err, unix.EBADF):
+			return nil
+		case isEINVAL(err):
+			return errAbsent
+		case err == nil:
+			return errors.New(cmd + " of an invalid descriptor succeeded")
+		}
+		return err
+	}
+}

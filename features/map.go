@@ -130,19 +130,8 @@ func probeMapType(mt kernel.MapType) error {
 
 var mapFreeze = feature{
 	name:      "BPF_MAP_FREEZE",
-	minKernel: "5.2", // 87df15de441b (bpf: add syscall side map freeze support)
-	probe: func() error {
-		err := sys.MapFreeze(nil) // descriptor -1
-		switch {
-		case errors.Is(err, unix.EBADF):
-			return nil
-		case isEINVAL(err):
-			return errAbsent
-		case err == nil:
-			return errors.New("BPF_MAP_FREEZE of an invalid descriptor succeeded")
-		}
-		return err
-	},
+	minKernel: "5.2",                                                                      // 87df15de441b (bpf: add syscall side map freeze support)
+	probe:     commandProbe("BPF_MAP_FREEZE", func() error { return sys.MapFreeze(nil) }), // descriptor -1
 }
 
 // HaveMapFreeze reports whether the kernel has the BPF_MAP_FREEZE command
@@ -152,18 +141,9 @@ func HaveMapFreeze() error { return mapFreeze.check() }
 var mapBatch = feature{
 	name:      "batch map operations (BPF_MAP_*_BATCH)",
 	minKernel: "5.6", // cb4d03ab499d (bpf: Add generic support for lookup batch op)
-	probe: func() error {
-		err := sys.MapBatch(sys.MapLookupBatchCmd, &sys.MapBatchAttr{MapFD: noFD})
-		switch {
-		case errors.Is(err, unix.EBADF):
-			return nil
-		case isEINVAL(err):
-			return errAbsent
-		case err == nil:
-			return errors.New("BPF_MAP_LOOKUP_BATCH of an invalid descriptor succeeded")
-		}
-		return err
-	},
+	probe: commandProbe("BPF_MAP_LOOKUP_BATCH", func() error {
+		return sys.MapBatch(sys.MapLookupBatchCmd, &sys.MapBatchAttr{MapFD: noFD})
+	}),
 }
 
 // HaveMapBatch reports whether the kernel has the batch map commands
