@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
+	"github.com/purebpf/bpf/examples/internal/waiting"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -120,14 +120,14 @@ func TestRunPinned(t *testing.T) {
 	}
 	defer unix.Unmount(dir, unix.MNT_DETACH)
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &waiting.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, out, cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}, dir, 100*time.Millisecond)
 	}()
 	// layercoop says when both hooks are attached; emulated kernels are
 	// slow, so wait for that rather than for a fixed time.
-	waitFor(t, "layercoop attached", func() bool { return strings.Contains(out.String(), "Ctrl-C to stop") })
+	waiting.For(t, "layercoop attached", func() bool { return strings.Contains(out.String(), "Ctrl-C to stop") })
 	bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 2})
 	pinned, err := maps.LoadPinned(filepath.Join(dir, "flows"))
 	if err != nil {
@@ -143,42 +143,12 @@ func TestRunPinned(t *testing.T) {
 		}
 		pinned.Close()
 	}
-	waitFor(t, "a report of the flow", func() bool { return strings.Contains(out.String(), "192.0.2.1       -> 192.0.2.2") })
+	waiting.For(t, "a report of the flow", func() bool { return strings.Contains(out.String(), "192.0.2.1       -> 192.0.2.2") })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "192.0.2.1       -> 192.0.2.2") || !strings.Contains(out.String(), "Detached and unloaded") {
 		t.Errorf("output:\n%s", out.String())
-	}
-}
-
-// syncBuffer is a bytes.Buffer that the program under test writes while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor polls cond every 10 ms for up to a minute and fails the test,
-// naming what it waited for, if cond never holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
+	"github.com/purebpf/bpf/examples/internal/waiting"
 )
 
 // wantProto is the counter each test frame must increment.
@@ -123,15 +123,15 @@ func TestRun(t *testing.T) {
 	// are slow), and stops it.
 	run1 := func(during func(), ready func(string) bool) string {
 		ctx, cancel := context.WithCancel(context.Background())
-		out := &syncBuffer{}
+		out := &waiting.Buffer{}
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, out, false, false, flags, 100*time.Millisecond) }()
-		waitFor(t, "xdp1 attached", func() bool {
+		waiting.For(t, "xdp1 attached", func() bool {
 			st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS)
 			return st.Attached()
 		})
 		during()
-		waitFor(t, "xdp1's report", func() bool { return ready(out.String()) })
+		waiting.For(t, "xdp1's report", func() bool { return ready(out.String()) })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -187,36 +187,6 @@ func TestAsmNoLongerThanClang(t *testing.T) {
 			}
 			obj := map[[2]bool]string{{false, false}: "xdp1.o", {false, true}: "xdp1_pass.o", {true, false}: "xdp1_hash.o", {true, true}: "xdp1_hash_pass.o"}[[2]bool{hash, pass}]
 			recorded.Check(t, obj, "xdp_prog1", asmSpec(hash, pass).Instructions.RawLen(), clang.Programs["xdp_prog1"].Instructions.RawLen())
-		}
-	}
-}
-
-// syncBuffer is a bytes.Buffer that the program under test writes while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor polls cond every 10 ms for up to a minute and fails the test,
-// naming what it waited for, if cond never holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
 		}
 	}
 }
