@@ -33,6 +33,15 @@ type Spec struct {
 	s *ib.Spec
 }
 
+func init() {
+	ib.FromPublic = func(v any) (*ib.Spec, bool) {
+		if s, ok := v.(*Spec); ok && s != nil {
+			return s.s, true
+		}
+		return nil, false
+	}
+}
+
 // Parse parses raw BTF (header, type and string sections, in either byte
 // order, told by the magic number). raw is retained, not copied. Errors
 // wrap ErrInvalid.
