@@ -47,6 +47,18 @@ type ProgramSpec struct {
 	// .BTF.ext that apply to Instructions (package elf fills them in).
 	// NewProgram refuses a program that has any; see CORERelocation.
 	CORERelocations []CORERelocation
+	// AttachTo names the kernel object a program of an attach-by-BTF
+	// type hooks: the function of fentry/fexit/fmod_ret and freplace
+	// programs, the tracepoint of tp_btf, the iterator of iter ("bpf_map"),
+	// the LSM hook ("file_open"). Package elf sets it from the section
+	// name ("fentry/tcp_connect"). The loader resolves it to the type id
+	// in the kernel's BTF (vmlinux, then modules), or, for freplace, in
+	// AttachTarget's BTF.
+	AttachTo string
+	// AttachTarget is the loaded program whose function AttachTo names,
+	// for Extension (freplace) programs and for fentry/fexit on BPF
+	// programs; nil for kernel functions.
+	AttachTarget *Program
 }
 
 // Copy returns a deep copy of the spec (instructions included).
