@@ -424,17 +424,18 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		insns[start] = insns[start].WithSymbol(f.key)
 		raw += f.end - f.start
 	}
-	typ, attach, flags, ok := SectionType(fn.sec.name)
+	conv, ok := SectionConvention(fn.sec.name)
+	typ, attach, flags, attachTo := conv.Type, conv.AttachType, conv.Flags, conv.AttachTo
 	override := false
 	if t, set := opts.ProgramTypes[fn.key]; set {
-		typ, attach, flags, override = t, 0, 0, true
+		typ, attach, override = t, 0, true
 	} else if t, set := opts.ProgramTypes[fn.name]; set {
-		typ, attach, flags, override = t, 0, 0, true
+		typ, attach, override = t, 0, true
 	}
 	if !override {
 		for _, st := range opts.SectionTypes {
 			if m, _ := path.Match(st.Pattern, fn.sec.name); m {
-				typ, attach, flags, override = st.Type, st.AttachType, 0, true
+				typ, attach, override = st.Type, st.AttachType, true
 				break
 			}
 		}
@@ -442,11 +443,17 @@ func (o *object) addProgram(fn *function, opts Options) error {
 	if !override && !ok {
 		typ = opts.DefaultType
 	}
-	if override && typ == bpf.XDP && ok {
-		// Keep the frags flag and devmap/cpumap attach type of an XDP
-		// section forced to XDP.
-		if t, a, f, _ := SectionType(fn.sec.name); t == bpf.XDP {
-			attach, flags = a, f
+	if override {
+		if ok && typ == conv.Type {
+			// Forced to the type the name implies anyway: keep what else
+			// the name says (the frags flag and devmap attach type of
+			// "xdp.frags/devmap", the target of "iter/bpf_map"), unless
+			// the override names an attach type of its own.
+			if attach == 0 {
+				attach = conv.AttachType
+			}
+		} else {
+			flags, attachTo = 0, ""
 		}
 	}
 	o.spec.Programs[fn.key] = &bpf.ProgramSpec{
@@ -455,6 +462,7 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		Type:          typ,
 		AttachType:    attach,
 		Flags:         flags,
+		AttachTo:      attachTo,
 		License:       o.license,
 		KernelVersion: o.version,
 		Instructions:  insns,
