@@ -41,6 +41,15 @@ func NextProgramID(id uint32) (uint32, bool, error) {
 // appear as map ids, and helper calls carry the kernel's call offsets
 // instead of helper ids (see Instruction.String). Needs CAP_SYS_ADMIN for
 // the raw offsets; without it the kernel zeroes them.
+//
+// Subprograms (bpf-to-bpf calls, and callbacks passed to bpf_loop,
+// bpf_for_each_map_elem or bpf_timer_set_callback by an LD_IMM64 of
+// BPF_PSEUDO_FUNC) are returned in the instruction set's encoding, with
+// the relative target in the immediate, where the dump of a JIT-compiled
+// program has it in the offset (calls) or carries the subprogram's index
+// beside it (function loads). Each subprogram's first instruction gets
+// the symbol "subprog_<raw index>", and the calls and loads of it refer
+// to that symbol.
 func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 	var info sys.ProgInfo
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
@@ -54,10 +63,13 @@ func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 	if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
 		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
 	}
-	insns, err := asm.Decode(buf[:min(len(buf), int(info2.XlatedProgLen))], binary.NativeEndian)
+	buf = buf[:min(len(buf), int(info2.XlatedProgLen))]
+	normalizeXlated(buf, binary.NativeEndian)
+	insns, err := asm.Decode(buf, binary.NativeEndian)
 	if err != nil {
 		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
 	}
+	labelSubprograms(insns)
 	return insns, nil
 }
 
