@@ -105,9 +105,11 @@ func (o *object) loadPrograms(opts Options) error {
 		}
 	}
 	for _, fn := range all {
-		// Functions in .text are entry points only if nothing calls them;
+		// Functions in .text are entry points only if nothing calls them
+		// and they are global (an uncalled static function is dead code,
+		// such as a helper only an overridden __weak function called);
 		// those of other sections always are.
-		if fn.sec.name == ".text" && fn.called {
+		if fn.sec.name == ".text" && (fn.called || !fn.global) {
 			continue
 		}
 		if err := o.addProgram(fn, opts); err != nil {
@@ -146,9 +148,12 @@ func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
 		}
 		starts = append(starts, start{i, slot, sym.size})
 	}
-	if len(starts) == 0 || starts[0].slot != 0 {
+	sized := slices.ContainsFunc(starts, func(st start) bool { return st.size != 0 })
+	if len(starts) == 0 || starts[0].slot != 0 && !sized {
 		// Code before the first symbol (or no symbols at all, as in some
-		// hand-made objects): a function named after the section.
+		// hand-made objects and old toolchains' output): a function named
+		// after the section. Where the functions have sizes, code no
+		// function covers is an orphan instead (see orphan).
 		starts = append([]start{{0, 0, 0}}, starts...)
 	}
 	for k, st := range starts {
@@ -191,6 +196,27 @@ func (o *object) splitFunctions(sec *section, insns asm.Instructions) error {
 	return nil
 }
 
+// orphan reports whether the raw slot slot of sec is an instruction that
+// no function covers: code the linker left behind. `bpftool gen object`
+// (libbpf's static linker) keeps the instructions of a __weak function
+// that a strong definition in another object overrides, and drops its
+// symbol, so they lie between (or before) the sized function symbols.
+// Such code is never linked into a program, and the relocations inside
+// it are not applied, as libbpf does. Sections whose symbols have no
+// sizes have no orphans: each function runs to the next symbol.
+func orphan(sec *section, slot int) bool {
+	if _, ok := slices.BinarySearch(sec.offs, slot); !ok {
+		return false
+	}
+	n, _ := slices.BinarySearchFunc(sec.funcs, slot, func(f *function, s int) int {
+		return cmp.Compare(f.start, s)
+	})
+	if n < len(sec.funcs) && sec.funcs[n].start == slot {
+		return false
+	}
+	return n == 0 || slot >= sec.funcs[n-1].end
+}
+
 // funcAt returns the function of sec starting at raw slot slot.
 func funcAt(sec *section, slot int) *function {
 	return sec.starts[slot]
@@ -226,6 +252,9 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 	for _, r := range rels {
 		slot := int(r.offset / asm.InstructionSize)
 		fn, idx, ok := funcContaining(sec, slot)
+		if !ok && orphan(sec, slot) {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("%w: section %s: relocation against %s at offset %d is not at the start of an instruction of a function", ErrFormat, sec.name, o.syms[r.sym].describe(), r.offset)
 		}
