@@ -9,6 +9,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/btf"
 )
 
 // function is one function of an executable section.
@@ -82,6 +83,7 @@ func (o *object) loadPrograms(opts Options) error {
 		if err := o.splitFunctions(sec, insns); err != nil {
 			return err
 		}
+		o.dropOrphanCORE(sec)
 		all = append(all, sec.funcs...)
 	}
 	// Unique keys: symbol names, qualified by section where two static
@@ -215,6 +217,21 @@ func orphan(sec *section, slot int) bool {
 		return false
 	}
 	return n == 0 || slot >= sec.funcs[n-1].end
+}
+
+// dropOrphanCORE removes the CO-RE records of .BTF.ext that apply to
+// orphan instructions of sec: they belong to code no program contains
+// (libbpf skips them too). Every other record is still placed or refused.
+func (o *object) dropOrphanCORE(sec *section) {
+	if o.ext == nil || len(o.ext.CORE[sec.name]) == 0 {
+		return
+	}
+	o.ext.CORE[sec.name] = slices.DeleteFunc(o.ext.CORE[sec.name], func(r btf.CORERelo) bool {
+		return r.Insn%asm.InstructionSize == 0 && orphan(sec, int(r.Insn/asm.InstructionSize))
+	})
+	if len(o.ext.CORE[sec.name]) == 0 {
+		delete(o.ext.CORE, sec.name)
+	}
 }
 
 // funcAt returns the function of sec starting at raw slot slot.

@@ -69,3 +69,36 @@ func TestStaticallyLinked(t *testing.T) {
 		})
 	}
 }
+
+// TestStaticallyLinkedCORE: the __weak frame_len() static_core_main.o
+// overrides had a CO-RE relocation; the record goes with its orphan
+// instructions, and the program links the strong frame_len().
+func TestStaticallyLinkedCORE(t *testing.T) {
+	lib, err := Open("testdata/static_core_lib.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(lib.Programs["frame_len"].CORERelocations); n != 2 {
+		t.Fatalf("the weak frame_len has %d CO-RE relocations, want 2", n)
+	}
+	main, err := Open("testdata/static_core_main.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := Open("testdata/static_core.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedKeys(spec.Programs); !slices.Equal(got, []string{"xdp_core_main"}) {
+		t.Fatalf("programs %v, want xdp_core_main", got)
+	}
+	p := spec.Programs["xdp_core_main"]
+	if len(p.CORERelocations) != 0 {
+		t.Errorf("CO-RE relocations of the overridden weak function kept: %v", p.CORERelocations)
+	}
+	got := functionBody(t, p.Instructions, "frame_len")
+	want := functionBody(t, main.Programs["xdp_core_main"].Instructions, "frame_len")
+	if got.String() != want.String() {
+		t.Errorf("frame_len linked as\n%s\nwant the strong one\n%s", got, want)
+	}
+}
