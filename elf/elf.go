@@ -4,15 +4,21 @@
 // bpf-to-bpf call references, and map specs, ready for bpf.NewCollection.
 //
 // It loads objects of every era: programs with no SEC() in .text (every
-// .text function no one calls is an entry point), iproute2 and libbpf
-// section names, legacy "maps" sections of any definition size (libbpf's
+// global .text function no one calls is an entry point), iproute2 and
+// libbpf section names (see SectionConvention: program type, expected
+// attach type, sleepable and XDP-frags flags, and the attach target of
+// fentry/iter/tp_btf/lsm/freplace sections), legacy "maps" sections of any definition size (libbpf's
 // 20-byte bpf_map_def, the 28-byte samples/bpf definition with inner map
 // index and NUMA node, iproute2's 36-byte bpf_elf_map with id, pinning,
 // inner_id and inner_idx), BTF-defined ".maps" (with "values"
 // initialisers of program arrays and maps of maps), .data/.rodata/.bss
 // global variables, function pointers (callbacks such as bpf_loop's),
-// zero-size symbols, SHT_REL and SHT_RELA relocations, and .BTF/.BTF.ext
-// (func_info and line_info, so verifier errors point at C source lines).
+// zero-size symbols, SHT_REL and SHT_RELA relocations, .BTF/.BTF.ext
+// (func_info and line_info, so verifier errors point at C source lines),
+// and objects statically linked by `bpftool gen object`: the
+// instructions of a __weak function overridden by a strong one, which
+// the linker leaves in .text without a symbol, are dropped with their
+// relocations and CO-RE records, as libbpf drops them.
 //
 // CO-RE relocation records of .BTF.ext are read and given to the programs
 // they apply to (bpf.ProgramSpec.CORERelocations, described in C terms
@@ -57,11 +63,16 @@ type Options struct {
 	// ProgramTypes sets the type of programs by name (the function's
 	// symbol name), whatever their section says: what
 	// "ip link set dev D xdp obj F sec S" does for the programs of S.
+	// Forcing the type the section implies anyway keeps the section's
+	// expected attach type, flags and attach target ("xdp.frags/devmap",
+	// "iter/bpf_map"); forcing another type clears them.
 	ProgramTypes map[string]bpf.ProgramType
 	// SectionTypes sets the type of the programs of sections whose name
 	// matches Pattern (path.Match syntax: "tail-*", "2/*", "from-netdev"),
 	// whatever the name conventionally implies. The first matching entry
-	// wins; ProgramTypes take precedence.
+	// wins; ProgramTypes take precedence. A non-zero AttachType replaces
+	// the conventional one; flags and attach target are kept or cleared
+	// as for ProgramTypes.
 	SectionTypes []SectionTypeOverride
 	// DefaultType is the type of programs whose section has no
 	// conventional type and no override (".text", "rx", "filter"). Zero

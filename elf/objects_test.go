@@ -18,8 +18,10 @@ import (
 // TestObjectsMatchSources rebuilds the committed objects with make into a
 // temporary directory and checks that they match the committed ones, so
 // that no one edits a C source without rebuilding (or commits an object
-// built from something else). clang and make must be installed (under
-// PUREBPF_REQUIRE_PRIVILEGED=1 their absence fails the test).
+// built from something else). clang, make and bpftool (whose linker,
+// `bpftool gen object`, makes the statically linked test objects) must be
+// installed (under PUREBPF_REQUIRE_PRIVILEGED=1 their absence fails the
+// test).
 //
 // The Makefiles pin the flags and the build is reproducible for one clang
 // version, 14, which built the committed objects. With clang 14 the test
@@ -29,7 +31,7 @@ import (
 // refer to) and maps (their definitions and contents), and logs that
 // byte equality was not checked.
 func TestObjectsMatchSources(t *testing.T) {
-	testenv.RequireTool(t, "clang", "make")
+	testenv.RequireTool(t, "clang", "make", "bpftool")
 	out, err := exec.Command("clang", "--version").Output()
 	if err != nil {
 		t.Fatalf("clang --version: %v", err)
