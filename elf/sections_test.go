@@ -160,6 +160,8 @@ var sectionCases = []struct {
 	{"xdp_devmap/redirect", Convention{Type: bpf.XDP, AttachType: bpf.AttachXDPDevMap}, true},
 	{"xdp_cpumap/redirect", Convention{Type: bpf.XDP, AttachType: bpf.AttachXDPCPUMap}, true},
 	{"xdp1", Convention{Type: bpf.XDP}, true},
+	{"xdp/prog", Convention{Type: bpf.XDP}, true}, // libbpf 1.x: "xdp" is exact
+	{"tc/prog", Convention{Type: bpf.SchedCLS}, true},
 	{"xdp_mark", Convention{Type: bpf.XDP}, true},
 	{"xdp.frags_x", Convention{Type: bpf.XDP}, true},
 	{"perf_event_x", Convention{Type: bpf.PerfEvent}, true},
