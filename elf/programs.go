@@ -234,6 +234,39 @@ func (o *object) dropOrphanCORE(sec *section) {
 	}
 }
 
+// orphanReference notes the function a relocation in orphan code of sec
+// calls or takes the address of (the relocation itself is not applied):
+// a function that any code of the object calls is a subprogram, not an
+// entry point, even if only code that is dropped called it. Anything
+// else a relocation in orphan code refers to is ignored with it.
+func (o *object) orphanReference(sec *section, r relocation) {
+	sym := &o.syms[r.sym]
+	if sym.section <= 0 || sym.section >= len(o.sections) {
+		return
+	}
+	target := o.sections[sym.section]
+	if target == nil || target.kind != kindProgram {
+		return
+	}
+	s := sec.data[r.offset:]
+	imm := int64(int32(o.bo.Uint32(s[4:8])))
+	var off int64
+	switch {
+	case r.rela:
+		off = int64(sym.value) + r.addend
+	case isCallInsn(s, o.bo.Uint16([]byte{0, 1}) == 1):
+		off = int64(sym.value) + (imm+1)*asm.InstructionSize
+	default: // LD_IMM64 of a function
+		off = int64(sym.value) + imm
+	}
+	if off < 0 || off%asm.InstructionSize != 0 {
+		return
+	}
+	if callee := funcAt(target, int(off/asm.InstructionSize)); callee != nil {
+		callee.called = true
+	}
+}
+
 // funcAt returns the function of sec starting at raw slot slot.
 func funcAt(sec *section, slot int) *function {
 	return sec.starts[slot]
@@ -270,6 +303,8 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 		slot := int(r.offset / asm.InstructionSize)
 		fn, idx, ok := funcContaining(sec, slot)
 		if !ok && orphan(sec, slot) {
+			relocated[slot] = true
+			o.orphanReference(sec, r)
 			continue
 		}
 		if !ok {
@@ -278,6 +313,18 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 		relocated[slot] = true
 		if err := o.applyRelocation(fn, &fn.insns[idx], r); err != nil {
 			return fmt.Errorf("section %s: %s: instruction %d: %w", sec.name, fn.name, slot-fn.start, err)
+		}
+	}
+	// Calls clang resolved itself in orphan code: their callees are
+	// subprograms too.
+	big := o.bo.Uint16([]byte{0, 1}) == 1
+	for _, slot := range sec.offs {
+		if relocated[slot] || !orphan(sec, slot) || !isCallInsn(sec.data[slot*asm.InstructionSize:], big) {
+			continue
+		}
+		imm := int32(o.bo.Uint32(sec.data[slot*asm.InstructionSize+4:]))
+		if callee := funcAt(sec, slot+1+int(imm)); callee != nil {
+			callee.called = true
 		}
 	}
 	// bpf-to-bpf calls and function pointers clang resolved itself (to a

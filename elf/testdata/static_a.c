@@ -35,6 +35,14 @@ static __noinline int bump(void)
 	return 0;
 }
 
+/* Global, and also called only by the weak pick(): once that is
+ * overridden, nothing that is loaded calls it, yet it is a subprogram of
+ * the library, not an entry point. */
+__noinline int twice(int v)
+{
+	return v * 2;
+}
+
 __weak __noinline int pick(int base)
 {
 	__u32 key = 0;
@@ -42,7 +50,7 @@ __weak __noinline int pick(int base)
 
 	if (v)
 		*v += 100;
-	return base + XDP_DROP + bump();
+	return twice(base) + XDP_DROP + bump();
 }
 
 /* A function of .text after the weak one, called by the program. */
