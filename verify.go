@@ -18,7 +18,9 @@ import (
 // 6.18 applies from the release that introduced it): it returns nil, or
 // the *verifier.Error of each rejected program (joined, in name order),
 // with the C source line, file and line number when the object has BTF
-// line info. The kernel stays the judge: Verify never accepts what the kernel
+// line info. CO-RE relocations are applied first, against the running
+// kernel's BTF (without it, programs that have some are refused with
+// ErrCORE). The kernel stays the judge: Verify never accepts what the kernel
 // rejects, but may reject (with verifier.ErrUnsupported as the cause)
 // what it cannot prove.
 func (cs *CollectionSpec) Verify() error {
@@ -28,14 +30,14 @@ func (cs *CollectionSpec) Verify() error {
 		if p == nil {
 			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
 		}
-		if err := checkCORE(p); err != nil {
-			// Its instructions are not what the kernel would get.
+		rp, _, err := relocateCORE(p, nil) // what the running kernel would get
+		if err != nil {
 			refused = append(refused, fmt.Errorf("verify: %w", err))
 			continue
 		}
 		progs = append(progs, verifier.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
-			Instructions: p.Instructions, Source: cs.sourceLines(name, p),
+			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
 		})
 	}
 	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
