@@ -1,7 +1,6 @@
 package bpf_test
 
 import (
-	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
 	ib "github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core/coretest"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
@@ -283,63 +283,13 @@ func wantPoisoned(t *testing.T, err error, what string) {
 	}
 }
 
-// otherKernel writes the BTF of a kernel unlike this one: task_struct
-// small and reordered (comm twice as long, flags signed), core_blob
-// present under a flavoured name with its fields moved, bitfields
-// shifted and "gone" missing, sk_buff's pkt_type elsewhere, xdp_action's
-// values changed.
+// otherKernel parses coretest.OtherKernel as public BTF.
 func otherKernel(t *testing.T) (*btf.Spec, ib.TypeID) {
-	b := ib.NewBuilder()
-	u32 := b.Int("unsigned int", 4, 0, 32)
-	i32 := b.Int("int", 4, ib.IntSigned, 32)
-	u8 := b.Int("unsigned char", 1, 0, 8)
-	u64 := b.Int("long long unsigned int", 8, 0, 64)
-	char := b.Int("char", 1, ib.IntSigned, 8)
-	comm := b.Array(char, u32, 32)
-	taskPtr := b.Ref(ib.KindPointer, "", 8) // the struct below
-	task := b.Struct(false, "task_struct", 96,
-		ib.BuilderMember{Name: "flags", Type: i32, BitOff: 0},
-		ib.BuilderMember{Name: "comm", Type: comm, BitOff: 64},
-		ib.BuilderMember{Name: "real_parent", Type: taskPtr, BitOff: 320},
-		ib.BuilderMember{Name: "pid", Type: i32, BitOff: 384},
-	)
-	if task != 8 {
-		t.Fatalf("task_struct is type %d", task)
-	}
-	b.Struct(false, "core_blob___v2", 32,
-		ib.BuilderMember{Name: "b", Type: u32, BitOff: 0},
-		ib.BuilderMember{Name: "a", Type: u32, BitOff: 64},
-		ib.BuilderMember{Name: "c", Type: u64, BitOff: 128},
-		ib.BuilderMember{Name: "bf_u", Type: u32, BitOff: 200, Bits: 5},
-		ib.BuilderMember{Name: "bf_s", Type: i32, BitOff: 213, Bits: 4},
-	)
-	b.Struct(false, "sk_buff", 16,
-		ib.BuilderMember{Name: "len", Type: u32, BitOff: 0},
-		ib.BuilderMember{Name: "pkt_type", Type: u8, BitOff: 37, Bits: 3},
-	)
-	b.Struct(false, "xdp_md", 8, ib.BuilderMember{Name: "data", Type: u32}, ib.BuilderMember{Name: "data_end", Type: u32, BitOff: 32})
-	b.Enum("xdp_action", 4, false,
-		ib.BuilderEnumValue{Name: "XDP_PASS", Value: 20}, ib.BuilderEnumValue{Name: "XDP_TX", Value: 30},
-		ib.BuilderEnumValue{Name: "XDP_REDIRECT", Value: 40})
-	s, err := btf.Parse(b.Bytes())
+	s, err := btf.Parse(coretest.OtherKernel())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, task
-}
-
-// otherBlob lays out core_blob as otherKernel says.
-func otherBlob() []byte {
-	blob := make([]byte, 64)
-	le := binary.NativeEndian
-	le.PutUint32(blob[0:], 0x22)
-	le.PutUint32(blob[8:], 0x11111111)
-	le.PutUint64(blob[16:], 0x3333333344444444)
-	w := le.Uint64(blob[24:])
-	w |= 21 << (200 - 192)          // bf_u = 21
-	w |= uint64(0xd) << (213 - 192) // bf_s = -3 in 4 bits
-	le.PutUint64(blob[24:], w)
-	return blob
+	return s, coretest.TaskStruct
 }
 
 // TestCOREKindsOtherKernel applies core_kinds.o's relocations to the
@@ -361,7 +311,7 @@ func TestCOREKindsOtherKernel(t *testing.T) {
 		24: 0xfffffffffffffffd, 25: 0xfffffffffffffffd, 26: 0x22,
 	}
 	testenv.RequirePrivileged(t)
-	got, coll := coreKinds(t, spec, other, otherBlob())
+	got, coll := coreKinds(t, spec, other, coretest.OtherBlob())
 	checkValues(t, got, want, valueNames)
 
 	res, err := coll.Programs["core_guarded"].Run(&bpf.RunOptions{Data: make([]byte, 64)})
