@@ -136,7 +136,7 @@ func relocateCORE(spec *ProgramSpec, kernelTypes *btf.Spec) (*ProgramSpec, []cor
 // poisonedError turns the verifier's rejection of a poisoned instruction
 // ("invalid func unknown#195896080") into an error naming the CO-RE
 // relocation behind it, or returns nil if verr is about something else.
-func poisonedError(spec *ProgramSpec, poisoned []core.Fixup, verr *verifier.Error) error {
+func poisonedError(verb string, spec *ProgramSpec, poisoned []core.Fixup, verr *verifier.Error) error {
 	if len(poisoned) == 0 || verr == nil || !strings.Contains(verr.Message+" "+verr.Instruction, fmt.Sprint(core.PoisonImm)) {
 		return nil
 	}
@@ -153,7 +153,7 @@ func poisonedError(spec *ProgramSpec, poisoned []core.Fixup, verr *verifier.Erro
 	for _, f := range hit {
 		errs = append(errs, fmt.Errorf("instruction %d: %s of %s: %s", f.Relo.Insn, f.Relo.Kind, describeRelo(spec, f.Relo), f.Reason))
 	}
-	return fmt.Errorf("load %s: %w: the verifier reached an instruction whose relocation failed:\n%w\n(%w)", spec.describe(), ErrCORE, errors.Join(errs...), verr)
+	return fmt.Errorf("%s %s: %w: the verifier reached an instruction whose relocation failed:\n%w\n(%w)", verb, spec.describe(), ErrCORE, errors.Join(errs...), verr)
 }
 
 // describeRelo finds the C description elf recorded for r.
@@ -164,4 +164,26 @@ func describeRelo(spec *ProgramSpec, r core.Relo) string {
 		}
 	}
 	return fmt.Sprintf("type %d (access %q)", r.Type, r.Access)
+}
+
+// explainPoisoned replaces, in the joined error of
+// verifier.CheckPrograms, each rejection of a poisoned instruction by an
+// error naming the CO-RE relocation behind it.
+func (cs *CollectionSpec) explainPoisoned(err error, poisoned map[string][]core.Fixup) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok || len(poisoned) == 0 {
+		return err
+	}
+	errs := joined.Unwrap()
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		var verr *verifier.Error
+		if errors.As(e, &verr) && cs.Programs[verr.Program] != nil {
+			if cerr := poisonedError("verify", cs.Programs[verr.Program], poisoned[verr.Program], verr); cerr != nil {
+				out[i] = cerr
+			}
+		}
+	}
+	return errors.Join(out...)
 }

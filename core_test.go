@@ -226,6 +226,19 @@ func TestCOREKindsThisKernel(t *testing.T) {
 		15: 1, 16: uint64(64 - (pkt.BitOffset + pkt.BitfieldSize - pktByte*8)), 17: uint64(64 - pkt.BitfieldSize), 18: uint64(pktByte), 19: 1,
 		20: 0xdead, // core_blob is not a kernel type: only the guard ran
 	}
+	// Verify relocates for this kernel too: only the unguarded read of
+	// core_blob (not a kernel type) is rejected, naming the relocation.
+	err = spec.Verify()
+	if !errors.Is(err, bpf.ErrCORE) || !strings.Contains(err.Error(), "verify program core_unguarded") ||
+		!strings.Contains(err.Error(), "instruction 8: field_byte_offset of struct core_blob.gone: no type core_blob in the kernel's BTF") {
+		t.Errorf("Verify = %v, want ErrCORE naming core_unguarded's relocation", err)
+	}
+	for _, p := range []string{"core_values", "core_blob_read", "core_guarded"} {
+		if err != nil && strings.Contains(err.Error(), p) {
+			t.Errorf("Verify rejects %s: %v", p, err)
+		}
+	}
+
 	testenv.RequirePrivileged(t)
 	got, coll := coreKinds(t, spec, nil, make([]byte, 64))
 	checkValues(t, got, want, valueNames)

@@ -217,7 +217,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
-		if cerr := poisonedError(spec, poisoned, verr); cerr != nil {
+		if cerr := poisonedError("load", spec, poisoned, verr); cerr != nil {
 			return nil, cerr
 		}
 		if b := opts.BTF; b != nil && b.sourceLines != nil {

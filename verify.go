@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -26,15 +27,17 @@ import (
 func (cs *CollectionSpec) Verify() error {
 	progs := make([]verifier.Program, 0, len(cs.Programs))
 	var refused []error
+	poisoned := map[string][]core.Fixup{}
 	for name, p := range cs.Programs {
 		if p == nil {
 			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
 		}
-		rp, _, err := relocateCORE(p, nil) // what the running kernel would get
+		rp, fixups, err := relocateCORE(p, nil) // what the running kernel would get
 		if err != nil {
 			refused = append(refused, fmt.Errorf("verify: %w", err))
 			continue
 		}
+		poisoned[name] = fixups
 		progs = append(progs, verifier.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
 			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
@@ -46,9 +49,9 @@ func (cs *CollectionSpec) Verify() error {
 	}
 	if len(refused) > 0 {
 		slices.SortFunc(refused, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return errors.Join(append(refused, verifier.CheckPrograms(progs, ms))...)
+		return errors.Join(append(refused, cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned))...)
 	}
-	return verifier.CheckPrograms(progs, ms)
+	return cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned)
 }
 
 // sourceLines returns the C source line of each raw instruction of the

@@ -256,4 +256,3 @@ func BenchmarkCORENewCollection(b *testing.B) {
 		}},
 	})
 }
-
