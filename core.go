@@ -74,7 +74,7 @@ var coreKinds = func() map[string]ib.COREKind {
 func coreTargets(spec *ProgramSpec, kernelTypes *btf.Spec) ([]*ib.Spec, error) {
 	if kernelTypes != nil {
 		s, ok := ib.FromPublic(kernelTypes)
-		if !ok {
+		if !ok || s == nil {
 			return nil, fmt.Errorf("%s: %w: KernelTypes holds no types", spec.describe(), ErrCORE)
 		}
 		return []*ib.Spec{s}, nil
