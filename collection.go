@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
 )
@@ -105,6 +106,9 @@ type CollectionOptions struct {
 	// Programs are the options of every program load (its Maps field is
 	// ignored: programs use the collection's maps).
 	Programs ProgramOptions
+	// KernelTypes, when not nil, are the kernel types the programs' CO-RE
+	// relocations are applied against (see ProgramOptions.KernelTypes).
+	KernelTypes *btf.Spec
 }
 
 // Collection is a set of loaded programs and created maps. Close releases
@@ -175,6 +179,9 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	}
 	popts := opts.Programs
 	popts.Maps = mapFDs
+	if opts.KernelTypes != nil {
+		popts.KernelTypes = opts.KernelTypes
+	}
 	for _, name := range progNames {
 		p, err := spec.loadProgram(name, popts, btfFD)
 		if err != nil {

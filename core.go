@@ -3,19 +3,32 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/btf"
+	ib "github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core"
+	"github.com/purebpf/bpf/verifier"
 )
 
 // CORERelocation is a CO-RE ("compile once, run everywhere") relocation
 // that clang recorded for one instruction of a program in the object's
 // .BTF.ext: the instruction was compiled against the object's idea of a
-// kernel type, and a loader must rewrite it (a field offset, a size, an
-// existence test, an enum value) for the kernel it runs on.
+// kernel type (ProgramSpec.BTF), and the loader rewrites it (a field
+// offset, a size, an existence test, an enum value) for the kernel it
+// runs on.
 //
-// purebpf does not apply CO-RE relocations yet, so NewProgram refuses a
-// program that has any (errors.Is(err, ErrCORE)), naming the instruction,
-// the kind and the field: loading the instructions unchanged would read
-// the wrong fields on every kernel whose layout differs from the one the
-// object was compiled against.
+// NewProgramWithOptions applies them, as libbpf does, to a copy of the
+// instructions against the running kernel's BTF or
+// ProgramOptions.KernelTypes. A relocation whose field, type or enum
+// value the kernel lacks (and that is not an existence test) turns its
+// instruction into an invalid helper call: the program still loads if
+// that instruction is unreachable (guarded by an existence test), and
+// otherwise fails with an error wrapping ErrCORE that names the
+// relocation. Records that cannot be applied at all (ambiguous
+// candidates, an instruction that does not hold the value the record
+// says) fail the load with ErrCORE.
 type CORERelocation struct {
 	// Insn is the raw instruction index (8-byte slots, as
 	// asm.Instructions.RawOffsets counts) within Instructions.
@@ -29,8 +42,9 @@ type CORERelocation struct {
 	// "struct task_struct.real_parent", "struct xdp_md", or
 	// "enum xdp_action::XDP_PASS".
 	Target string
-	// TypeID is the local BTF type id (in CollectionSpec.BTF) the access
-	// starts from, and Access the raw access string ("0:1:3").
+	// TypeID is the local BTF type id (in ProgramSpec.BTF, the object's
+	// .BTF) the access starts from, and Access the raw access string
+	// ("0:1:3").
 	TypeID uint32
 	Access string
 }
@@ -39,26 +53,137 @@ func (r CORERelocation) String() string {
 	return fmt.Sprintf("instruction %d: %s of %s (local type %d, access %q)", r.Insn, r.Kind, r.Target, r.TypeID, r.Access)
 }
 
-// ErrCORE is wrapped by the error of loading a program that carries CO-RE
-// relocations (ProgramSpec.CORERelocations), which purebpf cannot apply
-// yet. It is a limitation of purebpf, not of the kernel, so it does not
-// match ErrNotSupported.
-var ErrCORE = errors.New("CO-RE relocations are not applied by purebpf yet")
+// ErrCORE is wrapped by the error of loading (or verifying) a program
+// whose CO-RE relocations (ProgramSpec.CORERelocations) cannot be applied:
+// no BTF for the running kernel, a relocation the kernel's types cannot
+// satisfy on a reachable instruction, an ambiguous or malformed record.
+// It does not match ErrNotSupported.
+var ErrCORE = errors.New("CO-RE relocation cannot be applied")
 
-// checkCORE refuses a program that carries CO-RE relocations, naming each
-// one (up to a few) so that the user sees which accesses are at stake.
-func checkCORE(spec *ProgramSpec) error {
-	rs := spec.CORERelocations
-	if len(rs) == 0 {
+// coreKinds maps CORERelocation.Kind back to the UAPI number.
+var coreKinds = func() map[string]ib.COREKind {
+	m := map[string]ib.COREKind{}
+	for k := ib.COREFieldByteOffset; k <= ib.CORETypeMatches; k++ {
+		m[k.String()] = k
+	}
+	return m
+}()
+
+// coreTargets returns the kernel types CO-RE relocations are applied
+// against: the caller's, or the running kernel's BTF.
+func coreTargets(spec *ProgramSpec, kernelTypes *btf.Spec) ([]*ib.Spec, error) {
+	if kernelTypes != nil {
+		s, ok := ib.FromPublic(kernelTypes)
+		if !ok || s == nil {
+			return nil, fmt.Errorf("%s: %w: KernelTypes holds no types", spec.describe(), ErrCORE)
+		}
+		return []*ib.Spec{s}, nil
+	}
+	s, err := ib.Kernel()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %d relocations need the running kernel's BTF (%s, CONFIG_DEBUG_INFO_BTF, Linux 5.4+) or KernelTypes: %w", spec.describe(), ErrCORE, len(spec.CORERelocations), ib.VmlinuxPath, err)
+	}
+	return []*ib.Spec{s}, nil
+}
+
+// relocateCORE returns spec itself when it has no CO-RE relocations, or
+// a shallow copy whose instructions are relocated for kernelTypes (nil:
+// the running kernel), with the fixups of the relocations that poisoned
+// their instruction. spec is not modified.
+func relocateCORE(spec *ProgramSpec, kernelTypes *btf.Spec) (*ProgramSpec, []core.Fixup, error) {
+	if len(spec.CORERelocations) == 0 {
+		return spec, nil, nil
+	}
+	local, ok := ib.FromPublic(spec.BTF)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: %w: %d relocations but no local BTF (ProgramSpec.BTF) to interpret them", spec.describe(), ErrCORE, len(spec.CORERelocations))
+	}
+	targets, err := coreTargets(spec, kernelTypes)
+	if err != nil {
+		return nil, nil, err
+	}
+	relos := make([]core.Relo, len(spec.CORERelocations))
+	for i, r := range spec.CORERelocations {
+		k, ok := coreKinds[r.Kind]
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: %w: %v: unknown kind", spec.describe(), ErrCORE, r)
+		}
+		relos[i] = core.Relo{Insn: r.Insn, Type: ib.TypeID(r.TypeID), Access: r.Access, Kind: k}
+	}
+	insns, fixups, err := core.Relocate(local, relos, targets, append(asm.Instructions(nil), spec.Instructions...))
+	if err != nil {
+		var ce *core.Error
+		if errors.As(err, &ce) {
+			for _, r := range spec.CORERelocations {
+				if r.Insn == ce.Relo.Insn && r.Access == ce.Relo.Access && coreKinds[r.Kind] == ce.Relo.Kind {
+					return nil, nil, fmt.Errorf("%s: %w: instruction %d: %s of %s: %w", spec.describe(), ErrCORE, r.Insn, r.Kind, r.Target, ce.Err)
+				}
+			}
+		}
+		return nil, nil, fmt.Errorf("%s: %w: %w", spec.describe(), ErrCORE, err)
+	}
+	var poisoned []core.Fixup
+	for _, f := range fixups {
+		if f.Poison {
+			poisoned = append(poisoned, f)
+		}
+	}
+	c := *spec
+	c.Instructions = insns
+	return &c, poisoned, nil
+}
+
+// poisonedError turns the verifier's rejection of a poisoned instruction
+// ("invalid func unknown#195896080") into an error naming the CO-RE
+// relocation behind it, or returns nil if verr is about something else.
+func poisonedError(verb string, spec *ProgramSpec, poisoned []core.Fixup, verr *verifier.Error) error {
+	if len(poisoned) == 0 || verr == nil || !strings.Contains(verr.Message+" "+verr.Instruction, fmt.Sprint(core.PoisonImm)) {
 		return nil
 	}
-	const shown = 4
-	errs := make([]error, 0, min(len(rs), shown)+1)
-	for _, r := range rs[:min(len(rs), shown)] {
-		errs = append(errs, errors.New(r.String()))
+	var hit []core.Fixup
+	for _, f := range poisoned {
+		if f.Relo.Insn == verr.Index {
+			hit = append(hit, f)
+		}
 	}
-	if len(rs) > shown {
-		errs = append(errs, fmt.Errorf("and %d more CO-RE relocations", len(rs)-shown))
+	if len(hit) == 0 {
+		hit = poisoned
 	}
-	return fmt.Errorf("load %s: %w: %d relocations would be left as compiled, against the object's own idea of kernel types (wrong wherever this kernel's layout differs):\n%w", spec.describe(), ErrCORE, len(rs), errors.Join(errs...))
+	errs := make([]error, 0, len(hit))
+	for _, f := range hit {
+		errs = append(errs, fmt.Errorf("instruction %d: %s of %s: %s", f.Relo.Insn, f.Relo.Kind, describeRelo(spec, f.Relo), f.Reason))
+	}
+	return fmt.Errorf("%s %s: %w: the verifier reached an instruction whose relocation failed:\n%w\n(%w)", verb, spec.describe(), ErrCORE, errors.Join(errs...), verr)
+}
+
+// describeRelo finds the C description elf recorded for r.
+func describeRelo(spec *ProgramSpec, r core.Relo) string {
+	for _, c := range spec.CORERelocations {
+		if c.Insn == r.Insn && c.Access == r.Access && coreKinds[c.Kind] == r.Kind {
+			return c.Target
+		}
+	}
+	return fmt.Sprintf("type %d (access %q)", r.Type, r.Access)
+}
+
+// explainPoisoned replaces, in the joined error of
+// verifier.CheckPrograms, each rejection of a poisoned instruction by an
+// error naming the CO-RE relocation behind it.
+func (cs *CollectionSpec) explainPoisoned(err error, poisoned map[string][]core.Fixup) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok || len(poisoned) == 0 {
+		return err
+	}
+	errs := joined.Unwrap()
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		var verr *verifier.Error
+		if errors.As(e, &verr) && cs.Programs[verr.Program] != nil {
+			if cerr := poisonedError("verify", cs.Programs[verr.Program], poisoned[verr.Program], verr); cerr != nil {
+				out[i] = cerr
+			}
+		}
+	}
+	return errors.Join(out...)
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/verifier"
@@ -44,9 +45,12 @@ type ProgramSpec struct {
 	// ByteOrder of the instructions; nil means the host's.
 	ByteOrder binary.ByteOrder
 	// CORERelocations are the CO-RE relocations of the object's
-	// .BTF.ext that apply to Instructions (package elf fills them in).
-	// NewProgram refuses a program that has any; see CORERelocation.
+	// .BTF.ext that apply to Instructions (package elf fills them in);
+	// NewProgram applies them, see CORERelocation.
 	CORERelocations []CORERelocation
+	// BTF holds the object's types that CORERelocations refer to
+	// (package elf sets it for programs that have relocations).
+	BTF *btf.Spec
 	// AttachTo names the kernel object a program of an attach-by-BTF
 	// type hooks: the function of fentry/fexit/fmod_ret and freplace
 	// programs, the tracepoint of tp_btf, the iterator of iter ("bpf_map"),
@@ -101,6 +105,11 @@ type ProgramOptions struct {
 	// BTF, when not nil, loads the program with BTF function and line
 	// information, so that verifier errors name C source lines.
 	BTF *ProgramBTFOptions
+	// KernelTypes, when not nil, are the kernel types CO-RE relocations
+	// are applied against instead of the running kernel's BTF
+	// (/sys/kernel/btf/vmlinux): to prepare a program for another kernel,
+	// or to test one.
+	KernelTypes *btf.Spec
 }
 
 // ProgramBTFOptions is the BTF of a program load: a loaded BTF object
@@ -157,8 +166,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	if len(spec.Instructions) == 0 {
 		return nil, fmt.Errorf("load %s: no instructions", spec.describe())
 	}
-	if err := checkCORE(spec); err != nil {
-		return nil, err
+	spec, poisoned, err := relocateCORE(spec, opts.KernelTypes)
+	if err != nil {
+		return nil, fmt.Errorf("load %w", err)
 	}
 	insns, err := resolveMaps(spec, opts.Maps)
 	if err != nil {
@@ -207,6 +217,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
+		if cerr := poisonedError("load", spec, poisoned, verr); cerr != nil {
+			return nil, cerr
+		}
 		if b := opts.BTF; b != nil && b.sourceLines != nil {
 			verr.SetSourceLines(b.sourceLines())
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -18,24 +19,28 @@ import (
 // 6.18 applies from the release that introduced it): it returns nil, or
 // the *verifier.Error of each rejected program (joined, in name order),
 // with the C source line, file and line number when the object has BTF
-// line info. The kernel stays the judge: Verify never accepts what the kernel
+// line info. CO-RE relocations are applied first, against the running
+// kernel's BTF (without it, programs that have some are refused with
+// ErrCORE). The kernel stays the judge: Verify never accepts what the kernel
 // rejects, but may reject (with verifier.ErrUnsupported as the cause)
 // what it cannot prove.
 func (cs *CollectionSpec) Verify() error {
 	progs := make([]verifier.Program, 0, len(cs.Programs))
 	var refused []error
+	poisoned := map[string][]core.Fixup{}
 	for name, p := range cs.Programs {
 		if p == nil {
 			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
 		}
-		if err := checkCORE(p); err != nil {
-			// Its instructions are not what the kernel would get.
+		rp, fixups, err := relocateCORE(p, nil) // what the running kernel would get
+		if err != nil {
 			refused = append(refused, fmt.Errorf("verify: %w", err))
 			continue
 		}
+		poisoned[name] = fixups
 		progs = append(progs, verifier.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
-			Instructions: p.Instructions, Source: cs.sourceLines(name, p),
+			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
 		})
 	}
 	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
@@ -44,9 +49,9 @@ func (cs *CollectionSpec) Verify() error {
 	}
 	if len(refused) > 0 {
 		slices.SortFunc(refused, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return errors.Join(append(refused, verifier.CheckPrograms(progs, ms))...)
+		return errors.Join(append(refused, cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned))...)
 	}
-	return verifier.CheckPrograms(progs, ms)
+	return cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned)
 }
 
 // sourceLines returns the C source line of each raw instruction of the

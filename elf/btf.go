@@ -70,6 +70,9 @@ func (o *object) finishBTF() error {
 	if err := o.placeCORE(); err != nil {
 		return err
 	}
+	if err := o.coreBTF(); err != nil {
+		return err
+	}
 	for _, fis := range o.ext.Funcs {
 		slices.SortStableFunc(fis, func(a, b btf.FuncInfo) int { return cmp.Compare(a.Insn, b.Insn) })
 	}

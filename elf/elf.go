@@ -22,9 +22,9 @@
 //
 // CO-RE relocation records of .BTF.ext are read and given to the programs
 // they apply to (bpf.ProgramSpec.CORERelocations, described in C terms
-// such as "struct task_struct.real_parent"); bpf.NewProgram refuses such
-// programs until purebpf applies them, rather than loading instructions
-// that read the wrong fields. Relocation types that do not fit the
+// such as "struct task_struct.real_parent", with the object's types in
+// bpf.ProgramSpec.BTF); bpf.NewProgram applies them for the kernel it
+// loads into. Relocation types that do not fit the
 // instruction they patch, and relocations in global data, are refused.
 //
 // Parsing is pure: it never touches the kernel. Every problem is an error

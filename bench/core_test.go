@@ -1,0 +1,258 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	ciliumasm "github.com/cilium/ebpf/asm"
+	ciliumbtf "github.com/cilium/ebpf/btf"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/elf"
+	ib "github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core"
+	"github.com/purebpf/bpf/internal/core/coretest"
+	"github.com/purebpf/bpf/internal/testenv"
+)
+
+// coreObjects are the committed test objects that have CO-RE records.
+func coreObjects(t testing.TB) []string {
+	files, err := filepath.Glob("../elf/testdata/*.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	var out []string
+	for _, f := range files {
+		spec, err := elf.Open(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range spec.Programs {
+			if len(p.CORERelocations) > 0 {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	if len(out) < 2 {
+		t.Fatalf("only %d objects with CO-RE records: %v", len(out), out)
+	}
+	return out
+}
+
+// coreKindByName maps bpf.CORERelocation.Kind to the UAPI number.
+func coreKindByName(t *testing.T, name string) ib.COREKind {
+	for k := ib.COREFieldByteOffset; k <= ib.CORETypeMatches; k++ {
+		if k.String() == name {
+			return k
+		}
+	}
+	t.Fatalf("unknown CO-RE kind %q", name)
+	return 0
+}
+
+// relocated renders the instruction at each relocated raw offset as
+// "op dst src off imm", or "poisoned" for an instruction the loader
+// replaced by its invalid-call marker (the two loaders mark a poisoned
+// LD_IMM64 differently: libbpf's and purebpf's way is two calls,
+// cilium/ebpf's an LD_IMM64 of the marker into r10).
+type relocated map[int]string
+
+func insnText(op uint8, dst, src uint8, off int16, imm int64) string {
+	return fmt.Sprintf("op %#02x dst r%d src r%d off %d imm %d", op, dst, src, off, imm)
+}
+
+// purebpfRelocated relocates every program of spec with the engine
+// NewProgram uses, the way NewProgram calls it.
+func purebpfRelocated(t *testing.T, spec *bpf.CollectionSpec, target *ib.Spec) map[string]relocated {
+	out := map[string]relocated{}
+	for name, p := range spec.Programs {
+		if len(p.CORERelocations) == 0 {
+			continue
+		}
+		local, ok := ib.FromPublic(p.BTF)
+		if !ok {
+			t.Fatalf("%s: no ProgramSpec.BTF", name)
+		}
+		relos := make([]core.Relo, len(p.CORERelocations))
+		for i, r := range p.CORERelocations {
+			relos[i] = core.Relo{Insn: r.Insn, Type: ib.TypeID(r.TypeID), Access: r.Access, Kind: coreKindByName(t, r.Kind)}
+		}
+		insns, _, err := core.Relocate(local, relos, []*ib.Spec{target}, append(asm.Instructions(nil), p.Instructions...))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rel := relocated{}
+		for _, r := range p.CORERelocations {
+			i, ok := insns.IndexOfRaw(r.Insn)
+			if !ok {
+				t.Fatalf("%s: raw %d", name, r.Insn)
+			}
+			ins := insns[i]
+			if core.IsPoison(ins) {
+				rel[r.Insn] = "poisoned"
+				continue
+			}
+			rel[r.Insn] = insnText(uint8(ins.OpCode), uint8(ins.Dst), uint8(ins.Src), ins.Offset, ins.Constant)
+		}
+		out[name] = rel
+	}
+	return out
+}
+
+// ciliumRelocated relocates every program of the object with
+// cilium/ebpf's btf.CORERelocate and COREFixup.Apply, as its
+// NewProgram does, except that local type ids are the object's own
+// (purebpf loads the object's BTF as it is; cilium/ebpf builds new BTF
+// for each program, whose ids would differ for reasons unrelated to
+// CO-RE).
+func ciliumRelocated(t *testing.T, obj string, target *ciliumbtf.Spec) map[string]relocated {
+	cs, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]relocated{}
+	for name, p := range cs.Programs {
+		insns := append(ciliumasm.Instructions(nil), p.Instructions...)
+		var relos []*ciliumbtf.CORERelocation
+		var at []int // instruction index
+		var raw []int
+		iter := insns.Iterate()
+		for iter.Next() {
+			if r := ciliumbtf.CORERelocationMetadata(iter.Ins); r != nil {
+				relos = append(relos, r)
+				at = append(at, iter.Index)
+				raw = append(raw, int(iter.Offset))
+			}
+		}
+		if len(relos) == 0 {
+			continue
+		}
+		fixups, err := ciliumbtf.CORERelocate(relos, []*ciliumbtf.Spec{target}, binary.LittleEndian, cs.Types.TypeID)
+		if err != nil {
+			t.Fatalf("cilium: %s: %v", name, err)
+		}
+		rel := relocated{}
+		for i, f := range fixups {
+			ins := &insns[at[i]]
+			if err := f.Apply(ins); err != nil {
+				t.Fatalf("cilium: %s: %v", name, err)
+			}
+			if ins.Constant == ciliumbtf.COREBadRelocationSentinel && (ins.OpCode.JumpOp() == ciliumasm.Call || ins.OpCode.IsDWordLoad() && ins.Dst == ciliumasm.R10) {
+				rel[raw[i]] = "poisoned"
+				continue
+			}
+			rel[raw[i]] = insnText(uint8(ins.OpCode), uint8(ins.Dst), uint8(ins.Src), ins.Offset, ins.Constant)
+		}
+		out[name] = rel
+	}
+	return out
+}
+
+// TestCOREDifferential: for every committed object with CO-RE records,
+// the instructions purebpf relocates are identical to cilium/ebpf's
+// v0.22.0, against this kernel's BTF and against the synthetic "other
+// kernel" of the package bpf tests (fields moved, a flavoured type name,
+// a field missing, bitfields shifted, enum values changed). Neither
+// loader touches the other instructions.
+func TestCOREDifferential(t *testing.T) {
+	kernel, err := ib.Kernel()
+	if err != nil {
+		testenv.Skip(t, "kernel BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF, Linux 5.4+): "+err.Error())
+	}
+	ckernel, err := ciliumbtf.LoadKernelSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := coretest.OtherKernel()
+	other, err := ib.Parse(raw, binary.NativeEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cother, err := ciliumbtf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []struct {
+		name   string
+		ours   *ib.Spec
+		theirs *ciliumbtf.Spec
+	}{{"this kernel", kernel, ckernel}, {"synthetic kernel", other, cother}}
+	for _, obj := range coreObjects(t) {
+		spec, err := elf.Open(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range targets {
+			t.Run(filepath.Base(obj)+"/"+tg.name, func(t *testing.T) {
+				ours := purebpfRelocated(t, spec, tg.ours)
+				theirs := ciliumRelocated(t, obj, tg.theirs)
+				if len(ours) != len(theirs) {
+					t.Fatalf("programs with relocations: purebpf %d, cilium %d", len(ours), len(theirs))
+				}
+				n, poisoned := 0, 0
+				for name, o := range ours {
+					c := theirs[name]
+					if len(o) != len(c) {
+						t.Errorf("%s: purebpf relocates %d instructions, cilium %d", name, len(o), len(c))
+					}
+					for raw, text := range o {
+						n++
+						if text == "poisoned" {
+							poisoned++
+						}
+						if c[raw] != text {
+							t.Errorf("%s: raw instruction %d: purebpf %s, cilium %s", name, raw, text, c[raw])
+						}
+					}
+				}
+				t.Logf("%d relocated instructions identical (%d poisoned)", n, poisoned)
+			})
+		}
+	}
+}
+
+// BenchmarkCORENewCollection compares NewCollection of core_kinds.o (18
+// programs' worth of CO-RE relocations against this kernel's BTF, three
+// XDP programs, two maps) and Close: purebpf against cilium/ebpf. Both
+// read the kernel's BTF once per process (cached), so the figures are
+// the relocation and load work.
+func BenchmarkCORENewCollection(b *testing.B) {
+	testenv.RequirePrivileged(b)
+	const obj = "../elf/testdata/core_kinds.o"
+	spec, err := elf.Open(obj)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// core_unguarded reads a field this kernel lacks: both refuse it.
+	delete(spec.Programs, "core_unguarded")
+	cs, err := ebpf.LoadCollectionSpec(obj)
+	if err != nil {
+		b.Fatal(err)
+	}
+	delete(cs.Programs, "core_unguarded")
+	runVariants(b, []variant{
+		{"purebpf", func() error {
+			c, err := bpf.NewCollection(spec)
+			if err != nil {
+				return err
+			}
+			return c.Close()
+		}},
+		{"cilium", func() error {
+			c, err := ebpf.NewCollection(cs)
+			if err != nil {
+				return err
+			}
+			c.Close()
+			return nil
+		}},
+	})
+}
