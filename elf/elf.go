@@ -290,6 +290,9 @@ func (o *object) load(opts Options) error {
 	if err := o.loadDataMaps(); err != nil {
 		return err
 	}
+	if err := o.loadVariables(); err != nil {
+		return err
+	}
 	return o.finishBTF()
 }
 
