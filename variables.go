@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -250,6 +251,136 @@ func checkClass(value any, t varType) error {
 	return nil
 }
 
+// classFits reports whether a Go value of class c fits a variable of
+// type t (the rule of checkClass).
+func classFits(c varClass, t varType) bool {
+	switch t.class {
+	case classAny:
+		return true
+	case classFloat:
+		return c == classFloat
+	case classInteger:
+		return c != classFloat
+	}
+	return c == classComposite
+}
+
+// putScalar encodes integers, bools and floats into dst in host byte
+// order without reflection (the byte order is not an interface, so dst
+// stays on the caller's stack); n is 0 for other values.
+func putScalar(dst *[8]byte, value any) (n int, class varClass) {
+	bo := binary.NativeEndian
+	switch x := value.(type) {
+	case uint8:
+		dst[0] = x
+		return 1, classInteger
+	case int8:
+		dst[0] = uint8(x)
+		return 1, classInteger
+	case bool:
+		dst[0] = 0
+		if x {
+			dst[0] = 1
+		}
+		return 1, classInteger
+	case uint16:
+		bo.PutUint16(dst[:], x)
+		return 2, classInteger
+	case int16:
+		bo.PutUint16(dst[:], uint16(x))
+		return 2, classInteger
+	case uint32:
+		bo.PutUint32(dst[:], x)
+		return 4, classInteger
+	case int32:
+		bo.PutUint32(dst[:], uint32(x))
+		return 4, classInteger
+	case float32:
+		bo.PutUint32(dst[:], math.Float32bits(x))
+		return 4, classFloat
+	case uint64:
+		bo.PutUint64(dst[:], x)
+		return 8, classInteger
+	case int64:
+		bo.PutUint64(dst[:], uint64(x))
+		return 8, classInteger
+	case float64:
+		bo.PutUint64(dst[:], math.Float64bits(x))
+		return 8, classFloat
+	}
+	return 0, classAny
+}
+
+// scalarClass is the class of a pointer to an integer, bool or float,
+// classComposite for anything else.
+func scalarClass(out any) varClass {
+	switch out.(type) {
+	case *uint8, *int8, *bool, *uint16, *int16, *uint32, *int32, *uint64, *int64:
+		return classInteger
+	case *float32, *float64:
+		return classFloat
+	}
+	return classComposite
+}
+
+// getScalar decodes b (host byte order) into a pointer to an integer,
+// bool or float without reflection when its size is len(b); n is that
+// size, or 0 (out untouched) for other destinations and sizes.
+func getScalar(b []byte, out any) (n int, class varClass) {
+	bo := binary.NativeEndian
+	switch len(b) {
+	case 1:
+		switch p := out.(type) {
+		case *uint8:
+			*p = b[0]
+		case *int8:
+			*p = int8(b[0])
+		case *bool:
+			*p = b[0] != 0
+		default:
+			return 0, classAny
+		}
+		return 1, classInteger
+	case 2:
+		switch p := out.(type) {
+		case *uint16:
+			*p = bo.Uint16(b)
+		case *int16:
+			*p = int16(bo.Uint16(b))
+		default:
+			return 0, classAny
+		}
+		return 2, classInteger
+	case 4:
+		switch p := out.(type) {
+		case *uint32:
+			*p = bo.Uint32(b)
+		case *int32:
+			*p = int32(bo.Uint32(b))
+		case *float32:
+			*p = math.Float32frombits(bo.Uint32(b))
+			return 4, classFloat
+		default:
+			return 0, classAny
+		}
+		return 4, classInteger
+	case 8:
+		switch p := out.(type) {
+		case *uint64:
+			*p = bo.Uint64(b)
+		case *int64:
+			*p = int64(bo.Uint64(b))
+		case *float64:
+			*p = math.Float64frombits(bo.Uint64(b))
+			return 8, classFloat
+		default:
+			return 0, classAny
+		}
+		return 8, classInteger
+	}
+	return 0, classAny
+}
+
 func orderOf(bo binary.ByteOrder) binary.ByteOrder {
 	if bo == nil {
 		return binary.NativeEndian
@@ -330,6 +461,7 @@ type Variable struct {
 	size     uint32
 	readOnly bool
 	order    binary.ByteOrder
+	native   bool // order is the host's: the scalar fast paths apply
 	typ      varType
 
 	m   *maps.Map    // own descriptor of the data map
@@ -350,7 +482,8 @@ func newVariable(cs *CollectionSpec, vs *VariableSpec, m *maps.Map) (*Variable, 
 		return nil, fmt.Errorf("%s: %w", vs, err)
 	}
 	v := &Variable{name: vs.Name, mapName: vs.MapName, offset: vs.Offset, size: vs.Size,
-		readOnly: readOnlyData(vs.MapName), order: orderOf(cs.ByteOrder), typ: cs.varType(vs.TypeID), m: c}
+		readOnly: readOnlyData(vs.MapName), order: orderOf(cs.ByteOrder), native: isHostOrder(cs.ByteOrder),
+		typ: cs.varType(vs.TypeID), m: c}
 	if c.Type() == maps.Array && c.Flags()&maps.FlagMmapable != 0 {
 		if v.mem, err = c.Mmap(!v.readOnly); err != nil {
 			c.Close()
@@ -385,7 +518,8 @@ func (v *Variable) String() string {
 
 // Get reads the variable's current value into out: a []byte of Size
 // bytes, or a pointer to a fixed-size value of Size bytes (host byte
-// order).
+// order). Pointers to integers, bools and floats take no reflection and
+// no allocation.
 func (v *Variable) Get(out any) error {
 	var stack [64]byte
 	var b []byte
@@ -397,7 +531,13 @@ func (v *Variable) Get(out any) error {
 	if err := v.read(b); err != nil {
 		return fmt.Errorf("get %s: %w", v, err)
 	}
-	if err := decodeVariable(b, out, v.order, v.typ); err != nil {
+	if v.native && classFits(scalarClass(out), v.typ) {
+		if n, _ := getScalar(b, out); n == len(b) {
+			return nil
+		}
+	}
+	// The general path keeps b on the stack by decoding a copy.
+	if err := decodeVariable(append([]byte(nil), b...), out, v.order, v.typ); err != nil {
 		return fmt.Errorf("get %s: %w", v, err)
 	}
 	return nil
@@ -432,9 +572,15 @@ func (v *Variable) Set(value any) error {
 	if v.readOnly {
 		return fmt.Errorf("set %s: %w (frozen before the programs were loaded; set it on the VariableSpec before loading)", v, ErrReadOnly)
 	}
-	b, err := encodeVariable(value, int(v.size), v.order, v.typ)
-	if err != nil {
-		return fmt.Errorf("set %s: %w", v, err)
+	var stack [8]byte
+	var b []byte
+	if n, class := putScalar(&stack, value); v.native && n == int(v.size) && classFits(class, v.typ) {
+		b = stack[:n]
+	} else {
+		var err error
+		if b, err = encodeVariable(value, int(v.size), v.order, v.typ); err != nil {
+			return fmt.Errorf("set %s: %w", v, err)
+		}
 	}
 	if v.mem != nil {
 		if _, err := v.mem.WriteAt(b, int64(v.offset)); err != nil {

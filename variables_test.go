@@ -271,6 +271,9 @@ func TestVariableErrors(t *testing.T) {
 		{"Get of the wrong size", c.Variables["counter"].Get(new(uint32)), "a *uint32 is 4 bytes"},
 		{"Get into a value", c.Variables["counter"].Get(uint64(0)), "want a pointer or a []byte"},
 		{"Get into a short slice", c.Variables["cfg"].Get(make([]byte, 4)), "4-byte buffer for a 8-byte variable"},
+		{"Get of a float from an integer", c.Variables["counter"].Get(new(float64)), "a *float64 does not fit a variable of type __u64"},
+		{"Set of a float into an integer", c.Variables["counter"].Set(1.5), "a float64 does not fit a variable of type __u64"},
+		{"Get of an integer from a struct", c.Variables["cfg"].Get(new(uint64)), "does not fit a variable of type const volatile struct config"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.what, tc.err, tc.want)
@@ -371,4 +374,73 @@ func TestLoadAndAssign(t *testing.T) {
 // fields are assigned too.
 type Embedded struct {
 	Counter *bpf.Variable `bpf:"counter"`
+}
+
+// TestLoadAndAssignProgArray loads a program that tail-calls through a
+// program array: the array must be named (the kernel empties it when its
+// last descriptor closes), and then the tail call target is loaded too.
+func TestLoadAndAssignProgArray(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.OpenWithOptions("elf/testdata/features.o", elf.Options{DefaultType: bpf.XDP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var without struct {
+		Tail *bpf.Program `bpf:"xdp_tail"`
+	}
+	err = spec.LoadAndAssign(&without, nil)
+	if err == nil || !strings.Contains(err.Error(), "program array jumps holds programs") || without.Tail != nil {
+		bpf.CloseAssigned(&without)
+		t.Fatalf("error %v, want one asking for a field naming jumps", err)
+	}
+	var with struct {
+		Tail  *bpf.Program `bpf:"xdp_tail"`
+		Jumps *maps.Map    `bpf:"jumps"`
+	}
+	if err := spec.LoadAndAssign(&with, nil); err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer bpf.CloseAssigned(&with)
+	if got := collRun(t, with.Tail, packet.UDPv4(collCli, collHTTP, nil)); got != uint32(bpf.XDPTx) {
+		t.Errorf("xdp_tail returned %d, want XDP_TX from tail_target through jumps", got)
+	}
+}
+
+// BenchmarkVariableGet reads an 8-byte .bss variable through the mapping
+// and through a map lookup (the fallback before 5.5), and writes it.
+func BenchmarkVariableGet(b *testing.B) {
+	testenv.RequirePrivileged(b)
+	for _, mmap := range []bool{true, false} {
+		name := "mmap"
+		if !mmap {
+			name = "syscall"
+		}
+		restore := bpf.SetMmapRefused(!mmap)
+		spec := varsSpec(b)
+		delete(spec.Programs, "xdp_broken")
+		c, err := bpf.NewCollection(spec)
+		restore()
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := c.Variables["counter"]
+		var x uint64
+		b.Run("Get/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.Get(&x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Set/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.Set(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		c.Close()
+	}
 }
