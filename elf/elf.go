@@ -10,7 +10,8 @@
 // index and NUMA node, iproute2's 36-byte bpf_elf_map with id, pinning,
 // inner_id and inner_idx), BTF-defined ".maps" (with "values"
 // initialisers of program arrays and maps of maps), .data/.rodata/.bss
-// global variables, function pointers (callbacks such as bpf_loop's),
+// global data (each variable described in bpf.CollectionSpec.Variables),
+// function pointers (callbacks such as bpf_loop's),
 // zero-size symbols, SHT_REL and SHT_RELA relocations, and .BTF/.BTF.ext
 // (func_info and line_info, so verifier errors point at C source lines).
 //

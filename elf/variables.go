@@ -14,7 +14,8 @@ import (
 // symbol table, since clang leaves datasec offsets to the loader), else
 // from the section's sized object symbols (no type). A name defined in
 // two sections is kept under its plain name for the first section (in ELF
-// order) and as "section/name" for the others.
+// order) and as "section/name" for the others; variables of size 0 are
+// left out.
 func (o *object) loadVariables() error {
 	for _, sec := range o.sections {
 		if sec == nil || sec.kind != kindData || o.spec.Maps[sec.name] == nil {
@@ -71,6 +72,9 @@ func (o *object) loadVariables() error {
 			}
 		}
 		for _, v := range vars {
+			if v.size == 0 {
+				continue // nothing to read or set (an empty struct or array)
+			}
 			if v.off > sec.size || v.size > sec.size-v.off {
 				return fmt.Errorf("%w: section %s: variable %s at [%d,+%d) outside the %d-byte section", ErrFormat, sec.name, v.name, v.off, v.size, sec.size)
 			}
