@@ -131,7 +131,9 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 // NewCollectionWithOptions creates every map of spec (reusing or creating
 // pins as each map's Pinning says, writing Contents, freezing the
 // ".rodata*" global data maps, mapping the memory of those holding
-// Variables), then loads every program with its map
+// Variables; maps get the key/value types of MapBTF when their type takes
+// any, and are created without them if the kernel refuses them), then
+// loads every program with its map
 // references resolved and, when the object has BTF, its func_info and
 // line_info, and finally fills program arrays. A program whose Type is
 // UnspecifiedProgram (its section name gave no type) is an error naming
