@@ -39,6 +39,7 @@ var mapShapes = []struct {
 	{"sock_map", maps.SockMap, 4, 8, false, "errno 524"},
 	{"sock_hash", maps.SockHash, 4, 8, false, "errno 524"},
 	{"outer_map", maps.ArrayOfMaps, 4, 4, false, "invalid argument"},
+	{"outer_hash", maps.HashOfMaps, 4, 4, false, "invalid argument"},
 	{"inner_map", maps.Array, 4, 8, true, ""},
 	{"bloom", maps.BloomFilter, 0, 4, true, ""},
 }
@@ -188,6 +189,35 @@ func TestRingBufValueType(t *testing.T) {
 		}
 		if got != w {
 			t.Errorf("record %d = %+v, want %+v", i, got, w)
+		}
+	}
+}
+
+// TestMapBTFRetry gives a hash map key/value types of the wrong sizes:
+// the kernel refuses them (EINVAL) and NewCollection creates the map
+// without them, as libbpf does.
+func TestMapBTFRetry(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("elf/testdata/mapshapes.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// redirect_params has 6-byte keys and values; xdp_stats_map's key
+	// type is a 4-byte __u32.
+	u32 := spec.MapBTF["xdp_stats_map"].Key
+	spec.MapBTF["redirect_params"] = bpf.MapBTF{Key: u32, Value: u32}
+	c, err := bpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer c.Close()
+	for name, wantBTF := range map[string]bool{"redirect_params": false, "xdp_stats_map": true} {
+		info, err := c.Maps[name].Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.BTFID != 0; got != wantBTF || info.KeySize != c.Maps[name].KeySize() {
+			t.Errorf("%s: BTF %v (id %d), want %v", name, got, info.BTFID, wantBTF)
 		}
 	}
 }

@@ -5,7 +5,7 @@
  * AF_XDP lesson's xskmap (advanced03-AF_XDP), the tcpdump lesson's perf
  * event array (tracing04-xdp-tcpdump) in both of its spellings, a ring
  * buffer declared with its record type, a cpumap, a devmap_hash, a
- * sockmap and sockhash, an array of maps, and a bloom filter whose hash
+ * sockmap and sockhash, an array and a hash of maps, and a bloom filter whose hash
  * count is a __ulong (an enum in BTF). Built by the Makefile next to it. */
 #include <linux/bpf.h>
 
@@ -186,6 +186,15 @@ struct {
 	__uint(max_entries, 1);
 	__array(values, struct inner);
 } outer_map SEC(".maps") = {
+	.values = { [0] = &inner_map },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 1);
+	__array(values, struct inner);
+} outer_hash SEC(".maps") = {
 	.values = { [0] = &inner_map },
 };
 
