@@ -444,3 +444,51 @@ func BenchmarkVariableGet(b *testing.B) {
 		c.Close()
 	}
 }
+
+// TestVariableConcurrent reads and writes a variable from several
+// goroutines while programs run, then closes it under them: no crash, and
+// Get and Set fail cleanly afterwards (run with -race).
+func TestVariableConcurrent(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, mmap := range []bool{true, false} {
+		restore := bpf.SetMmapRefused(!mmap)
+		spec := varsSpec(t)
+		delete(spec.Programs, "xdp_broken")
+		c, err := bpf.NewCollection(spec)
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := c.Variables["delta"]
+		done := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				var x int64
+				var last error
+				for i := range 2000 {
+					if g%2 == 0 {
+						last = v.Set(int64(i))
+					} else {
+						last = v.Get(&x)
+					}
+					if last != nil {
+						break
+					}
+				}
+				done <- last
+			}()
+		}
+		varsRun(t, c.Programs["xdp_vars"], 10)
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			if err := <-done; err != nil && !errors.Is(err, maps.ErrClosed) && !strings.Contains(err.Error(), "closed") {
+				t.Errorf("mmap %v: %v", mmap, err)
+			}
+		}
+		if err := v.Set(int64(1)); err == nil {
+			t.Errorf("mmap %v: Set after Close succeeded", mmap)
+		}
+	}
+}
