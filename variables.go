@@ -97,6 +97,15 @@ func readOnlyData(mapName string) bool { return strings.HasPrefix(mapName, ".rod
 // so that the verifier knows its value and prunes branches on it).
 func (v *VariableSpec) ReadOnly() bool { return readOnlyData(v.MapName) }
 
+// TypeName is the C spelling of the variable's type from the object's
+// BTF ("const volatile struct config"), or "" without BTF.
+func (v *VariableSpec) TypeName() string {
+	if v.coll == nil {
+		return ""
+	}
+	return v.coll.varType(v.TypeID).name
+}
+
 func (v *VariableSpec) String() string {
 	return fmt.Sprintf("variable %s (%s+%d, %d bytes)", v.Name, v.MapName, v.Offset, v.Size)
 }
@@ -507,6 +516,10 @@ func (v *Variable) Size() uint32 { return v.size }
 
 // ReadOnly reports whether the variable is a frozen ".rodata*" constant.
 func (v *Variable) ReadOnly() bool { return v.readOnly }
+
+// TypeName is the C spelling of the variable's type (see
+// VariableSpec.TypeName).
+func (v *Variable) TypeName() string { return v.typ.name }
 
 // Mapped reports whether Get and Set go through a memory mapping (else
 // through map lookups and updates).

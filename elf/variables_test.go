@@ -27,15 +27,16 @@ func TestVariables(t *testing.T) {
 		offset, size  uint32
 		typeName      string // the name after qualifiers and typedefs
 		kind          btf.Kind
+		cType         string // TypeName
 	}{
-		{"limit", ".rodata", 0, 4, "__u32", btf.KindTypedef},
-		{"cfg", ".rodata", 4, 8, "config", btf.KindStruct},
-		{"bad_mode", ".rodata", 12, 4, "__u32", btf.KindTypedef},
-		{"counter", ".bss", 0, 8, "__u64", btf.KindTypedef},
-		{"last_len", ".data", 0, 4, "__u32", btf.KindTypedef},
-		{"delta", ".data", 8, 8, "__s64", btf.KindTypedef},
-		{"custom", ".data.custom", 0, 8, "__u64", btf.KindTypedef},
-		{"tuned", ".rodata.tuned", 0, 4, "__u32", btf.KindTypedef},
+		{"limit", ".rodata", 0, 4, "__u32", btf.KindTypedef, "const volatile __u32"},
+		{"cfg", ".rodata", 4, 8, "config", btf.KindStruct, "const volatile struct config"},
+		{"bad_mode", ".rodata", 12, 4, "__u32", btf.KindTypedef, "const volatile __u32"},
+		{"counter", ".bss", 0, 8, "__u64", btf.KindTypedef, "__u64"},
+		{"last_len", ".data", 0, 4, "__u32", btf.KindTypedef, "__u32"},
+		{"delta", ".data", 8, 8, "__s64", btf.KindTypedef, "__s64"},
+		{"custom", ".data.custom", 0, 8, "__u64", btf.KindTypedef, "__u64"},
+		{"tuned", ".rodata.tuned", 0, 4, "__u32", btf.KindTypedef, "const volatile __u32"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := spec.Variables[tc.name]
@@ -64,6 +65,9 @@ func TestVariables(t *testing.T) {
 			name, _ := types.Name(typ)
 			if typ.Kind != tc.kind || name != tc.typeName {
 				t.Errorf("type %s %q, want %s %q", typ.Kind, name, tc.kind, tc.typeName)
+			}
+			if got := v.TypeName(); got != tc.cType {
+				t.Errorf("TypeName() = %q, want %q", got, tc.cType)
 			}
 			if size, err := types.Sizeof(btf.TypeID(v.TypeID)); err != nil || size != tc.size {
 				t.Errorf("sizeof type = %d (%v), want %d", size, err, tc.size)
