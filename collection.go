@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,8 +42,13 @@ type CollectionSpec struct {
 	// program (by name) that has them; with them, verifier errors show
 	// the C source line.
 	ProgramBTF map[string]*ProgramBTF
-	// MapBTF holds the key and value BTF type ids of maps (by name).
+	// MapBTF holds the key and value BTF type ids of maps (by name), as
+	// declared: a ring buffer's record type stays here although the kernel
+	// takes no types for ring buffers (see NewCollectionWithOptions).
 	MapBTF map[string]MapBTF
+	// Variables are the global variables of the data maps, by name (see
+	// VariableSpec): Set them before loading.
+	Variables map[string]*VariableSpec
 }
 
 // ProgramBTF is the BTF function and line information of a program, in
@@ -89,6 +93,7 @@ func (cs *CollectionSpec) Copy() *CollectionSpec {
 	for n, m := range cs.Maps {
 		c.Maps[n] = m.Copy()
 	}
+	cs.copyVariables(&c)
 	return &c
 }
 
@@ -116,6 +121,9 @@ type CollectionOptions struct {
 type Collection struct {
 	Programs map[string]*Program
 	Maps     map[string]*maps.Map
+	// Variables are the global variables of the spec's Variables, by the
+	// same names (nil when it has none).
+	Variables map[string]*Variable
 }
 
 // NewCollection creates the maps and loads the programs of spec with
@@ -126,7 +134,10 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 
 // NewCollectionWithOptions creates every map of spec (reusing or creating
 // pins as each map's Pinning says, writing Contents, freezing the
-// ".rodata*" global data maps), then loads every program with its map
+// ".rodata*" global data maps, mapping the memory of those holding
+// Variables; maps get the key/value types of MapBTF when their type takes
+// any, and are created without them if the kernel refuses them), then
+// loads every program with its map
 // references resolved and, when the object has BTF, its func_info and
 // line_info, and finally fills program arrays. A program whose Type is
 // UnspecifiedProgram (its section name gave no type) is an error naming
@@ -170,6 +181,9 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	}
 
 	if err := createMaps(spec, opts, coll, btfFD, &createdPins); err != nil {
+		return nil, fmt.Errorf("new collection: %w", err)
+	}
+	if err := coll.newVariables(spec); err != nil {
 		return nil, fmt.Errorf("new collection: %w", err)
 	}
 
@@ -287,18 +301,7 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 				pin = "" // reused, not ours to remove
 			}
 		}
-		addedBTF := false
-		if t, ok := spec.MapBTF[name]; ok && btfFD != nil && s.BTF == nil {
-			s.BTF = &maps.BTFTypes{FD: btfFD.Int(), Key: t.Key, Value: t.Value}
-			addedBTF = true
-		}
-		m, err := maps.New(&s)
-		if err != nil && addedBTF && errors.Is(err, unix.EINVAL) {
-			// The kernel refused the key/value types (libbpf retries the
-			// same way): the map works without them.
-			s.BTF = nil
-			m, err = maps.New(&s)
-		}
+		m, err := createMap(spec, name, &s, btfFD)
 		if err != nil {
 			return err
 		}
@@ -354,6 +357,9 @@ func (c *Collection) Close() error {
 	}
 	for _, m := range c.Maps {
 		errs = append(errs, m.Close())
+	}
+	for _, v := range c.Variables {
+		errs = append(errs, v.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -12,13 +12,14 @@
 // index and NUMA node, iproute2's 36-byte bpf_elf_map with id, pinning,
 // inner_id and inner_idx), BTF-defined ".maps" (with "values"
 // initialisers of program arrays and maps of maps), .data/.rodata/.bss
-// global variables, function pointers (callbacks such as bpf_loop's),
-// zero-size symbols, SHT_REL and SHT_RELA relocations, .BTF/.BTF.ext
-// (func_info and line_info, so verifier errors point at C source lines),
-// and objects statically linked by `bpftool gen object`: the
-// instructions of a __weak function overridden by a strong one, which
-// the linker leaves in .text without a symbol, are dropped with their
-// relocations and CO-RE records, as libbpf drops them.
+// global data (each variable described in bpf.CollectionSpec.Variables),
+// function pointers (callbacks such as bpf_loop's), zero-size symbols,
+// SHT_REL and SHT_RELA relocations, .BTF/.BTF.ext (func_info and
+// line_info, so verifier errors point at C source lines), and objects
+// statically linked by `bpftool gen object`: the instructions of a __weak
+// function overridden by a strong one, which the linker leaves in .text
+// without a symbol, are dropped with their relocations and CO-RE records,
+// as libbpf drops them.
 //
 // CO-RE relocation records of .BTF.ext are read and given to the programs
 // they apply to (bpf.ProgramSpec.CORERelocations, described in C terms
@@ -299,6 +300,9 @@ func (o *object) load(opts Options) error {
 		return err
 	}
 	if err := o.loadDataMaps(); err != nil {
+		return err
+	}
+	if err := o.loadVariables(); err != nil {
 		return err
 	}
 	return o.finishBTF()

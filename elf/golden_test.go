@@ -69,6 +69,9 @@ func describe(spec *bpf.CollectionSpec) string {
 
 func describeMap(m *maps.Spec) string {
 	s := m.String()
+	if m.MapExtra != 0 {
+		s += fmt.Sprintf(", map_extra %#x", m.MapExtra)
+	}
 	if m.Pinning != maps.PinNone {
 		s += fmt.Sprintf(", pinned by name in %q", m.PinPath)
 	}

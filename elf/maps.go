@@ -315,7 +315,11 @@ func (o *object) loadBTFMaps(sec *section) error {
 // pointer, to an array whose length is the value of integer attributes
 // (type, max_entries, map_flags, numa_node, pinning, key_size,
 // value_size, map_extra), or to the key and value types, or an array of
-// pointers to inner map definitions or function prototypes ("values").
+// pointers to inner map definitions or function prototypes ("values");
+// integer attributes may also be one-value enums (__ulong, 64 bits).
+// Ring buffers get key and value size 0 and perf event arrays 4 and 4
+// whatever types they declare; the declared types are returned (for
+// CollectionSpec.MapBTF) all the same.
 func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Spec, keyType, valueType btf.TypeID, valuesOff uint64, progValues bool, err error) {
 	valuesOff = ^uint64(0)
 	t, err := o.btf.Skip(id)
@@ -341,26 +345,21 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 		if err != nil {
 			return nil, 0, 0, 0, false, fmt.Errorf("member %s: %w", mname, err)
 		}
-		intValue := func() (uint32, error) {
-			if mt.Kind != btf.KindPointer {
-				return 0, fmt.Errorf("%w: member %s is a %s, want a pointer to an array (__uint)", ErrFormat, mname, mt.Kind)
-			}
-			at, err := o.btf.Skip(btf.TypeID(mt.SizeOrType))
-			if err != nil {
-				return 0, fmt.Errorf("member %s: %w", mname, err)
-			}
-			_, n, err := o.btf.Array(at)
-			if err != nil {
-				return 0, fmt.Errorf("member %s: %w", mname, err)
-			}
-			return n, nil
-		}
 		var n uint32
 		switch mname {
 		case "type", "max_entries", "map_flags", "numa_node", "pinning", "key_size", "value_size", "map_extra":
-			if n, err = intValue(); err != nil {
+			v, err := o.btfMapAttr(mname, mt)
+			if err != nil {
 				return nil, 0, 0, 0, false, err
 			}
+			if mname == "map_extra" {
+				spec.MapExtra = v
+				continue
+			}
+			if v > 1<<32-1 {
+				return nil, 0, 0, 0, false, fmt.Errorf("%w: member %s: value %#x does not fit 32 bits", ErrFormat, mname, v)
+			}
+			n = uint32(v)
 		}
 		switch mname {
 		case "type":
@@ -369,8 +368,6 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 			spec.MaxEntries = n
 		case "map_flags":
 			spec.Flags = maps.Flags(n)
-		case "map_extra":
-			spec.MapExtra = uint64(n)
 		case "numa_node":
 			spec.NumaNode = n
 		case "pinning":
@@ -444,6 +441,22 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 	_ = haveKeySize
 	_ = haveValueSize
 	spec.KeySize, spec.ValueSize = keySize, valueSize
+	switch spec.Type {
+	case maps.RingBuf, maps.UserRingBuf:
+		// The kernel wants neither key nor value size; a declared
+		// record type (__type(value, struct event)) stays in MapBTF
+		// for readers to decode records with.
+		spec.KeySize, spec.ValueSize = 0, 0
+	case maps.PerfEventArray:
+		// Key and value are a CPU index and a perf event descriptor,
+		// whatever types the declaration names.
+		if keyType != 0 {
+			spec.KeySize = 4
+		}
+		if valueType != 0 {
+			spec.ValueSize = 4
+		}
+	}
 	if isMapOfMaps(spec.Type) || spec.Type == maps.ProgArray {
 		// The value of these maps is a descriptor; "values" gives the
 		// element type, not the value size.
@@ -452,6 +465,46 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 		}
 	}
 	return spec, keyType, valueType, valuesOff, progValues, nil
+}
+
+// btfMapAttr returns the value of an integer attribute of a BTF map
+// definition: a pointer to an array whose length is the value (libbpf's
+// __uint), or an enum whose single value is the value (libbpf's __ulong,
+// for map_extra; values wider than 32 bits are an 8-byte BTF_KIND_ENUM64
+// since clang 15).
+func (o *object) btfMapAttr(name string, mt btf.Type) (uint64, error) {
+	switch mt.Kind {
+	case btf.KindPointer:
+		at, err := o.btf.Skip(btf.TypeID(mt.SizeOrType))
+		if err != nil {
+			return 0, fmt.Errorf("member %s: %w", name, err)
+		}
+		_, n, err := o.btf.Array(at)
+		if err != nil {
+			return 0, fmt.Errorf("member %s: %w", name, err)
+		}
+		return uint64(n), nil
+	case btf.KindEnum, btf.KindEnum64:
+		if mt.Vlen != 1 {
+			return 0, fmt.Errorf("%w: member %s is an enum with %d values, want one (__ulong)", ErrFormat, name, mt.Vlen)
+		}
+		if mt.Kind == btf.KindEnum && mt.SizeOrType > 4 {
+			// clang before 15 has no BTF_KIND_ENUM64: it keeps the low
+			// 32 bits of a wider value in an 8-byte enum.
+			return 0, fmt.Errorf("%w: member %s is an %d-byte enum without 64-bit values: the compiler (clang < 15) truncated a value wider than 32 bits; rebuild with clang 15 or later", ErrFormat, name, mt.SizeOrType)
+		}
+		_, v, err := o.btf.EnumValue(mt, 0)
+		if err != nil {
+			return 0, fmt.Errorf("member %s: %w", name, err)
+		}
+		if mt.Kind == btf.KindEnum {
+			// __ulong values are unsigned: undo the sign extension of
+			// 32-bit enums.
+			return uint64(uint32(v)), nil
+		}
+		return uint64(v), nil
+	}
+	return 0, fmt.Errorf("%w: member %s is a %s, want a pointer to an array (__uint) or an enum (__ulong)", ErrFormat, name, mt.Kind)
 }
 
 // btfMapValues turns the relocations of ".maps" (the "values"

@@ -208,9 +208,13 @@ func validate(s *Spec) error {
 	case Array, PerCPUArray:
 		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
 		add(want("value size", s.ValueSize, s.ValueSize > 0, "> 0"))
-	case ProgArray, PerfEventArray, CGroupArray, ArrayOfMaps, XSKMap, SockMap:
+	case ProgArray, PerfEventArray, CGroupArray, ArrayOfMaps, XSKMap:
 		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
 		add(want("value size", s.ValueSize, s.ValueSize == 4, "== 4"))
+	case SockMap:
+		// A socket's descriptor, or (5.7+) a u64 socket cookie.
+		add(want("key size", s.KeySize, s.KeySize == 4, "== 4"))
+		add(want("value size", s.ValueSize, s.ValueSize == 4 || s.ValueSize == 8, "4 or 8"))
 	case HashOfMaps:
 		add(want("key size", s.KeySize, s.KeySize > 0, "> 0"))
 		add(want("value size", s.ValueSize, s.ValueSize == 4, "== 4"))
@@ -264,10 +268,17 @@ func createError(s *Spec, err error) error {
 			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
 		}
 	}
+	if s.BTF != nil && errors.Is(err, enotsupp) {
+		// map_check_no_btf: the type exists, its maps take no BTF.
+		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (key type %d, value type %d); create it without Spec.BTF: %w", s, s.Type, s.BTF.Key, s.BTF.Value, err)
+	}
 	var hint string
 	switch {
 	case errors.Is(err, unix.EINVAL):
 		hint = "the kernel refused the type, a size, max_entries or the flags"
+		if s.BTF != nil {
+			hint = "the kernel refused the type, a size, max_entries, the flags or the key/value BTF types"
+		}
 		if s.Flags != 0 {
 			hint += fmt.Sprintf(" (flags %#x may not apply to %s maps)", uint32(s.Flags), s.Type)
 		}

@@ -1,0 +1,100 @@
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/maps"
+)
+
+// mapTakesBTF reports whether the kernel accepts key and value BTF types
+// for maps of type t. The others (their values are descriptors, CPU or
+// device entries, or they have no key or value at all) refuse any: the
+// types a declaration names for them stay in CollectionSpec.MapBTF only.
+// The list is libbpf's (checked against 6.18 by TestMapBTFRefusals).
+func mapTakesBTF(t maps.Type) bool {
+	switch t {
+	case maps.PerfEventArray, maps.CGroupArray, maps.StackTrace, maps.ArrayOfMaps, maps.HashOfMaps,
+		maps.DevMap, maps.DevMapHash, maps.CPUMap, maps.XSKMap, maps.SockMap, maps.SockHash,
+		maps.Queue, maps.Stack, maps.RingBuf, maps.UserRingBuf, maps.Arena:
+		return false
+	}
+	return true
+}
+
+// enotsupp is the kernel-internal ENOTSUPP (524), which map types without
+// BTF support return for key and value types.
+const enotsupp = unix.Errno(524)
+
+// mmapRefused remembers that the kernel refused FlagMmapable on global
+// data maps (before 5.5), so later collections do not ask again.
+var mmapRefused atomic.Bool
+
+// holdsVariables reports whether map name of spec holds variables.
+func (cs *CollectionSpec) holdsVariables(name string) bool {
+	for _, v := range cs.Variables {
+		if v != nil && v.MapName == name {
+			return true
+		}
+	}
+	return false
+}
+
+// createMap creates map name of spec from s (a copy NewCollection
+// prepared: contents resolved, pin path absolute). The map gets the key
+// and value BTF of spec.MapBTF when its type takes them, and maps holding
+// variables get maps.FlagMmapable (5.5+). Either is dropped when the
+// kernel refuses it: BTF on EINVAL or ENOTSUPP (libbpf retries the same
+// way; the map works without its types), the flag on EINVAL.
+func createMap(spec *CollectionSpec, name string, s *maps.Spec, btfFD *sys.FD) (*maps.Map, error) {
+	addedBTF, addedMmap := false, false
+	if t, ok := spec.MapBTF[name]; ok && btfFD != nil && s.BTF == nil && mapTakesBTF(s.Type) {
+		s.BTF = &maps.BTFTypes{FD: btfFD.Int(), Key: t.Key, Value: t.Value}
+		addedBTF = true
+	}
+	if s.Type == maps.Array && s.Flags&maps.FlagMmapable == 0 && s.Pinning == maps.PinNone &&
+		!mmapRefused.Load() && spec.holdsVariables(name) {
+		s.Flags |= maps.FlagMmapable
+		addedMmap = true
+	}
+	m, err := maps.New(s)
+	if err != nil && addedBTF && (errors.Is(err, unix.EINVAL) || errors.Is(err, enotsupp)) {
+		s.BTF = nil
+		m, err = maps.New(s)
+	}
+	if err != nil && addedMmap && errors.Is(err, unix.EINVAL) {
+		s.Flags &^= maps.FlagMmapable
+		if m, err = maps.New(s); err == nil {
+			mmapRefused.Store(true)
+		}
+	}
+	return m, err
+}
+
+// newVariables makes the collection's Variables from spec's.
+func (c *Collection) newVariables(spec *CollectionSpec) error {
+	if len(spec.Variables) == 0 {
+		return nil
+	}
+	c.Variables = make(map[string]*Variable, len(spec.Variables))
+	for _, name := range sortedKeys(spec.Variables) {
+		vs := spec.Variables[name]
+		if vs == nil {
+			return fmt.Errorf("variable %s: nil VariableSpec", name)
+		}
+		m := c.Maps[vs.MapName]
+		if m == nil {
+			return fmt.Errorf("%s: map %s was not created", vs, vs.MapName)
+		}
+		v, err := newVariable(spec, vs, m)
+		if err != nil {
+			return err
+		}
+		c.Variables[name] = v
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package bpf_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/bpftest/packet"
+	pbtf "github.com/purebpf/bpf/btf"
+	"github.com/purebpf/bpf/elf"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/maps"
+)
+
+// mapShapes are the maps of elf/testdata/mapshapes.c as the kernel must
+// have them: type, key and value sizes, and whether the kernel took the
+// declared key/value BTF types (it takes none for descriptor, device and
+// CPU maps, perf event arrays, ring buffers and map-in-map outer maps).
+var mapShapes = []struct {
+	name         string
+	typ          maps.Type
+	key, value   uint32
+	btf          bool
+	refusedErrno string // what the kernel says to forced BTF, "" if it takes it
+}{
+	{"tx_port", maps.DevMap, 4, 4, false, "errno 524"},        // packet03-redirecting
+	{"redirect_params", maps.Hash, 6, 6, true, ""},            // packet03-redirecting
+	{"xsks_map", maps.XSKMap, 4, 4, false, "errno 524"},       // advanced03-AF_XDP
+	{"xdp_stats_map", maps.PerCPUArray, 4, 4, true, ""},       // advanced03-AF_XDP
+	{"my_map", maps.PerfEventArray, 4, 4, false, "errno 524"}, // tracing04-xdp-tcpdump, __type
+	{"perf_sized", maps.PerfEventArray, 4, 4, false, ""},      // tracing04-xdp-tcpdump, __uint sizes (no types)
+	{"events", maps.RingBuf, 0, 0, false, "invalid argument"}, // __type(value, struct event)
+	{"cpu_map", maps.CPUMap, 4, 8, false, "errno 524"},
+	{"dev_hash", maps.DevMapHash, 4, 8, false, "errno 524"},
+	{"sock_map", maps.SockMap, 4, 8, false, "errno 524"},
+	{"sock_hash", maps.SockHash, 4, 8, false, "errno 524"},
+	{"outer_map", maps.ArrayOfMaps, 4, 4, false, "invalid argument"},
+	{"outer_hash", maps.HashOfMaps, 4, 4, false, "invalid argument"},
+	{"inner_map", maps.Array, 4, 8, true, ""},
+	{"bloom", maps.BloomFilter, 0, 4, true, ""},
+}
+
+// TestMapShapes loads the tutorial's redirect, AF_XDP and tcpdump map
+// declarations (and the other BTF-typed maps of mapshapes.o) and checks
+// each map as the kernel reports it.
+func TestMapShapes(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("elf/testdata/mapshapes.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := bpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer c.Close()
+	for _, tc := range mapShapes {
+		t.Run(tc.name, func(t *testing.T) {
+			m := c.Maps[tc.name]
+			if m == nil {
+				t.Fatal("map not created")
+			}
+			info, err := m.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Type != tc.typ || info.KeySize != tc.key || info.ValueSize != tc.value {
+				t.Errorf("kernel has %s key %d value %d, want %s key %d value %d", info.Type, info.KeySize, info.ValueSize, tc.typ, tc.key, tc.value)
+			}
+			if got := info.BTFID != 0 && info.BTFValueTypeID != 0; got != tc.btf {
+				t.Errorf("map BTF %d (key type %d, value type %d); want BTF %v", info.BTFID, info.BTFKeyTypeID, info.BTFValueTypeID, tc.btf)
+			}
+		})
+	}
+	if info, err := c.Maps["bloom"].Info(); err != nil || info.MapExtra != 3 {
+		t.Errorf("bloom map_extra %v (%v), want 3 from __ulong(map_extra, 3)", info, err)
+	}
+	frame := packet.UDPv4(collCli, collHTTP, nil)
+	for prog, want := range map[string]uint32{"xdp_redirect_map": uint32(bpf.XDPAborted), "xdp_sock_prog": uint32(bpf.XDPPass), "xdp_sample_prog": uint32(bpf.XDPPass)} {
+		// bpf_redirect_map to an empty devmap slot returns its flags'
+		// low bits (0, XDP_ABORTED) in a test run.
+		if got := collRun(t, c.Programs[prog], frame); got != want {
+			t.Errorf("%s returned %d, want %d", prog, got, want)
+		}
+	}
+}
+
+// TestMapBTFRefusals creates the maps of mapshapes.o with their declared
+// key/value BTF forced on: the kernel refuses it for the types
+// NewCollection sends none for, and the refusal names the BTF types, not
+// a missing map type.
+func TestMapBTFRefusals(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("elf/testdata/mapshapes.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	for _, tc := range mapShapes {
+		ids, ok := spec.MapBTF[tc.name]
+		if !ok {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec.Maps[tc.name].Copy()
+			s.Contents = nil
+			s.BTF = &maps.BTFTypes{FD: fd.Int(), Key: ids.Key, Value: ids.Value}
+			m, err := maps.New(s)
+			m.Close()
+			if tc.refusedErrno == "" {
+				if err != nil {
+					t.Fatalf("the kernel refused the declared types: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the kernel took key type %d value type %d for a %s map; NewCollection sends none", ids.Key, ids.Value, tc.typ)
+			}
+			if errors.Is(err, maps.ErrNotSupported) {
+				t.Errorf("refusal reported as a missing feature: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.refusedErrno) || !strings.Contains(err.Error(), "BTF") {
+				t.Errorf("error %q does not say %q and BTF", err, tc.refusedErrno)
+			}
+		})
+	}
+}
+
+// TestRingBufValueType reads the records xdp_ring writes into a ring
+// buffer declared with __type(value, struct event), decoding them with
+// the declared type's size from the object's BTF.
+func TestRingBufValueType(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("elf/testdata/mapshapes.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := pbtf.Parse(spec.BTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valueType := spec.MapBTF["events"].Value
+	if name := types.TypeName(valueType); name != "struct event" {
+		t.Fatalf("declared value type of events is %q, want struct event", name)
+	}
+	size, err := types.Size(valueType)
+	if err != nil || size != 16 {
+		t.Fatalf("sizeof(struct event) = %d (%v), want 16", size, err)
+	}
+	c, err := bpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer c.Close()
+	r, err := maps.NewRingReader(c.Maps["events"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	frame := packet.UDPv4(collCli, collHTTP, []byte("ring"))
+	if got := collRun(t, c.Programs["xdp_ring"], frame); got != uint32(bpf.XDPPass) {
+		t.Fatalf("xdp_ring returned %d, want XDP_PASS", got)
+	}
+	type event struct {
+		Seq, Len uint32
+		Tag      uint64
+	}
+	want := []event{{1, uint32(len(frame)), 0x1122334455667788}, {2, uint32(len(frame)), ^uint64(0x1122334455667788)}}
+	r.SetDeadline(time.Now().Add(5 * time.Second))
+	var rec maps.RingRecord
+	for i, w := range want {
+		if err := r.Read(&rec); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if len(rec.Sample) != int(size) {
+			t.Fatalf("record %d has %d bytes, want sizeof(struct event) %d", i, len(rec.Sample), size)
+		}
+		var got event
+		if _, err := binary.Decode(rec.Sample, binary.NativeEndian, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != w {
+			t.Errorf("record %d = %+v, want %+v", i, got, w)
+		}
+	}
+}
+
+// TestMapBTFRetry gives a hash map key/value types of the wrong sizes:
+// the kernel refuses them (EINVAL) and NewCollection creates the map
+// without them, as libbpf does.
+func TestMapBTFRetry(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("elf/testdata/mapshapes.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// redirect_params has 6-byte keys and values; xdp_stats_map's key
+	// type is a 4-byte __u32.
+	u32 := spec.MapBTF["xdp_stats_map"].Key
+	spec.MapBTF["redirect_params"] = bpf.MapBTF{Key: u32, Value: u32}
+	c, err := bpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("%+v", err)
+	}
+	defer c.Close()
+	for name, wantBTF := range map[string]bool{"redirect_params": false, "xdp_stats_map": true} {
+		info, err := c.Maps[name].Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.BTFID != 0; got != wantBTF || info.KeySize != c.Maps[name].KeySize() {
+			t.Errorf("%s: BTF %v (id %d), want %v", name, got, info.BTFID, wantBTF)
+		}
+	}
+}
