@@ -7,21 +7,19 @@ import (
 )
 
 // Named returns the first type of the given kind named name (a struct or
-// union tag, a typedef name, ...), and false if there is none. It scans
-// every type: use it for occasional lookups, such as finding a UAPI struct
-// in the kernel's BTF.
+// union tag, a typedef name, ...), and false if there is none. It uses
+// the name index (see ByName).
 func (s *Spec) Named(kind Kind, name string) (Type, bool) {
-	for id := 1; id < len(s.offs); id++ {
-		b := s.types[s.offs[id]:]
-		if Kind(s.bo.Uint32(b[4:])>>24&0x1f) != kind {
-			continue
+	var found Type
+	ok := false
+	s.eachNamed(name, func(id TypeID) bool {
+		if t, err := s.Type(id); err == nil && t.Kind == kind {
+			found, ok = t, true
+			return false
 		}
-		t, _ := s.Type(TypeID(id))
-		if n, err := s.String(t.NameOff); err == nil && n == name {
-			return t, true
-		}
-	}
-	return Type{}, false
+		return true
+	})
+	return found, ok
 }
 
 // Field is a member of a struct or union reached through a path of
