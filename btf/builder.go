@@ -40,6 +40,10 @@ func (b *Builder) fail(format string, args ...any) ib.TypeID {
 	return b.b.Raw(ib.KindInt, "", 0, false, 0, 0) // keeps the ids of later types
 }
 
+// NextID returns the id the next Add will give, for types that refer to
+// themselves or to types added after them.
+func (b *Builder) NextID() TypeID { return TypeID(b.b.NextID()) }
+
 // Add appends t and returns its id. *Void cannot be added (void is id 0).
 func (b *Builder) Add(t Type) TypeID { return TypeID(b.add(t)) }
 

@@ -213,7 +213,15 @@ func (s *Spec) TypeByName(name string) (TypeID, Type, error) {
 		t, err := s.TypeByID(TypeID(ids[0]))
 		return TypeID(ids[0]), t, err
 	}
-	return 0, nil, fmt.Errorf("btf: %w: %q (%d types, ids %d and %d, ...)", ErrAmbiguous, name, len(ids), ids[0], ids[1])
+	list := fmt.Sprint(ids[0])
+	for i, id := range ids[1:] {
+		if i == 7 {
+			list += fmt.Sprintf(", ... (%d types)", len(ids))
+			break
+		}
+		list += fmt.Sprintf(", %d", id)
+	}
+	return 0, nil, fmt.Errorf("btf: %w: %q (ids %s)", ErrAmbiguous, name, list)
 }
 
 // AnyTypeByName returns the type with the smallest id named name, of any

@@ -267,48 +267,124 @@ type TypeTag struct {
 	Type  TypeID
 }
 
-// Kind and TypeName of every type.
+// Kind returns KindVoid.
+func (*Void) Kind() Kind { return KindVoid }
 
-func (*Void) Kind() Kind      { return KindVoid }
-func (*Int) Kind() Kind       { return KindInt }
-func (*Pointer) Kind() Kind   { return KindPointer }
-func (*Array) Kind() Kind     { return KindArray }
-func (*Struct) Kind() Kind    { return KindStruct }
-func (*Union) Kind() Kind     { return KindUnion }
-func (*Enum) Kind() Kind      { return KindEnum }
-func (*Enum64) Kind() Kind    { return KindEnum64 }
-func (*Fwd) Kind() Kind       { return KindFwd }
-func (*Typedef) Kind() Kind   { return KindTypedef }
-func (*Volatile) Kind() Kind  { return KindVolatile }
-func (*Const) Kind() Kind     { return KindConst }
-func (*Restrict) Kind() Kind  { return KindRestrict }
-func (*Func) Kind() Kind      { return KindFunc }
+// Kind returns KindInt.
+func (*Int) Kind() Kind { return KindInt }
+
+// Kind returns KindPointer.
+func (*Pointer) Kind() Kind { return KindPointer }
+
+// Kind returns KindArray.
+func (*Array) Kind() Kind { return KindArray }
+
+// Kind returns KindStruct.
+func (*Struct) Kind() Kind { return KindStruct }
+
+// Kind returns KindUnion.
+func (*Union) Kind() Kind { return KindUnion }
+
+// Kind returns KindEnum.
+func (*Enum) Kind() Kind { return KindEnum }
+
+// Kind returns KindEnum64.
+func (*Enum64) Kind() Kind { return KindEnum64 }
+
+// Kind returns KindFwd.
+func (*Fwd) Kind() Kind { return KindFwd }
+
+// Kind returns KindTypedef.
+func (*Typedef) Kind() Kind { return KindTypedef }
+
+// Kind returns KindVolatile.
+func (*Volatile) Kind() Kind { return KindVolatile }
+
+// Kind returns KindConst.
+func (*Const) Kind() Kind { return KindConst }
+
+// Kind returns KindRestrict.
+func (*Restrict) Kind() Kind { return KindRestrict }
+
+// Kind returns KindFunc.
+func (*Func) Kind() Kind { return KindFunc }
+
+// Kind returns KindFuncProt.
 func (*FuncProto) Kind() Kind { return KindFuncProt }
-func (*Var) Kind() Kind       { return KindVar }
-func (*Datasec) Kind() Kind   { return KindDatasec }
-func (*Float) Kind() Kind     { return KindFloat }
-func (*DeclTag) Kind() Kind   { return KindDeclTag }
-func (*TypeTag) Kind() Kind   { return KindTypeTag }
 
-func (*Void) TypeName() string      { return "" }
-func (t *Int) TypeName() string     { return t.Name }
-func (*Pointer) TypeName() string   { return "" }
-func (*Array) TypeName() string     { return "" }
-func (t *Struct) TypeName() string  { return t.Name }
-func (t *Union) TypeName() string   { return t.Name }
-func (t *Enum) TypeName() string    { return t.Name }
-func (t *Enum64) TypeName() string  { return t.Name }
-func (t *Fwd) TypeName() string     { return t.Name }
+// Kind returns KindVar.
+func (*Var) Kind() Kind { return KindVar }
+
+// Kind returns KindDatasec.
+func (*Datasec) Kind() Kind { return KindDatasec }
+
+// Kind returns KindFloat.
+func (*Float) Kind() Kind { return KindFloat }
+
+// Kind returns KindDeclTag.
+func (*DeclTag) Kind() Kind { return KindDeclTag }
+
+// Kind returns KindTypeTag.
+func (*TypeTag) Kind() Kind { return KindTypeTag }
+
+// TypeName returns "": a Void has no name.
+func (*Void) TypeName() string { return "" }
+
+// TypeName returns Name.
+func (t *Int) TypeName() string { return t.Name }
+
+// TypeName returns "": a Pointer has no name.
+func (*Pointer) TypeName() string { return "" }
+
+// TypeName returns "": a Array has no name.
+func (*Array) TypeName() string { return "" }
+
+// TypeName returns Name.
+func (t *Struct) TypeName() string { return t.Name }
+
+// TypeName returns Name.
+func (t *Union) TypeName() string { return t.Name }
+
+// TypeName returns Name.
+func (t *Enum) TypeName() string { return t.Name }
+
+// TypeName returns Name.
+func (t *Enum64) TypeName() string { return t.Name }
+
+// TypeName returns Name.
+func (t *Fwd) TypeName() string { return t.Name }
+
+// TypeName returns Name.
 func (t *Typedef) TypeName() string { return t.Name }
-func (*Volatile) TypeName() string  { return "" }
-func (*Const) TypeName() string     { return "" }
-func (*Restrict) TypeName() string  { return "" }
-func (t *Func) TypeName() string    { return t.Name }
+
+// TypeName returns "": a Volatile has no name.
+func (*Volatile) TypeName() string { return "" }
+
+// TypeName returns "": a Const has no name.
+func (*Const) TypeName() string { return "" }
+
+// TypeName returns "": a Restrict has no name.
+func (*Restrict) TypeName() string { return "" }
+
+// TypeName returns Name.
+func (t *Func) TypeName() string { return t.Name }
+
+// TypeName returns "": a FuncProto has no name.
 func (*FuncProto) TypeName() string { return "" }
-func (t *Var) TypeName() string     { return t.Name }
+
+// TypeName returns Name.
+func (t *Var) TypeName() string { return t.Name }
+
+// TypeName returns Name.
 func (t *Datasec) TypeName() string { return t.Name }
-func (t *Float) TypeName() string   { return t.Name }
+
+// TypeName returns Name.
+func (t *Float) TypeName() string { return t.Name }
+
+// TypeName returns the tag's Value.
 func (t *DeclTag) TypeName() string { return t.Value }
+
+// TypeName returns the tag's Value.
 func (t *TypeTag) TypeName() string { return t.Value }
 
 // decode decodes type id of s.

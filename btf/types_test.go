@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -557,5 +558,26 @@ func TestMalformed(t *testing.T) {
 	}
 	if _, err := btf.ParseSplit(good, nil); !errors.Is(err, btf.ErrInvalid) {
 		t.Errorf("ParseSplit without base: %v", err)
+	}
+}
+
+// TestFormatSelfNesting formats malformed types whose values would be
+// exponentially (or billions) many: an error, quickly.
+func TestFormatSelfNesting(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		types []btf.Type
+	}{
+		{"struct of itself", []btf.Type{&btf.Struct{Name: "loop", Members: []btf.Member{{Type: 1}, {Type: 1}}}}},
+		{"billions of empty elements", []btf.Type{&btf.Struct{Name: "empty"}, &btf.Array{Type: 1, Index: 1, Nelems: 1 << 31}}},
+	} {
+		spec, err := build(t, tt.types).Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := uint32(len(tt.types))
+		if err := spec.Format(io.Discard, id, nil); !errors.Is(err, btf.ErrInvalid) {
+			t.Errorf("%s: Format = %v, want ErrInvalid", tt.name, err)
+		}
 	}
 }

@@ -50,6 +50,7 @@ const (
 
 var kindNames = [...]string{"unknown", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef", "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64"}
 
+// String returns the kind's name as bpftool prints it ("struct", "func_proto").
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]

@@ -312,3 +312,18 @@ func TestKernelCached(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldSelfNesting searches a struct whose anonymous members are the
+// struct itself: an error, not an exponential search.
+func TestFieldSelfNesting(t *testing.T) {
+	b := NewBuilder()
+	self := b.NextID()
+	b.Struct(false, "loop", 0, BuilderMember{"", self, 0, 0}, BuilderMember{"", self, 0, 0}, BuilderMember{"", self, 0, 0})
+	spec, err := Parse(b.Bytes(), binary.NativeEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spec.Field(mustType(t, spec, self), "x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Field in a self-nesting struct: %v, want ErrInvalid", err)
+	}
+}
