@@ -73,6 +73,7 @@ type Spec struct {
 	strings []byte   // string section
 	offs    []uint32 // offs[i]: offset of local type i (1-based) in types
 	named   int      // number of local types with a name offset other than 0
+	le      bool     // bo is little-endian (for the hot loops: u32)
 
 	base    *Spec  // nil for stand-alone BTF
 	firstID TypeID // id of local type 1: 1, or base.NumTypes()+1
@@ -129,6 +130,7 @@ func parse(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
 		return nil, fmt.Errorf("%w: type section [%d,+%d) or string section [%d,+%d) outside the %d bytes of data", ErrInvalid, typeOff, typeLen, strOff, strLen, len(body))
 	}
 	s := &Spec{raw: raw, bo: bo, hdrLen: hdrLen, types: body[typeOff : typeOff+typeLen], strings: body[strOff : strOff+strLen], base: base, firstID: 1}
+	s.le = sameOrder(bo, binary.LittleEndian)
 	if base != nil {
 		n := uint64(base.NumTypes()) + 1
 		sb := uint64(base.strBase) + uint64(len(base.strings))
@@ -139,12 +141,14 @@ func parse(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
 	} else if strLen > 0 && s.strings[0] != 0 {
 		return nil, fmt.Errorf("%w: string section does not start with NUL", ErrInvalid)
 	}
-	s.offs = make([]uint32, 1, 1+len(s.types)/16)
-	for off := 0; off < len(s.types); {
-		if len(s.types)-off < 12 {
+	s.offs = make([]uint32, 1, 1+len(s.types)/24)
+	types := s.types
+	for off := 0; off < len(types); {
+		if len(types)-off < 12 {
 			return nil, fmt.Errorf("%w: type %d: truncated header at offset %d", ErrInvalid, s.localID(len(s.offs)), off)
 		}
-		info := bo.Uint32(s.types[off+4:])
+		hdr := types[off : off+12]
+		info := s.u32(hdr[4:])
 		kind, vlen := Kind(info>>24&0x1f), int(info&0xffff)
 		var extra int
 		switch kind {
@@ -160,10 +164,10 @@ func parse(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
 		default:
 			return nil, fmt.Errorf("%w: type %d: unknown kind %d", ErrInvalid, s.localID(len(s.offs)), kind)
 		}
-		if len(s.types)-off-12 < extra {
+		if len(types)-off-12 < extra {
 			return nil, fmt.Errorf("%w: type %d (%s): %d bytes of members past the end of the type section", ErrInvalid, s.localID(len(s.offs)), kind, extra)
 		}
-		if bo.Uint32(s.types[off:]) != 0 {
+		if s.u32(hdr) != 0 {
 			s.named++
 		}
 		s.offs = append(s.offs, uint32(off))
@@ -173,6 +177,14 @@ func parse(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
 		return nil, fmt.Errorf("%w: %d types", ErrInvalid, len(s.offs))
 	}
 	return s, nil
+}
+
+// u32 reads a word in s's byte order without the interface call of bo.
+func (s *Spec) u32(b []byte) uint32 {
+	if s.le {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return binary.BigEndian.Uint32(b)
 }
 
 // localID returns the TypeID of local type i.

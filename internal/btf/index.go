@@ -56,23 +56,36 @@ func (t *nameTable) build(s *Spec, n int, key func(name []byte) ([]byte, bool)) 
 	for size < 2*n {
 		size <<= 1
 	}
-	t.slots = make([]uint32, size)
+	slots := make([]uint32, size)
 	mask := uint64(size - 1)
-	for i := 1; i < len(s.offs); i++ {
-		if s.bo.Uint32(s.types[s.offs[i]:]) == 0 {
+	strs, strBase := s.strings, s.strBase
+	for i, off := range s.offs[1:] {
+		nameOff := s.u32(s.types[off:])
+		if nameOff == 0 {
 			continue
 		}
-		k, ok := key(s.nameOf(i))
+		var name []byte
+		if nameOff >= strBase && uint64(nameOff-strBase) < uint64(len(strs)) {
+			b := strs[nameOff-strBase:]
+			n := bytes.IndexByte(b, 0)
+			if n < 0 {
+				continue
+			}
+			name = b[:n]
+		} else {
+			name = s.nameOf(i + 1) // in the base's strings, or malformed
+		}
+		k, ok := key(name)
 		if !ok || len(k) == 0 {
 			continue
 		}
-		for h := maphash.Bytes(seed, k) & mask; ; h = (h + 1) & mask {
-			if t.slots[h] == 0 {
-				t.slots[h] = uint32(i)
-				break
-			}
+		h := maphash.Bytes(seed, k) & mask
+		for slots[h] != 0 {
+			h = (h + 1) & mask
 		}
+		slots[h] = uint32(i + 1)
 	}
+	t.slots = slots
 }
 
 // find calls fn with the local index of every type whose key (see build)
