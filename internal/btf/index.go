@@ -2,7 +2,9 @@ package btf
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -36,8 +38,74 @@ type nameTable struct {
 	slots []uint32
 }
 
-// seed keys the hashes of every name table of the process.
-var seed = maphash.MakeSeed()
+// seed keys the hashes of every name table of the process (random, so
+// that no input can be made to collide in advance).
+var seed = maphash.String(maphash.MakeSeed(), "btf") | 1
+
+// The hash of a name mixes it 8 bytes at a time (little-endian words);
+// the last word, which holds the end of the name, is zero-padded and
+// always mixed, even when empty. hashCString computes it while finding
+// the NUL that ends a name in a string section, so the section is read
+// once per name, and hashBytes/hashString on names of known length.
+const hashK = 0x9e3779b97f4a7c15
+
+func mix(h, w uint64) uint64 {
+	h = (h ^ w) * hashK
+	return h ^ h>>29
+}
+
+// hashCString returns the hash and length of the NUL-terminated name at
+// the start of b, and length -1 when b holds no NUL.
+func hashCString(b []byte) (uint64, int) {
+	h, n := seed, 0
+	for len(b)-n >= 8 {
+		w := binary.LittleEndian.Uint64(b[n:])
+		if z := (w - 0x0101010101010101) &^ w & 0x8080808080808080; z != 0 {
+			// The lowest flagged byte is the first zero byte.
+			i := bits.TrailingZeros64(z) / 8
+			return mix(h, w&(1<<(8*i)-1)), n + i
+		}
+		h = mix(h, w)
+		n += 8
+	}
+	var w uint64
+	for j := 0; n+j < len(b); j++ {
+		c := b[n+j]
+		if c == 0 {
+			return mix(h, w), n + j
+		}
+		w |= uint64(c) << (8 * j)
+	}
+	return 0, -1
+}
+
+// hashString is hashCString of name followed by a NUL.
+func hashString(name string) uint64 {
+	h, n := seed, 0
+	for ; len(name)-n >= 8; n += 8 {
+		b := name[n : n+8]
+		h = mix(h, uint64(b[0])|uint64(b[1])<<8|uint64(b[2])<<16|uint64(b[3])<<24|
+			uint64(b[4])<<32|uint64(b[5])<<40|uint64(b[6])<<48|uint64(b[7])<<56)
+	}
+	var w uint64
+	for j := 0; n+j < len(name); j++ {
+		w |= uint64(name[n+j]) << (8 * j)
+	}
+	return mix(h, w)
+}
+
+// hashBytes is hashString of name.
+func hashBytes(name []byte) uint64 {
+	h, n := seed, 0
+	for ; len(name)-n >= 8; n += 8 {
+		h = mix(h, binary.LittleEndian.Uint64(name[n:]))
+	}
+	var w uint64
+	for j := 0; n+j < len(name); j++ {
+		w |= uint64(name[n+j]) << (8 * j)
+	}
+	return mix(h, w)
+}
 
 // nameOf returns the name of local type i, nil when it has none or its
 // name offset is malformed (such types are treated as anonymous).
@@ -51,7 +119,7 @@ func (s *Spec) nameOf(i int) []byte {
 
 // build fills t with the local types for which key returns a non-empty
 // key; n bounds their number.
-func (t *nameTable) build(s *Spec, n int, key func(name []byte) ([]byte, bool)) {
+func (t *nameTable) build(s *Spec, n int, key func(name []byte) ([]byte, bool), exact bool) {
 	size := 8
 	for size < 2*n {
 		size <<= 1
@@ -64,22 +132,22 @@ func (t *nameTable) build(s *Spec, n int, key func(name []byte) ([]byte, bool)) 
 		if nameOff == 0 {
 			continue
 		}
-		var name []byte
-		if nameOff >= strBase && uint64(nameOff-strBase) < uint64(len(strs)) {
-			b := strs[nameOff-strBase:]
-			n := bytes.IndexByte(b, 0)
-			if n < 0 {
+		var h uint64
+		if exact && nameOff >= strBase && uint64(nameOff-strBase) < uint64(len(strs)) {
+			// The common case, hashed in one read of the name.
+			var n int
+			if h, n = hashCString(strs[nameOff-strBase:]); n <= 0 {
 				continue
 			}
-			name = b[:n]
 		} else {
-			name = s.nameOf(i + 1) // in the base's strings, or malformed
+			// Names in the base's strings, malformed offsets, flavours.
+			k, ok := key(s.nameOf(i + 1))
+			if !ok || len(k) == 0 {
+				continue
+			}
+			h = hashBytes(k)
 		}
-		k, ok := key(name)
-		if !ok || len(k) == 0 {
-			continue
-		}
-		h := maphash.Bytes(seed, k) & mask
+		h &= mask
 		for slots[h] != 0 {
 			h = (h + 1) & mask
 		}
@@ -96,7 +164,7 @@ func (t *nameTable) find(s *Spec, name string, key func(name []byte) ([]byte, bo
 		return
 	}
 	mask := uint64(len(t.slots) - 1)
-	for h := maphash.String(seed, name) & mask; t.slots[h] != 0; h = (h + 1) & mask {
+	for h := hashString(name) & mask; t.slots[h] != 0; h = (h + 1) & mask {
 		i := int(t.slots[h])
 		if k, _ := key(s.nameOf(i)); string(k) == name && !fn(i) {
 			return
@@ -111,7 +179,7 @@ func exactKey(name []byte) ([]byte, bool) { return name, true }
 func flavourKey(name []byte) ([]byte, bool) { return essential(name) }
 
 func (s *Spec) nameIndex() *nameTable {
-	s.names.once.Do(func() { s.names.build(s, s.named, exactKey) })
+	s.names.once.Do(func() { s.names.build(s, s.named, exactKey, true) })
 	return &s.names
 }
 
@@ -123,7 +191,7 @@ func (s *Spec) flavourIndex() *nameTable {
 				n++
 			}
 		}
-		s.flavours.build(s, n, flavourKey)
+		s.flavours.build(s, n, flavourKey, false)
 	})
 	return &s.flavours
 }

@@ -327,3 +327,28 @@ func TestFieldSelfNesting(t *testing.T) {
 		t.Errorf("Field in a self-nesting struct: %v, want ErrInvalid", err)
 	}
 }
+
+// TestHashes checks that the three hash functions agree on every length
+// around the word size, with the name at the end of the buffer or not.
+func TestHashes(t *testing.T) {
+	for n := range 40 {
+		name := make([]byte, n)
+		for i := range name {
+			name[i] = byte('a' + i%26)
+		}
+		want := hashString(string(name))
+		if got := hashBytes(name); got != want {
+			t.Errorf("length %d: hashBytes %x, hashString %x", n, got, want)
+		}
+		for _, tail := range []string{"", "xyzxyzxyzxyz"} {
+			b := append(append(bytes.Clone(name), 0), tail...)
+			h, l := hashCString(b)
+			if h != want || l != n {
+				t.Errorf("length %d, tail %q: hashCString %x (length %d), hashString %x", n, tail, h, l, want)
+			}
+		}
+		if _, l := hashCString(name); l != -1 {
+			t.Errorf("length %d without NUL: length %d", n, l)
+		}
+	}
+}
