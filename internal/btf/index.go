@@ -32,7 +32,7 @@ var flavourSep = []byte("___")
 // nameTable is an open-addressing hash table (linear probing) of the
 // local indices of a Spec's types, keyed by a name derived from each
 // type's name. It holds one uint32 per slot, 0 for an empty slot; at most
-// half of the slots are used. It is built once, on first use.
+// two thirds of the slots are used. It is built once, on first use.
 type nameTable struct {
 	once  sync.Once
 	slots []uint32
@@ -50,8 +50,18 @@ var seed = maphash.String(maphash.MakeSeed(), "btf") | 1
 const hashK = 0x9e3779b97f4a7c15
 
 func mix(h, w uint64) uint64 {
-	h = (h ^ w) * hashK
-	return h ^ h>>29
+	return bits.RotateLeft64((h^w)*hashK, 31)
+}
+
+// final mixes the last word and spreads every bit of the state over the
+// low bits a table index uses (murmur3's 64-bit finalizer).
+func final(h, w uint64) uint64 {
+	h = mix(h, w)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
 }
 
 // hashCString returns the hash and length of the NUL-terminated name at
@@ -63,7 +73,7 @@ func hashCString(b []byte) (uint64, int) {
 		if z := (w - 0x0101010101010101) &^ w & 0x8080808080808080; z != 0 {
 			// The lowest flagged byte is the first zero byte.
 			i := bits.TrailingZeros64(z) / 8
-			return mix(h, w&(1<<(8*i)-1)), n + i
+			return final(h, w&(1<<(8*i)-1)), n + i
 		}
 		h = mix(h, w)
 		n += 8
@@ -72,7 +82,7 @@ func hashCString(b []byte) (uint64, int) {
 	for j := 0; n+j < len(b); j++ {
 		c := b[n+j]
 		if c == 0 {
-			return mix(h, w), n + j
+			return final(h, w), n + j
 		}
 		w |= uint64(c) << (8 * j)
 	}
@@ -91,7 +101,7 @@ func hashString(name string) uint64 {
 	for j := 0; n+j < len(name); j++ {
 		w |= uint64(name[n+j]) << (8 * j)
 	}
-	return mix(h, w)
+	return final(h, w)
 }
 
 // hashBytes is hashString of name.
@@ -104,7 +114,7 @@ func hashBytes(name []byte) uint64 {
 	for j := 0; n+j < len(name); j++ {
 		w |= uint64(name[n+j]) << (8 * j)
 	}
-	return mix(h, w)
+	return final(h, w)
 }
 
 // nameOf returns the name of local type i, nil when it has none or its
@@ -121,7 +131,7 @@ func (s *Spec) nameOf(i int) []byte {
 // key; n bounds their number.
 func (t *nameTable) build(s *Spec, n int, key func(name []byte) ([]byte, bool), exact bool) {
 	size := 8
-	for size < 2*n {
+	for size < n+n/2 {
 		size <<= 1
 	}
 	slots := make([]uint32, size)
