@@ -237,14 +237,19 @@ func (s *Spec) AnyTypeByName(name string) (TypeID, Type, error) {
 
 // NamedType returns the type with the smallest id of kind T named name:
 // NamedType[*Struct](spec, "sk_buff") finds struct sk_buff and not a
-// typedef of the same name. It fails with an error wrapping ErrNotFound
-// when there is none. Only types named name are decoded.
+// typedef of the same name (NamedType[Type] is AnyTypeByName). It fails
+// with an error wrapping ErrNotFound when there is none. Only the type
+// returned is decoded.
 func NamedType[T Type](s *Spec, name string) (TypeID, T, error) {
 	var zero T
-	want := zero.Kind()
+	anyKind := any(zero) == nil
+	var want Kind
+	if !anyKind {
+		want = zero.Kind()
+	}
 	for _, id := range s.s.ByName(name) {
 		h, err := s.s.Type(id)
-		if err != nil || Kind(h.Kind) != want {
+		if err != nil || (!anyKind && Kind(h.Kind) != want) {
 			continue
 		}
 		t, err := s.TypeByID(TypeID(id))
@@ -252,6 +257,9 @@ func NamedType[T Type](s *Spec, name string) (TypeID, T, error) {
 			return 0, zero, err
 		}
 		return TypeID(id), t.(T), nil
+	}
+	if anyKind {
+		return 0, zero, fmt.Errorf("btf: %w named %q", ErrNotFound, name)
 	}
 	return 0, zero, fmt.Errorf("btf: %w: %s %q", ErrNotFound, want, name)
 }

@@ -157,6 +157,9 @@ func TestLookups(t *testing.T) {
 	if id, fwd, err := btf.NamedType[*btf.Fwd](spec, "sock"); err != nil || id != 11 || fwd.Union {
 		t.Errorf("NamedType[*Fwd](sock) = %d %+v %v", id, fwd, err)
 	}
+	if id, ty, err := btf.NamedType[btf.Type](spec, "sock"); err != nil || id != 11 || ty.Kind() != btf.KindFwd {
+		t.Errorf("NamedType[Type](sock) = %d %v %v", id, ty, err)
+	}
 	if _, _, err := btf.NamedType[*btf.Struct](spec, "sock"); !errors.Is(err, btf.ErrNotFound) {
 		t.Errorf("NamedType[*Struct](sock): %v", err)
 	}
