@@ -71,9 +71,9 @@ type IntEncoding uint8
 
 // Int encodings (BTF_INT_*).
 const (
-	IntSigned IntEncoding = ib.IntSigned
-	IntChar   IntEncoding = ib.IntChar
-	IntBool   IntEncoding = ib.IntBool
+	IntSigned IntEncoding = 1 << 0
+	IntChar   IntEncoding = 1 << 1
+	IntBool   IntEncoding = 1 << 2
 )
 
 // Int is an integer type (also char and _Bool).
@@ -185,9 +185,9 @@ type FuncLinkage uint16
 
 // Func linkages (BTF_FUNC_*).
 const (
-	FuncStatic FuncLinkage = ib.LinkageStatic
-	FuncGlobal FuncLinkage = ib.LinkageGlobal
-	FuncExtern FuncLinkage = ib.LinkageExtern
+	FuncStatic FuncLinkage = 0
+	FuncGlobal FuncLinkage = 1
+	FuncExtern FuncLinkage = 2
 )
 
 // Func is a function; Type is its FuncProto.
@@ -215,9 +215,9 @@ type VarLinkage uint32
 
 // Var linkages (BTF_VAR_*).
 const (
-	VarStatic VarLinkage = ib.LinkageStatic
-	VarGlobal VarLinkage = ib.LinkageGlobal
-	VarExtern VarLinkage = ib.LinkageExtern
+	VarStatic VarLinkage = 0
+	VarGlobal VarLinkage = 1
+	VarExtern VarLinkage = 2
 )
 
 // Var is a global variable of type Type.
