@@ -584,3 +584,26 @@ func TestFormatSelfNesting(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelLazy opens vmlinux's BTF and finds struct sk_buff with a
+// number of allocations independent of the kernel's 100 000+ types: the
+// records are indexed, not decoded, and only sk_buff is.
+func TestKernelLazy(t *testing.T) {
+	kernel(t)
+	var members int
+	allocs := testing.AllocsPerRun(3, func() {
+		spec, err := btf.LoadKernel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, skb, err := btf.NamedType[*btf.Struct](spec, "sk_buff")
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = len(skb.Members)
+	})
+	// The Spec, its two tables, the members and their names.
+	if limit := float64(2*members + 32); allocs > limit {
+		t.Errorf("LoadKernel + NamedType(sk_buff): %.0f allocations, want at most %.0f", allocs, limit)
+	}
+}
