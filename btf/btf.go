@@ -1,11 +1,19 @@
-// Package btf reads BPF Type Format data (the types clang describes in an
-// object's .BTF section and the kernel keeps for loaded programs and maps)
-// and formats raw values of those types as JSON the way bpftool's BTF
-// dumper does, so that tools can print map keys and values by type.
+// Package btf reads and writes BPF Type Format data: the types clang
+// describes in an object's .BTF section, the running kernel's types
+// (/sys/kernel/btf/vmlinux, Kernel) and its modules' (split BTF on top of
+// vmlinux's, KernelModule), and the BTF the kernel keeps for loaded
+// programs and maps (LoadByID).
 //
-// Only stand-alone BTF is supported: the kernel's vmlinux BTF and BTF
-// loaded by programs (BPF_BTF_LOAD). The split BTF of kernel modules,
-// whose type ids continue vmlinux's, is rejected by LoadByID.
+// A Spec is a numbered list of types. Opening one indexes the type
+// records without decoding them; TypeByID decodes one type into a Go
+// value (*Struct, *Int, *Pointer, ...) whose references to other types
+// are TypeIDs, and name lookups (TypeByName, TypesByName) go through an
+// index built on the first lookup. Finding one type in the kernel's BTF
+// therefore decodes only that type.
+//
+// Builder writes new BTF (for example another kernel's types, for tests)
+// and Spec.Marshal writes a Spec in either byte order. Format renders raw
+// values of a type as JSON the way bpftool's BTF dumper does.
 package btf
 
 import (
@@ -23,14 +31,17 @@ import (
 // that does not exist.
 var ErrInvalid = ib.ErrInvalid
 
-// ErrSplit is wrapped by the error of LoadByID for kernel module BTF,
-// which is split BTF on top of vmlinux's and not supported.
+// ErrSplit was wrapped by the error of LoadByID for kernel module BTF.
+//
+// Deprecated: LoadByID loads module BTF (split on Kernel()); nothing
+// returns ErrSplit any more.
 var ErrSplit = errors.New("split BTF (kernel module) not supported")
 
 // Spec is parsed BTF: a numbered list of types (type id 0 is void).
 // A Spec is safe for concurrent use.
 type Spec struct {
-	s *ib.Spec
+	s    *ib.Spec
+	base *Spec // of split BTF
 }
 
 func init() {
@@ -43,21 +54,24 @@ func init() {
 }
 
 // Parse parses raw BTF (header, type and string sections, in either byte
-// order, told by the magic number). raw is retained, not copied. Errors
-// wrap ErrInvalid.
+// order, told by the magic number). It checks the header and the bounds
+// of every type record, without decoding the types. raw is retained, not
+// copied, and must not be modified. Errors wrap ErrInvalid.
 func Parse(raw []byte) (*Spec, error) {
-	if len(raw) < 2 {
-		return nil, fmt.Errorf("btf: %w: %d bytes", ErrInvalid, len(raw))
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if binary.BigEndian.Uint16(raw) == ib.Magic {
-		bo = binary.BigEndian
-	}
-	s, err := ib.Parse(raw, bo)
+	s, err := ib.Parse(raw, byteOrder(raw))
 	if err != nil {
 		return nil, fmt.Errorf("btf: %w", err)
 	}
 	return &Spec{s: s}, nil
+}
+
+// byteOrder tells the byte order of raw BTF by its magic number
+// (little-endian when it is neither).
+func byteOrder(raw []byte) binary.ByteOrder {
+	if len(raw) >= 2 && binary.BigEndian.Uint16(raw) == ib.Magic {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
 }
 
 // btfInfo mirrors struct bpf_btf_info (kernel 5.0; name and kernel_btf
@@ -74,8 +88,8 @@ type btfInfo struct {
 
 // LoadByID reads the BTF object with the given id from the kernel
 // (BPF_BTF_GET_FD_BY_ID and BPF_OBJ_GET_INFO_BY_FD; kernel 5.0, needs
-// CAP_SYS_ADMIN). The id is, for example, maps.Info.BTFID. Kernel module
-// BTF fails with an error wrapping ErrSplit.
+// CAP_SYS_ADMIN). The id is, for example, maps.Info.BTFID. The BTF of a
+// kernel module (kernel 5.11+) is split BTF, parsed on top of Kernel().
 func LoadByID(id uint32) (*Spec, error) {
 	fd, err := sys.GetFDByID(sys.BTFGetFDByIDCmd, id)
 	if err != nil {
@@ -83,6 +97,7 @@ func LoadByID(id uint32) (*Spec, error) {
 	}
 	defer fd.Close()
 	var name [64]byte
+	module := false
 	info := btfInfo{Name: sys.SlicePointer(name[:]), NameLen: uint32(len(name))}
 	if _, err := sys.ObjGetInfoByFD(fd, unsafe.Pointer(&info), uint32(unsafe.Sizeof(info))); err != nil {
 		return nil, fmt.Errorf("btf %d: info: %w", id, err)
@@ -92,9 +107,7 @@ func LoadByID(id uint32) (*Spec, error) {
 		if i := indexNUL(n); i >= 0 {
 			n = n[:i]
 		}
-		if n != "vmlinux" {
-			return nil, fmt.Errorf("btf %d (%s): %w", id, n, ErrSplit)
-		}
+		module = n != "vmlinux"
 	}
 	if info.BTFSize == 0 {
 		return nil, fmt.Errorf("btf %d: %w: kernel reports 0 bytes", id, ErrInvalid)
@@ -106,6 +119,17 @@ func LoadByID(id uint32) (*Spec, error) {
 	}
 	if int(info.BTFSize) < len(raw) {
 		raw = raw[:info.BTFSize]
+	}
+	if module {
+		base, err := Kernel()
+		if err != nil {
+			return nil, fmt.Errorf("btf %d: base of module BTF: %w", id, err)
+		}
+		s, err := ParseSplit(raw, base)
+		if err != nil {
+			return nil, fmt.Errorf("btf %d: %w", id, err)
+		}
+		return s, nil
 	}
 	s, err := Parse(raw)
 	if err != nil {
@@ -193,8 +217,20 @@ func (s *Spec) appendTypeName(b []byte, id ib.TypeID, depth int) []byte {
 
 // TypeID returns the id of the first type whose TypeName is name (for
 // example "struct flow_key" or "__u32"); it fails when there is none.
+// Names of named types ("struct x", "union x", "enum x" or a bare name)
+// are found through the name index, other spellings ("char[16]") by a
+// scan of every type.
 func (s *Spec) TypeID(name string) (uint32, error) {
 	var buf []byte
+	if ident, ok := plainTypeName(name); ok {
+		for _, id := range s.s.ByName(ident) {
+			buf = s.appendTypeName(buf[:0], id, 0)
+			if string(buf) == name {
+				return uint32(id), nil
+			}
+		}
+		return 0, fmt.Errorf("btf: no type named %q", name)
+	}
 	for id := 1; id <= s.s.NumTypes(); id++ {
 		buf = s.appendTypeName(buf[:0], ib.TypeID(id), 0)
 		if string(buf) == name {
@@ -202,4 +238,26 @@ func (s *Spec) TypeID(name string) (uint32, error) {
 		}
 	}
 	return 0, fmt.Errorf("btf: no type named %q", name)
+}
+
+// plainTypeName returns the identifier of a TypeName of the form
+// "struct x", "union x", "enum x" or "x", the only forms TypeName gives
+// named types (and only named types).
+func plainTypeName(name string) (string, bool) {
+	for _, kw := range []string{"struct ", "union ", "enum "} {
+		if len(name) > len(kw) && name[:len(kw)] == kw {
+			name = name[len(kw):]
+			break
+		}
+	}
+	if name == "" {
+		return "", false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return "", false
+		}
+	}
+	return name, true
 }

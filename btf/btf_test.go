@@ -320,7 +320,7 @@ func TestLoadByID(t *testing.T) {
 		t.Error("LoadByID of a missing id succeeded")
 	}
 
-	// Kernel BTF: vmlinux loads, modules are split.
+	// Kernel BTF: vmlinux loads, modules load as split BTF on it.
 	sawVmlinux := false
 	for id := uint32(0); ; {
 		id, err = sys.GetNextID(sys.BTFGetNextIDCmd, id)
@@ -329,9 +329,13 @@ func TestLoadByID(t *testing.T) {
 		}
 		s, err := LoadByID(id)
 		switch {
-		case errors.Is(err, ErrSplit):
 		case err != nil:
 			continue // gone meanwhile, or not kernel BTF and unreadable
+		case s.Base() != nil:
+			k, err := Kernel()
+			if err != nil || s.Base() != k || s.FirstID() != TypeID(k.NumTypes()+1) {
+				t.Errorf("module btf %d: base %p, first id %d (%v)", id, s.Base(), s.FirstID(), err)
+			}
 		case !sawVmlinux && s.NumTypes() > 10000:
 			if _, err := s.TypeID("struct bpf_btf_info"); err != nil {
 				t.Errorf("btf %d: %v", id, err)

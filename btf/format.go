@@ -78,7 +78,7 @@ func (s *Spec) AppendFormat(dst []byte, typeID uint32, data []byte, opts FormatO
 	if uint64(len(data)) < uint64(size) {
 		return dst, fmt.Errorf("btf: format %s: %d bytes of data, the type needs %d", s.TypeName(typeID), len(data), size)
 	}
-	f := formatter{s: s.s, opts: opts, b: dst}
+	f := formatter{s: s.s, opts: opts, b: dst, budget: maxValues + 8*int(size)}
 	if err := f.value(ib.TypeID(typeID), 0, data, opts.Depth, 0); err != nil {
 		return dst, fmt.Errorf("btf: format %s: %w", s.TypeName(typeID), err)
 	}
@@ -89,10 +89,17 @@ func (s *Spec) AppendFormat(dst []byte, typeID uint32, data []byte, opts FormatO
 // itself in malformed BTF must not recurse forever).
 const maxNest = 64
 
+// maxValues (plus 8 per byte of the type's size: one per bitfield bit)
+// bounds the number of values one Format writes: malformed BTF can describe types of a few bytes with
+// exponentially many members (a struct of size 0 whose members are that
+// struct) or arrays of billions of empty elements.
+const maxValues = 1 << 12
+
 type formatter struct {
-	s    *ib.Spec
-	opts FormatOptions
-	b    []byte
+	s      *ib.Spec
+	opts   FormatOptions
+	b      []byte
+	budget int // values left to write
 }
 
 var errShort = fmt.Errorf("%w: member or element beyond the end of the data", ErrInvalid)
@@ -128,6 +135,9 @@ func (f *formatter) close(c byte, depth int, empty bool) {
 func (f *formatter) value(id ib.TypeID, bitOff uint32, data []byte, depth, nest int) error {
 	if nest > maxNest {
 		return fmt.Errorf("%w: values nested deeper than %d", ErrInvalid, maxNest)
+	}
+	if f.budget--; f.budget < 0 {
+		return fmt.Errorf("%w: more values than the data can hold", ErrInvalid)
 	}
 	var t ib.Type
 	for i := 0; ; i++ {

@@ -50,6 +50,7 @@ const (
 
 var kindNames = [...]string{"unknown", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef", "volatile", "const", "restrict", "func", "func_proto", "var", "datasec", "float", "decl_tag", "type_tag", "enum64"}
 
+// String returns the kind's name as bpftool prints it ("struct", "func_proto").
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -62,14 +63,24 @@ type TypeID uint32
 
 const headerLen = 24
 
-// Spec is parsed .BTF.
+// Spec is parsed .BTF, or split BTF on top of a base Spec (kernel module
+// BTF on vmlinux's). A Spec is safe for concurrent use.
 type Spec struct {
 	raw     []byte // the whole section, header included
 	bo      binary.ByteOrder
 	hdrLen  uint32
-	types   []byte // type section
-	strings []byte // string section
-	offs    []uint32
+	types   []byte   // type section
+	strings []byte   // string section
+	offs    []uint32 // offs[i]: offset of local type i (1-based) in types
+	named   int      // number of local types with a name offset other than 0
+	le      bool     // bo is little-endian (for the hot loops: u32)
+
+	base    *Spec  // nil for stand-alone BTF
+	firstID TypeID // id of local type 1: 1, or base.NumTypes()+1
+	strBase uint32 // offset of strings[0] in the combined string space
+
+	names    nameTable // exact names of the local types
+	flavours nameTable // essential names of the local types named "x___y"
 }
 
 // Parse indexes the .BTF section raw (byte order bo, as the ELF file's).
@@ -77,6 +88,27 @@ type Spec struct {
 // section, and that every kind is known; it fails with an error wrapping
 // ErrInvalid. raw is retained, not copied.
 func Parse(raw []byte, bo binary.ByteOrder) (*Spec, error) {
+	return parse(raw, bo, nil)
+}
+
+// ParseSplit indexes split BTF raw on top of base, as the kernel exposes
+// a module's types in /sys/kernel/btf/<module> on top of vmlinux's: the
+// first type id of raw is base.NumTypes()+1, and a string offset at or
+// past the length of base's string section refers to raw's strings
+// (smaller ones to base's). The returned Spec resolves the ids and string
+// offsets of both; its NumTypes counts both. raw must be in base's byte
+// order. Errors wrap ErrInvalid.
+func ParseSplit(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
+	if base == nil {
+		return nil, fmt.Errorf("%w: split BTF without a base", ErrInvalid)
+	}
+	if !sameOrder(bo, base.bo) {
+		return nil, fmt.Errorf("%w: split BTF in byte order %s on a base in %s", ErrInvalid, bo, base.bo)
+	}
+	return parse(raw, bo, base)
+}
+
+func parse(raw []byte, bo binary.ByteOrder, base *Spec) (*Spec, error) {
 	if len(raw) < headerLen {
 		return nil, fmt.Errorf("%w: %d bytes, shorter than the header", ErrInvalid, len(raw))
 	}
@@ -97,16 +129,26 @@ func Parse(raw []byte, bo binary.ByteOrder) (*Spec, error) {
 	if !in(typeOff, typeLen) || !in(strOff, strLen) {
 		return nil, fmt.Errorf("%w: type section [%d,+%d) or string section [%d,+%d) outside the %d bytes of data", ErrInvalid, typeOff, typeLen, strOff, strLen, len(body))
 	}
-	s := &Spec{raw: raw, bo: bo, hdrLen: hdrLen, types: body[typeOff : typeOff+typeLen], strings: body[strOff : strOff+strLen]}
-	if strLen > 0 && s.strings[0] != 0 {
+	s := &Spec{raw: raw, bo: bo, hdrLen: hdrLen, types: body[typeOff : typeOff+typeLen], strings: body[strOff : strOff+strLen], base: base, firstID: 1}
+	s.le = sameOrder(bo, binary.LittleEndian)
+	if base != nil {
+		n := uint64(base.NumTypes()) + 1
+		sb := uint64(base.strBase) + uint64(len(base.strings))
+		if n+uint64(len(s.types)/12) >= 1<<31 || sb+uint64(len(s.strings)) >= 1<<32 {
+			return nil, fmt.Errorf("%w: split BTF: too many types or strings", ErrInvalid)
+		}
+		s.firstID, s.strBase = TypeID(n), uint32(sb)
+	} else if strLen > 0 && s.strings[0] != 0 {
 		return nil, fmt.Errorf("%w: string section does not start with NUL", ErrInvalid)
 	}
-	s.offs = make([]uint32, 1, 1+len(s.types)/16)
-	for off := 0; off < len(s.types); {
-		if len(s.types)-off < 12 {
-			return nil, fmt.Errorf("%w: type %d: truncated header at offset %d", ErrInvalid, len(s.offs), off)
+	s.offs = make([]uint32, 1, 1+len(s.types)/24)
+	types := s.types
+	for off := 0; off < len(types); {
+		if len(types)-off < 12 {
+			return nil, fmt.Errorf("%w: type %d: truncated header at offset %d", ErrInvalid, s.localID(len(s.offs)), off)
 		}
-		info := bo.Uint32(s.types[off+4:])
+		hdr := types[off : off+12]
+		info := s.u32(hdr[4:])
 		kind, vlen := Kind(info>>24&0x1f), int(info&0xffff)
 		var extra int
 		switch kind {
@@ -120,38 +162,69 @@ func Parse(raw []byte, bo binary.ByteOrder) (*Spec, error) {
 		case KindEnum, KindFuncProt:
 			extra = 8 * vlen
 		default:
-			return nil, fmt.Errorf("%w: type %d: unknown kind %d", ErrInvalid, len(s.offs), kind)
+			return nil, fmt.Errorf("%w: type %d: unknown kind %d", ErrInvalid, s.localID(len(s.offs)), kind)
 		}
-		if len(s.types)-off-12 < extra {
-			return nil, fmt.Errorf("%w: type %d (%s): %d bytes of members past the end of the type section", ErrInvalid, len(s.offs), kind, extra)
+		if len(types)-off-12 < extra {
+			return nil, fmt.Errorf("%w: type %d (%s): %d bytes of members past the end of the type section", ErrInvalid, s.localID(len(s.offs)), kind, extra)
+		}
+		if s.u32(hdr) != 0 {
+			s.named++
 		}
 		s.offs = append(s.offs, uint32(off))
 		off += 12 + extra
 	}
+	if uint64(s.firstID)+uint64(len(s.offs)) >= 1<<31 {
+		return nil, fmt.Errorf("%w: %d types", ErrInvalid, len(s.offs))
+	}
 	return s, nil
+}
+
+// u32 reads a word in s's byte order without the interface call of bo.
+func (s *Spec) u32(b []byte) uint32 {
+	if s.le {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+// localID returns the TypeID of local type i.
+func (s *Spec) localID(i int) TypeID { return s.firstID + TypeID(i) - 1 }
+
+// Base returns the Spec a split Spec is on, nil for stand-alone BTF.
+func (s *Spec) Base() *Spec { return s.base }
+
+// FirstID returns the first type id of s's own types: 1 for stand-alone
+// BTF, the base's NumTypes()+1 for split BTF.
+func (s *Spec) FirstID() TypeID { return s.firstID }
+
+// StringBase returns the offset of s's own string section in the string
+// offsets its types use: 0 for stand-alone BTF, the total length of the
+// base's strings for split BTF.
+func (s *Spec) StringBase() uint32 { return s.strBase }
+
+// Raw returns the BTF s was parsed from (for split BTF, only the split
+// part). It aliases s's data and must not be modified.
+func (s *Spec) Raw() []byte { return s.raw }
+
+// Marshal returns s's own BTF (for split BTF, only the split part) in
+// byte order bo, with a 24-byte header followed by the type and the
+// string sections.
+func (s *Spec) Marshal(bo binary.ByteOrder) []byte {
+	return AppendBTF(make([]byte, 0, headerLen+len(s.types)+len(s.strings)), bo, s.bo, s.types, s.strings)
 }
 
 // ByteOrder returns the byte order of the data.
 func (s *Spec) ByteOrder() binary.ByteOrder { return s.bo }
 
-// NumTypes returns the number of types (the largest TypeID).
-func (s *Spec) NumTypes() int { return len(s.offs) - 1 }
+// NumTypes returns the number of types (the largest TypeID), the base's
+// included for split BTF.
+func (s *Spec) NumTypes() int { return int(s.firstID) - 1 + len(s.offs) - 1 }
 
-// String returns the NUL-terminated string at off in the string section.
+// String returns the NUL-terminated string at off in the string section
+// (for split BTF, the base's strings then the split's). Offset 0 is "".
 func (s *Spec) String(off uint32) (string, error) {
-	if uint64(off) >= uint64(len(s.strings)) {
-		if off == 0 {
-			return "", nil
-		}
-		return "", fmt.Errorf("%w: string offset %d outside the %d-byte string section", ErrInvalid, off, len(s.strings))
-	}
-	b := s.strings[off:]
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i]), nil
-		}
-	}
-	return "", fmt.Errorf("%w: string at offset %d is not NUL-terminated", ErrInvalid, off)
+	b, err := s.StringBytes(off)
+	return string(b), err
 }
 
 // Type is one decoded type header.
@@ -165,26 +238,51 @@ type Type struct {
 	// floats, and the referenced type of the other kinds.
 	SizeOrType uint32
 	data       []byte // the kind-specific data after the header
+	// owner keeps the Spec whose (possibly mapped) data holds data alive.
+	owner *Spec
+}
+
+// Data returns the kind-specific words after the type's header (member
+// records, enum values, ...), aliasing the Spec's data: it must not be
+// modified and is valid while the Spec is reachable.
+func (t Type) Data() []byte { return t.data }
+
+// owning returns the Spec holding type id (s or one of its bases) and the
+// local index of id in it; ok is false for ids out of range.
+func (s *Spec) owning(id TypeID) (*Spec, int, bool) {
+	for o := s; o != nil; o = o.base {
+		if id >= o.firstID {
+			i := int(id-o.firstID) + 1
+			return o, i, i < len(o.offs)
+		}
+	}
+	return nil, 0, false
 }
 
 // Type decodes the header of type id.
 func (s *Spec) Type(id TypeID) (Type, error) {
-	if id == 0 || int(id) >= len(s.offs) {
-		return Type{}, fmt.Errorf("%w: type id %d out of range (1..%d)", ErrInvalid, id, len(s.offs)-1)
+	o, i, ok := s.owning(id)
+	if id == 0 || !ok {
+		return Type{}, fmt.Errorf("%w: type id %d out of range (1..%d)", ErrInvalid, id, s.NumTypes())
 	}
-	off := s.offs[id]
+	return o.localType(i), nil
+}
+
+// localType decodes the header of local type i.
+func (s *Spec) localType(i int) Type {
+	off := s.offs[i]
 	var end int
-	if int(id)+1 < len(s.offs) {
-		end = int(s.offs[id+1])
+	if i+1 < len(s.offs) {
+		end = int(s.offs[i+1])
 	} else {
 		end = len(s.types)
 	}
 	b := s.types[off:end]
 	info := s.bo.Uint32(b[4:])
 	return Type{
-		ID: id, Kind: Kind(info >> 24 & 0x1f), NameOff: s.bo.Uint32(b), Vlen: int(info & 0xffff),
-		KindFlag: info>>31 != 0, SizeOrType: s.bo.Uint32(b[8:]), data: b[12:],
-	}, nil
+		ID: s.localID(i), Kind: Kind(info >> 24 & 0x1f), NameOff: s.bo.Uint32(b), Vlen: int(info & 0xffff),
+		KindFlag: info>>31 != 0, SizeOrType: s.bo.Uint32(b[8:]), data: b[12:], owner: s,
+	}
 }
 
 // Name returns the name of t.
@@ -289,19 +387,7 @@ func (s *Spec) Sizeof(id TypeID) (uint32, error) {
 }
 
 // Datasec returns the datasec named name, and false if there is none.
-func (s *Spec) Datasec(name string) (Type, bool) {
-	for id := 1; id < len(s.offs); id++ {
-		b := s.types[s.offs[id]:]
-		if Kind(s.bo.Uint32(b[4:])>>24&0x1f) != KindDatasec {
-			continue
-		}
-		t, _ := s.Type(TypeID(id))
-		if n, err := s.String(t.NameOff); err == nil && n == name {
-			return t, true
-		}
-	}
-	return Type{}, false
-}
+func (s *Spec) Datasec(name string) (Type, bool) { return s.Named(KindDatasec, name) }
 
 // ForKernel returns a copy of the raw .BTF section ready for
 // BPF_BTF_LOAD: the size of each datasec is set from sectionSize and the
@@ -313,7 +399,7 @@ func (s *Spec) ForKernel(sectionSize func(name string) (uint32, bool), varOffset
 	copy(out, s.raw)
 	typeBase := int(s.hdrLen) + int(s.bo.Uint32(s.raw[8:]))
 	for id := 1; id < len(s.offs); id++ {
-		t, _ := s.Type(TypeID(id))
+		t := s.localType(id)
 		if t.Kind != KindDatasec {
 			continue
 		}

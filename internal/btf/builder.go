@@ -2,27 +2,49 @@ package btf
 
 import "encoding/binary"
 
-// Builder assembles raw BTF in host byte order: tests use it to make
-// types the kernel accepts (BPF_BTF_LOAD) or that exercise a parser.
-// Type ids are given out in order from 1.
+// Builder assembles raw BTF (host byte order by Bytes, either by
+// BytesIn): tests use it to make types the kernel accepts (BPF_BTF_LOAD)
+// or that exercise a parser. Type ids are given out in order from 1, or
+// for split BTF (NewSplitBuilder) from the base's NumTypes()+1.
 type Builder struct {
-	types []byte
-	strs  []byte
-	n     TypeID
+	types   []byte
+	strs    []byte
+	n       TypeID
+	strBase uint32
+	seen    map[string]uint32
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder { return &Builder{strs: []byte{0}} }
 
-// String adds s to the string section and returns its offset ("" is 0).
+// NewSplitBuilder returns an empty Builder of split BTF on top of base:
+// its first type id is base.NumTypes()+1 and its string offsets start
+// after base's strings (types may refer to base's types by id; names are
+// always added to the split's own strings).
+func NewSplitBuilder(base *Spec) *Builder {
+	return &Builder{n: TypeID(base.NumTypes()), strBase: base.strBase + uint32(len(base.strings))}
+}
+
+// String adds s to the string section (once: equal strings share an
+// offset) and returns its offset ("" is 0).
 func (b *Builder) String(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	off := uint32(len(b.strs))
+	if off, ok := b.seen[s]; ok {
+		return off
+	}
+	if b.seen == nil {
+		b.seen = map[string]uint32{}
+	}
+	off := b.strBase + uint32(len(b.strs))
 	b.strs = append(append(b.strs, s...), 0)
+	b.seen[s] = off
 	return off
 }
+
+// NextID returns the id the next type added will get.
+func (b *Builder) NextID() TypeID { return b.n + 1 }
 
 // Raw adds a type record: the 12-byte header and the kind-specific words.
 func (b *Builder) Raw(kind Kind, name string, vlen int, kindFlag bool, sizeOrType uint32, words ...uint32) TypeID {
@@ -131,16 +153,88 @@ func (b *Builder) Datasec(name string, size uint32, vars ...BuilderVar) TypeID {
 	return b.Raw(KindDatasec, name, len(vars), false, size, words...)
 }
 
-// Bytes returns the raw BTF: header, types, strings.
-func (b *Builder) Bytes() []byte {
-	ne := binary.NativeEndian
-	out := ne.AppendUint16(nil, Magic)
-	out = append(out, 1, 0)
-	out = ne.AppendUint32(out, headerLen)
-	out = ne.AppendUint32(out, 0)
-	out = ne.AppendUint32(out, uint32(len(b.types)))
-	out = ne.AppendUint32(out, uint32(len(b.types)))
-	out = ne.AppendUint32(out, uint32(len(b.strs)))
-	out = append(out, b.types...)
-	return append(out, b.strs...)
+// Fwd adds a forward declaration of a struct (or, with union, a union).
+func (b *Builder) Fwd(name string, union bool) TypeID {
+	return b.Raw(KindForward, name, 0, union, 0)
+}
+
+// Float adds a floating-point type of size bytes.
+func (b *Builder) Float(name string, size uint32) TypeID {
+	return b.Raw(KindFloat, name, 0, false, size)
+}
+
+// Func linkages (BTF_FUNC_*), the vlen of a func.
+const (
+	LinkageStatic = 0
+	LinkageGlobal = 1
+	LinkageExtern = 2
+)
+
+// Func adds a function of prototype proto with the given linkage.
+func (b *Builder) Func(name string, proto TypeID, linkage int) TypeID {
+	return b.Raw(KindFunc, name, linkage, false, uint32(proto))
+}
+
+// BuilderParam is a function prototype parameter for Builder.
+type BuilderParam struct {
+	Name string
+	Type TypeID
+}
+
+// FuncProto adds a function prototype returning ret (0: void). A
+// variadic prototype ends with a parameter of type 0 and no name.
+func (b *Builder) FuncProto(ret TypeID, params ...BuilderParam) TypeID {
+	var words []uint32
+	for _, p := range params {
+		words = append(words, b.String(p.Name), uint32(p.Type))
+	}
+	return b.Raw(KindFuncProt, "", len(params), false, uint32(ret), words...)
+}
+
+// VarLinkage adds a variable of type typ with the given linkage
+// (LinkageStatic, LinkageGlobal or LinkageExtern).
+func (b *Builder) VarLinkage(name string, typ TypeID, linkage uint32) TypeID {
+	return b.Raw(KindVar, name, 0, false, uint32(typ), linkage)
+}
+
+// DeclTag adds the declaration tag value on type to (or, with component
+// >= 0, on its member or parameter of that index).
+func (b *Builder) DeclTag(value string, to TypeID, component int32) TypeID {
+	return b.Raw(KindDeclTag, value, 0, false, uint32(to), uint32(component))
+}
+
+// Bytes returns the raw BTF in host byte order: header, types, strings.
+func (b *Builder) Bytes() []byte { return b.BytesIn(binary.NativeEndian) }
+
+// BytesIn returns the raw BTF in byte order bo.
+func (b *Builder) BytesIn(bo binary.ByteOrder) []byte {
+	return AppendBTF(nil, bo, binary.NativeEndian, b.types, b.strs)
+}
+
+// AppendBTF appends to dst raw BTF in byte order bo (a 24-byte header,
+// the type section, the string section) made of types, a type section in
+// byte order from, and strings. The type section is all 32-bit words, so
+// changing its byte order swaps every word.
+func AppendBTF(dst []byte, bo, from binary.ByteOrder, types, strs []byte) []byte {
+	var hdr [headerLen]byte
+	bo.PutUint16(hdr[:], Magic)
+	hdr[2] = 1
+	bo.PutUint32(hdr[4:], headerLen)
+	bo.PutUint32(hdr[12:], uint32(len(types)))
+	bo.PutUint32(hdr[16:], uint32(len(types)))
+	bo.PutUint32(hdr[20:], uint32(len(strs)))
+	dst = append(dst, hdr[:]...)
+	if sameOrder(bo, from) {
+		return append(append(dst, types...), strs...)
+	}
+	var w [4]byte
+	for i := 0; i+4 <= len(types); i += 4 {
+		bo.PutUint32(w[:], from.Uint32(types[i:]))
+		dst = append(dst, w[:]...)
+	}
+	return append(dst, strs...)
+}
+
+func sameOrder(a, b binary.ByteOrder) bool {
+	return a.Uint16([]byte{1, 2}) == b.Uint16([]byte{1, 2})
 }

@@ -2,14 +2,27 @@ package btf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
+
+// KernelBTFDir is where the running kernel exposes its BTF: vmlinux (5.4+,
+// CONFIG_DEBUG_INFO_BTF) and one file per module (5.11+,
+// CONFIG_DEBUG_INFO_BTF_MODULES).
+const KernelBTFDir = "/sys/kernel/btf"
 
 // VmlinuxPath is where the running kernel exposes its BTF (5.4+,
 // CONFIG_DEBUG_INFO_BTF).
-const VmlinuxPath = "/sys/kernel/btf/vmlinux"
+const VmlinuxPath = KernelBTFDir + "/vmlinux"
 
 var kernel struct {
 	once sync.Once
@@ -17,20 +30,170 @@ var kernel struct {
 	err  error
 }
 
-// Kernel returns the running kernel's BTF, read once per process.
+// Kernel returns the running kernel's BTF, opened once per process (see
+// LoadKernel) and never unmapped.
 func Kernel() (*Spec, error) {
 	kernel.once.Do(func() {
-		raw, err := os.ReadFile(VmlinuxPath)
-		if err != nil {
-			kernel.err = fmt.Errorf("kernel BTF: %w", err)
-			return
-		}
-		kernel.spec, kernel.err = Parse(raw, binary.NativeEndian)
-		if kernel.err != nil {
-			kernel.err = fmt.Errorf("kernel BTF %s: %w", VmlinuxPath, kernel.err)
-		}
+		kernel.spec, kernel.err = loadKernel(false)
 	})
 	return kernel.spec, kernel.err
+}
+
+// LoadKernel opens the running kernel's BTF without the cache of Kernel:
+// it maps VmlinuxPath read-only (kernel 6.16+ allows it) or, where that
+// fails, reads it. A mapping is removed when the Spec is no longer
+// reachable (Types keep their Spec reachable; bytes from StringBytes or
+// Type.Data do not).
+func LoadKernel() (*Spec, error) { return loadKernel(true) }
+
+func loadKernel(release bool) (*Spec, error) {
+	raw, unmap, err := mapFile(VmlinuxPath)
+	if err != nil {
+		return nil, fmt.Errorf("kernel BTF: %w", err)
+	}
+	s, err := Parse(raw, binary.NativeEndian)
+	if err != nil {
+		if unmap != nil {
+			unmap()
+		}
+		return nil, fmt.Errorf("kernel BTF %s: %w", VmlinuxPath, err)
+	}
+	if release && unmap != nil {
+		runtime.AddCleanup(s, func(f func()) { f() }, unmap)
+	}
+	return s, nil
+}
+
+// mapFile maps path read-only and private, or reads it when it cannot be
+// mapped; unmap is nil for data that was read.
+func mapFile(path string) (data []byte, unmap func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := st.Size(); n > 0 && n < 1<<31 {
+		b, err := unix.Mmap(int(f.Fd()), 0, int(n), unix.PROT_READ, unix.MAP_PRIVATE)
+		if err == nil {
+			return b, func() { unix.Munmap(b) }, nil
+		}
+	}
+	data, err = readAll(f, st.Size())
+	return data, nil, err
+}
+
+// readAll reads f to its end; sysfs reports a size that may be 0 or
+// larger than the data.
+func readAll(f *os.File, hint int64) ([]byte, error) {
+	if hint <= 0 || hint > 1<<31 {
+		hint = 1 << 20
+	}
+	b := make([]byte, 0, hint+1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+var modules struct {
+	mu    sync.Mutex
+	specs map[string]*moduleEntry
+}
+
+type moduleEntry struct {
+	once sync.Once
+	spec *Spec
+	err  error
+}
+
+// ErrNoModule is wrapped by the error of KernelModule for a module that
+// has no BTF in KernelBTFDir (not loaded, or built without BTF).
+var ErrNoModule = errors.New("no BTF for kernel module")
+
+// KernelModule returns the BTF of the loaded kernel module name, split BTF
+// on top of Kernel(), read once per module and process (kernel 5.11+,
+// CONFIG_DEBUG_INFO_BTF_MODULES). A module without BTF gives an error
+// wrapping ErrNoModule.
+func KernelModule(name string) (*Spec, error) {
+	modules.mu.Lock()
+	if modules.specs == nil {
+		modules.specs = map[string]*moduleEntry{}
+	}
+	e := modules.specs[name]
+	if e == nil {
+		e = &moduleEntry{}
+		modules.specs[name] = e
+	}
+	modules.mu.Unlock()
+	e.once.Do(func() {
+		base, err := Kernel()
+		if err != nil {
+			e.err = err
+			return
+		}
+		e.spec, e.err = LoadKernelModule(name, base)
+	})
+	return e.spec, e.err
+}
+
+// LoadKernelModule reads the BTF of kernel module name and parses it on
+// top of base (the running kernel's BTF), without a cache.
+func LoadKernelModule(name string, base *Spec) (*Spec, error) {
+	if name == "" || name == "vmlinux" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+		return nil, fmt.Errorf("kernel module BTF %q: %w: not a module name", name, ErrNoModule)
+	}
+	path := filepath.Join(KernelBTFDir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("kernel module BTF %s: %w", name, ErrNoModule)
+		}
+		return nil, fmt.Errorf("kernel module BTF %s: %w", name, err)
+	}
+	defer f.Close()
+	var hint int64
+	if st, err := f.Stat(); err == nil {
+		hint = st.Size()
+	}
+	raw, err := readAll(f, hint)
+	if err != nil {
+		return nil, fmt.Errorf("kernel module BTF %s: %w", name, err)
+	}
+	s, err := ParseSplit(raw, binary.NativeEndian, base)
+	if err != nil {
+		return nil, fmt.Errorf("kernel module BTF %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// KernelModules returns the names of the loaded kernel modules that have
+// BTF (the entries of KernelBTFDir other than vmlinux), sorted.
+func KernelModules() ([]string, error) {
+	ents, err := os.ReadDir(KernelBTFDir)
+	if err != nil {
+		return nil, fmt.Errorf("kernel module BTF: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Name() != "vmlinux" {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 // FromPublic returns the *Spec behind a public *btf.Spec (package

@@ -7,21 +7,19 @@ import (
 )
 
 // Named returns the first type of the given kind named name (a struct or
-// union tag, a typedef name, ...), and false if there is none. It scans
-// every type: use it for occasional lookups, such as finding a UAPI struct
-// in the kernel's BTF.
+// union tag, a typedef name, ...), and false if there is none. It uses
+// the name index (see ByName).
 func (s *Spec) Named(kind Kind, name string) (Type, bool) {
-	for id := 1; id < len(s.offs); id++ {
-		b := s.types[s.offs[id]:]
-		if Kind(s.bo.Uint32(b[4:])>>24&0x1f) != kind {
-			continue
+	var found Type
+	ok := false
+	s.eachNamed(name, func(id TypeID) bool {
+		if t, err := s.Type(id); err == nil && t.Kind == kind {
+			found, ok = t, true
+			return false
 		}
-		t, _ := s.Type(TypeID(id))
-		if n, err := s.String(t.NameOff); err == nil && n == name {
-			return t, true
-		}
-	}
-	return Type{}, false
+		return true
+	})
+	return found, ok
 }
 
 // Field is a member of a struct or union reached through a path of
@@ -64,7 +62,8 @@ func (s *Spec) Field(t Type, path string) (Field, error) {
 		if t.Kind != KindStruct && t.Kind != KindUnion {
 			return Field{}, fmt.Errorf("%s: %w: %q is looked up in a %s", path, ErrNoField, name, t.Kind)
 		}
-		m, ok, err := s.member(t, name, 0)
+		budget := maxMembers
+		m, ok, err := s.member(t, name, 0, &budget)
 		if err != nil {
 			return Field{}, err
 		}
@@ -77,11 +76,20 @@ func (s *Spec) Field(t Type, path string) (Field, error) {
 	return f, nil
 }
 
+// maxMembers bounds the members one Field lookup visits: malformed BTF
+// can nest anonymous members exponentially (a struct whose anonymous
+// members are that struct).
+const maxMembers = 1 << 20
+
 // member finds name among the members of the struct or union t and those
-// of its anonymous members, depth levels deep so far.
-func (s *Spec) member(t Type, name string, depth int) (Field, bool, error) {
+// of its anonymous members, depth levels deep so far, visiting at most
+// *budget members.
+func (s *Spec) member(t Type, name string, depth int, budget *int) (Field, bool, error) {
 	if depth > maxDepth {
 		return Field{}, false, fmt.Errorf("%w: type %d: anonymous members nested deeper than %d", ErrInvalid, t.ID, maxDepth)
+	}
+	if *budget -= t.Vlen; *budget < 0 {
+		return Field{}, false, fmt.Errorf("%w: type %d: more than %d members to search", ErrInvalid, t.ID, maxMembers)
 	}
 	for i := range t.Vlen {
 		m, err := s.Member(t, i)
@@ -105,7 +113,7 @@ func (s *Spec) member(t Type, name string, depth int) (Field, bool, error) {
 		if inner.Kind != KindStruct && inner.Kind != KindUnion {
 			continue
 		}
-		f, ok, err := s.member(inner, name, depth+1)
+		f, ok, err := s.member(inner, name, depth+1, budget)
 		if err != nil || ok {
 			f.BitOffset += m.Offset
 			return f, ok, err

@@ -1,6 +1,9 @@
 package btf
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // Int encodings (BTF_INT_*), the bits of IntInfo.Encoding.
 const (
@@ -54,19 +57,23 @@ func (s *Spec) EnumValue(t Type, i int) (nameOff uint32, value int64, err error)
 }
 
 // StringBytes is String without the copy: the bytes of the NUL-terminated
-// string at off, aliasing the string section.
+// string at off, aliasing the string section (valid while s is
+// reachable; they must not be modified).
 func (s *Spec) StringBytes(off uint32) ([]byte, error) {
-	if uint64(off) >= uint64(len(s.strings)) {
-		if off == 0 {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("%w: string offset %d outside the %d-byte string section", ErrInvalid, off, len(s.strings))
+	if off == 0 {
+		return nil, nil
 	}
-	b := s.strings[off:]
-	for i, c := range b {
-		if c == 0 {
-			return b[:i:i], nil
-		}
+	o := s
+	for o.base != nil && off < o.strBase {
+		o = o.base
+	}
+	local := off - o.strBase
+	if uint64(local) >= uint64(len(o.strings)) {
+		return nil, fmt.Errorf("%w: string offset %d outside the %d-byte string section", ErrInvalid, off, uint64(o.strBase)+uint64(len(o.strings)))
+	}
+	b := o.strings[local:]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i:i], nil
 	}
 	return nil, fmt.Errorf("%w: string at offset %d is not NUL-terminated", ErrInvalid, off)
 }
