@@ -59,6 +59,9 @@ type ProgramSpec struct {
 	// for Extension (freplace) programs and for fentry/fexit on BPF
 	// programs; nil for kernel functions.
 	AttachTarget *Program
+	// Externs are the extern symbols (kconfig values, ksyms, kfuncs)
+	// the instructions use; see Extern. NewProgram resolves them.
+	Externs []*Extern
 }
 
 // Copy returns a deep copy of the spec (instructions included).
@@ -69,6 +72,7 @@ func (s *ProgramSpec) Copy() *ProgramSpec {
 	c := *s
 	c.Instructions = append(asm.Instructions(nil), s.Instructions...)
 	c.CORERelocations = append([]CORERelocation(nil), s.CORERelocations...)
+	c.Externs = append([]*Extern(nil), s.Externs...)
 	return &c
 }
 
@@ -164,6 +168,17 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	if err != nil {
 		return nil, err
 	}
+	ext, err := resolveExterns(spec, insns)
+	if err != nil {
+		return nil, err
+	}
+	defer ext.close()
+	insns = ext.insns
+	target, err := resolveAttachTarget(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer target.close()
 	if verr := checkLicense(spec, insns); verr != nil {
 		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
 	}
@@ -186,6 +201,8 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		ProgName:           sys.ObjName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
 	}
+	ext.setAttr(&attr)
+	target.setAttr(&attr)
 	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
 		attr.ProgBTFFD = uint32(b.FD)
 		attr.FuncInfoRecSize, attr.FuncInfo, attr.FuncInfoCnt = 8, sys.SlicePointer(b.FuncInfo), uint32(len(b.FuncInfo)/8)

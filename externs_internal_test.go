@@ -1,0 +1,130 @@
+package bpf
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/purebpf/bpf/asm"
+)
+
+func TestParseKernelRelease(t *testing.T) {
+	tests := []struct {
+		rel  string
+		want uint32
+		err  bool
+	}{
+		{"6.18.44-fc-v1252", 6<<16 | 18<<8 | 44, false},
+		{"5.15.0-91-generic", 5<<16 | 15<<8, false},
+		{"6.1", 6<<16 | 1<<8, false},
+		{"4.19.300", 4<<16 | 19<<8 | 255, false},
+		{"6.8.0+", 6<<16 | 8<<8, false},
+		{"linux", 0, true},
+		{"6", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseKernelRelease(tt.rel)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseKernelRelease(%q) = %#x, %v; want %#x, error %v", tt.rel, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestScanKallsyms(t *testing.T) {
+	list := "ffffffff81000000 T _stext\nffffffff81000010 t helper [mod]\n0000000000000000 T hidden\n"
+	tests := []struct {
+		name string
+		want uint64
+		err  string
+	}{
+		{"_stext", 0xffffffff81000000, ""},
+		{"helper", 0xffffffff81000010, ""},
+		{"absent", 0, ""},
+		{"hidden", 0, "kptr_restrict"},
+	}
+	for _, tt := range tests {
+		got, err := scanKallsyms(strings.NewReader(list), tt.name)
+		if got != tt.want || (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: %#x, %v; want %#x, error %q", tt.name, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestEncodeKconfig(t *testing.T) {
+	u32 := func(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+	tests := []struct {
+		name string
+		ext  Extern
+		v    string
+		want []byte
+		err  string
+	}{
+		{"bool y", Extern{Kconfig: KconfigBool, Size: 1}, "y", []byte{1}, ""},
+		{"bool n", Extern{Kconfig: KconfigBool, Size: 1}, "n", []byte{0}, ""},
+		{"bool m", Extern{Kconfig: KconfigBool, Size: 1}, "m", nil, "tristate"},
+		{"tristate m", Extern{Kconfig: KconfigTristate, Size: 4}, "m", u32(2), ""},
+		{"char m", Extern{Kconfig: KconfigChar, Size: 1}, "m", []byte{'m'}, ""},
+		{"char number", Extern{Kconfig: KconfigChar, Size: 1, Signed: true}, "-3", []byte{0xfd}, ""},
+		{"int hex", Extern{Kconfig: KconfigInt, Size: 4}, "0x10", u32(16), ""},
+		{"int negative", Extern{Kconfig: KconfigInt, Size: 4, Signed: true}, "-1", u32(0xffffffff), ""},
+		{"int too big", Extern{Kconfig: KconfigInt, Size: 1}, "300", nil, "does not fit"},
+		{"int y", Extern{Kconfig: KconfigInt, Size: 4}, "y", nil, "not a number"},
+		{"string", Extern{Kconfig: KconfigString, Size: 6}, `"host"`, []byte("host\x00\x00"), ""},
+		{"string truncated", Extern{Kconfig: KconfigString, Size: 4}, `"hostname"`, []byte("hos\x00"), ""},
+		{"string unquoted", Extern{Kconfig: KconfigString, Size: 4}, `host`, nil, "quoted"},
+		{"unknown encoding", Extern{Size: 4}, "1", nil, "encoding"},
+	}
+	for _, tt := range tests {
+		buf := make([]byte, tt.ext.Size)
+		err := encodeKconfig(&tt.ext, tt.v, buf)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: error %v, want one mentioning %q", tt.name, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(buf, tt.want) {
+			t.Errorf("%s: % x, %v; want % x", tt.name, buf, err, tt.want)
+		}
+	}
+}
+
+// TestResolveExternsOffline checks the resolution of kfunc and ksym
+// references that need no kernel: weak externs nobody has (the call is
+// poisoned, the address 0) and instructions that are not references.
+func TestResolveExternsOffline(t *testing.T) {
+	if _, err := kernelBTFSources(); err != nil {
+		t.Skipf("kernel lacks a feature: BTF (%v)", err)
+	}
+	spec := &ProgramSpec{Name: "p", Externs: []*Extern{
+		{Name: "purebpf_weak_kfunc", Kind: ExternKfunc, Weak: true},
+		{Name: "purebpf_weak_var", Kind: ExternKsym, Weak: true, Typed: true},
+	}}
+	insns := asm.Instructions{
+		asm.Instruction{OpCode: asm.CallOpCode, Src: asm.PseudoKfuncCall}.WithReference("purebpf_weak_kfunc"),
+		asm.Instruction{OpCode: asm.LdImmDW, Src: asm.PseudoBTFID}.WithReference("purebpf_weak_var"),
+		asm.Instruction{OpCode: asm.LdImmDW, Src: asm.PseudoBTFID}.WithReference("purebpf_weak_kfunc"),
+		asm.Return(),
+	}
+	res, err := resolveExterns(spec, insns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.close()
+	if got := res.insns[0]; got.Src != 0 || got.Constant != poisonKfuncBase {
+		t.Errorf("weak absent kfunc call = %v, want a call of helper %d", got, poisonKfuncBase)
+	}
+	for _, i := range []int{1, 2} {
+		if got := res.insns[i]; got.Src != 0 || got.Constant != 0 {
+			t.Errorf("weak absent address %d = %v, want LD_IMM64 0", i, got)
+		}
+	}
+	if insns[0].Src != asm.PseudoKfuncCall {
+		t.Error("resolveExterns modified the spec's instructions")
+	}
+	spec.Externs[0].Weak = false
+	if _, err := resolveExterns(spec, insns); err == nil || !strings.Contains(err.Error(), "purebpf_weak_kfunc") || !strings.Contains(err.Error(), "instruction 0") {
+		t.Errorf("non-weak absent kfunc: %v, want an error naming it and instruction 0", err)
+	}
+}
