@@ -3,7 +3,9 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 
 	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
@@ -28,10 +30,78 @@ func (s *kernelBTFSource) name() string {
 	return s.module
 }
 
-// kernelModuleBTFs lists the BTF of loaded kernel modules, searched
-// after vmlinux in this order. It returns nothing until internal/btf
-// parses split (module) BTF; a replacement plugs modules in here.
-var kernelModuleBTFs = func() ([]*kernelBTFSource, error) { return nil, nil }
+// parseModuleBTF parses the split BTF of a kernel module on top of
+// vmlinux's. It is nil until internal/btf parses split BTF; module BTF is
+// then not searched.
+var parseModuleBTF func(raw []byte, vmlinux *btf.Spec) (*btf.Spec, error)
+
+// kernelModuleBTFs lists the BTF of loaded kernel modules
+// (/sys/kernel/btf/<module>), searched after vmlinux in name order.
+var kernelModuleBTFs = func() ([]*kernelBTFSource, error) {
+	if parseModuleBTF == nil {
+		return nil, nil
+	}
+	vmlinux, err := btf.Kernel()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir("/sys/kernel/btf")
+	if err != nil {
+		return nil, err
+	}
+	var srcs []*kernelBTFSource
+	for _, e := range entries {
+		name := e.Name()
+		if name == "vmlinux" {
+			continue
+		}
+		if v, ok := moduleBTFCache.Load(name); ok {
+			srcs = append(srcs, v.(*kernelBTFSource))
+			continue
+		}
+		raw, err := os.ReadFile("/sys/kernel/btf/" + name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // unloaded meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		spec, err := parseModuleBTF(raw, vmlinux)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", name, err)
+		}
+		src := &kernelBTFSource{module: name, spec: spec, open: func() (*sys.FD, error) { return openModuleBTF(name) }}
+		moduleBTFCache.Store(name, src)
+		srcs = append(srcs, src)
+	}
+	return srcs, nil
+}
+
+// moduleBTFCache keeps parsed module BTF by module name.
+var moduleBTFCache sync.Map
+
+// openModuleBTF opens the kernel's BTF object of module name (the
+// kernel BTF objects whose info names it), for fd_array and
+// attach_btf_obj_fd.
+func openModuleBTF(name string) (*sys.FD, error) {
+	ids, err := sys.IDs(sys.BTFGetNextIDCmd)
+	if err != nil {
+		return nil, fmt.Errorf("list BTF objects: %w", err)
+	}
+	for _, id := range ids {
+		fd, err := sys.GetFDByID(sys.BTFGetFDByIDCmd, id)
+		if err != nil {
+			continue // freed meanwhile
+		}
+		var buf [64]byte
+		info := sys.BTFInfo{Name: sys.SlicePointer(buf[:]), NameLen: uint32(len(buf))}
+		if err := sys.BTFInfoByFD(fd, &info); err == nil && info.KernelBTF != 0 && sys.CString(buf[:]) == name {
+			return fd, nil
+		}
+		fd.Close()
+	}
+	return nil, fmt.Errorf("no kernel BTF object named %s", name)
+}
 
 // kernelBTFSources returns vmlinux and module BTF, in search order.
 func kernelBTFSources() ([]*kernelBTFSource, error) {

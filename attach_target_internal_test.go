@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // TestResolveAttachTarget resolves ProgramSpec.AttachTo in the running
@@ -79,5 +80,22 @@ func TestResolveAttachTarget(t *testing.T) {
 	// AttachTarget on a program type that attaches to no program.
 	if _, err := resolveAttachTarget(&ProgramSpec{Name: "p", Type: XDP, AttachTarget: &Program{name: "t"}}); err == nil {
 		t.Error("AttachTarget on an XDP program accepted")
+	}
+}
+
+// TestOpenModuleBTF opens the kernel's BTF object by name (vmlinux is
+// one of them, 5.11+) and refuses a name no object has.
+func TestOpenModuleBTF(t *testing.T) {
+	if _, err := btf.Kernel(); err != nil {
+		t.Skipf("kernel lacks a feature: BTF (CONFIG_DEBUG_INFO_BTF, 5.4): %v", err)
+	}
+	testenv.RequirePrivileged(t)
+	fd, err := openModuleBTF("vmlinux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd.Close()
+	if _, err := openModuleBTF("purebpf_no_such_module"); err == nil || !strings.Contains(err.Error(), "purebpf_no_such_module") {
+		t.Errorf("error %v, want one naming the module", err)
 	}
 }

@@ -255,6 +255,7 @@ func TestUnresolvedExterns(t *testing.T) {
 		{"missing_kconfig", "CONFIG_PUREBPF_NO_SUCH_OPTION"},
 		{"plain", ""},
 	}
+	before := collFDs(t)
 	for _, tt := range tests {
 		t.Run(tt.prog, func(t *testing.T) {
 			one := spec.Copy()
@@ -282,6 +283,9 @@ func TestUnresolvedExterns(t *testing.T) {
 	_, err = bpf.NewCollection(spec)
 	if !errors.Is(err, bpf.ErrExternNotFound) {
 		t.Errorf("whole object: %v, want ErrExternNotFound", err)
+	}
+	if after := collFDs(t); after != before {
+		t.Errorf("%d descriptors open after the loads, %d before", after, before)
 	}
 }
 
