@@ -142,11 +142,20 @@ type kernelBTFType struct {
 // findKernelBTF returns the first type of kind named name in vmlinux,
 // then in the modules, or nil when none has it.
 func findKernelBTF(name string, kind btf.Kind) (*kernelBTFType, error) {
+	return findKernelBTFIn("", name, kind)
+}
+
+// findKernelBTFIn is findKernelBTF limited to one module ("vmlinux" for
+// vmlinux) unless module is "".
+func findKernelBTFIn(module, name string, kind btf.Kind) (*kernelBTFType, error) {
 	srcs, err := kernelBTFSources()
 	if err != nil {
 		return nil, err
 	}
 	for _, src := range srcs {
+		if module != "" && src.name() != module {
+			continue
+		}
 		if id, ok := findBTF(src.spec, name, kind); ok {
 			return &kernelBTFType{src: src, id: id}, nil
 		}
@@ -240,12 +249,23 @@ func resolveAttachTarget(spec *ProgramSpec) (*attachTarget, error) {
 	if spec.Type == Extension {
 		return nil, fmt.Errorf("load %s: an Extension (freplace) program needs ProgramSpec.AttachTarget, the program whose function %s it replaces", spec.describe(), spec.AttachTo)
 	}
-	found, err := findKernelBTF(name, kind)
+	// "module:function" (libbpf's fentry/[module:]function) searches
+	// only that module.
+	module := ""
+	if m, fn, ok := strings.Cut(spec.AttachTo, ":"); ok && m != "" && fn != "" {
+		module = m
+		name = strings.Replace(name, spec.AttachTo, fn, 1)
+	}
+	found, err := findKernelBTFIn(module, name, kind)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: attach target %s: %w", spec.describe(), spec.AttachTo, err)
 	}
 	if found == nil {
-		return nil, fmt.Errorf("load %s: %w: %s %s is not in the kernel's BTF (%s)", spec.describe(), ErrAttachTarget, kind, name, kernelBTFNames())
+		where := kernelBTFNames()
+		if module != "" {
+			where = "module " + module + "; loaded: " + where
+		}
+		return nil, fmt.Errorf("load %s: %w: %s %s is not in the kernel's BTF (%s)", spec.describe(), ErrAttachTarget, kind, name, where)
 	}
 	at := &attachTarget{btfID: uint32(found.id), fd: -1}
 	if found.src.open != nil {

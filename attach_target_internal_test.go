@@ -35,6 +35,8 @@ func TestResolveAttachTarget(t *testing.T) {
 		{Tracing, AttachTraceIter, "task", btf.KindFunc, "bpf_iter_task", nil, ""},
 		{LSM, AttachLSMMac, "file_open", btf.KindFunc, "bpf_lsm_file_open", nil, ""},
 		{LSM, AttachLSMCgroup, "socket_bind", btf.KindFunc, "bpf_lsm_socket_bind", nil, ""},
+		{Tracing, AttachTraceFentry, "vmlinux:tcp_connect", btf.KindFunc, "tcp_connect", nil, ""},
+		{Tracing, AttachTraceFentry, "purebpf_no_such_module:tcp_connect", 0, "", ErrAttachTarget, "module purebpf_no_such_module"},
 		{XDP, AttachXDP, "", 0, "", nil, ""},
 		{Tracing, AttachTraceFentry, "purebpf_no_such_function", 0, "", ErrAttachTarget, "func purebpf_no_such_function"},
 		{Tracing, AttachTraceRawTP, "purebpf_no_such_tp", 0, "", ErrAttachTarget, "typedef btf_trace_purebpf_no_such_tp"},
