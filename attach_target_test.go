@@ -14,6 +14,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/elf"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
 )
@@ -22,6 +23,7 @@ import (
 // from the section names where the parser did not.
 func openAttachObject(t *testing.T, name string) *bpf.CollectionSpec {
 	t.Helper()
+	testenv.SkipUnsupported(t, features.HaveProgramType(bpf.Tracing))
 	spec, err := elf.Open("elf/testdata/" + name + ".o")
 	if err != nil {
 		t.Fatal(err)

@@ -603,7 +603,7 @@ func prepareKconfig(spec *CollectionSpec, overrides map[string]string) (*Collect
 				configRead = true
 			}
 			if configErr != nil {
-				err = configErr
+				err = fmt.Errorf("%w: %w", ErrExternNotFound, configErr)
 			} else {
 				// "# CONFIG_X is not set" is absent, as for libbpf:
 				// declare the extern __weak to read it as 0.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/elf"
+	ibtf "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
@@ -84,15 +86,17 @@ func externResults(t *testing.T, c *bpf.Collection, prog string) [16]uint64 {
 	return out
 }
 
-// loadExterns loads externs.o without the programs named in skip.
-func loadExterns(t *testing.T, opts bpf.CollectionOptions, skip ...string) *bpf.Collection {
+// loadExterns loads the named programs of externs.o.
+func loadExterns(t *testing.T, opts bpf.CollectionOptions, keep ...string) *bpf.Collection {
 	t.Helper()
 	spec, err := elf.Open("elf/testdata/externs.o")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range skip {
-		delete(spec.Programs, s)
+	for n := range spec.Programs {
+		if !slices.Contains(keep, n) {
+			delete(spec.Programs, n)
+		}
 	}
 	c, err := bpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
@@ -100,6 +104,16 @@ func loadExterns(t *testing.T, opts bpf.CollectionOptions, skip ...string) *bpf.
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// kallsymExists reports whether /proc/kallsyms lists name.
+func kallsymExists(t *testing.T, name string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/kallsyms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), " "+name+"\n")
 }
 
 // TestKconfigExterns checks the values of kconfig externs against the
@@ -137,13 +151,21 @@ func TestKconfigExterns(t *testing.T) {
 	if cfg["CONFIG_BPF_JIT"] == "y" {
 		jit = 1
 	}
+	cookie := uint64(0) // bpf_get_attach_cookie, 5.15
+	if version >= 5<<16|15<<8 {
+		cookie = 1
+	}
+	wrapper := uint64(0)
+	if kallsymExists(t, "__x64_sys_bpf") {
+		wrapper = 1
+	}
 	tests := []struct {
 		name      string
 		overrides map[string]string
 		want      map[int]uint64
 	}{
 		{"kernel", nil, map[int]uint64{
-			0: version, 1: 1, 2: 1, 3: tri[cfg["CONFIG_BPF_SYSCALL"]], 4: jit, 5: hz, 6: hostWord,
+			0: version, 1: cookie, 2: wrapper, 3: tri[cfg["CONFIG_BPF_SYSCALL"]], 4: jit, 5: hz, 6: hostWord,
 			7: 1, // the absent weak CONFIG_PUREBPF_ABSENT is 0, plus 1
 			8: netChar,
 		}},
@@ -157,7 +179,7 @@ func TestKconfigExterns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := loadExterns(t, bpf.CollectionOptions{Kconfig: tt.overrides}, "typed_ksym")
+			c := loadExterns(t, bpf.CollectionOptions{Kconfig: tt.overrides}, "kconfig")
 			got := externResults(t, c, "kconfig")
 			for slot, want := range tt.want {
 				if slot == 5 {
@@ -174,12 +196,11 @@ func TestKconfigExterns(t *testing.T) {
 	}
 }
 
-// TestKsymExterns checks typeless ksyms (kallsyms addresses, a weak
-// absent one 0), kfunc calls and bpf_ksym_exists on a weak kfunc that
-// exists and one that does not.
+// TestKsymExterns checks typeless ksyms: kallsyms addresses, and 0 for
+// a weak one no kernel has.
 func TestKsymExterns(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	c := loadExterns(t, bpf.CollectionOptions{}, "typed_ksym")
+	c := loadExterns(t, bpf.CollectionOptions{}, "ksyms")
 	got := externResults(t, c, "ksyms")
 	if want := kallsym(t, "_stext"); got[9] != want {
 		t.Errorf("&_stext = %#x, want %#x from /proc/kallsyms", got[9], want)
@@ -188,15 +209,32 @@ func TestKsymExterns(t *testing.T) {
 		t.Errorf("&purebpf_absent_symbol (weak) = %#x, want 0", got[10])
 	}
 	// The object's BTF, its externs made acceptable, reaches the kernel.
-	if info, err := c.Programs["kfuncs"].Info(); err != nil || info.BTFID == 0 {
-		t.Errorf("kfuncs loaded without BTF (info %+v, %v)", info, err)
+	if info, err := c.Programs["ksyms"].Info(); err != nil || info.BTFID == 0 {
+		t.Errorf("ksyms loaded without BTF (info %+v, %v)", info, err)
 	}
-	got = externResults(t, c, "kfuncs")
+}
+
+// TestKfuncExterns checks kfunc calls, and bpf_ksym_exists on a weak
+// kfunc that exists and one that does not (whose call is poisoned).
+func TestKfuncExterns(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	kernel, err := ibtf.Kernel()
+	if err != nil {
+		t.Skipf("kernel lacks a feature: BTF (CONFIG_DEBUG_INFO_BTF, 5.4): %v", err)
+	}
+	if len(kernel.ByName("bpf_rcu_read_lock")) == 0 {
+		t.Skip("kernel lacks a feature: kfuncs bpf_rcu_read_lock/unlock (6.2)")
+	}
+	c := loadExterns(t, bpf.CollectionOptions{}, "kfuncs")
+	got := externResults(t, c, "kfuncs")
 	if got[12] != 1 {
 		t.Errorf("bpf_ksym_exists(bpf_rcu_read_unlock) = %d, want 1", got[12])
 	}
 	if got[13] != 2 {
 		t.Errorf("absent weak kfunc branch = %d, want 2 (not taken)", got[13])
+	}
+	if info, err := c.Programs["kfuncs"].Info(); err != nil || info.BTFID == 0 {
+		t.Errorf("kfuncs loaded without BTF (info %+v, %v)", info, err)
 	}
 }
 
@@ -218,8 +256,10 @@ func TestTypedKsym(t *testing.T) {
 	if ins.Src != asm.PseudoBTFID {
 		t.Fatalf("reference to bpf_prog_active is %v, want an LD_IMM64 of src PseudoBTFID", ins)
 	}
-	for _, n := range []string{"kconfig", "ksyms", "kfuncs"} {
-		delete(spec.Programs, n)
+	for n := range spec.Programs {
+		if n != "typed_ksym" {
+			delete(spec.Programs, n)
+		}
 	}
 	c, err := bpf.NewCollection(spec)
 	if err != nil {
