@@ -22,6 +22,7 @@ import (
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
 )
 
 // ExternKind says what an extern symbol of an object stands for.
@@ -42,6 +43,11 @@ const (
 	// calls (BPF_PSEUDO_KFUNC_CALL, 5.13+) or whose existence it tests
 	// (bpf_ksym_exists).
 	ExternKfunc
+	// ExternLink is a function or variable declared extern without
+	// __ksym or __kconfig: another object defines it, and static
+	// linking (bpftool gen object) must resolve it before loading. Only
+	// a weak one loads unresolved.
+	ExternLink
 )
 
 func (k ExternKind) String() string {
@@ -52,6 +58,8 @@ func (k ExternKind) String() string {
 		return "ksym"
 	case ExternKfunc:
 		return "kfunc"
+	case ExternLink:
+		return "link-time"
 	}
 	return fmt.Sprintf("ExternKind(%d)", uint8(k))
 }
@@ -136,6 +144,9 @@ type externResolution struct {
 	insns   asm.Instructions
 	fdArray []int32
 	closers []*sys.FD
+	// poisoned names the weak externs whose calls were replaced, by
+	// helper id.
+	poisoned map[int64]string
 }
 
 // setAttr puts the fd_array in a load's attributes (the slice stays
@@ -201,6 +212,12 @@ var ErrExternNotFound = errors.New("extern not found")
 // resolve binds one reference to ext.
 func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) error {
 	switch {
+	case ext.Kind == ExternLink:
+		if !ext.Weak {
+			return fmt.Errorf("extern %s: %w: it is neither __ksym nor __kconfig, so another object defines it: link the objects first (bpftool gen object)", ext.Name, ErrExternNotFound)
+		}
+		r.unresolvedWeak(ins, ext, idx)
+		return nil
 	case ext.Kind == ExternKsym && !ext.Typed:
 		addr, err := kallsymsAddress(ext.Name)
 		if err != nil {
@@ -226,14 +243,7 @@ func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) e
 		if !ext.Weak {
 			return fmt.Errorf("extern %s %s: %w in the kernel's BTF (%s)", what, ext.Name, ErrExternNotFound, kernelBTFNames())
 		}
-		if ins.OpCode == asm.CallOpCode {
-			// libbpf's poisoning: a helper call no kernel has, which the
-			// verifier refuses only on a path it explores.
-			*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: int64(poisonKfuncBase + idx)}.WithReference(ext.Name)
-			return nil
-		}
-		ins.Src = 0
-		ins.Constant = 0
+		r.unresolvedWeak(ins, ext, idx)
 		return nil
 	}
 	fdIdx, objFD, err := r.moduleFD(found)
@@ -247,6 +257,38 @@ func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) e
 	}
 	ins.Constant = int64(uint64(found.id) | uint64(uint32(objFD))<<32)
 	return nil
+}
+
+// unresolvedWeak binds a reference to a weak extern nobody has: an
+// address is 0, a call becomes libbpf's poisoned call, a helper call no
+// kernel has, which the verifier refuses only on a path it explores.
+func (r *externResolution) unresolvedWeak(ins *asm.Instruction, ext *Extern, idx int) {
+	if ins.OpCode == asm.CallOpCode {
+		id := int64(poisonKfuncBase + idx)
+		*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: id}.WithReference(ext.Name)
+		if r.poisoned == nil {
+			r.poisoned = map[int64]string{}
+		}
+		r.poisoned[id] = ext.Name
+		return
+	}
+	ins.Src = 0
+	ins.Constant = 0
+}
+
+// explain adds to a verifier rejection of a poisoned call the name of
+// the weak extern it stands for.
+func (r *externResolution) explain(verr *verifier.Error) {
+	if r == nil || verr == nil {
+		return
+	}
+	for id, name := range r.poisoned {
+		tag := "#" + strconv.FormatInt(id, 10)
+		if strings.Contains(verr.Instruction, tag) || strings.Contains(verr.Message, tag) {
+			verr.Hint = "the program calls the __weak extern " + name + ", which the running kernel does not have, on a path the verifier explores; guard the call with bpf_ksym_exists(" + name + ")"
+			return
+		}
+	}
 }
 
 // moduleFD keeps the module BTF descriptor of found open until the load

@@ -18,6 +18,7 @@ import (
 	ibtf "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
 )
 
 // kernelConfig reads the running kernel's configuration the way the
@@ -293,6 +294,8 @@ func TestUnresolvedExterns(t *testing.T) {
 		{"missing_kfunc", "purebpf_no_such_kfunc"},
 		{"missing_ksym", "purebpf_no_such_symbol"},
 		{"missing_kconfig", "CONFIG_PUREBPF_NO_SUCH_OPTION"},
+		{"link_time", "purebpf_other_object"},
+		{"unguarded_weak", "bpf_ksym_exists(purebpf_weak_absent_kfunc)"},
 		{"plain", ""},
 	}
 	before := collFDs(t)
@@ -334,6 +337,15 @@ func checkExternErr(t *testing.T, err error, want string) {
 	if want == "" {
 		if err != nil {
 			t.Fatalf("%+v", err)
+		}
+		return
+	}
+	if strings.HasPrefix(want, "bpf_ksym_exists") {
+		// A poisoned call of an absent weak kfunc: the verifier's
+		// rejection, explained.
+		var verr *verifier.Error
+		if !errors.As(err, &verr) || !strings.Contains(verr.Hint, want) {
+			t.Fatalf("error %v, want a verifier error whose hint says %s", err, want)
 		}
 		return
 	}

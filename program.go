@@ -227,6 +227,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		if b := opts.BTF; b != nil && b.sourceLines != nil {
 			verr.SetSourceLines(b.sourceLines())
 		}
+		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
 			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
 		}

@@ -221,8 +221,8 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 		}
 		switch ext.Kind {
 		case 0:
-			ext.Kind = bpf.ExternKfunc // no BTF says otherwise
-		case bpf.ExternKfunc:
+			ext.Kind = o.undeclaredKind(bpf.ExternKfunc)
+		case bpf.ExternKfunc, bpf.ExternLink:
 		default:
 			return fmt.Errorf("%w: call of extern %s, which is a %s extern, not a function", ErrFormat, sym.name, ext.Kind)
 		}
@@ -235,7 +235,7 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 			return fmt.Errorf("%w: relocation against extern %s on an LD_IMM64 with pseudo source %d", ErrFormat, sym.name, ins.Src)
 		}
 		if ext.Kind == 0 {
-			ext.Kind = bpf.ExternKsym // no BTF: a typeless ksym
+			ext.Kind = o.undeclaredKind(bpf.ExternKsym)
 		}
 		if ext.Kind == bpf.ExternKconfig {
 			addend := int64(int32(uint32(ins.Constant)))
@@ -261,6 +261,17 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 		o.externs.uses[fn] = append(o.externs.uses[fn], ext)
 	}
 	return nil
+}
+
+// undeclaredKind is the kind of an extern that neither .kconfig nor
+// .ksyms lists: with BTF, one that another object defines (libbpf
+// refuses such objects; static linking resolves them); without BTF,
+// where nothing tells, a kfunc (for a call) or a typeless ksym.
+func (o *object) undeclaredKind(guess bpf.ExternKind) bpf.ExternKind {
+	if o.btf != nil {
+		return bpf.ExternLink
+	}
+	return guess
 }
 
 // finishExterns gives each program the externs its functions use and
