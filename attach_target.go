@@ -211,10 +211,9 @@ func attachTargetName(spec *ProgramSpec) (kind btf.Kind, name string, ok bool, e
 	case Extension:
 		return btf.KindFunc, to, true, nil
 	case StructOps:
-		if to == "" {
-			return 0, "", false, nil
-		}
-		return 0, "", false, fmt.Errorf("%w: struct_ops programs (attach target %q): purebpf does not create struct_ops maps yet", ErrNotSupported, to)
+		// The kernel takes a struct_ops program's attach_btf_id from the
+		// struct_ops map (the ops struct) it fills.
+		return 0, "", false, fmt.Errorf("%w: struct_ops programs (member %q): purebpf does not create struct_ops maps yet", ErrNotSupported, to)
 	}
 	return 0, "", false, nil
 }

@@ -44,6 +44,7 @@ func TestResolveAttachTarget(t *testing.T) {
 		{Tracing, AttachTraceFentry, "", 0, "", nil, "needs ProgramSpec.AttachTo"},
 		{Extension, 0, "verdict", 0, "", nil, "needs ProgramSpec.AttachTarget"},
 		{StructOps, 0, "tcp_congestion_ops", 0, "", ErrNotSupported, "struct_ops"},
+		{StructOps, 0, "", 0, "", ErrNotSupported, "struct_ops"},
 	}
 	for _, tt := range tests {
 		name := tt.typ.String() + "/" + tt.to
