@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -22,24 +23,39 @@ import (
 )
 
 // kernelConfig reads the running kernel's configuration the way the
-// test expects the loader to (independently of its code).
+// test expects the loader to (independently of its code): from
+// /proc/config.gz, else /boot/config-$(uname -r).
 func kernelConfig(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := os.Open("/proc/config.gz")
-	if err != nil {
-		t.Skipf("kernel lacks a feature: /proc/config.gz (CONFIG_IKCONFIG_PROC): %v", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
+	var r io.Reader
+	if f, err := os.Open("/proc/config.gz"); err == nil {
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	} else {
+		var uts unix.Utsname
+		if err := unix.Uname(&uts); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open("/boot/config-" + unix.ByteSliceToString(uts.Release[:]))
+		if err != nil {
+			t.Skipf("kernel lacks a feature: its configuration (/proc/config.gz, CONFIG_IKCONFIG_PROC, or a /boot/config file): %v", err)
+		}
+		defer f.Close()
+		r = f
 	}
 	vals := map[string]string{}
-	sc := bufio.NewScanner(zr)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		if k, v, ok := strings.Cut(sc.Text(), "="); ok && strings.HasPrefix(k, "CONFIG_") {
 			vals[k] = v
 		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return vals
 }
