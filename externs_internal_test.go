@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/maps"
 )
 
 func TestParseKernelRelease(t *testing.T) {
@@ -126,5 +127,75 @@ func TestResolveExternsOffline(t *testing.T) {
 	spec.Externs[0].Weak = false
 	if _, err := resolveExterns(spec, insns); err == nil || !strings.Contains(err.Error(), "purebpf_weak_kfunc") || !strings.Contains(err.Error(), "instruction 0") {
 		t.Errorf("non-weak absent kfunc: %v, want an error naming it and instruction 0", err)
+	}
+}
+
+func TestParseKconfig(t *testing.T) {
+	in := "#\n# Automatically generated\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=\"x y\"\n\nCONFIG_D=0x10\nNOT_CONFIG=1\n"
+	got, err := parseKconfig(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"CONFIG_A": "y", "CONFIG_C": `"x y"`, "CONFIG_D": "0x10"}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestPrepareKconfig fills the .kconfig value of a spec from overrides
+// only (no kernel configuration needed) and records, per extern, what
+// could not be resolved.
+func TestPrepareKconfig(t *testing.T) {
+	exts := []*Extern{
+		{Name: "CONFIG_SET", Kind: ExternKconfig, Kconfig: KconfigInt, Offset: 0, Size: 4},
+		{Name: "LINUX_PUREBPF_UNKNOWN", Kind: ExternKconfig, Kconfig: KconfigBool, Offset: 4, Size: 1},
+		{Name: "LINUX_PUREBPF_WEAK", Kind: ExternKconfig, Kconfig: KconfigBool, Offset: 5, Size: 1, Weak: true},
+		{Name: "OTHER_NAME", Kind: ExternKconfig, Kconfig: KconfigBool, Offset: 6, Size: 1},
+		{Name: "CONFIG_BAD", Kind: ExternKconfig, Kconfig: KconfigBool, Offset: 7, Size: 1},
+	}
+	spec := &CollectionSpec{
+		Programs: map[string]*ProgramSpec{"p": {Name: "p", Externs: exts}, "q": {Name: "q", Externs: exts[:1]}},
+		Maps:     map[string]*maps.Spec{KconfigMap: {Type: maps.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}},
+	}
+	out, st, err := prepareKconfig(spec, map[string]string{"CONFIG_SET": "7", "OTHER_NAME": "y", "CONFIG_BAD": "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Maps[KconfigMap].Contents != nil {
+		t.Error("prepareKconfig modified the caller's spec")
+	}
+	value := out.Maps[KconfigMap].Contents[0].Value.([]byte)
+	if got := binary.NativeEndian.Uint32(value); got != 7 {
+		t.Errorf("CONFIG_SET = %d, want 7", got)
+	}
+	if value[6] != 1 {
+		t.Errorf("OTHER_NAME (overridden) = %d, want 1", value[6])
+	}
+	for name, want := range map[string]string{
+		"LINUX_PUREBPF_UNKNOWN": "unknown LINUX_",
+		"CONFIG_BAD":            "value m (module) for a bool",
+	} {
+		if err := st.errors[name]; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, want)
+		}
+	}
+	if err := st.errors["LINUX_PUREBPF_WEAK"]; err != nil {
+		t.Errorf("weak extern: %v, want none (zero)", err)
+	}
+	if err := st.check(out.Programs["p"]); err == nil {
+		t.Error("program p uses unresolved kconfig externs and was not refused")
+	}
+	if err := st.check(out.Programs["q"]); err != nil {
+		t.Errorf("program q uses only resolved ones: %v", err)
+	}
+	// An extern outside the map's value is a malformed spec.
+	spec.Programs["p"].Externs = []*Extern{{Name: "CONFIG_X", Kind: ExternKconfig, Kconfig: KconfigInt, Offset: 6, Size: 4}}
+	if _, _, err := prepareKconfig(spec, nil); err == nil {
+		t.Error("extern outside the value accepted")
 	}
 }
