@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/sys"
@@ -316,4 +318,27 @@ func (at *attachTarget) close() {
 		at.closer.Close()
 		at.closer = nil
 	}
+}
+
+// explainLoad adds to a load error the kernel gave without a verifier
+// log what the externs and attach target make likely: ENOENT for a typed
+// ksym whose address the kernel's kallsyms lacks (variables are listed
+// only with CONFIG_KALLSYMS_ALL), the resolved attach target of a
+// refused trampoline program.
+func explainLoad(spec *ProgramSpec, err error, ext *externResolution, at *attachTarget) error {
+	if errors.Is(err, unix.ENOENT) {
+		var typed []string
+		for _, e := range spec.Externs {
+			if e != nil && e.Kind == ExternKsym && e.Typed {
+				typed = append(typed, e.Name)
+			}
+		}
+		if len(typed) > 0 {
+			return fmt.Errorf("%w (the kernel found no address for the typed ksym %s: kallsyms lists variables only with CONFIG_KALLSYMS_ALL)", err, strings.Join(typed, ", "))
+		}
+	}
+	if at != nil && at.btfID != 0 {
+		return fmt.Errorf("%w (attach target %s, BTF id %d)", err, spec.AttachTo, at.btfID)
+	}
+	return err
 }

@@ -280,6 +280,9 @@ func TestTypedKsym(t *testing.T) {
 	}
 	c, err := bpf.NewCollection(spec)
 	if err != nil {
+		if errors.Is(err, unix.ENOENT) && !strings.Contains(err.Error(), "typed ksym bpf_prog_active") {
+			t.Errorf("ENOENT not explained by the typed ksym: %v", err)
+		}
 		if errors.Is(err, unix.ENOENT) && kernelConfig(t)["CONFIG_KALLSYMS_ALL"] != "y" {
 			// The kernel finds a typed ksym's address with
 			// kallsyms_lookup_name, which lists variables only with

@@ -219,7 +219,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 				return nil, fmt.Errorf("load %s: %w (%w)", spec.describe(), ferr, err)
 			}
 			if !isVerifierErrno(err) {
-				return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
 			}
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
