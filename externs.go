@@ -312,7 +312,7 @@ func (r *externResolution) moduleFD(found *kernelBTFType) (int, int, error) {
 	return len(r.fdArray) - 1, fd.Int(), nil
 }
 
-// kallsyms caches the addresses looked up in /proc/kallsyms (0: absent).
+// kallsyms caches the addresses found in /proc/kallsyms.
 var kallsyms struct {
 	mu    sync.Mutex
 	addrs map[string]uint64
@@ -336,10 +336,12 @@ func kallsymsAddress(name string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if kallsyms.addrs == nil {
-		kallsyms.addrs = map[string]uint64{}
+	if addr != 0 { // absent ones may come with a module loaded later
+		if kallsyms.addrs == nil {
+			kallsyms.addrs = map[string]uint64{}
+		}
+		kallsyms.addrs[name] = addr
 	}
-	kallsyms.addrs[name] = addr
 	return addr, nil
 }
 
