@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -197,5 +200,91 @@ func TestPrepareKconfig(t *testing.T) {
 	spec.Programs["p"].Externs = []*Extern{{Name: "CONFIG_X", Kind: ExternKconfig, Kconfig: KconfigInt, Offset: 6, Size: 4}}
 	if _, _, err := prepareKconfig(spec, nil); err == nil {
 		t.Error("extern outside the value accepted")
+	}
+}
+
+// TestModuleKfunc resolves a kfunc and a typed ksym that only a "module"
+// has: the references get the module's BTF id, the call the fd_array
+// index of the module's BTF descriptor (index 0 stays for vmlinux), the
+// address load the descriptor itself; the descriptors are closed after
+// the load. The module is a stand-in whose BTF object is vmlinux's.
+func TestModuleKfunc(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	if _, err := kernelBTFSources(); err != nil {
+		t.Skipf("kernel lacks a feature: BTF (%v)", err)
+	}
+	b := btf.NewBuilder()
+	proto := b.Raw(btf.KindFuncProt, "", 0, false, 0)
+	fn := b.Raw(btf.KindFunc, "purebpf_mod_kfunc", 1, false, uint32(proto))
+	i32 := b.Int("int", 4, btf.IntSigned, 32)
+	v := b.Raw(btf.KindVar, "purebpf_mod_var", 0, false, uint32(i32), 1)
+	mod, err := btf.Parse(b.Bytes(), binary.NativeEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened []*sys.FD
+	saved := kernelModuleBTFs
+	defer func() { kernelModuleBTFs = saved }()
+	kernelModuleBTFs = func() ([]*kernelBTFSource, error) {
+		return []*kernelBTFSource{{module: "purebpf_mod", spec: mod, open: func() (*sys.FD, error) {
+			fd, err := openModuleBTF("vmlinux")
+			if err == nil {
+				opened = append(opened, fd)
+			}
+			return fd, err
+		}}}, nil
+	}
+	spec := &ProgramSpec{Name: "p", Externs: []*Extern{
+		{Name: "purebpf_mod_kfunc", Kind: ExternKfunc},
+		{Name: "purebpf_mod_var", Kind: ExternKsym, Typed: true},
+	}}
+	insns := asm.Instructions{
+		asm.Instruction{OpCode: asm.CallOpCode, Src: asm.PseudoKfuncCall}.WithReference("purebpf_mod_kfunc"),
+		asm.Instruction{OpCode: asm.LdImmDW, Src: asm.PseudoBTFID}.WithReference("purebpf_mod_var"),
+		asm.Return(),
+	}
+	res, err := resolveExterns(spec, insns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opened) != 2 || len(res.fdArray) != 3 || res.fdArray[0] != 0 {
+		t.Fatalf("opened %d descriptors, fd_array %v; want 2 and [0 fd fd]", len(opened), res.fdArray)
+	}
+	call, load := res.insns[0], res.insns[1]
+	if call.Constant != int64(fn) || call.Offset != 1 || int(res.fdArray[1]) != opened[0].Int() {
+		t.Errorf("call %v (imm %d, off %d), want imm %d, off 1 -> fd %d", call, call.Constant, call.Offset, fn, opened[0].Int())
+	}
+	if uint32(load.Constant) != uint32(v) || int(load.Constant>>32) != opened[1].Int() || load.Src != asm.PseudoBTFID {
+		t.Errorf("load %v (%#x), want id %d and the module's fd %d", load, load.Constant, v, opened[1].Int())
+	}
+	var attr sys.ProgLoadAttr
+	res.setAttr(&attr)
+	if attr.FDArray == (sys.Pointer{}) {
+		t.Error("fd_array not passed")
+	}
+	res.close()
+	for _, fd := range opened {
+		if fd.Int() != -1 {
+			t.Errorf("module BTF %v still open after the load", fd)
+		}
+	}
+
+	// An attach target in the module: attach_btf_id and
+	// attach_btf_obj_fd, closed after the load.
+	opened = nil
+	at, err := resolveAttachTarget(&ProgramSpec{Name: "p", Type: Tracing, AttachType: AttachTraceFentry, AttachTo: "purebpf_mod:purebpf_mod_kfunc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.btfID != uint32(fn) || len(opened) != 1 || at.fd != opened[0].Int() {
+		t.Errorf("attach target %+v, want id %d and the module's descriptor", at, fn)
+	}
+	at.setAttr(&attr)
+	if attr.AttachBTFID != uint32(fn) || attr.AttachProgFD != uint32(at.fd) {
+		t.Errorf("attributes: attach_btf_id %d, attach_btf_obj_fd %d", attr.AttachBTFID, attr.AttachProgFD)
+	}
+	at.close()
+	if opened[0].Int() != -1 {
+		t.Error("module BTF still open after the load")
 	}
 }
