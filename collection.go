@@ -114,6 +114,11 @@ type CollectionOptions struct {
 	// KernelTypes, when not nil, are the kernel types the programs' CO-RE
 	// relocations are applied against (see ProgramOptions.KernelTypes).
 	KernelTypes *btf.Spec
+	// Kconfig overrides values of kconfig externs by name, written as in
+	// the kernel's .config: "y", "n", "m", "250", "0x10", "\"text\"";
+	// also LINUX_KERNEL_VERSION and the other LINUX_* facts. Others come
+	// from /proc/config.gz (or /boot/config-$(uname -r)).
+	Kconfig map[string]string
 }
 
 // Collection is a set of loaded programs and created maps. Close releases
@@ -159,6 +164,11 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 		}
 	}
 
+	spec, kconfig, err := prepareKconfig(spec, opts.Kconfig)
+	if err != nil {
+		return nil, fmt.Errorf("new collection: %w", err)
+	}
+
 	coll := &Collection{Programs: make(map[string]*Program, len(spec.Programs)), Maps: make(map[string]*maps.Map, len(spec.Maps))}
 	var createdPins []string
 	defer func() {
@@ -197,6 +207,9 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 		popts.KernelTypes = opts.KernelTypes
 	}
 	for _, name := range progNames {
+		if err := kconfig.check(spec.Programs[name]); err != nil {
+			return nil, fmt.Errorf("new collection: %w", err)
+		}
 		p, err := spec.loadProgram(name, popts, btfFD)
 		if err != nil {
 			return nil, fmt.Errorf("new collection: %w", err)
@@ -309,7 +322,7 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 			*createdPins = append(*createdPins, pin)
 		}
 		coll.Maps[name] = m
-		if strings.HasPrefix(name, ".rodata") && pin == "" && s.Pinning == maps.PinNone {
+		if (strings.HasPrefix(name, ".rodata") || name == KconfigMap) && pin == "" && s.Pinning == maps.PinNone {
 			if err := m.Freeze(); err != nil {
 				return fmt.Errorf("map %s: %w", name, err)
 			}

@@ -63,6 +63,9 @@ type ProgramSpec struct {
 	// for Extension (freplace) programs and for fentry/fexit on BPF
 	// programs; nil for kernel functions.
 	AttachTarget *Program
+	// Externs are the extern symbols (kconfig values, ksyms, kfuncs)
+	// the instructions use; see Extern. NewProgram resolves them.
+	Externs []*Extern
 }
 
 // Copy returns a deep copy of the spec (instructions included).
@@ -73,6 +76,7 @@ func (s *ProgramSpec) Copy() *ProgramSpec {
 	c := *s
 	c.Instructions = append(asm.Instructions(nil), s.Instructions...)
 	c.CORERelocations = append([]CORERelocation(nil), s.CORERelocations...)
+	c.Externs = append([]*Extern(nil), s.Externs...)
 	return &c
 }
 
@@ -174,6 +178,17 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	if err != nil {
 		return nil, err
 	}
+	ext, err := resolveExterns(spec, insns)
+	if err != nil {
+		return nil, err
+	}
+	defer ext.close()
+	insns = ext.insns
+	target, err := resolveAttachTarget(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer target.close()
 	if verr := checkLicense(spec, insns); verr != nil {
 		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
 	}
@@ -196,6 +211,8 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		ProgName:           sys.ObjName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
 	}
+	ext.setAttr(&attr)
+	target.setAttr(&attr)
 	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
 		attr.ProgBTFFD = uint32(b.FD)
 		attr.FuncInfoRecSize, attr.FuncInfo, attr.FuncInfoCnt = 8, sys.SlicePointer(b.FuncInfo), uint32(len(b.FuncInfo)/8)
@@ -212,7 +229,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 				return nil, fmt.Errorf("load %s: %w (%w)", spec.describe(), ferr, err)
 			}
 			if !isVerifierErrno(err) {
-				return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
 			}
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
@@ -223,6 +240,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		if b := opts.BTF; b != nil && b.sourceLines != nil {
 			verr.SetSourceLines(b.sourceLines())
 		}
+		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
 			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
 		}

@@ -28,6 +28,12 @@
 // loads into. Relocation types that do not fit the
 // instruction they patch, and relocations in global data, are refused.
 //
+// Extern symbols (__kconfig values, __ksym variables and kfuncs) are
+// described in bpf.ProgramSpec.Externs and referenced by name from the
+// instructions; kconfig values are read from a ".kconfig" map. They are
+// resolved at load (bpf.Extern), so that an object whose externs this
+// kernel lacks still parses and its other programs load.
+//
 // Parsing is pure: it never touches the kernel. Every problem is an error
 // that names the section and symbol concerned, never a silent skip: a
 // program whose section name implies no type gets bpf.UnspecifiedProgram,
@@ -55,8 +61,8 @@ import (
 var ErrFormat = errors.New("not a valid BPF object")
 
 // ErrNotSupported is wrapped by errors about valid objects using a
-// feature this package does not implement (for example extern symbols,
-// or pointers stored in global data).
+// feature this package does not implement (for example pointers stored
+// in global data).
 var ErrNotSupported = errors.New("not supported")
 
 // Options tune ParseWithOptions. The zero value is the default.
@@ -241,6 +247,7 @@ type object struct {
 	mapDefs []sectionDefs
 	linked  []linkedProgram
 	symIdx  map[[2]string]uint64 // section, name -> value, built on demand
+	externs *externTable
 }
 
 func newObject(data []byte) (*object, error) {
@@ -293,10 +300,16 @@ func (o *object) load(opts Options) error {
 	if err := o.loadBTF(); err != nil {
 		return err
 	}
+	if err := o.collectExterns(); err != nil {
+		return err
+	}
 	if err := o.loadMaps(); err != nil {
 		return err
 	}
 	if err := o.loadPrograms(opts); err != nil {
+		return err
+	}
+	if err := o.finishExterns(); err != nil {
 		return err
 	}
 	if err := o.loadDataMaps(); err != nil {
@@ -305,7 +318,10 @@ func (o *object) load(opts Options) error {
 	if err := o.loadVariables(); err != nil {
 		return err
 	}
-	return o.finishBTF()
+	if err := o.finishBTF(); err != nil {
+		return err
+	}
+	return o.fixExternBTF()
 }
 
 // readSymbols reads .symtab into o.syms (index 0 is the null symbol).

@@ -396,7 +396,7 @@ func relocTypeName(t uint32) string {
 func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocation) error {
 	sym := &o.syms[r.sym]
 	if sym.section == int(elf.SHN_UNDEF) {
-		return fmt.Errorf("%w: relocation against undefined (extern) %s", ErrNotSupported, sym.describe())
+		return o.externReference(fn, ins, r)
 	}
 	if sym.section >= len(o.sections) || o.sections[sym.section] == nil {
 		name := "special"

@@ -41,6 +41,7 @@ var layouts = []struct {
 	{reflect.TypeFor[ProgInfo](), "struct bpf_prog_info"},
 	{reflect.TypeFor[MapInfo](), "struct bpf_map_info"},
 	{reflect.TypeFor[LinkInfo](), "struct bpf_link_info"},
+	{reflect.TypeFor[BTFInfo](), "struct bpf_btf_info"},
 	{reflect.TypeFor[XDPMD](), "struct xdp_md"},
 	{reflect.TypeFor[SKBuff](), "struct __sk_buff"},
 }
