@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -33,9 +34,10 @@ func (s *kernelBTFSource) name() string {
 }
 
 // parseModuleBTF parses the split BTF of a kernel module on top of
-// vmlinux's. It is nil until internal/btf parses split BTF; module BTF is
-// then not searched.
-var parseModuleBTF func(raw []byte, vmlinux *btf.Spec) (*btf.Spec, error)
+// vmlinux's (a variable so that tests can stand in a module).
+var parseModuleBTF = func(raw []byte, vmlinux *btf.Spec) (*btf.Spec, error) {
+	return btf.ParseSplit(raw, binary.NativeEndian, vmlinux)
+}
 
 // kernelModuleBTFs lists the BTF of loaded kernel modules
 // (/sys/kernel/btf/<module>), searched after vmlinux in name order.

@@ -83,7 +83,17 @@ func coreTargets(spec *ProgramSpec, kernelTypes *btf.Spec) ([]*ib.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %d relocations need the running kernel's BTF (%s, CONFIG_DEBUG_INFO_BTF, Linux 5.4+) or KernelTypes: %w", spec.describe(), ErrCORE, len(spec.CORERelocations), ib.VmlinuxPath, err)
 	}
-	return []*ib.Spec{s}, nil
+	// Modules are searched after vmlinux, as libbpf does: the engine
+	// looks at them only for types vmlinux does not have.
+	mods, err := kernelModuleBTFs()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: module BTF: %w", spec.describe(), ErrCORE, err)
+	}
+	targets := []*ib.Spec{s}
+	for _, m := range mods {
+		targets = append(targets, m.spec)
+	}
+	return targets, nil
 }
 
 // relocateCORE returns spec itself when it has no CO-RE relocations, or

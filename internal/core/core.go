@@ -159,8 +159,8 @@ func (c *cands) find(id btf.TypeID) ([]cand, error) {
 		if ts == nil {
 			continue
 		}
-		if i > 0 && len(cs) > 0 {
-			break // modules only when vmlinux has no candidate
+		if i == 1 && len(cs) > 0 {
+			break // modules (all of them) only when vmlinux has no candidate
 		}
 		for _, tid := range ts.ByEssentialName(btf.EssentialName(name)) {
 			tt, err := ts.Type(tid)
