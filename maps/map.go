@@ -31,7 +31,9 @@ type Spec struct {
 	KeySize, ValueSize uint32
 	// MaxEntries is the capacity: elements for most maps, bytes for RingBuf
 	// (a power of two multiple of the page size). For PerfEventArray 0
-	// means the number of possible CPUs.
+	// means the number of possible CPUs (and a KeySize or ValueSize of 0
+	// means 4, a CPU index and an event descriptor, as libbpf and
+	// old objects' "maps" sections assume).
 	MaxEntries uint32
 	Flags      Flags
 	// MapExtra is map_extra: the number of hash functions of a BloomFilter
@@ -129,6 +131,12 @@ func New(spec *Spec) (*Map, error) {
 
 func create(spec *Spec) (*Map, error) {
 	s := *spec
+	if s.Type == PerfEventArray && s.KeySize == 0 {
+		s.KeySize = 4
+	}
+	if s.Type == PerfEventArray && s.ValueSize == 0 {
+		s.ValueSize = 4
+	}
 	if s.Type == PerfEventArray && s.MaxEntries == 0 {
 		n, err := PossibleCPUs()
 		if err != nil {

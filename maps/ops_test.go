@@ -545,6 +545,20 @@ func TestTypes(t *testing.T) {
 	}
 }
 
+// TestPerfEventArrayDefaults: key and value sizes of 0 (old objects'
+// "maps" sections declare perf event arrays so) are created as 4 and 4.
+func TestPerfEventArrayDefaults(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	m := mustNew(t, &Spec{Name: "t_perf_zero", Type: PerfEventArray})
+	info, err := m.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.KeySize != 4 || info.ValueSize != 4 {
+		t.Fatalf("key/value size %d/%d, want 4/4", info.KeySize, info.ValueSize)
+	}
+}
+
 func TestDevMapCPUMapValues(t *testing.T) {
 	// A devmap entry needs an existing ifindex; loopback of a fresh netns
 	// is not required: ifindex 1 is always lo in the test's namespace.
