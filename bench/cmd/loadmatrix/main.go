@@ -23,6 +23,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/elf"
@@ -31,6 +32,13 @@ import (
 func main() {
 	verbose := flag.Bool("v", false, "print every program's outcome and the first line of each error")
 	flag.Parse()
+	root, err := mountPinRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadmatrix:", err)
+		os.Exit(1)
+	}
+	pinRoot = root
+	defer func() { unix.Unmount(root, 0); os.Remove(root) }()
 	var files []string
 	for _, arg := range flag.Args() {
 		if st, err := os.Stat(arg); err == nil && st.IsDir() {
@@ -148,32 +156,68 @@ func native(bo binary.ByteOrder) bool {
 	return bo.Uint16(b[:]) == 1
 }
 
+// pinRoot is a private bpffs both loaders pin maps under (objects pin
+// maps by name, as libbpf's LIBBPF_PIN_BY_NAME); it is emptied after
+// every load so that no loader reuses the other's maps.
+var pinRoot string
+
+// mountPinRoot mounts a fresh bpffs on a temporary directory.
+func mountPinRoot() (string, error) {
+	dir, err := os.MkdirTemp("", "loadmatrix-bpffs-")
+	if err != nil {
+		return "", err
+	}
+	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("mount bpffs on %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// clearPins removes everything pinned under pinRoot.
+func clearPins() {
+	entries, _ := os.ReadDir(pinRoot)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(pinRoot, e.Name()))
+	}
+}
+
 func loadPurebpf(spec *bpf.CollectionSpec, name string) error {
+	defer clearPins()
 	p, ok := spec.Programs[name]
 	if !ok {
 		return errors.New("no such program")
 	}
 	one := spec.Copy()
 	one.Programs = map[string]*bpf.ProgramSpec{name: p.Copy()}
-	coll, err := bpf.NewCollection(one)
+	coll, err := bpf.NewCollectionWithOptions(one, bpf.CollectionOptions{PinRoot: pinRoot})
 	if err != nil {
 		return err
 	}
-	return coll.Close()
+	defer coll.Close()
+	if coll.Programs[name] == nil {
+		return errors.New("collection loaded without the program")
+	}
+	return nil
 }
 
 func loadCilium(spec *ebpf.CollectionSpec, name string) error {
+	defer clearPins()
 	p, ok := spec.Programs[name]
 	if !ok {
 		return errors.New("no such program")
 	}
 	one := spec.Copy()
 	one.Programs = map[string]*ebpf.ProgramSpec{name: p.Copy()}
-	coll, err := ebpf.NewCollection(one)
+	coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: pinRoot}})
 	if err != nil {
 		return err
 	}
-	coll.Close()
+	defer coll.Close()
+	if coll.Programs[name] == nil {
+		// cilium/ebpf skips programs it has no type for.
+		return errors.New("collection loaded without the program")
+	}
 	return nil
 }
 
