@@ -221,6 +221,9 @@ type symbol struct {
 	section int // ELF section index (elf.SHN_UNDEF and the like for specials)
 	bind    elf.SymBind
 	typ     elf.SymType
+	// hidden is set for STV_HIDDEN and STV_INTERNAL visibility
+	// (__hidden in libbpf's headers).
+	hidden bool
 }
 
 func (s *symbol) describe() string {
@@ -321,7 +324,10 @@ func (o *object) load(opts Options) error {
 	if err := o.finishBTF(); err != nil {
 		return err
 	}
-	return o.fixExternBTF()
+	if err := o.fixExternBTF(); err != nil {
+		return err
+	}
+	return o.staticHiddenFuncs()
 }
 
 // readSymbols reads .symtab into o.syms (index 0 is the null symbol).
@@ -366,6 +372,7 @@ func (o *object) readSymbols() error {
 			section: int(shndx),
 			bind:    elf.ST_BIND(info),
 			typ:     elf.ST_TYPE(info),
+			hidden:  elf.SymVis(b[5]&3) == elf.STV_HIDDEN || elf.SymVis(b[5]&3) == elf.STV_INTERNAL,
 		}
 		if nameOff != 0 {
 			if int(nameOff) >= len(strs) {
