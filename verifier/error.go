@@ -207,6 +207,9 @@ var hints = []struct {
 	{lazy(`invalid access to packet|outside of the packet`), func(*Error, []string) string {
 		return "compare the packet pointer plus the access size with data_end before the access"
 	}},
+	{lazy(`invalid mem access 'mem_or_null'`), func(*Error, []string) string {
+		return "the pointer may be NULL: check it before using it (a global function is verified on its own, so its pointer arguments may be NULL: check them, or make the function static or __hidden so that it is verified at each call)"
+	}},
 	{lazy(`invalid mem access '(map_value_or_null|\w+_or_null)'`), func(*Error, []string) string {
 		return "check the pointer returned by the helper (for example bpf_map_lookup_elem) for NULL before using it"
 	}},

@@ -94,6 +94,17 @@ processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
 			hint:    "NULL",
 		},
 		{
+			name: "global function pointer argument",
+			log: `Validating store_verdict() func#1...
+12: (7b) *(u64 *)(r2 +0) = r1
+R2 invalid mem access 'mem_or_null'
+processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1
+`,
+			index: 12, instruction: "*(u64 *)(r2 +0) = r1",
+			message: "R2 invalid mem access 'mem_or_null'",
+			hint:    "__hidden",
+		},
+		{
 			name:    "error before the walk names the instruction in the text",
 			log:     "jump out of range from insn 0 to 6\nprocessed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
 			index:   0,
