@@ -237,7 +237,7 @@ func resolveAttachTarget(spec *ProgramSpec) (*attachTarget, error) {
 		if spec.AttachTarget != nil {
 			return nil, fmt.Errorf("load %s: AttachTarget is set but a %s program (attach type %d) attaches to no program", spec.describe(), spec.Type, spec.AttachType)
 		}
-		return &attachTarget{fd: -1}, nil
+		return nil, nil // nothing to attach to (nil methods do nothing)
 	}
 	if spec.AttachTo == "" {
 		return nil, fmt.Errorf("load %s: a %s program (attach type %d) needs ProgramSpec.AttachTo (the section name's suffix, as in \"fentry/tcp_connect\")", spec.describe(), spec.Type, spec.AttachType)
@@ -308,6 +308,9 @@ func programBTFFunc(p *Program, name string) (btf.TypeID, error) {
 
 // setAttr puts the attach target in a load's attributes.
 func (at *attachTarget) setAttr(attr *sys.ProgLoadAttr) {
+	if at == nil {
+		return
+	}
 	attr.AttachBTFID = at.btfID
 	if at.fd >= 0 {
 		attr.AttachProgFD = uint32(at.fd)
@@ -316,7 +319,7 @@ func (at *attachTarget) setAttr(attr *sys.ProgLoadAttr) {
 
 // close releases the module BTF descriptor, after the load.
 func (at *attachTarget) close() {
-	if at.closer != nil {
+	if at != nil && at.closer != nil {
 		at.closer.Close()
 		at.closer = nil
 	}

@@ -62,7 +62,7 @@ func TestResolveAttachTarget(t *testing.T) {
 			}
 			defer at.close()
 			if tt.wantName == "" {
-				if at.btfID != 0 || at.fd != -1 {
+				if at != nil {
 					t.Fatalf("attach target %+v for a program that has none", at)
 				}
 				return

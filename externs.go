@@ -152,12 +152,15 @@ type externResolution struct {
 // setAttr puts the fd_array in a load's attributes (the slice stays
 // referenced by r until the load is over).
 func (r *externResolution) setAttr(attr *sys.ProgLoadAttr) {
-	if len(r.fdArray) > 0 {
+	if r != nil && len(r.fdArray) > 0 {
 		attr.FDArray = sys.NewPointer(unsafe.Pointer(&r.fdArray[0]))
 	}
 }
 
 func (r *externResolution) close() {
+	if r == nil {
+		return
+	}
 	for _, fd := range r.closers {
 		fd.Close()
 	}
@@ -166,13 +169,14 @@ func (r *externResolution) close() {
 
 // resolveExterns binds every kfunc and ksym reference of insns to the
 // running kernel. An extern that cannot be resolved is an error naming
-// it and the instruction, unless it is weak.
+// it and the instruction, unless it is weak. A program without externs
+// gets nil (whose methods do nothing): most loads allocate nothing here.
 func resolveExterns(spec *ProgramSpec, insns asm.Instructions) (*externResolution, error) {
-	res := &externResolution{insns: insns}
 	exts := externsOf(spec)
 	if exts == nil {
-		return res, nil
+		return nil, nil
 	}
+	res := &externResolution{insns: insns}
 	copied := false
 	raw := 0
 	index := map[string]int{} // extern name -> index, for poisoned calls

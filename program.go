@@ -183,7 +183,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		return nil, err
 	}
 	defer ext.close()
-	insns = ext.insns
+	if ext != nil {
+		insns = ext.insns
+	}
 	target, err := resolveAttachTarget(spec)
 	if err != nil {
 		return nil, err
