@@ -3,6 +3,7 @@ package asm_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -83,7 +84,15 @@ func load(t *testing.T, progType uint32, insns asm.Instructions) (int, string, e
 		logSize:  uint32(len(logBuf)),
 		logBuf:   uint64(uintptr(unsafe.Pointer(&logBuf[0]))),
 	}
-	fd, err := bpfCall(cmdProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
+	// The verifier returns EAGAIN when a signal (the Go runtime's
+	// preemption) arrives while it works: slow kernels (qemu without
+	// KVM) see it often. Retry, as the library does.
+	var fd int
+	for range 64 {
+		if fd, err = bpfCall(cmdProgLoad, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); !errors.Is(err, unix.EAGAIN) {
+			break
+		}
+	}
 	runtime.KeepAlive(code)
 	runtime.KeepAlive(license)
 	log := string(bytes.TrimRight(logBuf, "\x00"))
