@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/maps"
@@ -494,7 +496,16 @@ func newVariable(cs *CollectionSpec, vs *VariableSpec, m *maps.Map) (*Variable, 
 		readOnly: readOnlyData(vs.MapName), order: orderOf(cs.ByteOrder), native: isHostOrder(cs.ByteOrder),
 		typ: cs.varType(vs.TypeID), m: c}
 	if c.Type() == maps.Array && c.Flags()&maps.FlagMmapable != 0 {
-		if v.mem, err = c.Mmap(!v.readOnly); err != nil {
+		v.mem, err = c.Mmap(!v.readOnly)
+		switch {
+		case err == nil:
+		case errors.Is(err, enotsupp) || errors.Is(err, unix.EINVAL):
+			// The kernel maps no value holding fields it manages
+			// (a bpf_spin_lock, timer, list head, kptr: ENOTSUPP),
+			// though it creates the map mmapable: use the map
+			// system calls instead.
+			v.mem = nil
+		default:
 			c.Close()
 			return nil, fmt.Errorf("%s: %w", vs, err)
 		}

@@ -584,6 +584,19 @@ func (o *object) loadDataMaps() error {
 		if err := o.addMap(sec, sec.name, spec); err != nil {
 			return err
 		}
+		// The section's datasec is the value type, with no key type,
+		// as libbpf gives global data maps (the kernel allows a void
+		// key for single-element arrays of a datasec, 5.2+): tools
+		// format the variables by name, and the kernel finds the
+		// fields it manages (bpf_spin_lock, timers, list heads) there.
+		if o.btf != nil {
+			if t, ok := o.btf.Datasec(sec.name); ok {
+				if o.spec.MapBTF == nil {
+					o.spec.MapBTF = map[string]bpf.MapBTF{}
+				}
+				o.spec.MapBTF[sec.name] = bpf.MapBTF{Value: uint32(t.ID)}
+			}
+		}
 	}
 	return nil
 }
