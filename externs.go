@@ -349,6 +349,28 @@ func kallsymsAddress(name string) (uint64, error) {
 	return addr, nil
 }
 
+// kallsymsHas reports whether /proc/kallsyms lists name, whatever the
+// address it shows.
+func kallsymsHas(name string) (bool, error) {
+	f, err := os.Open("/proc/kallsyms")
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return scanKallsymsName(f, name)
+}
+
+// scanKallsymsName reports whether a kallsyms listing has name.
+func scanKallsymsName(r io.Reader, name string) (bool, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if fields := bytes.Fields(sc.Bytes()); len(fields) >= 3 && string(fields[2]) == name {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
+}
+
 // scanKallsyms finds name in a kallsyms listing ("addr type name
 // [module]").
 func scanKallsyms(r io.Reader, name string) (uint64, error) {
@@ -509,11 +531,14 @@ func kconfigFact(name string) (string, error) {
 		if pfx == "" {
 			return "n", nil
 		}
-		addr, err := kallsymsAddress(pfx + "sys_bpf")
+		// Only the name matters: kallsyms lists it with address 0 to
+		// readers without CAP_SYSLOG (or with kptr_restrict), and the
+		// fact must still be right for them.
+		found, err := kallsymsHas(pfx + "sys_bpf")
 		if err != nil {
 			return "", err
 		}
-		if addr != 0 {
+		if found {
 			return "y", nil
 		}
 		return "n", nil

@@ -53,6 +53,13 @@ func TestScanKallsyms(t *testing.T) {
 			t.Errorf("%s: %#x, %v; want %#x, error %q", tt.name, got, err, tt.want, tt.err)
 		}
 	}
+	// Existence (LINUX_HAS_SYSCALL_WRAPPER) does not need the address:
+	// a name listed with address 0 (kptr_restrict) is there.
+	for name, want := range map[string]bool{"_stext": true, "hidden": true, "absent": false, "mod": false} {
+		if got, err := scanKallsymsName(strings.NewReader(list), name); got != want || err != nil {
+			t.Errorf("scanKallsymsName(%q) = %v, %v; want %v", name, got, err, want)
+		}
+	}
 }
 
 func TestEncodeKconfig(t *testing.T) {
