@@ -147,6 +147,10 @@ type externResolution struct {
 	// poisoned names the weak externs whose calls were replaced, by
 	// helper id.
 	poisoned map[int64]string
+	// modules holds the fd_array index of each module's BTF already
+	// opened for this load: one descriptor and slot per module, as
+	// libbpf does (the kernel allows 256 module BTFs per program).
+	modules map[string]int
 }
 
 // setAttr puts the fd_array in a load's attributes (the slice stays
@@ -301,6 +305,9 @@ func (r *externResolution) moduleFD(found *kernelBTFType) (int, int, error) {
 	if found.src.module == "" {
 		return 0, 0, nil
 	}
+	if idx, ok := r.modules[found.src.module]; ok {
+		return idx, int(r.fdArray[idx]), nil
+	}
 	fd, err := found.src.open()
 	if err != nil {
 		return 0, 0, fmt.Errorf("open BTF of module %s: %w", found.src.module, err)
@@ -313,6 +320,10 @@ func (r *externResolution) moduleFD(found *kernelBTFType) (int, int, error) {
 		return 0, 0, errors.New("too many module BTF objects")
 	}
 	r.fdArray = append(r.fdArray, int32(fd.Int()))
+	if r.modules == nil {
+		r.modules = map[string]int{}
+	}
+	r.modules[found.src.module] = len(r.fdArray) - 1
 	return len(r.fdArray) - 1, fd.Int(), nil
 }
 
