@@ -167,9 +167,15 @@ func findKernelBTFIn(module, name string, kind btf.Kind) (*kernelBTFType, error)
 	return nil, nil
 }
 
-// findBTF returns the id of the type of kind named name in spec.
+// findBTF returns the id of the type of kind named name among spec's own
+// types: a module's split BTF also answers with vmlinux's, which belong
+// to the vmlinux source (and sent with a module's descriptor would name
+// the wrong object).
 func findBTF(spec *btf.Spec, name string, kind btf.Kind) (btf.TypeID, bool) {
 	for _, id := range spec.ByName(name) {
+		if id < spec.FirstID() {
+			continue
+		}
 		t, err := spec.Type(id)
 		if err == nil && t.Kind == kind {
 			return id, true

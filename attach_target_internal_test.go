@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -100,5 +101,48 @@ func TestOpenModuleBTF(t *testing.T) {
 	fd.Close()
 	if _, err := openModuleBTF("purebpf_no_such_module"); err == nil || !strings.Contains(err.Error(), "purebpf_no_such_module") {
 		t.Errorf("error %v, want one naming the module", err)
+	}
+}
+
+// TestFindBTFOwnTypes: a module's split BTF answers name lookups with
+// vmlinux's types too; findBTF takes only the module's own, so that
+// "module:function" never pairs a vmlinux id with the module's BTF.
+func TestFindBTFOwnTypes(t *testing.T) {
+	b := btf.NewBuilder()
+	proto := b.FuncProto(0)
+	inBase := b.Func("in_base", proto, 1)
+	base, err := btf.Parse(b.Bytes(), binary.NativeEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := btf.NewSplitBuilder(base)
+	sproto := sb.FuncProto(0)
+	inMod := sb.Func("in_module", sproto, 1)
+	sb.Func("in_base", sproto, 1)
+	mod, err := btf.ParseSplit(sb.Bytes(), binary.NativeEndian, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := findBTF(base, "in_base", btf.KindFunc); !ok || id != inBase {
+		t.Errorf("vmlinux in_base = %d, %v; want %d", id, ok, inBase)
+	}
+	if id, ok := findBTF(mod, "in_module", btf.KindFunc); !ok || id != inMod {
+		t.Errorf("module in_module = %d, %v; want %d", id, ok, inMod)
+	}
+	// The module's own in_base, not the base's.
+	if id, ok := findBTF(mod, "in_base", btf.KindFunc); !ok || id < mod.FirstID() {
+		t.Errorf("module in_base = %d, %v; want an id of the module (>= %d)", id, ok, mod.FirstID())
+	}
+	if _, ok := findBTF(mod, "nowhere", btf.KindFunc); ok {
+		t.Error("found a type nobody has")
+	}
+	sb2 := btf.NewSplitBuilder(base)
+	sb2.Func("other", sb2.FuncProto(0), 1)
+	mod2, err := btf.ParseSplit(sb2.Bytes(), binary.NativeEndian, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := findBTF(mod2, "in_base", btf.KindFunc); ok {
+		t.Errorf("a module without in_base answered with id %d (vmlinux's)", id)
 	}
 }
