@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
@@ -72,8 +73,13 @@ var kernelModuleBTFs = func() ([]*kernelBTFSource, error) {
 		}
 		spec, err := parseModuleBTF(raw, vmlinux)
 		if err != nil {
-			return nil, fmt.Errorf("module %s: %w", name, err)
+			// One module's unreadable BTF must not fail every load
+			// that searches the kernel's types: it is left out, and
+			// messages that list what was searched say why.
+			unreadableModules.Store(name, err)
+			continue
 		}
+		unreadableModules.Delete(name)
 		src := &kernelBTFSource{module: name, spec: spec, open: func() (*sys.FD, error) { return openModuleBTF(name) }}
 		moduleBTFCache.Store(name, src)
 		srcs = append(srcs, src)
@@ -83,6 +89,10 @@ var kernelModuleBTFs = func() ([]*kernelBTFSource, error) {
 
 // moduleBTFCache keeps parsed module BTF by module name.
 var moduleBTFCache sync.Map
+
+// unreadableModules holds, by module name, why a module's BTF could not
+// be parsed (it is then not searched).
+var unreadableModules sync.Map
 
 // openModuleBTF opens the kernel's BTF object of module name (the
 // kernel BTF objects whose info names it), for fd_array and
@@ -131,10 +141,20 @@ func kernelBTFNames() string {
 	for i, s := range srcs {
 		names[i] = s.name()
 	}
+	var skipped []string
+	unreadableModules.Range(func(k, v any) bool {
+		skipped = append(skipped, fmt.Sprintf("%s (%v)", k, v))
+		return true
+	})
+	sort.Strings(skipped)
+	msg := names[0]
 	if len(names) > 1 {
-		return "vmlinux and modules " + strings.Join(names[1:], ", ")
+		msg = "vmlinux and modules " + strings.Join(names[1:], ", ")
 	}
-	return names[0]
+	if len(skipped) > 0 {
+		msg += "; not searched, BTF unreadable: " + strings.Join(skipped, ", ")
+	}
+	return msg
 }
 
 // kernelBTFType is a type found in the kernel's BTF.

@@ -104,7 +104,8 @@ var ErrNoModule = ib.ErrNoModule
 
 // KernelModule returns the BTF of the loaded kernel module name
 // (/sys/kernel/btf/<name>, kernel 5.11+), split BTF on top of Kernel(),
-// read once per module and process. It is safe for concurrent use.
+// read once per module and process (errors are not kept: a module loaded
+// later is found by the next call). It is safe for concurrent use.
 func KernelModule(name string) (*Spec, error) {
 	base, err := Kernel()
 	if err != nil {

@@ -126,7 +126,8 @@ var ErrNoModule = errors.New("no BTF for kernel module")
 // KernelModule returns the BTF of the loaded kernel module name, split BTF
 // on top of Kernel(), read once per module and process (kernel 5.11+,
 // CONFIG_DEBUG_INFO_BTF_MODULES). A module without BTF gives an error
-// wrapping ErrNoModule.
+// wrapping ErrNoModule. Errors are not kept: a module loaded later is
+// found by the next call.
 func KernelModule(name string) (*Spec, error) {
 	modules.mu.Lock()
 	if modules.specs == nil {
@@ -146,6 +147,13 @@ func KernelModule(name string) (*Spec, error) {
 		}
 		e.spec, e.err = LoadKernelModule(name, base)
 	})
+	if e.err != nil {
+		modules.mu.Lock()
+		if modules.specs[name] == e {
+			delete(modules.specs, name)
+		}
+		modules.mu.Unlock()
+	}
 	return e.spec, e.err
 }
 
