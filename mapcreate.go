@@ -62,14 +62,25 @@ func createMap(spec *CollectionSpec, name string, s *maps.Spec, btfFD *sys.FD) (
 		addedMmap = true
 	}
 	m, err := maps.New(s)
-	if err != nil && addedBTF && (errors.Is(err, unix.EINVAL) || errors.Is(err, enotsupp)) {
-		s.BTF = nil
-		m, err = maps.New(s)
-	}
+	// Undo one addition at a time, the flag first (kernels before 5.5
+	// know no BPF_F_MMAPABLE and say EINVAL whatever the BTF), so that
+	// a map keeps its types when only the flag was refused.
 	if err != nil && addedMmap && errors.Is(err, unix.EINVAL) {
 		s.Flags &^= maps.FlagMmapable
 		if m, err = maps.New(s); err == nil {
 			mmapRefused.Store(true)
+		} else {
+			s.Flags |= maps.FlagMmapable
+		}
+	}
+	if err != nil && addedBTF && (errors.Is(err, unix.EINVAL) || errors.Is(err, enotsupp)) {
+		s.BTF = nil
+		m, err = maps.New(s)
+		if err != nil && addedMmap && errors.Is(err, unix.EINVAL) {
+			s.Flags &^= maps.FlagMmapable
+			if m, err = maps.New(s); err == nil {
+				mmapRefused.Store(true)
+			}
 		}
 	}
 	return m, err
