@@ -68,7 +68,9 @@ type ProgramSpec struct {
 	Externs []*Extern
 }
 
-// Copy returns a deep copy of the spec (instructions included).
+// Copy returns a copy of the spec whose instructions, CO-RE relocations
+// and externs can be changed without touching s. The object's types (BTF)
+// are read-only and shared, as is AttachTarget.
 func (s *ProgramSpec) Copy() *ProgramSpec {
 	if s == nil {
 		return nil
@@ -76,7 +78,15 @@ func (s *ProgramSpec) Copy() *ProgramSpec {
 	c := *s
 	c.Instructions = append(asm.Instructions(nil), s.Instructions...)
 	c.CORERelocations = append([]CORERelocation(nil), s.CORERelocations...)
-	c.Externs = append([]*Extern(nil), s.Externs...)
+	if s.Externs != nil {
+		c.Externs = make([]*Extern, len(s.Externs))
+		for i, e := range s.Externs {
+			if e != nil {
+				e := *e
+				c.Externs[i] = &e
+			}
+		}
+	}
 	return &c
 }
 
