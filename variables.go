@@ -525,7 +525,9 @@ func (v *Variable) Offset() uint32 { return v.offset }
 // Size is the variable's size in bytes.
 func (v *Variable) Size() uint32 { return v.size }
 
-// ReadOnly reports whether the variable is a frozen ".rodata*" constant.
+// ReadOnly reports whether the variable is a ".rodata*" constant, which
+// Set refuses after load: the programs were verified with its value
+// (NewCollection freezes the map, unless it is pinned).
 func (v *Variable) ReadOnly() bool { return v.readOnly }
 
 // TypeName is the C spelling of the variable's type (see
