@@ -74,6 +74,22 @@ var (
 	collCli   = netip.AddrPortFrom(collSrc, 40000)
 )
 
+// loadObject opens a committed object and loads all of it; the
+// collection is closed when the test ends.
+func loadObject(t *testing.T, path string) *bpf.Collection {
+	t.Helper()
+	spec, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := bpf.NewCollection(spec)
+	if err != nil {
+		t.Fatalf("%s: %+v", path, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func collRun(t *testing.T, p *bpf.Program, frame []byte) uint32 {
 	t.Helper()
 	res, err := p.Run(&bpf.RunOptions{Data: frame})

@@ -19,20 +19,16 @@ import (
 // shows the test depends on the rewrite.
 func TestHiddenFunction(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	spec, err := elf.Open("elf/testdata/hidden.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := bpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	defer c.Close()
+	c := loadObject(t, "elf/testdata/hidden.o")
 	if got := collRun(t, c.Programs["hidden_caller"], packet.UDPv4(collCli, collHTTP, nil)); got != uint32(bpf.XDPPass) {
 		t.Errorf("hidden_caller returned %d, want XDP_PASS", got)
 	}
 
 	// Undo the rewrite: the function's FUNC type global again.
+	spec, err := elf.Open("elf/testdata/hidden.o")
+	if err != nil {
+		t.Fatal(err)
+	}
 	global := spec.Copy()
 	global.BTF = globalFunc(t, spec.BTF, "store_verdict")
 	_, err = bpf.NewCollection(global)

@@ -49,15 +49,7 @@ var mapShapes = []struct {
 // each map as the kernel reports it.
 func TestMapShapes(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	spec, err := elf.Open("elf/testdata/mapshapes.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := bpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	defer c.Close()
+	c := loadObject(t, "elf/testdata/mapshapes.o")
 	for _, tc := range mapShapes {
 		t.Run(tc.name, func(t *testing.T) {
 			m := c.Maps[tc.name]

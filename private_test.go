@@ -5,7 +5,6 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest/packet"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -16,15 +15,7 @@ import (
 // map system calls.
 func TestVariablesBesideSpinLock(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	spec, err := elf.Open("elf/testdata/private.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := bpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	defer c.Close()
+	c := loadObject(t, "elf/testdata/private.o")
 	counter := c.Variables["counter"]
 	if counter == nil {
 		t.Fatalf("no variable counter: %v", c.Variables)

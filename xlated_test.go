@@ -11,7 +11,6 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest/packet"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
 )
@@ -34,15 +33,7 @@ func TestXlatedCallbacks(t *testing.T) {
 		testenv.SkipUnsupported(t, features.HaveProgramHelper(bpf.XDP, fn))
 	}
 	testenv.RequireTool(t, "bpftool")
-	spec, err := elf.Open("elf/testdata/callbacks.o")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := bpf.NewCollection(spec)
-	if err != nil {
-		t.Fatalf("%+v", err)
-	}
-	defer c.Close()
+	c := loadObject(t, "elf/testdata/callbacks.o")
 	prog := c.Programs["xdp_callbacks"]
 	if got := collRun(t, prog, packet.UDPv4(collCli, collHTTP, nil)); got != uint32(bpf.XDPPass) {
 		t.Fatalf("returned %d", got)

@@ -368,18 +368,11 @@ func (o *object) fixExternBTF() error {
 		return nil
 	}
 	bo := o.bo
-	if len(raw) < 24 {
-		return nil
+	types, strs, err := btfSections(raw, bo)
+	if err != nil || types == nil {
+		return err
 	}
-	hdrLen := bo.Uint32(raw[4:])
-	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
-	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
-	tStart, sStart := uint64(hdrLen)+uint64(typeOff), uint64(hdrLen)+uint64(strOff)
-	if tStart+uint64(typeLen) > uint64(len(raw)) || sStart+uint64(strLen) > uint64(len(raw)) {
-		return fmt.Errorf("%w: section .BTF: type or string section outside the data", ErrFormat)
-	}
-	types := raw[tStart : tStart+uint64(typeLen)]
-	strs := append([]byte(nil), raw[sStart:sStart+uint64(strLen)]...)
+	strs = append([]byte(nil), strs...)
 	recs := []*btfRecord{nil} // by type id
 	for len(types) > 0 {
 		if len(types) < btfTypeHeaderLen {
@@ -467,7 +460,7 @@ func (o *object) fixExternBTF() error {
 		}
 	}
 	var out []byte
-	out = append(out, raw[:hdrLen]...)
+	out = append(out, raw[:bo.Uint32(raw[4:])]...) // the header
 	tb := []byte{}
 	for _, r := range recs[1:] {
 		tb = appendU32(bo, tb, r.nameOff)

@@ -2,6 +2,7 @@ package elf
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/purebpf/bpf/internal/btf"
@@ -34,18 +35,10 @@ func (o *object) staticHiddenFuncs() error {
 		return nil
 	}
 	bo := o.bo
-	if len(raw) < 24 {
-		return nil
+	types, strs, err := btfSections(raw, bo)
+	if err != nil || types == nil {
+		return err
 	}
-	hdrLen := bo.Uint32(raw[4:])
-	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
-	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
-	tStart, sStart := uint64(hdrLen)+uint64(typeOff), uint64(hdrLen)+uint64(strOff)
-	if tStart+uint64(typeLen) > uint64(len(raw)) || sStart+uint64(strLen) > uint64(len(raw)) {
-		return fmt.Errorf("%w: section .BTF: type or string section outside the data", ErrFormat)
-	}
-	types := raw[tStart : tStart+uint64(typeLen)]
-	strs := raw[sStart : sStart+uint64(strLen)]
 	for off := 0; off < len(types); {
 		if len(types)-off < btfTypeHeaderLen {
 			return fmt.Errorf("%w: section .BTF: truncated type", ErrFormat)
@@ -64,4 +57,21 @@ func (o *object) staticHiddenFuncs() error {
 		off += btfTypeHeaderLen + n
 	}
 	return nil
+}
+
+// btfSections returns the type and string sections of raw BTF (as the
+// loader prepared it for the kernel), aliasing raw; nil for data shorter
+// than a header.
+func btfSections(raw []byte, bo binary.ByteOrder) (types, strs []byte, err error) {
+	if len(raw) < 24 {
+		return nil, nil, nil
+	}
+	hdrLen := bo.Uint32(raw[4:])
+	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
+	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
+	tStart, sStart := uint64(hdrLen)+uint64(typeOff), uint64(hdrLen)+uint64(strOff)
+	if tStart+uint64(typeLen) > uint64(len(raw)) || sStart+uint64(strLen) > uint64(len(raw)) {
+		return nil, nil, fmt.Errorf("%w: section .BTF: type or string section outside the data", ErrFormat)
+	}
+	return raw[tStart : tStart+uint64(typeLen)], raw[sStart : sStart+uint64(strLen)], nil
 }
