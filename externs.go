@@ -20,6 +20,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
@@ -112,6 +113,13 @@ type Extern struct {
 	Signed  bool
 	Offset  uint32
 	Size    uint32
+	// TypeID is the extern's declaration in the object's types
+	// (ProgramSpec.BTF): the function of a kfunc, the variable of a
+	// typed ksym; 0 if unknown. The loader checks it against the
+	// kernel's as libbpf does: a kfunc whose prototype, or a ksym whose
+	// type, is not compatible with the kernel's is missing if weak, an
+	// error otherwise.
+	TypeID uint32
 }
 
 // KconfigMap is the name of the map holding the values of kconfig
@@ -151,6 +159,9 @@ type externResolution struct {
 	// opened for this load: one descriptor and slot per module, as
 	// libbpf does (the kernel allows 256 module BTFs per program).
 	modules map[string]int
+	// local is the object's types, for checking externs' declarations
+	// against the kernel's (nil: not checked).
+	local *btf.Spec
 }
 
 // setAttr puts the fd_array in a load's attributes (the slice stays
@@ -181,6 +192,9 @@ func resolveExterns(spec *ProgramSpec, insns asm.Instructions) (*externResolutio
 		return nil, nil
 	}
 	res := &externResolution{insns: insns}
+	if spec.BTF != nil {
+		res.local, _ = btf.FromPublic(spec.BTF)
+	}
 	copied := false
 	raw := 0
 	index := map[string]int{} // extern name -> index, for poisoned calls
@@ -211,6 +225,48 @@ func resolveExterns(spec *ProgramSpec, insns asm.Instructions) (*externResolutio
 		}
 	}
 	return res, nil
+}
+
+// compatible checks the object's declaration of ext against the
+// kernel's type found for it, as libbpf does (bpf_core_types_are_compat):
+// a kfunc's prototype, a typed ksym's type. Without the object's types
+// there is nothing to check.
+func (r *externResolution) compatible(ext *Extern, found *kernelBTFType) (bool, string) {
+	if r.local == nil || ext.TypeID == 0 {
+		return true, ""
+	}
+	lt, err := r.local.Type(btf.TypeID(ext.TypeID))
+	if err != nil {
+		return false, fmt.Sprintf("its declaration: %v", err)
+	}
+	kt, err := found.src.spec.Type(found.id)
+	if err != nil {
+		return false, fmt.Sprintf("the kernel's %s: %v", found.src.name(), err)
+	}
+	// FUNC and VAR both refer to what is compared: the prototype, the
+	// variable's type.
+	// Both sides after typedefs and qualifiers, as libbpf compares
+	// them (a "const int" ksym is an int variable of the kernel's).
+	ls, err := r.local.Skip(btf.TypeID(lt.SizeOrType))
+	if err != nil {
+		return false, fmt.Sprintf("its declaration: %v", err)
+	}
+	ks, err := found.src.spec.Skip(btf.TypeID(kt.SizeOrType))
+	if err != nil {
+		return false, fmt.Sprintf("the kernel's %s: %v", found.src.name(), err)
+	}
+	ok, err := core.TypesCompatible(r.local, ls.ID, found.src.spec, ks.ID)
+	if err != nil {
+		return false, err.Error()
+	}
+	if !ok {
+		what := "prototype"
+		if ext.Kind == ExternKsym {
+			what = "type"
+		}
+		return false, fmt.Sprintf("its %s in the object is not compatible with the kernel's (%s, BTF id %d)", what, found.src.name(), found.id)
+	}
+	return true, ""
 }
 
 // ErrExternNotFound is wrapped by the errors about externs (kfuncs,
@@ -250,6 +306,13 @@ func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) e
 	if found == nil {
 		if !ext.Weak {
 			return fmt.Errorf("extern %s %s: %w in the kernel's BTF (%s)", what, ext.Name, ErrExternNotFound, kernelBTFNames())
+		}
+		r.unresolvedWeak(ins, ext, idx)
+		return nil
+	}
+	if ok, why := r.compatible(ext, found); !ok {
+		if !ext.Weak {
+			return fmt.Errorf("extern %s %s: %w: %s", what, ext.Name, ErrExternNotFound, why)
 		}
 		r.unresolvedWeak(ins, ext, idx)
 		return nil

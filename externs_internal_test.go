@@ -3,10 +3,12 @@ package bpf
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
@@ -299,5 +301,67 @@ func TestModuleKfunc(t *testing.T) {
 	at.close()
 	if opened[0].Int() != -1 {
 		t.Error("module BTF still open after the load")
+	}
+}
+
+// TestExternDeclarationCheck: a kfunc whose prototype in the object is
+// not compatible with the kernel's (libbpf's bpf_core_types_are_compat)
+// is missing: an error naming it when strong, a poisoned call when weak;
+// a compatible one binds. bpf_prog_put(struct bpf_prog *) is in every
+// kernel's BTF.
+func TestExternDeclarationCheck(t *testing.T) {
+	kernel, err := btf.Kernel()
+	if err != nil {
+		t.Skipf("kernel lacks a feature: BTF (CONFIG_DEBUG_INFO_BTF, 5.4): %v", err)
+	}
+	kfunc := kernel.ByName("bpf_prog_put")
+	if len(kfunc) == 0 {
+		t.Fatal("no bpf_prog_put in the kernel's BTF")
+	}
+	b := btf.NewBuilder()
+	prog := b.Struct(false, "bpf_prog", 0)
+	ptr := b.Ref(btf.KindPointer, "", prog)
+	i32 := b.Int("int", 4, btf.IntSigned, 32)
+	good := b.Func("bpf_prog_put", b.FuncProto(0, btf.BuilderParam{Name: "prog", Type: ptr}), 2)
+	bad := b.Func("bpf_prog_put", b.FuncProto(0, btf.BuilderParam{Name: "prog", Type: ptr}, btf.BuilderParam{Name: "x", Type: i32}), 2)
+	local, err := pbtf.Parse(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := asm.Instructions{
+		asm.Instruction{OpCode: asm.CallOpCode, Src: asm.PseudoKfuncCall}.WithReference("bpf_prog_put"),
+		asm.Return(),
+	}
+	for _, tt := range []struct {
+		name    string
+		typeID  btf.TypeID
+		weak    bool
+		want    int64 // the call's imm; -1: an error
+		errText string
+	}{
+		{"compatible", good, false, int64(kfunc[0]), ""},
+		{"incompatible", bad, false, -1, "prototype in the object is not compatible"},
+		{"incompatible weak", bad, true, poisonKfuncBase, ""},
+		{"unchecked without a declaration", 0, false, int64(kfunc[0]), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := &ProgramSpec{Name: "p", BTF: local, Externs: []*Extern{
+				{Name: "bpf_prog_put", Kind: ExternKfunc, Weak: tt.weak, TypeID: uint32(tt.typeID)},
+			}}
+			res, err := resolveExterns(spec, call)
+			if tt.want == -1 {
+				if err == nil || !errors.Is(err, ErrExternNotFound) || !strings.Contains(err.Error(), tt.errText) || !strings.Contains(err.Error(), "bpf_prog_put") {
+					t.Fatalf("error %v, want ErrExternNotFound naming bpf_prog_put and %q", err, tt.errText)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.close()
+			if got := res.insns[0].Constant; got != tt.want {
+				t.Errorf("call imm %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

@@ -64,14 +64,16 @@ func (o *object) finishBTF() error {
 		}
 		o.spec.BTF = raw
 	}
-	if o.ext == nil {
-		return nil
-	}
-	if err := o.placeCORE(); err != nil {
-		return err
+	if o.ext != nil {
+		if err := o.placeCORE(); err != nil {
+			return err
+		}
 	}
 	if err := o.coreBTF(); err != nil {
 		return err
+	}
+	if o.ext == nil {
+		return nil
 	}
 	for _, fis := range o.ext.Funcs {
 		slices.SortStableFunc(fis, func(a, b btf.FuncInfo) int { return cmp.Compare(a.Insn, b.Insn) })

@@ -3,16 +3,18 @@ package elf
 import (
 	"fmt"
 
+	"github.com/purebpf/bpf"
 	pbtf "github.com/purebpf/bpf/btf"
 )
 
-// coreBTF gives every program that has CO-RE relocations the object's
-// types they refer to (bpf.ProgramSpec.BTF), which the loader needs to
-// apply them. The programs share one parsed copy.
+// coreBTF gives every program that has CO-RE relocations, or externs
+// whose declarations the loader checks against the kernel's, the object's
+// types they refer to (bpf.ProgramSpec.BTF). The programs share one
+// parsed copy.
 func (o *object) coreBTF() error {
 	var local *pbtf.Spec
 	for _, p := range o.spec.Programs {
-		if p == nil || len(p.CORERelocations) == 0 {
+		if p == nil || len(p.CORERelocations) == 0 && !hasTypedExterns(p) {
 			continue
 		}
 		if local == nil {
@@ -32,4 +34,15 @@ func (o *object) coreBTF() error {
 		p.BTF = local
 	}
 	return nil
+}
+
+// hasTypedExterns reports whether p uses externs with a declaration in
+// the object's types (kfuncs, typed ksyms).
+func hasTypedExterns(p *bpf.ProgramSpec) bool {
+	for _, e := range p.Externs {
+		if e != nil && e.TypeID != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -85,8 +85,12 @@ func (o *object) externsFromDatasec(name string) error {
 		case name == ".ksyms" && vt.Kind == btf.KindVar:
 			ext.Kind = bpf.ExternKsym
 			ext.Typed = !o.isVoid(btf.TypeID(vt.SizeOrType))
+			if ext.Typed {
+				ext.TypeID = uint32(vt.ID)
+			}
 		case name == ".ksyms" && vt.Kind == btf.KindFunc:
 			ext.Kind = bpf.ExternKfunc
+			ext.TypeID = uint32(vt.ID)
 		default:
 			return fmt.Errorf("%w: datasec %s: %s is a %s, not a variable or function", ErrFormat, name, vname, vt.Kind)
 		}

@@ -1272,3 +1272,14 @@ func patchOne(ins *asm.Instruction, f *Fixup) (bool, error) {
 	}
 	return false, nil
 }
+
+// TypesCompatible reports whether local type lid and target type tid are
+// compatible by libbpf's bpf_core_types_are_compat, the rule libbpf also
+// applies to the prototypes of kfuncs and the types of typed ksyms:
+// kinds equal after typedefs and qualifiers (enums of either width
+// alike), any two integers that are not bitfield-like, pointers and
+// arrays by their element types, function prototypes by their parameter
+// count, parameter and return types; structs and unions by kind alone.
+func TypesCompatible(local *btf.Spec, lid btf.TypeID, target *btf.Spec, tid btf.TypeID) (bool, error) {
+	return typesCompat(&budget{}, local, lid, target, tid, 32)
+}
