@@ -105,7 +105,7 @@ type kvBTF struct {
 
 // mapBTF returns the BTF formatter of a map, or nil when keys and values
 // are printed in hex: the map has no BTF value type, its BTF cannot be
-// read (kernel module split BTF, too old a kernel) or the types do not
+// read (too old a kernel, no privileges) or the types do not
 // match the key and value sizes.
 func mapBTF(m *maps.Map, l layout) *kvBTF {
 	info, err := m.Info()
