@@ -181,7 +181,7 @@ var secDefs = []secDef{
 // hooks, sk_lookup, sk_reuseport, devmap/cpumap XDP); where libbpf sent
 // one only if the kernel took expected attach types at all
 // (SEC_ATTACHABLE_OPT: xdp, cgroup_skb, sockops, sk_skb, sk_msg...), it
-// stays 0, which every kernel accepts.
+// stays 0, which every kernel accepts (except cgroup_sock, below).
 var legacyPrefixes = []secDef{
 	{"socket", prefix, bpf.SocketFilter, 0, 0, false},
 	{"sk_reuseport/migrate", prefix, bpf.SkReuseport, bpf.AttachSkReuseportSelectOrMigrate, 0, false},
@@ -205,7 +205,12 @@ var legacyPrefixes = []secDef{
 	{"cgroup/skb", prefix, bpf.CGroupSKB, 0, 0, false},
 	{"cgroup/sock_create", prefix, bpf.CGroupSock, bpf.AttachCGroupInetSockCreate, 0, false},
 	{"cgroup/sock_release", prefix, bpf.CGroupSock, bpf.AttachCGroupInetSockRelease, 0, false},
-	{"cgroup/sock", prefix, bpf.CGroupSock, 0, 0, false},
+	// libbpf 0.8 sent BPF_CGROUP_INET_SOCK_CREATE only to kernels that
+	// take expected attach types, but the kernel loads a cgroup_sock
+	// program given 0 as one given that type, so it is set here: the
+	// spec then names the hook ("cgroup/sock1", "cgroup/sock2" of the
+	// kernel's samples are socket-creation programs).
+	{"cgroup/sock", prefix, bpf.CGroupSock, bpf.AttachCGroupInetSockCreate, 0, false},
 	{"cgroup/post_bind4", prefix, bpf.CGroupSock, bpf.AttachCGroupInet4PostBind, 0, false},
 	{"cgroup/post_bind6", prefix, bpf.CGroupSock, bpf.AttachCGroupInet6PostBind, 0, false},
 	{"cgroup/dev", prefix, bpf.CGroupDevice, 0, 0, false},
@@ -265,8 +270,11 @@ type Convention struct {
 // libbpf 1.x "name+" entry never matches without the '/' ("fentryx" is
 // not fentry). Names no 1.x rule matches fall back to plain prefix rules
 // of the loaders before it (libbpf 0.x, iproute2, cilium/ebpf): "xdp1",
-// "xdp_mark", "tc_mark", "sk_lookup/x", "xdp_devmap/x"; those never set
-// AttachTo or flags.
+// "xdp_mark", "tc_mark", "sk_lookup/x", "xdp_devmap/x", "cgroup/sock1"
+// (cgroup_sock, socket creation), "cgroup/skb1", "sockops1", "socket2";
+// those never set AttachTo or flags. Programs whose section follows no
+// convention at all are typed with Options (ProgramTypes by function
+// name, SectionTypes by section glob, DefaultType).
 //
 // Not reproduced: libbpf drops the expected attach type of some sections
 // on kernels without expected attach types (before 4.17), and loads
