@@ -47,8 +47,9 @@ const trampolineEPERM = "trampoline program: EPERM on some kernels"
 // corpusObjects are the committed objects by path from the repository
 // root. An object that is committed but not recorded here fails the test.
 var corpusObjects = map[string]corpusObject{
-	"elf/testdata/callbacks.o": {progs: 1, loaded: 1},
-	"elf/testdata/core.o":      {progs: 2, loaded: 2},
+	"elf/testdata/callbacks.o":   {progs: 1, loaded: 1},
+	"elf/testdata/cgroup_sock.o": {progs: 2, loaded: 2},
+	"elf/testdata/core.o":        {progs: 2, loaded: 2},
 	"elf/testdata/core_kinds.o": {progs: 4, loaded: 3, fail: map[string]string{
 		"core_unguarded": "deliberately unguarded CO-RE access to a field the kernel lacks: the poisoned relocation is reached",
 	}},
@@ -87,6 +88,7 @@ var corpusObjects = map[string]corpusObject{
 		"lsm_cgroup_socket_bind": trampolineEPERM,
 		"lsm_file_open":          trampolineEPERM + " (and needs the BPF LSM)",
 		"lsm_s_bprm":             trampolineEPERM + " (and needs the BPF LSM)",
+		"uprobe_session":         "uprobe.session: its attach type is 6.14's",
 		"fentry_multi_tcp":       "fentry.multi: attach type of libbpf's development branch, newer than 6.18",
 		"fsession_tcp_connect":   "fsession: attach type of libbpf's development branch, newer than 6.18",
 		"raw_tp_s_sys_enter":     "sleepable raw tracepoints: newer than 6.18",
