@@ -50,6 +50,10 @@ type Spec struct {
 	// PinPath/Name; see PinType.
 	Pinning PinType
 	PinPath string
+	// PinValue is the raw pinning value the object's map definition held
+	// when Pinning is PinUnknown (the loader sets it; it is ignored with
+	// other pin types).
+	PinValue uint32
 	// InnerMap is the template of the inner maps of ArrayOfMaps and
 	// HashOfMaps.
 	InnerMap *Spec
@@ -123,8 +127,11 @@ func New(spec *Spec) (*Map, error) {
 	if spec.Pinning == PinByName {
 		return newPinned(spec)
 	}
+	if spec.Pinning == PinUnknown {
+		return nil, fmt.Errorf("create map %s: unknown pinning value %d from the object: set Pinning to PinNone or PinByName first", spec.Name, spec.PinValue)
+	}
 	if spec.Pinning != PinNone {
-		return nil, fmt.Errorf("create map %s: unknown pin type %d", spec.Name, spec.Pinning)
+		return nil, fmt.Errorf("create map %s: unknown pin type %v", spec.Name, spec.Pinning)
 	}
 	return create(spec)
 }
