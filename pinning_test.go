@@ -100,13 +100,20 @@ func TestUnknownPinning(t *testing.T) {
 	}
 }
 
-// TestUndefinedFunction loads elf/testdata/undefined_fn.o, whose program
-// calls_missing calls memset_like, defined nowhere: the object parses,
-// self_contained loads alone (NewProgram and a one-program collection),
-// and calls_missing fails naming the symbol, as does the whole object.
+// TestUndefinedFunction loads elf/testdata/undefined_fn.o and its
+// build without BTF, whose program calls_missing calls memset_like,
+// defined nowhere: the object parses, self_contained loads alone
+// (NewProgram and a one-program collection), and calls_missing fails
+// naming the symbol, as does the whole object.
 func TestUndefinedFunction(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	spec, err := elf.Open("elf/testdata/undefined_fn.o")
+	for _, obj := range []string{"undefined_fn.o", "undefined_fn_nobtf.o"} {
+		t.Run(obj, func(t *testing.T) { testUndefinedFunction(t, "elf/testdata/"+obj) })
+	}
+}
+
+func testUndefinedFunction(t *testing.T, obj string) {
+	spec, err := elf.Open(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
