@@ -119,6 +119,12 @@ type CollectionOptions struct {
 	// also LINUX_KERNEL_VERSION and the other LINUX_* facts. Others come
 	// from /proc/config.gz (or /boot/config-$(uname -r)).
 	Kconfig map[string]string
+	// UnknownPinning decides how maps whose object asked for a pinning
+	// value the loader does not know (maps.PinUnknown, such as cilium's
+	// 16) are pinned. When nil, such a map fails the collection with an
+	// error naming the map and the value; IgnoreUnknownPinning creates
+	// them unpinned.
+	UnknownPinning UnknownPinningFunc
 }
 
 // Collection is a set of loaded programs and created maps. Close releases
@@ -300,6 +306,9 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 		}
 		if s.Name == "" {
 			s.Name = name
+		}
+		if err := resolvePinning(name, &s, opts); err != nil {
+			return err
 		}
 		var pin string
 		if s.Pinning != maps.PinNone {

@@ -72,7 +72,11 @@ func describeMap(m *maps.Spec) string {
 	if m.MapExtra != 0 {
 		s += fmt.Sprintf(", map_extra %#x", m.MapExtra)
 	}
-	if m.Pinning != maps.PinNone {
+	switch m.Pinning {
+	case maps.PinNone:
+	case maps.PinUnknown:
+		s += fmt.Sprintf(", unknown pinning %d", m.PinValue)
+	default:
 		s += fmt.Sprintf(", pinned by name in %q", m.PinPath)
 	}
 	if m.InnerMap != nil {

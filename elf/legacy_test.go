@@ -291,9 +291,6 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown inner id", mutate: func(f *elftest.File) {
 			binary.LittleEndian.PutUint32(f.Sections[3].Data[36+28:], 7)
 		}, want: "inner map with id 7 not found", is: ErrFormat},
-		{name: "custom pinning", mutate: func(f *elftest.File) {
-			binary.LittleEndian.PutUint32(f.Sections[3].Data[72+24:], 5)
-		}, want: "pinning 5", is: ErrNotSupported},
 		{name: "section beyond file", mutate: func(f *elftest.File) { f.Sections[1].Offset = 1 << 40 }, is: ErrFormat},
 		{name: "function in LD_IMM64", mutate: func(f *elftest.File) { f.Symbols[7].Value = 8 }, want: "inside an LD_IMM64", is: ErrFormat},
 		{name: "function offset", mutate: func(f *elftest.File) { f.Symbols[7].Value = 1 << 20 }, want: "not an instruction of the section", is: ErrFormat},

@@ -165,7 +165,9 @@ func (o *object) loadLegacyMaps(sec *section) error {
 			}
 			spec.Pinning, spec.PinPath = maps.PinByName, "tc/"+objectHash
 		default:
-			return fmt.Errorf("%w: section maps: map %s: pinning %d (iproute2 custom pinning from /etc/iproute2/bpf_pinning)", ErrNotSupported, d.name, x.pinning)
+			// iproute2 custom pinning (/etc/iproute2/bpf_pinning) or a
+			// project's own value: kept, decided by whoever creates the map.
+			spec.Pinning, spec.PinValue = maps.PinUnknown, x.pinning
 		}
 		d.spec = spec
 		if err := o.addMap(sec, d.name, spec); err != nil {
@@ -376,7 +378,9 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 			case 1: // LIBBPF_PIN_BY_NAME
 				spec.Pinning, spec.PinPath = maps.PinByName, ""
 			default:
-				return nil, 0, 0, 0, false, fmt.Errorf("%w: pinning %d (only LIBBPF_PIN_BY_NAME, 1)", ErrNotSupported, n)
+				// Another project's value (cilium's 16): kept, decided by
+				// whoever creates the map.
+				spec.Pinning, spec.PinValue = maps.PinUnknown, n
 			}
 		case "key_size":
 			keySize, haveKeySize = n, true

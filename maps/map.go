@@ -50,6 +50,10 @@ type Spec struct {
 	// PinPath/Name; see PinType.
 	Pinning PinType
 	PinPath string
+	// PinValue is the raw pinning value the object's map definition held
+	// when Pinning is PinUnknown (the loader sets it; it is ignored with
+	// other pin types).
+	PinValue uint32
 	// InnerMap is the template of the inner maps of ArrayOfMaps and
 	// HashOfMaps.
 	InnerMap *Spec
@@ -123,8 +127,11 @@ func New(spec *Spec) (*Map, error) {
 	if spec.Pinning == PinByName {
 		return newPinned(spec)
 	}
+	if spec.Pinning == PinUnknown {
+		return nil, fmt.Errorf("create map %s: unknown pinning value %d from the object: set Pinning to PinNone or PinByName first", spec.Name, spec.PinValue)
+	}
 	if spec.Pinning != PinNone {
-		return nil, fmt.Errorf("create map %s: unknown pin type %d", spec.Name, spec.Pinning)
+		return nil, fmt.Errorf("create map %s: unknown pin type %v", spec.Name, spec.Pinning)
 	}
 	return create(spec)
 }
@@ -297,7 +304,14 @@ func createError(s *Spec, err error) error {
 	case errors.Is(err, unix.EPERM):
 		hint = "creating maps needs CAP_BPF or CAP_SYS_ADMIN"
 	case errors.Is(err, enotsupp), errors.Is(err, unix.EOPNOTSUPP):
-		return fmt.Errorf("create map %s: %s maps: %w: %w", s, s.Type, ErrNotSupported, err)
+		// The type exists (HaveMapType did not say otherwise): the kernel
+		// refused this map's shape, not the map type, so the text does
+		// not blame the running kernel; errors.Is still matches
+		// ErrNotSupported.
+		return &shapeNotSupported{
+			msg: fmt.Sprintf("create map %s: the kernel has %s maps but does not support this one's attributes (flags, key/value BTF, inner map or map_extra): %v", s, s.Type, err),
+			err: err,
+		}
 	}
 	if hint == "" {
 		return fmt.Errorf("create map %s: %w", s, err)
@@ -610,3 +624,14 @@ func (m *Map) Frozen() (bool, error) {
 	}
 	return v[0] != 0, nil
 }
+
+// shapeNotSupported is a map creation refused for the map's attributes on
+// a kernel that has its type: it matches ErrNotSupported and the errno
+// without saying the kernel lacks the map type.
+type shapeNotSupported struct {
+	msg string
+	err error
+}
+
+func (e *shapeNotSupported) Error() string   { return e.msg }
+func (e *shapeNotSupported) Unwrap() []error { return []error{ErrNotSupported, e.err} }

@@ -139,6 +139,8 @@ func TestCreateErrors(t *testing.T) {
 		{Spec{Name: "g", Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Flags: FlagNoCommonLRU}, "flags 0x2 may not apply to array"},
 		{Spec{Name: "h", Type: Hash, KeySize: 4, ValueSize: 1 << 30, MaxEntries: 1}, "exceeds the kernel's limit"},
 		{Spec{Name: "i", Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: PinByName}, "PinByName needs PinPath"},
+		{Spec{Name: "j", Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: PinUnknown, PinValue: 16}, "unknown pinning value 16"},
+		{Spec{Name: "k", Type: Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Pinning: PinType(7)}, "unknown pin type PinType(7)"},
 	} {
 		m, err := New(&tc.spec)
 		if err == nil {

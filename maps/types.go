@@ -1,6 +1,10 @@
 package maps
 
-import "github.com/purebpf/bpf/internal/kernel"
+import (
+	"fmt"
+
+	"github.com/purebpf/bpf/internal/kernel"
+)
 
 // Type is a BPF map type (enum bpf_map_type). String returns the kernel's
 // name, such as "percpu_array".
@@ -141,7 +145,28 @@ const (
 	// PinByName pins the map at Spec.PinPath/Spec.Name; if a map is already
 	// pinned there and is compatible with the Spec, New reuses it.
 	PinByName
+	// PinUnknown marks a map whose object asked for a pinning value this
+	// package does not know (for instance cilium's 16, its "replace"
+	// pinning, or an iproute2 custom value from /etc/iproute2/bpf_pinning);
+	// Spec.PinValue holds the raw value. The loader parses such objects but
+	// New refuses the Spec: whoever creates the map decides first (package
+	// bpf's CollectionOptions.UnknownPinning) and sets PinNone or PinByName.
+	PinUnknown
 )
+
+// String names the pin type: "none", "by-name", "unknown" or
+// "PinType(n)" for values outside the constants.
+func (p PinType) String() string {
+	switch p {
+	case PinNone:
+		return "none"
+	case PinByName:
+		return "by-name"
+	case PinUnknown:
+		return "unknown"
+	}
+	return fmt.Sprintf("PinType(%d)", int(p))
+}
 
 // ID is the system-wide id of a map.
 type ID uint32
