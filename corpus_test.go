@@ -72,7 +72,16 @@ var corpusObjects = map[string]corpusObject{
 	"elf/testdata/freplace.o": {progs: 2, loaded: 1, fail: map[string]string{
 		"new_verdict": "freplace needs ProgramSpec.AttachTarget, a loaded program to replace a function of",
 	}},
-	"elf/testdata/hidden.o":    {progs: 1, loaded: 1},
+	"elf/testdata/hidden.o": {progs: 1, loaded: 1},
+	"elf/testdata/pinning.o": {progs: 1, loaded: 0, fail: map[string]string{
+		"use_maps": "a map with pinning value 16 and no CollectionOptions.UnknownPinning policy: refused by design (TestUnknownPinning loads it with one)",
+	}},
+	"elf/testdata/undefined_fn.o": {progs: 2, loaded: 1, fail: map[string]string{
+		"calls_missing": "deliberately calls memset_like, which no object or kernel defines",
+	}},
+	"elf/testdata/undefined_fn_nobtf.o": {progs: 2, loaded: 1, fail: map[string]string{
+		"calls_missing": "deliberately calls memset_like, which no object or kernel defines",
+	}},
 	"elf/testdata/iter.o":      {progs: 1, loaded: 1},
 	"elf/testdata/mapshapes.o": {progs: 5, loaded: 5},
 	"elf/testdata/private.o":   {progs: 1, loaded: 1},
