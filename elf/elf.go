@@ -532,8 +532,18 @@ func (o *object) relocations(sec *section) ([]relocation, error) {
 			if r.rela {
 				r.addend = int64(o.bo.Uint64(raw[i+16:]))
 			}
-			if r.typ == 0 { // R_BPF_NONE
-				continue
+			switch r.typ {
+			case rBPFNone:
+				// The ABI's "no relocation" in EM_BPF objects. Old and
+				// foreign toolchains writing EM_NONE objects (OVS's
+				// datapath) emit type 0 for map references: kept and
+				// decided by applyRelocation, never skipped silently.
+				if o.f.Machine != elf.EM_NONE {
+					continue
+				}
+			case rBPF64_64, rBPF64_ABS64, rBPF64_ABS32, rBPF64_NODYLD32, rBPF64_32:
+			default:
+				return nil, fmt.Errorf("%w: relocation section %s: entry %d at offset %d of section %s: relocation type %d is not understood", ErrNotSupported, rs.Name, i/size, r.offset, sec.name, r.typ)
 			}
 			if r.sym <= 0 || r.sym >= len(o.syms) {
 				return nil, fmt.Errorf("%w: relocation section %s: entry %d refers to symbol %d of %d", ErrFormat, rs.Name, i/size, r.sym, len(o.syms))

@@ -312,7 +312,7 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 		}
 		relocated[slot] = true
 		if err := o.applyRelocation(fn, &fn.insns[idx], r); err != nil {
-			return fmt.Errorf("section %s: %s: instruction %d: %w", sec.name, fn.name, slot-fn.start, err)
+			return fmt.Errorf("section %s: offset %d: %s: instruction %d: %w", sec.name, r.offset, fn.name, slot-fn.start, err)
 		}
 	}
 	// Calls clang resolved itself in orphan code: their callees are
@@ -368,6 +368,7 @@ func (o *object) link(fn *function, ins *asm.Instruction, callee *function) {
 
 // BPF relocation types (the ELF psABI of LLVM's BPF target).
 const (
+	rBPFNone        = 0  // R_BPF_NONE; in EM_NONE objects, see applyRelocation
 	rBPF64_64       = 1  // R_BPF_64_64: the 64-bit immediate of an LD_IMM64
 	rBPF64_ABS64    = 2  // R_BPF_64_ABS64: a 64-bit data word
 	rBPF64_ABS32    = 3  // R_BPF_64_ABS32: a 32-bit data word
@@ -378,6 +379,8 @@ const (
 // relocTypeName names a BPF relocation type for error messages.
 func relocTypeName(t uint32) string {
 	switch t {
+	case rBPFNone:
+		return "R_BPF_NONE"
 	case rBPF64_64:
 		return "R_BPF_64_64"
 	case rBPF64_ABS64:
@@ -395,6 +398,13 @@ func relocTypeName(t uint32) string {
 // applyRelocation resolves one relocation of the instruction ins of fn.
 func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocation) error {
 	sym := &o.syms[r.sym]
+	if r.typ == rBPFNone {
+		// Only EM_NONE objects keep type-0 relocations (see relocations).
+		if !o.noneIsMapLoad(ins, sym) {
+			return fmt.Errorf("%w: relocation type 0 against %s on instruction %v of an EM_NONE object: only an LD_IMM64 of a map or a data section is relocated for it (as R_BPF_64_64)", ErrNotSupported, sym.describe(), *ins)
+		}
+		r.typ = rBPF64_64
+	}
 	if sym.section == int(elf.SHN_UNDEF) {
 		return o.externReference(fn, ins, r)
 	}
@@ -485,6 +495,17 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 		return fmt.Errorf("%w: reference to %s in section %s, which holds no maps or data", ErrNotSupported, sym.describe(), target.name)
 	}
 	return nil
+}
+
+// noneIsMapLoad reports whether a type-0 relocation of an EM_NONE object
+// against sym on ins is a map reference the old toolchain did not type:
+// an LD_IMM64 whose symbol lies in a maps or global data section.
+func (o *object) noneIsMapLoad(ins *asm.Instruction, sym *symbol) bool {
+	if ins.OpCode != asm.LdImmDW || sym.section <= 0 || sym.section >= len(o.sections) {
+		return false
+	}
+	t := o.sections[sym.section]
+	return t != nil && (t.kind == kindLegacyMaps || t.kind == kindBTFMaps || t.kind == kindData)
 }
 
 // addProgram links the entry point fn with the functions it reaches and
