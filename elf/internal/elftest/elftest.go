@@ -48,7 +48,7 @@ type Reloc struct {
 	// toolchains writing EM_NONE objects (OVS's datapath) emit for map
 	// references.
 	TypeNone bool
-	Addend      int64  // RELA only
+	Addend   int64 // RELA only
 }
 
 // File is an ELF64 relocatable file.
