@@ -83,7 +83,7 @@ func TestCorruptBTFSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sweep of every byte")
 	}
-	for _, object := range []string{"core.o", "features.o"} {
+	for _, object := range []string{"core.o", "features.o", "externs.o"} {
 		orig, err := os.ReadFile(filepath.Join("testdata", object))
 		if err != nil {
 			t.Fatal(err)
