@@ -27,6 +27,11 @@
 // bpf.ProgramSpec.BTF); bpf.NewProgram applies them for the kernel it
 // loads into. Relocation types that do not fit the
 // instruction they patch, and relocations in global data, are refused.
+// Relocation type 0 is R_BPF_NONE (skipped) in EM_BPF objects; in EM_NONE
+// objects, whose toolchains (OVS's datapath) write type 0 for map
+// references, it relocates an LD_IMM64 of a map or data section as
+// R_BPF_64_64 and is an error anywhere else. Unknown relocation types
+// are errors naming the section and offset, never skipped.
 //
 // Extern symbols (__kconfig values, __ksym variables and kfuncs) are
 // described in bpf.ProgramSpec.Externs and referenced by name from the
