@@ -56,17 +56,22 @@ func noneObject(t testing.TB) *elftest.File {
 
 // TestNoneRelocations parses the EM_NONE object: type-0 relocations on
 // LD_IMM64s of a map and of .data are map references.
+// Both SHT_RELA (OVS) and SHT_REL sections are read so.
 func TestNoneRelocations(t *testing.T) {
-	spec, err := Parse(noneObject(t).Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	insns := spec.Programs["datapath"].Instructions
-	if insns[1].Reference() != "counter" || insns[1].Src != asm.PseudoMapFD {
-		t.Errorf("instruction 1 = %v (reference %q), want a map load of counter", insns[1], insns[1].Reference())
-	}
-	if insns[7].Reference() != ".data" || insns[7].Src != asm.PseudoMapValue {
-		t.Errorf("instruction 7 = %v (reference %q), want a value load of .data", insns[7], insns[7].Reference())
+	for _, rela := range []bool{true, false} {
+		f := noneObject(t)
+		f.RELA = rela
+		spec, err := Parse(f.Bytes())
+		if err != nil {
+			t.Fatalf("RELA %v: %v", rela, err)
+		}
+		insns := spec.Programs["datapath"].Instructions
+		if insns[1].Reference() != "counter" || insns[1].Src != asm.PseudoMapFD {
+			t.Errorf("RELA %v: instruction 1 = %v (reference %q), want a map load of counter", rela, insns[1], insns[1].Reference())
+		}
+		if insns[7].Reference() != ".data" || insns[7].Src != asm.PseudoMapValue || insns[7].MapOffset() != 0 {
+			t.Errorf("RELA %v: instruction 7 = %v (reference %q), want a value load of .data at offset 0", rela, insns[7], insns[7].Reference())
+		}
 	}
 }
 
