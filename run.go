@@ -180,7 +180,7 @@ func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
 	case errors.Is(err, unix.ENOSPC) && res.DataSize > len(opts.DataOut):
 		return fmt.Errorf("test run of program %s: output packet of %d bytes does not fit DataOut (%d bytes): %w", p.name, res.DataSize, len(opts.DataOut), err)
 	case errors.Is(err, errnoENOTSUPP) || errors.Is(err, unix.EOPNOTSUPP):
-		return fmt.Errorf("test run of program %s (%s): %w: %w", p.name, p.typ, ErrNotSupported, err)
+		return fmt.Errorf("test run of program %s (%s): %w by the running kernel: %w", p.name, p.typ, ErrNotSupported, err)
 	case errors.Is(err, unix.EINVAL) && len(opts.Data) < 14 && (p.typ == XDP || p.typ == SchedCLS || p.typ == SchedACT || p.typ == SocketFilter):
 		return fmt.Errorf("test run of program %s: input of %d bytes is shorter than an Ethernet header: %w", p.name, len(opts.Data), err)
 	}

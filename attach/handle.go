@@ -25,8 +25,9 @@ var (
 	ErrProgramType = errors.New("wrong program type for the hook")
 	// ErrModeNotSupported: the device or kernel cannot run XDP in the
 	// requested mode (for example native mode on a driver without XDP
-	// support, or offload without a capable NIC).
-	ErrModeNotSupported = errors.New("XDP mode not supported by the device")
+	// support, or offload without a capable NIC). It wraps
+	// bpf.ErrNotSupported.
+	ErrModeNotSupported = fmt.Errorf("XDP mode %w by the device", sys.ErrNotSupported)
 	// ErrVanished: the attachment is no longer there (someone detached or
 	// replaced the program, or the interface went away).
 	ErrVanished = errors.New("attachment vanished")

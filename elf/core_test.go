@@ -78,7 +78,7 @@ func TestRelocationTypesChecked(t *testing.T) {
 			"relocation type R_BPF_64_64 against"},
 		{"call with an unknown type", []asm.Instruction{call, exitIns, ret2, exitIns},
 			[]elftest.Reloc{{Section: "xdp", Symbol: "sub", Type: 77}}, false,
-			"relocation type 77 (unknown)"},
+			"relocation type 77 is not understood"},
 		{"pointer in global data", []asm.Instruction{ldMap, exitIns, ret2, exitIns},
 			[]elftest.Reloc{{Section: "xdp", Symbol: ".data"}, {Section: ".data", Symbol: "sub", Type: 2}}, true,
 			"data section .data: 1 relocations (the first of type R_BPF_64_ABS64"},

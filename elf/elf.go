@@ -27,6 +27,11 @@
 // bpf.ProgramSpec.BTF); bpf.NewProgram applies them for the kernel it
 // loads into. Relocation types that do not fit the
 // instruction they patch, and relocations in global data, are refused.
+// Relocation type 0 is R_BPF_NONE (skipped) in EM_BPF objects; in EM_NONE
+// objects, whose toolchains (OVS's datapath) write type 0 for map
+// references, it relocates an LD_IMM64 of a map or data section as
+// R_BPF_64_64 and is an error anywhere else. Unknown relocation types
+// are errors naming the section and offset, never skipped.
 //
 // Extern symbols (__kconfig values, __ksym variables and kfuncs) are
 // described in bpf.ProgramSpec.Externs and referenced by name from the
@@ -62,8 +67,14 @@ var ErrFormat = errors.New("not a valid BPF object")
 
 // ErrNotSupported is wrapped by errors about valid objects using a
 // feature this package does not implement (for example pointers stored
-// in global data).
-var ErrNotSupported = errors.New("not supported")
+// in global data). It is bpf.ErrNotSupported, the module's one "not
+// supported" sentinel; the errors of this package say "for this object's
+// shape", those of the running kernel "by the running kernel".
+var ErrNotSupported = bpf.ErrNotSupported
+
+// errShape is what this package's "not supported" errors wrap: its text
+// says the object, not the kernel, is the reason.
+var errShape = fmt.Errorf("%w for this object's shape", ErrNotSupported)
 
 // Options tune ParseWithOptions. The zero value is the default.
 type Options struct {
@@ -170,12 +181,14 @@ func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 		}
 	}
 	o, err := newObject(data)
-	if err != nil {
-		return nil, fmt.Errorf("elf: %w", err)
+	if err == nil {
+		err = o.load(opts)
 	}
-	if err := o.load(opts); err != nil {
-		if errors.Is(err, btf.ErrInvalid) && !errors.Is(err, ErrFormat) {
-			// Malformed .BTF or .BTF.ext is a malformed object.
+	if err != nil {
+		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrNotSupported) {
+			// Everything else the input causes (malformed .BTF or
+			// .BTF.ext from internal/btf or btf included) is a malformed
+			// object.
 			return nil, fmt.Errorf("elf: %w: %w", ErrFormat, err)
 		}
 		return nil, fmt.Errorf("elf: %w", err)
@@ -281,7 +294,7 @@ func (o *object) sectionData(s *elf.Section) ([]byte, error) {
 		return nil, nil
 	}
 	if s.Flags&elf.SHF_COMPRESSED != 0 {
-		return nil, fmt.Errorf("%w: section %s is compressed", ErrNotSupported, s.Name)
+		return nil, fmt.Errorf("%w: section %s is compressed", errShape, s.Name)
 	}
 	end := s.Offset + s.Size
 	if end < s.Offset || end > uint64(len(o.data)) {
@@ -532,8 +545,18 @@ func (o *object) relocations(sec *section) ([]relocation, error) {
 			if r.rela {
 				r.addend = int64(o.bo.Uint64(raw[i+16:]))
 			}
-			if r.typ == 0 { // R_BPF_NONE
-				continue
+			switch r.typ {
+			case rBPFNone:
+				// The ABI's "no relocation" in EM_BPF objects. Old and
+				// foreign toolchains writing EM_NONE objects (OVS's
+				// datapath) emit type 0 for map references: kept and
+				// decided by applyRelocation, never skipped silently.
+				if o.f.Machine != elf.EM_NONE {
+					continue
+				}
+			case rBPF64_64, rBPF64_ABS64, rBPF64_ABS32, rBPF64_NODYLD32, rBPF64_32:
+			default:
+				return nil, fmt.Errorf("%w: relocation section %s: entry %d at offset %d of section %s: relocation type %d is not understood", errShape, rs.Name, i/size, r.offset, sec.name, r.typ)
 			}
 			if r.sym <= 0 || r.sym >= len(o.syms) {
 				return nil, fmt.Errorf("%w: relocation section %s: entry %d refers to symbol %d of %d", ErrFormat, rs.Name, i/size, r.sym, len(o.syms))

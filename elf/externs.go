@@ -221,7 +221,7 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 	switch {
 	case ins.IsFunctionCall():
 		if r.typ != rBPF64_32 {
-			return fmt.Errorf("%w: relocation type %s against extern %s on a call (only R_BPF_64_32 patches a call's immediate)", ErrNotSupported, relocTypeName(r.typ), sym.name)
+			return fmt.Errorf("%w: relocation type %s against extern %s on a call (only R_BPF_64_32 patches a call's immediate)", errShape, relocTypeName(r.typ), sym.name)
 		}
 		switch ext.Kind {
 		case 0:
@@ -233,7 +233,7 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 		*ins = asm.Instruction{OpCode: ins.OpCode, Src: asm.PseudoKfuncCall}.WithReference(ext.Name)
 	case ins.OpCode == asm.LdImmDW:
 		if r.typ != rBPF64_64 {
-			return fmt.Errorf("%w: relocation type %s against extern %s on an LD_IMM64 (only R_BPF_64_64 patches its 64-bit immediate)", ErrNotSupported, relocTypeName(r.typ), sym.name)
+			return fmt.Errorf("%w: relocation type %s against extern %s on an LD_IMM64 (only R_BPF_64_64 patches its 64-bit immediate)", errShape, relocTypeName(r.typ), sym.name)
 		}
 		if ins.Src != 0 {
 			return fmt.Errorf("%w: relocation against extern %s on an LD_IMM64 with pseudo source %d", ErrFormat, sym.name, ins.Src)
@@ -259,7 +259,7 @@ func (o *object) externReference(fn *function, ins *asm.Instruction, r relocatio
 		ins.Src = asm.PseudoBTFID
 		ins.Constant = 0
 	default:
-		return fmt.Errorf("%w: relocation (type %d) against extern %s on instruction %v, which is neither an LD_IMM64 nor a call", ErrNotSupported, r.typ, sym.name, *ins)
+		return fmt.Errorf("%w: relocation (type %d) against extern %s on instruction %v, which is neither an LD_IMM64 nor a call", errShape, r.typ, sym.name, *ins)
 	}
 	if !slices.Contains(o.externs.uses[fn], ext) {
 		o.externs.uses[fn] = append(o.externs.uses[fn], ext)

@@ -312,7 +312,7 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 		}
 		relocated[slot] = true
 		if err := o.applyRelocation(fn, &fn.insns[idx], r); err != nil {
-			return fmt.Errorf("section %s: %s: instruction %d: %w", sec.name, fn.name, slot-fn.start, err)
+			return fmt.Errorf("section %s: offset %d: %s: instruction %d: %w", sec.name, r.offset, fn.name, slot-fn.start, err)
 		}
 	}
 	// Calls clang resolved itself in orphan code: their callees are
@@ -342,7 +342,7 @@ func (o *object) relocate(sec *section, rels []relocation) error {
 			callee := funcAt(sec, target)
 			if callee == nil {
 				if target >= fn.start && target < fn.end {
-					return fmt.Errorf("%w: section %s: %s: instruction %d calls into its own body (instruction %d), not a function start", ErrNotSupported, sec.name, fn.name, slot-fn.start, target-fn.start)
+					return fmt.Errorf("%w: section %s: %s: instruction %d calls into its own body (instruction %d), not a function start", errShape, sec.name, fn.name, slot-fn.start, target-fn.start)
 				}
 				return fmt.Errorf("%w: section %s: %s: instruction %d calls instruction %d, which starts no function", ErrFormat, sec.name, fn.name, slot-fn.start, target)
 			}
@@ -368,6 +368,7 @@ func (o *object) link(fn *function, ins *asm.Instruction, callee *function) {
 
 // BPF relocation types (the ELF psABI of LLVM's BPF target).
 const (
+	rBPFNone        = 0  // R_BPF_NONE; in EM_NONE objects, see applyRelocation
 	rBPF64_64       = 1  // R_BPF_64_64: the 64-bit immediate of an LD_IMM64
 	rBPF64_ABS64    = 2  // R_BPF_64_ABS64: a 64-bit data word
 	rBPF64_ABS32    = 3  // R_BPF_64_ABS32: a 32-bit data word
@@ -378,6 +379,8 @@ const (
 // relocTypeName names a BPF relocation type for error messages.
 func relocTypeName(t uint32) string {
 	switch t {
+	case rBPFNone:
+		return "R_BPF_NONE"
 	case rBPF64_64:
 		return "R_BPF_64_64"
 	case rBPF64_ABS64:
@@ -395,6 +398,13 @@ func relocTypeName(t uint32) string {
 // applyRelocation resolves one relocation of the instruction ins of fn.
 func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocation) error {
 	sym := &o.syms[r.sym]
+	if r.typ == rBPFNone {
+		// Only EM_NONE objects keep type-0 relocations (see relocations).
+		if !o.noneIsMapLoad(ins, sym) {
+			return fmt.Errorf("%w: relocation type 0 against %s on instruction %v of an EM_NONE object: only an LD_IMM64 of a map or a data section is relocated for it (as R_BPF_64_64)", errShape, sym.describe(), *ins)
+		}
+		r.typ = rBPF64_64
+	}
 	if sym.section == int(elf.SHN_UNDEF) {
 		return o.externReference(fn, ins, r)
 	}
@@ -403,7 +413,7 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 		if sym.section < len(o.f.Sections) {
 			name = o.f.Sections[sym.section].Name
 		}
-		return fmt.Errorf("%w: relocation against %s in section %s, which holds no maps, data or code", ErrNotSupported, sym.describe(), name)
+		return fmt.Errorf("%w: relocation against %s in section %s, which holds no maps, data or code", errShape, sym.describe(), name)
 	}
 	target := o.sections[sym.section]
 	// addend is the byte offset into the target the relocation adds to
@@ -416,7 +426,7 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 	switch {
 	case ins.IsFunctionCall():
 		if r.typ != rBPF64_32 {
-			return fmt.Errorf("%w: relocation type %s against %s on a call (only R_BPF_64_32 patches a call's immediate)", ErrNotSupported, relocTypeName(r.typ), sym.describe())
+			return fmt.Errorf("%w: relocation type %s against %s on a call (only R_BPF_64_32 patches a call's immediate)", errShape, relocTypeName(r.typ), sym.describe())
 		}
 		if target.kind != kindProgram {
 			return fmt.Errorf("%w: call of %s in section %s, which is not code", ErrFormat, sym.describe(), target.name)
@@ -442,10 +452,10 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 		return nil
 	case ins.OpCode == asm.LdImmDW:
 	default:
-		return fmt.Errorf("%w: relocation (type %d) against %s on instruction %v, which is neither an LD_IMM64 nor a call", ErrNotSupported, r.typ, sym.describe(), *ins)
+		return fmt.Errorf("%w: relocation (type %d) against %s on instruction %v, which is neither an LD_IMM64 nor a call", errShape, r.typ, sym.describe(), *ins)
 	}
 	if r.typ != rBPF64_64 {
-		return fmt.Errorf("%w: relocation type %s against %s on an LD_IMM64 (only R_BPF_64_64 patches its 64-bit immediate)", ErrNotSupported, relocTypeName(r.typ), sym.describe())
+		return fmt.Errorf("%w: relocation type %s against %s on an LD_IMM64 (only R_BPF_64_64 patches its 64-bit immediate)", errShape, relocTypeName(r.typ), sym.describe())
 	}
 	if ins.Src != 0 {
 		return fmt.Errorf("%w: relocation against %s on an LD_IMM64 with pseudo source %d", ErrFormat, sym.describe(), ins.Src)
@@ -482,9 +492,20 @@ func (o *object) applyRelocation(fn *function, ins *asm.Instruction, r relocatio
 		ins.Src = asm.PseudoFunc
 		o.link(fn, ins, callee)
 	default:
-		return fmt.Errorf("%w: reference to %s in section %s, which holds no maps or data", ErrNotSupported, sym.describe(), target.name)
+		return fmt.Errorf("%w: reference to %s in section %s, which holds no maps or data", errShape, sym.describe(), target.name)
 	}
 	return nil
+}
+
+// noneIsMapLoad reports whether a type-0 relocation of an EM_NONE object
+// against sym on ins is a map reference the old toolchain did not type:
+// an LD_IMM64 whose symbol lies in a maps or global data section.
+func (o *object) noneIsMapLoad(ins *asm.Instruction, sym *symbol) bool {
+	if ins.OpCode != asm.LdImmDW || sym.section <= 0 || sym.section >= len(o.sections) {
+		return false
+	}
+	t := o.sections[sym.section]
+	return t != nil && (t.kind == kindLegacyMaps || t.kind == kindBTFMaps || t.kind == kindData)
 }
 
 // addProgram links the entry point fn with the functions it reaches and

@@ -28,7 +28,7 @@ type Error struct {
 // Error returns, for example, "tcx links: not supported by the running
 // kernel (since Linux 6.6)".
 func (e *Error) Error() string {
-	s := e.Feature + ": " + ErrNotSupported.Error()
+	s := e.Feature + ": " + ErrNotSupported.Error() + " by the running kernel"
 	if e.MinKernel != "" {
 		s += " (since Linux " + e.MinKernel + ")"
 	}

@@ -1,10 +1,13 @@
-// Package unsupported holds the one sentinel error for "the running kernel
-// lacks a feature". It imports nothing, so every package (and test helper)
-// can match it without import cycles.
+// Package unsupported holds the module's one sentinel error for "not
+// supported", whether the running kernel lacks a feature or purebpf does
+// not implement what an object needs. It imports nothing, so every package
+// (and test helper) can match it without import cycles.
 package unsupported
 
 import "errors"
 
 // ErrNotSupported is the value behind bpf.ErrNotSupported,
-// maps.ErrNotSupported, sys.ErrNotSupported and the features probes.
-var ErrNotSupported = errors.New("not supported by the running kernel")
+// maps.ErrNotSupported, sys.ErrNotSupported, elf.ErrNotSupported and the
+// features probes. Its text is neutral: the errors wrapping it say what
+// the reason is ("by the running kernel", or the object's shape).
+var ErrNotSupported = errors.New("not supported")

@@ -44,7 +44,11 @@ type Reloc struct {
 	Symbol      string
 	SymbolIndex uint32
 	Type        uint32 // R_BPF_64_64 (1) if zero
-	Addend      int64  // RELA only
+	// TypeNone writes type 0 (R_BPF_NONE), whatever Type says: what old
+	// toolchains writing EM_NONE objects (OVS's datapath) emit for map
+	// references.
+	TypeNone bool
+	Addend   int64 // RELA only
 }
 
 // File is an ELF64 relocatable file.
@@ -152,6 +156,9 @@ func (f *File) Bytes() []byte {
 		typ := r.Type
 		if typ == 0 {
 			typ = R_BPF_64_64
+		}
+		if r.TypeNone {
+			typ = 0
 		}
 		e := make([]byte, 16, 24)
 		bo.PutUint64(e, r.Offset)
