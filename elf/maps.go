@@ -144,7 +144,7 @@ func (o *object) loadLegacyMaps(sec *section) error {
 			x.id, x.pinning, x.innerID, x.innerIdx = word(5), word(6), word(7), word(8)
 			for j := 36; j < len(b); j++ {
 				if b[j] != 0 {
-					return fmt.Errorf("%w: section maps: map %s: %d-byte definition has non-zero bytes past iproute2's 36-byte bpf_elf_map", ErrNotSupported, d.name, d.size)
+					return fmt.Errorf("%w: section maps: map %s: %d-byte definition has non-zero bytes past iproute2's 36-byte bpf_elf_map", errShape, d.name, d.size)
 				}
 			}
 		case d.size >= 24:
@@ -425,7 +425,7 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 				progValues = true
 			case btf.KindStruct:
 				if depth > 0 {
-					return nil, 0, 0, 0, false, fmt.Errorf("%w: maps of maps of maps", ErrNotSupported)
+					return nil, 0, 0, 0, false, fmt.Errorf("%w: maps of maps of maps", errShape)
 				}
 				inner, _, _, _, _, err := o.btfMapDef(name+".inner", target.ID, depth+1)
 				if err != nil {
@@ -436,7 +436,7 @@ func (o *object) btfMapDef(name string, id btf.TypeID, depth int) (spec *maps.Sp
 				return nil, 0, 0, 0, false, fmt.Errorf("%w: member values: elements point to a %s", ErrFormat, target.Kind)
 			}
 		default:
-			return nil, 0, 0, 0, false, fmt.Errorf("%w: unknown member %q", ErrNotSupported, mname)
+			return nil, 0, 0, 0, false, fmt.Errorf("%w: unknown member %q", errShape, mname)
 		}
 	}
 	if spec.Type == maps.UnspecifiedMap {
@@ -568,7 +568,7 @@ func (o *object) loadDataMaps() error {
 		}
 		if len(rels) > 0 {
 			r := rels[0]
-			return fmt.Errorf("%w: data section %s: %d relocations (the first of type %s against %s at offset %d): pointers stored in global data", ErrNotSupported, sec.name, len(rels), relocTypeName(r.typ), o.syms[r.sym].describe(), r.offset)
+			return fmt.Errorf("%w: data section %s: %d relocations (the first of type %s against %s at offset %d): pointers stored in global data", errShape, sec.name, len(rels), relocTypeName(r.typ), o.syms[r.sym].describe(), r.offset)
 		}
 		spec := &maps.Spec{
 			Name:       sec.name,
