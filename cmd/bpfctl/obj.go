@@ -41,32 +41,45 @@ type object struct {
 
 // openObject parses path; section (a section name or a program name)
 // restricts the programs, and defType types the chosen programs whose
-// section implies no type.
-func openObject(path, section string, defType bpf.ProgramType) (*object, error) {
+// section implies no type, or, with force, every chosen program (--type).
+// The types are given to the parser (elf.Options.ProgramTypes), so that a
+// forced type also clears the section's attach type, flags and attach
+// target when they belong to another type.
+func openObject(path, section string, defType bpf.ProgramType, force bool) (*object, error) {
 	spec, err := elf.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	o := &object{path: path, spec: spec}
+	var chosen []string
 	for name, p := range spec.Programs {
 		if section == "" || p.Section == section || name == section {
-			o.chosen = append(o.chosen, name)
+			chosen = append(chosen, name)
 		}
 	}
-	if len(o.chosen) == 0 {
+	if len(chosen) == 0 {
+		o := &object{path: path, spec: spec}
 		return nil, fmt.Errorf("%s: no program in section %q (sections: %s)", path, section, strings.Join(o.sections(), ", "))
 	}
+	if defType != bpf.UnspecifiedProgram {
+		types := map[string]bpf.ProgramType{}
+		for _, name := range chosen {
+			if force || spec.Programs[name].Type == bpf.UnspecifiedProgram {
+				types[name] = defType
+			}
+		}
+		if len(types) > 0 {
+			if spec, err = elf.OpenWithOptions(path, elf.Options{ProgramTypes: types}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	o := &object{path: path, spec: spec, chosen: chosen}
 	slices.SortFunc(o.chosen, func(a, b string) int {
 		if c := strings.Compare(spec.Programs[a].Section, spec.Programs[b].Section); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
 	})
-	for _, name := range o.chosen {
-		if p := spec.Programs[name]; p.Type == bpf.UnspecifiedProgram {
-			p.Type = defType
-		}
-	}
 	return o, nil
 }
 
@@ -182,15 +195,12 @@ func load(c *ctx, args []string) error {
 			return err
 		}
 	}
-	o, err := openObject(args[0], c.cl.str("section"), defType)
+	o, err := openObject(args[0], c.cl.str("section"), defType, true)
 	if err != nil {
 		return err
 	}
 	for _, n := range o.chosen {
 		p := o.spec.Programs[n]
-		if defType != bpf.UnspecifiedProgram {
-			p.Type = defType
-		}
 		if p.Type == bpf.UnspecifiedProgram {
 			return usagef("%s: program %s (section %s) has no conventional type: give it with --type (xdp, sched_cls, ...) or choose other programs with --section", o.path, n, p.Section)
 		}
@@ -263,7 +273,7 @@ func (c *ctx) printAttached(a attachedJSON) error {
 // caller closes the collection and the handle.
 func (c *ctx) loadForAttach(path string, typ bpf.ProgramType) (*object, string, *bpf.Collection, *attach.Handle, error) {
 	section := c.cl.str("section")
-	o, err := openObject(path, section, typ)
+	o, err := openObject(path, section, typ, false)
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
@@ -401,7 +411,7 @@ func disasm(c *ctx, args []string) error {
 	if len(args) != 1 {
 		return usagef("want one object file")
 	}
-	o, err := openObject(args[0], c.cl.str("section"), bpf.UnspecifiedProgram)
+	o, err := openObject(args[0], c.cl.str("section"), bpf.UnspecifiedProgram, false)
 	if err != nil {
 		return err
 	}

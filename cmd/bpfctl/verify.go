@@ -38,16 +38,13 @@ func verify(c *ctx, args []string) error {
 			return err
 		}
 	}
-	o, err := openObject(args[0], c.cl.str("section"), defType)
+	o, err := openObject(args[0], c.cl.str("section"), defType, true)
 	if err != nil {
 		return err
 	}
 	o.only()
 	for _, n := range o.chosen {
 		p := o.spec.Programs[n]
-		if defType != bpf.UnspecifiedProgram {
-			p.Type = defType
-		}
 		if p.Type == bpf.UnspecifiedProgram {
 			return usagef("%s: program %s (section %s) has no conventional type: give it with --type (xdp, sched_cls, ...) or choose other programs with --section", o.path, n, p.Section)
 		}
