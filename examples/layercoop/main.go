@@ -25,6 +25,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/netns"
@@ -81,11 +82,17 @@ func load(useAsm bool, pinDir string) (*coop, error) {
 			Maps:     map[string]*maps.Spec{"flows": mapSpec()},
 		}
 	} else {
+		// Sections "rx" and "tx" have no conventional type: the
+		// tutorial loads rx with "ip link set dev D xdp obj F sec rx"
+		// and tx with tc's "bpf obj F sec tx".
 		var err error
-		if spec, _, err = cli.ObjectProgram(object, "layercoop_rx", bpf.XDP); err != nil {
+		spec, err = elf.ParseWithOptions(object, elf.Options{SectionTypes: []elf.SectionTypeOverride{
+			{Pattern: "rx", Type: bpf.XDP},
+			{Pattern: "tx", Type: bpf.SchedCLS},
+		}})
+		if err != nil {
 			return nil, err
 		}
-		spec.Programs["layercoop_tx"].Type = bpf.SchedCLS // section "tx": tc's "bpf obj F sec tx"
 	}
 	flows := spec.Maps["flows"]
 	if pinDir != "" {
