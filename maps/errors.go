@@ -23,8 +23,10 @@ var (
 	ErrIterationAborted = errors.New("iteration aborted: map changed too much during iteration")
 	// ErrClosed matches errors of operations on a closed Map or reader.
 	ErrClosed = errors.New("map or reader closed")
-	// ErrNotSupported matches errors for features the running kernel lacks.
-	// It is the same value as bpf.ErrNotSupported.
+	// ErrNotSupported matches "not supported" errors: a map type or
+	// feature the running kernel lacks (the error then says so, and
+	// holds a *features.Error), or attributes the kernel refuses for a
+	// map type it has. It is the same value as bpf.ErrNotSupported.
 	ErrNotSupported = sys.ErrNotSupported
 )
 
