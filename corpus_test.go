@@ -55,6 +55,8 @@ var corpusObjects = map[string]corpusObject{
 	}},
 	"elf/testdata/externs.o": {progs: 4, loaded: 3, mayFail: map[string]string{
 		"typed_ksym": "typed ksym bpf_prog_active: kallsyms lists variables only with CONFIG_KALLSYMS_ALL",
+		"kconfig":    "reads CONFIG_BPF_JIT: needs the kernel's configuration (/proc/config.gz, CONFIG_IKCONFIG_PROC, or /boot/config-$(uname -r)), which qemu guests lack",
+		"kfuncs":     "calls the kfuncs bpf_rcu_read_lock/unlock (Linux 6.2)",
 	}},
 	"elf/testdata/externs_unresolved.o": {progs: 6, loaded: 1, fail: map[string]string{
 		"link_time":       "deliberately unresolved: an extern another object defines",
