@@ -79,7 +79,8 @@ const killGrace = time.Minute
 
 // runPlan runs every job, at most p.Parallel at a time in plan order,
 // writing each binary's combined output and status to p.OutDir and a
-// progress line per binary to progress.
+// progress line per binary to progress, which is never called
+// concurrently.
 func runPlan(p *plan, progress func(string)) {
 	par := max(p.Parallel, 1)
 	sem := make(chan struct{}, par)
@@ -92,11 +93,12 @@ func runPlan(p *plan, progress func(string)) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			st := runJob(p, j)
+			// progress is called under mu: one call at a time, so
+			// callers need no locking of their own.
 			mu.Lock()
+			defer mu.Unlock()
 			done++
-			n := done
-			mu.Unlock()
-			msg := fmt.Sprintf("[%d/%d] %s: exit %d in %.1fs", n, len(p.Jobs), j.Pkg, st.Exit, st.Seconds)
+			msg := fmt.Sprintf("[%d/%d] %s: exit %d in %.1fs", done, len(p.Jobs), j.Pkg, st.Exit, st.Seconds)
 			if st.Killed {
 				msg += " (killed: timeout)"
 			}
