@@ -175,7 +175,7 @@ func TestCreateVethPairErrorsLeaveNothing(t *testing.T) {
 				t.Fatal("no error")
 			}
 			t.Log(err)
-			if !strings.HasPrefix(err.Error(), "bpftest: ") {
+			if !strings.HasPrefix(err.Error(), "testnet: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 			if tt.want != nil && !errors.Is(err, tt.want) {

@@ -102,7 +102,7 @@ func TestTrafficOptionErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !strings.HasPrefix(err.Error(), "bpftest: ") {
+			if !strings.HasPrefix(err.Error(), "testnet: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 		})

@@ -1,4 +1,4 @@
-package bpftest
+package testnet
 
 import (
 	"errors"
@@ -48,12 +48,12 @@ func SendFrames(ns *netns.NetNS, ifname string, frames ...[]byte) (int, error) {
 	op := fmt.Sprintf("send frames on %s in %s", ifname, ns)
 	for i, f := range frames {
 		if len(f) < 14 {
-			return 0, fmt.Errorf("bpftest: %s: frame %d has %d bytes, shorter than an Ethernet header", op, i, len(f))
+			return 0, fmt.Errorf("testnet: %s: frame %d has %d bytes, shorter than an Ethernet header", op, i, len(f))
 		}
 	}
 	fd, index, err := packetSocket(ns, ifname, 0)
 	if err != nil {
-		return 0, fmt.Errorf("bpftest: %s: %w", op, err)
+		return 0, fmt.Errorf("testnet: %s: %w", op, err)
 	}
 	defer unix.Close(fd)
 	to := &unix.SockaddrLinklayer{Ifindex: index, Halen: 6}
@@ -67,7 +67,7 @@ func SendFrames(ns *netns.NetNS, ifname string, frames ...[]byte) (int, error) {
 			time.Sleep(time.Millisecond) // transmit queue full; rare on veth
 		}
 		if err != nil {
-			return i, fmt.Errorf("bpftest: %s: frame %d (%d bytes): %w", op, i, len(f), os.NewSyscallError("sendto", err))
+			return i, fmt.Errorf("testnet: %s: frame %d (%d bytes): %w", op, i, len(f), os.NewSyscallError("sendto", err))
 		}
 	}
 	return len(frames), nil
@@ -111,7 +111,7 @@ func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture
 		opts.SnapLen = 65535
 	}
 	if opts.SnapLen < 14 || opts.SnapLen > 1<<18 {
-		return nil, fmt.Errorf("bpftest: %s: snap length %d out of range 14..%d", op, opts.SnapLen, 1<<18)
+		return nil, fmt.Errorf("testnet: %s: snap length %d out of range 14..%d", op, opts.SnapLen, 1<<18)
 	}
 	// Sockets bound to one EtherType see only received frames; the
 	// kernel shows sent frames to ETH_P_ALL sockets only, so with
@@ -122,13 +122,13 @@ func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture
 	}
 	fd, _, err := packetSocket(ns, ifname, proto)
 	if err != nil {
-		return nil, fmt.Errorf("bpftest: %s: %w", op, err)
+		return nil, fmt.Errorf("testnet: %s: %w", op, err)
 	}
 	f := os.NewFile(uintptr(fd), "packet:"+ifname) // nonblocking: uses the poller
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("bpftest: %s: %w", op, err)
+		return nil, fmt.Errorf("testnet: %s: %w", op, err)
 	}
 	return &Capture{f: f, rc: rc, opts: opts, buf: make([]byte, opts.SnapLen)}, nil
 }
@@ -137,7 +137,7 @@ func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture
 // wrapping os.ErrDeadlineExceeded if none arrived in time.
 func (c *Capture) Next(timeout time.Duration) (Frame, error) {
 	if err := c.f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-		return Frame{}, fmt.Errorf("bpftest: capture: %w", err)
+		return Frame{}, fmt.Errorf("testnet: capture: %w", err)
 	}
 	for {
 		var (
@@ -154,7 +154,7 @@ func (c *Capture) Next(timeout time.Duration) (Frame, error) {
 			err = rerr
 		}
 		if err != nil {
-			return Frame{}, fmt.Errorf("bpftest: capture: %w", err)
+			return Frame{}, fmt.Errorf("testnet: capture: %w", err)
 		}
 		ll, _ := from.(*unix.SockaddrLinklayer)
 		out := ll != nil && ll.Pkttype == unix.PACKET_OUTGOING
@@ -173,7 +173,7 @@ func (c *Capture) Next(timeout time.Duration) (Frame, error) {
 // caller compares len. n must be at least 1 and at most MaxCount.
 func (c *Capture) Collect(n int, timeout time.Duration) ([]Frame, error) {
 	if n < 1 || n > MaxCount {
-		return nil, fmt.Errorf("bpftest: capture: count %d out of range 1..%d", n, MaxCount)
+		return nil, fmt.Errorf("testnet: capture: count %d out of range 1..%d", n, MaxCount)
 	}
 	deadline := time.Now().Add(timeout)
 	var frames []Frame
@@ -197,7 +197,7 @@ func (c *Capture) Collect(n int, timeout time.Duration) ([]Frame, error) {
 // Close stops the capture and releases its socket. Closing twice is safe.
 func (c *Capture) Close() error {
 	if err := c.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-		return fmt.Errorf("bpftest: capture: %w", err)
+		return fmt.Errorf("testnet: capture: %w", err)
 	}
 	return nil
 }

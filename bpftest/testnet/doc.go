@@ -1,0 +1,13 @@
+// Package testnet builds throw-away networks and sends bounded traffic
+// through them: named network namespaces joined by veth pairs, with
+// addresses, and ping, TCP, UDP, raw frames and packet capture between
+// them. It is what bpftest's fixtures are made of, without importing
+// testing, so that programs (the examples' -demo mode) can use it too;
+// tests usually call bpftest.NewVethPair, which removes the pair when the
+// test ends.
+//
+// Everything here needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN).
+// Namespaces are named NamePrefix plus the process id and a random suffix,
+// so parallel processes never collide, and nothing touches the host's own
+// interfaces or routes.
+package testnet
