@@ -13,6 +13,8 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,8 +23,18 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
+)
+
+// The clang builds of bpf/dropworld.c (make -C examples).
+var (
+	//go:embed bpf/dropworld.o
+	objectDrop []byte
+	//go:embed bpf/dropworld_pass.o
+	objectPass []byte
 )
 
 func main() {
@@ -40,14 +52,73 @@ func main() {
 	}
 }
 
-// run attaches to -dev and detaches when wait returns (on SIGINT or
-// SIGTERM), unless -keep.
+// clangSpec parses the clang object. dropworld is a function in .text, a
+// section without a conventional program type, so it is typed XDP, as
+// "ip link set dev D xdp obj dropworld.o sec .text" does.
+func clangSpec(pass bool) (*bpf.ProgramSpec, error) {
+	obj := objectDrop
+	if pass {
+		obj = objectPass
+	}
+	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	if err != nil {
+		return nil, err
+	}
+	spec := coll.Programs["dropworld"]
+	if spec == nil {
+		return nil, errors.New("the object has no program dropworld")
+	}
+	return spec, nil
+}
+
+// programSpec returns the build the flags ask for: the clang object, or
+// the same program built with Go asm (program.go).
+func programSpec(flags cli.Flags, pass bool) (*bpf.ProgramSpec, error) {
+	if flags.Asm() {
+		return Spec(pass), nil
+	}
+	return clangSpec(pass)
+}
+
+// run loads dropworld, attaches it to -dev and detaches it when wait
+// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
 	spec, err := programSpec(flags, pass)
 	if err != nil {
 		return err
 	}
-	return cli.ServeSpec(w, spec, flags, wait)
+	prog, err := bpf.NewProgram(spec)
+	if err != nil {
+		return err
+	}
+	defer prog.Close() // an attachment holds its own reference
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	opts, err := flags.XDPOptions(ns)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(flags.Dev, prog, opts)
+	if err != nil {
+		return err
+	}
+	cli.PrintAttached(w, spec.Name, att)
+	if flags.Keep {
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		return nil
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to detach.")
+	wait()
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Detached.")
+	return nil
 }
 
 func verdict(pass bool) bpf.XDPAction {
@@ -74,6 +145,8 @@ func testFrames() []struct {
 	}
 }
 
+// runDemo loads dropworld, runs it on test frames, then sends real traffic
+// between two private namespaces before, while and after it is attached.
 func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 	spec, err := programSpec(flags, pass)
 	if err != nil {
@@ -107,7 +180,7 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 		return err
 	}
 	defer net.Close()
-	traffic := func(when string) error {
+	round := func(when string) error {
 		ping, err := net.Ping(3)
 		if err != nil {
 			return err
@@ -120,7 +193,27 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 			when+":", ping.Received, ping.Sent, tcp, net.B.Name, net.Describe())
 		return nil
 	}
-	return net.BeforeDuringAfter(w, "dropworld", prog, flags, traffic)
+	if err := round("without the program"); err != nil {
+		return err
+	}
+	opts, err := flags.XDPOptions(net.B.NS)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(net.B.Name, prog, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  attached dropworld to the server's %s (%s mode, through %s)\n", net.B.Name, att.Mode(), att.Method())
+	err = round("with dropworld")
+	if cerr := att.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  detached")
+	return round("after detaching")
 }
 
 func indent(s string) string {

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/purebpf/bpf"
-	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
+	"github.com/purebpf/bpf/examples/internal/perpacket"
 )
 
 // BenchmarkPerPacket compares the kernel's ns/packet of layercoop_rx
@@ -14,7 +14,7 @@ import (
 func BenchmarkPerPacket(b *testing.B) {
 	for _, prog := range []string{"rx", "tx"} {
 		b.Run(prog, func(b *testing.B) {
-			cli.BenchPerPacket(b, frames.All()[0].Bytes, func(build string) (*bpf.Program, func(), error) {
+			perpacket.Benchmark(b, frames.All()[0].Bytes, func(build string) (*bpf.Program, func(), error) {
 				c, err := load(build == "asm", "")
 				if err != nil {
 					return nil, nil, err

@@ -70,13 +70,13 @@ func TestSameFramesSameFlows(t *testing.T) {
 
 // TestAsmNoLongerThanClang checks the asm build against clang -O2's.
 func TestAsmNoLongerThanClang(t *testing.T) {
-	spec, _, err := cli.ObjectProgram(object, "layercoop_rx", bpf.XDP)
+	coll, err := clangSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
 	rx, tx := asmSpecs()
 	for _, p := range []*bpf.ProgramSpec{rx, tx} {
-		recorded.Check(t, "layercoop.o", p.Name, p.Instructions.RawLen(), spec.Programs[p.Name].Instructions.RawLen())
+		recorded.Check(t, "layercoop.o", p.Name, p.Instructions.RawLen(), coll.Programs[p.Name].Instructions.RawLen())
 	}
 }
 

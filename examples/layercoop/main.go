@@ -71,6 +71,17 @@ type coop struct {
 	insns  [2]int // raw instruction counts of rx and tx
 }
 
+// clangSpec parses the clang object. Its sections "rx" and "tx" have no
+// conventional program type: the tutorial loads rx with "ip link set dev D
+// xdp obj F sec rx" and tx with tc's "bpf obj F sec tx", so they are typed
+// XDP and SchedCLS here.
+func clangSpec() (*bpf.CollectionSpec, error) {
+	return elf.ParseWithOptions(object, elf.Options{SectionTypes: []elf.SectionTypeOverride{
+		{Pattern: "rx", Type: bpf.XDP},
+		{Pattern: "tx", Type: bpf.SchedCLS},
+	}})
+}
+
 // load loads the clang object (or the asm build) with "flows" pinned in
 // pinDir, or not pinned when pinDir is "".
 func load(useAsm bool, pinDir string) (*coop, error) {
@@ -82,15 +93,8 @@ func load(useAsm bool, pinDir string) (*coop, error) {
 			Maps:     map[string]*maps.Spec{"flows": mapSpec()},
 		}
 	} else {
-		// Sections "rx" and "tx" have no conventional type: the
-		// tutorial loads rx with "ip link set dev D xdp obj F sec rx"
-		// and tx with tc's "bpf obj F sec tx".
 		var err error
-		spec, err = elf.ParseWithOptions(object, elf.Options{SectionTypes: []elf.SectionTypeOverride{
-			{Pattern: "rx", Type: bpf.XDP},
-			{Pattern: "tx", Type: bpf.SchedCLS},
-		}})
-		if err != nil {
+		if spec, err = clangSpec(); err != nil {
 			return nil, err
 		}
 	}
@@ -116,12 +120,18 @@ type attachment struct {
 	tc  *attach.TCAttachment
 }
 
-func (c *coop) attach(flags cli.Flags, ns *netns.NetNS) (*attachment, error) {
-	xdp, err := flags.AttachXDP(c.rx, ns)
+// attach attaches rx at XDP and tx at tc egress of the interface dev in
+// ns (nil: the current namespace), as the flags ask.
+func (c *coop) attach(dev string, flags cli.Flags, ns *netns.NetNS) (*attachment, error) {
+	opts, err := flags.XDPOptions(ns)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := attach.TC(flags.Dev, c.tx, attach.TCOptions{Hook: attach.Egress, Netns: ns})
+	xdp, err := attach.XDP(dev, c.rx, opts)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := attach.TC(dev, c.tx, attach.TCOptions{Hook: attach.Egress, Netns: ns})
 	if err != nil {
 		xdp.Close()
 		return nil, err
@@ -187,7 +197,7 @@ func run(ctx context.Context, w io.Writer, flags cli.Flags, pinDir string, inter
 	if ns != nil {
 		defer ns.Close()
 	}
-	a, err := c.attach(flags, ns)
+	a, err := c.attach(flags.Dev, flags, ns)
 	if err != nil {
 		return err
 	}
@@ -228,8 +238,7 @@ func runDemo(w io.Writer, flags cli.Flags) error {
 		return err
 	}
 	defer net.Close()
-	flags.Dev = net.B.Name
-	a, err := c.attach(flags, net.B.NS)
+	a, err := c.attach(net.B.Name, flags, net.B.NS)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +20,17 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
+)
+
+// The clang builds of bpf/portfilter.c (make -C examples).
+var (
+	//go:embed bpf/portfilter.o
+	object []byte
+	//go:embed bpf/portfilter_icmp.o
+	objectICMP []byte
 )
 
 func main() {
@@ -36,12 +48,68 @@ func main() {
 	}
 }
 
+// serve loads the program, attaches it to -dev and detaches it when wait
+// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
+// programSpec returns the build the flags ask for: the clang object, or
+// the same program built with Go asm (program.go). The object's section
+// "filter" has no conventional program type, so it is typed XDP, as "ip
+// link set dev D xdp obj portfilter.o sec filter" does.
+func programSpec(flags cli.Flags, dropICMP bool) (*bpf.ProgramSpec, error) {
+	if flags.Asm() {
+		return asmSpec(dropICMP), nil
+	}
+	obj := object
+	if dropICMP {
+		obj = objectICMP
+	}
+	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	if err != nil {
+		return nil, err
+	}
+	spec := coll.Programs["portfilter"]
+	if spec == nil {
+		return nil, errors.New("the object has no program portfilter")
+	}
+	return spec, nil
+}
+
 func serve(w io.Writer, dropICMP bool, flags cli.Flags, wait func()) error {
 	spec, err := programSpec(flags, dropICMP)
 	if err != nil {
 		return err
 	}
-	return cli.ServeSpec(w, spec, flags, wait)
+	prog, err := bpf.NewProgram(spec)
+	if err != nil {
+		return err
+	}
+	defer prog.Close() // an attachment holds its own reference
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	opts, err := flags.XDPOptions(ns)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(flags.Dev, prog, opts)
+	if err != nil {
+		return err
+	}
+	cli.PrintAttached(w, spec.Name, att)
+	if flags.Keep {
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		return nil
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to detach.")
+	wait()
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Detached.")
+	return nil
 }
 
 func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
@@ -88,5 +156,25 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 		fmt.Fprintf(w, "  %s\n    %s; ping: %d of %d answered\n", when+":", strings.Join(parts, "; "), ping.Received, ping.Sent)
 		return nil
 	}
-	return net.BeforeDuringAfter(w, spec.Name, prog, flags, round)
+	if err := round("without the program"); err != nil {
+		return err
+	}
+	opts, err := flags.XDPOptions(net.B.NS)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(net.B.Name, prog, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  attached %s to the server's %s (%s mode, through %s)\n", spec.Name, net.B.Name, att.Mode(), att.Method())
+	err = round("with " + spec.Name)
+	if cerr := att.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  detached")
+	return round("after detaching")
 }

@@ -11,13 +11,25 @@ package main
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
+)
+
+// The clang builds of bpf/tcpfilter.c (make -C examples).
+var (
+	//go:embed bpf/tcpfilter.o
+	objectTCP []byte
+	//go:embed bpf/tcpfilter_icmp.o
+	objectICMP []byte
 )
 
 func main() {
@@ -54,12 +66,69 @@ func protoName(p int32) string {
 	return "TCP"
 }
 
+// serve loads the program, attaches it to -dev and detaches it when wait
+// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
+// programSpec returns the build the flags ask for, passing proto: the
+// clang object, or the same program built with Go asm (program.go). The
+// object's function tcpfilter is in .text, a section without a
+// conventional program type, so it is typed XDP, as "ip link set dev D
+// xdp obj tcpfilter.o sec .text" does.
+func programSpec(flags cli.Flags, proto int32) (*bpf.ProgramSpec, error) {
+	if flags.Asm() {
+		return asmSpec(proto), nil
+	}
+	obj := objectTCP
+	if proto == protoICMP {
+		obj = objectICMP
+	}
+	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	if err != nil {
+		return nil, err
+	}
+	spec := coll.Programs["tcpfilter"]
+	if spec == nil {
+		return nil, errors.New("the object has no program tcpfilter")
+	}
+	return spec, nil
+}
+
 func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	spec, err := programSpec(flags, proto)
 	if err != nil {
 		return err
 	}
-	return cli.ServeSpec(w, spec, flags, wait)
+	prog, err := bpf.NewProgram(spec)
+	if err != nil {
+		return err
+	}
+	defer prog.Close() // an attachment holds its own reference
+	ns, err := flags.OpenNetns()
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer ns.Close()
+	}
+	opts, err := flags.XDPOptions(ns)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(flags.Dev, prog, opts)
+	if err != nil {
+		return err
+	}
+	cli.PrintAttached(w, spec.Name, att)
+	if flags.Keep {
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		return nil
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to detach.")
+	wait()
+	if err := att.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "Detached.")
+	return nil
 }
 
 func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
@@ -90,5 +159,25 @@ func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
 		fmt.Fprintf(w, "  %-26s %s\n", when+":", t)
 		return nil
 	}
-	return net.BeforeDuringAfter(w, spec.Name, prog, flags, round)
+	if err := round("without the program"); err != nil {
+		return err
+	}
+	opts, err := flags.XDPOptions(net.B.NS)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(net.B.Name, prog, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  attached %s to the server's %s (%s mode, through %s)\n", spec.Name, net.B.Name, att.Mode(), att.Method())
+	err = round("with " + spec.Name)
+	if cerr := att.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "  detached")
+	return round("after detaching")
 }

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,9 +26,23 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/maps"
+)
+
+// The clang builds of bpf/xdp1.c (make -C examples): array or hash
+// counters, dropping or passing.
+var (
+	//go:embed bpf/xdp1.o
+	objectArrayDrop []byte
+	//go:embed bpf/xdp1_pass.o
+	objectArrayPass []byte
+	//go:embed bpf/xdp1_hash.o
+	objectHashDrop []byte
+	//go:embed bpf/xdp1_hash_pass.o
+	objectHashPass []byte
 )
 
 func main() {
@@ -84,6 +99,18 @@ type program struct {
 	coll *bpf.Collection
 }
 
+// clangSpec parses the object of the variant: the program xdp_prog1 (in
+// section "xdp", which types it XDP) and its map rxcnt.
+func clangSpec(hash, pass bool) (*bpf.CollectionSpec, error) {
+	obj := map[[2]bool][]byte{
+		{false, false}: objectArrayDrop, {false, true}: objectArrayPass,
+		{true, false}: objectHashDrop, {true, true}: objectHashPass,
+	}[[2]bool{hash, pass}]
+	return elf.Parse(obj)
+}
+
+// load loads xdp1 and rxcnt into the kernel, from the clang object or
+// built with Go asm (program.go).
 func load(useAsm, hash, pass bool) (*program, error) {
 	var spec *bpf.CollectionSpec
 	if useAsm {
@@ -209,8 +236,11 @@ func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	if _, err := net.Ping(1); err != nil { // resolve the neighbours first
 		return err
 	}
-	flags.Dev = net.B.Name
-	att, err := flags.AttachXDP(p.prog, net.B.NS)
+	opts, err := flags.XDPOptions(net.B.NS)
+	if err != nil {
+		return err
+	}
+	att, err := attach.XDP(net.B.Name, p.prog, opts)
 	if err != nil {
 		return err
 	}
@@ -225,7 +255,7 @@ func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	ping6, err := bpftest.Ping(net.A.NS, net.B.IPv6.Addr(), bpftest.PingOptions{Count: 2, Timeout: 300 * time.Millisecond})
+	ping6, err := testnet.Ping(net.A.NS, net.B.IPv6.Addr(), testnet.PingOptions{Count: 2, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		return err
 	}

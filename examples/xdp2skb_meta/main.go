@@ -26,6 +26,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/netns"
@@ -106,11 +107,16 @@ func specs(o options) (xdp, tc *bpf.ProgramSpec, err error) {
 	if o.license == "proprietary" {
 		obj = objectNonGPL
 	}
-	spec, xdp, err := cli.ObjectProgram(obj, "_xdp_mark", bpf.XDP)
+	// The section names type the programs: xdp_mark XDP, tc_mark SchedCLS.
+	coll, err := elf.Parse(obj)
 	if err != nil {
 		return nil, nil, err
 	}
-	return xdp, spec.Programs["_tc_mark"], nil
+	xdp, tc = coll.Programs["_xdp_mark"], coll.Programs["_tc_mark"]
+	if xdp == nil || tc == nil {
+		return nil, nil, errors.New("the object lacks _xdp_mark or _tc_mark")
+	}
+	return xdp, tc, nil
 }
 
 // loaded are both programs in the kernel.

@@ -1,4 +1,7 @@
-package cli
+// Package perpacket benchmarks the examples' builds (clang and Go asm)
+// against each other in the kernel's test runs. It imports testing, so
+// only the examples' tests may use it.
+package perpacket
 
 import (
 	"testing"
@@ -7,11 +10,11 @@ import (
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
-// BenchPerPacket measures the kernel's time per packet of each build of a
+// Benchmark measures the kernel's time per packet of each build of a
 // program (test runs of 1,000,000 repetitions on frame) and reports it as
 // the metric kernel-ns/pkt. load returns the program of a build and a
 // function that releases it.
-func BenchPerPacket(b *testing.B, frame []byte, load func(build string) (*bpf.Program, func(), error)) {
+func Benchmark(b *testing.B, frame []byte, load func(build string) (*bpf.Program, func(), error)) {
 	for _, build := range []string{"clang", "asm"} {
 		b.Run(build, func(b *testing.B) {
 			testenv.RequirePrivileged(b)
