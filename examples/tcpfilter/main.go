@@ -59,13 +59,6 @@ func parseAllow(s string) (int32, error) {
 	return 0, fmt.Errorf("-allow %q: want tcp or icmp", s)
 }
 
-func protoName(p int32) string {
-	if p == protoICMP {
-		return "ICMP"
-	}
-	return "TCP"
-}
-
 // serve loads the program, attaches it to -dev and detaches it when wait
 // returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 // programSpec returns the build the flags ask for, passing proto: the
@@ -129,55 +122,4 @@ func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	}
 	fmt.Fprintln(w, "Detached.")
 	return nil
-}
-
-func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
-	spec, err := programSpec(flags, proto)
-	if err != nil {
-		return err
-	}
-	prog, err := bpf.NewProgram(spec)
-	if err != nil {
-		return err
-	}
-	defer prog.Close()
-	fmt.Fprintf(w, "Loaded %s (%s build, %d instructions): passes IPv4 %s, drops everything else.\n\n", spec.Name, flags.BuildName(), spec.Instructions.RawLen(), protoName(proto))
-	if err := cli.PrintVerdicts(w, prog); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\nStep 2: real traffic.")
-	net, err := cli.NewNetwork(w)
-	if err != nil {
-		return err
-	}
-	defer net.Close()
-	round := func(when string) error {
-		t, err := net.SendTraffic()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "  %-26s %s\n", when+":", t)
-		return nil
-	}
-	if err := round("without the program"); err != nil {
-		return err
-	}
-	opts, err := flags.XDPOptions(net.B.NS)
-	if err != nil {
-		return err
-	}
-	att, err := attach.XDP(net.B.Name, prog, opts)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  attached %s to the server's %s (%s mode, through %s)\n", spec.Name, net.B.Name, att.Mode(), att.Method())
-	err = round("with " + spec.Name)
-	if cerr := att.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "  detached")
-	return round("after detaching")
 }
