@@ -57,7 +57,7 @@ func clangSpec(pass bool) (*bpf.ProgramSpec, error) {
 	if pass {
 		obj = objectPass
 	}
-	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	coll, err := elf.Parse(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,7 @@ func clangSpec(pass bool) (*bpf.ProgramSpec, error) {
 	if spec == nil {
 		return nil, errors.New("the object has no program dropworld")
 	}
+	spec.Type = bpf.XDP
 	return spec, nil
 }
 

@@ -47,8 +47,6 @@ func main() {
 	}
 }
 
-// serve loads the program, attaches it to -dev and detaches it when wait
-// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 // programSpec returns the build the flags ask for: the clang object, or
 // the same program built with Go asm (program.go). The object's section
 // "filter" has no conventional program type, so it is typed XDP, as "ip
@@ -61,7 +59,7 @@ func programSpec(flags cli.Flags, dropICMP bool) (*bpf.ProgramSpec, error) {
 	if dropICMP {
 		obj = objectICMP
 	}
-	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	coll, err := elf.Parse(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -69,9 +67,12 @@ func programSpec(flags cli.Flags, dropICMP bool) (*bpf.ProgramSpec, error) {
 	if spec == nil {
 		return nil, errors.New("the object has no program portfilter")
 	}
+	spec.Type = bpf.XDP
 	return spec, nil
 }
 
+// serve loads the program, attaches it to -dev and detaches it when wait
+// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 func serve(w io.Writer, dropICMP bool, flags cli.Flags, wait func()) error {
 	spec, err := programSpec(flags, dropICMP)
 	if err != nil {

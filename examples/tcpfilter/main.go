@@ -59,8 +59,6 @@ func parseAllow(s string) (int32, error) {
 	return 0, fmt.Errorf("-allow %q: want tcp or icmp", s)
 }
 
-// serve loads the program, attaches it to -dev and detaches it when wait
-// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 // programSpec returns the build the flags ask for, passing proto: the
 // clang object, or the same program built with Go asm (program.go). The
 // object's function tcpfilter is in .text, a section without a
@@ -74,7 +72,7 @@ func programSpec(flags cli.Flags, proto int32) (*bpf.ProgramSpec, error) {
 	if proto == protoICMP {
 		obj = objectICMP
 	}
-	coll, err := elf.ParseWithOptions(obj, elf.Options{DefaultType: bpf.XDP})
+	coll, err := elf.Parse(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +80,12 @@ func programSpec(flags cli.Flags, proto int32) (*bpf.ProgramSpec, error) {
 	if spec == nil {
 		return nil, errors.New("the object has no program tcpfilter")
 	}
+	spec.Type = bpf.XDP
 	return spec, nil
 }
 
+// serve loads the program, attaches it to -dev and detaches it when wait
+// returns (on SIGINT or SIGTERM); with -keep it leaves it attached.
 func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	spec, err := programSpec(flags, proto)
 	if err != nil {
