@@ -121,7 +121,7 @@ func (c *coop) attach(flags cli.Flags, ns *netns.NetNS) (*attachment, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := attach.TC(flags.Dev, c.tx, attach.TCOptions{Hook: attach.Egress, Netns: ns})
+	tc, err := attach.TC(attach.ByName(flags.Dev).In(ns), c.tx, attach.TCOptions{Hook: attach.Egress})
 	if err != nil {
 		xdp.Close()
 		return nil, err

@@ -82,11 +82,11 @@ func ObjectProgram(obj []byte, name string, typ bpf.ProgramType) (*bpf.Collectio
 func (f *Flags) XDPMode() (attach.XDPMode, error) {
 	switch f.Mode {
 	case "auto", "":
-		return attach.DefaultMode, nil
+		return attach.XDPDefault, nil
 	case "generic", "skb":
-		return attach.Generic, nil
+		return attach.XDPGeneric, nil
 	case "native", "drv", "driver":
-		return attach.Native, nil
+		return attach.XDPNative, nil
 	}
 	return 0, fmt.Errorf("unknown -mode %q: want auto, generic or native", f.Mode)
 }
@@ -106,11 +106,11 @@ func (f *Flags) AttachXDP(prog *bpf.Program, ns *netns.NetNS) (*attach.XDPAttach
 	if err != nil {
 		return nil, err
 	}
-	opts := attach.XDPOptions{Mode: mode, Replace: f.Force, Netns: ns}
+	opts := attach.XDPOptions{Mode: mode, Replace: f.Force}
 	if f.Keep || f.Force {
-		opts.Method = attach.Netlink
+		opts.Method = attach.MethodNetlink
 	}
-	return attach.XDP(f.Dev, prog, opts)
+	return attach.XDP(attach.ByName(f.Dev).In(ns), prog, opts)
 }
 
 // WaitForSignal blocks until SIGINT or SIGTERM (or ctx ends).
@@ -194,7 +194,7 @@ func (n *Network) TCP(port int) (ok bool, why string) {
 // Describe says what is attached at B's XDP hook, the way ip link show
 // does ("prog/xdp id 42" or "prog/xdpgeneric id 42"), or "no XDP program".
 func (n *Network) Describe() string {
-	st, err := attach.QueryXDP(n.B.Name, n.B.NS)
+	st, err := attach.QueryXDP(attach.ByName(n.B.Name).In(n.B.NS))
 	if err != nil {
 		return "query failed: " + err.Error()
 	}
@@ -270,7 +270,7 @@ func ServeXDP(w io.Writer, name string, prog *bpf.Program, flags Flags, wait fun
 		name, att.Interface(), att.Mode(), att.Method(), att.ProgramID())
 	if flags.Keep {
 		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
-		return nil
+		return att.Release() // keeps the program attached, closes our descriptors
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to detach.")
 	wait()
