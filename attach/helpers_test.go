@@ -46,7 +46,7 @@ func progID(t testing.TB, p *bpf.Program) uint32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info.ID
+	return uint32(info.ID)
 }
 
 // flows reports whether a bounded ICMP echo exchange and a small TCP

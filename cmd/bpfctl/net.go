@@ -90,7 +90,7 @@ func tcEntries(h *attach.Handle, ifc attach.Interface, hook attach.Hook) ([]netT
 	}
 	for _, p := range tcx {
 		e := netTCJSON{Devname: ifc.Name, Ifindex: ifc.Index, Kind: "tcx/" + hook.String(), ID: p.ProgramID, LinkID: p.LinkID, Method: "link"}
-		if prog, err := bpf.NewProgramFromID(p.ProgramID); err == nil {
+		if prog, err := bpf.ProgramFromID(bpf.ProgramID(p.ProgramID)); err == nil {
 			e.Name = prog.Name()
 			prog.Close()
 		}

@@ -170,7 +170,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	info, _ := other.Info()
-	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.ID(attach.Generic) != info.ID {
+	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.ID(attach.Generic) != uint32(info.ID) {
 		t.Errorf("the other program was removed: %+v", st)
 	}
 	if theirs != nil {
