@@ -46,7 +46,7 @@ func progID(t testing.TB, p *bpf.Program) bpf.ProgramID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bpf.ProgramID(info.ID)
+	return info.ID
 }
 
 // flows reports whether a bounded ICMP echo exchange and a small TCP

@@ -152,7 +152,7 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := attach.TCFilter{Hook: attach.Egress, Priority: 49152, Handle: 1, Protocol: unix.ETH_P_ALL,
-					Kind: "bpf", ProgramID: bpf.ProgramID(info.ID), Name: "tc_count", Tag: info.Tag, DirectAction: true}
+					Kind: "bpf", ProgramID: info.ID, Name: "tc_count", Tag: info.Tag, DirectAction: true}
 				if len(filters) != 1 || filters[0] != want || ta.Filter() != want {
 					t.Fatalf("filters %+v, attachment's %+v; want [%+v]", filters, ta.Filter(), want)
 				}
@@ -165,7 +165,7 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(progs) != 1 || progs[0].ProgramID != bpf.ProgramID(info.ID) || progs[0].LinkID == 0 {
+				if len(progs) != 1 || progs[0].ProgramID != info.ID || progs[0].LinkID == 0 {
 					t.Fatalf("tcx programs %+v, want program %d through a link", progs, info.ID)
 				}
 			}

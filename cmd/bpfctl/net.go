@@ -82,7 +82,7 @@ func tcEntries(ns *netns.NetNS, ifc attach.Interface, hook attach.Hook) ([]netTC
 	}
 	for _, p := range tcx {
 		e := netTCJSON{Devname: ifc.Name, Ifindex: ifc.Index, Kind: "tcx/" + hook.String(), ID: uint32(p.ProgramID), LinkID: uint32(p.LinkID), Method: "link"}
-		if prog, err := bpf.NewProgramFromID(uint32(p.ProgramID)); err == nil {
+		if prog, err := bpf.ProgramFromID(p.ProgramID); err == nil {
 			e.Name = prog.Name()
 			prog.Close()
 		}

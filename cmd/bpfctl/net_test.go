@@ -28,7 +28,7 @@ func loadReturn(t *testing.T, name string, typ bpf.ProgramType, ret int32) (*bpf
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, info.ID
+	return p, uint32(info.ID)
 }
 
 func newPair(t *testing.T) *bpftest.VethPair {

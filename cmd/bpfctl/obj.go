@@ -152,10 +152,9 @@ func describeLoaded(coll *bpf.Collection, spec *bpf.ProgramSpec, name string) (l
 	if err != nil {
 		return loadedJSON{}, fmt.Errorf("program %s: %w", name, err)
 	}
-	lj := loadedJSON{Name: name, Section: spec.Section, Type: info.Type.String(), ID: info.ID, Tag: info.Tag}
+	lj := loadedJSON{Name: name, Section: spec.Section, Type: info.Type.String(), ID: uint32(info.ID), Tag: info.Tag}
 	for mname, m := range coll.Maps {
-		id, err := m.ID()
-		if err == nil && slices.Contains(info.MapIDs, uint32(id)) {
+		if id := m.ID(); slices.Contains(info.MapIDs, id) {
 			if lj.MapIDs == nil {
 				lj.MapIDs = map[string]uint32{}
 			}

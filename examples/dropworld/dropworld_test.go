@@ -33,7 +33,7 @@ func TestVerdictOnRealFrames(t *testing.T) {
 		defer prog.Close()
 		for _, f := range testFrames() {
 			out := make([]byte, len(f.frame))
-			res, err := prog.Run(&bpf.RunOptions{Data: f.frame, DataOut: out})
+			res, err := prog.Run(bpf.RunOptions{Data: f.frame, DataOut: out})
 			if err != nil {
 				t.Fatal(err)
 			}

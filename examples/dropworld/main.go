@@ -94,7 +94,7 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 
 	fmt.Fprintln(w, "Step 1: the kernel runs it on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range testFrames() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.frame})
+		res, err := prog.Run(bpf.RunOptions{Data: f.frame})
 		if err != nil {
 			return err
 		}

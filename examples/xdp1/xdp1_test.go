@@ -170,7 +170,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	info, _ := other.Info()
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.ID(attach.XDPGeneric) != bpf.ProgramID(info.ID) {
+	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.ID(attach.XDPGeneric) != info.ID {
 		t.Errorf("the other program was removed: %+v", st)
 	}
 	if theirs != nil {

@@ -293,13 +293,13 @@ func runDemo(w io.Writer, o options) error {
 	frame := packet.UDPv4(netipPort(frames.Client, 40000), netipPort(frames.Server, 53), []byte("query"))
 	out := make([]byte, 256)
 	ctx := &bpf.XDPContext{DataEnd: uint32(len(frame))}
-	res, err := l.xdp.Run(&bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
+	res, err := l.xdp.Run(bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  xdp_mark: %s, metadata in front of the packet: % x\n", bpf.XDPAction(res.ReturnValue), out[:ctx.Data])
 	skb := &bpf.SKBContext{}
-	res, err = l.tc.Run(&bpf.RunOptions{Data: frame, Context: skb, ContextOut: skb})
+	res, err = l.tc.Run(bpf.RunOptions{Data: frame, Context: skb, ContextOut: skb})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func BenchPerPacket(b *testing.B, frame []byte, load func(build string) (*bpf.Pr
 			defer release()
 			var total float64
 			for b.Loop() {
-				res, err := prog.Run(&bpf.RunOptions{Data: frame, Repeat: 1_000_000})
+				res, err := prog.Run(bpf.RunOptions{Data: frame, Repeat: 1_000_000})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -320,7 +320,7 @@ func ServeSpec(w io.Writer, spec *bpf.ProgramSpec, flags Flags, wait func()) err
 func PrintVerdicts(w io.Writer, prog *bpf.Program) error {
 	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range frames.All() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
+		res, err := prog.Run(bpf.RunOptions{Data: f.Bytes})
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}
