@@ -37,7 +37,7 @@ func ExampleCollectionSpec_LoadAndAssign() {
 
 	frame := make([]byte, 64)
 	for range 2 {
-		res, err := objs.Prog.Run(&bpf.RunOptions{Data: frame})
+		res, err := objs.Prog.Run(bpf.RunOptions{Data: frame})
 		if err != nil {
 			log.Fatal(err)
 		}

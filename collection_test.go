@@ -92,7 +92,7 @@ func loadObject(t *testing.T, path string) *bpf.Collection {
 
 func collRun(t *testing.T, p *bpf.Program, frame []byte) uint32 {
 	t.Helper()
-	res, err := p.Run(&bpf.RunOptions{Data: frame})
+	res, err := p.Run(bpf.RunOptions{Data: frame})
 	if err != nil {
 		t.Fatalf("run %s: %v", p.Name(), err)
 	}
@@ -185,7 +185,7 @@ func TestTutorialObjects(t *testing.T) {
 			c2 := collMust(t, tc.name, opts, bpf.CollectionOptions{PinRoot: root})
 			collRun(t, c1.Programs["layercoop_rx"], tcp)
 			collRun(t, c1.Programs["layercoop_rx"], tcp)
-			res, err := c2.Programs["layercoop_tx"].Run(&bpf.RunOptions{Data: tcp})
+			res, err := c2.Programs["layercoop_tx"].Run(bpf.RunOptions{Data: tcp})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func TestTutorialObjects(t *testing.T) {
 	t.Run("xdp2skb_meta", func(t *testing.T) {
 		c := collMust(t, "xdp2skb_meta", elf.Options{}, bpf.CollectionOptions{})
 		var xctx bpf.XDPContext
-		res, err := c.Programs["_xdp_mark"].Run(&bpf.RunOptions{Data: tcp, ContextOut: &xctx})
+		res, err := c.Programs["_xdp_mark"].Run(bpf.RunOptions{Data: tcp, ContextOut: &xctx})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func TestTutorialObjects(t *testing.T) {
 			t.Errorf("xdp_mark verdict %d, want XDP_PASS", res.ReturnValue)
 		}
 		var sctx bpf.SKBContext
-		res, err = c.Programs["_tc_mark"].Run(&bpf.RunOptions{Data: tcp, ContextOut: &sctx})
+		res, err = c.Programs["_tc_mark"].Run(bpf.RunOptions{Data: tcp, ContextOut: &sctx})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func TestCOREObject(t *testing.T) {
 		size int
 		want bpf.XDPAction
 	}{{40, bpf.XDPPass}, {30, bpf.XDPDrop}} {
-		res, err := coll.Programs["xdp_core"].Run(&bpf.RunOptions{Data: make([]byte, tt.size)})
+		res, err := coll.Programs["xdp_core"].Run(bpf.RunOptions{Data: make([]byte, tt.size)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func coreKinds(t *testing.T, spec *bpf.CollectionSpec, kernelTypes *btf.Spec, bl
 		t.Fatal(err)
 	}
 	for _, p := range []string{"core_values", "core_blob_read"} {
-		res, err := coll.Programs[p].Run(&bpf.RunOptions{Data: make([]byte, 64)})
+		res, err := coll.Programs[p].Run(bpf.RunOptions{Data: make([]byte, 64)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestCOREKindsThisKernel(t *testing.T) {
 	got, coll := coreKinds(t, spec, nil, make([]byte, 64))
 	checkValues(t, got, want, valueNames)
 
-	res, err := coll.Programs["core_guarded"].Run(&bpf.RunOptions{Data: make([]byte, 64)})
+	res, err := coll.Programs["core_guarded"].Run(bpf.RunOptions{Data: make([]byte, 64)})
 	if err != nil || res.ReturnValue != 7 {
 		t.Errorf("core_guarded = %v, %v; want 7 (the poisoned load is dead code)", res.ReturnValue, err)
 	}
@@ -279,7 +279,7 @@ func typeMatches(t *testing.T, spec *bpf.CollectionSpec, kernelTypes *btf.Spec) 
 		t.Fatal(err)
 	}
 	defer coll.Close()
-	if _, err := coll.Programs["core_values"].Run(&bpf.RunOptions{Data: make([]byte, 64)}); err != nil {
+	if _, err := coll.Programs["core_values"].Run(bpf.RunOptions{Data: make([]byte, 64)}); err != nil {
 		t.Fatal(err)
 	}
 	var v uint64
@@ -327,7 +327,7 @@ func TestCOREKindsOtherKernel(t *testing.T) {
 	got, coll := coreKinds(t, spec, other, coretest.OtherBlob())
 	checkValues(t, got, want, valueNames)
 
-	res, err := coll.Programs["core_guarded"].Run(&bpf.RunOptions{Data: make([]byte, 64)})
+	res, err := coll.Programs["core_guarded"].Run(bpf.RunOptions{Data: make([]byte, 64)})
 	if err != nil || res.ReturnValue != 7 {
 		t.Errorf("core_guarded = %v, %v; want 7 (gone is missing)", res.ReturnValue, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -37,9 +39,10 @@ type ProgramSpec struct {
 	// KernelVersion is passed as kern_version (only kernels before 5.0
 	// check it, for kprobes).
 	KernelVersion uint32
-	// Flags are BPF_F_* program flags (prog_flags), such as
-	// BPF_F_XDP_HAS_FRAGS (1 << 5).
-	Flags uint32
+	// Flags are the program's load flags (prog_flags), such as
+	// XDPHasFrags or Sleepable; package elf sets them from the section
+	// name ("xdp.frags", "fentry.s/...").
+	Flags ProgramFlags
 	// Instructions is the program text.
 	Instructions asm.Instructions
 	// ByteOrder of the instructions; nil means the host's.
@@ -108,11 +111,10 @@ type ProgramOptions struct {
 	// asm.LoadMapValue) by name. References already resolved with
 	// Instruction.SetMapFD are left alone.
 	Maps map[string]MapFD
-	// LogLevel, when not zero, requests the verifier log (1: verdicts,
-	// 2: every state, 4: statistics) also for a successful load; it is
-	// then available from Program.VerifierLog. A rejection always
-	// fetches the log at least at level 1.
-	LogLevel uint32
+	// LogLevel, when not zero, requests the verifier log also for a
+	// successful load; it is then available from Program.VerifierLog. A
+	// rejection always fetches the log, at least at LogLevelBranch.
+	LogLevel LogLevel
 	// LogSize is the first log buffer size tried; it grows until the
 	// whole log fits. Zero means 64 KiB.
 	LogSize int
@@ -124,6 +126,44 @@ type ProgramOptions struct {
 	// (/sys/kernel/btf/vmlinux): to prepare a program for another kernel,
 	// or to test one.
 	KernelTypes *btf.Spec
+}
+
+// LogLevel selects what the verifier log holds (log_level of
+// BPF_PROG_LOAD); the levels combine.
+type LogLevel uint32
+
+// Verifier log levels.
+const (
+	// LogLevelBranch logs the instructions of each verified branch and
+	// the rejection (BPF_LOG_LEVEL1).
+	LogLevelBranch LogLevel = 1 << 0
+	// LogLevelInstruction logs the register state at every instruction
+	// (BPF_LOG_LEVEL2; much larger logs).
+	LogLevelInstruction LogLevel = 1 << 1
+	// LogLevelStats appends the verifier's statistics (BPF_LOG_STATS,
+	// 5.2+): instructions processed, states, time.
+	LogLevelStats LogLevel = 1 << 2
+)
+
+var logLevelNames = [...]string{"LogLevelBranch", "LogLevelInstruction", "LogLevelStats"}
+
+// String returns the levels' names joined by "|"
+// ("LogLevelBranch|LogLevelStats"), unknown bits in hex, and "0" for none.
+func (l LogLevel) String() string {
+	if l == 0 {
+		return "0"
+	}
+	var parts []string
+	for i, name := range logLevelNames {
+		if l&(1<<i) != 0 {
+			parts = append(parts, name)
+			l &^= 1 << i
+		}
+	}
+	if l != 0 {
+		parts = append(parts, fmt.Sprintf("%#x", uint32(l)))
+	}
+	return strings.Join(parts, "|")
 }
 
 // ProgramBTFOptions is the BTF of a program load: a loaded BTF object
@@ -147,8 +187,12 @@ type ProgramBTFOptions struct {
 type Program struct {
 	name string
 	typ  ProgramType
+	id   ProgramID
 	fd   *sys.FD
 	log  string
+
+	pinMu  sync.Mutex
+	pinned string
 }
 
 // NewProgram loads spec with default options. See NewProgramWithOptions.
@@ -219,7 +263,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		Insns:              sys.SlicePointer(code),
 		License:            sys.SlicePointer(license),
 		KernVersion:        spec.KernelVersion,
-		ProgFlags:          spec.Flags,
+		ProgFlags:          uint32(spec.Flags),
 		ProgName:           sys.ObjName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
 	}
@@ -258,7 +302,12 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
 	}
-	return &Program{name: spec.Name, typ: spec.Type, fd: fd, log: log}, nil
+	var info sys.ProgInfo
+	if err := sys.ProgInfoByFD(fd, &info); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("load %s: info of the loaded program: %w", spec.describe(), err)
+	}
+	return &Program{name: spec.Name, typ: spec.Type, id: ProgramID(info.ID), fd: fd, log: log}, nil
 }
 
 // missingProgramType returns the features answer for typ when the kernel
@@ -329,9 +378,9 @@ func loadWithLog(attr *sys.ProgLoadAttr, opts ProgramOptions) (*sys.FD, string, 
 	if size <= 0 {
 		size = 64 << 10
 	}
-	level := opts.LogLevel
+	level := uint32(opts.LogLevel)
 	if level == 0 {
-		level = 1
+		level = uint32(LogLevelBranch)
 	}
 	for {
 		buf := make([]byte, size)
@@ -414,6 +463,11 @@ func checkLicense(spec *ProgramSpec, insns asm.Instructions) *verifier.Error {
 // the Program.
 func (p *Program) FD() int { return p.fd.Int() }
 
+// ID returns the program's system-wide id, read once when the Program was
+// loaded or opened (ids are unique while the program is loaded and may be
+// reused after it is unloaded).
+func (p *Program) ID() ProgramID { return p.id }
+
 // Name returns the name the program was loaded with.
 func (p *Program) Name() string { return p.name }
 
@@ -429,7 +483,8 @@ func (p *Program) String() string {
 	return fmt.Sprintf("Program(%s, %s, fd %d)", p.name, p.typ, p.FD())
 }
 
-// Close releases the program's descriptor. Closing twice is safe.
+// Close releases the program's descriptor. Closing twice is safe. It does
+// not unpin: a pinned program stays in the kernel.
 func (p *Program) Close() error {
 	if p == nil {
 		return nil
@@ -438,45 +493,79 @@ func (p *Program) Close() error {
 }
 
 // Clone returns an independent handle (a duplicated descriptor) for the
-// same program.
+// same program. The clone has no pin of its own: its Unpin returns
+// ErrNotPinned.
 func (p *Program) Clone() (*Program, error) {
 	fd, err := p.fd.Dup()
 	if err != nil {
 		return nil, fmt.Errorf("clone program %s: %w", p.name, err)
 	}
-	return &Program{name: p.name, typ: p.typ, fd: fd}, nil
+	return &Program{name: p.name, typ: p.typ, id: p.id, fd: fd}, nil
 }
 
-// Pin pins the program at path on a bpffs mount, so that it outlives the
-// process. Remove the pin with os.Remove or Unpin.
+// Pin pins the program at path, a file on a bpffs mount that must not
+// exist, so that it outlives the process. The Program remembers the path
+// for Unpin and PinnedPath (a second Pin replaces the remembered path;
+// the first pin stays).
 func (p *Program) Pin(path string) error {
 	if err := sys.ObjPin(p.fd, path); err != nil {
 		return fmt.Errorf("pin program %s at %s: %w", p.name, path, err)
 	}
+	p.pinMu.Lock()
+	p.pinned = path
+	p.pinMu.Unlock()
 	return nil
 }
 
-// Unpin removes the pin at path.
-func (p *Program) Unpin(path string) error {
-	if err := os.Remove(path); err != nil {
+// Unpin removes the pin this Program made (Pin) or was opened from
+// (LoadPinnedProgram). The kernel unloads the program once nothing else
+// holds it; the Program stays usable until Close. Without such a pin it
+// returns an error matching ErrNotPinned (and os.ErrNotExist); when the
+// pin file was already removed by someone else the error matches
+// os.ErrNotExist and the Program forgets the path.
+func (p *Program) Unpin() error {
+	p.pinMu.Lock()
+	defer p.pinMu.Unlock()
+	if p.pinned == "" {
+		return fmt.Errorf("unpin program %s: %w", p.name, ErrNotPinned)
+	}
+	err := os.Remove(p.pinned)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		p.pinned = ""
+	}
+	if err != nil {
 		return fmt.Errorf("unpin program %s: %w", p.name, err)
 	}
 	return nil
 }
 
-// LoadPinnedProgram opens the program pinned at path.
+// PinnedPath is the path of the pin Unpin would remove, or "".
+func (p *Program) PinnedPath() string {
+	p.pinMu.Lock()
+	defer p.pinMu.Unlock()
+	return p.pinned
+}
+
+// LoadPinnedProgram opens the program pinned at path (on a bpffs mount).
+// The Program remembers the path: its Unpin removes that pin.
 func LoadPinnedProgram(path string) (*Program, error) {
 	fd, err := sys.ObjGet(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open pinned program %s: %w", path, err)
 	}
-	return programFromFD(fd, "pinned program "+path)
+	p, err := programFromFD(fd, "pinned program "+path)
+	if err != nil {
+		return nil, err
+	}
+	p.pinned = path
+	return p, nil
 }
 
-// NewProgramFromID opens the loaded program with the given id (needs
-// CAP_SYS_ADMIN).
-func NewProgramFromID(id uint32) (*Program, error) {
-	fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, id)
+// ProgramFromID opens the loaded program with the given id (needs
+// CAP_SYS_ADMIN). An id that no program has gives an error matching
+// os.ErrNotExist.
+func ProgramFromID(id ProgramID) (*Program, error) {
+	fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
 	if err != nil {
 		return nil, fmt.Errorf("open program id %d: %w", id, err)
 	}
@@ -489,12 +578,12 @@ func programFromFD(fd *sys.FD, what string) (*Program, error) {
 		fd.Close()
 		return nil, fmt.Errorf("%s: info: %w", what, err)
 	}
-	return &Program{name: sys.CString(info.Name[:]), typ: ProgramType(info.Type), fd: fd}, nil
+	return &Program{name: sys.CString(info.Name[:]), typ: ProgramType(info.Type), id: ProgramID(info.ID), fd: fd}, nil
 }
 
 // ProgramInfo is what the kernel reports about a loaded program.
 type ProgramInfo struct {
-	ID   uint32
+	ID   ProgramID
 	Name string
 	Type ProgramType
 	// Tag is the hex SHA-1 based tag bpftool shows, such as
@@ -507,7 +596,7 @@ type ProgramInfo struct {
 	// and the JIT-compiled program.
 	XlatedSize, JitedSize uint32
 	// MapIDs are the ids of the maps the program uses.
-	MapIDs []uint32
+	MapIDs []maps.ID
 	// LoadTime is when the program was loaded.
 	LoadTime time.Time
 	// CreatedByUID is the uid of the loader.
@@ -527,13 +616,13 @@ type ProgramInfo struct {
 func (p *Program) Info() (*ProgramInfo, error) {
 	// The first call also fetches up to len(ids) map ids, so that most
 	// programs need one system call.
-	ids := make([]uint32, 16)
+	ids := make([]maps.ID, 16)
 	info := sys.ProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
 		return nil, fmt.Errorf("info of program %s: %w", p.name, err)
 	}
 	pi := &ProgramInfo{
-		ID:                   info.ID,
+		ID:                   ProgramID(info.ID),
 		Name:                 sys.CString(info.Name[:]),
 		Type:                 ProgramType(info.Type),
 		Tag:                  fmt.Sprintf("%x", info.Tag[:]),
@@ -553,7 +642,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 			pi.MapIDs = ids[:n]
 		}
 	default:
-		ids = make([]uint32, n)
+		ids = make([]maps.ID, n)
 		info2 := sys.ProgInfo{NrMapIDs: n, MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 		if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
 			return nil, fmt.Errorf("map ids of program %s: %w", p.name, err)

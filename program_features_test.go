@@ -94,7 +94,7 @@ func TestContextStoreImm(t *testing.T) {
 		asm.Return(),
 	}})
 	ctx := &bpf.SKBContext{}
-	if _, err := prog.Run(&bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx}); err != nil {
+	if _, err := prog.Run(bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx}); err != nil {
 		t.Fatal(err)
 	}
 	if ctx.Priority != 7 {

@@ -2,7 +2,6 @@ package bpf
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -13,27 +12,18 @@ import (
 
 // ProgramIDs lists the ids of all programs loaded on the system, in
 // increasing order (needs CAP_SYS_ADMIN). It costs one system call per
-// program.
-func ProgramIDs() ([]uint32, error) {
-	ids, err := sys.IDs(sys.ProgGetNextIDCmd)
+// program. Open one with ProgramFromID; a program unloaded in between
+// gives an error matching os.ErrNotExist.
+func ProgramIDs() ([]ProgramID, error) {
+	raw, err := sys.IDs(sys.ProgGetNextIDCmd)
+	ids := make([]ProgramID, len(raw))
+	for i, id := range raw {
+		ids[i] = ProgramID(id)
+	}
 	if err != nil {
 		return ids, fmt.Errorf("list program ids: %w", err)
 	}
 	return ids, nil
-}
-
-// NextProgramID returns the id of the loaded program that follows id (0:
-// the first), and false after the last one. Walking the ids one at a time
-// lets a caller act on the first program before the others are listed.
-func NextProgramID(id uint32) (uint32, bool, error) {
-	next, err := sys.GetNextID(sys.ProgGetNextIDCmd, id)
-	if errors.Is(err, unix.ENOENT) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("list program ids: %w", err)
-	}
-	return next, true, nil
 }
 
 // XlatedInstructions returns the program as the kernel runs it before

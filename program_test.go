@@ -69,7 +69,7 @@ func TestNewProgramAndInfo(t *testing.T) {
 	if d := time.Since(info.LoadTime); d < -time.Second || d > time.Minute {
 		t.Fatalf("load time %v is %v away from now", info.LoadTime, d)
 	}
-	same, err := bpf.NewProgramFromID(info.ID)
+	same, err := bpf.ProgramFromID(info.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestMapReferences(t *testing.T) {
 	if err := sys.MapInfoByFD(fd, &mi); err != nil {
 		t.Fatal(err)
 	}
-	if len(info.MapIDs) != 1 || info.MapIDs[0] != mi.ID {
+	if len(info.MapIDs) != 1 || uint32(info.MapIDs[0]) != mi.ID {
 		t.Fatalf("map ids %v, want [%d]", info.MapIDs, mi.ID)
 	}
 }
@@ -361,7 +361,7 @@ func TestPinAndLoadPinned(t *testing.T) {
 	if err != nil || a.ID != b.ID || pinned.Name() != "xdp_ret" || pinned.Type() != bpf.XDP {
 		t.Fatalf("pinned program %v: %+v vs %+v (%v)", pinned, b, a, err)
 	}
-	if err := prog.Unpin(path); err != nil {
+	if err := prog.Unpin(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bpf.LoadPinnedProgram(path); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {

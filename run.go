@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -36,35 +37,56 @@ type RunOptions struct {
 	// Repeat runs the program that many times (0 means 1); RunResult
 	// then reports the average duration per run.
 	Repeat uint32
-	// Flags are BPF_F_TEST_* flags, such as BPF_F_TEST_XDP_LIVE_FRAMES.
-	Flags uint32
+	// Flags are the test run's flags, such as RunXDPLiveFrames.
+	Flags RunFlags
 	// CPU runs the program on the given CPU (with BPF_F_TEST_RUN_ON_CPU).
 	CPU uint32
 	// BatchSize is the number of frames per batch in live-frames mode.
 	BatchSize uint32
 }
 
-// Test-run flags (BPF_F_TEST_*).
+// RunFlags are the BPF_F_TEST_* flags of a test run (RunOptions.Flags).
+// Each needs a kernel that knows it; older kernels refuse unknown flags
+// with EINVAL (Run then names the missing feature).
+type RunFlags uint32
+
+// Test-run flags, with the kernel release that introduced each.
 const (
 	// RunOnCPU honours RunOptions.CPU (BPF_F_TEST_RUN_ON_CPU, 5.10+).
 	// Only raw tracepoint programs take it: XDP and skb test runs refuse
 	// it with EINVAL.
-	RunOnCPU uint32 = 1 << 0
+	RunOnCPU RunFlags = 1 << 0
 	// RunXDPLiveFrames runs XDP programs on real frames that are
 	// transmitted or redirected, for traffic generation
 	// (BPF_F_TEST_XDP_LIVE_FRAMES, 5.18+).
-	RunXDPLiveFrames uint32 = 1 << 1
+	RunXDPLiveFrames RunFlags = 1 << 1
 	// RunSKBChecksumComplete gives the skb of a tc or socket filter test
 	// run a CHECKSUM_COMPLETE checksum and validates it after the run
 	// (BPF_F_TEST_SKB_CHECKSUM_COMPLETE, 6.11+, backported to some stable
 	// kernels).
-	RunSKBChecksumComplete uint32 = 1 << 2
-	// RunSKBCheckGSO is the old, wrong name of RunSKBChecksumComplete:
-	// bit 2 never had anything to do with GSO.
-	//
-	// Deprecated: use RunSKBChecksumComplete.
-	RunSKBCheckGSO = RunSKBChecksumComplete
+	RunSKBChecksumComplete RunFlags = 1 << 2
 )
+
+var runFlagNames = [...]string{"RunOnCPU", "RunXDPLiveFrames", "RunSKBChecksumComplete"}
+
+// String returns the flags' names joined by "|"
+// ("RunOnCPU|RunXDPLiveFrames"), unknown bits in hex, and "0" for none.
+func (f RunFlags) String() string {
+	if f == 0 {
+		return "0"
+	}
+	var parts []string
+	for i, name := range runFlagNames {
+		if f&(1<<i) != 0 {
+			parts = append(parts, name)
+			f &^= 1 << i
+		}
+	}
+	if f != 0 {
+		parts = append(parts, fmt.Sprintf("%#x", uint32(f)))
+	}
+	return strings.Join(parts, "|")
+}
 
 // errnoENOTSUPP is the kernel-internal ENOTSUPP (524) that bpf(2) leaks
 // for program types without test-run support.
@@ -90,11 +112,9 @@ const maxRunRetries = 16
 // and returns its verdict. It makes exactly one system call and does not
 // allocate (it does not mask signals: a run interrupted by a signal is
 // started again, up to 16 times; side effects of the interrupted runs on
-// maps remain).
-func (p *Program) Run(opts *RunOptions) (RunResult, error) {
-	if opts == nil {
-		opts = &RunOptions{}
-	}
+// maps remain). Zero fields of opts take the defaults RunOptions
+// documents.
+func (p *Program) Run(opts RunOptions) (RunResult, error) {
 	ctxIn, ctxInSize, err := contextMemory(opts.Context)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("test run of program %s: Context: %w", p.name, err)
@@ -114,7 +134,7 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 		CtxSizeOut:  ctxOutSize,
 		CtxIn:       ctxIn,
 		CtxOut:      ctxOut,
-		Flags:       opts.Flags,
+		Flags:       uint32(opts.Flags),
 		CPU:         opts.CPU,
 		BatchSize:   opts.BatchSize,
 	}
@@ -133,7 +153,7 @@ func (p *Program) Run(opts *RunOptions) (RunResult, error) {
 		ContextSize: int(attr.CtxSizeOut),
 	}
 	if err != nil {
-		return res, p.runError(err, opts, &res)
+		return res, p.runError(err, &opts, &res)
 	}
 	return res, nil
 }

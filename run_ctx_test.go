@@ -32,7 +32,7 @@ func TestRunTCContext(t *testing.T) {
 		t.Run(typ.String(), func(t *testing.T) {
 			prog := mustLoad(t, markProgram(typ))
 			ctx := &bpf.SKBContext{Mark: 41}
-			res, err := prog.Run(&bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx})
+			res, err := prog.Run(bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestRunTCContext(t *testing.T) {
 			}
 			// The same through raw bytes.
 			raw := make([]byte, 192)
-			if _, err := prog.Run(&bpf.RunOptions{Data: frame64, ContextOut: raw}); err != nil {
+			if _, err := prog.Run(bpf.RunOptions{Data: frame64, ContextOut: raw}); err != nil {
 				t.Fatal(err)
 			}
 			if raw[8] != 1 || raw[32] != 7 {
@@ -59,7 +59,7 @@ func TestRunSocketFilter(t *testing.T) {
 		asm.LoadMem(asm.R0, asm.R1, 0, asm.Word), // r0 = skb->len
 		asm.Return(),
 	}})
-	res, err := prog.Run(&bpf.RunOptions{Data: frame64})
+	res, err := prog.Run(bpf.RunOptions{Data: frame64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,17 +80,17 @@ func TestRunXDPMetadataContext(t *testing.T) {
 	}})
 	data := append(make([]byte, 4), frame64...) // 4 bytes of metadata in front
 	ctx := &bpf.XDPContext{Data: 4, DataEnd: uint32(len(data))}
-	res, err := prog.Run(&bpf.RunOptions{Data: data, Context: ctx, ContextOut: ctx})
+	res, err := prog.Run(bpf.RunOptions{Data: data, Context: ctx, ContextOut: ctx})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.ReturnValue != 4 {
 		t.Fatalf("metadata size %d, want 4", res.ReturnValue)
 	}
-	if _, err := prog.Run(&bpf.RunOptions{Data: frame64, Context: &bpf.XDPContext{EgressIfindex: 1}}); !errors.Is(err, unix.EINVAL) {
+	if _, err := prog.Run(bpf.RunOptions{Data: frame64, Context: &bpf.XDPContext{EgressIfindex: 1}}); !errors.Is(err, unix.EINVAL) {
 		t.Fatalf("egress_ifindex in the input context: %v, want EINVAL", err)
 	}
-	if _, err := prog.Run(&bpf.RunOptions{Data: frame64, Context: 42}); err == nil || !strings.Contains(err.Error(), "must be a *bpf.XDPContext") {
+	if _, err := prog.Run(bpf.RunOptions{Data: frame64, Context: 42}); err == nil || !strings.Contains(err.Error(), "must be a *bpf.XDPContext") {
 		t.Fatalf("bad context type: %v", err)
 	}
 }
@@ -98,7 +98,7 @@ func TestRunXDPMetadataContext(t *testing.T) {
 func TestRunWithContextDoesNotAllocate(t *testing.T) {
 	prog := mustLoad(t, markProgram(bpf.SchedCLS))
 	ctx := &bpf.SKBContext{}
-	opts := &bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx}
+	opts := bpf.RunOptions{Data: frame64, Context: ctx, ContextOut: ctx}
 	if allocs := testing.AllocsPerRun(1000, func() {
 		if _, err := prog.Run(opts); err != nil {
 			t.Fatal(err)

@@ -27,7 +27,7 @@ func TestRunVerdicts(t *testing.T) {
 		t.Run(action.String(), func(t *testing.T) {
 			prog := mustLoad(t, xdpReturn(action))
 			out := make([]byte, 256)
-			res, err := prog.Run(&bpf.RunOptions{Data: frame64, DataOut: out})
+			res, err := prog.Run(bpf.RunOptions{Data: frame64, DataOut: out})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func TestRunRewritesPacket(t *testing.T) {
 		asm.Return().WithSymbol("out"),
 	}})
 	out := make([]byte, 128)
-	res, err := prog.Run(&bpf.RunOptions{Data: frame64, DataOut: out})
+	res, err := prog.Run(bpf.RunOptions{Data: frame64, DataOut: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestRunRewritesPacket(t *testing.T) {
 		t.Fatal("the input frame was modified")
 	}
 	// A frame shorter than the 15 bytes checked is aborted.
-	res, err = prog.Run(&bpf.RunOptions{Data: frame64[:14]})
+	res, err = prog.Run(bpf.RunOptions{Data: frame64[:14]})
 	if err != nil || bpf.XDPAction(res.ReturnValue) != bpf.XDPAborted {
 		t.Fatalf("14-byte frame: %v, %v", res, err)
 	}
@@ -74,23 +74,23 @@ func TestRunRewritesPacket(t *testing.T) {
 
 func TestRunErrors(t *testing.T) {
 	prog := mustLoad(t, xdpReturn(bpf.XDPPass))
-	res, err := prog.Run(&bpf.RunOptions{Data: frame64, DataOut: make([]byte, 10)})
+	res, err := prog.Run(bpf.RunOptions{Data: frame64, DataOut: make([]byte, 10)})
 	if !errors.Is(err, unix.ENOSPC) || res.DataSize != 64 || !strings.Contains(err.Error(), "does not fit DataOut") {
 		t.Fatalf("small DataOut: %v, %+v", err, res)
 	}
-	_, err = prog.Run(&bpf.RunOptions{Data: frame64[:4]})
+	_, err = prog.Run(bpf.RunOptions{Data: frame64[:4]})
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "program xdp_ret") {
 		t.Fatalf("4-byte frame: %v", err)
 	}
 	prog.Close()
-	if _, err = prog.Run(&bpf.RunOptions{Data: frame64}); !errors.Is(err, unix.EBADF) {
+	if _, err = prog.Run(bpf.RunOptions{Data: frame64}); !errors.Is(err, unix.EBADF) {
 		t.Fatalf("closed program: %v", err)
 	}
 }
 
 func TestRunRepeatReportsDuration(t *testing.T) {
 	prog := mustLoad(t, xdpReturn(bpf.XDPDrop))
-	res, err := prog.Run(&bpf.RunOptions{Data: frame64, Repeat: 100000})
+	res, err := prog.Run(bpf.RunOptions{Data: frame64, Repeat: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRunRepeatReportsDuration(t *testing.T) {
 func TestRunDoesNotAllocate(t *testing.T) {
 	prog := mustLoad(t, xdpReturn(bpf.XDPDrop))
 	out := make([]byte, 128)
-	opts := &bpf.RunOptions{Data: frame64, DataOut: out}
+	opts := bpf.RunOptions{Data: frame64, DataOut: out}
 	allocs := testing.AllocsPerRun(1000, func() {
 		if _, err := prog.Run(opts); err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func Example() {
 		return
 	}
 	defer prog.Close()
-	res, err := prog.Run(&bpf.RunOptions{Data: frame64})
+	res, err := prog.Run(bpf.RunOptions{Data: frame64})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,45 +4,103 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/internal/sys"
-	"github.com/purebpf/bpf/netns"
 )
+
+// Attachment is what XDP, TC and the links this package opens have in
+// common: a program held at a hook, which can be detached, left in place,
+// pinned and inspected.
+//
+//   - Close ends our part: XDP and tc attachments detach their program
+//     (netlink: only while it is still ours; a pinned link stays attached);
+//     a Link releases its descriptor (which detaches an unpinned link when
+//     it was the last one). Closing twice is safe.
+//   - Detach removes the program from its hook now, pinned or not, and
+//     reports an attachment that vanished as an error matching ErrVanished.
+//   - Release leaves the program attached and drops only what this process
+//     holds (descriptors, its reference to the namespace's netlink
+//     socket). Netlink attachments always allow it; a link only when it
+//     is pinned (by Pin, or opened with LoadPinnedLink), because closing
+//     the last descriptor of an unpinned link detaches it: Release then
+//     fails and changes nothing.
+//   - Pin pins a bpf_link on bpffs; netlink attachments cannot be pinned
+//     (they stay attached anyway until detached).
+//   - Info asks the kernel about the attachment now, failing with an error
+//     matching ErrVanished when its program is no longer there.
+//
+// After Close, Detach or Release every method but Close fails with an
+// error matching ErrVanished.
+type Attachment interface {
+	Close() error
+	Detach() error
+	Release() error
+	Pin(path string) error
+	Info() (*Info, error)
+}
+
+var (
+	_ Attachment = (*XDPAttachment)(nil)
+	_ Attachment = (*TCAttachment)(nil)
+	_ Attachment = (*Link)(nil)
+)
+
+// Info describes an attachment or a link as the kernel reports it.
+type Info struct {
+	// Method is MethodNetlink or MethodLink.
+	Method Method
+	// ProgramID is the attached program.
+	ProgramID bpf.ProgramID
+	// Interface is where the program is attached: for attachments the
+	// interface with its name, index and namespace; for a Link only the
+	// index of an XDP or tcx link (0 for other links, or once detached).
+	Interface Interface
+	// LinkID and LinkType describe the bpf_link of MethodLink (0
+	// otherwise).
+	LinkID   LinkID
+	LinkType LinkType
+	// AttachType is the hook of tcx links (AttachTCXIngress/Egress).
+	AttachType bpf.AttachType
+	// Mode is the XDP mode of XDP attachments.
+	Mode XDPMode
+	// Hook is the tc hook of TC attachments.
+	Hook Hook
+	// Filter is the cls_bpf filter of a TC attachment through netlink.
+	Filter TCFilter
+}
 
 // attachment is what XDP and tc attachments share: the lock, the
 // interface, our program's descriptor, and either the bpf_link or the
 // netlink handle the program was attached through.
 type attachment struct {
-	mu        sync.Mutex
-	h         *Handle
-	ownHandle bool // the attachment closes h
-	ns        *netns.NetNS
-	iface     Interface
-	method    Method
-	prog      *sys.FD // our program (a duplicate), for detach checks
-	progID    uint32
-	link      *sys.FD // the bpf_link, for Method Link
-	closed    bool
+	mu     sync.Mutex
+	h      *handle // netlink attachments: the namespace's socket
+	iface  Interface
+	method Method
+	prog   *sys.FD // our program (a duplicate), for detach checks
+	progID bpf.ProgramID
+	link   *sys.FD // the bpf_link, for MethodLink
+	pinned string  // where Pin pinned the link
+	closed bool
 }
 
-// adoptHandle settles who owns h, the handle a package-level XDP or TC
-// call opened for the attachment: a netlink attachment keeps it to detach
-// later, a link attachment needs no socket and it is closed now.
-func (a *attachment) adoptHandle(h *Handle) {
-	if a.method == Netlink {
-		a.ownHandle = true
+// adoptHandle settles who keeps h, the handle XDP or TC used: a netlink
+// attachment keeps it to detach later, a link attachment needs no socket
+// and gives it back now.
+func (a *attachment) adoptHandle(h *handle) {
+	if a.method == MethodNetlink {
+		a.h = h
 		return
 	}
 	a.h = nil
-	h.Close()
+	h.put()
 }
 
 func (a *attachment) errorf(op, request string, kind, cause error) error {
-	ns := ""
-	if a.ns != nil {
-		ns = a.ns.String()
-	}
-	return mkError(op, a.iface, ns, request, kind, cause)
+	return mkError(op, a.iface, nsName(a.iface.Netns), request, kind, cause)
 }
+
+var errClosedAttachment = errors.New("attachment is closed or released")
 
 // pin pins the bpf_link at path; what names the link in messages ("XDP
 // link", "tcx link"), why explains why a netlink attachment cannot be.
@@ -51,7 +109,7 @@ func (a *attachment) pin(path, what, why string) error {
 	defer a.mu.Unlock()
 	op := "pin " + what + " of"
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errors.New("attachment is closed"))
+		return a.errorf(op, "", ErrVanished, errClosedAttachment)
 	}
 	if a.link == nil {
 		return a.errorf(op, "", nil, errors.New(why))
@@ -59,13 +117,14 @@ func (a *attachment) pin(path, what, why string) error {
 	if err := sys.ObjPin(a.link, path); err != nil {
 		return a.errorf(op, "BPF_OBJ_PIN "+path, nil, err)
 	}
+	a.pinned = path
 	return nil
 }
 
-// release ends the attachment once: a link is detached (with detachLink)
+// end ends the attachment once: a link is detached (with detachLink)
 // and closed, a netlink attachment is removed by detachNetlink; then our
-// program's descriptor and an owned handle are closed.
-func (a *attachment) release(detachLink bool, what string, detachNetlink func() error) error {
+// program's descriptor is closed and the handle given back.
+func (a *attachment) end(detachLink bool, what string, detachNetlink func() error) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -83,15 +142,56 @@ func (a *attachment) release(detachLink bool, what string, detachNetlink func() 
 	} else if a.h != nil {
 		err = detachNetlink()
 	}
-	a.prog.Close()
-	if a.ownHandle {
-		a.h.Close()
-	}
+	a.drop()
 	return err
 }
 
-// closeVanished is Close: release without detaching a pinned link, where
-// an attachment that vanished is not an error.
+// drop closes our program's descriptor and gives the handle back.
+func (a *attachment) drop() {
+	a.prog.Close()
+	if a.h != nil {
+		a.h.put()
+		a.h = nil
+	}
+}
+
+// release is Release: see Attachment.
+func (a *attachment) release(what string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	op := "release " + what + " of"
+	if a.closed {
+		return a.errorf(op, "", ErrVanished, errClosedAttachment)
+	}
+	if a.link != nil {
+		if a.pinned == "" {
+			return a.errorf(op, "", nil, errors.New("the link is not pinned: closing its last descriptor would detach it (Pin it first, or keep it open)"))
+		}
+		a.link.Close()
+	}
+	a.closed = true
+	a.drop()
+	return nil
+}
+
+// linkInfo fills info from the kernel's view of the attachment's link,
+// with ErrVanished when the link no longer attaches anything.
+func (a *attachment) linkInfo(op string, info *Info) error {
+	var li sys.LinkInfo
+	if err := sys.LinkInfoByFD(a.link, &li); err != nil {
+		return a.errorf(op, "BPF_OBJ_GET_INFO_BY_FD", nil, err)
+	}
+	l := linkInfoFrom(&li)
+	info.LinkID, info.LinkType, info.AttachType = l.LinkID, l.LinkType, l.AttachType
+	info.ProgramID = l.ProgramID
+	if l.Interface.Index == 0 {
+		return a.errorf(op, "", ErrVanished, errors.New("the link was detached"))
+	}
+	return nil
+}
+
+// closeVanished is Close: end without detaching a pinned link, where an
+// attachment that vanished is not an error.
 func closeVanished(err error) error {
 	if errors.Is(err, ErrVanished) {
 		return nil

@@ -1,45 +1,71 @@
 // Package attach hooks loaded BPF programs to network interfaces: XDP and
-// tc (cls_bpf) through raw rtnetlink messages, and XDP and tcx through
-// bpf_link (BPF_LINK_CREATE). It replaces the tutorial's
+// tc (cls_bpf) through rtnetlink messages, and XDP and tcx through bpf_link
+// (BPF_LINK_CREATE). It replaces the tutorial's
 //
 //	ip link set dev X xdp obj prog.o        -> attach.XDP
 //	tc qdisc add dev X clsact               -> attach.EnsureClsact
 //	tc filter add dev X egress bpf da obj   -> attach.TC
-//	ip link show / tc filter show / bpftool net -> attach.QueryXDP, attach.ListTCFilters, attach.ListTCX
+//	ip link show                            -> attach.QueryXDP, attach.Interfaces
+//	tc filter show / bpftool net            -> attach.TCFilters, attach.TCXPrograms
+//
+// # One shape
+//
+// Every operation is one package-level function. The target is an
+// Interface value, built by name or by index and placed in a namespace
+// once:
+//
+//	iface := attach.ByName("veth0").In(ns) // or attach.ByIndex(5); no In: the calling thread's namespace
+//	att, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric})
+//
+// Options structs (XDPOptions, TCOptions, DetachXDPOptions) hold only what
+// varies per call; their zero values are the documented defaults.
+//
+// # Methods
 //
 // Two ways to attach exist and both are supported:
 //
-//   - Netlink (the way ip and tc do it) works on every kernel with XDP
-//     (4.8+) and cls_bpf (4.1+, direct-action 4.4+), coexists with
+//   - MethodNetlink (the way ip and tc do it) works on every kernel with
+//     XDP (4.8+) and cls_bpf (4.1+, direct-action 4.4+), coexists with
 //     programs that iproute2 manages, and leaves the program attached when
-//     the process exits: the returned attachment's Close detaches it, and
-//     only if our program is still the one attached.
-//   - bpf_link (XDP since 5.9, tcx since 6.6) ties the attachment to a
-//     file descriptor: it ends when the last descriptor or pin goes away,
-//     and nobody can replace it behind our back. Pin makes it outlive the
+//     the process exits.
+//   - MethodLink (XDP since 5.9, tcx since 6.6) ties the attachment to a
+//     bpf_link: it ends when the last descriptor and pin go away, and
+//     nobody can replace it behind our back. Pin makes it outlive the
 //     process.
 //
-// With Method Auto (the default), XDP and TC try bpf_link first and fall
+// With MethodAuto (the default), XDP and TC try bpf_link first and fall
 // back to netlink when the kernel lacks it; the attachment's Method method
 // tells which was used.
 //
+// # Lifecycle
+//
+// XDPAttachment, TCAttachment and Link share the Attachment interface:
+//
+//   - Close ends our part. A netlink attachment detaches its program if it
+//     is still ours (a replaced program is left alone, silently); a link
+//     attachment closes its descriptor, which detaches unless the link is
+//     pinned; a Link (opened by id or pin) closes its descriptor, which
+//     detaches when it was the last one of an unpinned link.
+//   - Detach removes the program now, pinned or not, and says so when the
+//     attachment vanished (ErrVanished).
+//   - Release leaves the program attached and drops only what this process
+//     holds: our descriptors and our reference to the namespace's netlink
+//     socket. Netlink attachments can always be released (detach them
+//     later with DetachXDP or DeleteTCFilter, or ip and tc); links only
+//     when pinned, since closing the last descriptor of an unpinned link
+//     detaches it (Release then fails and changes nothing).
+//   - Pin pins a bpf_link on bpffs; Info asks the kernel about the
+//     attachment now.
+//
 // # Namespaces
 //
-// Every operation can target an interface in another network namespace:
-// set the Netns field of the options (or open a Handle in it). Netlink
-// sockets are created inside the namespace by a short-lived locked thread
-// and then used from anywhere; the bpf(2) commands that take an interface
-// index (link creation, tcx queries) run on a thread that enters the
-// namespace for the duration of the call only. The calling goroutine's
-// thread never changes namespace.
-//
-// # Interfaces
-//
-// Functions taking an interface accept a name ("veth0"), an index (5) or an
-// Interface value. A Handle is one rtnetlink socket in one namespace,
-// reused for every request made through it; the package-level functions
-// open a Handle for the call (or, for netlink attachments, for the
-// attachment's life).
+// An Interface's Netns names the namespace (nil: the calling thread's).
+// Netlink sockets are created inside the namespace without moving the
+// calling thread and then used from anywhere; the bpf(2) commands that
+// take an interface index (link creation, tcx queries) run on a thread that
+// enters the namespace for the duration of the call only. The calling
+// goroutine's thread never changes namespace. Keep the *netns.NetNS open
+// while its interfaces are used and while attachments made on them live.
 //
 // # Errors
 //
@@ -59,7 +85,7 @@
 //	attach tc ingress program to veth0 (ifindex 5): tcx links (BPF_TCX_INGRESS, BPF_TCX_EGRESS): not supported by the running kernel (since Linux 6.6): BPF_LINK_CREATE: invalid argument
 //
 // The features probes behind these errors run only after a request
-// failed; with Method Auto such kernels get netlink attachments instead.
+// failed; with MethodAuto such kernels get netlink attachments instead.
 //
 // Everything here needs CAP_NET_ADMIN (and CAP_BPF or CAP_SYS_ADMIN for
 // bpf(2)); entering a namespace needs CAP_SYS_ADMIN.

@@ -44,14 +44,14 @@ func ExampleXDP() {
 	}
 	defer prog.Close()
 
-	att, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.Generic, Netns: ns})
+	att, err := attach.XDP(attach.ByName(iface).In(ns), prog, attach.XDPOptions{Mode: attach.XDPGeneric})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer att.Close() // detaches, if our program is still the one attached
 	fmt.Println("attached through", att.Method(), "in", att.Mode(), "mode")
 
-	st, err := attach.QueryXDP(iface, ns)
+	st, err := attach.QueryXDP(attach.ByName(iface).In(ns))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -79,13 +79,13 @@ func ExampleTC() {
 
 	// Method Netlink makes a cls_bpf filter that tc sees; the default
 	// (Auto) uses a tcx link on 6.6+.
-	att, err := attach.TC(iface, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: ns})
+	att, err := attach.TC(attach.ByName(iface).In(ns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer att.Close()
 
-	filters, err := attach.ListTCFilters(iface, attach.Egress, ns)
+	filters, err := attach.TCFilters(attach.ByName(iface).In(ns), attach.Egress)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -94,19 +94,14 @@ func ExampleTC() {
 	}
 }
 
-// A Handle reuses one netlink socket for many requests in a namespace.
-func ExampleHandle() {
+// Interfaces lists the interfaces of a namespace with their XDP programs.
+func ExampleInterfaces() {
 	ns, _, ok := exampleTarget()
 	if !ok {
 		return
 	}
 	defer ns.Close()
-	h, err := attach.NewHandle(ns)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer h.Close()
-	links, err := h.Links()
+	links, err := attach.Interfaces(ns)
 	if err != nil {
 		log.Fatal(err)
 	}

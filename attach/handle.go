@@ -29,20 +29,44 @@ var (
 	// bpf.ErrNotSupported.
 	ErrModeNotSupported = fmt.Errorf("XDP mode %w by the device", sys.ErrNotSupported)
 	// ErrVanished: the attachment is no longer there (someone detached or
-	// replaced the program, or the interface went away).
+	// replaced the program, or the interface went away), or it was
+	// already closed or released.
 	ErrVanished = errors.New("attachment vanished")
 	// ErrNotAttached: there is nothing to detach.
 	ErrNotAttached = errors.New("nothing attached")
 )
 
-// Interface names a network interface by name, by index, or both (the
-// index wins). Its namespace is the Handle's, or the options' Netns.
+// Interface names a network interface in a network namespace: by name, by
+// index, or both (the index wins). Build one with ByName or ByIndex and
+// place it with In; the zero Netns is the calling thread's namespace.
 type Interface struct {
-	Name  string
+	// Name is the interface's name, such as "veth0".
+	Name string
+	// Index is the interface's index (ifindex); 0 when only the name is
+	// known.
 	Index int
+	// Netns is the namespace the interface lives in; nil is the calling
+	// thread's. The handle must stay open while the interface is used
+	// (and while attachments made on it live).
+	Netns *netns.NetNS
 }
 
-// String returns "name (ifindex N)", or the part that is known.
+// ByName returns the interface called name in the calling thread's
+// namespace (add In to place it elsewhere).
+func ByName(name string) Interface { return Interface{Name: name} }
+
+// ByIndex returns the interface with index (ifindex) in the calling
+// thread's namespace (add In to place it elsewhere).
+func ByIndex(index int) Interface { return Interface{Index: index} }
+
+// In returns i placed in the namespace ns (nil: the calling thread's).
+func (i Interface) In(ns *netns.NetNS) Interface {
+	i.Netns = ns
+	return i
+}
+
+// String returns "name (ifindex N)", or the part that is known. The
+// namespace is not part of it (errors name it separately).
 func (i Interface) String() string {
 	switch {
 	case i.Name != "" && i.Index > 0:
@@ -51,24 +75,6 @@ func (i Interface) String() string {
 		return i.Name
 	}
 	return "ifindex " + strconv.Itoa(i.Index)
-}
-
-// Iface is what functions taking an interface accept: its name, its index
-// or an Interface.
-type Iface interface {
-	string | int | Interface
-}
-
-func toInterface[I Iface](i I) Interface {
-	switch v := any(i).(type) {
-	case string:
-		return Interface{Name: v}
-	case int:
-		return Interface{Index: v}
-	case Interface:
-		return v
-	}
-	panic("unreachable")
 }
 
 // Error is an attachment operation that failed.
@@ -114,23 +120,31 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// Handle is one rtnetlink socket in one network namespace, reused for every
-// request made through it. It is safe for concurrent use (requests are
-// serialised). Close it when done; attachments made through a Handle use
-// it for detaching, so keep it open until they are closed.
-type Handle struct {
+// handle is one rtnetlink socket in one network namespace. Every
+// operation gets one with getHandle and gives it back with put;
+// attachments made through netlink keep theirs until they end.
+type handle struct {
 	ns     *netns.NetNS
 	nsName string
 	conn   atomic.Pointer[netlink.Conn]
 }
 
-// NewHandle opens a rtnetlink socket in ns, or in the calling thread's
+// getHandle returns a handle for the namespace ns (nil: the calling
+// thread's).
+func getHandle(ns *netns.NetNS) (*handle, error) {
+	return openHandle(ns)
+}
+
+// put gives back a handle from getHandle.
+func (h *handle) put() {
+	h.close()
+}
+
+// openHandle opens a rtnetlink socket in ns, or in the calling thread's
 // namespace when ns is nil. The socket is created on a temporary thread
-// inside ns; the caller's thread does not move. The handle does not own ns:
-// keep ns open while the handle is used for bpf_link or tcx operations
-// (they enter ns for each call).
-func NewHandle(ns *netns.NetNS) (*Handle, error) {
-	h := &Handle{ns: ns}
+// inside ns; the caller's thread does not move.
+func openHandle(ns *netns.NetNS) (*handle, error) {
+	h := &handle{ns: ns}
 	cfg := &netlink.Config{Strict: true}
 	if ns != nil {
 		h.nsName = ns.String()
@@ -152,19 +166,16 @@ func NewHandle(ns *netns.NetNS) (*Handle, error) {
 	return h, nil
 }
 
-func (h *Handle) inNS() string {
+func (h *handle) inNS() string {
 	if h.nsName == "" {
 		return ""
 	}
 	return " in netns " + h.nsName
 }
 
-// Netns returns the namespace the handle works in (nil: the caller's).
-func (h *Handle) Netns() *netns.NetNS { return h.ns }
-
-// Close closes the socket. Closing twice, or while another goroutine
+// close closes the socket. Closing twice, or while another goroutine
 // uses the handle (whose request then fails), is safe.
-func (h *Handle) Close() error {
+func (h *handle) close() error {
 	if h == nil {
 		return nil
 	}
@@ -176,7 +187,7 @@ func (h *Handle) Close() error {
 
 // newError builds an *Error for op on iface; cause may be a netlink error,
 // whose errno and ext-ack text are split out.
-func (h *Handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
+func (h *handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
 	return mkError(op, iface, h.nsName, request, kind, cause)
 }
 
@@ -197,9 +208,17 @@ func mkError(op string, iface Interface, ns, request string, kind, cause error) 
 	return e
 }
 
+// nsName names ns for errors ("" for the calling thread's).
+func nsName(ns *netns.NetNS) string {
+	if ns == nil {
+		return ""
+	}
+	return ns.String()
+}
+
 // do runs fn inside the handle's namespace (on a temporary thread), or
 // directly when the handle is in the caller's namespace.
-func (h *Handle) do(fn func() error) error {
+func (h *handle) do(fn func() error) error {
 	if h.ns == nil {
 		return fn()
 	}
@@ -212,7 +231,7 @@ const (
 
 var errClosed = errors.New("handle is closed")
 
-func (h *Handle) execute(typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
+func (h *handle) execute(typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
 	if h == nil {
 		return nil, errClosed
 	}
@@ -240,7 +259,7 @@ type link struct {
 }
 
 // getLink looks iface up by index or name and parses its XDP state.
-func (h *Handle) getLink(op string, iface Interface) (link, error) {
+func (h *handle) getLink(op string, iface Interface) (link, error) {
 	if iface.Index <= 0 && (iface.Name == "" || len(iface.Name) >= unix.IFNAMSIZ) {
 		return link{}, h.newError(op, iface, "", ErrNoInterface,
 			fmt.Errorf("invalid interface: need an index > 0 or a name of 1 to %d bytes", unix.IFNAMSIZ-1))
@@ -267,7 +286,7 @@ func (h *Handle) getLink(op string, iface Interface) (link, error) {
 		if m.Header.Type != unix.RTM_NEWLINK {
 			continue
 		}
-		l, err := parseLink(m.Data)
+		l, err := parseLink(m.Data, h.ns)
 		if err != nil {
 			return link{}, h.newError(op, iface, "RTM_GETLINK", nil, err)
 		}
@@ -276,11 +295,12 @@ func (h *Handle) getLink(op string, iface Interface) (link, error) {
 	return link{}, h.newError(op, iface, "RTM_GETLINK", ErrNoInterface, errors.New("no link in the reply"))
 }
 
-func parseLink(b []byte) (link, error) {
+func parseLink(b []byte, ns *netns.NetNS) (link, error) {
 	if len(b) < unix.SizeofIfInfomsg {
 		return link{}, fmt.Errorf("short ifinfomsg: %d bytes", len(b))
 	}
 	var l link
+	l.Netns = ns
 	l.Index = int(int32(binary.NativeEndian.Uint32(b[4:])))
 	ad, err := netlink.NewAttributeDecoder(b[unix.SizeofIfInfomsg:])
 	if err != nil {
@@ -305,7 +325,7 @@ func parseLink(b []byte) (link, error) {
 }
 
 // resolve returns iface with its index (and name) filled in.
-func (h *Handle) resolve(op string, iface Interface) (Interface, error) {
+func (h *handle) resolve(op string, iface Interface) (Interface, error) {
 	if iface.Index > 0 && iface.Name != "" {
 		return iface, nil
 	}
@@ -316,21 +336,28 @@ func (h *Handle) resolve(op string, iface Interface) (Interface, error) {
 	return l.Interface, nil
 }
 
-// Links lists the interfaces of the handle's namespace with their XDP
-// state (what "ip link show" prints as "prog/xdp id N").
-func (h *Handle) Links() ([]XDPState, error) {
+// Interfaces lists the interfaces of the namespace ns (nil: the calling
+// thread's) with their XDP state (what "ip link show" prints as
+// "prog/xdp id N"). Each XDPState's Interface has its name, index and ns.
+func Interfaces(ns *netns.NetNS) ([]XDPState, error) {
+	h, err := getHandle(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer h.put()
+	all := Interface{Name: "interfaces", Netns: ns}
 	msgs, err := h.execute(unix.RTM_GETLINK, netlink.Request|netlink.Dump, ifinfomsg(nil, 0))
 	if err != nil {
-		return nil, h.newError("list", Interface{Name: "interfaces"}, "RTM_GETLINK", nil, err)
+		return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
 	}
 	out := make([]XDPState, 0, len(msgs))
 	for _, m := range msgs {
 		if m.Header.Type != unix.RTM_NEWLINK {
 			continue
 		}
-		l, err := parseLink(m.Data)
+		l, err := parseLink(m.Data, ns)
 		if err != nil {
-			return nil, h.newError("list", Interface{Name: "interfaces"}, "RTM_GETLINK", nil, err)
+			return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
 		}
 		out = append(out, l.xdp)
 	}

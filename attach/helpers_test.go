@@ -40,7 +40,7 @@ func xdpPass(t testing.TB) *bpf.Program {
 	return loadReturn(t, "xdppass", bpf.XDP, int32(bpf.XDPPass))
 }
 
-func progID(t testing.TB, p *bpf.Program) uint32 {
+func progID(t testing.TB, p *bpf.Program) bpf.ProgramID {
 	t.Helper()
 	info, err := p.Info()
 	if err != nil {
@@ -104,9 +104,9 @@ func autoMethod(t testing.TB, probe error) attach.Method {
 	t.Helper()
 	switch {
 	case probe == nil:
-		return attach.Link
+		return attach.MethodLink
 	case errors.Is(probe, bpf.ErrNotSupported):
-		return attach.Netlink
+		return attach.MethodNetlink
 	}
 	t.Fatalf("feature probe failed: %v", probe)
 	return 0

@@ -70,12 +70,12 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 	tcProg := loadReturn(t, "tc_interop", bpf.SchedCLS, tcActOK)
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
-	xa, err := attach.XDP(p.B.Name, xdpProg, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.B.NS})
+	xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpProg, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(p.B.Name, tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Priority: 3, Netns: p.B.NS})
+	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Priority: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +116,14 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveTCX())
 	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
 	tcxID := progID(t, tcxProg)
-	tcx, err := attach.TC(p.B.Name, tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.Link, Netns: p.B.NS})
+	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tcx.Close()
 	// bpftool before 7.3 does not list tcx in "net"; every version lists
 	// the link.
-	tcxList, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS)
+	tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
 	if err != nil || len(tcxList) != 1 || tcxList[0].ProgramID != tcxID {
 		t.Fatalf("tcx list %+v, %v", tcxList, err)
 	}
@@ -132,7 +132,7 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	if err := tcx.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if tcxList, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS); err != nil || len(tcxList) != 0 {
+	if tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil || len(tcxList) != 0 {
 		t.Fatalf("tcx list after Close: %+v, %v", tcxList, err)
 	}
 }
@@ -156,33 +156,33 @@ func TestInteropOursSeeTools(t *testing.T) {
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
 	run(t, "ip", "-n", ns, "link", "set", "dev", p.B.Name, "xdpgeneric", "pinned", xdpPin)
-	st, err := attach.QueryXDP(p.B.Name, p.B.NS)
+	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ID(attach.Generic) != xdpID || st.Mode() != attach.Generic {
+	if st.ID(attach.XDPGeneric) != xdpID || st.Mode() != attach.XDPGeneric {
 		t.Fatalf("query after ip attached: %+v, want program %d in generic mode", st, xdpID)
 	}
 	// Our attach refuses to replace it; detaching with the wrong id fails.
-	if _, err := attach.XDP(p.B.Name, xdpPass(t), attach.XDPOptions{Mode: attach.Generic, Netns: p.B.NS}); !errors.Is(err, unix.EBUSY) {
+	if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpPass(t), attach.XDPOptions{Mode: attach.XDPGeneric}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("attach over ip's program: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{ProgramID: xdpID + 1000, Netns: p.B.NS}); !errors.Is(err, attach.ErrVanished) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("detach with the wrong program id: %v, want ErrVanished", err)
 	}
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{ProgramID: xdpID, Netns: p.B.NS}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID}); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "ip", "-n", ns, "link", "show", "dev", p.B.Name); strings.Contains(out, "xdp") {
 		t.Fatalf("ip still shows XDP after DetachXDP:\n%s", out)
 	}
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS}); !errors.Is(err, attach.ErrNotAttached) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, attach.ErrNotAttached) {
 		t.Fatalf("detach with nothing attached: %v, want ErrNotAttached", err)
 	}
 
 	run(t, "tc", "-n", ns, "qdisc", "add", "dev", p.B.Name, "clsact")
 	run(t, "tc", "-n", ns, "filter", "add", "dev", p.B.Name, "ingress", "pref", "5", "handle", "0x2", "bpf", "da", "pinned", tcPin)
-	filters, err := attach.ListTCFilters(p.B.Name, attach.Ingress, p.B.NS)
+	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +190,13 @@ func TestInteropOursSeeTools(t *testing.T) {
 		t.Fatalf("filters after tc attached: %+v", filters)
 	}
 	t.Logf("tc's filter as we list it: %v", filters[0])
-	if err := attach.DeleteTCFilter(p.B.Name, filters[0], p.B.NS); err != nil {
+	if err := attach.DeleteTCFilter(attach.ByName(p.B.Name).In(p.B.NS), filters[0]); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "tc", "-n", ns, "filter", "show", "dev", p.B.Name, "ingress"); strings.TrimSpace(out) != "" {
 		t.Fatalf("tc still shows filters after DeleteTCFilter:\n%s", out)
 	}
-	if err := attach.DeleteClsact(p.B.Name, p.B.NS); err != nil {
+	if err := attach.DeleteClsact(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "tc", "-n", ns, "qdisc", "show", "dev", p.B.Name); strings.Contains(out, "clsact") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -13,12 +14,18 @@ import (
 	"github.com/purebpf/bpf/internal/sys"
 )
 
-// BPFLink is an open bpf_link (XDP, tcx, or any other type), found by id or
-// pin. It does not own the attachment: Close only releases this handle;
-// Detach ends the attachment for every holder.
-type BPFLink struct {
-	fd *sys.FD
-	id uint32
+// LinkID is the kernel's id of a bpf_link (bpf_link_info.id). Ids are
+// unique while the link exists and may be reused afterwards.
+type LinkID uint32
+
+// Link is an open bpf_link (XDP, tcx, or any other type), found by id or
+// pin. Holding it keeps the link alive; the link ends (detaching its
+// program) when its last descriptor and pin are gone, or on Detach.
+type Link struct {
+	mu     sync.Mutex
+	fd     *sys.FD
+	id     LinkID
+	pinned string // the pin this Link made or was opened from
 }
 
 // LinkType is a bpf_link type (enum bpf_link_type), such as LinkTypeXDP.
@@ -30,75 +37,108 @@ const (
 	LinkTypeTCX = kernel.LinkTCX
 )
 
-// LinkInfo is what the kernel reports about a link.
-type LinkInfo struct {
-	ID        uint32
-	Type      LinkType
-	ProgramID uint32
-	// Ifindex is the interface of XDP and tcx links, 0 for others (or
-	// after the link was detached).
-	Ifindex uint32
-	// AttachType is the hook of tcx links (AttachTCXIngress/Egress).
-	AttachType bpf.AttachType
-}
-
 // LinkIDs lists the ids of all links on the system, in increasing order
 // (5.8+; needs CAP_SYS_ADMIN).
-func LinkIDs() ([]uint32, error) {
-	ids, err := sys.IDs(sys.LinkGetNextIDCmd)
+func LinkIDs() ([]LinkID, error) {
+	raw, err := sys.IDs(sys.LinkGetNextIDCmd)
+	ids := make([]LinkID, len(raw))
+	for i, id := range raw {
+		ids[i] = LinkID(id)
+	}
 	if err != nil {
 		return ids, fmt.Errorf("list link ids: %w", err)
 	}
 	return ids, nil
 }
 
-// LinkFromID opens the link with the given id.
-func LinkFromID(id uint32) (*BPFLink, error) {
-	fd, err := sys.GetFDByID(sys.LinkGetFDByIDCmd, id)
+// LinkFromID opens the link with the given id (5.8+). An id no link has
+// gives an error matching os.ErrNotExist.
+func LinkFromID(id LinkID) (*Link, error) {
+	fd, err := sys.GetFDByID(sys.LinkGetFDByIDCmd, uint32(id))
 	if err != nil {
 		return nil, fmt.Errorf("open link id %d: %w", id, err)
 	}
-	return &BPFLink{fd: fd, id: id}, nil
+	return &Link{fd: fd, id: id}, nil
 }
 
 // LoadPinnedLink opens the link pinned at path (XDPAttachment.Pin,
-// TCAttachment.Pin, bpftool link pin).
-func LoadPinnedLink(path string) (*BPFLink, error) {
+// TCAttachment.Pin, Link.Pin, bpftool link pin). The Link remembers the
+// path: Unpin removes it, and Release is allowed.
+func LoadPinnedLink(path string) (*Link, error) {
 	fd, err := sys.ObjGet(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open pinned link %s: %w", path, err)
 	}
-	l := &BPFLink{fd: fd}
-	info, err := l.Info()
-	if err != nil {
+	var li sys.LinkInfo
+	if err := sys.LinkInfoByFD(fd, &li); err != nil {
 		fd.Close()
 		return nil, fmt.Errorf("open pinned link %s: %w", path, err)
 	}
-	l.id = info.ID
-	return l, nil
+	return &Link{fd: fd, id: LinkID(li.ID), pinned: path}, nil
 }
 
-// Info asks the kernel about the link.
-func (l *BPFLink) Info() (LinkInfo, error) {
+// FD returns the link's descriptor (-1 after Close or Release). It stays
+// owned by the Link.
+func (l *Link) FD() int { return l.fd.Int() }
+
+// ID returns the link's id.
+func (l *Link) ID() LinkID { return l.id }
+
+func linkInfoFrom(li *sys.LinkInfo) *Info {
+	info := &Info{Method: MethodLink, LinkID: LinkID(li.ID), LinkType: kernel.LinkType(li.Type), ProgramID: bpf.ProgramID(li.ProgID)}
+	switch info.LinkType {
+	case kernel.LinkXDP:
+		info.Interface.Index = int(li.XDPIfindex())
+	case kernel.LinkTCX:
+		info.Interface.Index, info.AttachType = int(li.TCXIfindex()), bpf.AttachType(li.TCXAttachType())
+	}
+	return info
+}
+
+// Info asks the kernel about the link. Interface carries only the index
+// (links do not record the namespace), 0 once an XDP or tcx link was
+// detached.
+func (l *Link) Info() (*Info, error) {
 	var li sys.LinkInfo
 	if err := sys.LinkInfoByFD(l.fd, &li); err != nil {
-		return LinkInfo{}, fmt.Errorf("info of link %d: %w", l.id, err)
+		return nil, fmt.Errorf("info of link %d: %w", l.id, err)
 	}
-	info := LinkInfo{ID: li.ID, Type: kernel.LinkType(li.Type), ProgramID: li.ProgID}
-	switch info.Type {
-	case kernel.LinkXDP:
-		info.Ifindex = li.XDPIfindex()
-	case kernel.LinkTCX:
-		info.Ifindex, info.AttachType = li.TCXIfindex(), bpf.AttachType(li.TCXAttachType())
+	return linkInfoFrom(&li), nil
+}
+
+// Pin pins the link at path on a bpffs mount, so that it outlives this
+// descriptor and the process.
+func (l *Link) Pin(path string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := sys.ObjPin(l.fd, path); err != nil {
+		return fmt.Errorf("pin link %d: %w", l.id, err)
 	}
-	return info, nil
+	l.pinned = path
+	return nil
+}
+
+// Unpin removes the pin this Link made (Pin) or was opened from
+// (LoadPinnedLink). Without one it returns an error matching
+// os.ErrNotExist. The link ends when no descriptor is left either.
+func (l *Link) Unpin() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pinned == "" {
+		return fmt.Errorf("unpin link %d: %w", l.id, &os.PathError{Op: "unpin", Path: "", Err: os.ErrNotExist})
+	}
+	if err := os.Remove(l.pinned); err != nil {
+		return fmt.Errorf("unpin link %d: %w", l.id, err)
+	}
+	l.pinned = ""
+	return nil
 }
 
 // Detach ends the attachment (BPF_LINK_DETACH, 5.9+): the program leaves
 // its hook although the link's descriptors and pins remain (as
-// `bpftool link detach` does). On older kernels the error matches
-// bpf.ErrNotSupported and names the command.
-func (l *BPFLink) Detach() error {
+// `bpftool link detach` does); this Link is closed. On older kernels the
+// error matches bpf.ErrNotSupported and names the command.
+func (l *Link) Detach() error {
 	if err := sys.LinkDetach(l.fd); err != nil {
 		if errors.Is(err, unix.EINVAL) {
 			if ferr := features.HaveLinkDetach(); errors.Is(ferr, bpf.ErrNotSupported) {
@@ -107,30 +147,45 @@ func (l *BPFLink) Detach() error {
 		}
 		return fmt.Errorf("detach link %d: %w", l.id, err)
 	}
-	return nil
+	return l.fd.Close()
 }
 
-// Close releases this handle of the link.
-func (l *BPFLink) Close() error { return l.fd.Close() }
+// Release closes this descriptor and leaves the program attached, which
+// only a pin guarantees: it fails, changing nothing, for a Link that has
+// no pin it knows of (Pin, LoadPinnedLink). Other holders' descriptors are
+// not considered.
+func (l *Link) Release() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pinned == "" {
+		return fmt.Errorf("release link %d: the link is not pinned: closing a last descriptor would detach it (Pin it first, or Close it)", l.id)
+	}
+	return l.fd.Close()
+}
+
+// Close releases this descriptor of the link. When it was the last
+// descriptor and the link is not pinned, the kernel detaches the program.
+// Closing twice is safe.
+func (l *Link) Close() error { return l.fd.Close() }
 
 // findLink opens the link of type typ that attaches program progID to
 // ifindex, or fails with os.ErrNotExist. Links are global but interface
 // indexes are per namespace: when links in several namespaces match, it
 // refuses rather than guess.
-func findLink(typ LinkType, ifindex int, progID uint32) (*BPFLink, error) {
+func findLink(typ LinkType, ifindex int, progID bpf.ProgramID) (*Link, error) {
 	ids, err := LinkIDs()
 	if err != nil {
 		return nil, err
 	}
-	var found *BPFLink
-	var matches []uint32
+	var found *Link
+	var matches []LinkID
 	for _, id := range ids {
 		l, err := LinkFromID(id)
 		if err != nil {
 			continue // gone meanwhile
 		}
 		info, err := l.Info()
-		if err != nil || info.Type != typ || int(info.Ifindex) != ifindex || info.ProgramID != progID {
+		if err != nil || info.LinkType != typ || info.Interface.Index != ifindex || info.ProgramID != progID {
 			l.Close()
 			continue
 		}

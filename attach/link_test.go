@@ -24,7 +24,7 @@ func TestXDPLinkPin(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveXDPLink())
 	dir := bpffs(t)
 	prog := dropworld(t)
-	att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Generic, Method: attach.Link, Netns: p.B.NS})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +35,9 @@ func TestXDPLinkPin(t *testing.T) {
 	if err := att.Close(); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.Generic, progID(t, prog))
+	assertXDP(t, p.B.Name, p.B.NS, attach.XDPGeneric, progID(t, prog))
 	// A netlink detach cannot remove a link's program.
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS}); !errors.Is(err, unix.EBUSY) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("netlink detach of a link: %v, want EBUSY", err)
 	}
 	if err := os.Remove(pin); err != nil {
@@ -46,7 +46,7 @@ func TestXDPLinkPin(t *testing.T) {
 	// The kernel releases the unpinned link asynchronously.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := attach.QueryXDP(p.B.Name, p.B.NS)
+		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func TestXDPLinkPin(t *testing.T) {
 	}
 
 	// Netlink attachments cannot be pinned.
-	nl, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.B.NS})
+	nl, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	dir := bpffs(t)
 	drop, pass := dropworld(t), xdpPass(t)
-	att, err := attach.XDP(p.B.Name, pass, attach.XDPOptions{Mode: attach.Native, Netns: p.B.NS})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), pass, attach.XDPOptions{Mode: attach.XDPNative})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	if err := att.Update(drop); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.Native, progID(t, drop))
+	assertXDP(t, p.B.Name, p.B.NS, attach.XDPNative, progID(t, drop))
 	if att.ProgramID() != progID(t, drop) {
 		t.Fatalf("ProgramID %d after Update, want %d", att.ProgramID(), progID(t, drop))
 	}
@@ -104,7 +104,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	if err := att.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.Native, 0)
+	assertXDP(t, p.B.Name, p.B.NS, attach.XDPNative, 0)
 	wantFlows(t, p, true, "after Detach")
 	if err := att.Update(pass); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("Update after Detach: %v, want ErrVanished", err)
@@ -119,13 +119,13 @@ func TestNamespaceStaysPut(t *testing.T) {
 	cls := loadReturn(t, "cls", bpf.SchedCLS, 0)
 	// Link methods run where the kernel has them (XDP links 5.9+, tcx
 	// 6.6+); netlink runs everywhere.
-	xdpMethods, tcMethods := []attach.Method{attach.Netlink}, []attach.Method{attach.Netlink}
-	if autoXDPMethod(t) == attach.Link {
-		xdpMethods = append(xdpMethods, attach.Link)
+	xdpMethods, tcMethods := []attach.Method{attach.MethodNetlink}, []attach.Method{attach.MethodNetlink}
+	if autoXDPMethod(t) == attach.MethodLink {
+		xdpMethods = append(xdpMethods, attach.MethodLink)
 	}
-	tcx := autoTCMethod(t) == attach.Link
+	tcx := autoTCMethod(t) == attach.MethodLink
 	if tcx {
-		tcMethods = append(tcMethods, attach.Link)
+		tcMethods = append(tcMethods, attach.MethodLink)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -133,14 +133,14 @@ func TestNamespaceStaysPut(t *testing.T) {
 	fds := countFDs(t)
 	for range 3 {
 		for _, m := range xdpMethods {
-			a, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Generic, Method: m, Netns: p.B.NS})
+			a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if threadNS(t) != before {
 				t.Fatal("XDP attach moved the calling thread")
 			}
-			if _, err := attach.QueryXDP(p.B.Name, p.B.NS); err != nil {
+			if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
 				t.Fatal(err)
 			}
 			if err := a.Close(); err != nil {
@@ -148,7 +148,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		for _, m := range tcMethods {
-			ta, err := attach.TC(p.B.Index, cls, attach.TCOptions{Hook: attach.Ingress, Method: m, Netns: p.B.NS})
+			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,10 +156,10 @@ func TestNamespaceStaysPut(t *testing.T) {
 				t.Fatal("tc attach moved the calling thread")
 			}
 			if tcx {
-				if _, err := attach.ListTCX(p.B.Index, attach.Ingress, p.B.NS); err != nil {
+				if _, err := attach.TCXPrograms(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress); err != nil {
 					t.Fatal(err)
 				}
-			} else if _, err := attach.ListTCFilters(p.B.Index, attach.Ingress, p.B.NS); err != nil {
+			} else if _, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress); err != nil {
 				t.Fatal(err)
 			}
 			if err := ta.Close(); err != nil {
@@ -167,10 +167,10 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		// Failures release everything too.
-		if _, err := attach.XDP("nosuch0", prog, attach.XDPOptions{Netns: p.B.NS}); err == nil {
+		if _, err := attach.XDP(attach.ByName("nosuch0").In(p.B.NS), prog, attach.XDPOptions{}); err == nil {
 			t.Fatal("attach to a missing interface succeeded")
 		}
-		if _, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: attach.Native, Method: xdpMethods[len(xdpMethods)-1], Netns: p.A.NS}); err == nil {
+		if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.A.NS), prog, attach.XDPOptions{Mode: attach.XDPNative, Method: xdpMethods[len(xdpMethods)-1]}); err == nil {
 			t.Fatal("attach to an interface of another namespace succeeded")
 		}
 	}
@@ -200,42 +200,40 @@ func countFDs(t *testing.T) int {
 	return len(ents)
 }
 
-// TestHandleReuse: one Handle serves many requests, and refuses options
-// naming another namespace.
-func TestHandleReuse(t *testing.T) {
+// TestInterfacesAndReuse: many requests in one namespace (served by its
+// one cached socket), and Interfaces lists the namespace's interfaces with
+// their XDP state.
+func TestInterfacesAndReuse(t *testing.T) {
 	p := newPair(t)
-	h, err := attach.NewHandle(p.B.NS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
 	prog := dropworld(t)
-	iface := attach.Interface{Name: p.B.Name}
+	iface := attach.ByName(p.B.Name).In(p.B.NS)
 	for range 5 {
-		a, err := h.AttachXDP(iface, prog, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink})
+		a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, err := h.QueryXDP(iface); err != nil || st.ID(attach.Generic) != a.ProgramID() {
+		if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
 			t.Fatalf("query %+v, %v", st, err)
+		}
+		links, err := attach.Interfaces(p.B.NS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(links) != 2 { // lo and the veth end
+			t.Fatalf("links %+v, want lo and %s", links, p.B.Name)
+		}
+		for _, l := range links {
+			want := bpf.ProgramID(0)
+			if l.Interface.Name == p.B.Name {
+				want = a.ProgramID()
+			}
+			if l.Interface.Netns != p.B.NS || l.Interface.Index <= 0 || l.ID(attach.XDPGeneric) != want {
+				t.Fatalf("interface %+v: want netns %v and program %d", l, p.B.NS, want)
+			}
 		}
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := h.AttachXDP(iface, prog, attach.XDPOptions{Netns: p.A.NS}); err == nil {
-		t.Fatal("options naming another namespace were accepted")
-	}
-	links, err := h.Links()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(links) != 2 { // lo and the veth end
-		t.Fatalf("links %+v, want lo and %s", links, p.B.Name)
-	}
-	h.Close()
-	if _, err := h.QueryXDP(iface); err == nil {
-		t.Fatal("query on a closed handle succeeded")
 	}
 }
 
@@ -247,7 +245,7 @@ func TestDetachLinkedXDP(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveXDPLink())
 	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	prog := dropworld(t)
-	att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Method: attach.Link, Mode: attach.Generic, Netns: p.B.NS})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Method: attach.MethodLink, Mode: attach.XDPGeneric})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,30 +265,30 @@ func TestDetachLinkedXDP(t *testing.T) {
 	}
 	defer l.Close()
 	info, err := l.Info()
-	if err != nil || info.Type != attach.LinkTypeXDP || info.ProgramID != progID(t, prog) || int(info.Ifindex) != p.B.Index {
+	if err != nil || info.LinkType != attach.LinkTypeXDP || info.ProgramID != progID(t, prog) || info.Interface.Index != p.B.Index || info.LinkID != l.ID() {
 		t.Fatalf("link info %+v, %v", info, err)
 	}
-	byID, err := attach.LinkFromID(info.ID)
+	byID, err := attach.LinkFromID(info.LinkID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	byID.Close()
 	ids, err := attach.LinkIDs()
-	if err != nil || !slices.Contains(ids, info.ID) {
-		t.Fatalf("link ids %v lack %d (%v)", ids, info.ID, err)
+	if err != nil || !slices.Contains(ids, info.LinkID) {
+		t.Fatalf("link ids %v lack %d (%v)", ids, info.LinkID, err)
 	}
 
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS}); !errors.Is(err, unix.EBUSY) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("netlink detach of a link: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(p.B.Name, attach.DetachXDPOptions{Netns: p.B.NS, Links: true}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{Links: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(p.B.Name, p.B.NS); err != nil || st.Attached() {
+	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
 		t.Fatalf("after detaching the link: %+v, %v", st, err)
 	}
 	wantFlows(t, p, true, "after detaching the link")
-	if info, err := l.Info(); err != nil || info.Ifindex != 0 {
-		t.Fatalf("detached link still names ifindex %d (%v)", info.Ifindex, err)
+	if info, err := l.Info(); err != nil || info.Interface.Index != 0 {
+		t.Fatalf("detached link still names ifindex %d (%v)", info.Interface.Index, err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/sys"
-	"github.com/purebpf/bpf/netns"
 )
 
 // tc constants (linux/pkt_sched.h, linux/rtnetlink.h, linux/pkt_cls.h).
@@ -107,19 +106,19 @@ func appendStringAttr(b []byte, typ uint16, s string) []byte {
 	return b
 }
 
-// EnsureClsact adds the clsact qdisc to iface in ns unless it is there
-// ("tc qdisc add dev X clsact"; 4.5+). It is what tc filters hang on.
-func EnsureClsact[I Iface](iface I, ns *netns.NetNS) error {
-	h, err := NewHandle(ns)
+// EnsureClsact adds the clsact qdisc to iface (in iface.Netns) unless it
+// is there ("tc qdisc add dev X clsact"; 4.5+). It is what tc filters hang
+// on.
+func EnsureClsact(iface Interface) error {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.EnsureClsact(toInterface(iface))
+	defer h.put()
+	return h.ensureClsact(iface)
 }
 
-// EnsureClsact adds the clsact qdisc unless it is there.
-func (h *Handle) EnsureClsact(iface Interface) error {
+func (h *handle) ensureClsact(iface Interface) error {
 	err := h.clsact(iface, unix.RTM_NEWQDISC, flagsAck|netlink.Create|netlink.Excl)
 	if errors.Is(err, unix.EEXIST) {
 		return nil
@@ -127,24 +126,19 @@ func (h *Handle) EnsureClsact(iface Interface) error {
 	return err
 }
 
-// DeleteClsact deletes the clsact qdisc of iface in ns, and with it every
-// tc filter on its ingress and egress hooks ("tc qdisc del dev X
-// clsact"). tcx programs are not affected.
-func DeleteClsact[I Iface](iface I, ns *netns.NetNS) error {
-	h, err := NewHandle(ns)
+// DeleteClsact deletes the clsact qdisc of iface (in iface.Netns), and
+// with it every tc filter on its ingress and egress hooks ("tc qdisc del
+// dev X clsact"). tcx programs are not affected.
+func DeleteClsact(iface Interface) error {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.DeleteClsact(toInterface(iface))
-}
-
-// DeleteClsact deletes the clsact qdisc and its filters.
-func (h *Handle) DeleteClsact(iface Interface) error {
+	defer h.put()
 	return h.clsact(iface, unix.RTM_DELQDISC, flagsAck)
 }
 
-func (h *Handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
+func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
 	op, req := "add clsact qdisc to", "RTM_NEWQDISC"
 	if typ == unix.RTM_DELQDISC {
 		op, req = "delete clsact qdisc of", "RTM_DELQDISC"
@@ -172,7 +166,7 @@ type TCFilter struct {
 	Chain    uint32
 	Kind     string // "bpf" for cls_bpf
 	// For cls_bpf filters:
-	ProgramID    uint32
+	ProgramID    bpf.ProgramID
 	Name         string // "name" (TCA_BPF_NAME)
 	Tag          string // the program's tag, hex
 	DirectAction bool
@@ -200,19 +194,19 @@ func (f TCFilter) String() string {
 	return s
 }
 
-// ListTCFilters lists the filters on hook of iface in ns.
-func ListTCFilters[I Iface](iface I, hook Hook, ns *netns.NetNS) ([]TCFilter, error) {
-	h, err := NewHandle(ns)
+// TCFilters lists the filters on hook of iface (in iface.Netns), as "tc
+// filter show dev X ingress" does (RTM_GETTFILTER dump). Without a clsact
+// qdisc the list is empty.
+func TCFilters(iface Interface, hook Hook) ([]TCFilter, error) {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return nil, err
 	}
-	defer h.Close()
-	return h.ListTCFilters(toInterface(iface), hook)
+	defer h.put()
+	return h.tcFilters(iface, hook)
 }
 
-// ListTCFilters lists the filters on hook of iface (RTM_GETTFILTER dump).
-// Without a clsact qdisc the list is empty.
-func (h *Handle) ListTCFilters(iface Interface, hook Hook) ([]TCFilter, error) {
+func (h *handle) tcFilters(iface Interface, hook Hook) ([]TCFilter, error) {
 	op := "list tc " + hook.String() + " filters of"
 	parent, err := hook.parent()
 	if err != nil {
@@ -279,7 +273,7 @@ func parseFilter(b []byte) (f TCFilter, ok bool, err error) {
 		for od.Next() {
 			switch od.Type() {
 			case tcaBPFID:
-				f.ProgramID = od.Uint32()
+				f.ProgramID = bpf.ProgramID(od.Uint32())
 			case tcaBPFName:
 				f.Name = od.String()
 			case tcaBPFTag:
@@ -296,20 +290,19 @@ func parseFilter(b []byte) (f TCFilter, ok bool, err error) {
 }
 
 // DeleteTCFilter deletes the filter f (by hook, priority, handle and
-// protocol) from iface in ns ("tc filter del dev X egress pref P handle H
-// bpf").
-func DeleteTCFilter[I Iface](iface I, f TCFilter, ns *netns.NetNS) error {
-	h, err := NewHandle(ns)
+// protocol) from iface (in iface.Netns): "tc filter del dev X egress pref
+// P handle H bpf". A filter that is not there gives an error matching
+// ErrVanished (and unix.ENOENT).
+func DeleteTCFilter(iface Interface, f TCFilter) error {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.DeleteTCFilter(toInterface(iface), f)
+	defer h.put()
+	return h.deleteTCFilter(iface, f)
 }
 
-// DeleteTCFilter deletes one filter. A filter that is not there gives an
-// error matching ErrVanished (and unix.ENOENT).
-func (h *Handle) DeleteTCFilter(iface Interface, f TCFilter) error {
+func (h *handle) deleteTCFilter(iface Interface, f TCFilter) error {
 	op := "delete tc " + f.Hook.String() + " filter of"
 	parent, err := f.Hook.parent()
 	if err != nil {
@@ -325,7 +318,7 @@ func (h *Handle) DeleteTCFilter(iface Interface, f TCFilter) error {
 	return h.delFilter(op, iface, parent, f)
 }
 
-func (h *Handle) delFilter(op string, iface Interface, parent uint32, f TCFilter) error {
+func (h *handle) delFilter(op string, iface Interface, parent uint32, f TCFilter) error {
 	proto := f.Protocol
 	if proto == 0 {
 		proto = ethPAll
@@ -345,20 +338,19 @@ func (h *Handle) delFilter(op string, iface Interface, parent uint32, f TCFilter
 	return nil
 }
 
-// DeleteTCFilters deletes every filter on hook of iface in ns; without a
-// clsact qdisc there is nothing to delete and it returns nil.
-func DeleteTCFilters[I Iface](iface I, hook Hook, ns *netns.NetNS) error {
-	h, err := NewHandle(ns)
+// DeleteTCFilters deletes every filter on hook of iface (in iface.Netns):
+// RTM_DELTFILTER with priority 0. Without a clsact qdisc there is nothing
+// to delete and it returns nil.
+func DeleteTCFilters(iface Interface, hook Hook) error {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.DeleteTCFilters(toInterface(iface), hook)
+	defer h.put()
+	return h.deleteTCFilters(iface, hook)
 }
 
-// DeleteTCFilters deletes every filter on hook (RTM_DELTFILTER with
-// priority 0).
-func (h *Handle) DeleteTCFilters(iface Interface, hook Hook) error {
+func (h *handle) deleteTCFilters(iface Interface, hook Hook) error {
 	op := "delete tc " + hook.String() + " filters of"
 	parent, err := hook.parent()
 	if err != nil {
@@ -389,7 +381,7 @@ func noQdisc(err error) bool {
 type Anchor struct {
 	flags uint32
 	prog  *bpf.Program
-	id    uint32
+	id    bpf.ProgramID
 }
 
 // First places the program before all others.
@@ -405,10 +397,10 @@ func Before(prog *bpf.Program) Anchor { return Anchor{flags: bpfFBefore, prog: p
 func After(prog *bpf.Program) Anchor { return Anchor{flags: bpfFAfter, prog: prog} }
 
 // BeforeID places the program right before the program with this id.
-func BeforeID(id uint32) Anchor { return Anchor{flags: bpfFBefore | bpfFID, id: id} }
+func BeforeID(id bpf.ProgramID) Anchor { return Anchor{flags: bpfFBefore | bpfFID, id: id} }
 
 // AfterID places the program right after the program with this id.
-func AfterID(id uint32) Anchor { return Anchor{flags: bpfFAfter | bpfFID, id: id} }
+func AfterID(id bpf.ProgramID) Anchor { return Anchor{flags: bpfFAfter | bpfFID, id: id} }
 
 func (a Anchor) relative() (flags, rel uint32, err error) {
 	switch {
@@ -418,7 +410,7 @@ func (a Anchor) relative() (flags, rel uint32, err error) {
 		}
 		return a.flags, uint32(a.prog.FD()), nil
 	case a.flags&bpfFID != 0:
-		return a.flags, a.id, nil
+		return a.flags, uint32(a.id), nil
 	}
 	return a.flags, 0, nil
 }
@@ -428,13 +420,13 @@ func (a Anchor) relative() (flags, rel uint32, err error) {
 type TCOptions struct {
 	// Hook is Ingress or Egress.
 	Hook Hook
-	// Method: Link is a tcx link (6.6+), Netlink a cls_bpf filter on the
-	// clsact qdisc (created when missing), and Auto a tcx link when the
-	// kernel has tcx and none of the filter-only fields below is set, a
-	// filter otherwise.
+	// Method: MethodLink is a tcx link (6.6+), MethodNetlink a cls_bpf
+	// filter on the clsact qdisc (created when missing), and MethodAuto a
+	// tcx link when the kernel has tcx and none of the filter-only fields
+	// below is set, a filter otherwise.
 	Method Method
 
-	// Filter-only fields (Method Netlink):
+	// Filter-only fields (MethodNetlink):
 
 	// Priority ("pref") of the filter; 0 lets the kernel choose (49152
 	// for the first filter, then one below the lowest).
@@ -450,51 +442,42 @@ type TCOptions struct {
 	// return value is then a classid, not a TC_ACT_* verdict.
 	NoDirectAction bool
 
-	// Anchor orders a tcx program among the others (Method Link).
+	// Anchor orders a tcx program among the others (MethodLink).
 	Anchor Anchor
-
-	// Netns is the namespace of the interface; nil is the caller's.
-	Netns *netns.NetNS
 }
 
 func (o TCOptions) filterOnly() bool {
 	return o.Priority != 0 || o.Handle != 0 || o.Name != "" || o.Replace || o.NoDirectAction
 }
 
-// TCAttachment is a program attached to a tc hook: a cls_bpf filter or a
-// tcx link.
+// TCAttachment is a program attached to a tc hook: a cls_bpf filter
+// (netlink) or a tcx link (see Attachment for Close, Detach and Release).
 type TCAttachment struct {
 	attachment
 	hook   Hook
 	filter TCFilter
 }
 
-// TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (a name,
-// an index or an Interface) in opts.Netns: as a direct-action cls_bpf
-// filter on the clsact qdisc ("tc filter add dev X egress bpf da ...") or
-// as a tcx link. A filter attachment keeps a netlink socket open until
-// Close.
-func TC[I Iface](iface I, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
-	h, err := NewHandle(opts.Netns)
+// TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (in
+// iface.Netns): as a direct-action cls_bpf filter on the clsact qdisc ("tc
+// filter add dev X egress bpf da ...") or as a tcx link. See Attachment for
+// the attachment's life.
+func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return nil, err
 	}
-	att, err := h.AttachTC(toInterface(iface), prog, opts)
+	att, err := h.attachTC(iface, prog, opts)
 	if err != nil {
-		h.Close()
+		h.put()
 		return nil, err
 	}
 	att.adoptHandle(h)
 	return att, nil
 }
 
-// AttachTC is TC through the handle. A filter attachment uses the handle
-// to detach: keep it open until the attachment is closed.
-func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
 	op := "attach tc " + opts.Hook.String() + " program to"
-	if err := h.checkNS(opts.Netns); err != nil {
-		return nil, h.newError(op, iface, "", nil, err)
-	}
 	parent, err := opts.Hook.parent()
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
@@ -504,18 +487,18 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	}
 	method := opts.Method
 	switch {
-	case method == Link && opts.filterOnly():
-		return nil, h.newError(op, iface, "", nil, errors.New("Priority, Handle, Name, Replace and NoDirectAction describe a tc filter: they need Method Netlink"))
-	case method > Link:
+	case method == MethodLink && opts.filterOnly():
+		return nil, h.newError(op, iface, "", nil, errors.New("Priority, Handle, Name, Replace and NoDirectAction describe a tc filter: they need MethodNetlink"))
+	case method > MethodLink:
 		return nil, h.newError(op, iface, "", nil, fmt.Errorf("invalid method %d", method))
-	case method == Auto && opts.filterOnly():
-		method = Netlink
+	case method == MethodAuto && opts.filterOnly():
+		method = MethodNetlink
 	}
 	relFlags, rel, err := opts.Anchor.relative()
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	if method == Netlink && relFlags != 0 {
+	if method == MethodNetlink && relFlags != 0 {
 		return nil, h.newError(op, iface, "", nil, errors.New("Anchor orders tcx links: use Priority for filters"))
 	}
 	iface, err = h.resolve(op, iface)
@@ -526,9 +509,9 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &TCAttachment{attachment: attachment{h: h, ns: h.ns, iface: iface, prog: fd, progID: id}, hook: opts.Hook}
+	att := &TCAttachment{attachment: attachment{iface: iface, prog: fd, progID: id}, hook: opts.Hook}
 
-	if method != Netlink {
+	if method != MethodNetlink {
 		var lfd *sys.FD
 		err := h.do(func() error {
 			var err error
@@ -543,9 +526,9 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		})
 		switch {
 		case err == nil:
-			att.method, att.link = Link, lfd
+			att.method, att.link = MethodLink, lfd
 			return att, nil
-		case method == Auto && linkUnsupported(err) && relFlags == 0:
+		case method == MethodAuto && linkUnsupported(err) && relFlags == 0:
 			// no tcx: fall back to a filter
 		default:
 			fd.Close()
@@ -557,7 +540,7 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		}
 	}
 
-	if err := h.EnsureClsact(iface); err != nil {
+	if err := h.ensureClsact(iface); err != nil {
 		fd.Close()
 		return nil, err
 	}
@@ -593,7 +576,7 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	chooses := opts.Priority == 0 || opts.Handle == 0
 	var before map[[2]uint32]bool
 	if chooses {
-		prev, err := h.ListTCFilters(iface, opts.Hook)
+		prev, err := h.tcFilters(iface, opts.Hook)
 		if err != nil {
 			fd.Close()
 			return nil, err
@@ -607,11 +590,11 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		fd.Close()
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
 	}
-	att.method = Netlink
+	att.method = MethodNetlink
 	att.filter = TCFilter{Hook: opts.Hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
 		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
 	if chooses {
-		filters, err := h.ListTCFilters(iface, opts.Hook)
+		filters, err := h.tcFilters(iface, opts.Hook)
 		if err != nil {
 			fd.Close()
 			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
@@ -635,81 +618,125 @@ func (h *Handle) AttachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 // Hook returns the hook the program is attached to.
 func (a *TCAttachment) Hook() Hook { return a.hook }
 
-// Method returns how the program was attached: Netlink (a cls_bpf filter)
-// or Link (tcx).
+// Method returns how the program was attached: MethodNetlink (a cls_bpf
+// filter) or MethodLink (tcx).
 func (a *TCAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name and index.
+// Interface returns the interface, with its name, index and namespace.
 func (a *TCAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
-func (a *TCAttachment) ProgramID() uint32 { return a.progID }
+func (a *TCAttachment) ProgramID() bpf.ProgramID { return a.progID }
 
 // Filter returns the filter of a Netlink attachment, with the priority and
 // handle the kernel chose (the zero TCFilter for tcx).
 func (a *TCAttachment) Filter() TCFilter { return a.filter }
 
 // Pin pins the tcx link at path on a bpffs mount so that it outlives the
-// process. Filters cannot be pinned: they persist until deleted.
+// process (and Release is allowed). Filters cannot be pinned: they persist
+// until deleted.
 func (a *TCAttachment) Pin(path string) error {
 	return a.pin(path, "tcx link", "only tcx attachments can be pinned (this one is a tc filter)")
 }
 
-// Detach removes the program and releases the attachment. A filter is
+// Detach removes the program and ends the attachment. A filter is
 // deleted only while it still runs our program; otherwise Detach returns an
 // error matching ErrVanished and leaves the filter alone. A tcx link is
 // detached even when pinned.
-func (a *TCAttachment) Detach() error { return a.release(true) }
+func (a *TCAttachment) Detach() error { return a.end(true) }
 
 // Close is Detach, except that an attachment that vanished is not an error
-// and a pinned tcx link stays attached. Closing twice is safe.
-func (a *TCAttachment) Close() error { return closeVanished(a.release(false)) }
+// and a pinned tcx link stays attached. Closing twice, or after Detach or
+// Release, is safe.
+func (a *TCAttachment) Close() error { return closeVanished(a.end(false)) }
 
-func (a *TCAttachment) release(detachLink bool) error {
-	return a.attachment.release(detachLink, "tcx link", a.deleteOwnFilter)
+// Release leaves the program attached and drops what this process holds:
+// our duplicate of the program's descriptor and the netlink socket
+// reference (a filter), or the link's descriptor (a pinned tcx link). An
+// unpinned tcx link cannot be released: closing its descriptor would
+// detach it, so Release fails and changes nothing. Remove a released
+// filter with DeleteTCFilter (Filter tells which).
+func (a *TCAttachment) Release() error { return a.release("tc attachment") }
+
+// Info reports the attachment as the kernel sees it now: a filter must
+// still be listed with our program, a tcx link must still be attached.
+// Otherwise the error matches ErrVanished.
+func (a *TCAttachment) Info() (*Info, error) {
+	op := "info of tc " + a.hook.String() + " attachment on"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+	}
+	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Hook: a.hook, Filter: a.filter}
+	if a.link != nil {
+		if err := a.linkInfo(op, info); err != nil {
+			return nil, err
+		}
+		return info, nil
+	}
+	f, err := a.ownFilter(op)
+	if err != nil {
+		return nil, err
+	}
+	info.Filter = f
+	return info, nil
 }
 
-func (a *TCAttachment) deleteOwnFilter() error {
-	op := "detach tc " + a.hook.String() + " filter from"
-	filters, err := a.h.ListTCFilters(a.iface, a.hook)
+func (a *TCAttachment) end(detachLink bool) error {
+	return a.attachment.end(detachLink, "tcx link", a.deleteOwnFilter)
+}
+
+// ownFilter finds our filter on the hook, failing with ErrVanished when it
+// is gone or runs another program.
+func (a *TCAttachment) ownFilter(op string) (TCFilter, error) {
+	filters, err := a.h.tcFilters(a.iface, a.hook)
 	if err != nil {
 		if errors.Is(err, ErrNoInterface) {
-			return a.errorf(op, "", ErrVanished, err)
+			return TCFilter{}, a.errorf(op, "", ErrVanished, err)
 		}
-		return err
+		return TCFilter{}, err
 	}
 	for _, f := range filters {
 		if f.Priority != a.filter.Priority || f.Handle != a.filter.Handle {
 			continue
 		}
 		if f.ProgramID != a.progID {
-			return a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x now runs program %d, not ours (%d)", f.Priority, f.Handle, f.ProgramID, a.progID))
+			return TCFilter{}, a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x now runs program %d, not ours (%d)", f.Priority, f.Handle, f.ProgramID, a.progID))
 		}
-		parent, _ := a.hook.parent()
-		return a.h.delFilter(op, a.iface, parent, f)
+		return f, nil
 	}
-	return a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x is gone", a.filter.Priority, a.filter.Handle))
+	return TCFilter{}, a.errorf(op, "", ErrVanished, fmt.Errorf("filter pref %d handle %#x is gone", a.filter.Priority, a.filter.Handle))
+}
+
+func (a *TCAttachment) deleteOwnFilter() error {
+	op := "detach tc " + a.hook.String() + " filter from"
+	f, err := a.ownFilter(op)
+	if err != nil {
+		return err
+	}
+	parent, _ := a.hook.parent()
+	return a.h.delFilter(op, a.iface, parent, f)
 }
 
 // TCXProgram is a program attached through tcx.
 type TCXProgram struct {
-	ProgramID uint32
-	LinkID    uint32 // 0 for programs attached with BPF_PROG_ATTACH
+	ProgramID bpf.ProgramID
+	LinkID    LinkID // 0 for programs attached with BPF_PROG_ATTACH
 }
 
-// ListTCX lists the tcx programs on hook of iface in ns, in the order they
-// run (BPF_PROG_QUERY, 6.6+).
-func ListTCX[I Iface](iface I, hook Hook, ns *netns.NetNS) ([]TCXProgram, error) {
-	h, err := NewHandle(ns)
+// TCXPrograms lists the tcx programs on hook of iface (in iface.Netns), in
+// the order they run (BPF_PROG_QUERY, 6.6+).
+func TCXPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return nil, err
 	}
-	defer h.Close()
-	return h.ListTCX(toInterface(iface), hook)
+	defer h.put()
+	return h.tcxPrograms(iface, hook)
 }
 
-// ListTCX lists the tcx programs on hook of iface in the order they run.
-func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
+func (h *handle) tcxPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
 	op := "list tcx " + hook.String() + " programs of"
 	if _, err := hook.parent(); err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
@@ -743,7 +770,7 @@ func (h *Handle) ListTCX(iface Interface, hook Hook) ([]TCXProgram, error) {
 		}
 		out := make([]TCXProgram, min(int(attr.Count), len(progs)))
 		for i := range out {
-			out[i] = TCXProgram{ProgramID: progs[i], LinkID: links[i]}
+			out[i] = TCXProgram{ProgramID: bpf.ProgramID(progs[i]), LinkID: LinkID(links[i])}
 		}
 		return out, nil
 	}

@@ -109,10 +109,10 @@ func ping(t testing.TB, p *bpftest.VethPair, n int) int {
 // egress program on the same interface count the two halves of the same
 // ICMP exchanges.
 func TestTCAndXDPCountSameFlows(t *testing.T) {
-	for _, method := range []attach.Method{attach.Netlink, attach.Link} {
+	for _, method := range []attach.Method{attach.MethodNetlink, attach.MethodLink} {
 		t.Run(method.String(), func(t *testing.T) {
 			p := newPair(t)
-			if method == attach.Link {
+			if method == attach.MethodLink {
 				testenv.SkipUnsupported(t, features.HaveXDPLink())
 				testenv.SkipUnsupported(t, features.HaveTCX())
 			}
@@ -120,12 +120,12 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 			xdpProg := loadICMPCounter(t, "xdp_count", bpf.XDP, xdpCount, int32(bpf.XDPPass))
 			tcProg := loadICMPCounter(t, "tc_count", bpf.SchedCLS, tcCount, tcActOK)
 
-			xa, err := attach.XDP(p.B.Name, xdpProg, attach.XDPOptions{Netns: p.B.NS, Method: method})
+			xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpProg, attach.XDPOptions{Method: method})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer xa.Close()
-			ta, err := attach.TC(p.B.Name, tcProg, attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS, Method: method})
+			ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.TCOptions{Hook: attach.Egress, Method: method})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,8 +146,8 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if method == attach.Netlink {
-				filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS)
+			if method == attach.MethodNetlink {
+				filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,12 +156,12 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				if len(filters) != 1 || filters[0] != want || ta.Filter() != want {
 					t.Fatalf("filters %+v, attachment's %+v; want [%+v]", filters, ta.Filter(), want)
 				}
-				ingress, err := attach.ListTCFilters(p.B.Index, attach.Ingress, p.B.NS)
+				ingress, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress)
 				if err != nil || len(ingress) != 0 {
 					t.Fatalf("ingress filters %v, %v; want none", ingress, err)
 				}
 			} else {
-				progs, err := attach.ListTCX(p.B.Name, attach.Egress, p.B.NS)
+				progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -174,11 +174,11 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 			if err := ta.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if method == attach.Netlink {
-				if filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS); err != nil || len(filters) != 0 {
+			if method == attach.MethodNetlink {
+				if filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(filters) != 0 {
 					t.Fatalf("after Close: filters %v, %v; want none", filters, err)
 				}
-			} else if progs, err := attach.ListTCX(p.B.Name, attach.Egress, p.B.NS); err != nil || len(progs) != 0 {
+			} else if progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(progs) != 0 {
 				t.Fatalf("after Close: tcx programs %v, %v; want none", progs, err)
 			}
 			if got := ping(t, p, n); got != n {
@@ -197,27 +197,27 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	pass1 := loadReturn(t, "pass1", bpf.SchedCLS, tcActOK)
 	pass2 := loadReturn(t, "pass2", bpf.SchedCLS, tcActOK)
 	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
-	opts := attach.TCOptions{Hook: attach.Egress, Priority: 10, Handle: 7, Name: "first", Netns: ns}
+	opts := attach.TCOptions{Hook: attach.Egress, Priority: 10, Handle: 7, Name: "first"}
 
-	a1, err := attach.TC(iface, pass1, opts)
+	a1, err := attach.TC(attach.ByName(iface).In(ns), pass1, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a1.Close()
-	if a1.Method() != attach.Netlink { // filter-only options choose netlink
+	if a1.Method() != attach.MethodNetlink { // filter-only options choose netlink
 		t.Fatalf("method %v, want netlink", a1.Method())
 	}
-	if _, err := attach.TC(iface, pass2, opts); !errors.Is(err, unix.EEXIST) {
+	if _, err := attach.TC(attach.ByName(iface).In(ns), pass2, opts); !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("same priority and handle without Replace: %v, want EEXIST", err)
 	}
 	o := opts
 	o.Replace, o.Name = true, "second"
-	a2, err := attach.TC(iface, drop, o)
+	a2, err := attach.TC(attach.ByName(iface).In(ns), drop, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	filters, err := attach.ListTCFilters(iface, attach.Egress, ns)
+	filters, err := attach.TCFilters(attach.ByName(iface).In(ns), attach.Egress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,12 +231,12 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	if err := a1.Detach(); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("Detach of the replaced filter: %v, want ErrVanished", err)
 	}
-	if filters, _ := attach.ListTCFilters(iface, attach.Egress, ns); len(filters) != 1 {
+	if filters, _ := attach.TCFilters(attach.ByName(iface).In(ns), attach.Egress); len(filters) != 1 {
 		t.Fatalf("Detach of a replaced filter removed it: %+v", filters)
 	}
 
 	// Another filter at another priority; delete one, then flush.
-	a3, err := attach.TC(iface, pass2, attach.TCOptions{Hook: attach.Egress, Priority: 20, Netns: ns})
+	a3, err := attach.TC(attach.ByName(iface).In(ns), pass2, attach.TCOptions{Hook: attach.Egress, Priority: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,38 +244,38 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	if f := a3.Filter(); f.Priority != 20 || f.Handle == 0 {
 		t.Fatalf("kernel-chosen handle not found: %+v", f)
 	}
-	if err := attach.DeleteTCFilter(iface, filters[0], ns); err != nil {
+	if err := attach.DeleteTCFilter(attach.ByName(iface).In(ns), filters[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := attach.DeleteTCFilter(iface, filters[0], ns); !errors.Is(err, attach.ErrVanished) {
+	if err := attach.DeleteTCFilter(attach.ByName(iface).In(ns), filters[0]); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("deleting twice: %v, want ErrVanished", err)
 	}
 	if got := pingAfterDrop(t, p, 2); got != 2 {
 		t.Fatalf("after deleting the drop filter: %d of 2 replies", got)
 	}
-	filters, err = attach.ListTCFilters(iface, attach.Egress, ns)
+	filters, err = attach.TCFilters(attach.ByName(iface).In(ns), attach.Egress)
 	if err != nil || len(filters) != 1 || filters[0].Priority != 20 {
 		t.Fatalf("remaining filters %+v, %v", filters, err)
 	}
-	if err := attach.DeleteTCFilters(iface, attach.Egress, ns); err != nil {
+	if err := attach.DeleteTCFilters(attach.ByName(iface).In(ns), attach.Egress); err != nil {
 		t.Fatal(err)
 	}
-	if filters, err = attach.ListTCFilters(iface, attach.Egress, ns); err != nil || len(filters) != 0 {
+	if filters, err = attach.TCFilters(attach.ByName(iface).In(ns), attach.Egress); err != nil || len(filters) != 0 {
 		t.Fatalf("after flush: %+v, %v", filters, err)
 	}
 	if err := a3.Close(); err != nil { // already flushed: nothing to do
 		t.Fatal(err)
 	}
-	if err := attach.DeleteClsact(iface, ns); err != nil {
+	if err := attach.DeleteClsact(attach.ByName(iface).In(ns)); err != nil {
 		t.Fatal(err)
 	}
-	if err := attach.DeleteClsact(iface, ns); err == nil {
+	if err := attach.DeleteClsact(attach.ByName(iface).In(ns)); err == nil {
 		t.Fatal("deleting a missing clsact qdisc succeeded")
 	}
-	if err := attach.EnsureClsact(iface, ns); err != nil {
+	if err := attach.EnsureClsact(attach.ByName(iface).In(ns)); err != nil {
 		t.Fatal(err)
 	}
-	if err := attach.EnsureClsact(iface, ns); err != nil {
+	if err := attach.EnsureClsact(attach.ByName(iface).In(ns)); err != nil {
 		t.Fatalf("EnsureClsact twice: %v", err)
 	}
 }
@@ -286,7 +286,7 @@ func TestTCAutoMethod(t *testing.T) {
 	p := newPair(t)
 	want := autoTCMethod(t)
 	drop := loadReturn(t, "auto_drop", bpf.SchedCLS, tcActShot)
-	a, err := attach.TC(p.B.Name, drop, attach.TCOptions{Hook: attach.Ingress, Netns: p.B.NS})
+	a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), drop, attach.TCOptions{Hook: attach.Ingress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,9 +294,9 @@ func TestTCAutoMethod(t *testing.T) {
 	if a.Method() != want {
 		t.Fatalf("Auto chose %v, want %v (features.HaveTCX: %v)", a.Method(), want, features.HaveTCX())
 	}
-	if want == attach.Link {
+	if want == attach.MethodLink {
 		assertTCX(t, p, attach.Ingress, progID(t, drop))
-	} else if f, err := attach.ListTCFilters(p.B.Name, attach.Ingress, p.B.NS); err != nil || len(f) != 1 || f[0].ProgramID != progID(t, drop) {
+	} else if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil || len(f) != 1 || f[0].ProgramID != progID(t, drop) {
 		t.Fatalf("filters %+v, %v; want one running program %d", f, err, progID(t, drop))
 	}
 	if got := ping(t, p, 2); got != 0 {
@@ -321,15 +321,15 @@ func TestTCXMatchesProbe(t *testing.T) {
 	}
 	cls := loadReturn(t, "cls", bpf.SchedCLS, tcActOK)
 	for _, opts := range []attach.TCOptions{
-		{Hook: attach.Ingress, Method: attach.Link, Netns: p.B.NS},
-		{Hook: attach.Egress, Anchor: attach.First(), Netns: p.B.NS},
+		{Hook: attach.Ingress, Method: attach.MethodLink},
+		{Hook: attach.Egress, Anchor: attach.First()},
 	} {
-		a, err := attach.TC(p.B.Name, cls, opts)
+		a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), cls, opts)
 		if probe == nil {
 			if err != nil {
 				t.Fatalf("attach %+v with tcx: %v", opts, err)
 			}
-			if a.Method() != attach.Link {
+			if a.Method() != attach.MethodLink {
 				t.Fatalf("attach %+v: method %v, want link", opts, a.Method())
 			}
 			if err := a.Close(); err != nil {
@@ -342,7 +342,7 @@ func TestTCXMatchesProbe(t *testing.T) {
 			t.Fatalf("attach %+v without tcx: %v, want ErrNotSupported naming tcx and 6.6", opts, err)
 		}
 	}
-	progs, err := attach.ListTCX(p.B.Name, attach.Ingress, p.B.NS)
+	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
 	switch {
 	case probe == nil && (err != nil || len(progs) != 0):
 		t.Fatalf("ListTCX with tcx: %v, %v; want no programs", progs, err)
@@ -360,7 +360,7 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	p3 := loadReturn(t, "p3", bpf.SchedCLS, -1)
 	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
 
-	a1, err := attach.TC(iface, p1, attach.TCOptions{Hook: attach.Ingress, Netns: ns})
+	a1, err := attach.TC(attach.ByName(iface).In(ns), p1, attach.TCOptions{Hook: attach.Ingress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,12 +368,12 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	if want := autoTCMethod(t); a1.Method() != want {
 		t.Fatalf("Auto chose %v, want %v", a1.Method(), want)
 	}
-	a2, err := attach.TC(iface, p2, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.First()})
+	a2, err := attach.TC(attach.ByName(iface).In(ns), p2, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.First()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	a3, err := attach.TC(iface, p3, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.After(p2)})
+	a3, err := attach.TC(attach.ByName(iface).In(ns), p3, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.After(p2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,11 +381,11 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	assertTCX(t, p, attach.Ingress, progID(t, p2), progID(t, p3), progID(t, p1))
 
 	// Anchors that do not exist fail.
-	if _, err := attach.TC(iface, drop, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.BeforeID(0x7fffffff)}); err == nil {
+	if _, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.BeforeID(0x7fffffff)}); err == nil {
 		t.Fatal("anchor on a missing program succeeded")
 	}
 
-	ad, err := attach.TC(iface, drop, attach.TCOptions{Hook: attach.Ingress, Netns: ns, Anchor: attach.BeforeID(progID(t, p1))})
+	ad, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.BeforeID(progID(t, p1))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,13 +407,13 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	assertTCX(t, p, attach.Ingress)
 }
 
-func assertTCX(t *testing.T, p *bpftest.VethPair, hook attach.Hook, ids ...uint32) {
+func assertTCX(t *testing.T, p *bpftest.VethPair, hook attach.Hook, ids ...bpf.ProgramID) {
 	t.Helper()
-	progs, err := attach.ListTCX(p.B.Name, hook, p.B.NS)
+	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), hook)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []uint32
+	var got []bpf.ProgramID
 	for _, pr := range progs {
 		got = append(got, pr.ProgramID)
 	}
@@ -432,15 +432,15 @@ func TestTCErrors(t *testing.T) {
 		opts  attach.TCOptions
 		want  error
 	}{
-		{"xdp program", p.B.Name, dropworld(t), attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS}, attach.ErrProgramType},
-		{"missing interface", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Netns: p.B.NS}, attach.ErrNoInterface},
-		{"missing interface (filter)", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS}, attach.ErrNoInterface},
-		{"no hook", p.B.Name, cls, attach.TCOptions{Netns: p.B.NS}, nil},
-		{"filter options on a link", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Link, Priority: 3, Netns: p.B.NS}, nil},
-		{"anchor on a filter", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Anchor: attach.First(), Netns: p.B.NS}, nil},
+		{"xdp program", p.B.Name, dropworld(t), attach.TCOptions{Hook: attach.Egress}, attach.ErrProgramType},
+		{"missing interface", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress}, attach.ErrNoInterface},
+		{"missing interface (filter)", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink}, attach.ErrNoInterface},
+		{"no hook", p.B.Name, cls, attach.TCOptions{}, nil},
+		{"filter options on a link", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodLink, Priority: 3}, nil},
+		{"anchor on a filter", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Anchor: attach.First()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := attach.TC(tc.iface, tc.prog, tc.opts)
+			_, err := attach.TC(attach.ByName(tc.iface).In(p.B.NS), tc.prog, tc.opts)
 			var ae *attach.Error
 			if !errors.As(err, &ae) || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("got %v, want an *attach.Error matching %v", err, tc.want)
@@ -448,10 +448,10 @@ func TestTCErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	if f, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS); err != nil || len(f) != 0 {
+	if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(f) != 0 {
 		t.Fatalf("failed attaches left filters: %v %v", f, err)
 	}
-	if _, err := attach.ListTCFilters("nosuch0", attach.Egress, p.B.NS); !errors.Is(err, attach.ErrNoInterface) {
+	if _, err := attach.TCFilters(attach.ByName("nosuch0").In(p.B.NS), attach.Egress); !errors.Is(err, attach.ErrNoInterface) {
 		t.Fatalf("list on a missing interface: %v", err)
 	}
 }
@@ -460,10 +460,10 @@ func TestTCErrors(t *testing.T) {
 // deletes nothing and succeeds; a missing interface is still an error.
 func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 	p := newPair(t)
-	if err := attach.DeleteTCFilters(p.B.Name, attach.Ingress, p.B.NS); err != nil {
+	if err := attach.DeleteTCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil {
 		t.Fatal(err)
 	}
-	if err := attach.DeleteTCFilters("nonexistent0", attach.Ingress, p.B.NS); !errors.Is(err, attach.ErrNoInterface) {
+	if err := attach.DeleteTCFilters(attach.ByName("nonexistent0").In(p.B.NS), attach.Ingress); !errors.Is(err, attach.ErrNoInterface) {
 		t.Fatalf("missing interface: %v", err)
 	}
 }
@@ -474,12 +474,12 @@ func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 func TestTCSameProgramTwice(t *testing.T) {
 	p := newPair(t)
 	prog := loadReturn(t, "tc_twice", bpf.SchedCLS, 0)
-	first, err := attach.TC(p.B.Name, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS})
+	first, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	second, err := attach.TC(p.B.Name, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Netns: p.B.NS})
+	second, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestTCSameProgramTwice(t *testing.T) {
 	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
-	filters, err := attach.ListTCFilters(p.B.Name, attach.Egress, p.B.NS)
+	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
 	if err != nil || len(filters) != 1 || filters[0].Priority != f1.Priority || filters[0].Handle != f1.Handle {
 		t.Fatalf("after closing the second: %v, %v; want only pref %d handle %#x", filters, err, f1.Priority, f1.Handle)
 	}

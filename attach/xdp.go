@@ -12,7 +12,6 @@ import (
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/sys"
-	"github.com/purebpf/bpf/netns"
 )
 
 // IFLA_XDP and its nested attributes (linux/if_link.h).
@@ -50,44 +49,44 @@ const (
 type XDPMode uint8
 
 const (
-	// DefaultMode lets the kernel choose: native when the driver supports
+	// XDPDefault lets the kernel choose: native when the driver supports
 	// XDP, generic otherwise. The attachment's Mode reports the choice.
-	DefaultMode XDPMode = iota
-	// Generic runs the program on socket buffers after the driver
+	XDPDefault XDPMode = iota
+	// XDPGeneric runs the program on socket buffers after the driver
 	// (XDP_FLAGS_SKB_MODE, "xdpgeneric" in ip link; 4.12+). Works on every
 	// device, slower than native.
-	Generic
-	// Native runs the program in the driver (XDP_FLAGS_DRV_MODE, "xdp"
+	XDPGeneric
+	// XDPNative runs the program in the driver (XDP_FLAGS_DRV_MODE, "xdp"
 	// or "xdpdrv" in ip link). Needs driver support (veth has it since
 	// 4.19).
-	Native
-	// Offload runs the program on the NIC (XDP_FLAGS_HW_MODE,
+	XDPNative
+	// XDPOffload runs the program on the NIC (XDP_FLAGS_HW_MODE,
 	// "xdpoffload"); the program must have been loaded for that device.
-	Offload
+	XDPOffload
 )
 
 // String returns "default", "generic", "native" or "offload".
 func (m XDPMode) String() string {
 	switch m {
-	case DefaultMode:
+	case XDPDefault:
 		return "default"
-	case Generic:
+	case XDPGeneric:
 		return "generic"
-	case Native:
+	case XDPNative:
 		return "native"
-	case Offload:
+	case XDPOffload:
 		return "offload"
 	}
 	return fmt.Sprintf("XDPMode(%d)", uint8(m))
 }
 
 // IPName returns the keyword ip link uses for the mode: "xdp" (native),
-// "xdpgeneric" or "xdpoffload" ("xdp" for DefaultMode).
+// "xdpgeneric" or "xdpoffload" ("xdp" for XDPDefault).
 func (m XDPMode) IPName() string {
 	switch m {
-	case Generic:
+	case XDPGeneric:
 		return "xdpgeneric"
-	case Offload:
+	case XDPOffload:
 		return "xdpoffload"
 	}
 	return "xdp"
@@ -95,13 +94,13 @@ func (m XDPMode) IPName() string {
 
 func (m XDPMode) flag() (uint32, error) {
 	switch m {
-	case DefaultMode:
+	case XDPDefault:
 		return 0, nil
-	case Generic:
+	case XDPGeneric:
 		return xdpFlagsSKBMode, nil
-	case Native:
+	case XDPNative:
 		return xdpFlagsDrvMode, nil
-	case Offload:
+	case XDPOffload:
 		return xdpFlagsHWMode, nil
 	}
 	return 0, fmt.Errorf("invalid XDP mode %d", uint8(m))
@@ -111,27 +110,29 @@ func (m XDPMode) flag() (uint32, error) {
 type Method uint8
 
 const (
-	// Auto uses a bpf_link when the kernel supports it for the hook, and
-	// netlink otherwise (and always netlink when replacing someone
+	// MethodAuto uses a bpf_link when the kernel supports it for the
+	// hook, and netlink otherwise (and always netlink when replacing someone
 	// else's program, which links cannot do).
-	Auto Method = iota
-	// Netlink attaches like ip and tc do (RTM_SETLINK / RTM_NEWTFILTER).
-	Netlink
-	// Link attaches through BPF_LINK_CREATE: XDP links (5.9+) or tcx
-	// links (6.6+). On kernels without them the error matches
-	// bpf.ErrNotSupported and names the feature (features.HaveXDPLink,
+	MethodAuto Method = iota
+	// MethodNetlink attaches like ip and tc do (RTM_SETLINK /
+	// RTM_NEWTFILTER): the program stays attached until someone detaches
+	// it, also after the process exits.
+	MethodNetlink
+	// MethodLink attaches through BPF_LINK_CREATE: XDP links (5.9+) or tcx
+	// links (6.6+), which end with their last descriptor and pin. On
+	// kernels without them the error matches bpf.ErrNotSupported and names the feature (features.HaveXDPLink,
 	// features.HaveTCX).
-	Link
+	MethodLink
 )
 
 // String returns "auto", "netlink" or "link".
 func (m Method) String() string {
 	switch m {
-	case Auto:
+	case MethodAuto:
 		return "auto"
-	case Netlink:
+	case MethodNetlink:
 		return "netlink"
-	case Link:
+	case MethodLink:
 		return "link"
 	}
 	return fmt.Sprintf("Method(%d)", uint8(m))
@@ -140,7 +141,7 @@ func (m Method) String() string {
 // XDPProgram is one XDP program attached to an interface.
 type XDPProgram struct {
 	Mode XDPMode
-	ID   uint32 // the program's kernel id
+	ID   bpf.ProgramID // the program's kernel id
 }
 
 // XDPState is what is attached at an interface's XDP hook: what "ip link
@@ -157,10 +158,10 @@ type XDPState struct {
 func (s XDPState) Attached() bool { return len(s.Programs) > 0 }
 
 // ID returns the id of the program attached in mode, or 0. For
-// DefaultMode it returns the id of the only program attached (0 if none
+// XDPDefault it returns the id of the only program attached (0 if none
 // or several).
-func (s XDPState) ID(mode XDPMode) uint32 {
-	if mode == DefaultMode {
+func (s XDPState) ID(mode XDPMode) bpf.ProgramID {
+	if mode == XDPDefault {
 		if len(s.Programs) == 1 {
 			return s.Programs[0].ID
 		}
@@ -174,23 +175,23 @@ func (s XDPState) ID(mode XDPMode) uint32 {
 	return 0
 }
 
-// Mode returns the mode of the only program attached (DefaultMode when
+// Mode returns the mode of the only program attached (XDPDefault when
 // none or several are).
 func (s XDPState) Mode() XDPMode {
 	if len(s.Programs) == 1 {
 		return s.Programs[0].Mode
 	}
-	return DefaultMode
+	return XDPDefault
 }
 
 // modeOf returns the mode holding program id.
-func (s XDPState) modeOf(id uint32) (XDPMode, bool) {
+func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 	for _, p := range s.Programs {
 		if p.ID == id {
 			return p.Mode, true
 		}
 	}
-	return DefaultMode, false
+	return XDPDefault, false
 }
 
 func parseXDP(ad *netlink.AttributeDecoder) XDPState {
@@ -204,25 +205,25 @@ func parseXDP(ad *netlink.AttributeDecoder) XDPState {
 		case iflaXDPProgID:
 			progID = ad.Uint32()
 		case iflaXDPDrvProgID:
-			s.Programs = append(s.Programs, XDPProgram{Native, ad.Uint32()})
+			s.Programs = append(s.Programs, XDPProgram{XDPNative, bpf.ProgramID(ad.Uint32())})
 		case iflaXDPSkbProgID:
-			s.Programs = append(s.Programs, XDPProgram{Generic, ad.Uint32()})
+			s.Programs = append(s.Programs, XDPProgram{XDPGeneric, bpf.ProgramID(ad.Uint32())})
 		case iflaXDPHwProgID:
-			s.Programs = append(s.Programs, XDPProgram{Offload, ad.Uint32()})
+			s.Programs = append(s.Programs, XDPProgram{XDPOffload, bpf.ProgramID(ad.Uint32())})
 		}
 	}
 	if len(s.Programs) == 0 && progID != 0 {
 		// Kernels before 4.19 report only the attached mode and id.
-		m := DefaultMode
+		m := XDPDefault
 		switch attached {
 		case xdpAttachedDrv:
-			m = Native
+			m = XDPNative
 		case xdpAttachedSKB:
-			m = Generic
+			m = XDPGeneric
 		case xdpAttachedHW:
-			m = Offload
+			m = XDPOffload
 		}
-		s.Programs = append(s.Programs, XDPProgram{m, progID})
+		s.Programs = append(s.Programs, XDPProgram{m, bpf.ProgramID(progID)})
 	}
 	return s
 }
@@ -234,7 +235,8 @@ func parseXDP(ad *netlink.AttributeDecoder) XDPState {
 type XDPOptions struct {
 	// Mode is where the program runs.
 	Mode XDPMode
-	// Method chooses bpf_link or netlink; Auto tries the link first.
+	// Method chooses bpf_link or netlink; MethodAuto tries the link
+	// first.
 	Method Method
 	// Replace replaces whatever program is attached in the mode (ip's
 	// -force); without it an attach fails with EBUSY when a program is
@@ -245,15 +247,10 @@ type XDPOptions struct {
 	// with EEXIST otherwise (IFLA_XDP_EXPECTED_FD, 5.7+). Netlink only;
 	// to replace the program of a link use XDPAttachment.Update.
 	ExpectedProgram *bpf.Program
-	// Netns is the namespace of the interface; nil is the caller's.
-	// Ignored by Handle methods, which use the Handle's namespace (a
-	// different non-nil value is an error).
-	Netns *netns.NetNS
 }
 
-// XDPAttachment is an XDP program attached to an interface. Close it to
-// detach (netlink: only while our program is still the one attached; link:
-// when the last descriptor and pin are gone).
+// XDPAttachment is an XDP program attached to an interface, through
+// netlink or a bpf_link (see Attachment for Close, Detach and Release).
 type XDPAttachment struct {
 	attachment
 	mode XDPMode
@@ -274,7 +271,7 @@ func checkProgram(prog *bpf.Program, want ...bpf.ProgramType) error {
 	return fmt.Errorf("program %q has type %v, want %v", prog.Name(), prog.Type(), want[0])
 }
 
-func dupProgram(prog *bpf.Program) (*sys.FD, uint32, error) {
+func dupProgram(prog *bpf.Program) (*sys.FD, bpf.ProgramID, error) {
 	raw, err := unix.FcntlInt(uintptr(prog.FD()), unix.F_DUPFD_CLOEXEC, 1)
 	if err != nil {
 		return nil, 0, fmt.Errorf("dup program fd: %w", err)
@@ -289,21 +286,7 @@ func dupProgram(prog *bpf.Program) (*sys.FD, uint32, error) {
 		fd.Close()
 		return nil, 0, fmt.Errorf("program info: %w", err)
 	}
-	return fd, info.ID, nil
-}
-
-func (h *Handle) checkNS(ns *netns.NetNS) error {
-	if ns != nil && ns != h.ns {
-		return fmt.Errorf("options name netns %s but the handle is in %s", ns, nsString(h.ns))
-	}
-	return nil
-}
-
-func nsString(ns *netns.NetNS) string {
-	if ns == nil {
-		return "the caller's namespace"
-	}
-	return ns.String()
+	return fd, bpf.ProgramID(info.ID), nil
 }
 
 // linkUnsupported reports errors from BPF_LINK_CREATE that mean the kernel
@@ -312,32 +295,25 @@ func linkUnsupported(err error) bool {
 	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.ENOSYS)
 }
 
-// XDP attaches prog (of type bpf.XDP) to the XDP hook of iface (a name, an
-// index or an Interface) in opts.Netns. See XDPOptions for the modes,
-// methods and replace semantics. A netlink attachment keeps a netlink
-// socket open until Close.
-func XDP[I Iface](iface I, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
-	h, err := NewHandle(opts.Netns)
+// XDP attaches prog (of type bpf.XDP) to the XDP hook of iface, in
+// iface.Netns. See XDPOptions for the modes, methods and replace
+// semantics, and Attachment for the attachment's life.
+func XDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return nil, err
 	}
-	att, err := h.AttachXDP(toInterface(iface), prog, opts)
+	att, err := h.attachXDP(iface, prog, opts)
 	if err != nil {
-		h.Close()
+		h.put()
 		return nil, err
 	}
 	att.adoptHandle(h)
 	return att, nil
 }
 
-// AttachXDP is XDP through the handle's socket, in the handle's namespace.
-// A netlink attachment uses the handle to detach: keep it open until the
-// attachment is closed.
-func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
+func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
 	const op = "attach XDP to"
-	if err := h.checkNS(opts.Netns); err != nil {
-		return nil, h.newError(op, iface, "", nil, err)
-	}
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return nil, h.newError(op, iface, "", ErrProgramType, err)
 	}
@@ -353,9 +329,9 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	replacing := opts.Replace || opts.ExpectedProgram != nil
 	method := opts.Method
 	switch {
-	case method == Link && replacing:
-		return nil, h.newError(op, iface, "", nil, errors.New("Replace and ExpectedProgram need Method Netlink: a bpf_link cannot take over another program"))
-	case method > Link:
+	case method == MethodLink && replacing:
+		return nil, h.newError(op, iface, "", nil, errors.New("Replace and ExpectedProgram need MethodNetlink: a bpf_link cannot take over another program"))
+	case method > MethodLink:
 		return nil, h.newError(op, iface, "", nil, fmt.Errorf("invalid method %d", method))
 	}
 	iface, err = h.resolve(op, iface)
@@ -366,9 +342,9 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &XDPAttachment{attachment: attachment{h: h, ns: h.ns, iface: iface, prog: fd, progID: id}, mode: opts.Mode}
+	att := &XDPAttachment{attachment: attachment{iface: iface, prog: fd, progID: id}, mode: opts.Mode}
 
-	if method == Link || (method == Auto && !replacing) {
+	if method == MethodLink || (method == MethodAuto && !replacing) {
 		var lfd *sys.FD
 		err := h.do(func() error {
 			var err error
@@ -382,12 +358,12 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 		})
 		switch {
 		case err == nil:
-			att.method, att.link = Link, lfd
-		case method == Auto && linkUnsupported(err):
+			att.method, att.link = MethodLink, lfd
+		case method == MethodAuto && linkUnsupported(err):
 			// fall back to netlink
 		default:
 			fd.Close()
-			return nil, h.newError(op, iface, "BPF_LINK_CREATE", xdpKind(err, method == Link, opts.Mode), err)
+			return nil, h.newError(op, iface, "BPF_LINK_CREATE", xdpKind(err, method == MethodLink, opts.Mode), err)
 		}
 	}
 	if att.link == nil {
@@ -404,9 +380,9 @@ func (h *Handle) AttachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 			fd.Close()
 			return nil, h.newError(op, iface, "RTM_SETLINK", xdpKind(err, false, opts.Mode), err)
 		}
-		att.method = Netlink
+		att.method = MethodNetlink
 	}
-	if att.mode == DefaultMode {
+	if att.mode == XDPDefault {
 		l, err := h.getLink(op, iface)
 		if err == nil {
 			att.mode, _ = l.xdp.modeOf(id)
@@ -425,10 +401,10 @@ func xdpKind(err error, link bool, mode XDPMode) error {
 		if ferr := features.HaveXDPLink(); errors.Is(ferr, bpf.ErrNotSupported) {
 			return ferr
 		}
-		if mode == Offload && errors.Is(err, unix.EINVAL) {
+		if mode == XDPOffload && errors.Is(err, unix.EINVAL) {
 			return ErrModeNotSupported
 		}
-	case errors.Is(err, unix.EOPNOTSUPP), mode == Offload && errors.Is(err, unix.EINVAL):
+	case errors.Is(err, unix.EOPNOTSUPP), mode == XDPOffload && errors.Is(err, unix.EINVAL):
 		return ErrModeNotSupported
 	case errors.Is(err, unix.ENODEV):
 		return ErrNoInterface
@@ -438,7 +414,7 @@ func xdpKind(err error, link bool, mode XDPMode) error {
 
 // setXDP sends RTM_SETLINK with IFLA_XDP{FD, FLAGS, EXPECTED_FD}; an
 // expectedFD < 0 is left out.
-func (h *Handle) setXDP(index, fd int, flags uint32, expectedFD int) error {
+func (h *handle) setXDP(index, fd int, flags uint32, expectedFD int) error {
 	// ifinfomsg (16) + IFLA_XDP (4) + FD (8) + FLAGS (8) + EXPECTED_FD (8)
 	var buf [44]byte
 	b := ifinfomsg(buf[:0], index)
@@ -467,25 +443,57 @@ func appendU32Attr(b []byte, typ uint16, v uint32) []byte {
 	return append(b, w[:]...)
 }
 
-// Mode returns the mode the program runs in (for DefaultMode attachments,
-// the one the kernel chose; DefaultMode if it could not be determined).
+// Mode returns the mode the program runs in (for XDPDefault attachments,
+// the one the kernel chose; XDPDefault if it could not be determined).
 func (a *XDPAttachment) Mode() XDPMode { return a.mode }
 
-// Method returns how the program was attached: Netlink or Link.
+// Method returns how the program was attached: MethodNetlink or
+// MethodLink.
 func (a *XDPAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name and index.
+// Interface returns the interface, with its name, index and namespace.
 func (a *XDPAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
-func (a *XDPAttachment) ProgramID() uint32 { return a.progID }
+func (a *XDPAttachment) ProgramID() bpf.ProgramID { return a.progID }
 
 // Pin pins the bpf_link at path on a bpffs mount, so that the attachment
-// outlives the descriptor and the process. Remove the pin with os.Remove
-// (which detaches once no descriptor is left). Netlink attachments cannot
-// be pinned: they persist anyway until detached.
+// outlives the descriptor and the process (and Release is allowed).
+// Remove the pin with os.Remove (which detaches once no descriptor is
+// left). Netlink attachments cannot be pinned: they persist anyway until
+// detached.
 func (a *XDPAttachment) Pin(path string) error {
 	return a.pin(path, "XDP link", "only bpf_link attachments can be pinned (this one uses netlink)")
+}
+
+// Info reports the attachment as the kernel sees it now: for netlink, the
+// interface's XDP state must still show our program; for a link, the
+// link must still be attached. Otherwise the error matches ErrVanished.
+func (a *XDPAttachment) Info() (*Info, error) {
+	const op = "info of XDP attachment on"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+	}
+	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Mode: a.mode}
+	if a.link != nil {
+		if err := a.linkInfo(op, info); err != nil {
+			return nil, err
+		}
+		return info, nil
+	}
+	l, err := a.h.getLink(op, a.iface)
+	if err != nil {
+		if errors.Is(err, ErrNoInterface) {
+			return nil, a.errorf(op, "", ErrVanished, err)
+		}
+		return nil, err
+	}
+	if m, ok := l.xdp.modeOf(a.progID); !ok || (a.mode != XDPDefault && m != a.mode) {
+		return nil, a.errorf(op, "", ErrVanished, fmt.Errorf("program %d is no longer attached", a.progID))
+	}
+	return info, nil
 }
 
 // Update atomically replaces our program with prog: BPF_LINK_UPDATE for
@@ -496,7 +504,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errors.New("attachment is closed"))
+		return a.errorf(op, "", ErrVanished, errClosedAttachment)
 	}
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return a.errorf(op, "", ErrProgramType, err)
@@ -532,21 +540,29 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 	return nil
 }
 
-// Detach detaches the program and releases the attachment. For netlink it
+// Detach detaches the program and ends the attachment. For netlink it
 // removes the program only if ours is still the one attached, and
 // otherwise returns an error matching ErrVanished (the other program stays).
 // For links it detaches the link even if it is pinned (BPF_LINK_DETACH,
 // 5.9+); the pin then refers to a defunct link.
-func (a *XDPAttachment) Detach() error { return a.release(true) }
+func (a *XDPAttachment) Detach() error { return a.end(true) }
 
 // Close detaches the program like Detach, but treats an attachment that
 // vanished (someone replaced or detached our program, or the interface is
 // gone) as success. A pinned link stays attached: Close only releases this
-// descriptor. Closing twice is safe.
-func (a *XDPAttachment) Close() error { return closeVanished(a.release(false)) }
+// descriptor. Closing twice, or after Detach or Release, is safe.
+func (a *XDPAttachment) Close() error { return closeVanished(a.end(false)) }
 
-func (a *XDPAttachment) release(detachLink bool) error {
-	return a.attachment.release(detachLink, "XDP link", func() error {
+// Release leaves the program attached and drops what this process holds:
+// our duplicate of the program's descriptor and the netlink socket
+// reference (netlink), or the link's descriptor (a pinned link). An
+// unpinned link cannot be released: closing its descriptor would detach
+// it, so Release fails and changes nothing. Remove a released program with
+// DetachXDP (netlink) or through the pin (LoadPinnedLink).
+func (a *XDPAttachment) Release() error { return a.release("XDP attachment") }
+
+func (a *XDPAttachment) end(detachLink bool) error {
+	return a.attachment.end(detachLink, "XDP link", func() error {
 		flag, _ := a.mode.flag()
 		serr := a.h.setXDP(a.iface.Index, -1, flag|xdpFlagsReplace, a.prog.Int())
 		if serr == nil {
@@ -560,19 +576,13 @@ func (a *XDPAttachment) release(detachLink bool) error {
 	})
 }
 
-// QueryXDP reports the XDP programs attached to iface in ns (nil: the
-// caller's namespace).
-func QueryXDP[I Iface](iface I, ns *netns.NetNS) (XDPState, error) {
-	h, err := NewHandle(ns)
+// QueryXDP reports the XDP programs attached to iface (in iface.Netns).
+func QueryXDP(iface Interface) (XDPState, error) {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return XDPState{}, err
 	}
-	defer h.Close()
-	return h.QueryXDP(toInterface(iface))
-}
-
-// QueryXDP reports the XDP programs attached to iface.
-func (h *Handle) QueryXDP(iface Interface) (XDPState, error) {
+	defer h.put()
 	l, err := h.getLink("query XDP of", iface)
 	if err != nil {
 		return XDPState{}, err
@@ -580,47 +590,43 @@ func (h *Handle) QueryXDP(iface Interface) (XDPState, error) {
 	return l.xdp, nil
 }
 
-// DetachXDPOptions select what DetachXDP removes.
+// DetachXDPOptions select what DetachXDP removes. The zero value removes
+// the only program attached, if it was attached through netlink.
 type DetachXDPOptions struct {
-	// Mode whose program is removed; DefaultMode removes the only
+	// Mode whose program is removed; XDPDefault removes the only
 	// program attached (it is an error when several are).
 	Mode XDPMode
 	// ProgramID, when not 0, removes the program only if it is the one
 	// attached (atomically, 5.7+), failing with ErrVanished otherwise.
-	ProgramID uint32
-	// Netns is the interface's namespace (package-level DetachXDP only).
-	Netns *netns.NetNS
+	ProgramID bpf.ProgramID
 	// Links also detaches a program attached through a bpf_link
 	// (BPF_LINK_DETACH, 5.9+), which netlink cannot remove: the link
 	// stays open for its holders but no longer attaches anything.
 	Links bool
 }
 
-// DetachXDP removes an XDP program that was attached through netlink by
-// anyone (this or another process, ip link). Programs attached through a
-// bpf_link cannot be removed this way (EBUSY): close or unpin the link.
-func DetachXDP[I Iface](iface I, opts DetachXDPOptions) error {
-	h, err := NewHandle(opts.Netns)
+// DetachXDP removes an XDP program of iface (in iface.Netns) that was
+// attached through netlink by anyone (this or another process, ip link).
+// Programs attached through a bpf_link cannot be removed this way (EBUSY)
+// unless opts.Links is set: close or unpin the link.
+func DetachXDP(iface Interface, opts DetachXDPOptions) error {
+	h, err := getHandle(iface.Netns)
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	return h.DetachXDP(toInterface(iface), opts)
+	defer h.put()
+	return h.detachXDP(iface, opts)
 }
 
-// DetachXDP is the package-level DetachXDP through the handle.
-func (h *Handle) DetachXDP(iface Interface, opts DetachXDPOptions) error {
+func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 	const op = "detach XDP from"
-	if err := h.checkNS(opts.Netns); err != nil {
-		return h.newError(op, iface, "", nil, err)
-	}
 	l, err := h.getLink(op, iface)
 	if err != nil {
 		return err
 	}
 	iface = l.Interface
 	mode := opts.Mode
-	if mode == DefaultMode {
+	if mode == XDPDefault {
 		switch len(l.xdp.Programs) {
 		case 0:
 			return h.newError(op, iface, "", ErrNotAttached, errors.New("no XDP program attached"))
@@ -643,7 +649,7 @@ func (h *Handle) DetachXDP(iface Interface, opts DetachXDPOptions) error {
 		if cur != opts.ProgramID {
 			return h.newError(op, iface, "", ErrVanished, fmt.Errorf("program %d is attached, not %d", cur, opts.ProgramID))
 		}
-		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, opts.ProgramID)
+		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ProgramID))
 		if err != nil {
 			return h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, err)
 		}
@@ -667,7 +673,7 @@ func (h *Handle) DetachXDP(iface Interface, opts DetachXDPOptions) error {
 
 // detachXDPLink detaches the XDP link that attaches program progID to
 // iface.
-func (h *Handle) detachXDPLink(op string, iface Interface, progID uint32) error {
+func (h *handle) detachXDPLink(op string, iface Interface, progID bpf.ProgramID) error {
 	// Links are global objects: the lookup needs no namespace.
 	l, err := findLink(kernel.LinkXDP, iface.Index, progID)
 	if err != nil {

@@ -21,36 +21,36 @@ func TestXDPDropworld(t *testing.T) {
 		method attach.Method
 		want   attach.XDPMode
 	}{
-		{"netlink/generic", attach.Generic, attach.Netlink, attach.Generic},
-		{"netlink/native", attach.Native, attach.Netlink, attach.Native},
-		{"netlink/default", attach.DefaultMode, attach.Netlink, attach.Native}, // veth has native XDP
-		{"link/generic", attach.Generic, attach.Link, attach.Generic},
-		{"link/native", attach.Native, attach.Link, attach.Native},
-		{"auto/generic", attach.Generic, attach.Auto, attach.Generic},
+		{"netlink/generic", attach.XDPGeneric, attach.MethodNetlink, attach.XDPGeneric},
+		{"netlink/native", attach.XDPNative, attach.MethodNetlink, attach.XDPNative},
+		{"netlink/default", attach.XDPDefault, attach.MethodNetlink, attach.XDPNative}, // veth has native XDP
+		{"link/generic", attach.XDPGeneric, attach.MethodLink, attach.XDPGeneric},
+		{"link/native", attach.XDPNative, attach.MethodLink, attach.XDPNative},
+		{"auto/generic", attach.XDPGeneric, attach.MethodAuto, attach.XDPGeneric},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPair(t)
-			if tc.method == attach.Link {
+			if tc.method == attach.MethodLink {
 				testenv.SkipUnsupported(t, features.HaveXDPLink())
 			}
 			prog := dropworld(t)
 			id := progID(t, prog)
 
 			wantFlows(t, p, true, "before attach")
-			att, err := attach.XDP(p.B.Name, prog, attach.XDPOptions{Mode: tc.mode, Method: tc.method, Netns: p.B.NS})
+			att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: tc.mode, Method: tc.method})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer att.Close()
 			wantMethod := tc.method
-			if wantMethod == attach.Auto {
+			if wantMethod == attach.MethodAuto {
 				wantMethod = autoXDPMethod(t)
 			}
 			if att.Method() != wantMethod || att.Mode() != tc.want || att.ProgramID() != id || att.Interface().Index != p.B.Index {
 				t.Fatalf("attachment: method %v mode %v prog %d iface %v; want %v %v %d %d",
 					att.Method(), att.Mode(), att.ProgramID(), att.Interface(), wantMethod, tc.want, id, p.B.Index)
 			}
-			st, err := attach.QueryXDP(p.B.Index, p.B.NS)
+			st, err := attach.QueryXDP(attach.ByIndex(p.B.Index).In(p.B.NS))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestXDPDropworld(t *testing.T) {
 			if err := att.Close(); err != nil {
 				t.Fatal(err)
 			}
-			st, err = attach.QueryXDP(p.B.Name, p.B.NS)
+			st, err = attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,53 +81,53 @@ func TestXDPReplaceSemantics(t *testing.T) {
 	p := newPair(t)
 	ns := p.B.NS
 	first, second, third := dropworld(t), xdpPass(t), xdpPass(t)
-	opts := attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: ns}
+	opts := attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink}
 
-	a1, err := attach.XDP(p.B.Name, first, opts)
+	a1, err := attach.XDP(attach.ByName(p.B.Name).In(ns), first, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a1.Close()
 
 	// A second attach without Replace fails and leaves the first in place.
-	_, err = attach.XDP(p.B.Name, second, opts)
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, opts)
 	if !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("second attach without Replace: %v, want EBUSY", err)
 	}
 	if !strings.Contains(err.Error(), "already attached") || !strings.Contains(err.Error(), p.B.Name) || !strings.Contains(err.Error(), ns.String()) {
 		t.Errorf("error lacks the kernel's text, interface or namespace: %v", err)
 	}
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, first))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
 
 	// Link-based attach cannot take over either.
-	if _, err := attach.XDP(p.B.Name, second, attach.XDPOptions{Mode: attach.Generic, Method: attach.Link, Netns: ns}); !errors.Is(err, unix.EBUSY) {
+	if _, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodLink}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("link attach over a netlink program: %v, want EBUSY", err)
 	}
 
 	// Atomic replace with the wrong expected program fails.
-	_, err = attach.XDP(p.B.Name, second, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: ns, ExpectedProgram: third})
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: third})
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("replace with wrong expected program: %v, want EEXIST", err)
 	}
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, first))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
 
 	// Atomic replace with the right one swaps.
-	a2, err := attach.XDP(p.B.Name, second, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: ns, ExpectedProgram: first})
+	a2, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: first})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, second))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, second))
 
 	// Replace (ip's -force) swaps whatever is there.
 	o := opts
 	o.Replace = true
-	a3, err := attach.XDP(p.B.Index, third, o)
+	a3, err := attach.XDP(attach.ByIndex(p.B.Index).In(ns), third, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a3.Close()
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, third))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, third))
 
 	// Closing attachments whose program was replaced leaves the current
 	// one in place; Detach says why it did nothing.
@@ -137,27 +137,27 @@ func TestXDPReplaceSemantics(t *testing.T) {
 	if err := a1.Close(); err != nil {
 		t.Fatalf("Close of a replaced attachment: %v", err)
 	}
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, third))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, third))
 
 	// Update swaps atomically from the attachment.
 	if err := a3.Update(first); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, ns, attach.Generic, progID(t, first))
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
 	if err := a3.Close(); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, ns, attach.DefaultMode, 0)
+	assertXDP(t, p.B.Name, ns, attach.XDPDefault, 0)
 }
 
 func TestXDPModeClash(t *testing.T) {
 	p := newPair(t)
-	a, err := attach.XDP(p.B.Name, dropworld(t), attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.B.NS})
+	a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), dropworld(t), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	_, err = attach.XDP(p.B.Name, xdpPass(t), attach.XDPOptions{Mode: attach.Native, Method: attach.Netlink, Netns: p.B.NS})
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpPass(t), attach.XDPOptions{Mode: attach.XDPNative, Method: attach.MethodNetlink})
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("native over generic: %v, want EEXIST", err)
 	}
@@ -178,44 +178,38 @@ func TestXDPErrors(t *testing.T) {
 	cls := loadReturn(t, "cls", bpf.SchedCLS, 0)
 	for _, tc := range []struct {
 		name  string
-		iface any
+		iface attach.Interface
 		prog  *bpf.Program
 		opts  attach.XDPOptions
 		want  error
 	}{
-		{"missing interface", "nosuch0", dropworld(t), attach.XDPOptions{Netns: p.B.NS}, attach.ErrNoInterface},
-		{"missing index", 9999, dropworld(t), attach.XDPOptions{Netns: p.B.NS}, attach.ErrNoInterface},
-		{"interface of the other namespace", p.A.Name, dropworld(t), attach.XDPOptions{Netns: p.B.NS}, attach.ErrNoInterface},
-		{"wrong program type", p.B.Name, cls, attach.XDPOptions{Netns: p.B.NS}, attach.ErrProgramType},
-		{"offload on veth", p.B.Name, dropworld(t), attach.XDPOptions{Mode: attach.Offload, Method: attach.Netlink, Netns: p.B.NS}, attach.ErrModeNotSupported},
-		{"native on loopback", "lo", dropworld(t), attach.XDPOptions{Mode: attach.Native, Method: attach.Netlink, Netns: p.B.NS}, attach.ErrModeNotSupported},
-		{"native link on loopback", "lo", dropworld(t), attach.XDPOptions{Mode: attach.Native, Method: attach.Link, Netns: p.B.NS}, attach.ErrModeNotSupported},
-		{"nil program", p.B.Name, nil, attach.XDPOptions{Netns: p.B.NS}, attach.ErrProgramType},
+		{"missing interface", attach.ByName("nosuch0"), dropworld(t), attach.XDPOptions{}, attach.ErrNoInterface},
+		{"missing index", attach.ByIndex(9999), dropworld(t), attach.XDPOptions{}, attach.ErrNoInterface},
+		{"interface of the other namespace", attach.ByName(p.A.Name), dropworld(t), attach.XDPOptions{}, attach.ErrNoInterface},
+		{"wrong program type", attach.ByName(p.B.Name), cls, attach.XDPOptions{}, attach.ErrProgramType},
+		{"offload on veth", attach.ByName(p.B.Name), dropworld(t), attach.XDPOptions{Mode: attach.XDPOffload, Method: attach.MethodNetlink}, attach.ErrModeNotSupported},
+		{"native on loopback", attach.ByName("lo"), dropworld(t), attach.XDPOptions{Mode: attach.XDPNative, Method: attach.MethodNetlink}, attach.ErrModeNotSupported},
+		{"native link on loopback", attach.ByName("lo"), dropworld(t), attach.XDPOptions{Mode: attach.XDPNative, Method: attach.MethodLink}, attach.ErrModeNotSupported},
+		{"nil program", attach.ByName(p.B.Name), nil, attach.XDPOptions{}, attach.ErrProgramType},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			switch i := tc.iface.(type) {
-			case string:
-				_, err = attach.XDP(i, tc.prog, tc.opts)
-			case int:
-				_, err = attach.XDP(i, tc.prog, tc.opts)
-			}
+			_, err := attach.XDP(tc.iface.In(p.B.NS), tc.prog, tc.opts)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 			t.Log(err)
 		})
 	}
-	st, err := attach.QueryXDP(p.B.Name, p.B.NS)
+	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
 	if err != nil || st.Attached() {
 		t.Fatalf("failed attaches left something: %+v %v", st, err)
 	}
 }
 
-func assertXDP(t *testing.T, iface string, n *netns.NetNS, mode attach.XDPMode, id uint32) {
+func assertXDP(t *testing.T, iface string, n *netns.NetNS, mode attach.XDPMode, id bpf.ProgramID) {
 	t.Helper()
 
-	st, err := attach.QueryXDP(iface, n)
+	st, err := attach.QueryXDP(attach.ByName(iface).In(n))
 	if err != nil {
 		t.Fatal(err)
 	}

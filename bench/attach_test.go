@@ -71,15 +71,16 @@ func BenchmarkAttachXDP(b *testing.B) {
 	prog := attachProg(b, bpf.XDP, int32(bpf.XDPPass))
 	ns := p.B.NS
 	iface := attach.Interface{Name: p.B.Name, Index: p.B.Index}
-	warm, err := attach.XDP(p.A.Name, attachProg(b, bpf.XDP, int32(bpf.XDPPass)),
-		attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.A.NS})
+	warm, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.NS), attachProg(b, bpf.XDP, int32(bpf.XDPPass)), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer warm.Close()
 
-	roundTrip := func(b *testing.B, h *attach.Handle, m attach.Method) {
-		a, err := h.AttachXDP(iface, prog, attach.XDPOptions{Mode: attach.Generic, Method: m})
+	// roundTrip attaches and detaches through the package-level functions;
+	// in the test namespace they reuse the namespace's netlink socket.
+	roundTrip := func(b *testing.B, iface attach.Interface, m attach.Method) {
+		a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,36 +88,17 @@ func BenchmarkAttachXDP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.Run("purebpf-netlink-handle", func(b *testing.B) {
-		h, err := attach.NewHandle(ns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer h.Close()
+	b.Run("purebpf-netlink", func(b *testing.B) {
+		iface := attach.ByIndex(p.B.Index).In(ns)
 		b.ReportAllocs()
 		for b.Loop() {
-			roundTrip(b, h, attach.Netlink)
+			roundTrip(b, iface, attach.MethodNetlink)
 		}
 	})
-	b.Run("purebpf-netlink-oneshot", func(b *testing.B) {
+	b.Run("purebpf-link", func(b *testing.B) { // enters the namespace per attach
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := attach.XDP(p.B.Index, prog, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: ns})
-			if err != nil {
-				b.Fatal(err)
-			}
-			a.Close()
-		}
-	})
-	b.Run("purebpf-link-handle", func(b *testing.B) { // enters the namespace per attach
-		h, err := attach.NewHandle(ns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer h.Close()
-		b.ReportAllocs()
-		for b.Loop() {
-			roundTrip(b, h, attach.Link)
+			roundTrip(b, iface.In(ns), attach.MethodLink)
 		}
 	})
 	// The in-namespace variants run the whole loop on a thread inside the
@@ -125,14 +107,9 @@ func BenchmarkAttachXDP(b *testing.B) {
 	b.Run("purebpf-link-inns", func(b *testing.B) {
 		b.ReportAllocs()
 		err := ns.Do(func() error {
-			h, err := attach.NewHandle(nil)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
 			b.ResetTimer()
 			for range b.N {
-				roundTrip(b, h, attach.Link)
+				roundTrip(b, iface, attach.MethodLink)
 			}
 			b.StopTimer()
 			return nil
@@ -182,22 +159,18 @@ func BenchmarkAttachTC(b *testing.B) {
 
 	// clsact + direct-action filter on egress + delete filter + delete
 	// qdisc, like the tutorial's tc steps.
-	b.Run("purebpf-netlink-handle", func(b *testing.B) {
-		h, err := attach.NewHandle(ns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer h.Close()
+	b.Run("purebpf-netlink", func(b *testing.B) {
+		iface := iface.In(ns)
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := h.AttachTC(iface, prog, attach.TCOptions{Hook: attach.Egress, Priority: 1, Handle: 1})
+			a, err := attach.TC(iface, prog, attach.TCOptions{Hook: attach.Egress, Priority: 1, Handle: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
 			if err := a.Close(); err != nil {
 				b.Fatal(err)
 			}
-			if err := h.DeleteClsact(iface); err != nil {
+			if err := attach.DeleteClsact(iface); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -205,14 +178,9 @@ func BenchmarkAttachTC(b *testing.B) {
 	b.Run("purebpf-tcx-inns", func(b *testing.B) {
 		b.ReportAllocs()
 		err := ns.Do(func() error {
-			h, err := attach.NewHandle(nil)
-			if err != nil {
-				return err
-			}
-			defer h.Close()
 			b.ResetTimer()
 			for range b.N {
-				a, err := h.AttachTC(iface, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.Link})
+				a, err := attach.TC(iface, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodLink})
 				if err != nil {
 					return err
 				}

@@ -178,7 +178,7 @@ func iterateVariants(tb testing.TB) []variant {
 	if n, err := pm.BatchUpdate(keys, vals, maps.UpdateAny); err != nil || n != batchEntries {
 		tb.Fatal(n, err)
 	}
-	cm, err := ebpf.NewMapFromID(ebpf.MapID(must(pm.ID())))
+	cm, err := ebpf.NewMapFromID(ebpf.MapID(pm.ID()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func must[T any](v T, err error) T {
 func BenchmarkMapsRingbuf(b *testing.B) {
 	pm := newPure(b, &maps.Spec{Name: "bench_ring", Type: maps.RingBuf, MaxEntries: 1 << 22})
 	prod := newRingProducer(b, pm.FD())
-	cm, err := ebpf.NewMapFromID(ebpf.MapID(must(pm.ID())))
+	cm, err := ebpf.NewMapFromID(ebpf.MapID(pm.ID()))
 	if err != nil {
 		b.Fatal(err)
 	}

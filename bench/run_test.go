@@ -43,7 +43,7 @@ func BenchmarkRun(b *testing.B) {
 // their allocations).
 func runVariantsOf(tb testing.TB) []variant {
 	prog := loadDrop(tb)
-	opts := &bpf.RunOptions{Data: frame64, Repeat: 1}
+	opts := bpf.RunOptions{Data: frame64, Repeat: 1}
 	attr := sys.ProgTestRunAttr{ProgFD: uint32(prog.FD()), DataSizeIn: uint32(len(frame64)), DataIn: sys.SlicePointer(frame64), Repeat: 1}
 	cprog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: "drop", Type: ebpf.XDP, License: "GPL",
 		Instructions: ciliumasm.Instructions{ciliumasm.Mov.Imm(ciliumasm.R0, 1), ciliumasm.Return()}})

@@ -134,7 +134,7 @@ func BenchmarkVerifier(b *testing.B) {
 			}
 			var usec int64
 			for b.Loop() {
-				prog, err := bpf.NewProgramWithOptions(spec, bpf.ProgramOptions{Maps: refs, LogLevel: 4})
+				prog, err := bpf.NewProgramWithOptions(spec, bpf.ProgramOptions{Maps: refs, LogLevel: bpf.LogLevelStats})
 				if err != nil {
 					b.Fatal(err)
 				}

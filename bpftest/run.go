@@ -38,7 +38,7 @@ func RunXDP(tb testing.TB, prog *bpf.Program, frame []byte) *XDPResult {
 	tb.Helper()
 	out := make([]byte, maxFrame)
 	ctx := &bpf.XDPContext{DataEnd: uint32(len(frame))}
-	res, err := prog.Run(&bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
+	res, err := prog.Run(bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
 	if err != nil {
 		tb.Fatalf("bpftest: run %s on a %d-byte frame: %v", prog.Name(), len(frame), err)
 	}
@@ -108,7 +108,7 @@ func RunTC(tb testing.TB, prog *bpf.Program, frame []byte, ctx *bpf.SKBContext) 
 	if ctx != nil {
 		*after = *ctx
 	}
-	res, err := prog.Run(&bpf.RunOptions{Data: frame, DataOut: out, Context: after, ContextOut: after})
+	res, err := prog.Run(bpf.RunOptions{Data: frame, DataOut: out, Context: after, ContextOut: after})
 	if err != nil {
 		tb.Fatalf("bpftest: run %s on a %d-byte frame: %v", prog.Name(), len(frame), err)
 	}
@@ -270,7 +270,7 @@ func RunLiveFrames(prog *bpf.Program, opts LiveOptions) (LiveReport, error) {
 	run := func() (LiveReport, error) {
 		ctx := &bpf.XDPContext{DataEnd: uint32(len(opts.Frame)), IngressIfindex: uint32(opts.Ifindex)}
 		start := time.Now()
-		res, err := prog.Run(&bpf.RunOptions{Data: opts.Frame, Context: ctx, Repeat: opts.Count,
+		res, err := prog.Run(bpf.RunOptions{Data: opts.Frame, Context: ctx, Repeat: opts.Count,
 			Flags: bpf.RunXDPLiveFrames, BatchSize: opts.BatchSize})
 		if err != nil {
 			return LiveReport{}, fmt.Errorf("bpftest: live frames through %s on ifindex %d: %w", prog.Name(), opts.Ifindex, err)

@@ -40,7 +40,7 @@ func describe(spec *bpf.CollectionSpec) string {
 	for _, name := range sortedKeys(spec.Programs) {
 		p := spec.Programs[name]
 		fmt.Fprintf(&b, "program %s: name %s, section %s, type %s, attach type %d, flags %#x, license %q, version %d, %d instructions (%d raw), BTF %v\n",
-			name, p.Name, p.Section, p.Type, p.AttachType, p.Flags, p.License, p.KernelVersion, len(p.Instructions), p.Instructions.RawLen(), spec.ProgramBTF[name] != nil)
+			name, p.Name, p.Section, p.Type, p.AttachType, uint32(p.Flags), p.License, p.KernelVersion, len(p.Instructions), p.Instructions.RawLen(), spec.ProgramBTF[name] != nil)
 		if p.AttachTo != "" {
 			fmt.Fprintf(&b, "\tattach to %q\n", p.AttachTo)
 		}

@@ -370,7 +370,7 @@ func TestOldToolchainLoads(t *testing.T) {
 	if err := coll.Maps["outer"].Lookup(uint32(0), &innerID); err != nil {
 		t.Fatalf("outer[0]: %v (inner map not stored at inner_idx 0)", err)
 	}
-	if id, _ := coll.Maps["inner"].ID(); uint32(id) != innerID {
+	if id := coll.Maps["inner"].ID(); uint32(id) != innerID {
 		t.Errorf("outer[0] holds map id %d, want inner's %d", innerID, id)
 	}
 	sum := sha1.Sum(obj)
@@ -379,7 +379,7 @@ func TestOldToolchainLoads(t *testing.T) {
 	}
 	frame := make([]byte, 64)
 	for name, want := range map[string]uint32{"main_host": 0, "main_netdev": 0, "tail_a": 0, "text_entry": 2} {
-		res, err := coll.Programs[name].Run(&bpf.RunOptions{Data: frame})
+		res, err := coll.Programs[name].Run(bpf.RunOptions{Data: frame})
 		if err != nil {
 			t.Fatalf("run %s: %v", name, err)
 		}

@@ -100,7 +100,7 @@ func shape(spec *bpf.CollectionSpec) string {
 			}
 		}
 		fmt.Fprintf(&b, "program %s: name %s, section %s, type %s, attach type %d, flags %#x, license %q, version %d, refers to %v\n",
-			name, p.Name, p.Section, p.Type, p.AttachType, p.Flags, p.License, p.KernelVersion, sortedKeys(refs))
+			name, p.Name, p.Section, p.Type, p.AttachType, uint32(p.Flags), p.License, p.KernelVersion, sortedKeys(refs))
 	}
 	for _, name := range sortedKeys(spec.Maps) {
 		fmt.Fprintf(&b, "map %s: %s\n", name, describeMap(spec.Maps[name]))

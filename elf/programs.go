@@ -575,7 +575,7 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		Section:       fn.sec.name,
 		Type:          typ,
 		AttachType:    attach,
-		Flags:         flags,
+		Flags:         bpf.ProgramFlags(flags),
 		AttachTo:      attachTo,
 		License:       o.license,
 		KernelVersion: o.version,

@@ -88,7 +88,7 @@ func TestNoneRelocationsLoad(t *testing.T) {
 		t.Fatalf("%+v", err)
 	}
 	defer coll.Close()
-	res, err := coll.Programs["datapath"].Run(&bpf.RunOptions{Data: make([]byte, 64)})
+	res, err := coll.Programs["datapath"].Run(bpf.RunOptions{Data: make([]byte, 64)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package maps
 
 import (
 	"errors"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -23,12 +24,24 @@ var (
 	ErrIterationAborted = errors.New("iteration aborted: map changed too much during iteration")
 	// ErrClosed matches errors of operations on a closed Map or reader.
 	ErrClosed = errors.New("map or reader closed")
+	// ErrNotPinned matches errors of Unpin on an object that has no pin
+	// of its own (it was neither pinned nor opened from a pin, or its pin
+	// was removed already). It also matches os.ErrNotExist. It is the
+	// same value as bpf.ErrNotPinned.
+	ErrNotPinned error = notPinned{}
 	// ErrNotSupported matches "not supported" errors: a map type or
 	// feature the running kernel lacks (the error then says so, and
 	// holds a *features.Error), or attributes the kernel refuses for a
 	// map type it has. It is the same value as bpf.ErrNotSupported.
 	ErrNotSupported = sys.ErrNotSupported
 )
+
+// notPinned is ErrNotPinned: a distinct value that also matches
+// os.ErrNotExist.
+type notPinned struct{}
+
+func (notPinned) Error() string        { return "not pinned" }
+func (notPinned) Is(target error) bool { return target == os.ErrNotExist }
 
 // enotsupp is the kernel-internal ENOTSUPP (524) that some bpf(2)
 // commands return for unsupported operations.

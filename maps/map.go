@@ -95,6 +95,7 @@ type Map struct {
 	valueSize  uint32
 	maxEntries uint32
 	flags      Flags
+	id         ID
 	fd         *sys.FD
 
 	// valueBufSize is the size of the buffer a lookup fills: valueSize, or
@@ -184,7 +185,12 @@ func create(spec *Spec) (*Map, error) {
 	if err != nil {
 		return nil, createError(&s, err)
 	}
-	m, err := newMap(fd, s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, s.Flags)
+	var info sys.MapInfo
+	if err := sys.MapInfoByFD(fd, &info); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("create map %s: info of the new map: %w", s.Name, err)
+	}
+	m, err := newMap(fd, ID(info.ID), s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, s.Flags)
 	if err != nil {
 		fd.Close()
 		return nil, err
@@ -320,9 +326,9 @@ func createError(s *Spec, err error) error {
 }
 
 // newMap wraps an owned descriptor.
-func newMap(fd *sys.FD, name string, typ Type, keySize, valueSize, maxEntries uint32, flags Flags) (*Map, error) {
+func newMap(fd *sys.FD, id ID, name string, typ Type, keySize, valueSize, maxEntries uint32, flags Flags) (*Map, error) {
 	m := &Map{
-		name: name, typ: typ, keySize: keySize, valueSize: valueSize,
+		id: id, name: name, typ: typ, keySize: keySize, valueSize: valueSize,
 		maxEntries: maxEntries, flags: flags, fd: fd, valueBufSize: int(valueSize),
 	}
 	if m.name == "" {
@@ -354,7 +360,7 @@ func fromFD(fd *sys.FD, what string) (*Map, error) {
 		fd.Close()
 		return nil, fmt.Errorf("%s: map info: %w", what, err)
 	}
-	m, err := newMap(fd, sys.CString(info.Name[:]), Type(info.Type), info.KeySize, info.ValueSize, info.MaxEntries, Flags(info.MapFlags))
+	m, err := newMap(fd, ID(info.ID), sys.CString(info.Name[:]), Type(info.Type), info.KeySize, info.ValueSize, info.MaxEntries, Flags(info.MapFlags))
 	if err != nil {
 		fd.Close()
 		return nil, err
@@ -362,13 +368,19 @@ func fromFD(fd *sys.FD, what string) (*Map, error) {
 	return m, nil
 }
 
-// LoadPinned opens the map pinned at path.
+// LoadPinned opens the map pinned at path (on a bpffs mount). The Map
+// remembers the path: its Unpin removes that pin.
 func LoadPinned(path string) (*Map, error) {
 	fd, err := sys.ObjGet(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("load pinned map %s: %w", path, err)
 	}
-	return fromFD(fd, "load pinned map "+path)
+	m, err := fromFD(fd, "load pinned map "+path)
+	if err != nil {
+		return nil, err
+	}
+	m.pinned = path
+	return m, nil
 }
 
 // FromID opens the map with the given system-wide id (needs CAP_SYS_ADMIN).
@@ -488,15 +500,12 @@ func (m *Map) Flags() Flags { return m.flags }
 // FD returns the descriptor number, or -1 after Close. It stays owned by m.
 func (m *Map) FD() int { return m.fd.Int() }
 
-// SysFD returns the descriptor for purebpf's own packages (the loader
-// puts it into instructions). It stays owned by m.
-func (m *Map) SysFD() *sys.FD { return m.fd }
-
 func (m *Map) String() string {
 	return fmt.Sprintf("%s map %s (fd %d)", m.typ, m.name, m.fd.Int())
 }
 
-// Close releases the descriptor. Closing twice is safe. It does not unpin.
+// Close releases the descriptor. Closing twice is safe. It does not
+// unpin: a pinned map stays in the kernel.
 func (m *Map) Close() error {
 	if m == nil {
 		return nil
@@ -505,12 +514,13 @@ func (m *Map) Close() error {
 }
 
 // Clone returns a new Map with its own descriptor for the same kernel map.
+// The clone has no pin of its own: its Unpin returns ErrNotPinned.
 func (m *Map) Clone() (*Map, error) {
 	fd, err := m.fd.Dup()
 	if err != nil {
 		return nil, fmt.Errorf("map %s: clone: %w", m.name, err)
 	}
-	c, err := newMap(fd, m.name, m.typ, m.keySize, m.valueSize, m.maxEntries, m.flags)
+	c, err := newMap(fd, m.id, m.name, m.typ, m.keySize, m.valueSize, m.maxEntries, m.flags)
 	if err != nil {
 		fd.Close()
 		return nil, err
@@ -518,7 +528,10 @@ func (m *Map) Clone() (*Map, error) {
 	return c, nil
 }
 
-// Pin pins the map at path, a file on a bpffs mount that must not exist.
+// Pin pins the map at path, a file on a bpffs mount that must not exist,
+// so that it outlives the process. The Map remembers the path for Unpin
+// and PinnedPath (a second Pin replaces the remembered path; the first pin
+// stays).
 func (m *Map) Pin(path string) error {
 	if err := sys.ObjPin(m.fd, path); err != nil {
 		return fmt.Errorf("map %s: pin at %s: %w", m.name, path, err)
@@ -529,22 +542,30 @@ func (m *Map) Pin(path string) error {
 	return nil
 }
 
-// Unpin removes the pin this Map created or was loaded from by New. It
-// does nothing if the map is not pinned.
+// Unpin removes the pin this Map made (Pin, or New with PinByName) or was
+// opened from (LoadPinned, or New reusing a pinned map). The kernel frees
+// the map once nothing else holds it; the Map stays usable until Close.
+// Without such a pin it returns an error matching ErrNotPinned (and
+// os.ErrNotExist); when the pin file was already removed by someone else
+// the error matches os.ErrNotExist and the Map forgets the path.
 func (m *Map) Unpin() error {
 	m.pinMu.Lock()
 	defer m.pinMu.Unlock()
 	if m.pinned == "" {
-		return nil
+		return fmt.Errorf("map %s: unpin: %w", m.name, ErrNotPinned)
 	}
-	if err := os.Remove(m.pinned); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("map %s: unpin %s: %w", m.name, m.pinned, err)
+	path := m.pinned
+	err := os.Remove(path)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		m.pinned = ""
 	}
-	m.pinned = ""
+	if err != nil {
+		return fmt.Errorf("map %s: unpin: %w", m.name, err)
+	}
 	return nil
 }
 
-// PinnedPath is the path Pin or New pinned the map at, or "".
+// PinnedPath is the path of the pin Unpin would remove, or "".
 func (m *Map) PinnedPath() string {
 	m.pinMu.Lock()
 	defer m.pinMu.Unlock()
@@ -596,14 +617,10 @@ func (m *Map) Info() (*Info, error) {
 	}, nil
 }
 
-// ID returns the map's system-wide id.
-func (m *Map) ID() (ID, error) {
-	info, err := m.Info()
-	if err != nil {
-		return 0, err
-	}
-	return info.ID, nil
-}
+// ID returns the map's system-wide id, read once when the Map was
+// created or opened (ids are unique while the map exists and may be
+// reused after it is freed).
+func (m *Map) ID() ID { return m.id }
 
 // MemoryLocked returns the memory the kernel accounts to the map, in bytes
 // (bpftool's memlock), from /proc/self/fdinfo.

@@ -483,9 +483,8 @@ func TestMapInMap(t *testing.T) {
 			if err := outer.Lookup(uint32(0), &id); err != nil {
 				t.Fatal(err)
 			}
-			want, err := in.ID()
-			if err != nil || ID(id) != want {
-				t.Fatalf("inner id %d, want %d (%v)", id, want, err)
+			if want := in.ID(); ID(id) != want {
+				t.Fatalf("inner id %d, want %d", id, want)
 			}
 			bad := mustNew(t, hashSpec("t_notinner", 2))
 			if err := outer.Update(uint32(1), bad, UpdateAny); !errors.Is(err, unix.EINVAL) {
@@ -582,9 +581,10 @@ func TestDevMapCPUMapValues(t *testing.T) {
 
 func TestInfoIDsCloneFreeze(t *testing.T) {
 	m := mustNew(t, hashSpec("t_info", 4))
-	id, err := m.ID()
-	if err != nil {
-		t.Fatal(err)
+	id := m.ID()
+	info, err := m.Info()
+	if err != nil || info.ID != id || id == 0 {
+		t.Fatalf("ID() = %d, Info() = %+v, %v", id, info, err)
 	}
 	ids, err := IDs()
 	if err != nil || !slices.Contains(ids, id) {

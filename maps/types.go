@@ -91,7 +91,7 @@ const (
 	FlagNoPrealloc Flags = 1 << 0
 	// FlagNoCommonLRU gives LRU maps one LRU list per CPU.
 	FlagNoCommonLRU Flags = 1 << 1
-	// FlagNUMANode honours a NUMA node (not exposed by Spec yet).
+	// FlagNUMANode places the map on Spec.NumaNode.
 	FlagNUMANode Flags = 1 << 2
 	// FlagReadOnly makes the descriptor read-only for user space.
 	FlagReadOnly Flags = 1 << 3

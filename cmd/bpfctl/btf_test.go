@@ -86,11 +86,7 @@ func btfMaps(t *testing.T) (ids []string, keys [][]string) {
 			t.Fatalf("create %s: %v", s.Name, err)
 		}
 		t.Cleanup(func() { m.Close() })
-		id, err := m.ID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, itoa(id))
+		ids = append(ids, itoa(m.ID()))
 		return m
 	}
 	must := func(err error) {

@@ -83,11 +83,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
-		id, err := m.ID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.mapIDs = append(f.mapIDs, id)
+		f.mapIDs = append(f.mapIDs, m.ID())
 		return m
 	}
 	f.hash = mk(&maps.Spec{Name: f.names[0], Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 16})
@@ -138,7 +134,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { f.prog.Close() })
 	info, err := f.prog.Info()
 	must(err)
-	f.progID = info.ID
+	f.progID = uint32(info.ID)
 	return f
 }
 

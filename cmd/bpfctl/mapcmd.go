@@ -503,11 +503,7 @@ func updateValue(m *maps.Map, l layout, key, value []byte, flags maps.UpdateFlag
 
 // mapLabel names a map in messages: "map 14 (rxcnt)".
 func mapLabel(m *maps.Map) string {
-	id, err := m.ID()
-	if err != nil {
-		return "map " + m.Name()
-	}
-	return fmt.Sprintf("map %d (%s)", id, m.Name())
+	return fmt.Sprintf("map %d (%s)", m.ID(), m.Name())
 }
 
 func keyError(op string, m *maps.Map, key []byte, err error) error {

@@ -7,16 +7,8 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
+	"github.com/purebpf/bpf/netns"
 )
-
-// handle opens a rtnetlink handle in the namespace of -n.
-func (c *ctx) handle() (*attach.Handle, error) {
-	ns, err := c.netns()
-	if err != nil {
-		return nil, err
-	}
-	return attach.NewHandle(ns)
-}
 
 // iface turns a DEV argument into an interface (by name, or by index when
 // numeric).
@@ -30,11 +22,11 @@ func iface(dev string) attach.Interface {
 // xdpModeName is the mode as bpftool net prints it.
 func xdpModeName(m attach.XDPMode) string {
 	switch m {
-	case attach.Native:
+	case attach.XDPNative:
 		return "driver"
-	case attach.Generic:
+	case attach.XDPGeneric:
 		return "generic"
-	case attach.Offload:
+	case attach.XDPOffload:
 		return "offload"
 	}
 	return "unknown"
@@ -68,20 +60,20 @@ type netJSON struct {
 }
 
 // tcEntries lists the tc filters and tcx programs of one interface hook.
-func tcEntries(h *attach.Handle, ifc attach.Interface, hook attach.Hook) ([]netTCJSON, error) {
+func tcEntries(ns *netns.NetNS, ifc attach.Interface, hook attach.Hook) ([]netTCJSON, error) {
 	var out []netTCJSON
-	filters, err := h.ListTCFilters(ifc, hook)
+	filters, err := attach.TCFilters(ifc.In(ns), hook)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range filters {
 		out = append(out, netTCJSON{
 			Devname: ifc.Name, Ifindex: ifc.Index, Kind: "clsact/" + hook.String(),
-			Name: f.Name, ID: f.ProgramID, Prio: f.Priority, Handle: f.Handle, Method: "netlink",
+			Name: f.Name, ID: uint32(f.ProgramID), Prio: f.Priority, Handle: f.Handle, Method: "netlink",
 			DirectAc: f.DirectAction,
 		})
 	}
-	tcx, err := h.ListTCX(ifc, hook)
+	tcx, err := attach.TCXPrograms(ifc.In(ns), hook)
 	if errors.Is(err, bpf.ErrNotSupported) {
 		return out, nil
 	}
@@ -89,8 +81,8 @@ func tcEntries(h *attach.Handle, ifc attach.Interface, hook attach.Hook) ([]netT
 		return nil, err
 	}
 	for _, p := range tcx {
-		e := netTCJSON{Devname: ifc.Name, Ifindex: ifc.Index, Kind: "tcx/" + hook.String(), ID: p.ProgramID, LinkID: p.LinkID, Method: "link"}
-		if prog, err := bpf.NewProgramFromID(p.ProgramID); err == nil {
+		e := netTCJSON{Devname: ifc.Name, Ifindex: ifc.Index, Kind: "tcx/" + hook.String(), ID: uint32(p.ProgramID), LinkID: uint32(p.LinkID), Method: "link"}
+		if prog, err := bpf.ProgramFromID(p.ProgramID); err == nil {
 			e.Name = prog.Name()
 			prog.Close()
 		}
@@ -103,24 +95,23 @@ func netList(c *ctx, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected %q", args[0])
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	links, err := h.Links()
+	links, err := attach.Interfaces(ns)
 	if err != nil {
 		return err
 	}
 	res := netJSON{XDP: []netXDPJSON{}, TC: []netTCJSON{}, FlowDissector: []struct{}{}}
 	for _, l := range links {
 		for _, p := range l.Programs {
-			res.XDP = append(res.XDP, netXDPJSON{Devname: l.Interface.Name, Ifindex: l.Interface.Index, Mode: xdpModeName(p.Mode), ID: p.ID})
+			res.XDP = append(res.XDP, netXDPJSON{Devname: l.Interface.Name, Ifindex: l.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ID)})
 		}
 	}
 	for _, l := range links {
 		for _, hook := range []attach.Hook{attach.Ingress, attach.Egress} {
-			e, err := tcEntries(h, l.Interface, hook)
+			e, err := tcEntries(ns, l.Interface, hook)
 			if errors.Is(err, attach.ErrNoInterface) {
 				continue // went away meanwhile
 			}
@@ -161,13 +152,13 @@ func printTCEntry(c *ctx, t netTCJSON) {
 func parseXDPMode(s string) (attach.XDPMode, error) {
 	switch s {
 	case "", "default", "auto":
-		return attach.DefaultMode, nil
+		return attach.XDPDefault, nil
 	case "generic", "skb", "xdpgeneric":
-		return attach.Generic, nil
+		return attach.XDPGeneric, nil
 	case "native", "driver", "drv", "xdpdrv":
-		return attach.Native, nil
+		return attach.XDPNative, nil
 	case "offload", "hw", "xdpoffload":
-		return attach.Offload, nil
+		return attach.XDPOffload, nil
 	}
 	return 0, usagef("--mode %q: want generic, native or offload", s)
 }
@@ -180,39 +171,37 @@ func xdpDetach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	defer h.Close()
 	// Links too: a program attached through a bpf_link is detached with
 	// BPF_LINK_DETACH (the link's pins stay, attaching nothing).
-	return h.DetachXDP(iface(args[0]), attach.DetachXDPOptions{Mode: mode, Links: true})
+	return attach.DetachXDP(iface(args[0]).In(ns), attach.DetachXDPOptions{Mode: mode, Links: true})
 }
 
 func xdpList(c *ctx, args []string) error {
 	if len(args) > 1 {
 		return usagef("unexpected %q", args[1])
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	defer h.Close()
 	var states []attach.XDPState
 	if len(args) == 1 {
-		s, err := h.QueryXDP(iface(args[0]))
+		s, err := attach.QueryXDP(iface(args[0]).In(ns))
 		if err != nil {
 			return err
 		}
 		states = []attach.XDPState{s}
-	} else if states, err = h.Links(); err != nil {
+	} else if states, err = attach.Interfaces(ns); err != nil {
 		return err
 	}
 	list := []netXDPJSON{}
 	for _, s := range states {
 		for _, p := range s.Programs {
-			list = append(list, netXDPJSON{Devname: s.Interface.Name, Ifindex: s.Interface.Index, Mode: xdpModeName(p.Mode), ID: p.ID})
+			list = append(list, netXDPJSON{Devname: s.Interface.Name, Ifindex: s.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ID)})
 		}
 	}
 	if c.json {
@@ -257,18 +246,17 @@ func tcList(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	defer h.Close()
-	ifc, err := resolveIface(h, iface(args[0]))
+	ifc, err := resolveIface(ns, iface(args[0]))
 	if err != nil {
 		return err
 	}
 	list := []netTCJSON{}
 	for _, hook := range hooks {
-		e, err := tcEntries(h, ifc, hook)
+		e, err := tcEntries(ns, ifc, hook)
 		if err != nil {
 			return err
 		}
@@ -282,15 +270,15 @@ func tcList(c *ctx, args []string) error {
 			fmt.Fprintf(c.out, "%s tcx %s prog_id %d link_id %d\n", t.Kind[len("tcx/"):], t.Name, t.ID, t.LinkID)
 			continue
 		}
-		f := attach.TCFilter{Priority: t.Prio, Handle: t.Handle, Kind: "bpf", Name: t.Name, ProgramID: t.ID, DirectAction: t.DirectAc, Protocol: 3}
+		f := attach.TCFilter{Priority: t.Prio, Handle: t.Handle, Kind: "bpf", Name: t.Name, ProgramID: bpf.ProgramID(t.ID), DirectAction: t.DirectAc, Protocol: 3}
 		fmt.Fprintf(c.out, "%s %s\n", t.Kind[len("clsact/"):], f)
 	}
 	return nil
 }
 
 // resolveIface fills in the name and index of an interface.
-func resolveIface(h *attach.Handle, ifc attach.Interface) (attach.Interface, error) {
-	s, err := h.QueryXDP(ifc)
+func resolveIface(ns *netns.NetNS, ifc attach.Interface) (attach.Interface, error) {
+	s, err := attach.QueryXDP(ifc.In(ns))
 	if err != nil {
 		return ifc, err
 	}
@@ -313,30 +301,29 @@ func tcDetach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	defer h.Close()
 	ifc := iface(args[0])
 	for _, hook := range hooks {
 		if prio == 0 && handle == 0 {
-			if err := h.DeleteTCFilters(ifc, hook); err != nil {
+			if err := attach.DeleteTCFilters(ifc.In(ns), hook); err != nil {
 				return err
 			}
-			if err := detachTCX(h, ifc, hook); err != nil {
+			if err := detachTCX(ns, ifc, hook); err != nil {
 				return err
 			}
 			continue
 		}
-		filters, err := h.ListTCFilters(ifc, hook)
+		filters, err := attach.TCFilters(ifc.In(ns), hook)
 		if err != nil {
 			return err
 		}
 		n := 0
 		for _, f := range filters {
 			if (prio == 0 || uint64(f.Priority) == prio) && (handle == 0 || uint64(f.Handle) == handle) {
-				if err := h.DeleteTCFilter(ifc, f); err != nil {
+				if err := attach.DeleteTCFilter(ifc.In(ns), f); err != nil {
 					return err
 				}
 				n++
@@ -351,8 +338,8 @@ func tcDetach(c *ctx, args []string) error {
 
 // detachTCX detaches the tcx links of hook (programs attached without a
 // link cannot be, and are left alone).
-func detachTCX(h *attach.Handle, ifc attach.Interface, hook attach.Hook) error {
-	progs, err := h.ListTCX(ifc, hook)
+func detachTCX(ns *netns.NetNS, ifc attach.Interface, hook attach.Hook) error {
+	progs, err := attach.TCXPrograms(ifc.In(ns), hook)
 	if err != nil {
 		if errors.Is(err, bpf.ErrNotSupported) {
 			return nil // no tcx on this kernel: nothing to detach

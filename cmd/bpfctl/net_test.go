@@ -28,7 +28,7 @@ func loadReturn(t *testing.T, name string, typ bpf.ProgramType, ret int32) (*bpf
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, info.ID
+	return p, uint32(info.ID)
 }
 
 func newPair(t *testing.T) *bpftest.VethPair {
@@ -47,18 +47,18 @@ func TestNetListMatchesBpftool(t *testing.T) {
 	tcp, tcID := loadReturn(t, "ctl_tc", bpf.SchedCLS, int32(bpf.TCActOK))
 	tcx, tcxID := loadReturn(t, "ctl_tcx", bpf.SchedCLS, int32(bpf.TCActOK))
 
-	xa, err := attach.XDP(p.A.Name, xdp, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Netns: p.A.NS})
+	xa, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.NS), xdp, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(p.A.Name, tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.Netlink, Name: "ctl.o:[tx]", Netns: p.A.NS})
+	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ta.Close()
 	haveTCX := true
-	la, err := attach.TC(p.A.Name, tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.Link, Netns: p.A.NS})
+	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
 	if errors.Is(err, bpf.ErrNotSupported) {
 		haveTCX = false
 	} else if err != nil {
@@ -139,12 +139,12 @@ func TestNetListMatchesBpftool(t *testing.T) {
 
 	// Detach both with bpfctl; the library sees them gone.
 	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
-	st, err := attach.QueryXDP(p.A.Name, p.A.NS)
+	st, err := attach.QueryXDP(attach.ByName(p.A.Name).In(p.A.NS))
 	if err != nil || st.Attached() {
 		t.Errorf("after xdp detach: %+v, %v", st, err)
 	}
 	mustBpfctl(t, "-n", ns, "tc", "detach", p.A.Name, "egress")
-	fs, err := attach.ListTCFilters(p.A.Name, attach.Egress, p.A.NS)
+	fs, err := attach.TCFilters(attach.ByName(p.A.Name).In(p.A.NS), attach.Egress)
 	if err != nil || len(fs) != 0 {
 		t.Errorf("after tc detach: %+v, %v", fs, err)
 	}

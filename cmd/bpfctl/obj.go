@@ -11,6 +11,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/elf"
+	"github.com/purebpf/bpf/netns"
 )
 
 // parseProgType parses a program type by its kernel name ("xdp",
@@ -151,10 +152,9 @@ func describeLoaded(coll *bpf.Collection, spec *bpf.ProgramSpec, name string) (l
 	if err != nil {
 		return loadedJSON{}, fmt.Errorf("program %s: %w", name, err)
 	}
-	lj := loadedJSON{Name: name, Section: spec.Section, Type: info.Type.String(), ID: info.ID, Tag: info.Tag}
+	lj := loadedJSON{Name: name, Section: spec.Section, Type: info.Type.String(), ID: uint32(info.ID), Tag: info.Tag}
 	for mname, m := range coll.Maps {
-		id, err := m.ID()
-		if err == nil && slices.Contains(info.MapIDs, uint32(id)) {
+		if id := m.ID(); slices.Contains(info.MapIDs, id) {
 			if lj.MapIDs == nil {
 				lj.MapIDs = map[string]uint32{}
 			}
@@ -269,9 +269,9 @@ func (c *ctx) printAttached(a attachedJSON) error {
 }
 
 // loadForAttach loads the one program of type typ (chosen with --section)
-// of the object at path, and opens a netlink handle for attaching it. The
-// caller closes the collection and the handle.
-func (c *ctx) loadForAttach(path string, typ bpf.ProgramType) (*object, string, *bpf.Collection, *attach.Handle, error) {
+// of the object at path, and opens the namespace of -n (nil: ours) for
+// attaching it. The caller closes the collection.
+func (c *ctx) loadForAttach(path string, typ bpf.ProgramType) (*object, string, *bpf.Collection, *netns.NetNS, error) {
 	section := c.cl.str("section")
 	o, err := openObject(path, section, typ, false)
 	if err != nil {
@@ -285,12 +285,12 @@ func (c *ctx) loadForAttach(path string, typ bpf.ProgramType) (*object, string, 
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	h, err := c.handle()
+	ns, err := c.netns()
 	if err != nil {
 		coll.Close()
 		return nil, "", nil, nil, err
 	}
-	return o, name, coll, h, nil
+	return o, name, coll, ns, nil
 }
 
 func xdpAttach(c *ctx, args []string) error {
@@ -301,27 +301,26 @@ func xdpAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, name, coll, h, err := c.loadForAttach(args[1], bpf.XDP)
+	o, name, coll, ns, err := c.loadForAttach(args[1], bpf.XDP)
 	if err != nil {
 		return err
 	}
 	defer coll.Close()
-	defer h.Close()
-	opts := attach.XDPOptions{Mode: mode, Method: attach.Netlink, Replace: c.cl.has("force")}
+	opts := attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink, Replace: c.cl.has("force")}
 	pin := c.cl.str("pin")
 	if pin != "" || c.cl.has("link") {
 		if opts.Replace {
 			return usagef("--force replaces netlink attachments only; it does not go with --link or --pin")
 		}
-		opts.Method = attach.Link
+		opts.Method = attach.MethodLink
 	}
-	att, err := h.AttachXDP(iface(args[0]), coll.Programs[name], opts)
+	att, err := attach.XDP(iface(args[0]).In(ns), coll.Programs[name], opts)
 	if err != nil {
 		return err
 	}
 	// A netlink attachment outlives the process (as with ip link), so it
 	// is not closed here; a link lives only as long as its pin.
-	if opts.Method == attach.Link {
+	if opts.Method == attach.MethodLink {
 		defer att.Close()
 		if pin != "" {
 			if err := att.Pin(pin); err != nil {
@@ -356,29 +355,28 @@ func tcAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, name, coll, h, err := c.loadForAttach(args[2], bpf.SchedCLS)
+	o, name, coll, ns, err := c.loadForAttach(args[2], bpf.SchedCLS)
 	if err != nil {
 		return err
 	}
 	defer coll.Close()
-	defer h.Close()
 	sec := o.spec.Programs[name].Section
-	opts := attach.TCOptions{Hook: hook, Method: attach.Netlink, Priority: uint16(prio), Handle: uint32(handle),
+	opts := attach.TCOptions{Hook: hook, Method: attach.MethodNetlink, Priority: uint16(prio), Handle: uint32(handle),
 		Name: filepath.Base(o.path) + ":[" + sec + "]", Replace: c.cl.has("force")}
 	pin := c.cl.str("pin")
 	if pin != "" || c.cl.has("link") {
 		if prio != 0 || handle != 0 || opts.Replace {
 			return usagef("--prio, --handle and --force are for filters; they do not go with --link or --pin")
 		}
-		opts = attach.TCOptions{Hook: hook, Method: attach.Link}
+		opts = attach.TCOptions{Hook: hook, Method: attach.MethodLink}
 	}
-	att, err := h.AttachTC(iface(args[0]), coll.Programs[name], opts)
+	att, err := attach.TC(iface(args[0]).In(ns), coll.Programs[name], opts)
 	if err != nil {
 		return err
 	}
 	// A filter outlives the process (as with tc filter add); a tcx link
 	// lives only as long as its pin.
-	if opts.Method == attach.Link {
+	if opts.Method == attach.MethodLink {
 		defer att.Close()
 		if pin != "" {
 			if err := att.Pin(pin); err != nil {

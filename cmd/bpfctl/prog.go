@@ -14,6 +14,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/cmd/bpfctl/internal/kallsyms"
+	"github.com/purebpf/bpf/maps"
 )
 
 // openProgRef opens the program named by "ID", "id ID" or "pinned PATH" and
@@ -39,7 +40,7 @@ func openProgRef(args []string) (*bpf.Program, []string, error) {
 	if err != nil {
 		return nil, nil, usagef("%q is not a program id", args[0])
 	}
-	p, err := bpf.NewProgramFromID(uint32(id))
+	p, err := bpf.ProgramFromID(bpf.ProgramID(id))
 	if err != nil {
 		return nil, nil, fmt.Errorf("program %d: %w", id, err)
 	}
@@ -48,22 +49,22 @@ func openProgRef(args []string) (*bpf.Program, []string, error) {
 
 // progJSON is a program as bpftool -j prog show prints it.
 type progJSON struct {
-	ID            uint32   `json:"id"`
-	Type          string   `json:"type"`
-	Name          string   `json:"name,omitempty"`
-	Tag           string   `json:"tag"`
-	GPLCompatible bool     `json:"gpl_compatible"`
-	RunTimeNS     uint64   `json:"run_time_ns,omitempty"`
-	RunCount      uint64   `json:"run_cnt,omitempty"`
-	LoadedAt      int64    `json:"loaded_at"`
-	UID           uint32   `json:"uid"`
-	BytesXlated   uint32   `json:"bytes_xlated"`
-	Jited         bool     `json:"jited"`
-	BytesJited    uint32   `json:"bytes_jited,omitempty"`
-	BytesMemlock  uint64   `json:"bytes_memlock"`
-	MapIDs        []uint32 `json:"map_ids,omitempty"`
-	BTFID         uint32   `json:"btf_id,omitempty"`
-	VerifiedInsns uint32   `json:"verified_insns,omitempty"`
+	ID            uint32    `json:"id"`
+	Type          string    `json:"type"`
+	Name          string    `json:"name,omitempty"`
+	Tag           string    `json:"tag"`
+	GPLCompatible bool      `json:"gpl_compatible"`
+	RunTimeNS     uint64    `json:"run_time_ns,omitempty"`
+	RunCount      uint64    `json:"run_cnt,omitempty"`
+	LoadedAt      int64     `json:"loaded_at"`
+	UID           uint32    `json:"uid"`
+	BytesXlated   uint32    `json:"bytes_xlated"`
+	Jited         bool      `json:"jited"`
+	BytesJited    uint32    `json:"bytes_jited,omitempty"`
+	BytesMemlock  uint64    `json:"bytes_memlock"`
+	MapIDs        []maps.ID `json:"map_ids,omitempty"`
+	BTFID         uint32    `json:"btf_id,omitempty"`
+	VerifiedInsns uint32    `json:"verified_insns,omitempty"`
 }
 
 func progShow(c *ctx, args []string) error {
@@ -88,18 +89,12 @@ func progShow(c *ctx, args []string) error {
 	}
 	l := c.newLister()
 	var buf []byte
-	// Walk the ids one at a time, so that the first program is printed
-	// before the others are listed.
-	for id := uint32(0); ; {
-		next, ok, err := bpf.NextProgramID(id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		id = next
-		p, err := bpf.NewProgramFromID(id)
+	ids, err := bpf.ProgramIDs()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		p, err := bpf.ProgramFromID(id)
 		if errors.Is(err, errNotExist) {
 			continue // unloaded meanwhile
 		}
@@ -130,7 +125,7 @@ func describeProg(p *bpf.Program) (*progJSON, error) {
 	}
 	mem, _ := p.MemoryLocked()
 	pj := &progJSON{
-		ID:            info.ID,
+		ID:            uint32(info.ID),
 		Type:          info.Type.String(),
 		Name:          info.Name,
 		Tag:           info.Tag,

@@ -69,7 +69,7 @@ func TestTrace(t *testing.T) {
 	p := printkProgram(t, marker)
 	run3 := func() {
 		for i := 0; i < 3; i++ {
-			if _, err := p.Run(&bpf.RunOptions{Data: make([]byte, 64)}); err != nil {
+			if _, err := p.Run(bpf.RunOptions{Data: make([]byte, 64)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -77,7 +77,7 @@ func TestExample2XDP1(t *testing.T) {
 			// sudo bpftool prog show: the map id.
 			var pj progJSON
 			unmarshal(t, mustBpfctl(t, "prog", "show", itoa(a.ID), "--json"), &pj)
-			if pj.Type != "xdp" || pj.Name != "xdp_prog1" || len(pj.MapIDs) != 1 || pj.MapIDs[0] != a.MapIDs["rxcnt"] {
+			if pj.Type != "xdp" || pj.Name != "xdp_prog1" || len(pj.MapIDs) != 1 || uint32(pj.MapIDs[0]) != a.MapIDs["rxcnt"] {
 				t.Fatalf("prog show: %+v (attach said maps %v)", pj, a.MapIDs)
 			}
 			mapID := itoa(pj.MapIDs[0])

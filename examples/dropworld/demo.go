@@ -51,7 +51,7 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 
 	fmt.Fprintln(w, "Step 1: the kernel runs it on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range testFrames() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.frame})
+		res, err := prog.Run(bpf.RunOptions{Data: f.frame})
 		if err != nil {
 			return err
 		}
@@ -80,11 +80,11 @@ func runDemo(w io.Writer, pass bool, flags cli.Flags) error {
 	if err := round("without the program"); err != nil {
 		return err
 	}
-	opts, err := flags.XDPOptions(net.B.NS)
+	opts, err := flags.XDPOptions()
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(net.B.Name, prog, opts)
+	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), prog, opts)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
@@ -20,7 +21,7 @@ func runDemo(w io.Writer, flags cli.Flags) error {
 		return err
 	}
 	defer net.Close()
-	a, err := c.attach(net.B.Name, flags, net.B.NS)
+	a, err := c.attach(attach.ByName(net.B.Name).In(net.B.NS), flags)
 	if err != nil {
 		return err
 	}

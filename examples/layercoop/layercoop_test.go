@@ -38,7 +38,7 @@ func TestSameFramesSameFlows(t *testing.T) {
 			if strings.HasPrefix(f.Name, "truncated: Ethernet") || strings.HasPrefix(f.Name, "truncated: IPv4") {
 				// The kernel builds no skb from an IPv4 frame whose
 				// IPv4 header is cut.
-				if _, err := c.tx.Run(&bpf.RunOptions{Data: f.Bytes}); err == nil {
+				if _, err := c.tx.Run(bpf.RunOptions{Data: f.Bytes}); err == nil {
 					t.Errorf("%s: the kernel ran tx on it", f.Name)
 				}
 				continue

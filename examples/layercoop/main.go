@@ -28,7 +28,6 @@ import (
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/maps"
-	"github.com/purebpf/bpf/netns"
 )
 
 //go:embed bpf/layercoop.o
@@ -120,18 +119,18 @@ type attachment struct {
 	tc  *attach.TCAttachment
 }
 
-// attach attaches rx at XDP and tx at tc egress of the interface dev in
-// ns (nil: the current namespace), as the flags ask.
-func (c *coop) attach(dev string, flags cli.Flags, ns *netns.NetNS) (*attachment, error) {
-	opts, err := flags.XDPOptions(ns)
+// attach attaches rx at XDP (as the flags ask) and tx at tc egress of
+// iface.
+func (c *coop) attach(iface attach.Interface, flags cli.Flags) (*attachment, error) {
+	opts, err := flags.XDPOptions()
 	if err != nil {
 		return nil, err
 	}
-	xdp, err := attach.XDP(dev, c.rx, opts)
+	xdp, err := attach.XDP(iface, c.rx, opts)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := attach.TC(dev, c.tx, attach.TCOptions{Hook: attach.Egress, Netns: ns})
+	tc, err := attach.TC(iface, c.tx, attach.TCOptions{Hook: attach.Egress})
 	if err != nil {
 		xdp.Close()
 		return nil, err
@@ -197,7 +196,7 @@ func run(ctx context.Context, w io.Writer, flags cli.Flags, pinDir string, inter
 	if ns != nil {
 		defer ns.Close()
 	}
-	a, err := c.attach(flags.Dev, flags, ns)
+	a, err := c.attach(attach.ByName(flags.Dev).In(ns), flags)
 	if err != nil {
 		return err
 	}

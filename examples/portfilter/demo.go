@@ -57,11 +57,11 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 	if err := round("without the program"); err != nil {
 		return err
 	}
-	opts, err := flags.XDPOptions(net.B.NS)
+	opts, err := flags.XDPOptions()
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(net.B.Name, prog, opts)
+	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), prog, opts)
 	if err != nil {
 		return err
 	}

@@ -103,18 +103,18 @@ func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	if ns != nil {
 		defer ns.Close()
 	}
-	opts, err := flags.XDPOptions(ns)
+	opts, err := flags.XDPOptions()
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(flags.Dev, prog, opts)
+	att, err := attach.XDP(attach.ByName(flags.Dev).In(ns), prog, opts)
 	if err != nil {
 		return err
 	}
 	cli.PrintAttached(w, spec.Name, att)
 	if flags.Keep {
 		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
-		return nil
+		return att.Release() // keeps the program attached, drops only our descriptors
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to detach.")
 	wait()

@@ -27,11 +27,11 @@ func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	if _, err := net.Ping(1); err != nil { // resolve the neighbours first
 		return err
 	}
-	opts, err := flags.XDPOptions(net.B.NS)
+	opts, err := flags.XDPOptions()
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(net.B.Name, p.prog, opts)
+	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), p.prog, opts)
 	if err != nil {
 		return err
 	}

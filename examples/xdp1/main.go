@@ -179,7 +179,7 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(flags.Dev, p.prog, attach.XDPOptions{Mode: mode, Method: attach.Netlink, Replace: flags.Force, Netns: ns})
+	att, err := attach.XDP(attach.ByName(flags.Dev).In(ns), p.prog, attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink, Replace: flags.Force})
 	if err != nil {
 		return fmt.Errorf("link set xdp fd failed: %w", err)
 	}
@@ -205,7 +205,8 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 		}
 	}
 	if flags.Keep {
-		return nil
+		// Leave the program attached: drop only our descriptors.
+		return att.Release()
 	}
 	switch err := att.Detach(); {
 	case errors.Is(err, attach.ErrVanished):

@@ -127,7 +127,7 @@ func TestRun(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, out, false, false, flags, 100*time.Millisecond) }()
 		waiting.For(t, "xdp1 attached", func() bool {
-			st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS)
+			st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS))
 			return st.Attached()
 		})
 		during()
@@ -149,7 +149,7 @@ func TestRun(t *testing.T) {
 	if !icmpRate.MatchString(out) {
 		t.Errorf("no ICMP rate reported:\n%s", out)
 	}
-	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.Attached() {
+	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() {
 		t.Fatal("still attached after exit")
 	}
 	// Someone replaces our program while we run: leave theirs alone.
@@ -161,7 +161,7 @@ func TestRun(t *testing.T) {
 	defer other.Close()
 	var theirs *attach.XDPAttachment
 	out = run1(func() {
-		theirs, err = attach.XDP(pair.B.Name, other, attach.XDPOptions{Mode: attach.Generic, Method: attach.Netlink, Replace: true, Netns: pair.B.NS})
+		theirs, err = attach.XDP(attach.ByName(pair.B.Name).In(pair.B.NS), other, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, Replace: true})
 		if err != nil {
 			t.Error(err)
 		}
@@ -170,7 +170,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	info, _ := other.Info()
-	if st, _ := attach.QueryXDP(pair.B.Name, pair.B.NS); st.ID(attach.Generic) != info.ID {
+	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.ID(attach.XDPGeneric) != info.ID {
 		t.Errorf("the other program was removed: %+v", st)
 	}
 	if theirs != nil {

@@ -33,13 +33,13 @@ func runDemo(w io.Writer, o options) error {
 	frame := packet.UDPv4(netipPort(frames.Client, 40000), netipPort(frames.Server, 53), []byte("query"))
 	out := make([]byte, 256)
 	ctx := &bpf.XDPContext{DataEnd: uint32(len(frame))}
-	res, err := l.xdp.Run(&bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
+	res, err := l.xdp.Run(bpf.RunOptions{Data: frame, DataOut: out, Context: ctx, ContextOut: ctx})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "  xdp_mark: %s, metadata in front of the packet: % x\n", bpf.XDPAction(res.ReturnValue), out[:ctx.Data])
 	skb := &bpf.SKBContext{}
-	res, err = l.tc.Run(&bpf.RunOptions{Data: frame, Context: skb, ContextOut: skb})
+	res, err = l.tc.Run(bpf.RunOptions{Data: frame, Context: skb, ContextOut: skb})
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func runDemo(w io.Writer, o options) error {
 	}
 	fmt.Fprintln(w, "Removing xdp_mark only:")
 	if err := step(indentWriter{w}, o, "ip link set dev "+o.Dev+" xdp off", false, func() error {
-		return attach.DetachXDP(o.Dev, attach.DetachXDPOptions{Netns: net.B.NS})
+		return attach.DetachXDP(attach.ByName(o.Dev).In(net.B.NS), attach.DetachXDPOptions{})
 	}); err != nil {
 		return err
 	}

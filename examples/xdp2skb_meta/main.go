@@ -183,7 +183,7 @@ func install(w io.Writer, o options) error {
 		}
 		defer l.Close() // the attachments keep the programs
 	}
-	dev := o.Dev
+	dev, iface := o.Dev, attach.ByName(o.Dev).In(ns)
 	mode, err := o.XDPMode()
 	if err != nil {
 		return err
@@ -193,18 +193,24 @@ func install(w io.Writer, o options) error {
 		ignore bool
 		fn     func() error
 	}{
-		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(dev, ns) }},
-		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(dev, ns) }},
+		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(iface) }},
+		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(iface) }},
 		{"tc filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
-			_, err := attach.TC(dev, l.tc, attach.TCOptions{Hook: attach.Ingress, Method: attach.Netlink, Priority: 1, Handle: 1, Netns: ns})
-			return err
+			a, err := attach.TC(iface, l.tc, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodNetlink, Priority: 1, Handle: 1})
+			if err != nil {
+				return err
+			}
+			return a.Release() // stays attached after we exit; flush removes it
 		}},
 		{"ip link set dev " + dev + " xdp off", true, func() error {
-			return attach.DetachXDP(dev, attach.DetachXDPOptions{Netns: ns})
+			return attach.DetachXDP(iface, attach.DetachXDPOptions{})
 		}},
 		{"ip link set dev " + dev + " " + ipXDPKeyword(mode) + " obj " + objectName + " sec xdp_mark", false, func() error {
-			_, err := attach.XDP(dev, l.xdp, attach.XDPOptions{Mode: mode, Method: attach.Netlink, Netns: ns})
-			return err
+			a, err := attach.XDP(iface, l.xdp, attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink})
+			if err != nil {
+				return err
+			}
+			return a.Release() // stays attached after we exit; flush removes it
 		}},
 	}
 	for _, s := range steps {
@@ -224,15 +230,15 @@ func flush(w io.Writer, o options) error {
 	if ns != nil {
 		defer ns.Close()
 	}
-	dev := o.Dev
-	if err := step(w, o, "tc filter del dev "+dev+" ingress", true, func() error { return attach.DeleteTCFilters(dev, attach.Ingress, ns) }); err != nil {
+	dev, iface := o.Dev, attach.ByName(o.Dev).In(ns)
+	if err := step(w, o, "tc filter del dev "+dev+" ingress", true, func() error { return attach.DeleteTCFilters(iface, attach.Ingress) }); err != nil {
 		return err
 	}
-	if err := step(w, o, "tc qdisc del dev "+dev+" clsact", true, func() error { return attach.DeleteClsact(dev, ns) }); err != nil {
+	if err := step(w, o, "tc qdisc del dev "+dev+" clsact", true, func() error { return attach.DeleteClsact(iface) }); err != nil {
 		return err
 	}
 	return step(w, o, "ip link set dev "+dev+" xdp off", false, func() error {
-		err := attach.DetachXDP(dev, attach.DetachXDPOptions{Netns: ns})
+		err := attach.DetachXDP(iface, attach.DetachXDPOptions{})
 		if errors.Is(err, attach.ErrNotAttached) {
 			return nil
 		}
@@ -252,7 +258,7 @@ func list(w io.Writer, o options) error {
 	if o.verbose {
 		fmt.Fprintf(w, "tc filter show dev %s ingress\n", o.Dev)
 	}
-	filters, err := attach.ListTCFilters(o.Dev, attach.Ingress, ns)
+	filters, err := attach.TCFilters(attach.ByName(o.Dev).In(ns), attach.Ingress)
 	if err != nil && !errors.Is(err, attach.ErrNotAttached) {
 		return err
 	}
@@ -262,7 +268,7 @@ func list(w io.Writer, o options) error {
 	if o.verbose {
 		fmt.Fprintf(w, "ip link show dev %s | grep xdp\n", o.Dev)
 	}
-	st, err := attach.QueryXDP(o.Dev, ns)
+	st, err := attach.QueryXDP(attach.ByName(o.Dev).In(ns))
 	if err != nil {
 		return err
 	}
@@ -276,9 +282,9 @@ func list(w io.Writer, o options) error {
 // driver's choice, as the script does), xdpgeneric or xdpdrv.
 func ipXDPKeyword(mode attach.XDPMode) string {
 	switch mode {
-	case attach.Generic:
+	case attach.XDPGeneric:
 		return "xdpgeneric"
-	case attach.Native:
+	case attach.XDPNative:
 		return "xdpdrv"
 	}
 	return "xdp"

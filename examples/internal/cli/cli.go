@@ -65,11 +65,11 @@ func (f *Flags) Asm() bool { return f.Build == "asm" }
 func (f *Flags) XDPMode() (attach.XDPMode, error) {
 	switch f.Mode {
 	case "auto", "":
-		return attach.DefaultMode, nil
+		return attach.XDPDefault, nil
 	case "generic", "skb":
-		return attach.Generic, nil
+		return attach.XDPGeneric, nil
 	case "native", "drv", "driver":
-		return attach.Native, nil
+		return attach.XDPNative, nil
 	}
 	return 0, fmt.Errorf("unknown -mode %q: want auto, generic or native", f.Mode)
 }
@@ -77,16 +77,15 @@ func (f *Flags) XDPMode() (attach.XDPMode, error) {
 // XDPOptions are the attach options the flags ask for: the mode of
 // -mode, Replace with -force, and netlink with -keep or -force (a bpf_link
 // is detached when its last descriptor closes, and cannot replace a
-// program attached through netlink), in namespace ns (nil: the current
-// one).
-func (f *Flags) XDPOptions(ns *netns.NetNS) (attach.XDPOptions, error) {
+// program attached through netlink).
+func (f *Flags) XDPOptions() (attach.XDPOptions, error) {
 	mode, err := f.XDPMode()
 	if err != nil {
 		return attach.XDPOptions{}, err
 	}
-	opts := attach.XDPOptions{Mode: mode, Replace: f.Force, Netns: ns}
+	opts := attach.XDPOptions{Mode: mode, Replace: f.Force}
 	if f.Keep || f.Force {
-		opts.Method = attach.Netlink
+		opts.Method = attach.MethodNetlink
 	}
 	return opts, nil
 }
@@ -147,7 +146,7 @@ func Parse(name, usage string, flags *Flags, check func() error) {
 func PrintVerdicts(w io.Writer, prog *bpf.Program) error {
 	fmt.Fprintln(w, "Step 1: verdicts on test frames (BPF_PROG_TEST_RUN):")
 	for _, f := range frames.All() {
-		res, err := prog.Run(&bpf.RunOptions{Data: f.Bytes})
+		res, err := prog.Run(bpf.RunOptions{Data: f.Bytes})
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Name, err)
 		}

@@ -83,7 +83,7 @@ func (n *Network) TCP(port int) (ok bool, why string) {
 // Describe says what is attached at B's XDP hook, the way ip link show
 // does ("prog/xdp id 42" or "prog/xdpgeneric id 42"), or "no XDP program".
 func (n *Network) Describe() string {
-	st, err := attach.QueryXDP(n.B.Name, n.B.NS)
+	st, err := attach.QueryXDP(attach.ByName(n.B.Name).In(n.B.NS))
 	if err != nil {
 		return "query failed: " + err.Error()
 	}

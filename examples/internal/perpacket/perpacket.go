@@ -25,7 +25,7 @@ func Benchmark(b *testing.B, frame []byte, load func(build string) (*bpf.Program
 			defer release()
 			var total float64
 			for b.Loop() {
-				res, err := prog.Run(&bpf.RunOptions{Data: frame, Repeat: 1_000_000})
+				res, err := prog.Run(bpf.RunOptions{Data: frame, Repeat: 1_000_000})
 				if err != nil {
 					b.Fatal(err)
 				}
