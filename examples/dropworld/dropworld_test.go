@@ -11,6 +11,7 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/recorded"
 	"github.com/purebpf/bpf/internal/testenv"
 )
@@ -112,11 +113,14 @@ func TestRunOnInterface(t *testing.T) {
 	if !strings.Contains(out.String(), "Detached.") {
 		t.Fatalf("output:\n%s", out.String())
 	}
-	// With -keep the program stays attached after run returns.
+	// With -keep the program stays attached after run returns, and the
+	// process holds none of the descriptors it used.
 	flags.Keep = true
+	before := fds.Take(t)
 	if err := run(&out, false, flags, func() { t.Error("waited despite -keep") }); err != nil {
 		t.Fatal(err)
 	}
+	fds.ExpectNoneNew(t, "dropworld -keep", before)
 	st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS))
 	if err != nil || st.ID(attach.XDPGeneric) == 0 {
 		t.Fatalf("after -keep: %+v, %v", st, err)

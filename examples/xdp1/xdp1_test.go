@@ -14,6 +14,7 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
 	"github.com/purebpf/bpf/examples/internal/waiting"
@@ -175,6 +176,30 @@ func TestRun(t *testing.T) {
 	}
 	if theirs != nil {
 		theirs.Close()
+	}
+}
+
+// TestKeep is `xdp1 -keep -S veth1`: on exit the program stays attached,
+// and the process holds none of the descriptors it used.
+func TestKeep(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	pair := bpftest.NewVethPair(t)
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic", Keep: true}
+	ctx, stop := context.WithCancel(context.Background())
+	stop() // exit as soon as attached
+	before := fds.Take(t)
+	var out bytes.Buffer
+	if err := run(ctx, &out, false, false, flags, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	fds.ExpectNoneNew(t, "xdp1 -keep", before)
+	iface := attach.ByName(pair.B.Name).In(pair.B.NS)
+	st, err := attach.QueryXDP(iface)
+	if err != nil || st.ID(attach.XDPGeneric) == 0 {
+		t.Fatalf("not attached after xdp1 -keep exited: %+v, %v\n%s", st, err, out.String())
+	}
+	if err := attach.DetachXDP(iface, attach.DetachXDPOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
 

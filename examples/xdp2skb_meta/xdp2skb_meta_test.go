@@ -10,6 +10,7 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/examples/internal/cli"
+	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
 	"github.com/purebpf/bpf/internal/testenv"
@@ -102,9 +103,12 @@ func TestScript(t *testing.T) {
 		t.Fatalf("dry run changed something or printed the wrong steps:\n%s", out.String())
 	}
 	o.dryRun = false
+	before := fds.Take(t)
 	if err := install(&out, o); err != nil {
 		t.Fatal(err)
 	}
+	// Both stay attached (--list below), but the process keeps nothing.
+	fds.ExpectNoneNew(t, "install", before)
 	out.Reset()
 	if err := list(&out, o); err != nil {
 		t.Fatal(err)
