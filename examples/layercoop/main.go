@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -138,13 +139,9 @@ func (c *coop) attach(iface attach.Interface, flags cli.Flags) (*attachment, err
 	return &attachment{xdp: xdp, tc: tc}, nil
 }
 
+// Close detaches both programs.
 func (a *attachment) Close() error {
-	err1 := a.tc.Close()
-	err2 := a.xdp.Close()
-	if err1 != nil {
-		return err1
-	}
-	return err2
+	return errors.Join(a.tc.Close(), a.xdp.Close())
 }
 
 // flow is one direction of a conversation.
