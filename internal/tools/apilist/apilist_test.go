@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/purebpf/bpf/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite api/*.txt from the packages' exported API")
@@ -57,6 +59,7 @@ func moduleRoot(t *testing.T) string {
 }
 
 func load(t *testing.T) (string, []*Package) {
+	testenv.RequireTool(t, "go") // go list -export reads the packages' types
 	root := moduleRoot(t)
 	pkgs, err := Load(root, kernelEnums)
 	if err != nil {
