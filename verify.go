@@ -8,13 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
-	"github.com/purebpf/bpf/verifier"
 )
 
 // Verify checks every program of the collection offline, without
-// privileges and without loading anything (see verifier.Check), as the
+// privileges and without loading anything (see check.Check), as the
 // running kernel's verifier would (each rule that changed between 6.1 and
 // 6.18 applies from the release that introduced it): it returns nil, or
 // the *verifier.Error of each rejected program (joined, in name order),
@@ -22,10 +22,10 @@ import (
 // line info. CO-RE relocations are applied first, against the running
 // kernel's BTF (without it, programs that have some are refused with
 // ErrCORE). The kernel stays the judge: Verify never accepts what the kernel
-// rejects, but may reject (with verifier.ErrUnsupported as the cause)
+// rejects, but may reject (with check.ErrUnsupported as the cause)
 // what it cannot prove.
 func (cs *CollectionSpec) Verify() error {
-	progs := make([]verifier.Program, 0, len(cs.Programs))
+	progs := make([]check.Program, 0, len(cs.Programs))
 	var refused []error
 	poisoned := map[string][]core.Fixup{}
 	for name, p := range cs.Programs {
@@ -38,20 +38,20 @@ func (cs *CollectionSpec) Verify() error {
 			continue
 		}
 		poisoned[name] = fixups
-		progs = append(progs, verifier.Program{
+		progs = append(progs, check.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
 			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
 		})
 	}
-	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
+	ms := make(map[string]check.MapInfo, len(cs.Maps))
 	for name, m := range cs.Maps {
-		ms[name] = verifier.MapInfo{Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries}
+		ms[name] = check.MapInfo{Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries}
 	}
 	if len(refused) > 0 {
 		slices.SortFunc(refused, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return errors.Join(append(refused, cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned))...)
+		return errors.Join(append(refused, cs.explainPoisoned(check.CheckPrograms(progs, ms), poisoned))...)
 	}
-	return cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned)
+	return cs.explainPoisoned(check.CheckPrograms(progs, ms), poisoned)
 }
 
 // sourceLines returns the C source line of each raw instruction of the

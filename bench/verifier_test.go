@@ -9,11 +9,11 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
-	"github.com/purebpf/bpf/verifier"
+	"github.com/purebpf/bpf/check"
 )
 
 // verifierMaps are the maps the verifier benchmark programs use.
-var verifierMaps = map[string]verifier.MapInfo{
+var verifierMaps = map[string]check.MapInfo{
 	"array": {Type: maps.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4},
 	"hash":  {Type: maps.Hash, KeySize: 4, ValueSize: 16, MaxEntries: 16},
 }
@@ -109,14 +109,14 @@ var verificationTime = regexp.MustCompile(`verification time (\d+) usec`)
 // the whole load (system call, JIT, log).
 func BenchmarkVerifier(b *testing.B) {
 	for _, spec := range verifierPrograms() {
-		opts := verifier.Options{Program: spec.Name, ProgramType: spec.Type, License: spec.License, Maps: verifierMaps}
+		opts := check.Options{Program: spec.Name, ProgramType: spec.Type, License: spec.License, Maps: verifierMaps}
 		b.Run("check/"+spec.Name, func(b *testing.B) {
-			if err := verifier.Check(spec.Instructions, opts); err != nil {
+			if err := check.Check(spec.Instructions, opts); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := verifier.Check(spec.Instructions, opts); err != nil {
+				if err := check.Check(spec.Instructions, opts); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -156,7 +156,7 @@ func ParseLog(program, log string, cause error) *Error {
 	if lastInsn >= 0 {
 		e.setSource(lastSource)
 	}
-	e.Hint = hint(e)
+	e.Hint = Hint(e.Message, e.Instruction)
 	return e
 }
 
@@ -257,7 +257,13 @@ var hints = []struct {
 	}},
 }
 
-func hint(e *Error) string {
+// Hint returns the short suggestion the package gives for a verifier
+// message of the kernel (Error.Message) about an instruction as the log
+// prints it (Error.Instruction, such as "call bpf_trace_printk#6"), or ""
+// when the message is not a well-known one. ParseLog sets Error.Hint with
+// it; other producers of an *Error (the offline checker) do the same.
+func Hint(message, instruction string) string {
+	e := &Error{Message: message, Instruction: instruction}
 	for _, h := range hints {
 		if m := h.match.FindStringSubmatch(e.Message); m != nil {
 			return h.hint(e, m)
@@ -282,4 +288,28 @@ func IsGPLCompatible(license string) bool {
 		return true
 	}
 	return false
+}
+
+// Branch is one decision on the path that leads to a rejection.
+type Branch struct {
+	// Index is the raw index of the conditional jump.
+	Index int
+	// Taken reports whether the jump was taken.
+	Taken bool
+}
+
+func (b Branch) String() string {
+	if b.Taken {
+		return fmt.Sprintf("%d taken", b.Index)
+	}
+	return fmt.Sprintf("%d not taken", b.Index)
+}
+
+// pathString returns the branch decisions as text: "3 taken, 9 not taken".
+func pathString(p []Branch) string {
+	s := make([]string, len(p))
+	for i, b := range p {
+		s[i] = b.String()
+	}
+	return strings.Join(s, ", ")
 }

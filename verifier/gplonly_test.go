@@ -6,8 +6,8 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/purebpf/bpf/internal/gplprobe"
 	"github.com/purebpf/bpf/internal/testenv"
-	"github.com/purebpf/bpf/verifier/internal/gplprobe"
 )
 
 // TestGPLOnlyTableMatchesKernel probes every helper of the table on the
@@ -101,24 +101,5 @@ func TestProbeVerdicts(t *testing.T) {
 				t.Errorf("Probe(%d) = %v, %v; want %v", tt.id, v, err, tt.want)
 			}
 		})
-	}
-}
-
-// TestHelperTableMatchesKernel checks, for every helper Check models, that
-// the running kernel lets exactly the program types of helpersByType call
-// it (the table is probed on 6.18; the modelled helpers are callable by
-// the same types since 6.1).
-func TestHelperTableMatchesKernel(t *testing.T) {
-	testenv.RequirePrivileged(t)
-	for typ := range helpersByType {
-		for fn := range helperProtos {
-			got, err := gplprobe.Allowed(uint32(typ), int32(fn))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := helperAllowed(typ, fn); got != want {
-				t.Errorf("%s may call %s: kernel %v, table %v", typ, fn, got, want)
-			}
-		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -60,7 +61,7 @@ func verify(c *ctx, args []string) error {
 		var verr *verifier.Error
 		if err := one.Verify(); errors.As(err, &verr) {
 			r.Verdict = "rejected"
-			if errors.Is(err, verifier.ErrUnsupported) {
+			if errors.Is(err, check.ErrUnsupported) {
 				r.Verdict = "unsupported"
 			}
 			if verr.Index >= 0 {

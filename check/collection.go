@@ -1,4 +1,4 @@
-package verifier
+package check
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ type Program struct {
 // CheckPrograms checks every program, for the running kernel (see
 // Options.KernelVersion), against the collection's maps (by name, as the
 // programs' map loads refer to them) and returns nil, or the
-// rejections joined with errors.Join (each an *Error; errors.As finds the
+// rejections joined with errors.Join (each an *verifier.Error; errors.As finds the
 // first), in program name order.
 func CheckPrograms(progs []Program, maps map[string]MapInfo) error {
 	sorted := append([]Program(nil), progs...)

@@ -1,9 +1,10 @@
-package verifier
+package check
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/purebpf/bpf/verifier"
 	"os"
 	"sort"
 	"strconv"
@@ -146,9 +147,9 @@ func (o outcome) String() string {
 
 func compare(t testing.TB, env *kernelEnv, p genProg) outcome {
 	ours := Check(p.insns, checkOpts(p))
-	var e *Error
+	var e *verifier.Error
 	if ours != nil && !errors.As(ours, &e) {
-		t.Fatalf("%s: Check returned %T, want *Error", p.name, ours)
+		t.Fatalf("%s: Check returned %T, want *verifier.Error", p.name, ours)
 	}
 	klog, kerr := env.kernelVerdict(p, 0)
 	return outcome{p: p, ours: ours, kernel: kerr, klog: klog}
@@ -340,7 +341,7 @@ func FuzzDifferential(f *testing.F) {
 }
 
 // FuzzCheck feeds arbitrary instruction streams to Check: it must never
-// panic, and it must return nil or an *Error.
+// panic, and it must return nil or an *verifier.Error.
 func FuzzCheck(f *testing.F) {
 	code, _ := asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}.Encode(binary.LittleEndian)
 	f.Add(code, uint8(6))
@@ -355,7 +356,7 @@ func FuzzCheck(f *testing.F) {
 		pt := []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SocketFilter}[int(typ)%3]
 		kv := series[int(typ)/3%len(series)]
 		err = Check(insns, Options{ProgramType: pt, License: "GPL", MapsByFD: map[int]MapInfo{}, MaxProcessed: 20000, KernelVersion: kv})
-		var e *Error
+		var e *verifier.Error
 		if err != nil && !errors.As(err, &e) {
 			t.Fatalf("Check returned %T", err)
 		}

@@ -1,4 +1,4 @@
-package verifier_test
+package check_test
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
@@ -23,11 +24,11 @@ func ExampleCheck() {
 		asm.Mov.Imm(asm.R0, 2),
 		asm.Return(),
 	}
-	err := verifier.Check(insns, verifier.Options{
+	err := check.Check(insns, check.Options{
 		Program:     "count",
 		ProgramType: bpf.XDP,
 		License:     "GPL",
-		Maps:        map[string]verifier.MapInfo{"counters": {Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 64}},
+		Maps:        map[string]check.MapInfo{"counters": {Type: maps.Hash, KeySize: 4, ValueSize: 8, MaxEntries: 64}},
 	})
 	var verr *verifier.Error
 	if errors.As(err, &verr) {
@@ -38,10 +39,10 @@ func ExampleCheck() {
 
 // ExampleCheckPrograms checks a whole collection.
 func ExampleCheckPrograms() {
-	progs := []verifier.Program{
+	progs := []check.Program{
 		{Name: "pass", Type: bpf.XDP, License: "GPL", Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}},
 		{Name: "broken", Type: bpf.XDP, License: "GPL", Instructions: asm.Instructions{asm.Return()}},
 	}
-	fmt.Println(verifier.CheckPrograms(progs, nil))
+	fmt.Println(check.CheckPrograms(progs, nil))
 	// Output: program broken: rejected by the verifier at instruction 0 (exit): R0 !read_ok; hint: set r0, the program's return value, on every path before exit
 }

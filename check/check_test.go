@@ -1,7 +1,8 @@
-package verifier
+package check
 
 import (
 	"errors"
+	"github.com/purebpf/bpf/verifier"
 	"strings"
 	"testing"
 
@@ -127,9 +128,9 @@ func TestExplanations(t *testing.T) {
 			// differently); what older kernels say is checked against
 			// them by the differential and version tests.
 			err := Check(tt.insns, Options{Program: "p", ProgramType: typ, License: license, Maps: testMaps, Source: src, KernelVersion: NewestModelled})
-			var e *Error
+			var e *verifier.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("want *Error, got %v", err)
+				t.Fatalf("want *verifier.Error, got %v", err)
 			}
 			if tt.index == -2 {
 				if !strings.Contains(e.Message, tt.message) {
@@ -214,7 +215,7 @@ func TestPathShowsBranches(t *testing.T) {
 		asm.Return(),
 	}
 	err := Check(insns, Options{ProgramType: kernel.XDP, License: "GPL"})
-	var e *Error
+	var e *verifier.Error
 	if !errors.As(err, &e) {
 		t.Fatal(err)
 	}
@@ -306,4 +307,13 @@ func concrete(op asm.ALUOp, a, b uint64, is64 bool) uint64 {
 
 func contains(s scalar, v uint64) bool {
 	return v >= s.umin && v <= s.umax && int64(v) >= s.smin && int64(v) <= s.smax && (v&^s.t.mask) == s.t.value
+}
+
+// pathString returns the branch decisions as Error() prints them.
+func pathString(p []verifier.Branch) string {
+	s := make([]string, len(p))
+	for i, b := range p {
+		s[i] = b.String()
+	}
+	return strings.Join(s, ", ")
 }

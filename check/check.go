@@ -1,21 +1,21 @@
-package verifier
+package check
 
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/purebpf/bpf/verifier"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
 )
 
-// ErrUnsupported is the Cause of an *Error from Check when the program uses
+// ErrUnsupported is the Cause of an *verifier.Error from Check when the program uses
 // something the offline checker does not model (a helper, a program type,
 // an instruction form). The kernel may well accept such a program: Check
 // rejects it only because it cannot prove it safe.
 var ErrUnsupported = errors.New("not modelled by the offline verifier")
 
-// ErrRejected is the Cause of an *Error from Check for a program the
+// ErrRejected is the Cause of an *verifier.Error from Check for a program the
 // offline checker proved the kernel would reject.
 var ErrRejected = errors.New("rejected by the offline verifier")
 
@@ -73,21 +73,6 @@ type Options struct {
 	KernelVersion KernelVersion
 }
 
-// Branch is one decision on the path that leads to a rejection.
-type Branch struct {
-	// Index is the raw index of the conditional jump.
-	Index int
-	// Taken reports whether the jump was taken.
-	Taken bool
-}
-
-func (b Branch) String() string {
-	if b.Taken {
-		return fmt.Sprintf("%d taken", b.Index)
-	}
-	return fmt.Sprintf("%d not taken", b.Index)
-}
-
 const complexityLimit = 1_000_000
 
 // maxPending is the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ: the number of
@@ -98,7 +83,7 @@ const maxPending = 8192
 // privileged (CAP_BPF + CAP_PERFMON) load on the kernel of
 // Options.KernelVersion (6.1 to 6.18; by default the running kernel), and
 // returns nil or
-// an *Error naming the failing instruction (raw index, as the kernel counts),
+// an *verifier.Error naming the failing instruction (raw index, as the kernel counts),
 // the register or access, the source line (Options.Source) and the branch
 // decisions that lead there (Error.Path). Check is conservative: when it
 // cannot prove what the kernel would do it rejects, with Cause
@@ -139,35 +124,26 @@ type checker struct {
 }
 
 // fail builds the error for instruction index i (-1: none).
-func (c *checker) fail(st *state, i int, cause error, register string, format string, args ...any) *Error {
-	e := &Error{Program: c.opts.Program, Index: -1, Message: fmt.Sprintf(format, args...), Register: register, Cause: cause}
+func (c *checker) fail(st *state, i int, cause error, register string, format string, args ...any) *verifier.Error {
+	e := &verifier.Error{Program: c.opts.Program, Index: -1, Message: fmt.Sprintf(format, args...), Register: register, Cause: cause}
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
-		e.setSource(c.source(e.Index))
+		e.SetSourceLines(c.opts.Source)
 	}
 	if st != nil {
 		for p := st.path; p != nil; p = p.prev {
-			e.Path = append(e.Path, Branch{Index: p.index, Taken: p.taken})
+			e.Path = append(e.Path, verifier.Branch{Index: p.index, Taken: p.taken})
 		}
 		for l, r := 0, len(e.Path)-1; l < r; l, r = l+1, r-1 {
 			e.Path[l], e.Path[r] = e.Path[r], e.Path[l]
 		}
 	}
-	e.Hint = hint(e)
+	e.Hint = verifier.Hint(e.Message, e.Instruction)
 	return e
 }
 
-func (c *checker) source(raw int) string {
-	for i := min(raw, len(c.opts.Source)-1); i >= 0; i-- {
-		if c.opts.Source[i] != "" {
-			return c.opts.Source[i]
-		}
-	}
-	return ""
-}
-
-func (c *checker) run() *Error {
+func (c *checker) run() *verifier.Error {
 	switch c.opts.ProgramType {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP:
 	default:
@@ -181,7 +157,7 @@ func (c *checker) run() *Error {
 	if len(c.insns) == 0 {
 		return c.fail(nil, -1, ErrRejected, "", "no instructions")
 	}
-	c.gpl = IsGPLCompatible(c.opts.License)
+	c.gpl = verifier.IsGPLCompatible(c.opts.License)
 	c.limit = c.opts.MaxProcessed
 	if c.limit <= 0 {
 		c.limit = complexityLimit
@@ -194,7 +170,7 @@ func (c *checker) run() *Error {
 
 // buildCFG resolves jumps, calls and maps, splits functions and checks the
 // control flow graph as the kernel's check_subprogs and check_cfg do.
-func (c *checker) buildCFG() *Error {
+func (c *checker) buildCFG() *verifier.Error {
 	n := len(c.insns)
 	c.raw = c.insns.RawOffsets()
 	rawLen := c.insns.RawLen()
@@ -328,7 +304,7 @@ func (c *checker) buildCFG() *Error {
 }
 
 // validate rejects instruction forms Check does not model.
-func (c *checker) validate(i int) *Error {
+func (c *checker) validate(i int) *verifier.Error {
 	ins := c.insns[i]
 	op := ins.OpCode
 	if !op.Valid() {
@@ -395,7 +371,7 @@ func (c *checker) newerInstruction(ins asm.Instruction) string {
 	return ""
 }
 
-func (c *checker) resolveMap(i int) *Error {
+func (c *checker) resolveMap(i int) *verifier.Error {
 	ins := c.insns[i]
 	var info MapInfo
 	var ok bool
@@ -432,15 +408,6 @@ func (c *checker) resolveMap(i int) *Error {
 	c.mapOf[i] = int32(len(c.maps))
 	c.maps = append(c.maps, info)
 	return nil
-}
-
-// Path returns the branch decisions as text: "3 taken, 9 not taken".
-func pathString(p []Branch) string {
-	s := make([]string, len(p))
-	for i, b := range p {
-		s[i] = b.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // reservedFields returns the kernel's name of the instruction class when

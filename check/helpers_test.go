@@ -1,0 +1,27 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/purebpf/bpf/internal/gplprobe"
+	"github.com/purebpf/bpf/internal/testenv"
+)
+
+// TestHelperTableMatchesKernel checks, for every helper Check models, that
+// the running kernel lets exactly the program types of helpersByType call
+// it (the table is probed on 6.18; the modelled helpers are callable by
+// the same types since 6.1).
+func TestHelperTableMatchesKernel(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for typ := range helpersByType {
+		for fn := range helperProtos {
+			got, err := gplprobe.Allowed(uint32(typ), int32(fn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := helperAllowed(typ, fn); got != want {
+				t.Errorf("%s may call %s: kernel %v, table %v", typ, fn, got, want)
+			}
+		}
+	}
+}
