@@ -3,37 +3,30 @@ package check
 import (
 	"errors"
 	"fmt"
-	"github.com/purebpf/bpf/verifier"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
 )
 
-// ErrUnsupported is the Cause of an *verifier.Error from Check when the program uses
-// something the offline checker does not model (a helper, a program type,
-// an instruction form). The kernel may well accept such a program: Check
-// rejects it only because it cannot prove it safe.
+// ErrUnsupported is the Cause of a *verifier.Error from Program or
+// Collection when the program uses something the offline checker does not
+// model (a helper, a program type, an instruction form). The kernel may
+// well accept such a program: the checker rejects it only because it
+// cannot prove it safe.
 var ErrUnsupported = errors.New("not modelled by the offline verifier")
 
-// ErrRejected is the Cause of an *verifier.Error from Check for a program the
-// offline checker proved the kernel would reject.
+// ErrRejected is the Cause of a *verifier.Error from Program or Collection
+// for a program the offline checker proved the kernel would reject.
 var ErrRejected = errors.New("rejected by the offline verifier")
 
-// MapInfo describes a map a program refers to, as Check needs it.
-type MapInfo struct {
-	Type       kernel.MapType
-	KeySize    uint32
-	ValueSize  uint32
-	MaxEntries uint32
-}
-
-// Options tell Check about the program's environment.
-type Options struct {
+// progEnv is what the checker knows about one program and its kernel.
+type progEnv struct {
 	// Program names the program in errors.
 	Program string
-	// ProgramType is the program type. Check models SocketFilter,
-	// SchedCLS, SchedACT and XDP; other types give an error with Cause
-	// ErrUnsupported.
+	// ProgramType is the program type (SocketFilter, SchedCLS, SchedACT
+	// and XDP are modelled).
 	ProgramType kernel.ProgramType
 	// AttachType is the expected attach type (XDP programs for devmaps may
 	// read egress_ifindex).
@@ -43,34 +36,18 @@ type Options struct {
 	License string
 	// Maps describes the maps the program's map loads refer to, by
 	// reference name (asm.LoadMapPtr's mapName).
-	Maps map[string]MapInfo
+	Maps map[string]*maps.Spec
 	// MapsByFD describes maps of loads already resolved to a descriptor
 	// (Instruction.SetMapFD), by descriptor.
-	MapsByFD map[int]MapInfo
-	// Source optionally holds the source line of each raw instruction
-	// (LD_IMM64 occupies two entries), as BTF line info gives it: "" where
-	// none is recorded; an instruction takes the nearest line at or before
-	// it.
+	MapsByFD map[int]*maps.Spec
+	// Source holds the source line of each raw instruction (see
+	// bpf.CollectionSpec.SourceLines), or nil.
 	Source []string
-	// Interpreter says the kernel runs BPF programs without a JIT
-	// (net.core.bpf_jit_enable=0): frames then count 32-byte multiples
-	// toward the 512-byte combined stack limit instead of 16 (before 6.9
-	// frames count 32-byte multiples either way).
-	Interpreter bool
-	// MaxProcessed is the complexity limit: the number of instructions
-	// Check walks (over all paths) before giving up, as the kernel does
-	// after 1,000,000. Zero means 1,000,000.
+	// Interpreter, MaxProcessed: see Options.
+	Interpreter  bool
 	MaxProcessed int
-	// KernelVersion is the kernel whose verifier Check models; zero means
-	// the running kernel's (from uname, with Debian's and Ubuntu's
-	// upstream patch level, which their release strings do not show), or,
-	// off Linux, OldestModelled. Each version-dependent rule (constant-key
-	// array lookups, BPF_ST into the context, cpu v4 instructions,
-	// may_goto, load-acquire, branch decisions, ...) applies from the
-	// release that introduced it, stable backports included. Kernels
-	// before OldestModelled are not modelled (Cause ErrUnsupported);
-	// kernels after NewestModelled get its rules.
-	KernelVersion KernelVersion
+	// KernelVersion is the kernel modelled; zero: the running kernel's.
+	KernelVersion kernel.Version
 }
 
 const complexityLimit = 1_000_000
@@ -79,17 +56,10 @@ const complexityLimit = 1_000_000
 // branches waiting to be explored.
 const maxPending = 8192
 
-// Check verifies insns offline, as the kernel's verifier would for a
-// privileged (CAP_BPF + CAP_PERFMON) load on the kernel of
-// Options.KernelVersion (6.1 to 6.18; by default the running kernel), and
-// returns nil or
-// an *verifier.Error naming the failing instruction (raw index, as the kernel counts),
-// the register or access, the source line (Options.Source) and the branch
-// decisions that lead there (Error.Path). Check is conservative: when it
-// cannot prove what the kernel would do it rejects, with Cause
-// ErrUnsupported. It never needs privileges.
-func Check(insns asm.Instructions, opts Options) error {
-	c := &checker{opts: opts, insns: insns}
+// checkInsns verifies insns offline for the program and kernel of e (see
+// Program), and returns nil or the *verifier.Error of the rejection.
+func checkInsns(insns asm.Instructions, e progEnv) error {
+	c := &checker{opts: e, insns: insns}
 	if e := c.run(); e != nil {
 		return e
 	}
@@ -97,11 +67,11 @@ func Check(insns asm.Instructions, opts Options) error {
 }
 
 type checker struct {
-	opts  Options
+	opts  progEnv
 	insns asm.Instructions
 	raw   []int // raw index of each instruction
 
-	maps    []MapInfo
+	maps    []*maps.Spec
 	mapOf   []int32 // map index of each map load, -1 otherwise
 	target  []int   // jump or call target instruction, -1 otherwise
 	subprog []int   // function index of each instruction
@@ -303,7 +273,7 @@ func (c *checker) buildCFG() *verifier.Error {
 	return nil
 }
 
-// validate rejects instruction forms Check does not model.
+// validate rejects instruction forms the checker does not model.
 func (c *checker) validate(i int) *verifier.Error {
 	ins := c.insns[i]
 	op := ins.OpCode
@@ -373,12 +343,12 @@ func (c *checker) newerInstruction(ins asm.Instruction) string {
 
 func (c *checker) resolveMap(i int) *verifier.Error {
 	ins := c.insns[i]
-	var info MapInfo
+	var info *maps.Spec
 	var ok bool
 	if ref := ins.Reference(); ref != "" && !ins.IsMapResolved() {
 		info, ok = c.opts.Maps[ref]
-		if !ok {
-			return c.fail(nil, i, ErrRejected, "", "map %q is not described (Options.Maps)", ref)
+		if !ok || info == nil {
+			return c.fail(nil, i, ErrRejected, "", "map %q is not described", ref)
 		}
 	} else {
 		fd := ins.MapFD()
@@ -388,7 +358,7 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 				info, ok = c.opts.Maps[ref]
 			}
 		}
-		if !ok {
+		if !ok || info == nil {
 			return c.fail(nil, i, ErrRejected, "", "fd %d is not pointing to valid bpf_map", fd)
 		}
 	}

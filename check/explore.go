@@ -76,7 +76,7 @@ func (c *checker) visit(st *state) (bool, *verifier.Error) {
 		if legacyLoops && cp.regFP == rfp && sameRegs(cp.st, st) {
 			// Before 6.9 the kernel reports a loop when the registers
 			// are equal and the earlier state covers the stack, as far
-			// as its precision marks say; Check cannot tell.
+			// as its precision marks say; the checker cannot tell.
 			return false, c.unsupported(st, "loop state at insn %d differs only in the stack: kernels before 6.9 may report an infinite loop", c.raw[st.pc])
 		}
 	}

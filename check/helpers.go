@@ -53,7 +53,7 @@ var (
 	cx = argCtx
 )
 
-// helperProtos are the helpers Check models, with the argument kinds of
+// helperProtos are the helpers the checker models, with the argument kinds of
 // their kernel prototypes.
 var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnMapLookupElem:        {args: [5]argKind{argMapPtr, argMapKey}, ret: retMapValueOrNull},

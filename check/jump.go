@@ -69,7 +69,7 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 		}
 		if modern {
 			// Since 6.8 the kernel learns only 32-bit bounds, which
-			// Check does not keep: learn nothing.
+			// The checker does not keep: learn nothing.
 			return false, c.fork(st, ins, nil)
 		}
 		return false, c.fork(st, ins, func(s *state, taken bool) {
@@ -89,7 +89,7 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 		nd, ns := f.regs[ins.Dst].v, b
 		if modern {
 			if !refine(&nd, &ns, op, taken) {
-				// Impossible by Check's reckoning but not decided by
+				// Impossible by the checker's reckoning but not decided by
 				// the kernel, which walks on with bounds it cannot
 				// trust: forget both values.
 				nd, ns = unknownScalar(), unknownScalar()
