@@ -1,6 +1,8 @@
 package check
 
 import (
+	"bytes"
+	"os"
 	"testing"
 
 	"github.com/purebpf/bpf/internal/gplprobe"
@@ -23,5 +25,25 @@ func TestHelperTableMatchesKernel(t *testing.T) {
 				t.Errorf("%s may call %s: kernel %v, table %v", typ, fn, got, want)
 			}
 		}
+	}
+}
+
+// TestHelperTableGenerated checks that helpers_gen.go is what go generate
+// makes of the committed probe record (testdata/helpers.txt).
+func TestHelperTableGenerated(t *testing.T) {
+	record, err := os.ReadFile("testdata/helpers.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := gplprobe.Generate("helpers", record, "check", "testdata/helpers.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("helpers_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("helpers_gen.go differs from what testdata/helpers.txt generates: run go generate ./check")
 	}
 }

@@ -1,9 +1,11 @@
 package verifier
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"testing"
 
 	"github.com/purebpf/bpf/internal/gplprobe"
@@ -101,5 +103,26 @@ func TestProbeVerdicts(t *testing.T) {
 				t.Errorf("Probe(%d) = %v, %v; want %v", tt.id, v, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestGPLOnlyTableGenerated checks that gplonly_gen.go is what go generate
+// makes of the committed probe record (testdata/gplonly.txt), so the
+// table is never edited by hand.
+func TestGPLOnlyTableGenerated(t *testing.T) {
+	record, err := os.ReadFile("testdata/gplonly.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := gplprobe.Generate("gplonly", record, "verifier", "testdata/gplonly.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("gplonly_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("gplonly_gen.go differs from what testdata/gplonly.txt generates: run go generate ./verifier")
 	}
 }
