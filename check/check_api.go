@@ -42,8 +42,8 @@ type Options struct {
 // Program checks spec offline, as the kernel's verifier would for a
 // privileged (CAP_BPF + CAP_PERFMON) load on the kernel of
 // Options.KernelVersion, after applying its CO-RE relocations to a copy of
-// its instructions (spec is not modified). ms describes the maps its map
-// loads refer to, by reference name (asm.LoadMapPtr's mapName), as
+// its instructions (spec is not modified). mapSpecs describes the maps its
+// map loads refer to, by reference name (asm.LoadMapPtr's mapName), as
 // bpf.ProgramOptions.Maps names the loaded ones; only their type and
 // sizes matter.
 //
@@ -56,11 +56,11 @@ type Options struct {
 // what the kernel would do it rejects, with Cause ErrUnsupported. It never
 // needs privileges. Socket filter, tc (SchedCLS, SchedACT) and XDP
 // programs are modelled.
-func Program(spec *bpf.ProgramSpec, ms map[string]*maps.Spec, opts Options) error {
+func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options) error {
 	if spec == nil {
 		return errors.New("check: nil ProgramSpec")
 	}
-	return program(spec.Name, spec, ms, nil, opts)
+	return program(spec.Name, spec, mapSpecs, nil, opts)
 }
 
 // Collection checks every program of cs as Program does, against cs.Maps,

@@ -282,7 +282,8 @@ func IsGPLCompatible(license string) bool {
 	return false
 }
 
-// Branch is one decision on the path that leads to a rejection.
+// Branch is one decision on the path that leads to a rejection
+// (Error.Path, set by the offline checker, package check).
 type Branch struct {
 	// Index is the raw index of the conditional jump.
 	Index int
@@ -290,6 +291,7 @@ type Branch struct {
 	Taken bool
 }
 
+// String returns "12 taken" or "12 not taken".
 func (b Branch) String() string {
 	if b.Taken {
 		return fmt.Sprintf("%d taken", b.Index)
