@@ -1,7 +1,8 @@
-package verifier
+package check
 
 import (
 	"errors"
+	"github.com/purebpf/bpf/verifier"
 	"strings"
 	"testing"
 
@@ -126,10 +127,10 @@ func TestExplanations(t *testing.T) {
 			// at another instruction and rounds stack frames
 			// differently); what older kernels say is checked against
 			// them by the differential and version tests.
-			err := Check(tt.insns, Options{Program: "p", ProgramType: typ, License: license, Maps: testMaps, Source: src, KernelVersion: NewestModelled})
-			var e *Error
+			err := checkInsns(tt.insns, progEnv{Program: "p", ProgramType: typ, License: license, Maps: testMaps, Source: src, KernelVersion: newestModelled})
+			var e *verifier.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("want *Error, got %v", err)
+				t.Fatalf("want *verifier.Error, got %v", err)
 			}
 			if tt.index == -2 {
 				if !strings.Contains(e.Message, tt.message) {
@@ -182,8 +183,8 @@ func TestAccepts(t *testing.T) {
 		}
 		t.Run(p.name, func(t *testing.T) {
 			opts := checkOpts(p)
-			opts.KernelVersion = NewestModelled
-			if err := Check(p.insns, opts); err != nil {
+			opts.KernelVersion = newestModelled
+			if err := checkInsns(p.insns, opts); err != nil {
 				t.Fatalf("%+v", err)
 			}
 		})
@@ -194,7 +195,7 @@ func TestAccepts(t *testing.T) {
 		}
 		t.Run(p.class, func(t *testing.T) {
 			p.license = "GPL"
-			if err := Check(p.insns, checkOpts(p)); err != nil {
+			if err := checkInsns(p.insns, checkOpts(p)); err != nil {
 				t.Fatalf("%+v", err)
 			}
 		})
@@ -213,8 +214,8 @@ func TestPathShowsBranches(t *testing.T) {
 		asm.Mov.Reg(asm.R0, asm.R9).WithSymbol("b"),
 		asm.Return(),
 	}
-	err := Check(insns, Options{ProgramType: kernel.XDP, License: "GPL"})
-	var e *Error
+	err := checkInsns(insns, progEnv{ProgramType: kernel.XDP, License: "GPL"})
+	var e *verifier.Error
 	if !errors.As(err, &e) {
 		t.Fatal(err)
 	}
@@ -227,14 +228,14 @@ func TestPathShowsBranches(t *testing.T) {
 }
 
 func TestUnsupportedProgramType(t *testing.T) {
-	err := Check(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, Options{ProgramType: kernel.Kprobe})
+	err := checkInsns(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.Kprobe})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestMissingMap(t *testing.T) {
-	err := Check(asm.Instructions{asm.LoadMapPtr(asm.R1, "nope"), asm.Mov.Imm(asm.R0, 0), asm.Return()}, Options{ProgramType: kernel.XDP})
+	err := checkInsns(asm.Instructions{asm.LoadMapPtr(asm.R1, "nope"), asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.XDP})
 	if err == nil || !strings.Contains(err.Error(), `map "nope"`) {
 		t.Fatalf("got %v", err)
 	}
@@ -306,4 +307,13 @@ func concrete(op asm.ALUOp, a, b uint64, is64 bool) uint64 {
 
 func contains(s scalar, v uint64) bool {
 	return v >= s.umin && v <= s.umax && int64(v) >= s.smin && int64(v) <= s.smax && (v&^s.t.mask) == s.t.value
+}
+
+// pathString returns the branch decisions as Error() prints them.
+func pathString(p []verifier.Branch) string {
+	s := make([]string, len(p))
+	for i, b := range p {
+		s[i] = b.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -1,39 +1,32 @@
-package verifier
+package check
 
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
+	"github.com/purebpf/bpf/verifier"
 )
 
-// ErrUnsupported is the Cause of an *Error from Check when the program uses
-// something the offline checker does not model (a helper, a program type,
-// an instruction form). The kernel may well accept such a program: Check
-// rejects it only because it cannot prove it safe.
+// ErrUnsupported is the Cause of a *verifier.Error from Program or
+// Collection when the program uses something the offline checker does not
+// model (a helper, a program type, an instruction form). The kernel may
+// well accept such a program: the checker rejects it only because it
+// cannot prove it safe.
 var ErrUnsupported = errors.New("not modelled by the offline verifier")
 
-// ErrRejected is the Cause of an *Error from Check for a program the
-// offline checker proved the kernel would reject.
+// ErrRejected is the Cause of a *verifier.Error from Program or Collection
+// for a program the offline checker proved the kernel would reject.
 var ErrRejected = errors.New("rejected by the offline verifier")
 
-// MapInfo describes a map a program refers to, as Check needs it.
-type MapInfo struct {
-	Type       kernel.MapType
-	KeySize    uint32
-	ValueSize  uint32
-	MaxEntries uint32
-}
-
-// Options tell Check about the program's environment.
-type Options struct {
+// progEnv is what the checker knows about one program and its kernel.
+type progEnv struct {
 	// Program names the program in errors.
 	Program string
-	// ProgramType is the program type. Check models SocketFilter,
-	// SchedCLS, SchedACT and XDP; other types give an error with Cause
-	// ErrUnsupported.
+	// ProgramType is the program type (SocketFilter, SchedCLS, SchedACT
+	// and XDP are modelled).
 	ProgramType kernel.ProgramType
 	// AttachType is the expected attach type (XDP programs for devmaps may
 	// read egress_ifindex).
@@ -43,49 +36,18 @@ type Options struct {
 	License string
 	// Maps describes the maps the program's map loads refer to, by
 	// reference name (asm.LoadMapPtr's mapName).
-	Maps map[string]MapInfo
+	Maps map[string]*maps.Spec
 	// MapsByFD describes maps of loads already resolved to a descriptor
 	// (Instruction.SetMapFD), by descriptor.
-	MapsByFD map[int]MapInfo
-	// Source optionally holds the source line of each raw instruction
-	// (LD_IMM64 occupies two entries), as BTF line info gives it: "" where
-	// none is recorded; an instruction takes the nearest line at or before
-	// it.
+	MapsByFD map[int]*maps.Spec
+	// Source holds the source line of each raw instruction (see
+	// bpf.CollectionSpec.SourceLines), or nil.
 	Source []string
-	// Interpreter says the kernel runs BPF programs without a JIT
-	// (net.core.bpf_jit_enable=0): frames then count 32-byte multiples
-	// toward the 512-byte combined stack limit instead of 16 (before 6.9
-	// frames count 32-byte multiples either way).
-	Interpreter bool
-	// MaxProcessed is the complexity limit: the number of instructions
-	// Check walks (over all paths) before giving up, as the kernel does
-	// after 1,000,000. Zero means 1,000,000.
+	// Interpreter, MaxProcessed: see Options.
+	Interpreter  bool
 	MaxProcessed int
-	// KernelVersion is the kernel whose verifier Check models; zero means
-	// the running kernel's (from uname, with Debian's and Ubuntu's
-	// upstream patch level, which their release strings do not show), or,
-	// off Linux, OldestModelled. Each version-dependent rule (constant-key
-	// array lookups, BPF_ST into the context, cpu v4 instructions,
-	// may_goto, load-acquire, branch decisions, ...) applies from the
-	// release that introduced it, stable backports included. Kernels
-	// before OldestModelled are not modelled (Cause ErrUnsupported);
-	// kernels after NewestModelled get its rules.
-	KernelVersion KernelVersion
-}
-
-// Branch is one decision on the path that leads to a rejection.
-type Branch struct {
-	// Index is the raw index of the conditional jump.
-	Index int
-	// Taken reports whether the jump was taken.
-	Taken bool
-}
-
-func (b Branch) String() string {
-	if b.Taken {
-		return fmt.Sprintf("%d taken", b.Index)
-	}
-	return fmt.Sprintf("%d not taken", b.Index)
+	// KernelVersion is the kernel modelled; zero: the running kernel's.
+	KernelVersion kernel.Version
 }
 
 const complexityLimit = 1_000_000
@@ -94,17 +56,10 @@ const complexityLimit = 1_000_000
 // branches waiting to be explored.
 const maxPending = 8192
 
-// Check verifies insns offline, as the kernel's verifier would for a
-// privileged (CAP_BPF + CAP_PERFMON) load on the kernel of
-// Options.KernelVersion (6.1 to 6.18; by default the running kernel), and
-// returns nil or
-// an *Error naming the failing instruction (raw index, as the kernel counts),
-// the register or access, the source line (Options.Source) and the branch
-// decisions that lead there (Error.Path). Check is conservative: when it
-// cannot prove what the kernel would do it rejects, with Cause
-// ErrUnsupported. It never needs privileges.
-func Check(insns asm.Instructions, opts Options) error {
-	c := &checker{opts: opts, insns: insns}
+// checkInsns verifies insns offline for the program and kernel of e (see
+// Program), and returns nil or the *verifier.Error of the rejection.
+func checkInsns(insns asm.Instructions, e progEnv) error {
+	c := &checker{opts: e, insns: insns}
 	if e := c.run(); e != nil {
 		return e
 	}
@@ -112,11 +67,11 @@ func Check(insns asm.Instructions, opts Options) error {
 }
 
 type checker struct {
-	opts  Options
+	opts  progEnv
 	insns asm.Instructions
 	raw   []int // raw index of each instruction
 
-	maps    []MapInfo
+	maps    []*maps.Spec
 	mapOf   []int32 // map index of each map load, -1 otherwise
 	target  []int   // jump or call target instruction, -1 otherwise
 	subprog []int   // function index of each instruction
@@ -139,35 +94,26 @@ type checker struct {
 }
 
 // fail builds the error for instruction index i (-1: none).
-func (c *checker) fail(st *state, i int, cause error, register string, format string, args ...any) *Error {
-	e := &Error{Program: c.opts.Program, Index: -1, Message: fmt.Sprintf(format, args...), Register: register, Cause: cause}
+func (c *checker) fail(st *state, i int, cause error, register string, format string, args ...any) *verifier.Error {
+	e := &verifier.Error{Program: c.opts.Program, Index: -1, Message: fmt.Sprintf(format, args...), Register: register, Cause: cause}
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
-		e.setSource(c.source(e.Index))
+		e.SetSourceLines(c.opts.Source)
 	}
 	if st != nil {
 		for p := st.path; p != nil; p = p.prev {
-			e.Path = append(e.Path, Branch{Index: p.index, Taken: p.taken})
+			e.Path = append(e.Path, verifier.Branch{Index: p.index, Taken: p.taken})
 		}
 		for l, r := 0, len(e.Path)-1; l < r; l, r = l+1, r-1 {
 			e.Path[l], e.Path[r] = e.Path[r], e.Path[l]
 		}
 	}
-	e.Hint = hint(e)
+	e.Hint = verifier.Hint(e.Message, e.Instruction)
 	return e
 }
 
-func (c *checker) source(raw int) string {
-	for i := min(raw, len(c.opts.Source)-1); i >= 0; i-- {
-		if c.opts.Source[i] != "" {
-			return c.opts.Source[i]
-		}
-	}
-	return ""
-}
-
-func (c *checker) run() *Error {
+func (c *checker) run() *verifier.Error {
 	switch c.opts.ProgramType {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP:
 	default:
@@ -181,7 +127,7 @@ func (c *checker) run() *Error {
 	if len(c.insns) == 0 {
 		return c.fail(nil, -1, ErrRejected, "", "no instructions")
 	}
-	c.gpl = IsGPLCompatible(c.opts.License)
+	c.gpl = verifier.IsGPLCompatible(c.opts.License)
 	c.limit = c.opts.MaxProcessed
 	if c.limit <= 0 {
 		c.limit = complexityLimit
@@ -194,7 +140,7 @@ func (c *checker) run() *Error {
 
 // buildCFG resolves jumps, calls and maps, splits functions and checks the
 // control flow graph as the kernel's check_subprogs and check_cfg do.
-func (c *checker) buildCFG() *Error {
+func (c *checker) buildCFG() *verifier.Error {
 	n := len(c.insns)
 	c.raw = c.insns.RawOffsets()
 	rawLen := c.insns.RawLen()
@@ -327,8 +273,8 @@ func (c *checker) buildCFG() *Error {
 	return nil
 }
 
-// validate rejects instruction forms Check does not model.
-func (c *checker) validate(i int) *Error {
+// validate rejects instruction forms the checker does not model.
+func (c *checker) validate(i int) *verifier.Error {
 	ins := c.insns[i]
 	op := ins.OpCode
 	if !op.Valid() {
@@ -395,14 +341,14 @@ func (c *checker) newerInstruction(ins asm.Instruction) string {
 	return ""
 }
 
-func (c *checker) resolveMap(i int) *Error {
+func (c *checker) resolveMap(i int) *verifier.Error {
 	ins := c.insns[i]
-	var info MapInfo
+	var info *maps.Spec
 	var ok bool
 	if ref := ins.Reference(); ref != "" && !ins.IsMapResolved() {
 		info, ok = c.opts.Maps[ref]
-		if !ok {
-			return c.fail(nil, i, ErrRejected, "", "map %q is not described (Options.Maps)", ref)
+		if !ok || info == nil {
+			return c.fail(nil, i, ErrRejected, "", "map %q is not described", ref)
 		}
 	} else {
 		fd := ins.MapFD()
@@ -412,7 +358,7 @@ func (c *checker) resolveMap(i int) *Error {
 				info, ok = c.opts.Maps[ref]
 			}
 		}
-		if !ok {
+		if !ok || info == nil {
 			return c.fail(nil, i, ErrRejected, "", "fd %d is not pointing to valid bpf_map", fd)
 		}
 	}
@@ -432,15 +378,6 @@ func (c *checker) resolveMap(i int) *Error {
 	c.mapOf[i] = int32(len(c.maps))
 	c.maps = append(c.maps, info)
 	return nil
-}
-
-// Path returns the branch decisions as text: "3 taken, 9 not taken".
-func pathString(p []Branch) string {
-	s := make([]string, len(p))
-	for i, b := range p {
-		s[i] = b.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // reservedFields returns the kernel's name of the instruction class when

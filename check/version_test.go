@@ -1,4 +1,4 @@
-package verifier
+package check
 
 import (
 	"errors"
@@ -345,7 +345,7 @@ func TestKernelVersionRules(t *testing.T) {
 	for _, tc := range versionCases {
 		t.Run(tc.name, func(t *testing.T) {
 			for i, v := range series {
-				err := Check(tc.insns, Options{ProgramType: tc.typ, License: "GPL", Maps: testMaps, KernelVersion: v})
+				err := checkInsns(tc.insns, progEnv{ProgramType: tc.typ, License: "GPL", Maps: testMaps, KernelVersion: v})
 				if got := verdictOf(err); got != tc.check[i] {
 					t.Errorf("Linux %v: %s (%v), want %s", v, got, err, tc.check[i])
 				}
@@ -360,8 +360,8 @@ func TestKernelVersionRules(t *testing.T) {
 func TestKernelVersionFeatures(t *testing.T) {
 	has := func(v kernel.Version, f *feature) bool { return kernelModel{v}.has(f) }
 	for _, f := range features {
-		if f.name == "" || f.commit == "" || !OldestModelled.Less(f.since) {
-			t.Errorf("feature %+v: incomplete, or not newer than %v", f, OldestModelled)
+		if f.name == "" || f.commit == "" || !oldestModelled.Less(f.since) {
+			t.Errorf("feature %+v: incomplete, or not newer than %v", f, oldestModelled)
 		}
 		if !has(f.since, f) || !has(kernel.V(7, 0, 0), f) {
 			t.Errorf("%s: absent from %v or 7.0", f.name, f.since)
@@ -377,8 +377,8 @@ func TestKernelVersionFeatures(t *testing.T) {
 		if has(previous, f) != backported {
 			t.Errorf("%s: present in %v: %v", f.name, previous, !backported)
 		}
-		if has(OldestModelled, f) {
-			t.Errorf("%s: already in %v, so not version-dependent", f.name, OldestModelled)
+		if has(oldestModelled, f) {
+			t.Errorf("%s: already in %v, so not version-dependent", f.name, oldestModelled)
 		}
 	}
 }
@@ -387,12 +387,12 @@ func TestKernelVersionFeatures(t *testing.T) {
 // modelled and that the zero version means the running kernel.
 func TestKernelVersionOutOfRange(t *testing.T) {
 	insns := asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
-	err := Check(insns, Options{ProgramType: kernel.XDP, KernelVersion: kernel.V(5, 15, 131)})
+	err := checkInsns(insns, progEnv{ProgramType: kernel.XDP, KernelVersion: kernel.V(5, 15, 131)})
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "5.15.131") {
 		t.Errorf("Check for 5.15: %v, want ErrUnsupported naming the version", err)
 	}
 	for _, v := range []kernel.Version{{}, k61, kernel.V(7, 2, 0)} {
-		if err := Check(insns, Options{ProgramType: kernel.XDP, KernelVersion: v}); err != nil {
+		if err := checkInsns(insns, progEnv{ProgramType: kernel.XDP, KernelVersion: v}); err != nil {
 			t.Errorf("Check for %v: %v", v, err)
 		}
 	}
@@ -414,7 +414,7 @@ func TestOlderKernelsAreStricter(t *testing.T) {
 		for _, v := range series {
 			opts := checkOpts(p)
 			opts.KernelVersion = v
-			ok := Check(p.insns, opts) == nil
+			ok := checkInsns(p.insns, opts) == nil
 			if prev && !ok {
 				t.Errorf("%s [%s]: accepted for an older kernel, rejected for %v", p.name, p.class, v)
 			}
@@ -448,7 +448,7 @@ func TestKernelVersionRulesAgreeWithKernel(t *testing.T) {
 				got = reject
 			}
 			if col < 0 {
-				err := Check(tc.insns, Options{ProgramType: tc.typ, License: "GPL", Maps: testMaps})
+				err := checkInsns(tc.insns, progEnv{ProgramType: tc.typ, License: "GPL", Maps: testMaps})
 				if err == nil && got == reject {
 					t.Errorf("Linux %v: Check accepts, the kernel rejects: %s", running, lastLine(klog))
 				}

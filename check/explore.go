@@ -1,7 +1,8 @@
-package verifier
+package check
 
 import (
 	"fmt"
+	"github.com/purebpf/bpf/verifier"
 	"math"
 
 	"github.com/purebpf/bpf/asm"
@@ -10,7 +11,7 @@ import (
 // explore walks every path of the program depth-first, as the kernel's
 // do_check does, pruning states that a verified state at the same
 // instruction covers.
-func (c *checker) explore() *Error {
+func (c *checker) explore() *verifier.Error {
 	root := &checkpoint{branches: 1}
 	st := &state{frames: []*frame{{callsite: -1}}, cp: root}
 	f := st.frames[0]
@@ -39,7 +40,7 @@ func finish(st *state) {
 }
 
 // push queues the other side of a branch.
-func (c *checker) push(st *state) *Error {
+func (c *checker) push(st *state) *verifier.Error {
 	if len(c.pending) >= maxPending {
 		return c.fail(st, st.pc, ErrRejected, "", "The sequence of %d jumps is too complex.", len(c.pending))
 	}
@@ -50,7 +51,7 @@ func (c *checker) push(st *state) *Error {
 
 // visit is the kernel's is_state_visited: it reports whether st may be
 // pruned and stores a checkpoint.
-func (c *checker) visit(st *state) (bool, *Error) {
+func (c *checker) visit(st *state) (bool, *verifier.Error) {
 	list := c.cps[st.pc]
 	looping := false
 	legacyLoops := !c.kv.has(featExactLoopCheck)
@@ -75,7 +76,7 @@ func (c *checker) visit(st *state) (bool, *Error) {
 		if legacyLoops && cp.regFP == rfp && sameRegs(cp.st, st) {
 			// Before 6.9 the kernel reports a loop when the registers
 			// are equal and the earlier state covers the stack, as far
-			// as its precision marks say; Check cannot tell.
+			// as its precision marks say; the checker cannot tell.
 			return false, c.unsupported(st, "loop state at insn %d differs only in the stack: kernels before 6.9 may report an infinite loop", c.raw[st.pc])
 		}
 	}
@@ -95,7 +96,7 @@ func (c *checker) visit(st *state) (bool, *Error) {
 }
 
 // walk follows one path until it exits, is pruned, or fails.
-func (c *checker) walk(st *state) *Error {
+func (c *checker) walk(st *state) *verifier.Error {
 	for {
 		c.processed++
 		if c.processed > c.limit {
@@ -125,7 +126,7 @@ func (c *checker) walk(st *state) *Error {
 
 // step executes the instruction at st.pc. It reports whether the path
 // ended (exit of the main function).
-func (c *checker) step(st *state) (bool, *Error) {
+func (c *checker) step(st *state) (bool, *verifier.Error) {
 	i := st.pc
 	ins := &c.insns[i]
 	switch cls := ins.OpCode.Class(); cls {
@@ -152,7 +153,7 @@ func (c *checker) step(st *state) (bool, *Error) {
 	return false, nil
 }
 
-func (c *checker) errf(st *state, regno asm.Register, format string, args ...any) *Error {
+func (c *checker) errf(st *state, regno asm.Register, format string, args ...any) *verifier.Error {
 	r := ""
 	if regno <= asm.R10 {
 		r = regno.String()
@@ -160,14 +161,14 @@ func (c *checker) errf(st *state, regno asm.Register, format string, args ...any
 	return c.fail(st, st.pc, ErrRejected, r, format, args...)
 }
 
-func (c *checker) unsupported(st *state, format string, args ...any) *Error {
+func (c *checker) unsupported(st *state, format string, args ...any) *verifier.Error {
 	return c.fail(st, st.pc, ErrUnsupported, "", format, args...)
 }
 
 const noReg = asm.Register(0xff)
 
 // read returns the register, failing if it was never written.
-func (c *checker) read(st *state, r asm.Register) (*reg, *Error) {
+func (c *checker) read(st *state, r asm.Register) (*reg, *verifier.Error) {
 	x := &st.cur().regs[r]
 	if x.typ == notInit {
 		return nil, c.errf(st, r, "R%d !read_ok", r)
@@ -176,7 +177,7 @@ func (c *checker) read(st *state, r asm.Register) (*reg, *Error) {
 }
 
 // writable checks that r may be written.
-func (c *checker) writable(st *state, r asm.Register) *Error {
+func (c *checker) writable(st *state, r asm.Register) *verifier.Error {
 	if r == asm.R10 {
 		return c.errf(st, r, "frame pointer is read only")
 	}
@@ -188,7 +189,7 @@ func (c *checker) newID() uint32 {
 	return c.nextID
 }
 
-func (c *checker) alu(st *state, ins *asm.Instruction) *Error {
+func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 	f := st.cur()
 	is64 := ins.OpCode.Class() == asm.ALU64Class
 	op := ins.OpCode.ALUOp()
@@ -365,7 +366,7 @@ func scalarALU(op asm.ALUOp, a, b scalar, is64 bool) scalar {
 }
 
 // ptrALU is arithmetic where at least one operand is a pointer.
-func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool, op asm.ALUOp) *Error {
+func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool, op asm.ALUOp) *verifier.Error {
 	dst := ins.Dst
 	if d.typ.isPointer() && src.typ.isPointer() {
 		if op == asm.Sub && is64 {
@@ -471,7 +472,7 @@ func aluName(op asm.ALUOp) string {
 }
 
 // ld handles LD_IMM64 and the legacy packet loads.
-func (c *checker) ld(st *state, ins *asm.Instruction) *Error {
+func (c *checker) ld(st *state, ins *asm.Instruction) *verifier.Error {
 	f := st.cur()
 	if ins.OpCode == asm.LdImmDW {
 		if e := c.writable(st, ins.Dst); e != nil {
@@ -520,7 +521,7 @@ func sizeMax(size int) uint64 {
 	return 1<<(8*size) - 1
 }
 
-func (c *checker) load(st *state, ins *asm.Instruction) *Error {
+func (c *checker) load(st *state, ins *asm.Instruction) *verifier.Error {
 	if ins.OpCode.Mode() == asm.AtomicMode {
 		return c.unsupported(st, "atomic load is not modelled")
 	}
@@ -546,7 +547,7 @@ func (c *checker) load(st *state, ins *asm.Instruction) *Error {
 	return nil
 }
 
-func (c *checker) store(st *state, ins *asm.Instruction) *Error {
+func (c *checker) store(st *state, ins *asm.Instruction) *verifier.Error {
 	size := ins.OpCode.Size().Sizeof()
 	if _, e := c.read(st, ins.Dst); e != nil {
 		return e
@@ -573,7 +574,7 @@ func (c *checker) store(st *state, ins *asm.Instruction) *Error {
 	return e
 }
 
-func (c *checker) atomic(st *state, ins *asm.Instruction, size int) *Error {
+func (c *checker) atomic(st *state, ins *asm.Instruction, size int) *verifier.Error {
 	if size != 4 && size != 8 {
 		return c.errf(st, noReg, "invalid atomic operand size")
 	}

@@ -1,9 +1,10 @@
-package verifier
+package check
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/purebpf/bpf/verifier"
 	"os"
 	"sort"
 	"strconv"
@@ -25,7 +26,7 @@ type kernelEnv struct {
 	// progArrays: a program array belongs to the first program type that
 	// uses it, so each type gets its own.
 	progArrays map[kernel.ProgramType]*maps.Map
-	fds        map[int]MapInfo
+	fds        map[int]*maps.Spec
 }
 
 var (
@@ -37,7 +38,7 @@ var (
 func loadEnv(t testing.TB) *kernelEnv {
 	testenv.RequirePrivileged(t)
 	envOnce.Do(func() {
-		env := &kernelEnv{maps: map[string]*maps.Map{}, fds: map[int]MapInfo{}, progArrays: map[kernel.ProgramType]*maps.Map{}}
+		env := &kernelEnv{maps: map[string]*maps.Map{}, fds: map[int]*maps.Spec{}, progArrays: map[kernel.ProgramType]*maps.Map{}}
 		for _, typ := range []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SchedACT, kernel.SocketFilter} {
 			m, err := maps.New(&maps.Spec{Name: "progs_" + typ.String(), Type: kernel.MapProgArray, KeySize: 4, ValueSize: 4, MaxEntries: 4})
 			if err != nil {
@@ -54,7 +55,7 @@ func loadEnv(t testing.TB) *kernelEnv {
 				return
 			}
 			env.maps[name] = m
-			env.fds[m.FD()] = info
+			env.fds[m.FD()] = spec
 		}
 		envVal = env
 	})
@@ -118,8 +119,8 @@ func lastLine(log string) string {
 	return ""
 }
 
-func checkOpts(p genProg) Options {
-	return Options{Program: p.name, ProgramType: p.typ, License: p.license, Maps: testMaps}
+func checkOpts(p genProg) progEnv {
+	return progEnv{Program: p.name, ProgramType: p.typ, License: p.license, Maps: testMaps}
 }
 
 // outcome compares Check with the kernel for one program.
@@ -145,10 +146,10 @@ func (o outcome) String() string {
 }
 
 func compare(t testing.TB, env *kernelEnv, p genProg) outcome {
-	ours := Check(p.insns, checkOpts(p))
-	var e *Error
+	ours := checkInsns(p.insns, checkOpts(p))
+	var e *verifier.Error
 	if ours != nil && !errors.As(ours, &e) {
-		t.Fatalf("%s: Check returned %T, want *Error", p.name, ours)
+		t.Fatalf("%s: Check returned %T, want *verifier.Error", p.name, ours)
 	}
 	klog, kerr := env.kernelVerdict(p, 0)
 	return outcome{p: p, ours: ours, kernel: kerr, klog: klog}
@@ -340,7 +341,7 @@ func FuzzDifferential(f *testing.F) {
 }
 
 // FuzzCheck feeds arbitrary instruction streams to Check: it must never
-// panic, and it must return nil or an *Error.
+// panic, and it must return nil or an *verifier.Error.
 func FuzzCheck(f *testing.F) {
 	code, _ := asm.Instructions{asm.Mov.Imm(asm.R0, 1), asm.Return()}.Encode(binary.LittleEndian)
 	f.Add(code, uint8(6))
@@ -354,8 +355,8 @@ func FuzzCheck(f *testing.F) {
 		// typ picks the program type and the kernel version.
 		pt := []kernel.ProgramType{kernel.XDP, kernel.SchedCLS, kernel.SocketFilter}[int(typ)%3]
 		kv := series[int(typ)/3%len(series)]
-		err = Check(insns, Options{ProgramType: pt, License: "GPL", MapsByFD: map[int]MapInfo{}, MaxProcessed: 20000, KernelVersion: kv})
-		var e *Error
+		err = checkInsns(insns, progEnv{ProgramType: pt, License: "GPL", MapsByFD: map[int]*maps.Spec{}, MaxProcessed: 20000, KernelVersion: kv})
+		var e *verifier.Error
 		if err != nil && !errors.As(err, &e) {
 			t.Fatalf("Check returned %T", err)
 		}

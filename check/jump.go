@@ -1,12 +1,13 @@
-package verifier
+package check
 
 import (
+	"github.com/purebpf/bpf/verifier"
 	"math"
 
 	"github.com/purebpf/bpf/asm"
 )
 
-func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *Error) {
+func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) {
 	i := st.pc
 	op := ins.OpCode.JumpOp()
 	switch op {
@@ -68,7 +69,7 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *Error) {
 		}
 		if modern {
 			// Since 6.8 the kernel learns only 32-bit bounds, which
-			// Check does not keep: learn nothing.
+			// The checker does not keep: learn nothing.
 			return false, c.fork(st, ins, nil)
 		}
 		return false, c.fork(st, ins, func(s *state, taken bool) {
@@ -88,7 +89,7 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *Error) {
 		nd, ns := f.regs[ins.Dst].v, b
 		if modern {
 			if !refine(&nd, &ns, op, taken) {
-				// Impossible by Check's reckoning but not decided by
+				// Impossible by the checker's reckoning but not decided by
 				// the kernel, which walks on with bounds it cannot
 				// trust: forget both values.
 				nd, ns = unknownScalar(), unknownScalar()
@@ -127,7 +128,7 @@ func (c *checker) branchTaken(op asm.JumpOp, a, b scalar) int {
 // fork explores both sides of the conditional jump at st.pc: the jump target
 // is queued, st continues with the fall-through. learn, if not nil, refines
 // a side's state.
-func (c *checker) fork(st *state, ins *asm.Instruction, learn func(s *state, taken bool)) *Error {
+func (c *checker) fork(st *state, ins *asm.Instruction, learn func(s *state, taken bool)) *verifier.Error {
 	i := st.pc
 	other := st.clone()
 	other.pc = c.target[i]
@@ -522,7 +523,7 @@ func refineConst(a *scalar, op asm.JumpOp, k uint64) bool {
 
 // ptrBranch is a comparison involving a pointer: packet range checks,
 // NULL checks, or a comparison that teaches nothing.
-func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcReg asm.Register, src reg) *Error {
+func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcReg asm.Register, src reg) *verifier.Error {
 	f := st.cur()
 	d := f.regs[ins.Dst]
 	i := st.pc
@@ -634,7 +635,7 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 	})
 }
 
-func (c *checker) exit(st *state) (bool, *Error) {
+func (c *checker) exit(st *state) (bool, *verifier.Error) {
 	f := st.cur()
 	if len(st.frames) > 1 {
 		// A static function may return anything, even nothing: the
@@ -664,7 +665,7 @@ func (c *checker) exit(st *state) (bool, *Error) {
 	return true, nil
 }
 
-func (c *checker) callFunc(st *state, ins *asm.Instruction) *Error {
+func (c *checker) callFunc(st *state, ins *asm.Instruction) *verifier.Error {
 	if len(st.frames) >= maxFrames {
 		return c.errf(st, noReg, "the call stack of %d frames is too deep !", len(st.frames)+1)
 	}
@@ -688,13 +689,13 @@ func (c *checker) callFunc(st *state, ins *asm.Instruction) *Error {
 // checkStackDepth sums the stack of every call chain, each frame rounded up
 // to 16 bytes as the kernel does for JITed programs since 6.9 (to 32 bytes,
 // and at least 32, for the interpreter and before 6.9).
-func (c *checker) checkStackDepth() *Error {
+func (c *checker) checkStackDepth() *verifier.Error {
 	round := func(d int) int { return (d + 15) &^ 15 }
 	if c.opts.Interpreter || !c.kv.has(featJITStack16) {
 		round = func(d int) int { return (max(d, 1) + 31) &^ 31 }
 	}
-	var walk func(f, depth, frames int) *Error
-	walk = func(f, depth, frames int) *Error {
+	var walk func(f, depth, frames int) *verifier.Error
+	walk = func(f, depth, frames int) *verifier.Error {
 		depth += round(c.depth[f])
 		if depth > maxStack {
 			return c.fail(nil, c.starts[f], ErrRejected, "", "combined stack size of %d calls is %d. Too large", frames, depth)

@@ -1,4 +1,4 @@
-package verifier
+package check
 
 import (
 	"fmt"
@@ -10,26 +10,41 @@ import (
 // KernelVersion is a Linux kernel release (major.minor.patch), such as
 // KernelVersion{Major: 6, Minor: 12, Patch: 118}. The zero value means the
 // running kernel's (Options.KernelVersion).
-type KernelVersion = kernel.Version
+type KernelVersion struct {
+	Major, Minor, Patch int
+}
+
+// String returns "major.minor.patch".
+func (v KernelVersion) String() string { return kernel.Version(v).String() }
 
 // ParseKernelVersion parses a kernel release as uname -r prints it, such
 // as "6.18.44-fc-v1252" or "6.12.118+deb12-amd64"; distribution suffixes
 // are ignored and a missing patch level is 0.
-func ParseKernelVersion(release string) (KernelVersion, error) { return kernel.ParseRelease(release) }
+func ParseKernelVersion(release string) (KernelVersion, error) {
+	v, err := kernel.ParseRelease(release)
+	return KernelVersion(v), err
+}
 
-// OldestModelled is the oldest kernel Check models (Debian 12's 6.1
-// series). For an older kernel Check rejects every program with Cause
+// OldestModelled is the oldest kernel the checker models (Debian 12's 6.1
+// series). For an older kernel it rejects every program with Cause
 // ErrUnsupported.
 var OldestModelled = KernelVersion{Major: 6, Minor: 1}
 
-// NewestModelled is the newest kernel series whose verifier Check was
-// compared with. Newer kernels are checked with its rules.
+// NewestModelled is the newest kernel series whose verifier the checker
+// was compared with. Newer kernels are checked with its rules.
 var NewestModelled = KernelVersion{Major: 6, Minor: 18}
+
+// oldestModelled and newestModelled are what the checker uses: copies of
+// OldestModelled and NewestModelled, which callers could change.
+var (
+	oldestModelled = kernel.Version(OldestModelled)
+	newestModelled = kernel.Version(NewestModelled)
+)
 
 // feature is a verifier behaviour that appeared in a given kernel. Every
 // feature relaxes the verifier (a program the older kernel rejects, the
 // newer one may accept), so a kernel without it is checked more strictly:
-// getting a version wrong can only make Check reject more.
+// getting a version wrong can only make the checker reject more.
 type feature struct {
 	name string
 	// since is the mainline release that introduced the behaviour.
@@ -54,10 +69,10 @@ func (v kernelModel) has(f *feature) bool {
 	return false
 }
 
-// kernelModel is the kernel version Check models.
+// kernelModel is the kernel version the checker models.
 type kernelModel struct{ kernel.Version }
 
-// The version-dependent rules Check applies. Versions were checked
+// The version-dependent rules the checker applies. Versions were checked
 // against the kernel sources of 6.1.158, 6.2.1, 6.3.8, 6.5, 6.6.57,
 // 6.8.1, 6.9, 6.12.19, 6.13.7, 6.14, 6.17 and 6.18.35, the verifier
 // messages in Debian's 6.1.192 and 6.12.118 kernel images, and the commits
@@ -139,19 +154,19 @@ var features = []*feature{
 	featTnumEq,
 }
 
-// resolveVersion returns the kernel Check models: Options.KernelVersion,
+// resolveVersion returns the kernel the checker models: Options.KernelVersion,
 // or the running kernel's. Without one (off Linux) it is the oldest
 // modelled kernel, the strictest.
 func resolveVersion(v kernel.Version) (kernelModel, error) {
 	if v.IsZero() {
 		r, err := kernel.RunningVersion()
 		if runtime.GOOS != "linux" || err != nil {
-			r = OldestModelled
+			r = oldestModelled
 		}
 		v = r
 	}
-	if v.Less(OldestModelled) {
-		return kernelModel{v}, fmt.Errorf("kernel %v is older than %v, the oldest modelled", v, OldestModelled)
+	if v.Less(oldestModelled) {
+		return kernelModel{v}, fmt.Errorf("kernel %v is older than %v, the oldest modelled", v, oldestModelled)
 	}
 	return kernelModel{v}, nil
 }

@@ -1,7 +1,8 @@
-package verifier
+package check
 
 import (
 	"fmt"
+	"github.com/purebpf/bpf/maps"
 	"math/rand/v2"
 
 	"github.com/purebpf/bpf/asm"
@@ -18,7 +19,7 @@ type genProg struct {
 }
 
 // testMaps are the maps generated programs refer to, by name.
-var testMaps = map[string]MapInfo{
+var testMaps = map[string]*maps.Spec{
 	"hash":    {Type: kernel.MapHash, KeySize: 4, ValueSize: 16, MaxEntries: 16},
 	"array":   {Type: kernel.MapArray, KeySize: 4, ValueSize: 16, MaxEntries: 4},
 	"single":  {Type: kernel.MapArray, KeySize: 4, ValueSize: 32, MaxEntries: 1},

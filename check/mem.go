@@ -1,8 +1,9 @@
-package verifier
+package check
 
 import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/verifier"
 )
 
 func (c *checker) mayAccessSKB() bool {
@@ -15,7 +16,7 @@ func (c *checker) mayAccessSKB() bool {
 
 // access checks a load (write false) or store (write true, value v) of
 // size bytes at regno+off and returns the loaded value.
-func (c *checker) access(st *state, regno asm.Register, off int32, size int, write bool, v *reg) (reg, *Error) {
+func (c *checker) access(st *state, regno asm.Register, off int32, size int, write bool, v *reg) (reg, *verifier.Error) {
 	p := st.cur().regs[regno]
 	if write && v != nil && v.typ.isPointer() && p.typ != ptrStack {
 		return reg{}, c.unsupported(st, "storing a pointer (%s) into %s memory is not modelled", v.typ, p.typ)
@@ -65,7 +66,7 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 	return reg{}, c.unsupported(st, "access through %s is not modelled", p.typ)
 }
 
-func (c *checker) stackBounds(st *state, regno asm.Register, total int64, size int, write bool) *Error {
+func (c *checker) stackBounds(st *state, regno asm.Register, total int64, size int, write bool) *verifier.Error {
 	if total < -maxStack || total+int64(size) > 0 || total >= 0 {
 		if write {
 			return c.errf(st, regno, "invalid write to stack R%d off=%d size=%d", regno, total, size)
@@ -90,7 +91,7 @@ func stackByte(off int64) (int, int) {
 	return i, int(off + 8*int64(i+1))
 }
 
-func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int64, size int, v *reg) *Error {
+func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int64, size int, v *reg) *verifier.Error {
 	if v.typ.isPointer() && size != 8 {
 		return c.errf(st, regno, "invalid size of register spill")
 	}
@@ -138,7 +139,7 @@ func (c *checker) stackWrite(st *state, regno asm.Register, fr *frame, total int
 // uninitRead reports the kernel's complaint about a read of size bytes
 // from byte j0 of slot s at fp+total when the modelled kernel refuses
 // uninitialised stack reads (before 6.3 and 6.1.100), or nil.
-func (c *checker) uninitRead(st *state, s *slot, total int64, j0, size int) *Error {
+func (c *checker) uninitRead(st *state, s *slot, total int64, j0, size int) *verifier.Error {
 	if c.kv.has(featUninitStackRead) {
 		return nil
 	}
@@ -160,7 +161,7 @@ func scrub(s *slot) {
 	s.spill, s.spillSize = reg{}, 0
 }
 
-func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int64, size int) (reg, *Error) {
+func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int64, size int) (reg, *verifier.Error) {
 	si, j0 := stackByte(total)
 	if si >= len(fr.stack) {
 		if e := c.uninitRead(st, nil, total, j0, size); e != nil {
@@ -202,7 +203,7 @@ func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int6
 }
 
 // memBounds checks an access to a map value or a sized memory region.
-func (c *checker) memBounds(st *state, regno asm.Register, p *reg, off int32, size int, limit int64, what string) *Error {
+func (c *checker) memBounds(st *state, regno asm.Register, p *reg, off int32, size int, limit int64, what string) *verifier.Error {
 	fixed := int64(p.off) + int64(off)
 	if p.v.smin < 0 {
 		return c.errf(st, regno, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
@@ -218,7 +219,7 @@ func (c *checker) memBounds(st *state, regno asm.Register, p *reg, off int32, si
 	return nil
 }
 
-func (c *checker) packetBounds(st *state, regno asm.Register, p *reg, off int32, size int) *Error {
+func (c *checker) packetBounds(st *state, regno asm.Register, p *reg, off int32, size int) *verifier.Error {
 	if p.v.smin < 0 {
 		return c.errf(st, regno, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
 	}
@@ -272,14 +273,14 @@ const (
 	skbLocalIP6End = 132
 )
 
-func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, size int, write bool) (reg, *Error) {
+func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, size int, write bool) (reg, *verifier.Error) {
 	if p.off != 0 {
 		return reg{}, c.errf(st, regno, "dereference of modified ctx ptr R%d off=%d disallowed", regno, p.off)
 	}
 	if !p.v.isConst() || p.v.t.value != 0 {
 		return reg{}, c.errf(st, regno, "variable ctx access var_off=(%#x; %#x) disallowed", p.v.t.value, p.v.t.mask)
 	}
-	bad := func() (reg, *Error) {
+	bad := func() (reg, *verifier.Error) {
 		return reg{}, c.errf(st, regno, "invalid bpf_context access off=%d size=%d", off, size)
 	}
 	if off < 0 || off%int32(size) != 0 {

@@ -1,8 +1,9 @@
-package verifier
+package check
 
 import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/verifier"
 )
 
 // argKind is how a helper uses an argument register.
@@ -52,7 +53,7 @@ var (
 	cx = argCtx
 )
 
-// helperProtos are the helpers Check models, with the argument kinds of
+// helperProtos are the helpers the checker models, with the argument kinds of
 // their kernel prototypes.
 var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnMapLookupElem:        {args: [5]argKind{argMapPtr, argMapKey}, ret: retMapValueOrNull},
@@ -101,7 +102,7 @@ func helperAllowed(t kernel.ProgramType, fn asm.BuiltinFunc) bool {
 	return fn >= 0 && int(fn) < len(set)*64 && set[fn/64]&(1<<(fn%64)) != 0
 }
 
-func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
+func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	fn := asm.BuiltinFunc(ins.Constant)
 	if !fn.Known() || fn == asm.FnUnspec {
 		return c.errf(st, noReg, "invalid func unknown#%d", int32(fn))
@@ -109,7 +110,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 	if !helperAllowed(c.opts.ProgramType, fn) {
 		return c.errf(st, noReg, "program of this type cannot use helper %s#%d", fn, int32(fn))
 	}
-	if gpl, _ := GPLOnly(int32(fn)); gpl && !c.gpl {
+	if gpl, _ := verifier.GPLOnly(int32(fn)); gpl && !c.gpl {
 		return c.errf(st, noReg, "cannot call GPL-restricted function from non-GPL compatible program")
 	}
 	p, ok := helperProtos[fn]
@@ -136,7 +137,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 		if e != nil {
 			return e
 		}
-		expect := func(want string) *Error {
+		expect := func(want string) *verifier.Error {
 			return c.errf(st, regno, "R%d type=%s expected=%s", regno, r.typ, want)
 		}
 		switch kind {
@@ -279,7 +280,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *Error {
 }
 
 // sizeArg checks a size argument and returns its maximum.
-func (c *checker) sizeArg(st *state, regno asm.Register, r *reg, zeroOK bool) (int64, *Error) {
+func (c *checker) sizeArg(st *state, regno asm.Register, r *reg, zeroOK bool) (int64, *verifier.Error) {
 	if r.typ != scalarValue {
 		return 0, c.errf(st, regno, "R%d type=%s expected=scalar", regno, r.typ)
 	}
@@ -297,7 +298,7 @@ func (c *checker) sizeArg(st *state, regno asm.Register, r *reg, zeroOK bool) (i
 
 // helperMem checks that a helper may read (or, with write, write) size
 // bytes at r.
-func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, write bool) *Error {
+func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, write bool) *verifier.Error {
 	switch r.typ {
 	case ptrStack:
 		if !r.v.isConst() {

@@ -1,4 +1,4 @@
-package verifier
+package check
 
 import (
 	"github.com/purebpf/bpf/asm"
