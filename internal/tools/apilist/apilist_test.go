@@ -3,7 +3,6 @@ package apilist
 import (
 	"flag"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,13 +25,6 @@ var kernelEnums = map[string]string{
 	"internal/kernel.MapType":     "maps.Type",
 	"internal/kernel.LinkType":    "attach.LinkType",
 }
-
-// pendingInternalUses are exported declarations that still name a type
-// of an internal package while issue 15 moves them off it. Each entry is
-// a failure waiting to be fixed: remove it with the fix (the value says
-// who fixes it). The test fails on an entry that no longer names an
-// internal type, so the list only shrinks; it must end empty.
-var pendingInternalUses = map[string]string{}
 
 func moduleRoot(t *testing.T) string {
 	dir, err := os.Getwd()
@@ -169,14 +161,9 @@ func TestAPI(t *testing.T) {
 func TestNoInternalTypes(t *testing.T) {
 	_, pkgs := load(t)
 	var offenders []string
-	used := map[string]bool{}
 	for _, p := range pkgs {
 		for _, u := range p.Internal {
 			if _, ok := kernelEnums[u.Type]; ok {
-				continue
-			}
-			if _, ok := pendingInternalUses[u.Key]; ok {
-				used[u.Key] = true
 				continue
 			}
 			offenders = append(offenders, fmt.Sprintf("%s names %s", u.Key, u.Type))
@@ -184,11 +171,6 @@ func TestNoInternalTypes(t *testing.T) {
 	}
 	if len(offenders) > 0 {
 		t.Errorf("exported declarations name types of internal packages (give them a public type):\n\t%s", strings.Join(offenders, "\n\t"))
-	}
-	for _, key := range slices.Sorted(maps.Keys(pendingInternalUses)) {
-		if !used[key] {
-			t.Errorf("pendingInternalUses lists %s, which no longer names an internal type: remove the entry", key)
-		}
 	}
 }
 
