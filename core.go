@@ -175,25 +175,3 @@ func describeRelo(spec *ProgramSpec, r core.Relo) string {
 	}
 	return fmt.Sprintf("type %d (access %q)", r.Type, r.Access)
 }
-
-// explainPoisoned replaces, in the joined error of
-// verifier.CheckPrograms, each rejection of a poisoned instruction by an
-// error naming the CO-RE relocation behind it.
-func (cs *CollectionSpec) explainPoisoned(err error, poisoned map[string][]core.Fixup) error {
-	joined, ok := err.(interface{ Unwrap() []error })
-	if !ok || len(poisoned) == 0 {
-		return err
-	}
-	errs := joined.Unwrap()
-	out := make([]error, len(errs))
-	for i, e := range errs {
-		out[i] = e
-		var verr *verifier.Error
-		if errors.As(e, &verr) && cs.Programs[verr.Program] != nil {
-			if cerr := poisonedError("verify", cs.Programs[verr.Program], poisoned[verr.Program], verr); cerr != nil {
-				out[i] = cerr
-			}
-		}
-	}
-	return errors.Join(out...)
-}

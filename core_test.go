@@ -8,6 +8,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/btf"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/elf"
 	ib "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core/coretest"
@@ -58,7 +59,7 @@ func TestCOREObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := spec.Verify(); err != nil {
+	if err := check.Collection(spec, check.Options{}); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 	before := spec.Programs["xdp_core"].Copy()
@@ -228,7 +229,7 @@ func TestCOREKindsThisKernel(t *testing.T) {
 	}
 	// Verify relocates for this kernel too: only the unguarded read of
 	// core_blob (not a kernel type) is rejected, naming the relocation.
-	err = spec.Verify()
+	err = check.Collection(spec, check.Options{})
 	if !errors.Is(err, bpf.ErrCORE) || !strings.Contains(err.Error(), "verify program core_unguarded") ||
 		!strings.Contains(err.Error(), "instruction 8: field_byte_offset of struct core_blob.gone: no type core_blob in the kernel's BTF") {
 		t.Errorf("Verify = %v, want ErrCORE naming core_unguarded's relocation", err)

@@ -158,17 +158,6 @@ func (p *Program) Run(opts RunOptions) (RunResult, error) {
 	return res, nil
 }
 
-// XDPContext is struct xdp_md as test runs take and return it. In a test
-// run Data, DataEnd and DataMeta are offsets into the input packet: set
-// Data to the number of metadata bytes in front of the packet, and
-// DataEnd to the length of RunOptions.Data.
-type XDPContext = sys.XDPMD
-
-// SKBContext is struct __sk_buff as test runs of tc and socket filter
-// programs take and return it; after a run it holds, for example, the
-// mark and priority the program set.
-type SKBContext = sys.SKBuff
-
 var errContextType = errors.New("must be a *bpf.XDPContext, a *bpf.SKBContext or a []byte")
 
 // contextMemory returns the address and size of a test-run context

@@ -5,53 +5,85 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/btf"
+	ib "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/verifier"
 )
 
-// Verify checks every program of the collection offline, without
-// privileges and without loading anything (see verifier.Check), as the
-// running kernel's verifier would (each rule that changed between 6.1 and
-// 6.18 applies from the release that introduced it): it returns nil, or
-// the *verifier.Error of each rejected program (joined, in name order),
-// with the C source line, file and line number when the object has BTF
-// line info. CO-RE relocations are applied first, against the running
-// kernel's BTF (without it, programs that have some are refused with
-// ErrCORE). The kernel stays the judge: Verify never accepts what the kernel
-// rejects, but may reject (with verifier.ErrUnsupported as the cause)
-// what it cannot prove.
-func (cs *CollectionSpec) Verify() error {
-	progs := make([]verifier.Program, 0, len(cs.Programs))
-	var refused []error
-	poisoned := map[string][]core.Fixup{}
-	for name, p := range cs.Programs {
-		if p == nil {
-			return fmt.Errorf("verify: program %s: nil ProgramSpec", name)
-		}
-		rp, fixups, err := relocateCORE(p, nil) // what the running kernel would get
-		if err != nil {
-			refused = append(refused, fmt.Errorf("verify: %w", err))
-			continue
-		}
-		poisoned[name] = fixups
-		progs = append(progs, verifier.Program{
-			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
-			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
-		})
+// This file holds what an offline checker (package check) needs to see a
+// program as the kernel's verifier would: the instructions after CO-RE
+// relocation, the explanation of poisoned instructions, and the C source
+// lines. The root package cannot import package check (check imports it),
+// so these are public methods of the object model.
+
+// RelocatedProgram is a program with its CO-RE relocations applied for one
+// kernel: the instructions NewProgramWithOptions hands the kernel's
+// verifier. See ProgramSpec.RelocateCORE.
+type RelocatedProgram struct {
+	// Spec is a shallow copy of the program whose Instructions are
+	// relocated (the original ProgramSpec itself when it has no CO-RE
+	// relocations). Do not modify it: it may share everything but its
+	// instructions with the original.
+	Spec *ProgramSpec
+	// poisoned are the relocations the kernel's types could not satisfy,
+	// whose instruction became a poisoned helper call.
+	poisoned []core.Fixup
+}
+
+// RelocateCORE applies the program's CO-RE relocations (CORERelocations)
+// to a copy of its instructions, as NewProgramWithOptions does before it
+// loads: against kernelTypes, or, when kernelTypes is nil, against the
+// running kernel's BTF (vmlinux, then its modules'). spec is not modified.
+//
+// A relocation that the kernel's types cannot satisfy (and that is not an
+// existence test) turns its instruction into an invalid helper call, as
+// libbpf does: a verifier accepts the program if that instruction is
+// unreachable; RelocatedProgram.ExplainRejection names the relocation if
+// it rejects it. The error wraps ErrCORE: no BTF for the running kernel,
+// no local BTF (ProgramSpec.BTF) to interpret the records, an ambiguous or
+// malformed record.
+func (spec *ProgramSpec) RelocateCORE(kernelTypes *btf.Spec) (*RelocatedProgram, error) {
+	if spec == nil {
+		return nil, errors.New("relocate CO-RE: nil ProgramSpec")
 	}
-	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
-	for name, m := range cs.Maps {
-		ms[name] = verifier.MapInfo{Type: m.Type, KeySize: m.KeySize, ValueSize: m.ValueSize, MaxEntries: m.MaxEntries}
+	r, poisoned, err := relocateCORE(spec, kernelTypes)
+	if err != nil {
+		return nil, err
 	}
-	if len(refused) > 0 {
-		slices.SortFunc(refused, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return errors.Join(append(refused, cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned))...)
+	return &RelocatedProgram{Spec: r, poisoned: poisoned}, nil
+}
+
+// ExplainRejection returns err itself, unless err holds the
+// *verifier.Error of a rejection of an instruction that a failed CO-RE
+// relocation poisoned ("invalid func unknown#195896080"): then it returns
+// an error naming the program and the relocation (its instruction, kind
+// and C target), wrapping ErrCORE and err.
+func (r *RelocatedProgram) ExplainRejection(err error) error {
+	var verr *verifier.Error
+	if r == nil || !errors.As(err, &verr) {
+		return err
 	}
-	return cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned)
+	if cerr := poisonedError("verify", r.Spec, r.poisoned, verr); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// SourceLines returns the C source line of each raw instruction (an
+// LD_IMM64 counts two) of the named program, from the object's BTF line
+// info, as the kernel's verifier log prints them ("text @ file.c:12"); an
+// instruction without a record of its own has the line before it. It
+// returns nil when the program has no line info, or when its instructions
+// no longer have the raw length the line info describes.
+func (cs *CollectionSpec) SourceLines(program string) []string {
+	p := cs.Programs[program]
+	if p == nil {
+		return nil
+	}
+	return cs.sourceLines(program, p)
 }
 
 // sourceLines returns the C source line of each raw instruction of the
@@ -62,7 +94,7 @@ func (cs *CollectionSpec) sourceLines(name string, p *ProgramSpec) []string {
 	if pb == nil || len(pb.LineInfo) == 0 || len(cs.BTF) == 0 || pb.RawLen != p.Instructions.RawLen() {
 		return nil
 	}
-	spec, err := btf.Parse(cs.BTF, binary.NativeEndian)
+	spec, err := ib.Parse(cs.BTF, binary.NativeEndian)
 	if err != nil {
 		return nil
 	}

@@ -2,95 +2,119 @@ package bpf_test
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/elf"
-	"github.com/purebpf/bpf/internal/testenv"
-	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
-// TestVerifyTutorialObjects checks the committed objects offline; this
-// needs no privileges.
-func TestVerifyTutorialObjects(t *testing.T) {
-	for _, name := range []string{"dropworld", "tcpfilter", "xdp1", "xdp1_legacy", "layercoop", "xdp2skb_meta"} {
-		spec, err := elf.OpenWithOptions(collObject(name), elf.Options{DefaultType: bpf.XDP})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if name == "layercoop" {
-			spec.Programs["layercoop_tx"].Type = bpf.SchedCLS
-		}
-		if err := spec.Verify(); err != nil {
-			t.Errorf("%s: %+v", name, err)
-		}
-	}
-	// The non-GPL variant is refused, naming the helper.
-	spec, err := elf.Open(collObject("xdp2skb_meta_nongpl"))
+// TestRelocateCORE relocates each program of core_kinds.o for the running
+// kernel: the spec keeps its instructions, a program without relocations
+// is returned as is, and only the unguarded read of a type the kernel
+// lacks is explained as a CO-RE failure when a verifier rejects it.
+func TestRelocateCORE(t *testing.T) {
+	kernelBTF(t)
+	spec, err := elf.Open("elf/testdata/core_kinds.o")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = spec.Verify()
-	var verr *verifier.Error
-	if !errors.As(err, &verr) || verr.Program != "_tc_mark" || !strings.Contains(err.Error(), "bpf_trace_printk") {
-		t.Fatalf("non-GPL tc_mark: %v", err)
+	for _, tt := range []struct {
+		program string
+		// explained is the relocation the rejection must name, or "" when
+		// the checker accepts the relocated program.
+		explained string
+	}{
+		{"core_values", ""},
+		{"core_guarded", ""},
+		{"core_blob_read", ""},
+		{"core_unguarded", "instruction 8: field_byte_offset of struct core_blob.gone"},
+	} {
+		t.Run(tt.program, func(t *testing.T) {
+			p := spec.Programs[tt.program]
+			if p == nil {
+				t.Fatalf("no program %s in core_kinds.o", tt.program)
+			}
+			before := p.Copy()
+			r, err := p.RelocateCORE(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.CORERelocations) > 0 && r.Spec == p {
+				t.Error("RelocateCORE returned the spec itself for a program with relocations")
+			}
+			if !equalInsns(p.Instructions, before.Instructions) {
+				t.Error("RelocateCORE modified the spec's instructions")
+			}
+			err = check.Program(p, spec.Maps, check.Options{})
+			switch {
+			case tt.explained == "" && err != nil:
+				t.Errorf("check: %v", err)
+			case tt.explained != "" && (!errors.Is(err, bpf.ErrCORE) || !strings.Contains(err.Error(), tt.explained)):
+				t.Errorf("check = %v; want ErrCORE naming %q", err, tt.explained)
+			}
+		})
 	}
 }
 
-// TestVerifyShowsSourceLine breaks a program of a committed object and
-// checks that the offline verdict names its C source line.
-func TestVerifyShowsSourceLine(t *testing.T) {
+// TestExplainRejection: errors that are not a rejection of a poisoned
+// instruction come back unchanged.
+func TestExplainRejection(t *testing.T) {
+	plain := &bpf.ProgramSpec{Name: "plain", Type: bpf.XDP, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}}
+	r, err := plain.RelocateCORE(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Spec != plain {
+		t.Error("a program without CO-RE relocations is copied")
+	}
+	other := errors.New("other")
+	verr := &verifier.Error{Program: "plain", Index: 1, Message: "R0 !read_ok"}
+	for _, err := range []error{nil, other, verr} {
+		if got := r.ExplainRejection(err); got != err {
+			t.Errorf("ExplainRejection(%v) = %v, want it unchanged", err, got)
+		}
+	}
+	var nilSpec *bpf.ProgramSpec
+	if _, err := nilSpec.RelocateCORE(nil); err == nil {
+		t.Error("RelocateCORE of a nil spec: no error")
+	}
+}
+
+// TestSourceLines reads the C source line of every raw instruction of a
+// committed object's program from its BTF line info.
+func TestSourceLines(t *testing.T) {
 	spec, err := elf.OpenWithOptions(collObject("tcpfilter"), elf.Options{DefaultType: bpf.XDP})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := spec.Programs["tcpfilter"]
-	// Drop the first bounds check (r3 = r1; r3 += 14; if r3 > r2 goto): the
-	// load of h_proto then reads past what is known to be in the packet.
-	for i, ins := range p.Instructions {
-		if ins.OpCode.Class() == asm.JumpClass && ins.OpCode.JumpOp() == asm.JGT && ins.Src == asm.R2 {
-			p.Instructions[i] = asm.Mov.Imm(asm.R3, 0)
-			break
-		}
-	}
-	err = spec.Verify()
-	var verr *verifier.Error
-	if !errors.As(err, &verr) || !strings.Contains(verr.Source, "tcpfilter.c:") || !strings.Contains(verr.Source, "h_proto") {
-		t.Fatalf("verdict %+v does not name the source line", err)
-	}
-}
-
-// TestVerifyAgreesWithKernel compares the offline verdict with the
-// kernel's on every committed tutorial object (privileged: the kernel
-// loads them).
-func TestVerifyAgreesWithKernel(t *testing.T) {
-	testenv.RequirePrivileged(t)
-	objs, err := filepath.Glob("examples/*/bpf/*.o")
-	if err != nil || len(objs) < 10 {
-		t.Fatalf("objects: %v %v", objs, err)
-	}
-	for _, obj := range objs {
-		if strings.HasSuffix(obj, "_bpfeb.o") {
-			continue // not loadable on this host
-		}
-		spec, err := elf.OpenWithOptions(obj, elf.Options{DefaultType: bpf.XDP, ProgramTypes: map[string]bpf.ProgramType{"layercoop_tx": bpf.SchedCLS}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range spec.Maps {
-			m.Pinning = maps.PinNone
-		}
-		offline := spec.Verify()
-		coll, kernel := bpf.NewCollection(spec)
-		if kernel == nil {
-			coll.Close()
-		}
-		if (offline == nil) != (kernel == nil) {
-			t.Errorf("%s: offline verdict %v, kernel verdict %v", obj, offline, kernel)
-		}
+	for _, tt := range []struct {
+		program string
+		want    bool
+	}{
+		{"tcpfilter", true},
+		{"nosuchprogram", false},
+	} {
+		t.Run(tt.program, func(t *testing.T) {
+			lines := spec.SourceLines(tt.program)
+			if !tt.want {
+				if lines != nil {
+					t.Errorf("SourceLines = %q, want nil", lines)
+				}
+				return
+			}
+			if n := spec.Programs[tt.program].Instructions.RawLen(); len(lines) != n {
+				t.Fatalf("%d lines for %d raw instructions", len(lines), n)
+			}
+			for i, l := range lines {
+				if !strings.Contains(l, " @ tcpfilter.c:") {
+					t.Errorf("instruction %d: line %q does not name tcpfilter.c", i, l)
+				}
+			}
+		})
 	}
 }

@@ -2,7 +2,7 @@ package asm
 
 import "strconv"
 
-//go:generate go run ./internal/genhelpers -out func_gen.go
+//go:generate go run ./internal/genhelpers -header internal/genhelpers/testdata/bpf_func_id.h -out func_gen.go
 
 // BuiltinFunc is the id of a kernel helper function (enum bpf_func_id),
 // called with Call. The Fn constants cover every helper of the kernel UAPI

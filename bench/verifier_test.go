@@ -7,20 +7,20 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
-	"github.com/purebpf/bpf/verifier"
 )
 
 // verifierMaps are the maps the verifier benchmark programs use.
-var verifierMaps = map[string]verifier.MapInfo{
+var verifierMaps = map[string]*maps.Spec{
 	"array": {Type: maps.Array, KeySize: 4, ValueSize: 16, MaxEntries: 4},
 	"hash":  {Type: maps.Hash, KeySize: 4, ValueSize: 16, MaxEntries: 16},
 }
 
 // verifierPrograms are the project's example programs (dropworld) and
 // realistic programs in the tutorial's style (copies of those in
-// verifier/projectprogs_test.go).
+// check/projectprogs_test.go).
 func verifierPrograms() []*bpf.ProgramSpec {
 	return []*bpf.ProgramSpec{
 		{Name: "dropworld", Type: bpf.XDP, License: "GPL", Instructions: asm.Instructions{
@@ -102,21 +102,22 @@ func verifierPrograms() []*bpf.ProgramSpec {
 
 var verificationTime = regexp.MustCompile(`verification time (\d+) usec`)
 
-// BenchmarkVerifier compares verifier.Check with the kernel's own
+// BenchmarkVerifier compares check.Program with the kernel's own
 // verification of the same program. The kernel side loads the program with
 // log level 4 (statistics) and reports the kernel's "verification time" as
 // kernel-verify-ns/op (its resolution is 1 µs); ns/op of the kernel side is
 // the whole load (system call, JIT, log).
 func BenchmarkVerifier(b *testing.B) {
 	for _, spec := range verifierPrograms() {
-		opts := verifier.Options{Program: spec.Name, ProgramType: spec.Type, License: spec.License, Maps: verifierMaps}
+		// The running kernel's rules, as the kernel side is measured on it.
+		opts := check.Options{}
 		b.Run("check/"+spec.Name, func(b *testing.B) {
-			if err := verifier.Check(spec.Instructions, opts); err != nil {
+			if err := check.Program(spec, verifierMaps, opts); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := verifier.Check(spec.Instructions, opts); err != nil {
+				if err := check.Program(spec, verifierMaps, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -125,7 +126,9 @@ func BenchmarkVerifier(b *testing.B) {
 			testenv.RequirePrivileged(b)
 			refs := map[string]bpf.MapFD{}
 			for name, info := range verifierMaps {
-				m, err := maps.New(&maps.Spec{Name: name, Type: info.Type, KeySize: info.KeySize, ValueSize: info.ValueSize, MaxEntries: info.MaxEntries})
+				s := *info
+				s.Name = name
+				m, err := maps.New(&s)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,25 +1,15 @@
-// Package verifier explains why the kernel rejects a BPF program, and checks
-// programs offline, before the kernel sees them.
+// Package verifier explains why the kernel rejects a BPF program.
 //
 // A rejected load yields an *Error: the failing instruction (raw index, as
 // the kernel counts), the kernel's message, the C source line (and its file
 // and line number) when the program carries BTF line info, the full
 // verifier log and a short hint for well-known causes. ParseLog builds one
-// from a verifier log of any kernel since 6.1.
+// from a verifier log of any kernel since 6.1. GPLOnly and IsGPLCompatible
+// are the license rules the loader checks before the kernel sees a
+// program.
 //
-// Check runs without privileges: an abstract interpreter over the program's
-// control flow graph that models the verifier of Linux 6.1 to 6.18 for
-// privileged socket filter, tc and XDP programs (registers and stack slots
-// with known bits and ranges, packet, context, stack and map pointers, NULL
-// checks, helper prototypes, bpf-to-bpf calls, bounded loops, the
-// complexity limit). It models the kernel of Options.KernelVersion (by
-// default the running one): each rule that changed between 6.1 and 6.18
-// applies from the release that introduced it. It returns the same *Error,
-// with the register, the source line and the branch decisions that lead to
-// the failure. It is conservative: what it cannot model it rejects with
-// Cause ErrUnsupported. A differential harness (harness_test.go) compares it
-// with the running kernel; KNOWN_DIFFERENCES.md lists what it found and the
-// version rules with their kernel commits.
+// The offline checker, which reports its rejections with the same *Error,
+// is package check.
 package verifier
 
 import (
@@ -53,10 +43,11 @@ type Error struct {
 	// Hint is a short suggestion for well-known causes, or "".
 	Hint string
 	// Register names the register the rejection is about ("r1"), or "".
-	// Set by Check; the kernel's log does not always say.
+	// Set by the offline checker (package check); the kernel's log does
+	// not always say.
 	Register string
 	// Path lists the branch decisions, in order, on the path that leads to
-	// the failing instruction. Set by Check.
+	// the failing instruction. Set by the offline checker.
 	Path []Branch
 	// Log is the whole verifier log.
 	Log string
@@ -156,7 +147,7 @@ func ParseLog(program, log string, cause error) *Error {
 	if lastInsn >= 0 {
 		e.setSource(lastSource)
 	}
-	e.Hint = hint(e)
+	e.Hint = Hint(e.Message, e.Instruction)
 	return e
 }
 
@@ -178,8 +169,9 @@ func (e *Error) setSource(line string) {
 // SetSourceLines gives the error the file and line of its instruction
 // when the log did not name them (kernels before 6.9 print a source line's
 // text only). lines holds the source line of each raw instruction as
-// Options.Source does ("text @ file.c:12", or "" where the line info has
-// none; an instruction takes the nearest line at or before it).
+// bpf.CollectionSpec.SourceLines gives them ("text @ file.c:12", or ""
+// where the line info has none; an instruction takes the nearest line at
+// or before it).
 func (e *Error) SetSourceLines(lines []string) {
 	if e.File != "" || e.Index < 0 || len(lines) == 0 {
 		return
@@ -257,7 +249,13 @@ var hints = []struct {
 	}},
 }
 
-func hint(e *Error) string {
+// Hint returns the short suggestion the package gives for a verifier
+// message of the kernel (Error.Message) about an instruction as the log
+// prints it (Error.Instruction, such as "call bpf_trace_printk#6"), or ""
+// when the message is not a well-known one. ParseLog sets Error.Hint with
+// it; other producers of an *Error (the offline checker) do the same.
+func Hint(message, instruction string) string {
+	e := &Error{Message: message, Instruction: instruction}
 	for _, h := range hints {
 		if m := h.match.FindStringSubmatch(e.Message); m != nil {
 			return h.hint(e, m)
@@ -282,4 +280,30 @@ func IsGPLCompatible(license string) bool {
 		return true
 	}
 	return false
+}
+
+// Branch is one decision on the path that leads to a rejection
+// (Error.Path, set by the offline checker, package check).
+type Branch struct {
+	// Index is the raw index of the conditional jump.
+	Index int
+	// Taken reports whether the jump was taken.
+	Taken bool
+}
+
+// String returns "12 taken" or "12 not taken".
+func (b Branch) String() string {
+	if b.Taken {
+		return fmt.Sprintf("%d taken", b.Index)
+	}
+	return fmt.Sprintf("%d not taken", b.Index)
+}
+
+// pathString returns the branch decisions as text: "3 taken, 9 not taken".
+func pathString(p []Branch) string {
+	s := make([]string, len(p))
+	for i, b := range p {
+		s[i] = b.String()
+	}
+	return strings.Join(s, ", ")
 }

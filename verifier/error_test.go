@@ -230,3 +230,25 @@ func TestPatternsCompile(t *testing.T) {
 		h.match.get()
 	}
 }
+
+// TestHint checks the suggestions for well-known messages, as the offline
+// checker gets them (message and instruction only).
+func TestHint(t *testing.T) {
+	for _, tt := range []struct {
+		message, instruction, want string
+	}{
+		{"R0 !read_ok", "exit", "set r0, the program's return value, on every path before exit"},
+		{"R3 !read_ok", "r0 = r3", "r3 is read before anything was written to it on this path"},
+		{"cannot call GPL-restricted function from non-GPL compatible program", "call bpf_trace_printk#6", "helper bpf_trace_printk may only be called"},
+		{"cannot call GPL-restricted function from non-GPL compatible program", "", "a GPL-only helper may only be called"},
+		{"invalid mem access 'map_value_or_null'", "r1 = *(u64 *)(r0 +0)", "check the pointer returned by the helper"},
+		{"something nobody has seen", "exit", ""},
+	} {
+		t.Run(tt.message, func(t *testing.T) {
+			got := Hint(tt.message, tt.instruction)
+			if tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+				t.Errorf("Hint(%q, %q) = %q, want %q...", tt.message, tt.instruction, got, tt.want)
+			}
+		})
+	}
+}

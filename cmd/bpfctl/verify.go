@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/check"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -24,7 +25,7 @@ type verifyJSON struct {
 	Hint        string   `json:"hint,omitempty"`
 }
 
-// verify checks OBJ's programs offline (package verifier), without
+// verify checks OBJ's programs offline (package check), without
 // privileges, and prints a verdict per program. The exit status is 1 when
 // a program is rejected.
 func verify(c *ctx, args []string) error {
@@ -58,9 +59,9 @@ func verify(c *ctx, args []string) error {
 		one.Programs = map[string]*bpf.ProgramSpec{name: p}
 		r := verifyJSON{Name: name, Section: p.Section, Type: p.Type.String(), Verdict: "accepted"}
 		var verr *verifier.Error
-		if err := one.Verify(); errors.As(err, &verr) {
+		if err := check.Collection(&one, check.Options{}); errors.As(err, &verr) {
 			r.Verdict = "rejected"
-			if errors.Is(err, verifier.ErrUnsupported) {
+			if errors.Is(err, check.ErrUnsupported) {
 				r.Verdict = "unsupported"
 			}
 			if verr.Index >= 0 {

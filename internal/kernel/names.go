@@ -5,7 +5,7 @@ package kernel
 
 import "strconv"
 
-//go:generate sh -c "echo types_gen.go is generated from enum bpf_prog_type, bpf_attach_type, bpf_map_type and bpf_link_type of the running kernel's BTF"
+//go:generate go run ./internal/gentypes -in testdata/uapi.h -kernel types_gen.go -alias ../../types_gen.go -context ../../context_gen.go
 
 func name(table []string, v uint32, kind string) string {
 	if int(v) < len(table) && table[v] != "" {

@@ -1,12 +1,15 @@
 // Command genhelpers generates the BuiltinFunc constants and names of
 // package asm from the kernel's enum bpf_func_id.
 //
-// It reads the enum from the running kernel's BTF (/sys/kernel/btf/vmlinux,
-// no other tool needed) or from a C header holding it (-header: a
-// vmlinux.h dumped by bpftool, or a linux/bpf.h whose enum has been
-// expanded) and writes a gofmt'ed Go file:
+// go generate reads the enum from the committed header
+// testdata/bpf_func_id.h (a bpftool BTF dump excerpt; no kernel, clang
+// or privileges needed) and writes a gofmt'ed Go file:
 //
-//	go run ./internal/genhelpers -out func_gen.go
+//	go run ./internal/genhelpers -header internal/genhelpers/testdata/bpf_func_id.h -out func_gen.go
+//
+// To move to a newer kernel, refresh that header from the kernel's BTF
+// (bpftool btf dump file /sys/kernel/btf/vmlinux format c); -btf FILE
+// reads a BTF file directly instead of a header.
 package main
 
 import (
@@ -28,7 +31,7 @@ type helper struct {
 }
 
 func main() {
-	btfPath := flag.String("btf", "/sys/kernel/btf/vmlinux", "kernel BTF holding enum bpf_func_id")
+	btfPath := flag.String("btf", "", "kernel BTF holding enum bpf_func_id, such as /sys/kernel/btf/vmlinux (instead of -header)")
 	header := flag.String("header", "", "C header holding enum bpf_func_id (instead of -btf)")
 	out := flag.String("out", "func_gen.go", "Go file to write")
 	flag.Parse()
@@ -45,8 +48,12 @@ func main() {
 		if helpers, max, err = parse(f); err != nil {
 			fail(fmt.Errorf("parse %s: %w", *header, err))
 		}
-	} else if helpers, max, err = fromBTF(*btfPath); err != nil {
-		fail(err)
+	} else if *btfPath != "" {
+		if helpers, max, err = fromBTF(*btfPath); err != nil {
+			fail(err)
+		}
+	} else {
+		fail(errors.New("give -header or -btf"))
 	}
 	src, err := generate(helpers, max)
 	if err != nil {

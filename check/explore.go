@@ -1,0 +1,633 @@
+package check
+
+import (
+	"fmt"
+	"github.com/purebpf/bpf/verifier"
+	"math"
+
+	"github.com/purebpf/bpf/asm"
+)
+
+// explore walks every path of the program depth-first, as the kernel's
+// do_check does, pruning states that a verified state at the same
+// instruction covers.
+func (c *checker) explore() *verifier.Error {
+	root := &checkpoint{branches: 1}
+	st := &state{frames: []*frame{{callsite: -1}}, cp: root}
+	f := st.frames[0]
+	f.regs[asm.R1] = reg{typ: ptrCtx, v: constScalar(0)}
+	f.regs[asm.R10] = reg{typ: ptrStack, v: constScalar(0)}
+	c.pending = append(c.pending, st)
+	for len(c.pending) > 0 {
+		st := c.pending[len(c.pending)-1]
+		c.pending = c.pending[:len(c.pending)-1]
+		if e := c.walk(st); e != nil {
+			return e
+		}
+	}
+	return c.checkStackDepth()
+}
+
+// finish ends a path: its checkpoints lose a live branch.
+func finish(st *state) {
+	for cp := st.cp; cp != nil; cp = cp.parent {
+		cp.branches--
+		if cp.branches > 0 {
+			return
+		}
+		cp.done = true
+	}
+}
+
+// push queues the other side of a branch.
+func (c *checker) push(st *state) *verifier.Error {
+	if len(c.pending) >= maxPending {
+		return c.fail(st, st.pc, ErrRejected, "", "The sequence of %d jumps is too complex.", len(c.pending))
+	}
+	st.cp.branches++
+	c.pending = append(c.pending, st)
+	return nil
+}
+
+// visit is the kernel's is_state_visited: it reports whether st may be
+// pruned and stores a checkpoint.
+func (c *checker) visit(st *state) (bool, *verifier.Error) {
+	list := c.cps[st.pc]
+	looping := false
+	legacyLoops := !c.kv.has(featExactLoopCheck)
+	var fp, rfp uint64
+	for _, cp := range list {
+		if cp.done {
+			if statesSafe(cp.st, st, false) {
+				return true, nil
+			}
+			continue
+		}
+		if !looping {
+			fp = fingerprint(st)
+			if legacyLoops {
+				rfp = regFingerprint(st)
+			}
+			looping = true
+		}
+		if cp.fp == fp && statesSafe(cp.st, st, true) {
+			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
+		}
+		if legacyLoops && cp.regFP == rfp && sameRegs(cp.st, st) {
+			// Before 6.9 the kernel reports a loop when the registers
+			// are equal and the earlier state covers the stack, as far
+			// as its precision marks say; the checker cannot tell.
+			return false, c.unsupported(st, "loop state at insn %d differs only in the stack: kernels before 6.9 may report an infinite loop", c.raw[st.pc])
+		}
+	}
+	if looping && st.jmpsSinceCP < 20 && st.sinceCP < 100 {
+		return false, nil
+	}
+	if len(list) >= 64 {
+		// Keep memory bounded: fewer checkpoints only prune less.
+		return false, nil
+	}
+	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st), regFP: regFingerprint(st)}
+	cp.st.cp = nil
+	st.cp = cp
+	st.sinceCP, st.jmpsSinceCP = 0, 0
+	c.cps[st.pc] = append(list, cp)
+	return false, nil
+}
+
+// walk follows one path until it exits, is pruned, or fails.
+func (c *checker) walk(st *state) *verifier.Error {
+	for {
+		c.processed++
+		if c.processed > c.limit {
+			return c.fail(st, st.pc, ErrRejected, "", "BPF program is too large. Processed %d insn", c.processed)
+		}
+		if c.prune[st.pc] {
+			pruned, e := c.visit(st)
+			if e != nil {
+				return e
+			}
+			if pruned {
+				finish(st)
+				return nil
+			}
+		}
+		st.sinceCP++
+		done, e := c.step(st)
+		if e != nil {
+			return e
+		}
+		if done {
+			finish(st)
+			return nil
+		}
+	}
+}
+
+// step executes the instruction at st.pc. It reports whether the path
+// ended (exit of the main function).
+func (c *checker) step(st *state) (bool, *verifier.Error) {
+	i := st.pc
+	ins := &c.insns[i]
+	switch cls := ins.OpCode.Class(); cls {
+	case asm.ALUClass, asm.ALU64Class:
+		if e := c.alu(st, ins); e != nil {
+			return false, e
+		}
+	case asm.LdXClass:
+		if e := c.load(st, ins); e != nil {
+			return false, e
+		}
+	case asm.StClass, asm.StXClass:
+		if e := c.store(st, ins); e != nil {
+			return false, e
+		}
+	case asm.LdClass:
+		if e := c.ld(st, ins); e != nil {
+			return false, e
+		}
+	case asm.JumpClass, asm.Jump32Class:
+		return c.jump(st, ins)
+	}
+	st.pc++
+	return false, nil
+}
+
+func (c *checker) errf(st *state, regno asm.Register, format string, args ...any) *verifier.Error {
+	r := ""
+	if regno <= asm.R10 {
+		r = regno.String()
+	}
+	return c.fail(st, st.pc, ErrRejected, r, format, args...)
+}
+
+func (c *checker) unsupported(st *state, format string, args ...any) *verifier.Error {
+	return c.fail(st, st.pc, ErrUnsupported, "", format, args...)
+}
+
+const noReg = asm.Register(0xff)
+
+// read returns the register, failing if it was never written.
+func (c *checker) read(st *state, r asm.Register) (*reg, *verifier.Error) {
+	x := &st.cur().regs[r]
+	if x.typ == notInit {
+		return nil, c.errf(st, r, "R%d !read_ok", r)
+	}
+	return x, nil
+}
+
+// writable checks that r may be written.
+func (c *checker) writable(st *state, r asm.Register) *verifier.Error {
+	if r == asm.R10 {
+		return c.errf(st, r, "frame pointer is read only")
+	}
+	return nil
+}
+
+func (c *checker) newID() uint32 {
+	c.nextID++
+	return c.nextID
+}
+
+func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
+	f := st.cur()
+	is64 := ins.OpCode.Class() == asm.ALU64Class
+	op := ins.OpCode.ALUOp()
+	useReg := ins.OpCode.Source() == asm.RegSource
+	if e := c.writable(st, ins.Dst); e != nil {
+		return e
+	}
+	switch op {
+	case asm.End:
+		d, e := c.read(st, ins.Dst)
+		if e != nil {
+			return e
+		}
+		if d.typ != scalarValue {
+			return c.errf(st, ins.Dst, "R%d pointer arithmetic with byte swap prohibited", ins.Dst)
+		}
+		*d = scalarReg(unknownScalar())
+		return nil
+	case asm.Neg:
+		d, e := c.read(st, ins.Dst)
+		if e != nil {
+			return e
+		}
+		if d.typ != scalarValue {
+			return c.errf(st, ins.Dst, "R%d pointer arithmetic with neg prohibited", ins.Dst)
+		}
+		*d = scalarReg(unknownScalar())
+		return nil
+	case asm.Mov:
+		if !useReg {
+			if is64 {
+				f.regs[ins.Dst] = scalarReg(constScalar(uint64(int64(int32(ins.Constant)))))
+			} else {
+				f.regs[ins.Dst] = scalarReg(constScalar(uint64(uint32(ins.Constant))))
+			}
+			return nil
+		}
+		s, e := c.read(st, ins.Src)
+		if e != nil {
+			return e
+		}
+		if ins.Offset != 0 { // sign-extending move
+			if s.typ != scalarValue {
+				return c.unsupported(st, "sign-extending move of a pointer is not modelled")
+			}
+			f.regs[ins.Dst] = scalarReg(unknownScalar())
+			return nil
+		}
+		if is64 {
+			f.regs[ins.Dst] = *s
+			return nil
+		}
+		if s.typ != scalarValue {
+			return c.unsupported(st, "32-bit copy of a pointer (R%d) is not modelled", ins.Src)
+		}
+		f.regs[ins.Dst] = scalarReg(c.low32(s.v))
+		return nil
+	}
+	d, e := c.read(st, ins.Dst)
+	if e != nil {
+		return e
+	}
+	var src reg
+	if useReg {
+		s, e := c.read(st, ins.Src)
+		if e != nil {
+			return e
+		}
+		src = *s
+	} else {
+		v := uint64(int64(int32(ins.Constant)))
+		if !is64 {
+			v = uint64(uint32(ins.Constant))
+		}
+		src = scalarReg(constScalar(v))
+		switch op {
+		case asm.Div, asm.Mod:
+			if ins.Constant == 0 {
+				return c.errf(st, noReg, "div by zero")
+			}
+		case asm.LSh, asm.RSh, asm.ArSh:
+			w := int64(32)
+			if is64 {
+				w = 64
+			}
+			if int64(int32(ins.Constant)) < 0 || int64(int32(ins.Constant)) >= w {
+				return c.errf(st, noReg, "invalid shift %d", int32(ins.Constant))
+			}
+		}
+	}
+	if d.typ != scalarValue || src.typ != scalarValue {
+		return c.ptrALU(st, ins, d, &src, is64, op)
+	}
+	a, b := d.v, src.v
+	if !is64 {
+		a, b = c.low32(a), c.low32(b)
+	}
+	*d = scalarReg(scalarALU(op, a, b, is64))
+	return nil
+}
+
+// low32 is what a 32-bit operation knows of the low half of s,
+// zero-extended. Since 6.8 ("bpf: derive subreg bounds from full bounds
+// when upper 32 bits are constant") the kernel's 32-bit bounds follow the
+// 64-bit ones when the upper half is zero; before, they are kept apart and
+// may be looser, so only the known bits are used.
+func (c *checker) low32(s scalar) scalar {
+	if c.kv.has(featRangeBranches) {
+		return s.zext32()
+	}
+	return fromTnum(s.t.subreg())
+}
+
+// scalarALU computes dst op= src on scalars. Where the kernel gives up
+// (division, modulo, shifts by unknown amounts) the result is a fully
+// unknown 64-bit value even for 32-bit operations, as in the kernel.
+func scalarALU(op asm.ALUOp, a, b scalar, is64 bool) scalar {
+	width := uint64(64)
+	if !is64 {
+		width = 32
+		a, b = a.zext32(), b.zext32()
+	}
+	unknown32 := fromTnum(tnum{0, 0xffffffff})
+	var r scalar
+	switch op & 0xff {
+	case asm.Add:
+		r = addScalar(a, b)
+	case asm.Sub:
+		r = subScalar(a, b)
+	case asm.Mul:
+		if !is64 && (a.umax > 0xffff || b.umax > 0xffff) && !(a.isConst() && b.isConst()) {
+			return unknown32
+		}
+		r = mulScalar(a, b)
+	case asm.And:
+		r = andScalar(a, b)
+	case asm.Or:
+		r = orScalar(a, b)
+	case asm.Xor:
+		r = xorScalar(a, b)
+	case asm.LSh, asm.RSh, asm.ArSh:
+		if !b.isConst() || b.t.value >= width {
+			return unknownScalar()
+		}
+		n := uint(b.t.value)
+		switch op & 0xff {
+		case asm.LSh:
+			if n > 0 && a.umax > uint64(1)<<(width-1-uint64(n)) {
+				// The kernel keeps only known bits once a shift may
+				// overflow.
+				r = fromTnum(a.t.lsh(n))
+			} else {
+				r = lshScalar(a, n)
+			}
+		case asm.RSh:
+			r = rshScalar(a, n)
+		default:
+			switch {
+			case is64:
+				r = arshScalar(a, n)
+			case a.umax <= math.MaxInt32:
+				r = rshScalar(a, n) // sign bit 0: same as a logical shift
+			default:
+				return unknown32
+			}
+		}
+	default: // div, mod and their signed forms
+		return unknownScalar()
+	}
+	if !is64 {
+		r = r.zext32()
+	}
+	return r
+}
+
+// ptrALU is arithmetic where at least one operand is a pointer.
+func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool, op asm.ALUOp) *verifier.Error {
+	dst := ins.Dst
+	if d.typ.isPointer() && src.typ.isPointer() {
+		if op == asm.Sub && is64 {
+			*d = scalarReg(unknownScalar())
+			return nil
+		}
+		return c.errf(st, dst, "R%d pointer %s pointer prohibited", dst, aluName(op))
+	}
+	if !is64 {
+		return c.errf(st, dst, "R%d 32-bit pointer arithmetic prohibited", dst)
+	}
+	ptr, off := d, src
+	if !d.typ.isPointer() {
+		ptr, off = src, d
+		if op == asm.Sub {
+			return c.errf(st, dst, "R%d tried to subtract pointer from scalar", dst)
+		}
+	}
+	switch ptr.typ {
+	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull:
+		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
+	case ptrPacketEnd, constPtrMap, ptrSockCommon:
+		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
+	}
+	switch op & 0xff {
+	case asm.Add, asm.Sub:
+	case asm.And, asm.Or, asm.Xor:
+		return c.errf(st, dst, "R%d bitwise operator %s on pointer prohibited", dst, aluName(op))
+	default:
+		return c.errf(st, dst, "R%d pointer arithmetic with %s operator prohibited", dst, aluName(op))
+	}
+	if op == asm.Sub && ptr.typ == ptrStack {
+		return c.errf(st, dst, "R%d subtraction from stack pointer prohibited", dst)
+	}
+	v := off.v
+	if v.isConst() {
+		if n := int64(v.t.value); n >= maxVarOff || n <= -maxVarOff {
+			return c.errf(st, dst, "R%d math between %s pointer and %d is not allowed", dst, ptr.typ, n)
+		}
+	} else {
+		if v.smin == -1<<63 {
+			return c.errf(st, dst, "R%d math between %s pointer and register with unbounded min value is not allowed", dst, ptr.typ)
+		}
+		if v.smin >= maxVarOff || v.smin <= -maxVarOff {
+			return c.errf(st, dst, "R%d value %d makes %s pointer be out of bounds", dst, v.smin, ptr.typ)
+		}
+	}
+	r := *ptr
+	if v.isConst() {
+		n := int64(v.t.value)
+		if op == asm.Sub {
+			n = -n
+		}
+		no := int64(r.off) + n
+		if no >= maxVarOff || no <= -maxVarOff {
+			return c.errf(st, dst, "R%d %s pointer offset %d is not allowed", dst, ptr.typ, no)
+		}
+		r.off = int32(no)
+	} else {
+		if op == asm.Sub {
+			r.v = subScalar(r.v, v)
+		} else {
+			r.v = addScalar(r.v, v)
+		}
+		if r.typ.isPacket() {
+			r.id = c.newID()
+			r.rng = 0
+		}
+		if r.v.smin <= -maxVarOff || r.v.smin >= maxVarOff {
+			return c.errf(st, dst, "R%d value %d makes %s pointer be out of bounds", dst, r.v.smin, r.typ)
+		}
+	}
+	*d = r
+	return nil
+}
+
+func aluName(op asm.ALUOp) string {
+	switch op & 0xff {
+	case asm.Add:
+		return "+="
+	case asm.Sub:
+		return "-="
+	case asm.Mul:
+		return "*="
+	case asm.Div:
+		return "/="
+	case asm.Or:
+		return "|="
+	case asm.And:
+		return "&="
+	case asm.LSh:
+		return "<<="
+	case asm.RSh:
+		return ">>="
+	case asm.Mod:
+		return "%="
+	case asm.Xor:
+		return "^="
+	case asm.ArSh:
+		return "s>>="
+	}
+	return fmt.Sprintf("op %#x", uint16(op))
+}
+
+// ld handles LD_IMM64 and the legacy packet loads.
+func (c *checker) ld(st *state, ins *asm.Instruction) *verifier.Error {
+	f := st.cur()
+	if ins.OpCode == asm.LdImmDW {
+		if e := c.writable(st, ins.Dst); e != nil {
+			return e
+		}
+		switch ins.Src {
+		case 0:
+			f.regs[ins.Dst] = scalarReg(constScalar(uint64(ins.Constant)))
+		case asm.PseudoMapFD:
+			f.regs[ins.Dst] = reg{typ: constPtrMap, v: constScalar(0), aux: c.mapOf[st.pc]}
+		case asm.PseudoMapValue:
+			f.regs[ins.Dst] = reg{typ: ptrMapValue, v: constScalar(0), off: int32(ins.MapOffset()), aux: c.mapOf[st.pc]}
+		}
+		return nil
+	}
+	// LD_ABS / LD_IND
+	if !c.mayAccessSKB() {
+		return c.errf(st, noReg, "BPF_LD_[ABS|IND] instructions not allowed for this program type")
+	}
+	if len(st.refs) > 0 {
+		return c.errf(st, noReg, "BPF_LD_[ABS|IND] cannot be mixed with socket references")
+	}
+	r6 := &f.regs[asm.R6]
+	if r6.typ == notInit {
+		return c.errf(st, asm.R6, "R6 !read_ok")
+	}
+	if r6.typ != ptrCtx || r6.off != 0 || !r6.v.isConst() || r6.v.t.value != 0 {
+		return c.errf(st, asm.R6, "at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+	}
+	if ins.OpCode.Mode() == asm.IndMode {
+		if _, e := c.read(st, ins.Src); e != nil {
+			return e
+		}
+	}
+	for r := asm.R1; r <= asm.R5; r++ {
+		f.regs[r] = reg{}
+	}
+	f.regs[asm.R0] = scalarReg(unknownScalar())
+	return nil
+}
+
+func sizeMax(size int) uint64 {
+	if size >= 8 {
+		return ^uint64(0)
+	}
+	return 1<<(8*size) - 1
+}
+
+func (c *checker) load(st *state, ins *asm.Instruction) *verifier.Error {
+	if ins.OpCode.Mode() == asm.AtomicMode {
+		return c.unsupported(st, "atomic load is not modelled")
+	}
+	if e := c.writable(st, ins.Dst); e != nil {
+		return e
+	}
+	if _, e := c.read(st, ins.Src); e != nil {
+		return e
+	}
+	size := ins.OpCode.Size().Sizeof()
+	v, e := c.access(st, ins.Src, int32(ins.Offset), size, false, nil)
+	if e != nil {
+		return e
+	}
+	if ins.OpCode.Mode() == asm.MemSXMode && v.typ == scalarValue {
+		if v.v.isConst() && v.v.t.value == 0 {
+			v = scalarReg(constScalar(0))
+		} else {
+			v = scalarReg(unknownScalar())
+		}
+	}
+	st.cur().regs[ins.Dst] = v
+	return nil
+}
+
+func (c *checker) store(st *state, ins *asm.Instruction) *verifier.Error {
+	size := ins.OpCode.Size().Sizeof()
+	if _, e := c.read(st, ins.Dst); e != nil {
+		return e
+	}
+	if ins.OpCode.Class() == asm.StClass {
+		if d := st.cur().regs[ins.Dst]; d.typ == ptrCtx && !c.kv.has(featSTCtx) {
+			return c.errf(st, ins.Dst, "BPF_ST stores into R%d %s is not allowed", ins.Dst, d.typ)
+		}
+		v := scalarReg(constScalar(uint64(int64(int32(ins.Constant)))))
+		c.storeImm = true
+		_, e := c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
+		c.storeImm = false
+		return e
+	}
+	if ins.OpCode.Mode() == asm.AtomicMode {
+		return c.atomic(st, ins, size)
+	}
+	s, e := c.read(st, ins.Src)
+	if e != nil {
+		return e
+	}
+	v := *s
+	_, e = c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
+	return e
+}
+
+func (c *checker) atomic(st *state, ins *asm.Instruction, size int) *verifier.Error {
+	if size != 4 && size != 8 {
+		return c.errf(st, noReg, "invalid atomic operand size")
+	}
+	s, e := c.read(st, ins.Src)
+	if e != nil {
+		return e
+	}
+	aop := asm.AtomicOp(ins.Constant)
+	if aop == asm.AtomicOpCmpXchg {
+		if _, e := c.read(st, asm.R0); e != nil {
+			return e
+		}
+		if st.cur().regs[asm.R0].typ != scalarValue {
+			return c.unsupported(st, "cmpxchg with a pointer in R0 is not modelled")
+		}
+	}
+	if s.typ != scalarValue {
+		return c.unsupported(st, "atomic operation with a pointer operand R%d is not modelled", ins.Src)
+	}
+	d := &st.cur().regs[ins.Dst]
+	switch d.typ {
+	case ptrStack, ptrMapValue, ptrMem:
+	case scalarValue, notInit:
+		return c.errf(st, ins.Dst, "R%d invalid mem access '%s'", ins.Dst, d.typ)
+	default:
+		return c.errf(st, ins.Dst, "BPF_ATOMIC stores into R%d %s is not allowed", ins.Dst, d.typ)
+	}
+	if !d.v.isConst() {
+		return c.unsupported(st, "atomic access through a variable offset is not modelled")
+	}
+	if (int64(d.off)+int64(ins.Offset)+int64(d.v.t.value))%int64(size) != 0 {
+		return c.errf(st, ins.Dst, "misaligned access off %d size %d", int64(d.off)+int64(ins.Offset), size)
+	}
+	old, e := c.access(st, ins.Dst, int32(ins.Offset), size, false, nil)
+	if e != nil {
+		return e
+	}
+	if old.typ != scalarValue {
+		return c.unsupported(st, "atomic operation on a spilled pointer is not modelled")
+	}
+	misc := scalarReg(unknownScalar())
+	if _, e := c.access(st, ins.Dst, int32(ins.Offset), size, true, &misc); e != nil {
+		return e
+	}
+	fetched := scalarReg(unsignedScalar(sizeMax(size)))
+	switch {
+	case aop == asm.AtomicOpCmpXchg:
+		st.cur().regs[asm.R0] = fetched
+	case aop&asm.AtomicFetch != 0:
+		if e := c.writable(st, ins.Src); e != nil {
+			return e
+		}
+		st.cur().regs[ins.Src] = fetched
+	}
+	return nil
+}

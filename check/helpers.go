@@ -1,0 +1,364 @@
+package check
+
+import (
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/verifier"
+)
+
+// argKind is how a helper uses an argument register.
+type argKind uint8
+
+const (
+	argNone       argKind = iota
+	argAnything           // any initialised value
+	argCtx                // the unmodified context pointer
+	argMapPtr             // a map (LD_IMM64 of a map)
+	argMapKey             // key_size readable bytes
+	argMapValue           // value_size readable bytes
+	argMem                // readable memory; the next argument is its size
+	argMemOrNull          // the same, or NULL (then the size may be 0)
+	argUninitMem          // writable memory; the next argument is its size
+	argSize               // constant-bounded size > 0
+	argSizeOrZero         // constant-bounded size >= 0
+	argAllocSize          // known constant size (ringbuf reserve)
+	argRingbufMem         // memory from bpf_ringbuf_reserve, released by the call
+)
+
+type retKind uint8
+
+const (
+	retInteger retKind = iota
+	retVoid
+	retMapValueOrNull
+	retRingbufMemOrNull
+)
+
+type helperProto struct {
+	args [5]argKind
+	ret  retKind
+	// pktChange: the helper may move packet data (invalidates packet
+	// pointers).
+	pktChange bool
+	// maps lists the map types the map argument may be (nil: see
+	// lookupMaps).
+	maps []kernel.MapType
+}
+
+// lookupMaps are the map types whose elements the generic map helpers reach.
+var lookupMaps = []kernel.MapType{kernel.MapHash, kernel.MapArray, kernel.MapPerCPUHash, kernel.MapPerCPUArray, kernel.MapLRUHash, kernel.MapLRUPerCPUHash}
+
+var (
+	a  = argAnything
+	cx = argCtx
+)
+
+// helperProtos are the helpers the checker models, with the argument kinds of
+// their kernel prototypes.
+var helperProtos = map[asm.BuiltinFunc]helperProto{
+	asm.FnMapLookupElem:        {args: [5]argKind{argMapPtr, argMapKey}, ret: retMapValueOrNull},
+	asm.FnMapUpdateElem:        {args: [5]argKind{argMapPtr, argMapKey, argMapValue, a}},
+	asm.FnMapDeleteElem:        {args: [5]argKind{argMapPtr, argMapKey}},
+	asm.FnKtimeGetNs:           {},
+	asm.FnKtimeGetBootNs:       {},
+	asm.FnKtimeGetCoarseNs:     {},
+	asm.FnTracePrintk:          {args: [5]argKind{argMem, argSize}},
+	asm.FnGetPrandomU32:        {},
+	asm.FnGetSmpProcessorId:    {},
+	asm.FnGetNumaNodeId:        {},
+	asm.FnSkbStoreBytes:        {args: [5]argKind{cx, a, argMem, argSize, a}, pktChange: true},
+	asm.FnL3CsumReplace:        {args: [5]argKind{cx, a, a, a, a}, pktChange: true},
+	asm.FnL4CsumReplace:        {args: [5]argKind{cx, a, a, a, a}, pktChange: true},
+	asm.FnTailCall:             {args: [5]argKind{cx, argMapPtr, a}, ret: retVoid, maps: []kernel.MapType{kernel.MapProgArray}},
+	asm.FnRedirect:             {args: [5]argKind{a, a}},
+	asm.FnPerfEventOutput:      {args: [5]argKind{cx, argMapPtr, a, argMem, argSizeOrZero}, maps: []kernel.MapType{kernel.MapPerfEventArray}},
+	asm.FnSkbLoadBytes:         {args: [5]argKind{cx, a, argUninitMem, argSize}},
+	asm.FnSkbLoadBytesRelative: {args: [5]argKind{cx, a, argUninitMem, argSize, a}},
+	asm.FnCsumDiff:             {args: [5]argKind{argMemOrNull, argSizeOrZero, argMemOrNull, argSizeOrZero, a}},
+	asm.FnXdpAdjustHead:        {args: [5]argKind{cx, a}, pktChange: true},
+	asm.FnXdpAdjustMeta:        {args: [5]argKind{cx, a}, pktChange: true},
+	asm.FnXdpAdjustTail:        {args: [5]argKind{cx, a}, pktChange: true},
+	asm.FnRedirectMap:          {args: [5]argKind{argMapPtr, a, a}, maps: []kernel.MapType{kernel.MapDevMap, kernel.MapDevMapHash, kernel.MapCPUMap, kernel.MapXSKMap}},
+	asm.FnRingbufOutput:        {args: [5]argKind{argMapPtr, argMem, argSizeOrZero, a}, maps: []kernel.MapType{kernel.MapRingBuf}},
+	asm.FnRingbufReserve:       {args: [5]argKind{argMapPtr, argAllocSize, a}, ret: retRingbufMemOrNull, maps: []kernel.MapType{kernel.MapRingBuf}},
+	asm.FnRingbufSubmit:        {args: [5]argKind{argRingbufMem, a}, ret: retVoid},
+	asm.FnRingbufDiscard:       {args: [5]argKind{argRingbufMem, a}, ret: retVoid},
+	asm.FnXdpLoadBytes:         {args: [5]argKind{cx, a, argUninitMem, argSize}},
+	asm.FnXdpStoreBytes:        {args: [5]argKind{cx, a, argMem, argSize}},
+	asm.FnGetHashRecalc:        {args: [5]argKind{cx}},
+	asm.FnSkbPullData:          {args: [5]argKind{cx, a}, pktChange: true},
+	asm.FnGetSocketCookie:      {args: [5]argKind{cx}},
+	asm.FnGetSocketUid:         {args: [5]argKind{cx}},
+	asm.FnXdpGetBuffLen:        {args: [5]argKind{cx}},
+}
+
+// helperAllowed reports whether programs of type t may call helper fn
+// (the table is probed from the kernel, see helpers_gen.go).
+func helperAllowed(t kernel.ProgramType, fn asm.BuiltinFunc) bool {
+	set, ok := helpersByType[t]
+	if !ok {
+		return false
+	}
+	return fn >= 0 && int(fn) < len(set)*64 && set[fn/64]&(1<<(fn%64)) != 0
+}
+
+func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
+	fn := asm.BuiltinFunc(ins.Constant)
+	if !fn.Known() || fn == asm.FnUnspec {
+		return c.errf(st, noReg, "invalid func unknown#%d", int32(fn))
+	}
+	if !helperAllowed(c.opts.ProgramType, fn) {
+		return c.errf(st, noReg, "program of this type cannot use helper %s#%d", fn, int32(fn))
+	}
+	if gpl, _ := verifier.GPLOnly(int32(fn)); gpl && !c.gpl {
+		return c.errf(st, noReg, "cannot call GPL-restricted function from non-GPL compatible program")
+	}
+	p, ok := helperProtos[fn]
+	if !ok {
+		return c.unsupported(st, "helper %s#%d is not modelled", fn, int32(fn))
+	}
+	if fn == asm.FnTailCall && c.hasCalls {
+		return c.unsupported(st, "tail calls from programs with bpf-to-bpf calls are not modelled")
+	}
+	f := st.cur()
+	mapIdx := int32(-1)
+	var release uint32
+	var allocSize int32
+	var constKey struct {
+		v  uint64
+		ok bool
+	}
+	for n, kind := range p.args {
+		if kind == argNone {
+			break
+		}
+		regno := asm.R1 + asm.Register(n)
+		r, e := c.read(st, regno)
+		if e != nil {
+			return e
+		}
+		expect := func(want string) *verifier.Error {
+			return c.errf(st, regno, "R%d type=%s expected=%s", regno, r.typ, want)
+		}
+		switch kind {
+		case argAnything:
+		case argCtx:
+			if r.typ != ptrCtx {
+				return expect("ctx")
+			}
+			if r.off != 0 || !r.v.isConst() || r.v.t.value != 0 {
+				return c.errf(st, regno, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r.off)
+			}
+		case argMapPtr:
+			if r.typ != constPtrMap {
+				return expect("map_ptr")
+			}
+			mapIdx = r.aux
+			m := c.maps[mapIdx]
+			allowed := p.maps
+			if allowed == nil {
+				allowed = lookupMaps
+			}
+			ok := false
+			for _, t := range allowed {
+				ok = ok || t == m.Type
+			}
+			if !ok {
+				return c.errf(st, regno, "cannot pass map_type %d into func %s#%d", m.Type, fn, int32(fn))
+			}
+		case argMapKey, argMapValue:
+			if mapIdx < 0 {
+				return c.errf(st, regno, "invalid map_ptr to access map->key")
+			}
+			size := c.maps[mapIdx].KeySize
+			if kind == argMapValue {
+				size = c.maps[mapIdx].ValueSize
+			}
+			if r.typ == ptrMem && !c.kv.has(featMemMapArg) {
+				return expect("fp, pkt, pkt_meta, map_key, map_value")
+			}
+			if e := c.helperMem(st, regno, r, int64(size), false); e != nil {
+				return e
+			}
+			if kind == argMapKey {
+				constKey.v, constKey.ok = c.constStackKey(st, r, int(size))
+			}
+		case argMem, argMemOrNull, argUninitMem:
+			if kind == argMemOrNull && r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0 {
+				continue
+			}
+			sizeReg, e := c.read(st, regno+1)
+			if e != nil {
+				return e
+			}
+			size, e := c.sizeArg(st, regno+1, sizeReg, p.args[n+1] == argSizeOrZero)
+			if e != nil {
+				return e
+			}
+			if size == 0 {
+				continue
+			}
+			// bpf_xdp_store_bytes reads its buffer, but kernels before
+			// "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
+			// (merged after 6.19, backported to stable series) declared
+			// it written: check the read, then forget what the buffer
+			// held, which covers both.
+			write := kind == argUninitMem
+			if e := c.helperMem(st, regno, r, size, write); e != nil {
+				return e
+			}
+			if fn == asm.FnXdpStoreBytes && !write && r.typ == ptrStack {
+				if e := c.helperMem(st, regno, r, size, true); e != nil {
+					return e
+				}
+			}
+		case argSize, argSizeOrZero:
+			// Checked with the memory argument before it.
+			if n == 0 || (p.args[n-1] != argMem && p.args[n-1] != argMemOrNull && p.args[n-1] != argUninitMem) {
+				return c.unsupported(st, "size argument without memory")
+			}
+		case argAllocSize:
+			if r.typ != scalarValue || !r.v.isConst() {
+				return c.errf(st, regno, "R%d is not a known constant'", regno)
+			}
+			if r.v.t.value >= maxVarOff {
+				return c.errf(st, regno, "R%d unbounded memory access", regno)
+			}
+			allocSize = int32(r.v.t.value)
+		case argRingbufMem:
+			if r.typ != ptrMem || r.ref == 0 {
+				return expect("ringbuf_mem")
+			}
+			if r.off != 0 || !r.v.isConst() || r.v.t.value != 0 {
+				return c.errf(st, regno, "R%d must have zero offset when passed to release func", regno)
+			}
+			release = r.ref
+		}
+	}
+	if release != 0 {
+		if !releaseRef(st, release) {
+			return c.errf(st, asm.R1, "R1 must be referenced when passed to release function")
+		}
+		st.forEachReg(func(r *reg) {
+			if r.ref == release {
+				*r = scalarReg(unknownScalar())
+			}
+		})
+	}
+	if p.pktChange {
+		st.forEachReg(func(r *reg) {
+			if r.typ.isPacket() || r.typ == ptrPacketEnd {
+				*r = scalarReg(unknownScalar())
+			}
+		})
+	}
+	for r := asm.R1; r <= asm.R5; r++ {
+		f.regs[r] = reg{}
+	}
+	switch p.ret {
+	case retInteger:
+		f.regs[asm.R0] = scalarReg(unknownScalar())
+	case retVoid:
+		f.regs[asm.R0] = reg{}
+	case retMapValueOrNull:
+		f.regs[asm.R0] = reg{typ: ptrMapValueOrNull, v: constScalar(0), aux: mapIdx, id: c.newID()}
+		if key, ok := constKey.v, constKey.ok; ok && fn == asm.FnMapLookupElem && c.kv.has(featConstKeyNonNull) {
+			m := c.maps[mapIdx]
+			if (m.Type == kernel.MapArray || m.Type == kernel.MapPerCPUArray) && key < uint64(m.MaxEntries) {
+				// The kernel (6.14+) knows an array lookup with a
+				// constant key in range never fails.
+				f.regs[asm.R0].typ = ptrMapValue
+				f.regs[asm.R0].id = 0
+			}
+		}
+	case retRingbufMemOrNull:
+		id := c.newID()
+		st.refs = append(st.refs, id)
+		f.regs[asm.R0] = reg{typ: ptrMemOrNull, v: constScalar(0), aux: allocSize, id: id, ref: id}
+	}
+	return nil
+}
+
+// sizeArg checks a size argument and returns its maximum.
+func (c *checker) sizeArg(st *state, regno asm.Register, r *reg, zeroOK bool) (int64, *verifier.Error) {
+	if r.typ != scalarValue {
+		return 0, c.errf(st, regno, "R%d type=%s expected=scalar", regno, r.typ)
+	}
+	if r.v.smin < 0 {
+		return 0, c.errf(st, regno, "R%d min value is negative, either use unsigned index or do a if (index >=0) check.", regno)
+	}
+	if r.v.umin == 0 && !zeroOK {
+		return 0, c.errf(st, regno, "R%d invalid zero-sized read: u64=[%d,%d]", regno, r.v.umin, r.v.umax)
+	}
+	if r.v.umax >= maxVarOff {
+		return 0, c.errf(st, regno, "R%d unbounded memory access, use 'var &= const' or 'if (var < const)'", regno)
+	}
+	return int64(r.v.umax), nil
+}
+
+// helperMem checks that a helper may read (or, with write, write) size
+// bytes at r.
+func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, write bool) *verifier.Error {
+	switch r.typ {
+	case ptrStack:
+		if !r.v.isConst() {
+			return c.unsupported(st, "helper memory on the stack at a variable offset is not modelled")
+		}
+		total := int64(r.off) + int64(r.v.t.value)
+		if total < -maxStack || total+size > 0 || total >= 0 {
+			return c.errf(st, regno, "invalid indirect access to stack R%d off=%d size=%d", regno, total, size)
+		}
+		fr := st.frames[r.aux]
+		if !write && !c.kv.has(featStackReadGrows) && total < -8*int64(len(fr.stack)) {
+			// Before 6.8 helpers may not read below the deepest slot
+			// written so far.
+			return c.errf(st, regno, "invalid indirect access to stack R%d off=%d size=%d", regno, total, size)
+		}
+		c.noteDepth(fr, total)
+		if write {
+			for b := total; b < total+size; b++ {
+				si, j := stackByte(b)
+				s := fr.slot(si)
+				if s.types[0] == stackSpill {
+					scrub(s)
+				}
+				s.types[j] = stackMisc
+			}
+		}
+		return nil
+	case ptrMapValue:
+		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value")
+	case ptrMem:
+		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
+	case ptrPacket, ptrPacketMeta:
+		return c.packetBounds(st, regno, r, 0, int(size))
+	}
+	return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)
+}
+
+// constStackKey returns the key a helper reads from the stack when the
+// kernel knows it: zeroed bytes, or a constant spilled at the start of a
+// slot with exactly the key's size.
+func (c *checker) constStackKey(st *state, r *reg, size int) (uint64, bool) {
+	if r.typ != ptrStack || !r.v.isConst() || size > 8 {
+		return 0, false
+	}
+	total := int64(r.off) + int64(r.v.t.value)
+	si, j0 := stackByte(total)
+	fr := st.frames[r.aux]
+	if si >= len(fr.stack) || j0+size > 8 {
+		return 0, false
+	}
+	s := &fr.stack[si]
+	zero := true
+	for b := 0; b < size; b++ {
+		zero = zero && s.types[j0+b] == stackZero
+	}
+	if zero {
+		return 0, true
+	}
+	if j0 == 0 && s.types[0] == stackSpill && int(s.spillSize) == size && s.spill.typ == scalarValue && s.spill.v.isConst() {
+		return s.spill.v.t.value & sizeMax(size), true
+	}
+	return 0, false
+}

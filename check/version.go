@@ -1,0 +1,172 @@
+package check
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/purebpf/bpf/internal/kernel"
+)
+
+// KernelVersion is a Linux kernel release (major.minor.patch), such as
+// KernelVersion{Major: 6, Minor: 12, Patch: 118}. The zero value means the
+// running kernel's (Options.KernelVersion).
+type KernelVersion struct {
+	Major, Minor, Patch int
+}
+
+// String returns "major.minor.patch".
+func (v KernelVersion) String() string { return kernel.Version(v).String() }
+
+// ParseKernelVersion parses a kernel release as uname -r prints it, such
+// as "6.18.44-fc-v1252" or "6.12.118+deb12-amd64"; distribution suffixes
+// are ignored and a missing patch level is 0.
+func ParseKernelVersion(release string) (KernelVersion, error) {
+	v, err := kernel.ParseRelease(release)
+	return KernelVersion(v), err
+}
+
+// OldestModelled is the oldest kernel the checker models (Debian 12's 6.1
+// series). For an older kernel it rejects every program with Cause
+// ErrUnsupported.
+var OldestModelled = KernelVersion{Major: 6, Minor: 1}
+
+// NewestModelled is the newest kernel series whose verifier the checker
+// was compared with. Newer kernels are checked with its rules.
+var NewestModelled = KernelVersion{Major: 6, Minor: 18}
+
+// oldestModelled and newestModelled are what the checker uses: copies of
+// OldestModelled and NewestModelled, which callers could change.
+var (
+	oldestModelled = kernel.Version(OldestModelled)
+	newestModelled = kernel.Version(NewestModelled)
+)
+
+// feature is a verifier behaviour that appeared in a given kernel. Every
+// feature relaxes the verifier (a program the older kernel rejects, the
+// newer one may accept), so a kernel without it is checked more strictly:
+// getting a version wrong can only make the checker reject more.
+type feature struct {
+	name string
+	// since is the mainline release that introduced the behaviour.
+	since kernel.Version
+	// backports are stable releases of older series that have it (the
+	// first release of the series known to have it).
+	backports []kernel.Version
+	// commit is the subject of the kernel commit, for the record.
+	commit string
+}
+
+// has reports whether kernel v has feature f.
+func (v kernelModel) has(f *feature) bool {
+	if v.AtLeast(f.since) {
+		return true
+	}
+	for _, b := range f.backports {
+		if v.SameSeries(b) && v.AtLeast(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// kernelModel is the kernel version the checker models.
+type kernelModel struct{ kernel.Version }
+
+// The version-dependent rules the checker applies. Versions were checked
+// against the kernel sources of 6.1.158, 6.2.1, 6.3.8, 6.5, 6.6.57,
+// 6.8.1, 6.9, 6.12.19, 6.13.7, 6.14, 6.17 and 6.18.35, the verifier
+// messages in Debian's 6.1.192 and 6.12.118 kernel images, and the commits
+// against the bpf and stable mailing lists; backports are the stable
+// releases announced with the commit (or, marked "audited", the release
+// that was read: an earlier one may already have it).
+var (
+	// ARG_PTR_TO_MAP_KEY/VALUE accept PTR_TO_MEM (ring buffer memory).
+	featMemMapArg = &feature{name: "ring buffer memory as map key or value", since: kernel.V(6, 2, 0),
+		commit: "bpf: Allow ringbuf memory to be used as map key"}
+	// A BPF_ST of a non-zero immediate at the start of a stack slot is a
+	// spilled constant (before: STACK_MISC bytes, an unknown value).
+	featSTImmSpill = &feature{name: "BPF_ST immediates tracked on the stack", since: kernel.V(6, 3, 0),
+		backports: []kernel.Version{kernel.V(6, 1, 36)},
+		commit:    "bpf: track immediate values written to stack by BPF_ST instruction"}
+	// Privileged programs may read uninitialised stack bytes directly.
+	featUninitStackRead = &feature{name: "uninitialised stack reads", since: kernel.V(6, 3, 0),
+		backports: []kernel.Version{kernel.V(6, 1, 100)},
+		commit:    "bpf: Allow reads from uninit stack"}
+	// Privileged reads (direct or by helpers) may reach below the deepest
+	// stack slot written so far (before, "invalid read from stack" even
+	// for uninitialised reads the previous feature allows).
+	// (Applied to bpf-next in December 2023, after the 6.7 merge window.)
+	featStackReadGrows = &feature{name: "stack reads below the written stack", since: kernel.V(6, 8, 0),
+		backports: []kernel.Version{
+			kernel.V(6, 6, 57),  // audited
+			kernel.V(6, 1, 192), // audited: Debian's 6.1.192 has the commit's message, 6.1.158 not
+		},
+		commit: "bpf: fix accesses to uninit stack slots"}
+	// BPF_ST (store immediate) into the context.
+	featSTCtx = &feature{name: "BPF_ST into the context", since: kernel.V(6, 4, 0),
+		commit: "bpf: allow ctx writes using BPF_ST_MEM instruction"}
+	// A NULL-checked PTR_TO_MEM (ring buffer memory) compared with 0
+	// decides the branch.
+	featMemNotNull = &feature{name: "checked ring buffer memory is never NULL", since: kernel.V(6, 4, 0),
+		commit: "bpf: mark PTR_TO_MEM as non-null register type; bpf: Teach the verifier to recognize rdonly_mem as not null."}
+	// cpu v4: sign-extending loads and moves, signed division and modulo,
+	// unconditional byte swaps.
+	featCPUv4 = &feature{name: "cpu v4 instructions", since: kernel.V(6, 6, 0),
+		commit: "bpf: Support new sign-extension load insns; bpf: Support new sign-extension mov insns; bpf: Support new unconditional bswap instruction; bpf: Support new signed div/mod instructions."}
+	// cpu v4 gotol (JMP32|JA with a 32-bit offset), also in 6.1 stable.
+	featGotol = &feature{name: "gotol (32-bit jump offsets)", since: kernel.V(6, 6, 0),
+		backports: []kernel.Version{kernel.V(6, 1, 158)}, // audited
+		commit:    "bpf: Support new 32bit offset jmp instruction"}
+	// Branches between two non-constant scalars are decided from their
+	// ranges, JEQ/JNE from disjoint ranges, JNE at a range's edge narrows
+	// it, 32-bit comparisons no longer reset the 64-bit bounds, and 32-bit
+	// bounds follow the 64-bit ones when the upper half is zero.
+	featRangeBranches = &feature{name: "range-based branch decisions and 32-bit bounds", since: kernel.V(6, 8, 0),
+		commit: "bpf: generalize is_branch_taken() to work with two registers; bpf: drop knowledge-losing __reg_combine_{32,64}_into_{64,32} logic; bpf: derive subreg bounds from full bounds when upper 32 bits are constant; bpf: make the verifier tracks the \"not equal\" for regs"}
+	// The infinite-loop check compares states exactly (before, a state
+	// whose stack is only covered by an earlier one's counted as a loop).
+	featExactLoopCheck = &feature{name: "exact infinite-loop detection", since: kernel.V(6, 9, 0),
+		commit: "bpf: make infinite loop detection in is_state_visited() exact"}
+	// With the JIT, frames count 16-byte multiples toward the combined
+	// stack limit (before, 32-byte multiples, at least 32).
+	featJITStack16 = &feature{name: "JIT stack frames rounded to 16 bytes", since: kernel.V(6, 9, 0),
+		commit: "bpf: Fix test verif_scale_strobemeta_subprogs failure due to llvm19"}
+	// The may_goto instruction.
+	featMayGoto = &feature{name: "may_goto", since: kernel.V(6, 9, 0),
+		commit: "bpf: Introduce may_goto instruction"}
+	// A lookup in an array map with a constant in-range key returns a
+	// non-NULL value.
+	featConstKeyNonNull = &feature{name: "constant-key array lookups are non-NULL", since: kernel.V(6, 14, 0),
+		commit: "bpf: verifier: Support eliding map lookup nullness"}
+	// Load-acquire and store-release atomics.
+	featLoadAcquire = &feature{name: "load-acquire and store-release", since: kernel.V(6, 15, 0),
+		commit: "bpf: Introduce load-acquire and store-release instructions"}
+	// JEQ/JNE decided when the known bits disagree.
+	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
+		backports: []kernel.Version{kernel.V(6, 12, 58)},
+		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
+)
+
+// features lists the rules above (for documentation and tests).
+var features = []*feature{
+	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
+	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
+	featTnumEq,
+}
+
+// resolveVersion returns the kernel the checker models: Options.KernelVersion,
+// or the running kernel's. Without one (off Linux) it is the oldest
+// modelled kernel, the strictest.
+func resolveVersion(v kernel.Version) (kernelModel, error) {
+	if v.IsZero() {
+		r, err := kernel.RunningVersion()
+		if runtime.GOOS != "linux" || err != nil {
+			r = oldestModelled
+		}
+		v = r
+	}
+	if v.Less(oldestModelled) {
+		return kernelModel{v}, fmt.Errorf("kernel %v is older than %v, the oldest modelled", v, oldestModelled)
+	}
+	return kernelModel{v}, nil
+}

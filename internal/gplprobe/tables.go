@@ -1,0 +1,267 @@
+package gplprobe
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/format"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/purebpf/bpf/asm"
+)
+
+// The probes need root and a kernel; the generated Go tables must not. So
+// a probe writes what the kernel said to a committed text file (the
+// table's input, under the package's testdata), and go generate turns
+// that file into Go (gentable). The text files are the record of the
+// probe: reviewable, diffable, and the only input of the Go tables.
+
+// GPLTable is the record of which helpers are GPL-only
+// (verifier/testdata/gplonly.txt).
+type GPLTable struct {
+	// Kernel is the series probed ("6.18").
+	Kernel string
+	// Entries are sorted by ID.
+	Entries []GPLEntry
+}
+
+// GPLEntry is one helper of a GPLTable.
+type GPLEntry struct {
+	ID      int32
+	GPLOnly bool
+	// Kept: the probing kernel could not answer (no program type may call
+	// the helper there), so the entry was kept from the previous record.
+	Kept bool
+}
+
+// Lookup returns the entry of helper id.
+func (t *GPLTable) Lookup(id int32) (GPLEntry, bool) {
+	i, ok := slices.BinarySearchFunc(t.Entries, id, func(e GPLEntry, id int32) int { return int(e.ID - id) })
+	if !ok {
+		return GPLEntry{}, false
+	}
+	return t.Entries[i], true
+}
+
+// HelperTable is the record of the helpers each program type the offline
+// checker models may call (check/testdata/helpers.txt).
+type HelperTable struct {
+	// Kernel is the series probed ("6.18").
+	Kernel string
+	// Types are the program types, in the order written, each with the
+	// helper ids it may call (sorted).
+	Types []HelperType
+}
+
+// HelperType is one program type of a HelperTable: its name as package
+// internal/kernel spells the constant ("XDP", "SchedCLS").
+type HelperType struct {
+	Name    string
+	Helpers []int32
+}
+
+// MaxHelper bounds the helper ids the helper table holds (its bit sets).
+const MaxHelper = 256
+
+// records splits a record file into its non-comment lines (with their
+// line numbers) after checking the "kernel" line that must come first.
+func records(data []byte, what string) (kernel string, lines [][]string, nums []int, err error) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if kernel == "" {
+			if len(f) != 2 || f[0] != "kernel" {
+				return "", nil, nil, fmt.Errorf("%s: line %d: want \"kernel <series>\" first, got %q", what, n, line)
+			}
+			kernel = f[1]
+			continue
+		}
+		lines, nums = append(lines, f), append(nums, n)
+	}
+	if kernel == "" {
+		return "", nil, nil, fmt.Errorf("%s: no \"kernel <series>\" line", what)
+	}
+	return kernel, lines, nums, nil
+}
+
+// ParseGPLTable reads a GPL table record: a "kernel <series>" line, then
+// one line per helper, "<id> <name> gpl|any [kept]" (the name is for
+// readers and not checked); '#' starts a comment line.
+func ParseGPLTable(data []byte) (*GPLTable, error) {
+	kernel, lines, nums, err := records(data, "GPL table")
+	if err != nil {
+		return nil, err
+	}
+	t := &GPLTable{Kernel: kernel}
+	for i, f := range lines {
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("GPL table: line %d: "+format, append([]any{nums[i]}, args...)...)
+		}
+		if len(f) != 3 && (len(f) != 4 || f[3] != "kept") {
+			return nil, bad("want \"<id> <name> gpl|any [kept]\", got %q", strings.Join(f, " "))
+		}
+		id, err := strconv.ParseInt(f[0], 10, 32)
+		if err != nil || id <= 0 {
+			return nil, bad("helper id %q", f[0])
+		}
+		var e GPLEntry
+		switch f[2] {
+		case "gpl":
+			e = GPLEntry{ID: int32(id), GPLOnly: true}
+		case "any":
+			e = GPLEntry{ID: int32(id)}
+		default:
+			return nil, bad("verdict %q, want gpl or any", f[2])
+		}
+		e.Kept = len(f) == 4
+		if n := len(t.Entries); n > 0 && t.Entries[n-1].ID >= e.ID {
+			return nil, bad("helper %d after helper %d (ids must increase)", e.ID, t.Entries[n-1].ID)
+		}
+		t.Entries = append(t.Entries, e)
+	}
+	return t, nil
+}
+
+// Format writes the record ParseGPLTable reads.
+func (t *GPLTable) Format() []byte {
+	var b bytes.Buffer
+	b.WriteString("# Which BPF helpers only GPL-compatible programs may call, as the kernel answered\n")
+	b.WriteString("# go run ./internal/gplprobe/cmd (root, on the kernel named below). go generate\n")
+	b.WriteString("# ./verifier turns this file into verifier/gplonly_gen.go.\n")
+	b.WriteString("# <id> <name> gpl|any [kept: the kernel could not answer, kept from the previous record]\n")
+	fmt.Fprintf(&b, "kernel %s\n", t.Kernel)
+	for _, e := range t.Entries {
+		v := "any"
+		if e.GPLOnly {
+			v = "gpl"
+		}
+		fmt.Fprintf(&b, "%d %s %s", e.ID, asm.BuiltinFunc(e.ID), v)
+		if e.Kept {
+			b.WriteString(" kept")
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// Go returns the Go source of the gplOnly table of package pkg.
+func (t *GPLTable) Go(pkg, input string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by gentable from %s; DO NOT EDIT.\n\n", input)
+	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString("// gplOnly lists the helpers that only GPL-compatible programs may call,\n")
+	fmt.Fprintf(&b, "// as probed on Linux %s (helpers no probed program type may call are\n", t.Kernel)
+	b.WriteString("// absent, unless an earlier table had them).\n")
+	b.WriteString("var gplOnly = map[int32]bool{\n")
+	for _, e := range t.Entries {
+		fmt.Fprintf(&b, "\t%d: %v,", e.ID, e.GPLOnly)
+		if e.Kept {
+			b.WriteString(" // not callable on the generating kernel: kept")
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("}\n")
+	return format.Source(b.Bytes())
+}
+
+// ParseHelperTable reads a helper table record: a "kernel <series>" line,
+// then one line per program type, "<Type> <id> <id> ...".
+func ParseHelperTable(data []byte) (*HelperTable, error) {
+	kernel, lines, nums, err := records(data, "helper table")
+	if err != nil {
+		return nil, err
+	}
+	t := &HelperTable{Kernel: kernel}
+	for i, f := range lines {
+		ht := HelperType{Name: f[0]}
+		if strings.Trim(ht.Name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" || ht.Name[0] < 'A' || ht.Name[0] > 'Z' {
+			return nil, fmt.Errorf("helper table: line %d: program type %q is not a constant name", nums[i], ht.Name)
+		}
+		for _, s := range f[1:] {
+			id, err := strconv.ParseInt(s, 10, 32)
+			if err != nil || id <= 0 || id >= MaxHelper {
+				return nil, fmt.Errorf("helper table: line %d: helper id %q (want 1..%d)", nums[i], s, MaxHelper-1)
+			}
+			if n := len(ht.Helpers); n > 0 && ht.Helpers[n-1] >= int32(id) {
+				return nil, fmt.Errorf("helper table: line %d: helper %d after helper %d (ids must increase)", nums[i], id, ht.Helpers[n-1])
+			}
+			ht.Helpers = append(ht.Helpers, int32(id))
+		}
+		t.Types = append(t.Types, ht)
+	}
+	return t, nil
+}
+
+// Format writes the record ParseHelperTable reads.
+func (t *HelperTable) Format() []byte {
+	var b bytes.Buffer
+	b.WriteString("# The helpers each program type the offline checker models may call, as the kernel\n")
+	b.WriteString("# answered go run ./internal/gplprobe/helpers (root, on the kernel named below).\n")
+	b.WriteString("# go generate ./check turns this file into check/helpers_gen.go.\n")
+	b.WriteString("# <program type> <helper id>...\n")
+	fmt.Fprintf(&b, "kernel %s\n", t.Kernel)
+	for _, ht := range t.Types {
+		b.WriteString(ht.Name)
+		for _, id := range ht.Helpers {
+			fmt.Fprintf(&b, " %d", id)
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// Go returns the Go source of the helpersByType table of package pkg: a
+// bit set of helper ids per program type.
+func (t *HelperTable) Go(pkg, input string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by gentable from %s; DO NOT EDIT.\n\n", input)
+	fmt.Fprintf(&b, "package %s\n\n", pkg)
+	b.WriteString("import \"github.com/purebpf/bpf/internal/kernel\"\n\n")
+	b.WriteString("// helpersByType is a bit set of the helper ids each program type may call,\n")
+	fmt.Fprintf(&b, "// as probed on Linux %s.\n", t.Kernel)
+	b.WriteString("var helpersByType = map[kernel.ProgramType][]uint64{\n")
+	for _, ht := range t.Types {
+		set := make([]uint64, MaxHelper/64)
+		for _, id := range ht.Helpers {
+			set[id/64] |= 1 << (id % 64)
+		}
+		fmt.Fprintf(&b, "\tkernel.%s: {", ht.Name)
+		for i, w := range set {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%#x", w)
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
+	return format.Source(b.Bytes())
+}
+
+// Generate returns the Go source of table ("gplonly" or "helpers") for
+// package pkg from the record data read from input (named in the header).
+func Generate(table string, data []byte, pkg, input string) ([]byte, error) {
+	switch table {
+	case "gplonly":
+		t, err := ParseGPLTable(data)
+		if err != nil {
+			return nil, err
+		}
+		return t.Go(pkg, input)
+	case "helpers":
+		t, err := ParseHelperTable(data)
+		if err != nil {
+			return nil, err
+		}
+		return t.Go(pkg, input)
+	}
+	return nil, fmt.Errorf("unknown table %q (want gplonly or helpers)", table)
+}
