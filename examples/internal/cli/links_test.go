@@ -1,6 +1,4 @@
-// Package examples holds the checks that concern all of the tutorial's
-// example programs together.
-package examples
+package cli
 
 import (
 	"os/exec"
@@ -11,13 +9,14 @@ import (
 )
 
 // TestBinariesDoNotLinkTesting builds the import graph of every command
-// under examples/ (go list, test files excluded) and fails for each one
+// under examples/ (go list, test files excluded; this package is what
+// they share) and fails for each one
 // that links the package testing, naming the chain of imports that pulls
 // it in: a program a reader runs must not carry the test framework (and
 // its flags), so its demo fixtures come from bpftest/testnet, not bpftest.
 func TestBinariesDoNotLinkTesting(t *testing.T) {
 	testenv.RequireTool(t, "go")
-	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}} {{.Name}} {{join .Imports " "}}`, "./...").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}} {{.Name}} {{join .Imports " "}}`, "github.com/purebpf/bpf/examples/...").Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
