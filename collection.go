@@ -156,6 +156,7 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 // any failure everything created so far is closed (and pins this call
 // created are removed).
 func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *Collection, err error) {
+	defer func() { err = wrapLoad(err) }() // %+v prints the verifier log
 	if spec == nil {
 		return nil, errors.New("new collection: nil CollectionSpec")
 	}
@@ -364,7 +365,7 @@ func (cs *CollectionSpec) loadProgram(name string, opts ProgramOptions, btfFD *s
 		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo,
 			sourceLines: func() []string { return cs.sourceLines(name, spec) }}
 	}
-	return NewProgramWithOptions(spec, opts)
+	return newProgram(spec, opts)
 }
 
 // Close closes every program and map of the collection (pins stay).

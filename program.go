@@ -214,7 +214,21 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // Linux release that introduced it; the verifier's *verifier.Error stays
 // reachable with errors.As when the verifier ran. The features probes
 // behind this run only after a failed load.
+//
+// The error names the program once ("load program xdp1 (section xdp):
+// rejected by the verifier at instruction 3 (...): ..."); formatted with
+// %+v it also prints the whole verifier log. Without the privileges the
+// program type needs (EPERM) the error says which: root, or CAP_BPF plus
+// CAP_NET_ADMIN for network programs or CAP_PERFMON for tracing ones.
 func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
+	p, err := newProgram(spec, opts)
+	if err != nil {
+		return nil, wrapLoad(err)
+	}
+	return p, nil
+}
+
+func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 	if spec == nil {
 		return nil, errors.New("load program: nil ProgramSpec")
 	}
@@ -246,7 +260,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	}
 	defer target.close()
 	if verr := checkLicense(spec, insns); verr != nil {
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), unnamed{verr})
 	}
 	bo := spec.ByteOrder
 	if bo == nil {
@@ -284,6 +298,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 			if ferr := missingProgramType(spec.Type, err); ferr != nil {
 				return nil, fmt.Errorf("load %s: %w (%w)", spec.describe(), ferr, err)
 			}
+			if errors.Is(err, unix.EPERM) {
+				return nil, fmt.Errorf("load %s: %s: %w", spec.describe(), privilegeHint(spec.Type), err)
+			}
 			if !isVerifierErrno(err) {
 				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
 			}
@@ -298,9 +315,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
-			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
+			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, unnamed{verr})
 		}
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), unnamed{verr})
 	}
 	var info sys.ProgInfo
 	if err := sys.ProgInfoByFD(fd, &info); err != nil {
@@ -567,7 +584,7 @@ func LoadPinnedProgram(path string) (*Program, error) {
 func ProgramFromID(id ProgramID) (*Program, error) {
 	fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
 	if err != nil {
-		return nil, fmt.Errorf("open program id %d: %w", id, err)
+		return nil, fmt.Errorf("open program id %d: %w", id, sysAdminHint(err))
 	}
 	return programFromFD(fd, fmt.Sprintf("program id %d", id))
 }

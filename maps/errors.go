@@ -2,6 +2,7 @@ package maps
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -159,4 +160,13 @@ func itoa(v uint64) string {
 		}
 	}
 	return string(b[i:])
+}
+
+// sysAdminHint explains an EPERM of the commands that look maps up by id
+// (BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID): they need CAP_SYS_ADMIN.
+func sysAdminHint(err error) error {
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("needs root or CAP_SYS_ADMIN: %w", err)
+	}
+	return err
 }

@@ -308,7 +308,7 @@ func createError(s *Spec, err error) error {
 	case errors.Is(err, unix.ENOMEM):
 		hint = "not enough memory (or RLIMIT_MEMLOCK on kernels before 5.11) for max_entries elements"
 	case errors.Is(err, unix.EPERM):
-		hint = "creating maps needs CAP_BPF or CAP_SYS_ADMIN"
+		hint = "creating maps needs root or CAP_BPF (CAP_SYS_ADMIN before Linux 5.8)"
 	case errors.Is(err, enotsupp), errors.Is(err, unix.EOPNOTSUPP):
 		// The type exists (HaveMapType did not say otherwise): the kernel
 		// refused this map's shape, not the map type, so the text does
@@ -387,7 +387,7 @@ func LoadPinned(path string) (*Map, error) {
 func FromID(id ID) (*Map, error) {
 	fd, err := sys.GetFDByID(sys.MapGetFDByIDCmd, uint32(id))
 	if err != nil {
-		return nil, fmt.Errorf("open map id %d: %w", id, err)
+		return nil, fmt.Errorf("open map id %d: %w", id, sysAdminHint(err))
 	}
 	return fromFD(fd, fmt.Sprintf("open map id %d", id))
 }
@@ -401,7 +401,7 @@ func IDs() ([]ID, error) {
 		ids[i] = ID(id)
 	}
 	if err != nil {
-		return ids, fmt.Errorf("list map ids: %w", err)
+		return ids, fmt.Errorf("list map ids: %w", sysAdminHint(err))
 	}
 	return ids, nil
 }
