@@ -42,7 +42,7 @@ const gplOnlyMessage = `load program once_named (section xdp): rejected by the v
 	`be called from a program whose license is GPL-compatible (for example "GPL" or "Dual BSD/GPL")`
 
 // TestLoadErrorsNameProgramOnce checks that the errors of NewProgram and
-// NewCollection name the program once (they named it twice: "load
+// NewCollection (and LoadAndAssign) name the program once (they named it twice: "load
 // program x: program x: rejected ..."), keep the *verifier.Error (with
 // its Program) reachable, and print one line with %v and the whole
 // verifier log with %+v.
@@ -62,6 +62,17 @@ func TestLoadErrorsNameProgramOnce(t *testing.T) {
 		}
 		return err
 	}
+	loadAndAssign := func(spec *bpf.ProgramSpec) error {
+		var objs struct {
+			P *bpf.Program `bpf:"once_named"`
+		}
+		cs := &bpf.CollectionSpec{Programs: map[string]*bpf.ProgramSpec{"once_named": spec}}
+		err := cs.LoadAndAssign(&objs, bpf.CollectionOptions{})
+		if err == nil {
+			bpf.CloseAssigned(&objs)
+		}
+		return err
+	}
 	tests := []struct {
 		name string
 		load func(*bpf.ProgramSpec) error
@@ -76,6 +87,8 @@ func TestLoadErrorsNameProgramOnce(t *testing.T) {
 			"load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
 		{"collection rejected", loadCollection, rejectedSpec(),
 			"new collection: load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
+		{"LoadAndAssign rejected", loadAndAssign, rejectedSpec(),
+			"load and assign: new collection: load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
 		{"program GPL-only", loadProgram, gplOnlySpec(), gplOnlyMessage, false, false},
 		{"collection GPL-only", loadCollection, gplOnlySpec(), "new collection: " + gplOnlyMessage, false, false},
 	}
@@ -122,6 +135,25 @@ func TestLoadErrorsNameProgramOnce(t *testing.T) {
 				t.Errorf("%%+v =\n%s\nwant\n%s", plus, want)
 			}
 		})
+	}
+}
+
+// TestLoadRefusedBeforeVerification checks the error of a load the
+// kernel refuses without a verifier log (an attribute it does not
+// accept): it says so instead of "rejected by the verifier".
+func TestLoadRefusedBeforeVerification(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec := xdpReturn(bpf.XDPPass)
+	spec.Flags = bpf.StrictAlignment | 1<<30 // no kernel knows bit 30
+	_, err := bpf.NewProgram(spec)
+	const want = "load program xdp_ret: refused before verification: the kernel does not accept an attribute of this xdp program " +
+		"(flags StrictAlignment|0x40000000, BTF func/line info, attach target): BPF_PROG_LOAD: invalid argument"
+	if err == nil || err.Error() != want || !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("error\n%v\nwant\n%s", err, want)
+	}
+	var verr *verifier.Error
+	if errors.As(err, &verr) {
+		t.Errorf("a *verifier.Error without a log: %+v", verr)
 	}
 }
 

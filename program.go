@@ -304,6 +304,9 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 			if !isVerifierErrno(err) {
 				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
 			}
+			// Even with a log buffer the kernel said nothing: it refused
+			// the load's attributes before verifying the program.
+			return nil, fmt.Errorf("load %s: %s: %w", spec.describe(), attrHint(spec), explainLoad(spec, err, ext, target))
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
@@ -371,6 +374,20 @@ func missingFeature(typ ProgramType, insns asm.Instructions, verr *verifier.Erro
 		}
 	}
 	return nil
+}
+
+// attrHint explains a load the kernel refused before its verifier ran,
+// naming the attributes it may have refused.
+func attrHint(spec *ProgramSpec) string {
+	var attrs []string
+	if spec.Flags != 0 {
+		attrs = append(attrs, "flags "+spec.Flags.String())
+	}
+	if spec.AttachType != 0 {
+		attrs = append(attrs, "attach type "+spec.AttachType.String())
+	}
+	attrs = append(attrs, "BTF func/line info", "attach target")
+	return fmt.Sprintf("refused before verification: the kernel does not accept an attribute of this %s program (%s)", spec.Type, strings.Join(attrs, ", "))
 }
 
 // isVerifierErrno reports whether a load error may come with a verifier
@@ -600,8 +617,11 @@ func programFromFD(fd *sys.FD, what string) (*Program, error) {
 
 // ProgramInfo is what the kernel reports about a loaded program.
 type ProgramInfo struct {
-	ID   ProgramID
+	// ID is the program's system-wide id (Program.ID).
+	ID ProgramID
+	// Name is the name the kernel kept (at most 15 characters).
 	Name string
+	// Type is the program type.
 	Type ProgramType
 	// Tag is the hex SHA-1 based tag bpftool shows, such as
 	// "a04f5eef06a7f555".

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -167,6 +168,22 @@ func itoa(v uint64) string {
 func sysAdminHint(err error) error {
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("needs root or CAP_SYS_ADMIN: %w", err)
+	}
+	return err
+}
+
+// unnamedError shows an *Error without its "map NAME: " prefix, in
+// messages that name the map already ("create map x: contents[0]: update:
+// ..."); errors.As still finds the *Error.
+type unnamedError struct{ e *Error }
+
+func (u unnamedError) Error() string { return strings.TrimPrefix(u.e.Error(), "map "+u.e.Map+": ") }
+func (u unnamedError) Unwrap() error { return u.e }
+
+// withoutMapName returns err, an *Error shown without the map's name.
+func withoutMapName(err error) error {
+	if e, ok := err.(*Error); ok {
+		return unnamedError{e}
 	}
 	return err
 }

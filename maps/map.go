@@ -198,7 +198,7 @@ func create(spec *Spec) (*Map, error) {
 	for i, kv := range s.Contents {
 		if err := m.Update(kv.Key, kv.Value, UpdateAny); err != nil {
 			m.Close()
-			return nil, fmt.Errorf("create map %s: contents[%d]: %w", s.Name, i, err)
+			return nil, fmt.Errorf("create map %s: contents[%d]: %w", s.Name, i, withoutMapName(err))
 		}
 	}
 	return m, nil
@@ -588,9 +588,12 @@ func (m *Map) Freeze() error {
 
 // Info describes a map as the kernel reports it (BPF_OBJ_GET_INFO_BY_FD).
 type Info struct {
-	ID         ID
-	Name       string
-	Type       Type
+	// ID is the map's system-wide id (Map.ID).
+	ID ID
+	// Name is the name the kernel kept (at most 15 bytes).
+	Name string
+	Type Type
+	// KeySize, ValueSize, MaxEntries, Flags and MapExtra are as in Spec.
 	KeySize    uint32
 	ValueSize  uint32
 	MaxEntries uint32
