@@ -87,6 +87,8 @@ type Error struct {
 	sentinel error
 }
 
+// Error returns "map NAME: OP: " followed by the sentinel's text, if any,
+// and the cause's.
 func (e *Error) Error() string {
 	s := "map " + e.Map + ": " + e.Op + ": "
 	if e.sentinel != nil && e.sentinel != ErrClosed {

@@ -25,6 +25,7 @@ type Spec struct {
 	// Name is the map's name; the kernel keeps the first 15 bytes, with
 	// characters other than letters, digits, '_' and '.' replaced by '_'.
 	Name string
+	// Type is the map type; UnspecifiedMap is an error.
 	Type Type
 	// KeySize and ValueSize are in bytes. Per-CPU maps store one value per
 	// possible CPU, each rounded up to 8 bytes.
@@ -35,7 +36,8 @@ type Spec struct {
 	// means 4, a CPU index and an event descriptor, as libbpf and
 	// old objects' "maps" sections assume).
 	MaxEntries uint32
-	Flags      Flags
+	// Flags are the creation flags (map_flags), such as FlagNoPrealloc.
+	Flags Flags
 	// MapExtra is map_extra: the number of hash functions of a BloomFilter
 	// (1-15, 0 for the default 5).
 	MapExtra uint64
@@ -80,6 +82,8 @@ func (s *Spec) Copy() *Spec {
 	return &c
 }
 
+// String describes the spec: "counts (hash, key 4, value 8, max_entries
+// 16, flags 0x0)".
 func (s *Spec) String() string {
 	return fmt.Sprintf("%s (%s, key %d, value %d, max_entries %d, flags %#x)",
 		s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, uint32(s.Flags))
@@ -500,6 +504,7 @@ func (m *Map) Flags() Flags { return m.flags }
 // FD returns the descriptor number, or -1 after Close. It stays owned by m.
 func (m *Map) FD() int { return m.fd.Int() }
 
+// String describes the map: "hash map counts (fd 7)".
 func (m *Map) String() string {
 	return fmt.Sprintf("%s map %s (fd %d)", m.typ, m.name, m.fd.Int())
 }
@@ -592,6 +597,7 @@ type Info struct {
 	ID ID
 	// Name is the name the kernel kept (at most 15 bytes).
 	Name string
+	// Type is the map type.
 	Type Type
 	// KeySize, ValueSize, MaxEntries, Flags and MapExtra are as in Spec.
 	KeySize    uint32
