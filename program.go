@@ -512,9 +512,10 @@ func (p *Program) Type() ProgramType { return p.typ }
 // ProgramOptions.LogLevel, or "".
 func (p *Program) VerifierLog() string { return p.log }
 
-// String describes the program, such as "Program(xdp_prog1, xdp, fd 7)".
+// String describes the program as maps.Map.String describes a map: "xdp
+// program xdp_prog1 (fd 7)".
 func (p *Program) String() string {
-	return fmt.Sprintf("Program(%s, %s, fd %d)", p.name, p.typ, p.FD())
+	return fmt.Sprintf("%s program %s (fd %d)", p.typ, p.name, p.FD())
 }
 
 // Close releases the program's descriptor. Closing twice is safe. It does
