@@ -31,14 +31,14 @@ type TCAction int32
 const (
 	TCActUnspec     TCAction = -1 // use the default action of the qdisc
 	TCActOK         TCAction = 0  // pass the packet on
-	TCActReclassify TCAction = 1
-	TCActShot       TCAction = 2 // drop the packet
-	TCActPipe       TCAction = 3
-	TCActStolen     TCAction = 4
-	TCActQueued     TCAction = 5
-	TCActRepeat     TCAction = 6
-	TCActRedirect   TCAction = 7 // redirect (bpf_redirect)
-	TCActTrap       TCAction = 8
+	TCActReclassify TCAction = 1  // restart classification from the first filter
+	TCActShot       TCAction = 2  // drop the packet
+	TCActPipe       TCAction = 3  // go on with the next action
+	TCActStolen     TCAction = 4  // consumed by the action: stop, without counting a drop
+	TCActQueued     TCAction = 5  // queued by the action (as TCActStolen for callers)
+	TCActRepeat     TCAction = 6  // run the same action again
+	TCActRedirect   TCAction = 7  // redirect (bpf_redirect)
+	TCActTrap       TCAction = 8  // hand the packet to the CPU (offloading drivers); drop otherwise
 )
 
 var tcActionNames = [...]string{"TC_ACT_OK", "TC_ACT_RECLASSIFY", "TC_ACT_SHOT", "TC_ACT_PIPE",

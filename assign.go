@@ -78,7 +78,8 @@ func assignFields(to any) ([]assignField, error) {
 // loaded, with the maps they refer to (also through map-in-map contents),
 // the programs stored in the program arrays among those, transitively,
 // and the maps holding the variables named; nothing else of cs is created,
-// so programs of cs that would not load do not matter. opts may be nil.
+// so programs of cs that would not load do not matter. opts are those of
+// NewCollectionWithOptions (the zero value for the defaults).
 //
 // An unknown name or a tagged field of another type is an error naming
 // the field, before anything is created. A program array a loaded
@@ -90,7 +91,7 @@ func assignFields(to any) ([]assignField, error) {
 // maps.Map.Close, Variable.Close), for example with CloseAssigned(to).
 // The maps the programs use that the struct does not name live as long as
 // the programs.
-func (cs *CollectionSpec) LoadAndAssign(to any, opts *CollectionOptions) error {
+func (cs *CollectionSpec) LoadAndAssign(to any, opts CollectionOptions) error {
 	fields, err := assignFields(to)
 	if err != nil {
 		return fmt.Errorf("load and assign: %w", err)
@@ -99,13 +100,10 @@ func (cs *CollectionSpec) LoadAndAssign(to any, opts *CollectionOptions) error {
 	if err != nil {
 		return fmt.Errorf("load and assign: %w", err)
 	}
-	var o CollectionOptions
-	if opts != nil {
-		o = *opts
-	}
-	coll, err := NewCollectionWithOptions(sub, o)
+	coll, err := NewCollectionWithOptions(sub, opts)
 	if err != nil {
-		return fmt.Errorf("load and assign: %w", err)
+		// %+v still prints the verifier log.
+		return wrapLoad(fmt.Errorf("load and assign: %w", err))
 	}
 	for _, f := range fields {
 		var v any

@@ -30,7 +30,7 @@ func ExampleCollectionSpec_LoadAndAssign() {
 		log.Fatal(err)
 	}
 	var objs Objects
-	if err := spec.LoadAndAssign(&objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&objs, bpf.CollectionOptions{}); err != nil {
 		log.Fatal(err)
 	}
 	defer bpf.CloseAssigned(&objs)

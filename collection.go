@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
 )
@@ -108,12 +107,10 @@ type CollectionOptions struct {
 	// PinRoot/tc/globals, libbpf's LIBBPF_PIN_BY_NAME maps in PinRoot.
 	// Missing directories below PinRoot are created.
 	PinRoot string
-	// Programs are the options of every program load (its Maps field is
-	// ignored: programs use the collection's maps).
+	// Programs are the options of every program load, KernelTypes for
+	// CO-RE included (its Maps field is ignored: programs use the
+	// collection's maps).
 	Programs ProgramOptions
-	// KernelTypes, when not nil, are the kernel types the programs' CO-RE
-	// relocations are applied against (see ProgramOptions.KernelTypes).
-	KernelTypes *btf.Spec
 	// Kconfig overrides values of kconfig externs by name, written as in
 	// the kernel's .config: "y", "n", "m", "250", "0x10", "\"text\"";
 	// also LINUX_KERNEL_VERSION and the other LINUX_* facts. Others come
@@ -156,6 +153,7 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 // any failure everything created so far is closed (and pins this call
 // created are removed).
 func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *Collection, err error) {
+	defer func() { err = wrapLoad(err) }() // %+v prints the verifier log
 	if spec == nil {
 		return nil, errors.New("new collection: nil CollectionSpec")
 	}
@@ -209,9 +207,6 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	}
 	popts := opts.Programs
 	popts.Maps = mapFDs
-	if opts.KernelTypes != nil {
-		popts.KernelTypes = opts.KernelTypes
-	}
 	for _, name := range progNames {
 		if err := kconfig.check(spec.Programs[name]); err != nil {
 			return nil, fmt.Errorf("new collection: %w", err)
@@ -364,7 +359,7 @@ func (cs *CollectionSpec) loadProgram(name string, opts ProgramOptions, btfFD *s
 		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo,
 			sourceLines: func() []string { return cs.sourceLines(name, spec) }}
 	}
-	return NewProgramWithOptions(spec, opts)
+	return newProgram(spec, opts)
 }
 
 // Close closes every program and map of the collection (pins stay).

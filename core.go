@@ -163,7 +163,7 @@ func poisonedError(verb string, spec *ProgramSpec, poisoned []core.Fixup, verr *
 	for _, f := range hit {
 		errs = append(errs, fmt.Errorf("instruction %d: %s of %s: %s", f.Relo.Insn, f.Relo.Kind, describeRelo(spec, f.Relo), f.Reason))
 	}
-	return fmt.Errorf("%s %s: %w: the verifier reached an instruction whose relocation failed:\n%w\n(%w)", verb, spec.describe(), ErrCORE, errors.Join(errs...), verr)
+	return fmt.Errorf("%s %s: %w: the verifier reached an instruction whose relocation failed:\n%w\n(%w)", verb, spec.describe(), ErrCORE, errors.Join(errs...), unnamed{verr})
 }
 
 // describeRelo finds the C description elf recorded for r.

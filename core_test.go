@@ -116,7 +116,7 @@ func coreKinds(t *testing.T, spec *bpf.CollectionSpec, kernelTypes *btf.Spec, bl
 	t.Helper()
 	spec = spec.Copy()
 	delete(spec.Programs, "core_unguarded")
-	coll, err := bpf.NewCollectionWithOptions(spec, bpf.CollectionOptions{KernelTypes: kernelTypes})
+	coll, err := bpf.NewCollectionWithOptions(spec, bpf.CollectionOptions{Programs: bpf.ProgramOptions{KernelTypes: kernelTypes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func typeMatches(t *testing.T, spec *bpf.CollectionSpec, kernelTypes *btf.Spec) 
 	if !found {
 		t.Fatal("core_values has no type_exists relocation of xdp_md")
 	}
-	coll, err := bpf.NewCollectionWithOptions(spec, bpf.CollectionOptions{KernelTypes: kernelTypes})
+	coll, err := bpf.NewCollectionWithOptions(spec, bpf.CollectionOptions{Programs: bpf.ProgramOptions{KernelTypes: kernelTypes}})
 	if err != nil {
 		t.Fatal(err)
 	}

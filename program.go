@@ -214,7 +214,21 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // Linux release that introduced it; the verifier's *verifier.Error stays
 // reachable with errors.As when the verifier ran. The features probes
 // behind this run only after a failed load.
+//
+// The error names the program once ("load program xdp1 (section xdp):
+// rejected by the verifier at instruction 3 (...): ..."); formatted with
+// %+v it also prints the whole verifier log. Without the privileges the
+// program type needs (EPERM) the error says which: root, or CAP_BPF plus
+// CAP_NET_ADMIN for network programs or CAP_PERFMON for tracing ones.
 func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
+	p, err := newProgram(spec, opts)
+	if err != nil {
+		return nil, wrapLoad(err)
+	}
+	return p, nil
+}
+
+func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 	if spec == nil {
 		return nil, errors.New("load program: nil ProgramSpec")
 	}
@@ -246,7 +260,7 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	}
 	defer target.close()
 	if verr := checkLicense(spec, insns); verr != nil {
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), unnamed{verr})
 	}
 	bo := spec.ByteOrder
 	if bo == nil {
@@ -284,9 +298,15 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 			if ferr := missingProgramType(spec.Type, err); ferr != nil {
 				return nil, fmt.Errorf("load %s: %w (%w)", spec.describe(), ferr, err)
 			}
+			if errors.Is(err, unix.EPERM) {
+				return nil, fmt.Errorf("load %s: %s: %w", spec.describe(), privilegeHint(spec.Type), err)
+			}
 			if !isVerifierErrno(err) {
 				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
 			}
+			// Even with a log buffer the kernel said nothing: it refused
+			// the load's attributes before verifying the program.
+			return nil, fmt.Errorf("load %s: %s: %w", spec.describe(), attrHint(spec), explainLoad(spec, err, ext, target))
 		}
 		verr := verifier.ParseLog(spec.Name, log, err)
 		verr.Truncated = errors.Is(err, unix.ENOSPC)
@@ -298,9 +318,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		}
 		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {
-			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, verr)
+			return nil, fmt.Errorf("load %s: %w: %w", spec.describe(), ferr, unnamed{verr})
 		}
-		return nil, fmt.Errorf("load %s: %w", spec.describe(), verr)
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), unnamed{verr})
 	}
 	var info sys.ProgInfo
 	if err := sys.ProgInfoByFD(fd, &info); err != nil {
@@ -354,6 +374,20 @@ func missingFeature(typ ProgramType, insns asm.Instructions, verr *verifier.Erro
 		}
 	}
 	return nil
+}
+
+// attrHint explains a load the kernel refused before its verifier ran,
+// naming the attributes it may have refused.
+func attrHint(spec *ProgramSpec) string {
+	var attrs []string
+	if spec.Flags != 0 {
+		attrs = append(attrs, "flags "+spec.Flags.String())
+	}
+	if spec.AttachType != 0 {
+		attrs = append(attrs, "attach type "+spec.AttachType.String())
+	}
+	attrs = append(attrs, "BTF func/line info", "attach target")
+	return fmt.Sprintf("refused before verification: the kernel does not accept an attribute of this %s program (%s)", spec.Type, strings.Join(attrs, ", "))
 }
 
 // isVerifierErrno reports whether a load error may come with a verifier
@@ -478,9 +512,10 @@ func (p *Program) Type() ProgramType { return p.typ }
 // ProgramOptions.LogLevel, or "".
 func (p *Program) VerifierLog() string { return p.log }
 
-// String describes the program, such as "Program(xdp_prog1, xdp, fd 7)".
+// String describes the program as maps.Map.String describes a map: "xdp
+// program xdp_prog1 (fd 7)".
 func (p *Program) String() string {
-	return fmt.Sprintf("Program(%s, %s, fd %d)", p.name, p.typ, p.FD())
+	return fmt.Sprintf("%s program %s (fd %d)", p.typ, p.name, p.FD())
 }
 
 // Close releases the program's descriptor. Closing twice is safe. It does
@@ -567,7 +602,7 @@ func LoadPinnedProgram(path string) (*Program, error) {
 func ProgramFromID(id ProgramID) (*Program, error) {
 	fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
 	if err != nil {
-		return nil, fmt.Errorf("open program id %d: %w", id, err)
+		return nil, fmt.Errorf("open program id %d: %w", id, sysAdminHint(err))
 	}
 	return programFromFD(fd, fmt.Sprintf("program id %d", id))
 }
@@ -583,8 +618,11 @@ func programFromFD(fd *sys.FD, what string) (*Program, error) {
 
 // ProgramInfo is what the kernel reports about a loaded program.
 type ProgramInfo struct {
-	ID   ProgramID
+	// ID is the program's system-wide id (Program.ID).
+	ID ProgramID
+	// Name is the name the kernel kept (at most 15 characters).
 	Name string
+	// Type is the program type.
 	Type ProgramType
 	// Tag is the hex SHA-1 based tag bpftool shows, such as
 	// "a04f5eef06a7f555".

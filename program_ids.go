@@ -21,7 +21,7 @@ func ProgramIDs() ([]ProgramID, error) {
 		ids[i] = ProgramID(id)
 	}
 	if err != nil {
-		return ids, fmt.Errorf("list program ids: %w", err)
+		return ids, fmt.Errorf("list program ids: %w", sysAdminHint(err))
 	}
 	return ids, nil
 }

@@ -47,7 +47,8 @@ type RunOptions struct {
 
 // RunFlags are the BPF_F_TEST_* flags of a test run (RunOptions.Flags).
 // Each needs a kernel that knows it; older kernels refuse unknown flags
-// with EINVAL (Run then names the missing feature).
+// with EINVAL (for RunXDPLiveFrames and RunSKBChecksumComplete the error
+// then names the missing feature).
 type RunFlags uint32
 
 // Test-run flags, with the kernel release that introduced each.

@@ -108,6 +108,7 @@ func (v *VariableSpec) TypeName() string {
 	return v.coll.varType(v.TypeID).name
 }
 
+// String describes the variable: "variable counter (.bss+8, 4 bytes)".
 func (v *VariableSpec) String() string {
 	return fmt.Sprintf("variable %s (%s+%d, %d bytes)", v.Name, v.MapName, v.Offset, v.Size)
 }
@@ -538,6 +539,7 @@ func (v *Variable) TypeName() string { return v.typ.name }
 // through map lookups and updates).
 func (v *Variable) Mapped() bool { return v.mem != nil }
 
+// String describes the variable: "variable counter (.bss+8, 4 bytes)".
 func (v *Variable) String() string {
 	return fmt.Sprintf("variable %s (%s+%d, %d bytes)", v.name, v.mapName, v.offset, v.size)
 }

@@ -92,7 +92,7 @@ func TestVariables(t *testing.T) {
 					Custom  *bpf.Variable `bpf:"custom"`
 					LastLen *bpf.Variable `bpf:"last_len"`
 				}
-				if err := spec.LoadAndAssign(&objs, nil); err != nil {
+				if err := spec.LoadAndAssign(&objs, bpf.CollectionOptions{}); err != nil {
 					t.Fatalf("%+v", err)
 				}
 				prog = objs.Prog
@@ -304,7 +304,7 @@ func TestLoadAndAssign(t *testing.T) {
 		Embedded
 		Untagged *bpf.Program
 	}
-	if err := spec.LoadAndAssign(&objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&objs, bpf.CollectionOptions{}); err != nil {
 		t.Fatalf("%+v", err)
 	}
 	if objs.Vars == nil || objs.Other.Map != nil || objs.Counter == nil || objs.Untagged != nil {
@@ -360,7 +360,7 @@ func TestLoadAndAssign(t *testing.T) {
 			V *bpf.Variable `bpf:"counter"`
 		}{}, "xdp_broken"},
 	} {
-		err := spec.LoadAndAssign(tc.to, nil)
+		err := spec.LoadAndAssign(tc.to, bpf.CollectionOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.what, err, tc.want)
 		}
@@ -388,7 +388,7 @@ func TestLoadAndAssignProgArray(t *testing.T) {
 	var without struct {
 		Tail *bpf.Program `bpf:"xdp_tail"`
 	}
-	err = spec.LoadAndAssign(&without, nil)
+	err = spec.LoadAndAssign(&without, bpf.CollectionOptions{})
 	if err == nil || !strings.Contains(err.Error(), "program array jumps holds programs") || without.Tail != nil {
 		bpf.CloseAssigned(&without)
 		t.Fatalf("error %v, want one asking for a field naming jumps", err)
@@ -397,7 +397,7 @@ func TestLoadAndAssignProgArray(t *testing.T) {
 		Tail  *bpf.Program `bpf:"xdp_tail"`
 		Jumps *maps.Map    `bpf:"jumps"`
 	}
-	if err := spec.LoadAndAssign(&with, nil); err != nil {
+	if err := spec.LoadAndAssign(&with, bpf.CollectionOptions{}); err != nil {
 		t.Fatalf("%+v", err)
 	}
 	defer bpf.CloseAssigned(&with)

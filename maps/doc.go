@@ -17,5 +17,12 @@
 // types without batch support. Queue and Stack maps have Push, Pop and
 // Peek. RingReader and PerfReader consume RingBuf and PerfEventArray maps.
 //
+// A Map follows the pattern of every kernel object in purebpf (programs,
+// maps, links): ID returns its id (a typed ID, read once when the Map was
+// created or opened), Info the kernel's *Info, Pin pins it on bpffs and
+// Unpin removes the pin the Map made or was opened from (an error
+// matching ErrNotPinned without one), FD the descriptor, and Close
+// releases it. IDs lists every map's id.
+//
 // All methods of Map are safe for concurrent use.
 package maps

@@ -2,7 +2,9 @@ package maps
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -85,6 +87,8 @@ type Error struct {
 	sentinel error
 }
 
+// Error returns "map NAME: OP: " followed by the sentinel's text, if any,
+// and the cause's.
 func (e *Error) Error() string {
 	s := "map " + e.Map + ": " + e.Op + ": "
 	if e.sentinel != nil && e.sentinel != ErrClosed {
@@ -159,4 +163,29 @@ func itoa(v uint64) string {
 		}
 	}
 	return string(b[i:])
+}
+
+// sysAdminHint explains an EPERM of the commands that look maps up by id
+// (BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID): they need CAP_SYS_ADMIN.
+func sysAdminHint(err error) error {
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("needs root or CAP_SYS_ADMIN: %w", err)
+	}
+	return err
+}
+
+// unnamedError shows an *Error without its "map NAME: " prefix, in
+// messages that name the map already ("create map x: contents[0]: update:
+// ..."); errors.As still finds the *Error.
+type unnamedError struct{ e *Error }
+
+func (u unnamedError) Error() string { return strings.TrimPrefix(u.e.Error(), "map "+u.e.Map+": ") }
+func (u unnamedError) Unwrap() error { return u.e }
+
+// withoutMapName returns err, an *Error shown without the map's name.
+func withoutMapName(err error) error {
+	if e, ok := err.(*Error); ok {
+		return unnamedError{e}
+	}
+	return err
 }

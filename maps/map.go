@@ -25,6 +25,7 @@ type Spec struct {
 	// Name is the map's name; the kernel keeps the first 15 bytes, with
 	// characters other than letters, digits, '_' and '.' replaced by '_'.
 	Name string
+	// Type is the map type; UnspecifiedMap is an error.
 	Type Type
 	// KeySize and ValueSize are in bytes. Per-CPU maps store one value per
 	// possible CPU, each rounded up to 8 bytes.
@@ -35,7 +36,8 @@ type Spec struct {
 	// means 4, a CPU index and an event descriptor, as libbpf and
 	// old objects' "maps" sections assume).
 	MaxEntries uint32
-	Flags      Flags
+	// Flags are the creation flags (map_flags), such as FlagNoPrealloc.
+	Flags Flags
 	// MapExtra is map_extra: the number of hash functions of a BloomFilter
 	// (1-15, 0 for the default 5).
 	MapExtra uint64
@@ -80,6 +82,8 @@ func (s *Spec) Copy() *Spec {
 	return &c
 }
 
+// String describes the spec: "counts (hash, key 4, value 8, max_entries
+// 16, flags 0x0)".
 func (s *Spec) String() string {
 	return fmt.Sprintf("%s (%s, key %d, value %d, max_entries %d, flags %#x)",
 		s.Name, s.Type, s.KeySize, s.ValueSize, s.MaxEntries, uint32(s.Flags))
@@ -198,7 +202,7 @@ func create(spec *Spec) (*Map, error) {
 	for i, kv := range s.Contents {
 		if err := m.Update(kv.Key, kv.Value, UpdateAny); err != nil {
 			m.Close()
-			return nil, fmt.Errorf("create map %s: contents[%d]: %w", s.Name, i, err)
+			return nil, fmt.Errorf("create map %s: contents[%d]: %w", s.Name, i, withoutMapName(err))
 		}
 	}
 	return m, nil
@@ -308,7 +312,7 @@ func createError(s *Spec, err error) error {
 	case errors.Is(err, unix.ENOMEM):
 		hint = "not enough memory (or RLIMIT_MEMLOCK on kernels before 5.11) for max_entries elements"
 	case errors.Is(err, unix.EPERM):
-		hint = "creating maps needs CAP_BPF or CAP_SYS_ADMIN"
+		hint = "creating maps needs root or CAP_BPF (CAP_SYS_ADMIN before Linux 5.8)"
 	case errors.Is(err, enotsupp), errors.Is(err, unix.EOPNOTSUPP):
 		// The type exists (HaveMapType did not say otherwise): the kernel
 		// refused this map's shape, not the map type, so the text does
@@ -387,7 +391,7 @@ func LoadPinned(path string) (*Map, error) {
 func FromID(id ID) (*Map, error) {
 	fd, err := sys.GetFDByID(sys.MapGetFDByIDCmd, uint32(id))
 	if err != nil {
-		return nil, fmt.Errorf("open map id %d: %w", id, err)
+		return nil, fmt.Errorf("open map id %d: %w", id, sysAdminHint(err))
 	}
 	return fromFD(fd, fmt.Sprintf("open map id %d", id))
 }
@@ -401,7 +405,7 @@ func IDs() ([]ID, error) {
 		ids[i] = ID(id)
 	}
 	if err != nil {
-		return ids, fmt.Errorf("list map ids: %w", err)
+		return ids, fmt.Errorf("list map ids: %w", sysAdminHint(err))
 	}
 	return ids, nil
 }
@@ -500,6 +504,7 @@ func (m *Map) Flags() Flags { return m.flags }
 // FD returns the descriptor number, or -1 after Close. It stays owned by m.
 func (m *Map) FD() int { return m.fd.Int() }
 
+// String describes the map: "hash map counts (fd 7)".
 func (m *Map) String() string {
 	return fmt.Sprintf("%s map %s (fd %d)", m.typ, m.name, m.fd.Int())
 }
@@ -588,9 +593,13 @@ func (m *Map) Freeze() error {
 
 // Info describes a map as the kernel reports it (BPF_OBJ_GET_INFO_BY_FD).
 type Info struct {
-	ID         ID
-	Name       string
-	Type       Type
+	// ID is the map's system-wide id (Map.ID).
+	ID ID
+	// Name is the name the kernel kept (at most 15 bytes).
+	Name string
+	// Type is the map type.
+	Type Type
+	// KeySize, ValueSize, MaxEntries, Flags and MapExtra are as in Spec.
 	KeySize    uint32
 	ValueSize  uint32
 	MaxEntries uint32

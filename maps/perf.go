@@ -58,6 +58,7 @@ type PerfReader struct {
 // PerfRecord is one record read by PerfReader.Read: a sample, or a report
 // of samples the kernel dropped because the CPU's buffer was full.
 type PerfRecord struct {
+	// CPU is the CPU whose buffer held the record.
 	CPU int
 	// Sample holds the sample's bytes (including the kernel's padding to
 	// 8 bytes); Read reuses its capacity. Empty for a lost-samples report.

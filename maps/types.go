@@ -168,5 +168,6 @@ func (p PinType) String() string {
 	return fmt.Sprintf("PinType(%d)", int(p))
 }
 
-// ID is the system-wide id of a map.
+// ID is the kernel's id of a map (bpf_map_info.id). Ids are unique while
+// the map exists and may be reused after it is freed.
 type ID uint32
