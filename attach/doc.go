@@ -49,8 +49,8 @@
 //   - Detach removes the program now, pinned or not, and says so when the
 //     attachment vanished (ErrVanished).
 //   - Release leaves the program attached and drops only what this process
-//     holds: our descriptors and our reference to the namespace's netlink
-//     socket. Netlink attachments can always be released (detach them
+//     holds: a link's descriptor and our reference to the namespace's
+//     netlink socket. Netlink attachments can always be released (detach them
 //     later with DetachXDP or DeleteTCFilter, or ip and tc); links only
 //     when pinned, since closing the last descriptor of an unpinned link
 //     detaches it (Release then fails and changes nothing).

@@ -1,15 +1,13 @@
 package attach
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/netns"
 )
@@ -120,88 +118,48 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// handle is one rtnetlink socket in one network namespace. Every
-// operation gets one with getHandle and gives it back with put;
-// attachments made through netlink keep theirs until they end.
+// handle is the namespace's shared rtnetlink connection (rtnl.Shared:
+// one socket per *netns.NetNS, closed with it) and the namespace. Every
+// operation gets one with getHandle and gives it back with put; netlink
+// attachments keep theirs until they end.
 type handle struct {
-	ns     *netns.NetNS
-	nsName string
-	conn   atomic.Pointer[netlink.Conn]
+	c  *rtnl.Conn
+	ns *netns.NetNS
 }
 
-// getHandle returns a handle for the namespace ns (nil: the calling
+// getHandle returns the connection of the namespace ns (nil: the calling
 // thread's).
-func getHandle(ns *netns.NetNS) (*handle, error) {
-	return openHandle(ns)
+func getHandle(ns *netns.NetNS) (handle, error) {
+	c, err := rtnl.Shared(ns)
+	if err != nil {
+		if ns != nil {
+			return handle{}, fmt.Errorf("attach: open netlink socket in netns %s: %w", ns, err)
+		}
+		return handle{}, fmt.Errorf("attach: open netlink socket: %w", err)
+	}
+	return handle{c: c, ns: ns}, nil
 }
 
 // put gives back a handle from getHandle.
-func (h *handle) put() {
-	h.close()
+func (h handle) put() { h.c.Put() }
+
+// newError builds an *Error for op on iface; cause may be an rtnetlink
+// error, whose errno and ext-ack text are split out.
+func (h handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
+	return mkError(op, iface, nsName(h.ns), request, kind, cause)
 }
 
-// openHandle opens a rtnetlink socket in ns, or in the calling thread's
-// namespace when ns is nil. The socket is created on a temporary thread
-// inside ns; the caller's thread does not move.
-func openHandle(ns *netns.NetNS) (*handle, error) {
-	h := &handle{ns: ns}
-	cfg := &netlink.Config{Strict: true}
-	if ns != nil {
-		h.nsName = ns.String()
-		fd := ns.FD()
-		if fd < 0 {
-			return nil, fmt.Errorf("attach: open netlink socket in netns %s: %w", h.nsName, netns.ErrClosed)
-		}
-		cfg.NetNS = fd
-	}
-	c, err := netlink.Dial(unix.NETLINK_ROUTE, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("attach: open netlink socket%s: %w", h.inNS(), err)
-	}
-	if err := c.SetOption(netlink.ExtendedAcknowledge, true); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("attach: enable netlink extended acks%s: %w", h.inNS(), err)
-	}
-	h.conn.Store(c)
-	return h, nil
-}
-
-func (h *handle) inNS() string {
-	if h.nsName == "" {
-		return ""
-	}
-	return " in netns " + h.nsName
-}
-
-// close closes the socket. Closing twice, or while another goroutine
-// uses the handle (whose request then fails), is safe.
-func (h *handle) close() error {
-	if h == nil {
-		return nil
-	}
-	if c := h.conn.Swap(nil); c != nil {
-		return c.Close()
-	}
-	return nil
-}
-
-// newError builds an *Error for op on iface; cause may be a netlink error,
-// whose errno and ext-ack text are split out.
-func (h *handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
-	return mkError(op, iface, h.nsName, request, kind, cause)
-}
-
-// mkError builds an *Error, splitting a netlink error into errno and
+// mkError builds an *Error, splitting an rtnetlink error into errno and
 // ext-ack text and a bpf(2) error into its errno (Request names the
 // command).
 func mkError(op string, iface Interface, ns, request string, kind, cause error) *Error {
 	e := &Error{Op: op, Interface: iface, Netns: ns, Request: request, Kind: kind, Err: cause}
-	var oe *netlink.OpError
+	var re *rtnl.Error
 	var se *sys.Error
 	switch {
-	case errors.As(cause, &oe):
-		e.Message = oe.Message
-		e.Err = oe.Err
+	case errors.As(cause, &re):
+		e.Message = re.Message
+		e.Err = re.Errno
 	case errors.As(cause, &se):
 		e.Err = se.Errno
 	}
@@ -218,38 +176,11 @@ func nsName(ns *netns.NetNS) string {
 
 // do runs fn inside the handle's namespace (on a temporary thread), or
 // directly when the handle is in the caller's namespace.
-func (h *handle) do(fn func() error) error {
+func (h handle) do(fn func() error) error {
 	if h.ns == nil {
 		return fn()
 	}
 	return h.ns.Do(fn)
-}
-
-const (
-	flagsAck = netlink.Request | netlink.Acknowledge
-)
-
-var errClosed = errors.New("handle is closed")
-
-func (h *handle) execute(typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
-	if h == nil {
-		return nil, errClosed
-	}
-	c := h.conn.Load()
-	if c == nil {
-		return nil, errClosed
-	}
-	return c.Execute(netlink.Message{
-		Header: netlink.Header{Type: typ, Flags: flags},
-		Data:   data,
-	})
-}
-
-// ifinfomsg appends struct ifinfomsg (AF_UNSPEC) for index to b.
-func ifinfomsg(b []byte, index int) []byte {
-	var m [unix.SizeofIfInfomsg]byte
-	binary.NativeEndian.PutUint32(m[4:], uint32(int32(index)))
-	return append(b, m[:]...)
 }
 
 // link is what an RTM_GETLINK reply says about an interface.
@@ -258,23 +189,24 @@ type link struct {
 	xdp XDPState
 }
 
+func linkFrom(l rtnl.Link, ns *netns.NetNS) link {
+	iface := Interface{Name: l.Name, Index: l.Index, Netns: ns}
+	return link{iface, xdpState(iface, l.XDP)}
+}
+
 // getLink looks iface up by index or name and parses its XDP state.
-func (h *handle) getLink(op string, iface Interface) (link, error) {
-	if iface.Index <= 0 && (iface.Name == "" || len(iface.Name) >= unix.IFNAMSIZ) {
+func (h handle) getLink(op string, iface Interface) (link, error) {
+	var l rtnl.Link
+	var err error
+	switch {
+	case iface.Index > 0:
+		l, err = h.c.LinkByIndex("RTM_GETLINK", iface.Index)
+	case iface.Name != "" && len(iface.Name) < unix.IFNAMSIZ:
+		l, err = h.c.LinkByName(iface.Name)
+	default:
 		return link{}, h.newError(op, iface, "", ErrNoInterface,
 			fmt.Errorf("invalid interface: need an index > 0 or a name of 1 to %d bytes", unix.IFNAMSIZ-1))
 	}
-	b := ifinfomsg(make([]byte, 0, 64), iface.Index)
-	if iface.Index <= 0 {
-		ae := netlink.NewAttributeEncoder()
-		ae.String(unix.IFLA_IFNAME, iface.Name)
-		attrs, err := ae.Encode()
-		if err != nil {
-			return link{}, h.newError(op, iface, "", nil, err)
-		}
-		b = append(b, attrs...)
-	}
-	msgs, err := h.execute(unix.RTM_GETLINK, netlink.Request, b)
 	if err != nil {
 		var kind error
 		if errors.Is(err, unix.ENODEV) {
@@ -282,51 +214,14 @@ func (h *handle) getLink(op string, iface Interface) (link, error) {
 		}
 		return link{}, h.newError(op, iface, "RTM_GETLINK", kind, err)
 	}
-	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK {
-			continue
-		}
-		l, err := parseLink(m.Data, h.ns)
-		if err != nil {
-			return link{}, h.newError(op, iface, "RTM_GETLINK", nil, err)
-		}
-		return l, nil
-	}
-	return link{}, h.newError(op, iface, "RTM_GETLINK", ErrNoInterface, errors.New("no link in the reply"))
+	return linkFrom(l, h.ns), nil
 }
 
-func parseLink(b []byte, ns *netns.NetNS) (link, error) {
-	if len(b) < unix.SizeofIfInfomsg {
-		return link{}, fmt.Errorf("short ifinfomsg: %d bytes", len(b))
-	}
-	var l link
-	l.Netns = ns
-	l.Index = int(int32(binary.NativeEndian.Uint32(b[4:])))
-	ad, err := netlink.NewAttributeDecoder(b[unix.SizeofIfInfomsg:])
-	if err != nil {
-		return link{}, err
-	}
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.IFLA_IFNAME:
-			l.Name = ad.String()
-		case iflaXDP:
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				l.xdp = parseXDP(nad)
-				return nil
-			})
-		}
-	}
-	if err := ad.Err(); err != nil {
-		return link{}, err
-	}
-	l.xdp.Interface = l.Interface
-	return l, nil
-}
-
-// resolve returns iface with its index (and name) filled in.
-func (h *handle) resolve(op string, iface Interface) (Interface, error) {
-	if iface.Index > 0 && iface.Name != "" {
+// resolve returns iface with its index filled in. An interface given by
+// index is taken as it is (the kernel checks it in the request that
+// follows; see missing).
+func (h handle) resolve(op string, iface Interface) (Interface, error) {
+	if iface.Index > 0 {
 		return iface, nil
 	}
 	l, err := h.getLink(op, iface)
@@ -334,6 +229,13 @@ func (h *handle) resolve(op string, iface Interface) (Interface, error) {
 		return iface, err
 	}
 	return l.Interface, nil
+}
+
+// missing reports whether iface does not exist, for classifying errors of
+// requests made with an unchecked index.
+func (h handle) missing(iface Interface) bool {
+	_, err := h.getLink("", iface)
+	return errors.Is(err, ErrNoInterface)
 }
 
 // Interfaces lists the interfaces of the namespace ns (nil: the calling
@@ -346,20 +248,13 @@ func Interfaces(ns *netns.NetNS) ([]XDPState, error) {
 	}
 	defer h.put()
 	all := Interface{Name: "interfaces", Netns: ns}
-	msgs, err := h.execute(unix.RTM_GETLINK, netlink.Request|netlink.Dump, ifinfomsg(nil, 0))
+	links, err := h.c.Links()
 	if err != nil {
 		return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
 	}
-	out := make([]XDPState, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK {
-			continue
-		}
-		l, err := parseLink(m.Data, ns)
-		if err != nil {
-			return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
-		}
-		out = append(out, l.xdp)
+	out := make([]XDPState, 0, len(links))
+	for _, l := range links {
+		out = append(out, linkFrom(l, ns).xdp)
 	}
 	return out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/netns"
@@ -200,9 +199,9 @@ func TestErrors(t *testing.T) {
 				if !errors.Is(err, tt.errno) {
 					t.Errorf("error %v is not %v", err, tt.errno)
 				}
-				var oe *netlink.OpError
-				if !errors.As(err, &oe) {
-					t.Errorf("error %v does not hold a *netlink.OpError", err)
+				var re *rtnl.Error
+				if !errors.As(err, &re) || !errors.Is(re.Errno, tt.errno) {
+					t.Errorf("error %v does not hold an *rtnl.Error with the errno", err)
 				}
 			}
 			if tt.message != "" {
