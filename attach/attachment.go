@@ -131,7 +131,9 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil
+		// Close (which ignores ErrVanished) after anything is a no-op;
+		// Detach says there is nothing left to detach.
+		return a.errorf("detach "+what+" from", "", ErrVanished, errClosedAttachment)
 	}
 	a.closed = true
 	var err error
