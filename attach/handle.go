@@ -36,7 +36,10 @@ var (
 
 // Interface names a network interface in a network namespace: by name, by
 // index, or both (the index wins). Build one with ByName or ByIndex and
-// place it with In; the zero Netns is the calling thread's namespace.
+// place it with In; the zero Netns is the calling thread's namespace. An
+// interface given by name is looked up (RTM_GETLINK) before each request;
+// one given by index goes to the kernel as it is, which is one request
+// fewer.
 type Interface struct {
 	// Name is the interface's name, such as "veth0".
 	Name string
@@ -44,8 +47,9 @@ type Interface struct {
 	// known.
 	Index int
 	// Netns is the namespace the interface lives in; nil is the calling
-	// thread's. The handle must stay open while the interface is used
-	// (and while attachments made on it live).
+	// thread's. The handle must stay open while the interface is used;
+	// closing it also closes the rtnetlink socket this package keeps
+	// for the namespace (see the package documentation).
 	Netns *netns.NetNS
 }
 

@@ -249,6 +249,9 @@ func TestReleaseKeepsAttached(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := l.Info(); !errors.Is(err, attach.ErrVanished) {
+				t.Fatalf("Info of a closed Link: %v, want ErrVanished", err)
+			}
 			waitDetached(t, p, c, "after the last descriptor and the pin went away")
 		})
 	}
@@ -298,5 +301,40 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 	}
 	if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err == nil {
 		t.Fatal("query in a closed namespace succeeded")
+	}
+}
+
+// TestProgramClosedAfterAttach: an attachment does not need the caller's
+// program descriptor: with the program closed, Info, Update and Close
+// still name it (by id) and Close detaches it.
+func TestProgramClosedAfterAttach(t *testing.T) {
+	p := newPair(t)
+	iface := attach.ByIndex(p.B.Index).In(p.B.NS)
+	prog := loadReturn(t, "closed_early", bpf.XDP, int32(bpf.XDPDrop))
+	id := progID(t, prog)
+	a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := prog.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := a.Info(); err != nil || info.ProgramID != id {
+		t.Fatalf("Info with the program closed: %+v, %v", info, err)
+	}
+	next := xdpPass(t)
+	if err := a.Update(next); err != nil {
+		t.Fatalf("Update with the old program closed: %v", err)
+	}
+	assertXDP(t, p.B.Name, p.B.NS, attach.XDPGeneric, progID(t, next))
+	if err := next.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Detach(); err != nil {
+		t.Fatalf("Detach with the program closed: %v", err)
+	}
+	if st, err := attach.QueryXDP(iface); err != nil || st.Attached() {
+		t.Fatalf("after Detach: %+v, %v", st, err)
 	}
 }

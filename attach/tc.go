@@ -602,7 +602,9 @@ func (a *TCAttachment) Hook() Hook { return a.hook }
 // filter) or MethodLink (tcx).
 func (a *TCAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name, index and namespace.
+// Interface returns the interface with its index and namespace, and its
+// name when it was given or looked up (an interface given by index only is
+// not looked up).
 func (a *TCAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.

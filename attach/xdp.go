@@ -410,7 +410,9 @@ func (a *XDPAttachment) Mode() XDPMode { return a.mode }
 // MethodLink.
 func (a *XDPAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name, index and namespace.
+// Interface returns the interface with its index and namespace, and its
+// name when it was given or looked up (an interface given by index only is
+// not looked up).
 func (a *XDPAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
