@@ -88,15 +88,16 @@ type attachment struct {
 	closed bool
 }
 
-// adoptHandle settles who keeps h, the handle XDP or TC used: a netlink
-// attachment keeps it to detach later, a link attachment needs no socket
-// and gives it back now.
-func (a *attachment) adoptHandle(h handle) {
+// adoptHandle settles who keeps the connection of h, the handle XDP or
+// TC used: a netlink attachment takes it over to detach later (h is left
+// without one); for a link attachment the caller's put gives it back.
+func (a *attachment) adoptHandle(h *handle) {
+	a.h.ns = h.ns
 	if a.method == MethodNetlink {
-		a.h = h
-		return
+		if _, err := h.conn(); err == nil {
+			a.h.c, h.c = h.c, nil
+		}
 	}
-	h.put()
 }
 
 func (a *attachment) errorf(op, request string, kind, cause error) error {
@@ -144,19 +145,16 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 			}
 		}
 		a.link.Close()
-	} else if a.h.c != nil {
+	} else {
 		err = detachNetlink()
 	}
 	a.drop()
 	return err
 }
 
-// drop gives the handle back and forgets the program.
+// drop gives the connection back and forgets the program.
 func (a *attachment) drop() {
-	if a.h.c != nil {
-		a.h.put()
-		a.h = handle{}
-	}
+	a.h.put()
 	a.prog = nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/internal/rtnl"
@@ -122,34 +123,90 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// handle is the namespace's shared rtnetlink connection (rtnl.Shared:
-// one socket per *netns.NetNS, closed with it) and the namespace. Every
-// operation gets one with getHandle and gives it back with put; netlink
-// attachments keep theirs until they end.
+// handle is a namespace and, once a request needs it, the namespace's
+// shared rtnetlink connection (rtnl.Shared: one socket per *netns.NetNS,
+// closed with it). Every operation starts with handle{ns: ...} and ends
+// with put; netlink attachments keep theirs until they end. Requests that
+// need no netlink (a bpf_link on an interface given by index) open
+// nothing.
 type handle struct {
 	c  *rtnl.Conn
 	ns *netns.NetNS
 }
 
-// getHandle returns the connection of the namespace ns (nil: the calling
-// thread's).
-func getHandle(ns *netns.NetNS) (handle, error) {
-	c, err := rtnl.Shared(ns)
-	if err != nil {
-		if ns != nil {
-			return handle{}, fmt.Errorf("attach: open netlink socket in netns %s: %w", ns, err)
-		}
-		return handle{}, fmt.Errorf("attach: open netlink socket: %w", err)
+// conn returns the namespace's connection, taking a reference on first
+// use.
+func (h *handle) conn() (*rtnl.Conn, error) {
+	if h.c != nil {
+		return h.c, nil
 	}
-	return handle{c: c, ns: ns}, nil
+	c, err := rtnl.Shared(h.ns)
+	if err != nil {
+		return nil, err
+	}
+	h.c = c
+	return c, nil
 }
 
-// put gives back a handle from getHandle.
-func (h handle) put() { h.c.Put() }
+// put gives back the connection, if one was taken.
+func (h *handle) put() {
+	if h.c != nil {
+		h.c.Put()
+		h.c = nil
+	}
+}
+
+func (h *handle) ack(op string, typ netlink.HeaderType, flags netlink.HeaderFlags, b []byte) error {
+	c, err := h.conn()
+	if err != nil {
+		return err
+	}
+	return c.Ack(op, typ, flags, b)
+}
+
+func (h *handle) request(op string, typ netlink.HeaderType, flags netlink.HeaderFlags, b []byte) ([]netlink.Message, error) {
+	c, err := h.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.Request(op, typ, flags, b)
+}
+
+func (h *handle) setXDP(op string, index, fd int, flags uint32, expectedFD int) error {
+	c, err := h.conn()
+	if err != nil {
+		return err
+	}
+	return c.SetXDP(op, index, fd, flags, expectedFD)
+}
+
+func (h *handle) linkByIndex(op string, index int) (rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return rtnl.Link{}, err
+	}
+	return c.LinkByIndex(op, index)
+}
+
+func (h *handle) linkByName(name string) (rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return rtnl.Link{}, err
+	}
+	return c.LinkByName(name)
+}
+
+func (h *handle) links() ([]rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.Links()
+}
 
 // newError builds an *Error for op on iface; cause may be an rtnetlink
 // error, whose errno and ext-ack text are split out.
-func (h handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
+func (h *handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
 	return mkError(op, iface, nsName(h.ns), request, kind, cause)
 }
 
@@ -180,7 +237,7 @@ func nsName(ns *netns.NetNS) string {
 
 // do runs fn inside the handle's namespace (on a temporary thread), or
 // directly when the handle is in the caller's namespace.
-func (h handle) do(fn func() error) error {
+func (h *handle) do(fn func() error) error {
 	if h.ns == nil {
 		return fn()
 	}
@@ -199,14 +256,14 @@ func linkFrom(l rtnl.Link, ns *netns.NetNS) link {
 }
 
 // getLink looks iface up by index or name and parses its XDP state.
-func (h handle) getLink(op string, iface Interface) (link, error) {
+func (h *handle) getLink(op string, iface Interface) (link, error) {
 	var l rtnl.Link
 	var err error
 	switch {
 	case iface.Index > 0:
-		l, err = h.c.LinkByIndex("RTM_GETLINK", iface.Index)
+		l, err = h.linkByIndex("RTM_GETLINK", iface.Index)
 	case iface.Name != "" && len(iface.Name) < unix.IFNAMSIZ:
-		l, err = h.c.LinkByName(iface.Name)
+		l, err = h.linkByName(iface.Name)
 	default:
 		return link{}, h.newError(op, iface, "", ErrNoInterface,
 			fmt.Errorf("invalid interface: need an index > 0 or a name of 1 to %d bytes", unix.IFNAMSIZ-1))
@@ -224,7 +281,7 @@ func (h handle) getLink(op string, iface Interface) (link, error) {
 // resolve returns iface with its index filled in. An interface given by
 // index is taken as it is (the kernel checks it in the request that
 // follows; see missing).
-func (h handle) resolve(op string, iface Interface) (Interface, error) {
+func (h *handle) resolve(op string, iface Interface) (Interface, error) {
 	if iface.Index > 0 {
 		return iface, nil
 	}
@@ -237,7 +294,7 @@ func (h handle) resolve(op string, iface Interface) (Interface, error) {
 
 // missing reports whether iface does not exist, for classifying errors of
 // requests made with an unchecked index.
-func (h handle) missing(iface Interface) bool {
+func (h *handle) missing(iface Interface) bool {
 	_, err := h.getLink("", iface)
 	return errors.Is(err, ErrNoInterface)
 }
@@ -246,13 +303,10 @@ func (h handle) missing(iface Interface) bool {
 // thread's) with their XDP state (what "ip link show" prints as
 // "prog/xdp id N"). Each XDPState's Interface has its name, index and ns.
 func Interfaces(ns *netns.NetNS) ([]XDPState, error) {
-	h, err := getHandle(ns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: ns}
 	defer h.put()
 	all := Interface{Name: "interfaces", Netns: ns}
-	links, err := h.c.Links()
+	links, err := h.links()
 	if err != nil {
 		return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
 	}

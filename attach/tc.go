@@ -91,15 +91,12 @@ func (h Hook) tcxType() kernel.AttachType {
 // is there ("tc qdisc add dev X clsact"; 4.5+). It is what tc filters hang
 // on.
 func EnsureClsact(iface Interface) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.ensureClsact(iface)
 }
 
-func (h handle) ensureClsact(iface Interface) error {
+func (h *handle) ensureClsact(iface Interface) error {
 	err := h.clsact(iface, unix.RTM_NEWQDISC, netlink.Create|netlink.Excl)
 	if errors.Is(err, unix.EEXIST) {
 		return nil
@@ -111,15 +108,12 @@ func (h handle) ensureClsact(iface Interface) error {
 // with it every tc filter on its ingress and egress hooks ("tc qdisc del
 // dev X clsact"). tcx programs are not affected.
 func DeleteClsact(iface Interface) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.clsact(iface, unix.RTM_DELQDISC, 0)
 }
 
-func (h handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
+func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
 	op, req := "add clsact qdisc to", "RTM_NEWQDISC"
 	if typ == unix.RTM_DELQDISC {
 		op, req = "delete clsact qdisc of", "RTM_DELQDISC"
@@ -131,7 +125,7 @@ func (h handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.He
 	var buf [sizeofTcmsg + 12]byte
 	b := rtnl.AppendTcmsg(buf[:0], int32(iface.Index), tcClsactHandle, tcHClsact, 0)
 	b = rtnl.AppendString(b, tcaKind, "clsact")
-	if err := h.c.Ack(req, typ, flags, b); err != nil {
+	if err := h.ack(req, typ, flags, b); err != nil {
 		return h.newError(op, iface, req, nil, err)
 	}
 	return nil
@@ -179,15 +173,12 @@ func (f TCFilter) String() string {
 // filter show dev X ingress" does (RTM_GETTFILTER dump). Without a clsact
 // qdisc the list is empty.
 func TCFilters(iface Interface, hook Hook) ([]TCFilter, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.tcFilters(iface, hook)
 }
 
-func (h handle) tcFilters(iface Interface, hook Hook) ([]TCFilter, error) {
+func (h *handle) tcFilters(iface Interface, hook Hook) ([]TCFilter, error) {
 	op := "list tc " + hook.String() + " filters of"
 	parent, err := hook.parent()
 	if err != nil {
@@ -197,7 +188,7 @@ func (h handle) tcFilters(iface Interface, hook Hook) ([]TCFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := h.c.Request("RTM_GETTFILTER", unix.RTM_GETTFILTER, netlink.Request|netlink.Dump, rtnl.AppendTcmsg(nil, int32(iface.Index), 0, parent, 0))
+	msgs, err := h.request("RTM_GETTFILTER", unix.RTM_GETTFILTER, netlink.Request|netlink.Dump, rtnl.AppendTcmsg(nil, int32(iface.Index), 0, parent, 0))
 	if err != nil {
 		return nil, h.newError(op, iface, "RTM_GETTFILTER", nil, err)
 	}
@@ -275,15 +266,12 @@ func parseFilter(b []byte) (f TCFilter, ok bool, err error) {
 // P handle H bpf". A filter that is not there gives an error matching
 // ErrVanished (and unix.ENOENT).
 func DeleteTCFilter(iface Interface, f TCFilter) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.deleteTCFilter(iface, f)
 }
 
-func (h handle) deleteTCFilter(iface Interface, f TCFilter) error {
+func (h *handle) deleteTCFilter(iface Interface, f TCFilter) error {
 	op := "delete tc " + f.Hook.String() + " filter of"
 	parent, err := f.Hook.parent()
 	if err != nil {
@@ -299,7 +287,7 @@ func (h handle) deleteTCFilter(iface Interface, f TCFilter) error {
 	return h.delFilter(op, iface, parent, f)
 }
 
-func (h handle) delFilter(op string, iface Interface, parent uint32, f TCFilter) error {
+func (h *handle) delFilter(op string, iface Interface, parent uint32, f TCFilter) error {
 	proto := f.Protocol
 	if proto == 0 {
 		proto = ethPAll
@@ -309,7 +297,7 @@ func (h handle) delFilter(op string, iface Interface, parent uint32, f TCFilter)
 	if f.Kind != "" {
 		b = rtnl.AppendString(b, tcaKind, f.Kind)
 	}
-	if err := h.c.Ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, b); err != nil {
+	if err := h.ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, b); err != nil {
 		var kind error
 		if errors.Is(err, unix.ENOENT) {
 			kind = ErrVanished
@@ -323,15 +311,12 @@ func (h handle) delFilter(op string, iface Interface, parent uint32, f TCFilter)
 // RTM_DELTFILTER with priority 0. Without a clsact qdisc there is nothing
 // to delete and it returns nil.
 func DeleteTCFilters(iface Interface, hook Hook) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.deleteTCFilters(iface, hook)
 }
 
-func (h handle) deleteTCFilters(iface Interface, hook Hook) error {
+func (h *handle) deleteTCFilters(iface Interface, hook Hook) error {
 	op := "delete tc " + hook.String() + " filters of"
 	parent, err := hook.parent()
 	if err != nil {
@@ -342,7 +327,7 @@ func (h handle) deleteTCFilters(iface Interface, hook Hook) error {
 		return err
 	}
 	var buf [sizeofTcmsg]byte
-	if err := h.c.Ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, rtnl.AppendTcmsg(buf[:0], int32(iface.Index), 0, parent, 0)); err != nil {
+	if err := h.ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, rtnl.AppendTcmsg(buf[:0], int32(iface.Index), 0, parent, 0)); err != nil {
 		if noQdisc(err) {
 			return nil // no clsact qdisc: no filters to delete
 		}
@@ -445,20 +430,17 @@ type TCAttachment struct {
 // filter add dev X egress bpf da ...") or as a tcx link. See Attachment for
 // the attachment's life.
 func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
+	defer h.put()
 	att, err := h.attachTC(iface, prog, opts)
 	if err != nil {
-		h.put()
 		return nil, err
 	}
-	att.adoptHandle(h)
+	att.adoptHandle(&h)
 	return att, nil
 }
 
-func (h handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
 	op := "attach tc " + opts.Hook.String() + " program to"
 	parent, err := opts.Hook.parent()
 	if err != nil {
@@ -567,7 +549,7 @@ func (h handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*T
 			before[[2]uint32{uint32(f.Priority), f.Handle}] = true
 		}
 	}
-	err = h.c.Ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, flags, b)
+	err = h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, flags, b)
 	runtime.KeepAlive(prog)
 	if err != nil {
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
@@ -710,15 +692,12 @@ type TCXProgram struct {
 // TCXPrograms lists the tcx programs on hook of iface (in iface.Netns), in
 // the order they run (BPF_PROG_QUERY, 6.6+).
 func TCXPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.tcxPrograms(iface, hook)
 }
 
-func (h handle) tcxPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
+func (h *handle) tcxPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
 	op := "list tcx " + hook.String() + " programs of"
 	if _, err := hook.parent(); err != nil {
 		return nil, h.newError(op, iface, "", nil, err)

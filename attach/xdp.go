@@ -288,20 +288,17 @@ func linkUnsupported(err error) bool {
 // iface.Netns. See XDPOptions for the modes, methods and replace
 // semantics, and Attachment for the attachment's life.
 func XDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
+	defer h.put()
 	att, err := h.attachXDP(iface, prog, opts)
 	if err != nil {
-		h.put()
 		return nil, err
 	}
-	att.adoptHandle(h)
+	att.adoptHandle(&h)
 	return att, nil
 }
 
-func (h handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
+func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
 	const op = "attach XDP to"
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return nil, h.newError(op, iface, "", ErrProgramType, err)
@@ -364,7 +361,7 @@ func (h handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (
 		case !opts.Replace:
 			flags |= xdpFlagsUpdateIfNoExist
 		}
-		if err := h.c.SetXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, fdOrNeg(expected)); err != nil {
+		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, fdOrNeg(expected)); err != nil {
 			return nil, h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err)
 		}
 		att.method = MethodNetlink
@@ -382,7 +379,7 @@ func (h handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) (
 // the kernel refuses as it would an unknown attach type is asked of
 // features.HaveXDPLink (off the success path, cached), whose *Error names
 // the feature and its release when the kernel lacks XDP links.
-func (h handle) xdpKind(err error, iface Interface, link bool, mode XDPMode) error {
+func (h *handle) xdpKind(err error, iface Interface, link bool, mode XDPMode) error {
 	switch {
 	case iface.Name == "" && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV)) && h.missing(iface):
 		// An index that was not looked up before the request.
@@ -490,7 +487,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		if err != nil {
 			return a.errorf(op, "", ErrVanished, err)
 		}
-		err = a.h.c.SetXDP("RTM_SETLINK", a.iface.Index, prog.FD(), flag|xdpFlagsReplace, expected)
+		err = a.h.setXDP("RTM_SETLINK", a.iface.Index, prog.FD(), flag|xdpFlagsReplace, expected)
 		done()
 		runtime.KeepAlive(prog)
 		if err != nil {
@@ -533,7 +530,7 @@ func (a *XDPAttachment) end(detachLink bool) error {
 		if err != nil {
 			return a.errorf("detach XDP from", "", ErrVanished, err)
 		}
-		serr := a.h.c.SetXDP("RTM_SETLINK", a.iface.Index, -1, flag|xdpFlagsReplace, expected)
+		serr := a.h.setXDP("RTM_SETLINK", a.iface.Index, -1, flag|xdpFlagsReplace, expected)
 		done()
 		if serr == nil {
 			return nil
@@ -548,10 +545,7 @@ func (a *XDPAttachment) end(detachLink bool) error {
 
 // QueryXDP reports the XDP programs attached to iface (in iface.Netns).
 func QueryXDP(iface Interface) (XDPState, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return XDPState{}, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	l, err := h.getLink("query XDP of", iface)
 	if err != nil {
@@ -580,15 +574,12 @@ type DetachXDPOptions struct {
 // Programs attached through a bpf_link cannot be removed this way (EBUSY)
 // unless opts.Links is set: close or unpin the link.
 func DetachXDP(iface Interface, opts DetachXDPOptions) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.detachXDP(iface, opts)
 }
 
-func (h handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
+func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 	const op = "detach XDP from"
 	l, err := h.getLink(op, iface)
 	if err != nil {
@@ -627,7 +618,7 @@ func (h handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 		expected = fd.Int()
 		flags |= xdpFlagsReplace
 	}
-	if err := h.c.SetXDP("RTM_SETLINK", iface.Index, -1, flags, expected); err != nil {
+	if err := h.setXDP("RTM_SETLINK", iface.Index, -1, flags, expected); err != nil {
 		if opts.Links && errors.Is(err, unix.EBUSY) {
 			// A bpf_link holds the program: detach the link.
 			return h.detachXDPLink(op, iface, cur)
@@ -643,7 +634,7 @@ func (h handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 
 // detachXDPLink detaches the XDP link that attaches program progID to
 // iface.
-func (h handle) detachXDPLink(op string, iface Interface, progID bpf.ProgramID) error {
+func (h *handle) detachXDPLink(op string, iface Interface, progID bpf.ProgramID) error {
 	// Links are global objects: the lookup needs no namespace.
 	l, err := findLink(kernel.LinkXDP, iface.Index, progID)
 	if err != nil {
