@@ -264,18 +264,19 @@ func programID(prog *bpf.Program) (bpf.ProgramID, error) {
 }
 
 // programFD returns a descriptor of our program for a request naming it:
-// the program's own while the caller has not closed it, otherwise one
-// opened by id, which done closes. A program that is gone gives an error
-// matching ErrVanished.
-func programFD(prog *bpf.Program, id bpf.ProgramID) (fd int, done func(), err error) {
+// the program's own while the caller has not closed it (keep prog alive
+// until the request is made), otherwise one opened by id, returned as own
+// for the caller to close. A program that is gone gives an error matching
+// ErrVanished.
+func programFD(prog *bpf.Program, id bpf.ProgramID) (fd int, own *sys.FD, err error) {
 	if fd := prog.FD(); fd >= 0 {
-		return fd, func() { runtime.KeepAlive(prog) }, nil
+		return fd, nil, nil
 	}
-	own, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
+	own, err = sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
 	if err != nil {
 		return -1, nil, fmt.Errorf("program %d: %w: %w", id, ErrVanished, err)
 	}
-	return own.Int(), func() { own.Close() }, nil
+	return own.Int(), own, nil
 }
 
 // linkUnsupported reports errors from BPF_LINK_CREATE that mean the kernel
@@ -483,12 +484,13 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		}
 	} else {
 		flag, _ := a.mode.flag()
-		expected, done, err := programFD(a.prog, a.progID)
+		expected, own, err := programFD(a.prog, a.progID)
 		if err != nil {
 			return a.errorf(op, "", ErrVanished, err)
 		}
 		err = a.h.setXDP("RTM_SETLINK", a.iface.Index, prog.FD(), flag|xdpFlagsReplace, expected)
-		done()
+		own.Close()
+		runtime.KeepAlive(a.prog)
 		runtime.KeepAlive(prog)
 		if err != nil {
 			var kind error
@@ -526,12 +528,13 @@ func (a *XDPAttachment) Release() error { return a.release("XDP attachment") }
 func (a *XDPAttachment) end(detachLink bool) error {
 	return a.attachment.end(detachLink, "XDP link", func() error {
 		flag, _ := a.mode.flag()
-		expected, done, err := programFD(a.prog, a.progID)
+		expected, own, err := programFD(a.prog, a.progID)
 		if err != nil {
 			return a.errorf("detach XDP from", "", ErrVanished, err)
 		}
 		serr := a.h.setXDP("RTM_SETLINK", a.iface.Index, -1, flag|xdpFlagsReplace, expected)
-		done()
+		own.Close()
+		runtime.KeepAlive(a.prog)
 		if serr == nil {
 			return nil
 		}
