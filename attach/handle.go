@@ -48,9 +48,9 @@ type Interface struct {
 	// known.
 	Index int
 	// Netns is the namespace the interface lives in; nil is the calling
-	// thread's. The handle must stay open while the interface is used;
-	// closing it also closes the rtnetlink socket this package keeps
-	// for the namespace (see the package documentation).
+	// thread's. The namespace handle must stay open while the interface
+	// is used; closing it also closes the rtnetlink socket this package
+	// keeps for the namespace (see the package documentation).
 	Netns *netns.NetNS
 }
 
