@@ -125,15 +125,18 @@ func Shared(ns *netns.NetNS) (*Conn, error) {
 		shared.mu.Unlock()
 		return c, nil
 	}
-	fd := ns.FD()
-	if fd < 0 {
-		shared.mu.Unlock()
-		return nil, fmt.Errorf("rtnl: dial in netns %s: %w", ns, netns.ErrClosed)
-	}
-	c, err := Dial(fd)
+	// Dial on a thread inside ns: Do holds the handle open until the
+	// thread has entered it, so a concurrent Close cannot swap the
+	// descriptor under the dial.
+	var c *Conn
+	err := ns.Do(func() error {
+		var err error
+		c, err = Dial(-1)
+		return err
+	})
 	if err != nil {
 		shared.mu.Unlock()
-		return nil, err
+		return nil, fmt.Errorf("rtnl: dial in netns %s: %w", ns, err)
 	}
 	c.refs.Store(2) // the cache's and the caller's
 	if shared.byNS == nil {
