@@ -338,3 +338,48 @@ func TestProgramClosedAfterAttach(t *testing.T) {
 		t.Fatalf("after Detach: %+v, %v", st, err)
 	}
 }
+
+// TestCallerNamespace: an Interface without Netns is in the calling
+// thread's namespace; on a thread that entered another namespace, calls
+// use a socket of their own there (nothing is cached for it) and leave no
+// descriptor behind.
+func TestCallerNamespace(t *testing.T) {
+	p := newPair(t)
+	prog := dropworld(t)
+	methods := []attach.Method{attach.MethodNetlink, autoXDPMethod(t)}
+	round := func() {
+		err := p.B.NS.Do(func() error {
+			iface := attach.ByName(p.B.Name)
+			for _, m := range methods {
+				a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
+				if err != nil {
+					return err
+				}
+				if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
+					t.Errorf("query in the caller's namespace: %+v, %v", st, err)
+				}
+				if a.Interface().Netns != nil || a.Interface().Index != p.B.Index {
+					t.Errorf("attachment's interface %+v, want ifindex %d and no Netns", a.Interface(), p.B.Index)
+				}
+				if err := a.Close(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first round also sets up what the process keeps for good (the
+	// runtime's network poller, feature probes).
+	round()
+	fds := countFDs(t)
+	round()
+	if got := countFDs(t); got != fds {
+		t.Fatalf("%d descriptors before, %d after calls on a thread in another namespace", fds, got)
+	}
+	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
+		t.Fatalf("after Close: %+v, %v", st, err)
+	}
+}
