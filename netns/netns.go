@@ -308,7 +308,10 @@ func (n *NetNS) label() string {
 }
 
 // Close releases the handle's descriptor. A named namespace stays in
-// /run/netns (see Delete). Closing twice is safe.
+// /run/netns (see Delete). Closing twice is safe. Close also closes the
+// rtnetlink socket package attach keeps for this namespace (once no
+// netlink attachment made through it is left open), so that only the
+// caller's own references keep the namespace alive.
 func (n *NetNS) Close() error {
 	n.mu.Lock()
 	if n.closed {
