@@ -19,8 +19,8 @@ import (
 //   - Detach removes the program from its hook now, pinned or not, and
 //     reports an attachment that vanished as an error matching ErrVanished.
 //   - Release leaves the program attached and drops only what this process
-//     holds (descriptors, its reference to the namespace's netlink
-//     socket). Netlink attachments always allow it; a link only when it
+//     holds (a link's descriptor, its reference to the namespace's
+//     netlink socket). Netlink attachments always allow it; a link only when it
 //     is pinned (by Pin, or opened with LoadPinnedLink), because closing
 //     the last descriptor of an unpinned link detaches it: Release then
 //     fails and changes nothing.
@@ -70,30 +70,34 @@ type Info struct {
 }
 
 // attachment is what XDP and tc attachments share: the lock, the
-// interface, our program's descriptor, and either the bpf_link or the
-// netlink handle the program was attached through.
+// interface, our program and its id, and either the bpf_link or the
+// namespace's netlink connection the program was attached through. No
+// descriptor of the program is duplicated: the kernel holds the program
+// while it is attached, and a detach request names it by the caller's
+// descriptor or, once the caller closed the program, by one opened from
+// its id (programFD).
 type attachment struct {
 	mu     sync.Mutex
-	h      *handle // netlink attachments: the namespace's socket
+	h      handle // netlink attachments: the namespace's connection
 	iface  Interface
 	method Method
-	prog   *sys.FD // our program (a duplicate), for detach checks
+	prog   *bpf.Program // our program, named in detach requests
 	progID bpf.ProgramID
 	link   *sys.FD // the bpf_link, for MethodLink
 	pinned string  // where Pin pinned the link
 	closed bool
 }
 
-// adoptHandle settles who keeps h, the handle XDP or TC used: a netlink
-// attachment keeps it to detach later, a link attachment needs no socket
-// and gives it back now.
+// adoptHandle settles who keeps the connection of h, the handle XDP or
+// TC used: a netlink attachment takes it over to detach later (h is left
+// without one); for a link attachment the caller's put gives it back.
 func (a *attachment) adoptHandle(h *handle) {
+	a.h.ns = h.ns
 	if a.method == MethodNetlink {
-		a.h = h
-		return
+		if _, err := h.conn(); err == nil {
+			a.h.c, h.c = h.c, nil
+		}
 	}
-	a.h = nil
-	h.put()
 }
 
 func (a *attachment) errorf(op, request string, kind, cause error) error {
@@ -122,13 +126,15 @@ func (a *attachment) pin(path, what, why string) error {
 }
 
 // end ends the attachment once: a link is detached (with detachLink)
-// and closed, a netlink attachment is removed by detachNetlink; then our
-// program's descriptor is closed and the handle given back.
+// and closed, a netlink attachment is removed by detachNetlink; then the
+// handle is given back.
 func (a *attachment) end(detachLink bool, what string, detachNetlink func() error) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil
+		// Close (which ignores ErrVanished) after anything is a no-op;
+		// Detach says there is nothing left to detach.
+		return a.errorf("detach "+what+" from", "", ErrVanished, errClosedAttachment)
 	}
 	a.closed = true
 	var err error
@@ -139,20 +145,17 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 			}
 		}
 		a.link.Close()
-	} else if a.h != nil {
+	} else {
 		err = detachNetlink()
 	}
 	a.drop()
 	return err
 }
 
-// drop closes our program's descriptor and gives the handle back.
+// drop gives the connection back and forgets the program.
 func (a *attachment) drop() {
-	a.prog.Close()
-	if a.h != nil {
-		a.h.put()
-		a.h = nil
-	}
+	a.h.put()
+	a.prog = nil
 }
 
 // release is Release: see Attachment.

@@ -40,32 +40,64 @@
 // # Lifecycle
 //
 // XDPAttachment, TCAttachment and Link share the Attachment interface:
+// Close ends our part, Detach removes the program now (and reports an
+// attachment that vanished with ErrVanished), Release keeps the program
+// attached and drops only what this process holds, Pin pins a bpf_link on
+// bpffs, and Info asks the kernel about the attachment now. After Close,
+// Detach or Release the value is spent: Close is a no-op and every other
+// method fails with ErrVanished. What each kind does:
 //
-//   - Close ends our part. A netlink attachment detaches its program if it
-//     is still ours (a replaced program is left alone, silently); a link
-//     attachment closes its descriptor, which detaches unless the link is
-//     pinned; a Link (opened by id or pin) closes its descriptor, which
-//     detaches when it was the last one of an unpinned link.
-//   - Detach removes the program now, pinned or not, and says so when the
-//     attachment vanished (ErrVanished).
-//   - Release leaves the program attached and drops only what this process
-//     holds: our descriptors and our reference to the namespace's netlink
-//     socket. Netlink attachments can always be released (detach them
-//     later with DetachXDP or DeleteTCFilter, or ip and tc); links only
-//     when pinned, since closing the last descriptor of an unpinned link
-//     detaches it (Release then fails and changes nothing).
-//   - Pin pins a bpf_link on bpffs; Info asks the kernel about the
-//     attachment now.
+//   - A netlink XDP program (XDP with MethodNetlink, "ip link set dev X
+//     xdp") stays attached until someone removes it, also after the process
+//     exits. Close removes it only while it is still ours (a program that
+//     replaced it is left alone, silently; Detach reports ErrVanished).
+//     Release leaves it attached and drops our reference to the
+//     namespace's socket; remove it later with DetachXDP (or ip link).
+//     It cannot be pinned.
+//   - A tc filter (TC with MethodNetlink, "tc filter add ... bpf da") is
+//     the same: Close deletes it while it still runs our program; after
+//     Release, DeleteTCFilter (its Filter tells priority and handle),
+//     DeleteTCFilters or DeleteClsact remove it.
+//   - An XDP or tcx link (MethodLink) lives as long as a descriptor or a
+//     pin refers to it: Close closes our descriptor, which detaches unless
+//     the link is pinned. To keep it past the process, Pin it and then
+//     Release (or Close); Release of an unpinned link fails and changes
+//     nothing, because closing the last descriptor would detach it. Remove
+//     a pinned link with LoadPinnedLink(path) and Unpin, then Close (or
+//     Detach, which ends it for every holder at once).
+//   - A Link opened by LinkFromID or LoadPinnedLink is one more reference
+//     to an existing link: Close drops it (detaching only if it was the
+//     last reference of an unpinned link), Release drops it only when the
+//     link is pinned, Detach ends the link for every holder.
+//
+// Attaching does not keep a descriptor of the program: the kernel holds an
+// attached program, and the *bpf.Program may be closed at once. A later
+// detach or update names the program by its descriptor while it is open,
+// and by one opened from its id otherwise.
 //
 // # Namespaces
 //
-// An Interface's Netns names the namespace (nil: the calling thread's).
-// Netlink sockets are created inside the namespace without moving the
-// calling thread and then used from anywhere; the bpf(2) commands that
-// take an interface index (link creation, tcx queries) run on a thread that
-// enters the namespace for the duration of the call only. The calling
-// goroutine's thread never changes namespace. Keep the *netns.NetNS open
-// while its interfaces are used and while attachments made on them live.
+// The namespace is given once, in the Interface (Netns; nil: the calling
+// thread's), and nowhere else. Requests go over one rtnetlink socket per
+// namespace, created inside it on first use without moving the calling
+// thread, and reused by every later call and by the netlink attachments'
+// detach:
+//
+//   - for a *netns.NetNS, the socket lives until that handle is closed
+//     (Close or Delete) and no netlink attachment made through it is still
+//     open, so that a cached socket never keeps a deleted namespace, and
+//     its interfaces, alive. Keep the handle open while you use its
+//     interfaces; every call after Close fails with netns.ErrClosed. An
+//     open netlink attachment (not yet closed or released) keeps the
+//     socket, and so the namespace, alive.
+//   - for a nil Netns, the process's own socket is reused when the calling
+//     thread is in the process's namespace; on a thread that entered
+//     another namespace (netns.NetNS.Do) each call opens and closes a socket
+//     of its own there.
+//
+// The bpf(2) commands that take an interface index (link creation, tcx
+// queries) run on a thread that enters the namespace for the duration of
+// the call only. The calling goroutine's thread never changes namespace.
 //
 // # Errors
 //

@@ -1,15 +1,14 @@
 package attach
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/netns"
 )
@@ -38,7 +37,10 @@ var (
 
 // Interface names a network interface in a network namespace: by name, by
 // index, or both (the index wins). Build one with ByName or ByIndex and
-// place it with In; the zero Netns is the calling thread's namespace.
+// place it with In; the zero Netns is the calling thread's namespace. An
+// interface given by name is looked up (RTM_GETLINK) before each request;
+// one given by index goes to the kernel as it is, which is one request
+// fewer.
 type Interface struct {
 	// Name is the interface's name, such as "veth0".
 	Name string
@@ -46,8 +48,9 @@ type Interface struct {
 	// known.
 	Index int
 	// Netns is the namespace the interface lives in; nil is the calling
-	// thread's. The handle must stay open while the interface is used
-	// (and while attachments made on it live).
+	// thread's. The namespace handle must stay open while the interface
+	// is used; closing it also closes the rtnetlink socket this package
+	// keeps for the namespace (see the package documentation).
 	Netns *netns.NetNS
 }
 
@@ -120,88 +123,104 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// handle is one rtnetlink socket in one network namespace. Every
-// operation gets one with getHandle and gives it back with put;
-// attachments made through netlink keep theirs until they end.
+// handle is a namespace and, once a request needs it, the namespace's
+// shared rtnetlink connection (rtnl.Shared: one socket per *netns.NetNS,
+// closed with it). Every operation starts with handle{ns: ...} and ends
+// with put; netlink attachments keep theirs until they end. Requests that
+// need no netlink (a bpf_link on an interface given by index) open
+// nothing.
 type handle struct {
-	ns     *netns.NetNS
-	nsName string
-	conn   atomic.Pointer[netlink.Conn]
+	c  *rtnl.Conn
+	ns *netns.NetNS
 }
 
-// getHandle returns a handle for the namespace ns (nil: the calling
-// thread's).
-func getHandle(ns *netns.NetNS) (*handle, error) {
-	return openHandle(ns)
-}
-
-// put gives back a handle from getHandle.
-func (h *handle) put() {
-	h.close()
-}
-
-// openHandle opens a rtnetlink socket in ns, or in the calling thread's
-// namespace when ns is nil. The socket is created on a temporary thread
-// inside ns; the caller's thread does not move.
-func openHandle(ns *netns.NetNS) (*handle, error) {
-	h := &handle{ns: ns}
-	cfg := &netlink.Config{Strict: true}
-	if ns != nil {
-		h.nsName = ns.String()
-		fd := ns.FD()
-		if fd < 0 {
-			return nil, fmt.Errorf("attach: open netlink socket in netns %s: %w", h.nsName, netns.ErrClosed)
-		}
-		cfg.NetNS = fd
+// conn returns the namespace's connection, taking a reference on first
+// use.
+func (h *handle) conn() (*rtnl.Conn, error) {
+	if h.c != nil {
+		return h.c, nil
 	}
-	c, err := netlink.Dial(unix.NETLINK_ROUTE, cfg)
+	c, err := rtnl.Shared(h.ns)
 	if err != nil {
-		return nil, fmt.Errorf("attach: open netlink socket%s: %w", h.inNS(), err)
+		return nil, err
 	}
-	if err := c.SetOption(netlink.ExtendedAcknowledge, true); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("attach: enable netlink extended acks%s: %w", h.inNS(), err)
-	}
-	h.conn.Store(c)
-	return h, nil
+	h.c = c
+	return c, nil
 }
 
-func (h *handle) inNS() string {
-	if h.nsName == "" {
-		return ""
+// put gives back the connection, if one was taken.
+func (h *handle) put() {
+	if h.c != nil {
+		h.c.Put()
+		h.c = nil
 	}
-	return " in netns " + h.nsName
 }
 
-// close closes the socket. Closing twice, or while another goroutine
-// uses the handle (whose request then fails), is safe.
-func (h *handle) close() error {
-	if h == nil {
-		return nil
+func (h *handle) ack(op string, typ netlink.HeaderType, flags netlink.HeaderFlags, b []byte) error {
+	c, err := h.conn()
+	if err != nil {
+		return err
 	}
-	if c := h.conn.Swap(nil); c != nil {
-		return c.Close()
-	}
-	return nil
+	return c.Ack(op, typ, flags, b)
 }
 
-// newError builds an *Error for op on iface; cause may be a netlink error,
-// whose errno and ext-ack text are split out.
+func (h *handle) request(op string, typ netlink.HeaderType, flags netlink.HeaderFlags, b []byte) ([]netlink.Message, error) {
+	c, err := h.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.Request(op, typ, flags, b)
+}
+
+func (h *handle) setXDP(op string, index, fd int, flags uint32, expectedFD int) error {
+	c, err := h.conn()
+	if err != nil {
+		return err
+	}
+	return c.SetXDP(op, index, fd, flags, expectedFD)
+}
+
+func (h *handle) linkByIndex(op string, index int) (rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return rtnl.Link{}, err
+	}
+	return c.LinkByIndex(op, index)
+}
+
+func (h *handle) linkByName(name string) (rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return rtnl.Link{}, err
+	}
+	return c.LinkByName(name)
+}
+
+func (h *handle) links() ([]rtnl.Link, error) {
+	c, err := h.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.Links()
+}
+
+// newError builds an *Error for op on iface; cause may be an rtnetlink
+// error, whose errno and ext-ack text are split out.
 func (h *handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
-	return mkError(op, iface, h.nsName, request, kind, cause)
+	return mkError(op, iface, nsName(h.ns), request, kind, cause)
 }
 
-// mkError builds an *Error, splitting a netlink error into errno and
+// mkError builds an *Error, splitting an rtnetlink error into errno and
 // ext-ack text and a bpf(2) error into its errno (Request names the
 // command).
 func mkError(op string, iface Interface, ns, request string, kind, cause error) *Error {
 	e := &Error{Op: op, Interface: iface, Netns: ns, Request: request, Kind: kind, Err: cause}
-	var oe *netlink.OpError
+	var re *rtnl.Error
 	var se *sys.Error
 	switch {
-	case errors.As(cause, &oe):
-		e.Message = oe.Message
-		e.Err = oe.Err
+	case errors.As(cause, &re):
+		e.Message = re.Message
+		e.Err = re.Errno
 	case errors.As(cause, &se):
 		e.Err = se.Errno
 	}
@@ -225,56 +244,30 @@ func (h *handle) do(fn func() error) error {
 	return h.ns.Do(fn)
 }
 
-const (
-	flagsAck = netlink.Request | netlink.Acknowledge
-)
-
-var errClosed = errors.New("handle is closed")
-
-func (h *handle) execute(typ netlink.HeaderType, flags netlink.HeaderFlags, data []byte) ([]netlink.Message, error) {
-	if h == nil {
-		return nil, errClosed
-	}
-	c := h.conn.Load()
-	if c == nil {
-		return nil, errClosed
-	}
-	return c.Execute(netlink.Message{
-		Header: netlink.Header{Type: typ, Flags: flags},
-		Data:   data,
-	})
-}
-
-// ifinfomsg appends struct ifinfomsg (AF_UNSPEC) for index to b.
-func ifinfomsg(b []byte, index int) []byte {
-	var m [unix.SizeofIfInfomsg]byte
-	binary.NativeEndian.PutUint32(m[4:], uint32(int32(index)))
-	return append(b, m[:]...)
-}
-
 // link is what an RTM_GETLINK reply says about an interface.
 type link struct {
 	Interface
 	xdp XDPState
 }
 
+func linkFrom(l rtnl.Link, ns *netns.NetNS) link {
+	iface := Interface{Name: l.Name, Index: l.Index, Netns: ns}
+	return link{iface, xdpState(iface, l.XDP)}
+}
+
 // getLink looks iface up by index or name and parses its XDP state.
 func (h *handle) getLink(op string, iface Interface) (link, error) {
-	if iface.Index <= 0 && (iface.Name == "" || len(iface.Name) >= unix.IFNAMSIZ) {
+	var l rtnl.Link
+	var err error
+	switch {
+	case iface.Index > 0:
+		l, err = h.linkByIndex("RTM_GETLINK", iface.Index)
+	case iface.Name != "" && len(iface.Name) < unix.IFNAMSIZ:
+		l, err = h.linkByName(iface.Name)
+	default:
 		return link{}, h.newError(op, iface, "", ErrNoInterface,
 			fmt.Errorf("invalid interface: need an index > 0 or a name of 1 to %d bytes", unix.IFNAMSIZ-1))
 	}
-	b := ifinfomsg(make([]byte, 0, 64), iface.Index)
-	if iface.Index <= 0 {
-		ae := netlink.NewAttributeEncoder()
-		ae.String(unix.IFLA_IFNAME, iface.Name)
-		attrs, err := ae.Encode()
-		if err != nil {
-			return link{}, h.newError(op, iface, "", nil, err)
-		}
-		b = append(b, attrs...)
-	}
-	msgs, err := h.execute(unix.RTM_GETLINK, netlink.Request, b)
 	if err != nil {
 		var kind error
 		if errors.Is(err, unix.ENODEV) {
@@ -282,51 +275,14 @@ func (h *handle) getLink(op string, iface Interface) (link, error) {
 		}
 		return link{}, h.newError(op, iface, "RTM_GETLINK", kind, err)
 	}
-	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK {
-			continue
-		}
-		l, err := parseLink(m.Data, h.ns)
-		if err != nil {
-			return link{}, h.newError(op, iface, "RTM_GETLINK", nil, err)
-		}
-		return l, nil
-	}
-	return link{}, h.newError(op, iface, "RTM_GETLINK", ErrNoInterface, errors.New("no link in the reply"))
+	return linkFrom(l, h.ns), nil
 }
 
-func parseLink(b []byte, ns *netns.NetNS) (link, error) {
-	if len(b) < unix.SizeofIfInfomsg {
-		return link{}, fmt.Errorf("short ifinfomsg: %d bytes", len(b))
-	}
-	var l link
-	l.Netns = ns
-	l.Index = int(int32(binary.NativeEndian.Uint32(b[4:])))
-	ad, err := netlink.NewAttributeDecoder(b[unix.SizeofIfInfomsg:])
-	if err != nil {
-		return link{}, err
-	}
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.IFLA_IFNAME:
-			l.Name = ad.String()
-		case iflaXDP:
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				l.xdp = parseXDP(nad)
-				return nil
-			})
-		}
-	}
-	if err := ad.Err(); err != nil {
-		return link{}, err
-	}
-	l.xdp.Interface = l.Interface
-	return l, nil
-}
-
-// resolve returns iface with its index (and name) filled in.
+// resolve returns iface with its index filled in. An interface given by
+// index is taken as it is (the kernel checks it in the request that
+// follows; see missing).
 func (h *handle) resolve(op string, iface Interface) (Interface, error) {
-	if iface.Index > 0 && iface.Name != "" {
+	if iface.Index > 0 {
 		return iface, nil
 	}
 	l, err := h.getLink(op, iface)
@@ -336,30 +292,27 @@ func (h *handle) resolve(op string, iface Interface) (Interface, error) {
 	return l.Interface, nil
 }
 
+// missing reports whether iface does not exist, for classifying errors of
+// requests made with an unchecked index.
+func (h *handle) missing(iface Interface) bool {
+	_, err := h.getLink("", iface)
+	return errors.Is(err, ErrNoInterface)
+}
+
 // Interfaces lists the interfaces of the namespace ns (nil: the calling
 // thread's) with their XDP state (what "ip link show" prints as
 // "prog/xdp id N"). Each XDPState's Interface has its name, index and ns.
 func Interfaces(ns *netns.NetNS) ([]XDPState, error) {
-	h, err := getHandle(ns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: ns}
 	defer h.put()
 	all := Interface{Name: "interfaces", Netns: ns}
-	msgs, err := h.execute(unix.RTM_GETLINK, netlink.Request|netlink.Dump, ifinfomsg(nil, 0))
+	links, err := h.links()
 	if err != nil {
 		return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
 	}
-	out := make([]XDPState, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Header.Type != unix.RTM_NEWLINK {
-			continue
-		}
-		l, err := parseLink(m.Data, ns)
-		if err != nil {
-			return nil, h.newError("list", all, "RTM_GETLINK", nil, err)
-		}
-		out = append(out, l.xdp)
+	out := make([]XDPState, 0, len(links))
+	for _, l := range links {
+		out = append(out, linkFrom(l, ns).xdp)
 	}
 	return out, nil
 }

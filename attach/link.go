@@ -26,6 +26,16 @@ type Link struct {
 	fd     *sys.FD
 	id     LinkID
 	pinned string // the pin this Link made or was opened from
+	closed bool   // Close, Release or Detach happened
+}
+
+// spent returns the error of a method called after Close, Release or
+// Detach; l.mu is held.
+func (l *Link) spent(op string) error {
+	if !l.closed {
+		return nil
+	}
+	return fmt.Errorf("%s link %d: %w: %w", op, l.id, ErrVanished, errClosedAttachment)
 }
 
 // LinkType is a bpf_link type (enum bpf_link_type), such as LinkTypeXDP.
@@ -99,6 +109,11 @@ func linkInfoFrom(li *sys.LinkInfo) *Info {
 // (links do not record the namespace), 0 once an XDP or tcx link was
 // detached.
 func (l *Link) Info() (*Info, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.spent("info of"); err != nil {
+		return nil, err
+	}
 	var li sys.LinkInfo
 	if err := sys.LinkInfoByFD(l.fd, &li); err != nil {
 		return nil, fmt.Errorf("info of link %d: %w", l.id, err)
@@ -111,6 +126,9 @@ func (l *Link) Info() (*Info, error) {
 func (l *Link) Pin(path string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.spent("pin"); err != nil {
+		return err
+	}
 	if err := sys.ObjPin(l.fd, path); err != nil {
 		return fmt.Errorf("pin link %d: %w", l.id, err)
 	}
@@ -125,7 +143,7 @@ func (l *Link) Unpin() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.pinned == "" {
-		return fmt.Errorf("unpin link %d: %w", l.id, &os.PathError{Op: "unpin", Path: "", Err: os.ErrNotExist})
+		return fmt.Errorf("unpin link %d: %w", l.id, bpf.ErrNotPinned)
 	}
 	if err := os.Remove(l.pinned); err != nil {
 		return fmt.Errorf("unpin link %d: %w", l.id, err)
@@ -139,6 +157,11 @@ func (l *Link) Unpin() error {
 // `bpftool link detach` does); this Link is closed. On older kernels the
 // error matches bpf.ErrNotSupported and names the command.
 func (l *Link) Detach() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.spent("detach"); err != nil {
+		return err
+	}
 	if err := sys.LinkDetach(l.fd); err != nil {
 		if errors.Is(err, unix.EINVAL) {
 			if ferr := features.HaveLinkDetach(); errors.Is(ferr, bpf.ErrNotSupported) {
@@ -147,6 +170,7 @@ func (l *Link) Detach() error {
 		}
 		return fmt.Errorf("detach link %d: %w", l.id, err)
 	}
+	l.closed = true
 	return l.fd.Close()
 }
 
@@ -157,16 +181,25 @@ func (l *Link) Detach() error {
 func (l *Link) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.spent("release"); err != nil {
+		return err
+	}
 	if l.pinned == "" {
 		return fmt.Errorf("release link %d: the link is not pinned: closing a last descriptor would detach it (Pin it first, or Close it)", l.id)
 	}
+	l.closed = true
 	return l.fd.Close()
 }
 
 // Close releases this descriptor of the link. When it was the last
 // descriptor and the link is not pinned, the kernel detaches the program.
-// Closing twice is safe.
-func (l *Link) Close() error { return l.fd.Close() }
+// Closing twice, or after Release or Detach, is safe.
+func (l *Link) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	return l.fd.Close()
+}
 
 // findLink opens the link of type typ that attaches program progID to
 // ifindex, or fails with os.ErrNotExist. Links are global but interface

@@ -15,6 +15,7 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
+	"github.com/purebpf/bpf/netns"
 )
 
 // TestXDPLinkPin: a pinned link outlives Close of its attachment (and so
@@ -130,6 +131,13 @@ func TestNamespaceStaysPut(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	before := threadNS(t)
+	// Each namespace's rtnetlink socket is opened on first use and kept
+	// until its handle is closed: open both before counting.
+	for _, ns := range []*netns.NetNS{p.A.NS, p.B.NS} {
+		if _, err := attach.Interfaces(ns); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fds := countFDs(t)
 	for range 3 {
 		for _, m := range xdpMethods {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -37,7 +39,7 @@ const (
 
 	ethPAll = 3 // ETH_P_ALL
 
-	sizeofTcmsg = 20
+	sizeofTcmsg = rtnl.SizeofTcmsg
 )
 
 // bpf_attr flags for tcx ordering (linux/bpf.h, 6.6+).
@@ -85,41 +87,17 @@ func (h Hook) tcxType() kernel.AttachType {
 	return kernel.AttachTCXEgress
 }
 
-// tcmsg appends struct tcmsg (AF_UNSPEC) to b.
-func tcmsg(b []byte, index int, handle, parent, info uint32) []byte {
-	var m [sizeofTcmsg]byte
-	binary.NativeEndian.PutUint32(m[4:], uint32(int32(index)))
-	binary.NativeEndian.PutUint32(m[8:], handle)
-	binary.NativeEndian.PutUint32(m[12:], parent)
-	binary.NativeEndian.PutUint32(m[16:], info)
-	return append(b, m[:]...)
-}
-
-func appendStringAttr(b []byte, typ uint16, s string) []byte {
-	n := 4 + len(s) + 1
-	b = appendAttrHdr(b, n, typ)
-	b = append(b, s...)
-	b = append(b, 0)
-	for ; n%4 != 0; n++ {
-		b = append(b, 0)
-	}
-	return b
-}
-
 // EnsureClsact adds the clsact qdisc to iface (in iface.Netns) unless it
 // is there ("tc qdisc add dev X clsact"; 4.5+). It is what tc filters hang
 // on.
 func EnsureClsact(iface Interface) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.ensureClsact(iface)
 }
 
 func (h *handle) ensureClsact(iface Interface) error {
-	err := h.clsact(iface, unix.RTM_NEWQDISC, flagsAck|netlink.Create|netlink.Excl)
+	err := h.clsact(iface, unix.RTM_NEWQDISC, netlink.Create|netlink.Excl)
 	if errors.Is(err, unix.EEXIST) {
 		return nil
 	}
@@ -130,12 +108,9 @@ func (h *handle) ensureClsact(iface Interface) error {
 // with it every tc filter on its ingress and egress hooks ("tc qdisc del
 // dev X clsact"). tcx programs are not affected.
 func DeleteClsact(iface Interface) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
-	return h.clsact(iface, unix.RTM_DELQDISC, flagsAck)
+	return h.clsact(iface, unix.RTM_DELQDISC, 0)
 }
 
 func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.HeaderFlags) error {
@@ -148,9 +123,9 @@ func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.H
 		return err
 	}
 	var buf [sizeofTcmsg + 12]byte
-	b := tcmsg(buf[:0], iface.Index, tcClsactHandle, tcHClsact, 0)
-	b = appendStringAttr(b, tcaKind, "clsact")
-	if _, err := h.execute(typ, flags, b); err != nil {
+	b := rtnl.AppendTcmsg(buf[:0], int32(iface.Index), tcClsactHandle, tcHClsact, 0)
+	b = rtnl.AppendString(b, tcaKind, "clsact")
+	if err := h.ack(req, typ, flags, b); err != nil {
 		return h.newError(op, iface, req, nil, err)
 	}
 	return nil
@@ -198,10 +173,7 @@ func (f TCFilter) String() string {
 // filter show dev X ingress" does (RTM_GETTFILTER dump). Without a clsact
 // qdisc the list is empty.
 func TCFilters(iface Interface, hook Hook) ([]TCFilter, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.tcFilters(iface, hook)
 }
@@ -216,7 +188,7 @@ func (h *handle) tcFilters(iface Interface, hook Hook) ([]TCFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := h.execute(unix.RTM_GETTFILTER, netlink.Request|netlink.Dump, tcmsg(nil, iface.Index, 0, parent, 0))
+	msgs, err := h.request("RTM_GETTFILTER", unix.RTM_GETTFILTER, netlink.Request|netlink.Dump, rtnl.AppendTcmsg(nil, int32(iface.Index), 0, parent, 0))
 	if err != nil {
 		return nil, h.newError(op, iface, "RTM_GETTFILTER", nil, err)
 	}
@@ -294,10 +266,7 @@ func parseFilter(b []byte) (f TCFilter, ok bool, err error) {
 // P handle H bpf". A filter that is not there gives an error matching
 // ErrVanished (and unix.ENOENT).
 func DeleteTCFilter(iface Interface, f TCFilter) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.deleteTCFilter(iface, f)
 }
@@ -324,11 +293,11 @@ func (h *handle) delFilter(op string, iface Interface, parent uint32, f TCFilter
 		proto = ethPAll
 	}
 	var buf [sizeofTcmsg + 8]byte
-	b := tcmsg(buf[:0], iface.Index, f.Handle, parent, uint32(f.Priority)<<16|uint32(htons(proto)))
+	b := rtnl.AppendTcmsg(buf[:0], int32(iface.Index), f.Handle, parent, uint32(f.Priority)<<16|uint32(htons(proto)))
 	if f.Kind != "" {
-		b = appendStringAttr(b, tcaKind, f.Kind)
+		b = rtnl.AppendString(b, tcaKind, f.Kind)
 	}
-	if _, err := h.execute(unix.RTM_DELTFILTER, flagsAck, b); err != nil {
+	if err := h.ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, b); err != nil {
 		var kind error
 		if errors.Is(err, unix.ENOENT) {
 			kind = ErrVanished
@@ -342,10 +311,7 @@ func (h *handle) delFilter(op string, iface Interface, parent uint32, f TCFilter
 // RTM_DELTFILTER with priority 0. Without a clsact qdisc there is nothing
 // to delete and it returns nil.
 func DeleteTCFilters(iface Interface, hook Hook) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.deleteTCFilters(iface, hook)
 }
@@ -360,7 +326,8 @@ func (h *handle) deleteTCFilters(iface Interface, hook Hook) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.execute(unix.RTM_DELTFILTER, flagsAck, tcmsg(nil, iface.Index, 0, parent, 0)); err != nil {
+	var buf [sizeofTcmsg]byte
+	if err := h.ack("RTM_DELTFILTER", unix.RTM_DELTFILTER, 0, rtnl.AppendTcmsg(buf[:0], int32(iface.Index), 0, parent, 0)); err != nil {
 		if noQdisc(err) {
 			return nil // no clsact qdisc: no filters to delete
 		}
@@ -372,8 +339,8 @@ func (h *handle) deleteTCFilters(iface Interface, hook Hook) error {
 // noQdisc reports whether err is the kernel's refusal of a filter request
 // on an interface without the (clsact) qdisc.
 func noQdisc(err error) bool {
-	var oe *netlink.OpError
-	return errors.Is(err, unix.EINVAL) && errors.As(err, &oe) && strings.Contains(oe.Message, "Parent Qdisc doesn't exist")
+	var re *rtnl.Error
+	return errors.Is(err, unix.EINVAL) && errors.As(err, &re) && strings.Contains(re.Message, "Parent Qdisc doesn't exist")
 }
 
 // Anchor places a tcx program relative to the others on the hook (6.6+).
@@ -463,16 +430,13 @@ type TCAttachment struct {
 // filter add dev X egress bpf da ...") or as a tcx link. See Attachment for
 // the attachment's life.
 func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
+	defer h.put()
 	att, err := h.attachTC(iface, prog, opts)
 	if err != nil {
-		h.put()
 		return nil, err
 	}
-	att.adoptHandle(h)
+	att.adoptHandle(&h)
 	return att, nil
 }
 
@@ -505,18 +469,18 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	fd, id, err := dupProgram(prog)
+	id, err := programID(prog)
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &TCAttachment{attachment: attachment{iface: iface, prog: fd, progID: id}, hook: opts.Hook}
+	att := &TCAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, hook: opts.Hook}
 
 	if method != MethodNetlink {
 		var lfd *sys.FD
 		err := h.do(func() error {
 			var err error
 			lfd, err = sys.LinkCreate(&sys.LinkCreateAttr{
-				ProgFD:            fd.Uint(),
+				ProgFD:            uint32(prog.FD()),
 				TargetFDOrIfindex: uint32(iface.Index),
 				AttachType:        uint32(opts.Hook.tcxType()),
 				Flags:             relFlags,
@@ -531,9 +495,11 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		case method == MethodAuto && linkUnsupported(err) && relFlags == 0:
 			// no tcx: fall back to a filter
 		default:
-			fd.Close()
 			var kind error
-			if linkUnsupported(err) {
+			switch {
+			case iface.Name == "" && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV)) && h.missing(iface):
+				kind = ErrNoInterface
+			case linkUnsupported(err):
 				kind = missingTCX()
 			}
 			return nil, h.newError(op, iface, "BPF_LINK_CREATE", kind, err)
@@ -541,7 +507,6 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	}
 
 	if err := h.ensureClsact(iface); err != nil {
-		fd.Close()
 		return nil, err
 	}
 	name := opts.Name
@@ -552,19 +517,18 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		name = "purebpf"
 	}
 	var buf [128]byte
-	b := tcmsg(buf[:0], iface.Index, opts.Handle, parent, uint32(opts.Priority)<<16|uint32(htons(ethPAll)))
-	b = appendStringAttr(b, tcaKind, "bpf")
-	optStart := len(b)
-	b = appendAttrHdr(b, 0, tcaOptions|netlink.Nested)
-	b = appendU32Attr(b, tcaBPFFD, fd.Uint())
-	b = appendStringAttr(b, tcaBPFName, name)
+	b := rtnl.AppendTcmsg(buf[:0], int32(iface.Index), opts.Handle, parent, uint32(opts.Priority)<<16|uint32(htons(ethPAll)))
+	b = rtnl.AppendString(b, tcaKind, "bpf")
+	b, optStart := rtnl.BeginNested(b, tcaOptions)
+	b = rtnl.AppendU32(b, tcaBPFFD, uint32(prog.FD()))
+	b = rtnl.AppendString(b, tcaBPFName, name)
 	var bpfFlags uint32
 	if !opts.NoDirectAction {
 		bpfFlags = tcaBPFFlagActDirect
 	}
-	b = appendU32Attr(b, tcaBPFFlags, bpfFlags)
-	binary.NativeEndian.PutUint16(b[optStart:], uint16(len(b)-optStart))
-	flags := flagsAck | netlink.Create
+	b = rtnl.AppendU32(b, tcaBPFFlags, bpfFlags)
+	b = rtnl.EndNested(b, optStart)
+	flags := netlink.Create
 	if opts.Replace {
 		flags |= netlink.Replace
 	} else {
@@ -578,7 +542,6 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if chooses {
 		prev, err := h.tcFilters(iface, opts.Hook)
 		if err != nil {
-			fd.Close()
 			return nil, err
 		}
 		before = make(map[[2]uint32]bool, len(prev))
@@ -586,8 +549,9 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 			before[[2]uint32{uint32(f.Priority), f.Handle}] = true
 		}
 	}
-	if _, err := h.execute(unix.RTM_NEWTFILTER, flags, b); err != nil {
-		fd.Close()
+	err = h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, flags, b)
+	runtime.KeepAlive(prog)
+	if err != nil {
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
 	}
 	att.method = MethodNetlink
@@ -596,7 +560,6 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if chooses {
 		filters, err := h.tcFilters(iface, opts.Hook)
 		if err != nil {
-			fd.Close()
 			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
 		}
 		found := false
@@ -608,7 +571,6 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 			}
 		}
 		if !found {
-			fd.Close()
 			return nil, h.newError(op, iface, "RTM_GETTFILTER", ErrVanished, errors.New("the new filter is not listed"))
 		}
 	}
@@ -622,7 +584,9 @@ func (a *TCAttachment) Hook() Hook { return a.hook }
 // filter) or MethodLink (tcx).
 func (a *TCAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name, index and namespace.
+// Interface returns the interface with its index and namespace, and its
+// name when it was given or looked up (an interface given by index only is
+// not looked up).
 func (a *TCAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
@@ -651,8 +615,8 @@ func (a *TCAttachment) Detach() error { return a.end(true) }
 func (a *TCAttachment) Close() error { return closeVanished(a.end(false)) }
 
 // Release leaves the program attached and drops what this process holds:
-// our duplicate of the program's descriptor and the netlink socket
-// reference (a filter), or the link's descriptor (a pinned tcx link). An
+// its reference to the namespace's netlink socket (a filter), or the
+// link's descriptor (a pinned tcx link). An
 // unpinned tcx link cannot be released: closing its descriptor would
 // detach it, so Release fails and changes nothing. Remove a released
 // filter with DeleteTCFilter (Filter tells which).
@@ -728,10 +692,7 @@ type TCXProgram struct {
 // TCXPrograms lists the tcx programs on hook of iface (in iface.Netns), in
 // the order they run (BPF_PROG_QUERY, 6.6+).
 func TCXPrograms(iface Interface, hook Hook) ([]TCXProgram, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.tcxPrograms(iface, hook)
 }

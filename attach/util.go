@@ -1,12 +1,6 @@
 package attach
 
-import (
-	"encoding/binary"
-
-	"github.com/purebpf/bpf"
-)
-
-func putU32(b []byte, v uint32) { binary.NativeEndian.PutUint32(b, v) }
+import "github.com/purebpf/bpf"
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 

@@ -4,27 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/sys"
-)
-
-// IFLA_XDP and its nested attributes (linux/if_link.h).
-const (
-	iflaXDP           = 43
-	iflaXDPFD         = 1
-	iflaXDPAttached   = 2
-	iflaXDPFlags      = 3
-	iflaXDPProgID     = 4
-	iflaXDPDrvProgID  = 5
-	iflaXDPSkbProgID  = 6
-	iflaXDPHwProgID   = 7
-	iflaXDPExpectedFD = 8
 )
 
 // XDP_FLAGS_* (linux/if_link.h).
@@ -194,28 +182,18 @@ func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 	return XDPDefault, false
 }
 
-func parseXDP(ad *netlink.AttributeDecoder) XDPState {
-	var s XDPState
-	var attached uint8
-	var progID uint32
-	for ad.Next() {
-		switch ad.Type() {
-		case iflaXDPAttached:
-			attached = ad.Uint8()
-		case iflaXDPProgID:
-			progID = ad.Uint32()
-		case iflaXDPDrvProgID:
-			s.Programs = append(s.Programs, XDPProgram{XDPNative, bpf.ProgramID(ad.Uint32())})
-		case iflaXDPSkbProgID:
-			s.Programs = append(s.Programs, XDPProgram{XDPGeneric, bpf.ProgramID(ad.Uint32())})
-		case iflaXDPHwProgID:
-			s.Programs = append(s.Programs, XDPProgram{XDPOffload, bpf.ProgramID(ad.Uint32())})
+// xdpState turns what IFLA_XDP says into an XDPState.
+func xdpState(iface Interface, x rtnl.XDP) XDPState {
+	s := XDPState{Interface: iface}
+	for _, p := range []XDPProgram{{XDPNative, bpf.ProgramID(x.DrvProgID)}, {XDPGeneric, bpf.ProgramID(x.SkbProgID)}, {XDPOffload, bpf.ProgramID(x.HwProgID)}} {
+		if p.ID != 0 {
+			s.Programs = append(s.Programs, p)
 		}
 	}
-	if len(s.Programs) == 0 && progID != 0 {
+	if len(s.Programs) == 0 && x.ProgID != 0 {
 		// Kernels before 4.19 report only the attached mode and id.
 		m := XDPDefault
-		switch attached {
+		switch x.Attached {
 		case xdpAttachedDrv:
 			m = XDPNative
 		case xdpAttachedSKB:
@@ -223,7 +201,7 @@ func parseXDP(ad *netlink.AttributeDecoder) XDPState {
 		case xdpAttachedHW:
 			m = XDPOffload
 		}
-		s.Programs = append(s.Programs, XDPProgram{m, bpf.ProgramID(progID)})
+		s.Programs = append(s.Programs, XDPProgram{m, bpf.ProgramID(x.ProgID)})
 	}
 	return s
 }
@@ -271,22 +249,29 @@ func checkProgram(prog *bpf.Program, want ...bpf.ProgramType) error {
 	return fmt.Errorf("program %q has type %v, want %v", prog.Name(), prog.Type(), want[0])
 }
 
-func dupProgram(prog *bpf.Program) (*sys.FD, bpf.ProgramID, error) {
-	raw, err := unix.FcntlInt(uintptr(prog.FD()), unix.F_DUPFD_CLOEXEC, 1)
+// programID returns the id of prog, which the bpf package read when the
+// program was loaded or opened (no system call).
+func programID(prog *bpf.Program) (bpf.ProgramID, error) {
+	if id := prog.ID(); id != 0 {
+		return id, nil
+	}
+	return 0, fmt.Errorf("program %q has no id", prog.Name())
+}
+
+// programFD returns a descriptor of our program for a request naming it:
+// the program's own while the caller has not closed it (keep prog alive
+// until the request is made), otherwise one opened by id, returned as own
+// for the caller to close. A program that is gone gives an error matching
+// ErrVanished.
+func programFD(prog *bpf.Program, id bpf.ProgramID) (fd int, own *sys.FD, err error) {
+	if fd := prog.FD(); fd >= 0 {
+		return fd, nil, nil
+	}
+	own, err = sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
 	if err != nil {
-		return nil, 0, fmt.Errorf("dup program fd: %w", err)
+		return -1, nil, fmt.Errorf("program %d: %w: %w", id, ErrVanished, err)
 	}
-	fd, err := sys.NewFD(raw)
-	if err != nil {
-		unix.Close(raw)
-		return nil, 0, err
-	}
-	var info sys.ProgInfo
-	if err := sys.ProgInfoByFD(fd, &info); err != nil {
-		fd.Close()
-		return nil, 0, fmt.Errorf("program info: %w", err)
-	}
-	return fd, bpf.ProgramID(info.ID), nil
+	return own.Int(), own, nil
 }
 
 // linkUnsupported reports errors from BPF_LINK_CREATE that mean the kernel
@@ -299,16 +284,13 @@ func linkUnsupported(err error) bool {
 // iface.Netns. See XDPOptions for the modes, methods and replace
 // semantics, and Attachment for the attachment's life.
 func XDP(iface Interface, prog *bpf.Program, opts XDPOptions) (*XDPAttachment, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return nil, err
-	}
+	h := handle{ns: iface.Netns}
+	defer h.put()
 	att, err := h.attachXDP(iface, prog, opts)
 	if err != nil {
-		h.put()
 		return nil, err
 	}
-	att.adoptHandle(h)
+	att.adoptHandle(&h)
 	return att, nil
 }
 
@@ -338,18 +320,18 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	if err != nil {
 		return nil, err
 	}
-	fd, id, err := dupProgram(prog)
+	id, err := programID(prog)
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &XDPAttachment{attachment: attachment{iface: iface, prog: fd, progID: id}, mode: opts.Mode}
+	att := &XDPAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, mode: opts.Mode}
 
 	if method == MethodLink || (method == MethodAuto && !replacing) {
 		var lfd *sys.FD
 		err := h.do(func() error {
 			var err error
 			lfd, err = sys.LinkCreate(&sys.LinkCreateAttr{
-				ProgFD:            fd.Uint(),
+				ProgFD:            uint32(prog.FD()),
 				TargetFDOrIfindex: uint32(iface.Index),
 				AttachType:        uint32(kernel.AttachXDP),
 				Flags:             modeFlag,
@@ -362,8 +344,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 		case method == MethodAuto && linkUnsupported(err):
 			// fall back to netlink
 		default:
-			fd.Close()
-			return nil, h.newError(op, iface, "BPF_LINK_CREATE", xdpKind(err, method == MethodLink, opts.Mode), err)
+			return nil, h.newError(op, iface, "BPF_LINK_CREATE", h.xdpKind(err, iface, method == MethodLink, opts.Mode), err)
 		}
 	}
 	if att.link == nil {
@@ -376,9 +357,8 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 		case !opts.Replace:
 			flags |= xdpFlagsUpdateIfNoExist
 		}
-		if err := h.setXDP(iface.Index, fd.Int(), flags, fdOrNeg(expected)); err != nil {
-			fd.Close()
-			return nil, h.newError(op, iface, "RTM_SETLINK", xdpKind(err, false, opts.Mode), err)
+		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, fdOrNeg(expected)); err != nil {
+			return nil, h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err)
 		}
 		att.method = MethodNetlink
 	}
@@ -395,8 +375,11 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 // the kernel refuses as it would an unknown attach type is asked of
 // features.HaveXDPLink (off the success path, cached), whose *Error names
 // the feature and its release when the kernel lacks XDP links.
-func xdpKind(err error, link bool, mode XDPMode) error {
+func (h *handle) xdpKind(err error, iface Interface, link bool, mode XDPMode) error {
 	switch {
+	case iface.Name == "" && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV)) && h.missing(iface):
+		// An index that was not looked up before the request.
+		return ErrNoInterface
 	case link && linkUnsupported(err):
 		if ferr := features.HaveXDPLink(); errors.Is(ferr, bpf.ErrNotSupported) {
 			return ferr
@@ -412,37 +395,6 @@ func xdpKind(err error, link bool, mode XDPMode) error {
 	return nil
 }
 
-// setXDP sends RTM_SETLINK with IFLA_XDP{FD, FLAGS, EXPECTED_FD}; an
-// expectedFD < 0 is left out.
-func (h *handle) setXDP(index, fd int, flags uint32, expectedFD int) error {
-	// ifinfomsg (16) + IFLA_XDP (4) + FD (8) + FLAGS (8) + EXPECTED_FD (8)
-	var buf [44]byte
-	b := ifinfomsg(buf[:0], index)
-	n := 4 + 8 + 8
-	if expectedFD >= 0 {
-		n += 8
-	}
-	b = appendAttrHdr(b, n, iflaXDP|netlink.Nested)
-	b = appendU32Attr(b, iflaXDPFD, uint32(int32(fd)))
-	b = appendU32Attr(b, iflaXDPFlags, flags)
-	if expectedFD >= 0 {
-		b = appendU32Attr(b, iflaXDPExpectedFD, uint32(expectedFD))
-	}
-	_, err := h.execute(unix.RTM_SETLINK, flagsAck, b)
-	return err
-}
-
-func appendAttrHdr(b []byte, length int, typ uint16) []byte {
-	return append(b, byte(length), byte(length>>8), byte(typ), byte(typ>>8))
-}
-
-func appendU32Attr(b []byte, typ uint16, v uint32) []byte {
-	b = appendAttrHdr(b, 8, typ)
-	var w [4]byte
-	putU32(w[:], v)
-	return append(b, w[:]...)
-}
-
 // Mode returns the mode the program runs in (for XDPDefault attachments,
 // the one the kernel chose; XDPDefault if it could not be determined).
 func (a *XDPAttachment) Mode() XDPMode { return a.mode }
@@ -451,7 +403,9 @@ func (a *XDPAttachment) Mode() XDPMode { return a.mode }
 // MethodLink.
 func (a *XDPAttachment) Method() Method { return a.method }
 
-// Interface returns the interface, with its name, index and namespace.
+// Interface returns the interface with its index and namespace, and its
+// name when it was given or looked up (an interface given by index only is
+// not looked up).
 func (a *XDPAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
@@ -509,14 +463,14 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return a.errorf(op, "", ErrProgramType, err)
 	}
-	fd, id, err := dupProgram(prog)
+	id, err := programID(prog)
 	if err != nil {
 		return a.errorf(op, "", nil, err)
 	}
 	if a.link != nil {
-		err = sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: a.link.Uint(), NewProgFD: fd.Uint()})
+		err = sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: a.link.Uint(), NewProgFD: uint32(prog.FD())})
+		runtime.KeepAlive(prog)
 		if err != nil {
-			fd.Close()
 			var kind error
 			if errors.Is(err, unix.ENOLINK) || errors.Is(err, unix.EPERM) {
 				kind = ErrVanished
@@ -525,9 +479,15 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		}
 	} else {
 		flag, _ := a.mode.flag()
-		err = a.h.setXDP(a.iface.Index, fd.Int(), flag|xdpFlagsReplace, a.prog.Int())
+		expected, own, err := programFD(a.prog, a.progID)
 		if err != nil {
-			fd.Close()
+			return a.errorf(op, "", ErrVanished, err)
+		}
+		err = a.h.setXDP("RTM_SETLINK", a.iface.Index, prog.FD(), flag|xdpFlagsReplace, expected)
+		own.Close()
+		runtime.KeepAlive(a.prog)
+		runtime.KeepAlive(prog)
+		if err != nil {
 			var kind error
 			if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENODEV) {
 				kind = ErrVanished
@@ -535,8 +495,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 			return a.errorf(op, "RTM_SETLINK", kind, err)
 		}
 	}
-	a.prog.Close()
-	a.prog, a.progID = fd, id
+	a.prog, a.progID = prog, id
 	return nil
 }
 
@@ -554,8 +513,8 @@ func (a *XDPAttachment) Detach() error { return a.end(true) }
 func (a *XDPAttachment) Close() error { return closeVanished(a.end(false)) }
 
 // Release leaves the program attached and drops what this process holds:
-// our duplicate of the program's descriptor and the netlink socket
-// reference (netlink), or the link's descriptor (a pinned link). An
+// its reference to the namespace's netlink socket (netlink), or the link's
+// descriptor (a pinned link). An
 // unpinned link cannot be released: closing its descriptor would detach
 // it, so Release fails and changes nothing. Remove a released program with
 // DetachXDP (netlink) or through the pin (LoadPinnedLink).
@@ -564,7 +523,13 @@ func (a *XDPAttachment) Release() error { return a.release("XDP attachment") }
 func (a *XDPAttachment) end(detachLink bool) error {
 	return a.attachment.end(detachLink, "XDP link", func() error {
 		flag, _ := a.mode.flag()
-		serr := a.h.setXDP(a.iface.Index, -1, flag|xdpFlagsReplace, a.prog.Int())
+		expected, own, err := programFD(a.prog, a.progID)
+		if err != nil {
+			return a.errorf("detach XDP from", "", ErrVanished, err)
+		}
+		serr := a.h.setXDP("RTM_SETLINK", a.iface.Index, -1, flag|xdpFlagsReplace, expected)
+		own.Close()
+		runtime.KeepAlive(a.prog)
 		if serr == nil {
 			return nil
 		}
@@ -578,10 +543,7 @@ func (a *XDPAttachment) end(detachLink bool) error {
 
 // QueryXDP reports the XDP programs attached to iface (in iface.Netns).
 func QueryXDP(iface Interface) (XDPState, error) {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return XDPState{}, err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	l, err := h.getLink("query XDP of", iface)
 	if err != nil {
@@ -610,10 +572,7 @@ type DetachXDPOptions struct {
 // Programs attached through a bpf_link cannot be removed this way (EBUSY)
 // unless opts.Links is set: close or unpin the link.
 func DetachXDP(iface Interface, opts DetachXDPOptions) error {
-	h, err := getHandle(iface.Netns)
-	if err != nil {
-		return err
-	}
+	h := handle{ns: iface.Netns}
 	defer h.put()
 	return h.detachXDP(iface, opts)
 }
@@ -657,7 +616,7 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 		expected = fd.Int()
 		flags |= xdpFlagsReplace
 	}
-	if err := h.setXDP(iface.Index, -1, flags, expected); err != nil {
+	if err := h.setXDP("RTM_SETLINK", iface.Index, -1, flags, expected); err != nil {
 		if opts.Links && errors.Is(err, unix.EBUSY) {
 			// A bpf_link holds the program: detach the link.
 			return h.detachXDPLink(op, iface, cur)

@@ -32,6 +32,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/nsclose"
 )
 
 // RunDir is the directory holding the bind mounts of named namespaces, the
@@ -306,17 +308,27 @@ func (n *NetNS) label() string {
 }
 
 // Close releases the handle's descriptor. A named namespace stays in
-// /run/netns (see Delete). Closing twice is safe.
+// /run/netns (see Delete). Closing twice is safe. Close also closes the
+// rtnetlink socket package attach keeps for this namespace (once no
+// netlink attachment made through it is left open), so that only the
+// caller's own references keep the namespace alive.
 func (n *NetNS) Close() error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.closed {
+		n.mu.Unlock()
 		return nil
 	}
 	n.closed = true
 	fd := n.fd
 	n.fd = -1
-	if err := unix.Close(fd); err != nil {
+	err := unix.Close(fd)
+	n.mu.Unlock()
+	// Sockets this module keeps in the namespace (attach's rtnetlink
+	// connections) are closed with the handle, so that they do not keep
+	// a deleted namespace alive. (Outside the lock: the hooks take their
+	// own locks, which are held while calling FD.)
+	nsclose.Closed(n)
+	if err != nil {
 		return &Error{Op: "close", Name: n.label(), Err: os.NewSyscallError("close", err)}
 	}
 	return nil

@@ -318,9 +318,11 @@ func xdpAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A netlink attachment outlives the process (as with ip link), so it
-	// is not closed here; a link lives only as long as its pin.
-	if opts.Method == attach.MethodLink {
+	// A netlink attachment outlives the process (as with ip link): Release
+	// leaves it attached; a link lives only as long as its pin.
+	if opts.Method != attach.MethodLink {
+		defer att.Release()
+	} else {
 		defer att.Close()
 		if pin != "" {
 			if err := att.Pin(pin); err != nil {
@@ -374,9 +376,11 @@ func tcAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A filter outlives the process (as with tc filter add); a tcx link
-	// lives only as long as its pin.
-	if opts.Method == attach.MethodLink {
+	// A filter outlives the process (as with tc filter add): Release
+	// leaves it attached; a tcx link lives only as long as its pin.
+	if opts.Method != attach.MethodLink {
+		defer att.Release()
+	} else {
 		defer att.Close()
 		if pin != "" {
 			if err := att.Pin(pin); err != nil {

@@ -177,6 +177,16 @@ func TestRun(t *testing.T) {
 	if theirs != nil {
 		theirs.Close()
 	}
+	// -keep leaves xdp1 attached after it exits.
+	flags.Keep = true
+	run1(func() {}, func(string) bool { return true })
+	iface := attach.ByName(pair.B.Name).In(pair.B.NS)
+	if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) == 0 {
+		t.Fatalf("-keep: %+v, %v; want xdp1 still attached after exit", st, err)
+	}
+	if err := attach.DetachXDP(iface, attach.DetachXDPOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestKeep is `xdp1 -keep -S veth1`: on exit the program stays attached,

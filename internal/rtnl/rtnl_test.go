@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mdlayher/netlink"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/netns"
@@ -200,9 +199,9 @@ func TestErrors(t *testing.T) {
 				if !errors.Is(err, tt.errno) {
 					t.Errorf("error %v is not %v", err, tt.errno)
 				}
-				var oe *netlink.OpError
-				if !errors.As(err, &oe) {
-					t.Errorf("error %v does not hold a *netlink.OpError", err)
+				var re *rtnl.Error
+				if !errors.As(err, &re) || !errors.Is(re.Errno, tt.errno) {
+					t.Errorf("error %v does not hold an *rtnl.Error with the errno", err)
 				}
 			}
 			if tt.message != "" {
@@ -263,6 +262,113 @@ func BenchmarkLinkByName(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.LinkByName("lo"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestShared: one Conn per namespace handle, closed once the handle is
+// closed and its users put it back; for the calling thread's namespace the
+// process's Conn is shared only on threads in the process's namespace.
+func TestShared(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	ns, err := netns.NewAnonymous()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	c1, err := rtnl.Shared(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := rtnl.Shared(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1 != c2 {
+		t.Fatal("two Conns for one namespace handle")
+	}
+	h1, err := rtnl.Shared(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h1.Put()
+	h2, err := rtnl.Shared(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h1 != h2 || h1 == c1 {
+		t.Fatal("the process's namespace does not have one Conn of its own")
+	}
+	h2.Put()
+	// On a thread inside another namespace, nil means that namespace: a
+	// private Conn, closed by Put.
+	err = ns.Do(func() error {
+		x, err := rtnl.Shared(nil)
+		if err != nil {
+			return err
+		}
+		if x == h1 || x == c1 {
+			t.Error("a thread in another namespace got a shared Conn")
+		}
+		links, err := x.Links()
+		if err != nil || len(links) != 1 || links[0].Name != "lo" {
+			t.Errorf("links of the private Conn: %+v, %v; want only lo", links, err)
+		}
+		x.Put()
+		if _, err := x.Links(); err == nil {
+			t.Error("the private Conn works after Put")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Put()
+	c2.Put()
+	if _, err := c1.Links(); err != nil {
+		t.Fatalf("the namespace's Conn closed while its handle is open: %v", err)
+	}
+	held, err := rtnl.Shared(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Links(); err != nil {
+		t.Fatalf("a held Conn closed with its namespace's handle: %v", err)
+	}
+	held.Put()
+	if _, err := c1.Links(); err == nil {
+		t.Fatal("the namespace's Conn works after its handle was closed and put back")
+	}
+	if _, err := rtnl.Shared(ns); !errors.Is(err, netns.ErrClosed) {
+		t.Fatalf("Shared of a closed handle: %v, want netns.ErrClosed", err)
+	}
+}
+
+// BenchmarkSetXDPFastPath: an acknowledged request on the fast path (here
+// a detach from an interface without XDP, which the kernel accepts).
+func BenchmarkSetXDPFastPath(b *testing.B) {
+	testenv.RequirePrivileged(b)
+	ns, err := netns.NewAnonymous()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ns.Close()
+	c, err := rtnl.Dial(ns.FD())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	lo, err := c.LinkIndex("lo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.SetXDP("detach", lo, -1, 1<<1, -1); err != nil {
 			b.Fatal(err)
 		}
 	}
