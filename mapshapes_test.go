@@ -9,9 +9,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest/packet"
-	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
-	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
@@ -91,20 +89,13 @@ func TestMapBTFRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
 	for _, tc := range mapShapes {
-		ids, ok := spec.MapBTF[tc.name]
-		if !ok {
+		s := spec.Maps[tc.name].Copy()
+		if s.BTF == nil || s.KeyType == 0 && s.ValueType == 0 {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
-			s := spec.Maps[tc.name].Copy()
 			s.Contents = nil
-			s.BTF = &maps.BTFTypes{FD: fd.Int(), Key: ids.Key, Value: ids.Value}
 			m, err := maps.New(s)
 			m.Close()
 			if tc.refusedErrno == "" {
@@ -114,7 +105,7 @@ func TestMapBTFRefusals(t *testing.T) {
 				return
 			}
 			if err == nil {
-				t.Fatalf("the kernel took key type %d value type %d for a %s map; NewCollection sends none", ids.Key, ids.Value, tc.typ)
+				t.Fatalf("the kernel took key type %d value type %d for a %s map; NewCollection sends none", s.KeyType, s.ValueType, tc.typ)
 			}
 			if errors.Is(err, maps.ErrNotSupported) {
 				t.Errorf("refusal reported as a missing feature: %v", err)
@@ -135,11 +126,11 @@ func TestRingBufValueType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	types, err := pbtf.Parse(spec.BTF)
-	if err != nil {
-		t.Fatal(err)
+	types := spec.Maps["events"].BTF
+	if types == nil {
+		t.Fatal("events has no BTF")
 	}
-	valueType := spec.MapBTF["events"].Value
+	valueType := uint32(spec.Maps["events"].ValueType)
 	if name := types.TypeName(valueType); name != "struct event" {
 		t.Fatalf("declared value type of events is %q, want struct event", name)
 	}
@@ -196,8 +187,8 @@ func TestMapBTFRetry(t *testing.T) {
 	}
 	// redirect_params has 6-byte keys and values; xdp_stats_map's key
 	// type is a 4-byte __u32.
-	u32 := spec.MapBTF["xdp_stats_map"].Key
-	spec.MapBTF["redirect_params"] = bpf.MapBTF{Key: u32, Value: u32}
+	u32 := spec.Maps["xdp_stats_map"].KeyType
+	spec.Maps["redirect_params"].KeyType, spec.Maps["redirect_params"].ValueType = u32, u32
 	c, err := bpf.NewCollection(spec)
 	if err != nil {
 		t.Fatalf("%+v", err)

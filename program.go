@@ -116,29 +116,13 @@ type ProgramOptions struct {
 	// LogSize is the first log buffer size tried; it grows until the
 	// whole log fits. Zero means 64 KiB.
 	LogSize int
-	// BTF, when not nil, loads the program with BTF function and line
-	// information, so that verifier errors name C source lines.
-	BTF *ProgramBTFOptions
 	// KernelTypes, when not nil, are the kernel types CO-RE relocations
 	// are applied against instead of the running kernel's BTF
 	// (/sys/kernel/btf/vmlinux): to prepare a program for another kernel,
 	// or to test one.
 	KernelTypes *btf.Spec
-}
 
-// ProgramBTFOptions is the BTF of a program load: a loaded BTF object
-// (BPF_BTF_LOAD) and the program's bpf_func_info (8-byte) and
-// bpf_line_info (16-byte) records in the kernel's encoding, instruction
-// offsets counted in raw slots. The BTF descriptor must stay open during
-// the load.
-type ProgramBTFOptions struct {
-	FD       int
-	FuncInfo []byte
-	LineInfo []byte
-
-	// sourceLines gives the "text @ file:line" of each raw instruction,
-	// for logs that lack the file and line (NewCollection sets it).
-	sourceLines func() []string
+	btf *btfObjects // a collection's loaded BTF objects
 }
 
 // Program is a program loaded into the kernel. It is safe for concurrent
@@ -225,13 +209,9 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 	}
 	ext.setAttr(&attr)
 	target.setAttr(&attr)
-	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
-		attr.ProgBTFFD = uint32(b.FD)
-		attr.FuncInfoRecSize, attr.FuncInfo, attr.FuncInfoCnt = 8, sys.SlicePointer(b.FuncInfo), uint32(len(b.FuncInfo)/8)
-		if len(b.LineInfo) > 0 {
-			attr.LineInfoRecSize, attr.LineInfo, attr.LineInfoCnt = 16, sys.SlicePointer(b.LineInfo), uint32(len(b.LineInfo)/16)
-		}
-	}
+	pb := newProgramBTF(spec, insns, code, opts.btf)
+	defer pb.close()
+	pb.setAttr(&attr)
 	fd, log, err := loadWithLog(&attr, opts)
 	if err != nil {
 		if log == "" {
@@ -249,8 +229,8 @@ func NewProgramWithOptions(spec *ProgramSpec, opts ProgramOptions) (*Program, er
 		if cerr := poisonedError("load", spec, poisoned, verr); cerr != nil {
 			return nil, cerr
 		}
-		if b := opts.BTF; b != nil && b.sourceLines != nil {
-			verr.SetSourceLines(b.sourceLines())
+		if pb.fd != nil {
+			verr.SetSourceLines(sourceLines(insns))
 		}
 		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {

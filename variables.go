@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/maps"
 )
@@ -193,16 +192,12 @@ type varType struct {
 	name  string // C spelling, "" without BTF
 }
 
-// varType looks up type id in cs.BTF (parsed per call: setting variables
-// is rare, and specs stay free of caches).
+// varType looks up type id in cs.BTF.
 func (cs *CollectionSpec) varType(id uint32) varType {
-	if id == 0 || len(cs.BTF) == 0 {
+	if id == 0 || cs.BTF == nil {
 		return varType{}
 	}
-	pub, err := pbtf.Parse(cs.BTF)
-	if err != nil {
-		return varType{}
-	}
+	pub := cs.BTF
 	s, ok := btf.FromPublic(pub)
 	if !ok {
 		return varType{}

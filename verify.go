@@ -1,14 +1,11 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/verifier"
 )
@@ -40,7 +37,7 @@ func (cs *CollectionSpec) Verify() error {
 		poisoned[name] = fixups
 		progs = append(progs, verifier.Program{
 			Name: name, Type: p.Type, AttachType: p.AttachType, License: p.License,
-			Instructions: rp.Instructions, Source: cs.sourceLines(name, p),
+			Instructions: rp.Instructions, Source: sourceLines(rp.Instructions),
 		})
 	}
 	ms := make(map[string]verifier.MapInfo, len(cs.Maps))
@@ -52,37 +49,4 @@ func (cs *CollectionSpec) Verify() error {
 		return errors.Join(append(refused, cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned))...)
 	}
 	return cs.explainPoisoned(verifier.CheckPrograms(progs, ms), poisoned)
-}
-
-// sourceLines returns the C source line of each raw instruction of the
-// program, from its BTF line info ("line text @ file.c:12", as the
-// kernel's log shows it), or nil.
-func (cs *CollectionSpec) sourceLines(name string, p *ProgramSpec) []string {
-	pb := cs.ProgramBTF[name]
-	if pb == nil || len(pb.LineInfo) == 0 || len(cs.BTF) == 0 || pb.RawLen != p.Instructions.RawLen() {
-		return nil
-	}
-	spec, err := btf.Parse(cs.BTF, binary.NativeEndian)
-	if err != nil {
-		return nil
-	}
-	lines := make([]string, pb.RawLen)
-	for off := 0; off+16 <= len(pb.LineInfo); off += 16 {
-		rec := pb.LineInfo[off:]
-		insn := int(binary.NativeEndian.Uint32(rec))
-		file, _ := spec.String(binary.NativeEndian.Uint32(rec[4:]))
-		text, _ := spec.String(binary.NativeEndian.Uint32(rec[8:]))
-		line := binary.NativeEndian.Uint32(rec[12:]) >> 10
-		if insn < 0 || insn >= len(lines) {
-			continue
-		}
-		lines[insn] = fmt.Sprintf("%s @ %s:%d", strings.TrimSpace(text), filepath.Base(file), line)
-	}
-	// An instruction without a record belongs to the line before it.
-	for i := 1; i < len(lines); i++ {
-		if lines[i] == "" {
-			lines[i] = lines[i-1]
-		}
-	}
-	return lines
 }

@@ -260,6 +260,7 @@ type object struct {
 
 	btf     *btf.Spec
 	ext     *btf.Ext
+	kraw    []byte // .BTF prepared for the kernel (host byte order only)
 	mapDefs []sectionDefs
 	linked  []linkedProgram
 	symIdx  map[[2]string]uint64 // section, name -> value, built on demand
@@ -340,7 +341,10 @@ func (o *object) load(opts Options) error {
 	if err := o.fixExternBTF(); err != nil {
 		return err
 	}
-	return o.staticHiddenFuncs()
+	if err := o.staticHiddenFuncs(); err != nil {
+		return err
+	}
+	return o.publishBTF()
 }
 
 // readSymbols reads .symtab into o.syms (index 0 is the null symbol).

@@ -367,7 +367,7 @@ func extraLen(kind btf.Kind, vlen int) (int, bool) {
 // gets the offsets of the ".kconfig" map; the entries of ".ksyms" become
 // int-sized variables laid end to end.
 func (o *object) fixExternBTF() error {
-	raw := o.spec.BTF
+	raw := o.kraw
 	if raw == nil || o.externs == nil || len(o.externs.byName) == 0 {
 		return nil
 	}
@@ -477,7 +477,7 @@ func (o *object) fixExternBTF() error {
 	bo.PutUint32(out[16:], uint32(len(tb)))
 	bo.PutUint32(out[20:], uint32(len(strs)))
 	out = append(append(out, tb...), strs...)
-	o.spec.BTF = out
+	o.kraw = out
 	return nil
 }
 

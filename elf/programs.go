@@ -593,4 +593,8 @@ type linkedProgram struct {
 	funcs  []*function
 	bases  []int
 	rawLen int
+	// fis and lis are the program's func_info and line_info records,
+	// instruction offsets counted in raw slots of the program.
+	fis []btf.FuncInfo
+	lis []btf.LineInfo
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
@@ -42,10 +43,14 @@ type Spec struct {
 	// NumaNode is the NUMA node of the map's memory; the kernel uses it
 	// only with FlagNUMANode.
 	NumaNode uint32
-	// BTF, when not nil, names the BTF types of key and value, so that
-	// tools can format the map's contents (and maps with spin locks or
-	// timers can be created).
-	BTF *BTFTypes
+	// BTF, when not nil, holds the types of the key and the value
+	// (KeyType, ValueType: ids in BTF, 0 for none), so that tools can
+	// format the map's contents (and maps with spin locks or timers can
+	// be created). New loads them into the kernel (BPF_BTF_LOAD, kernel
+	// 4.18+) for the creation; some map types refuse any (see
+	// NewCollection in the root package).
+	BTF                *btf.Spec
+	KeyType, ValueType btf.TypeID
 	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
 	// PinPath/Name; see PinType.
 	Pinning PinType
@@ -59,14 +64,8 @@ type Spec struct {
 	InnerMap *Spec
 	// Contents are written into the map after creation.
 	Contents []KV
-}
 
-// BTFTypes are the BTF type ids of a map's key and value in a loaded BTF
-// object (BPF_BTF_LOAD), whose descriptor must stay open while the map is
-// created.
-type BTFTypes struct {
-	FD         int
-	Key, Value uint32
+	loadedBTF int // 1 + the descriptor of BTF already loaded, or 0
 }
 
 // Copy returns a deep copy of s (Contents share keys and values).
@@ -165,7 +164,12 @@ func create(spec *Spec) (*Map, error) {
 		NumaNode:   s.NumaNode,
 	}
 	if s.BTF != nil {
-		attr.BTFFD, attr.BTFKeyTypeID, attr.BTFValueTypeID = uint32(s.BTF.FD), s.BTF.Key, s.BTF.Value
+		fd, closeFD, err := loadBTF(&s)
+		if err != nil {
+			return nil, fmt.Errorf("create map %s: %w", s.Name, err)
+		}
+		defer closeFD()
+		attr.BTFFD, attr.BTFKeyTypeID, attr.BTFValueTypeID = fd, uint32(s.KeyType), uint32(s.ValueType)
 	}
 	if s.Type == ArrayOfMaps || s.Type == HashOfMaps {
 		inner := s.InnerMap.Copy()
@@ -285,7 +289,7 @@ func createError(s *Spec, err error) error {
 	}
 	if s.BTF != nil && errors.Is(err, enotsupp) {
 		// map_check_no_btf: the type exists, its maps take no BTF.
-		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (key type %d, value type %d); create it without Spec.BTF: %w", s, s.Type, s.BTF.Key, s.BTF.Value, err)
+		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (%s); create it without Spec.BTF: %w", s, s.Type, s.btfTypes(), err)
 	}
 	var hint string
 	switch {
