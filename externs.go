@@ -336,7 +336,7 @@ func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) e
 func (r *externResolution) unresolvedWeak(ins *asm.Instruction, ext *Extern, idx int) {
 	if ins.OpCode == asm.CallOpCode {
 		id := int64(poisonKfuncBase + idx)
-		*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: id}.WithReference(ext.Name)
+		*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: id}.WithReference(ext.Name).WithLine(ins.Line()).WithFunc(ins.Func())
 		if r.poisoned == nil {
 			r.poisoned = map[int64]string{}
 		}

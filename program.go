@@ -48,8 +48,12 @@ type ProgramSpec struct {
 	// .BTF.ext that apply to Instructions (package elf fills them in);
 	// NewProgram applies them, see CORERelocation.
 	CORERelocations []CORERelocation
-	// BTF holds the object's types that CORERelocations refer to
-	// (package elf sets it for programs that have relocations).
+	// BTF holds the object's types (package elf sets it for every program
+	// of an object with .BTF): CORERelocations, Externs and the func info
+	// of Instructions (asm.Instruction.Func) refer to them by id. When the
+	// instructions carry func info, the loader loads these types
+	// (BPF_BTF_LOAD) and sends the func and line info encoded from the
+	// instructions, so that verifier errors name C source lines.
 	BTF *btf.Spec
 	// AttachTo names the kernel object a program of an attach-by-BTF
 	// type hooks: the function of fentry/fexit/fmod_ret and freplace
@@ -146,6 +150,14 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // the error is a *verifier.Error with the failing instruction, the
 // kernel's message and a hint. Calls of GPL-only helpers from a program
 // whose license is not GPL-compatible are reported before loading.
+//
+// When spec.BTF is set and the instructions carry func info
+// (asm.Instruction.Func on the first instruction of each function), the
+// program is loaded with its types and its func and line info (kernel
+// 5.0+), so that the verifier's log names C source lines; instructions
+// inserted or removed keep the lines of the instructions that carry them.
+// If the kernel refuses the types, or the func info does not match the
+// program's functions, the program is loaded without them.
 //
 // When the kernel lacks what the program needs (its program type, an
 // instruction-set extension such as cpu v4 or may_goto, a helper newer

@@ -13,7 +13,9 @@ import (
 // that starts the line. An instruction without a Line belongs to the
 // line of the nearest instruction before it that has one, as in the
 // kernel's verifier log; instructions inserted into a program therefore
-// take the line they are inserted into.
+// take the line they are inserted into. Copies of instructions share the
+// *Line (and *FuncInfo) values: give an instruction a new one rather than
+// changing a shared one.
 type Line struct {
 	// File is the source file's name as the compiler recorded it.
 	File string
