@@ -5,7 +5,7 @@
 //
 // It loads objects of every era: programs with no SEC() in .text (every
 // global .text function no one calls is an entry point), iproute2 and
-// libbpf section names (see SectionConvention: program type, expected
+// libbpf section names (see SectionType: program type, expected
 // attach type, sleepable and XDP-frags flags, and the attach target of
 // fentry/iter/tp_btf/lsm/freplace sections), legacy "maps" sections of any definition size (libbpf's
 // 20-byte bpf_map_def, the 28-byte samples/bpf definition with inner map

@@ -538,7 +538,7 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		insns[start] = insns[start].WithSymbol(f.key)
 		raw += f.end - f.start
 	}
-	conv, ok := SectionConvention(fn.sec.name)
+	conv, ok := SectionType(fn.sec.name)
 	typ, attach, flags, attachTo := conv.Type, conv.AttachType, conv.Flags, conv.AttachTo
 	override := false
 	if t, set := opts.ProgramTypes[fn.key]; set {
@@ -575,7 +575,7 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		Section:       fn.sec.name,
 		Type:          typ,
 		AttachType:    attach,
-		Flags:         flags,
+		Flags:         uint32(flags),
 		AttachTo:      attachTo,
 		License:       o.license,
 		KernelVersion: o.version,
