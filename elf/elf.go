@@ -268,6 +268,9 @@ type object struct {
 }
 
 func newObject(data []byte) (*object, error) {
+	if err := checkTruncated(data); err != nil {
+		return nil, err
+	}
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
