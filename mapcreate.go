@@ -12,22 +12,6 @@ import (
 	"github.com/purebpf/bpf/maps"
 )
 
-// mapTakesBTF reports whether the kernel accepts key and value BTF types
-// for maps of type t. The others (their values are descriptors, CPU or
-// device entries, or they have no key or value at all) refuse any: the
-// types a declaration names for them stay in the spec (maps.Spec.BTF)
-// only.
-// The list is libbpf's (checked against 6.18 by TestMapBTFRefusals).
-func mapTakesBTF(t maps.Type) bool {
-	switch t {
-	case maps.PerfEventArray, maps.CGroupArray, maps.StackTrace, maps.ArrayOfMaps, maps.HashOfMaps,
-		maps.DevMap, maps.DevMapHash, maps.CPUMap, maps.XSKMap, maps.SockMap, maps.SockHash,
-		maps.Queue, maps.Stack, maps.RingBuf, maps.UserRingBuf, maps.Arena:
-		return false
-	}
-	return true
-}
-
 // enotsupp is the kernel-internal ENOTSUPP (524), which map types without
 // BTF support return for key and value types.
 const enotsupp = unix.Errno(524)
@@ -48,8 +32,8 @@ func (cs *CollectionSpec) holdsVariables(name string) bool {
 
 // createMap creates map name of spec from s (a copy NewCollection
 // prepared: contents resolved, pin path absolute). The map gets its key
-// and value BTF (s.BTF, loaded once per collection by objs) when its type
-// takes them, and maps holding
+// and value BTF (s.BTF, loaded once per collection by objs; maps.New
+// sends none for map types that refuse them), and maps holding
 // variables get maps.FlagMmapable (5.5+). Either is dropped when the
 // kernel refuses it: BTF on EINVAL or ENOTSUPP (libbpf retries the same
 // way; the map works without its types), the flag on EINVAL.
@@ -57,9 +41,8 @@ func createMap(spec *CollectionSpec, name string, s *maps.Spec, objs *btfObjects
 	addedBTF, addedMmap := false, false
 	var btfFD *sys.FD
 	if s.BTF != nil {
-		if mapTakesBTF(s.Type) {
-			btfFD = objs.fd(s.BTF)
-		}
+		// maps.New leaves the types out for map types that refuse them.
+		btfFD = objs.fd(s.BTF)
 		if btfFD == nil {
 			s.BTF, s.KeyType, s.ValueType = nil, 0, 0
 		}

@@ -18,6 +18,22 @@ func init() {
 	}
 }
 
+// takesBTF reports whether the kernel accepts key and value BTF types
+// for maps of type t. The others (their values are descriptors, CPU or
+// device entries, or they have no key or value at all) refuse any
+// (ENOTSUPP or EINVAL): New creates them without the types. The list is
+// libbpf's, checked against 6.18 by the root package's
+// TestMapBTFRefusals.
+func takesBTF(t Type) bool {
+	switch t {
+	case PerfEventArray, CGroupArray, StackTrace, ArrayOfMaps, HashOfMaps,
+		DevMap, DevMapHash, CPUMap, XSKMap, SockMap, SockHash,
+		Queue, Stack, RingBuf, UserRingBuf, Arena:
+		return false
+	}
+	return true
+}
+
 // loadBTF returns the descriptor of the loaded BTF object holding s's
 // key and value types: the one a collection loaded for them, or s.BTF
 // loaded now (BPF_BTF_LOAD; kernel 4.18+), which close closes once the

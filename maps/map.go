@@ -47,8 +47,11 @@ type Spec struct {
 	// (KeyType, ValueType: ids in BTF, 0 for none), so that tools can
 	// format the map's contents (and maps with spin locks or timers can
 	// be created). New loads them into the kernel (BPF_BTF_LOAD, kernel
-	// 4.18+) for the creation; some map types refuse any (see
-	// NewCollection in the root package).
+	// 4.18+) for the creation, for the map types that take any: not for
+	// maps of descriptors, devices or CPUs, perf event arrays, ring
+	// buffers, stack traces, queues, stacks, arenas and map-in-map outer
+	// maps, which the kernel refuses types for (they stay in the spec,
+	// for readers: a ring buffer's record type).
 	BTF                *btf.Spec
 	KeyType, ValueType btf.TypeID
 	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
@@ -163,7 +166,7 @@ func create(spec *Spec) (*Map, error) {
 		MapExtra:   s.MapExtra,
 		NumaNode:   s.NumaNode,
 	}
-	if s.BTF != nil {
+	if s.BTF != nil && takesBTF(s.Type) {
 		fd, closeFD, err := loadBTF(&s)
 		if err != nil {
 			return nil, fmt.Errorf("create map %s: %w", s.Name, err)
