@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
@@ -119,7 +120,7 @@ type Extern struct {
 	// kernel's as libbpf does: a kfunc whose prototype, or a ksym whose
 	// type, is not compatible with the kernel's is missing if weak, an
 	// error otherwise.
-	TypeID uint32
+	TypeID pbtf.TypeID
 }
 
 // KconfigMap is the name of the map holding the values of kconfig

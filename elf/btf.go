@@ -255,7 +255,7 @@ func (o *object) placeCORE() error {
 					Insn:   lp.bases[k] + int(r.Insn-start)/8,
 					Kind:   r.Kind.String(),
 					Target: o.btf.DescribeCORE(r),
-					TypeID: uint32(r.Type),
+					TypeID: pbtf.TypeID(r.Type),
 					Access: r.Access,
 				})
 			}

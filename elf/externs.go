@@ -9,6 +9,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/maps"
 )
@@ -86,11 +87,11 @@ func (o *object) externsFromDatasec(name string) error {
 			ext.Kind = bpf.ExternKsym
 			ext.Typed = !o.isVoid(btf.TypeID(vt.SizeOrType))
 			if ext.Typed {
-				ext.TypeID = uint32(vt.ID)
+				ext.TypeID = pbtf.TypeID(vt.ID)
 			}
 		case name == ".ksyms" && vt.Kind == btf.KindFunc:
 			ext.Kind = bpf.ExternKfunc
-			ext.TypeID = uint32(vt.ID)
+			ext.TypeID = pbtf.TypeID(vt.ID)
 		default:
 			return fmt.Errorf("%w: datasec %s: %s is a %s, not a variable or function", ErrFormat, name, vname, vt.Kind)
 		}
