@@ -3,10 +3,12 @@ package bpf_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/verifier"
@@ -135,6 +137,59 @@ func TestEditedProgramKeepsLines(t *testing.T) {
 			}
 			if verr.File != tc.wantFile || verr.Line != wantLine {
 				t.Errorf("rejection names %s:%d (%q), want %s:%d\n%+v", verr.File, verr.Line, verr.Source, tc.wantFile, wantLine, verr)
+			}
+		})
+	}
+}
+
+// TestHandMadeLines loads a program built with asm, whose func and line
+// info are made by hand (the line's strings are not in its types: the
+// loader adds them), and checks that it is loaded with its BTF and that
+// a rejection names the hand-made line.
+func TestHandMadeLines(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	b := btf.NewBuilder()
+	i32 := b.Add(&btf.Int{Name: "int", Size: 4, Encoding: btf.IntSigned, Bits: 32})
+	proto := b.Add(&btf.FuncProto{Return: i32})
+	fn := b.Add(&btf.Func{Name: "hand", Type: proto, Linkage: btf.FuncStatic})
+	types, err := b.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		body     asm.Instructions
+		wantLine int // 0: accepted
+	}{
+		{"accepted", asm.Instructions{asm.Mov.Imm(asm.R0, int32(bpf.XDPPass)), asm.Return()}, 0},
+		{"rejected", asm.Instructions{asm.Mov.Imm(asm.R0, int32(bpf.XDPPass)), asm.LoadMem(asm.R0, asm.R9, 0, asm.Word), asm.Return()}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			insns := slices.Clone(tc.body)
+			insns[0] = insns[0].WithFunc(&asm.FuncInfo{Name: "hand", Type: fn}).
+				WithLine(&asm.Line{File: "/src/hand.c", Text: "\treturn XDP_PASS;", Line: 7, Column: 2})
+			spec := &bpf.ProgramSpec{Name: "hand", Type: bpf.XDP, License: "GPL", Instructions: insns, BTF: types}
+			p, err := bpf.NewProgram(spec)
+			if tc.wantLine == 0 {
+				if err != nil {
+					t.Fatalf("%+v", err)
+				}
+				defer p.Close()
+				info, err := p.Info()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if info.BTFID == 0 {
+					t.Error("loaded without its BTF")
+				}
+				return
+			}
+			var verr *verifier.Error
+			if !errors.As(err, &verr) {
+				t.Fatalf("load: %v, want a verifier rejection", err)
+			}
+			if verr.File != "hand.c" || verr.Line != tc.wantLine || !strings.Contains(verr.Source, "return XDP_PASS;") {
+				t.Errorf("rejection names %s:%d (%q), want hand.c:%d\n%+v", verr.File, verr.Line, verr.Source, tc.wantLine, verr)
 			}
 		})
 	}
