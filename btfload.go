@@ -91,7 +91,7 @@ type programBTF struct {
 // program then loads without them, as it does when the kernel refuses
 // the types.
 func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs *btfObjects) (pb programBTF) {
-	if spec.BTF == nil {
+	if spec.BTF == nil || !isHostOrder(spec.ByteOrder) {
 		return pb
 	}
 	types, ok := ib.FromPublic(spec.BTF)
@@ -225,7 +225,8 @@ func appendLine(b []byte, insn, file, text, lineCol uint32) []byte {
 
 // funcsMatchCalls reports whether the instructions with a Func are
 // exactly the first one and the targets of the bpf-to-bpf calls and
-// function pointer loads of code (the kernel's subprograms).
+// function pointer loads of code (the kernel's subprograms). code is in
+// host byte order, the only one the kernel loads.
 func funcsMatchCalls(insns asm.Instructions, code []byte) bool {
 	// forEachTarget calls fn with the slot of each call target.
 	forEachTarget := func(fn func(slot int) bool) bool {
@@ -256,12 +257,12 @@ func funcsMatchCalls(insns asm.Instructions, code []byte) bool {
 	if !forEachTarget(isStart) {
 		return false
 	}
+	// Every Func but the first must be a call target.
 	raw, first := 0, true
 	for _, ins := range insns {
 		if ins.Func() != nil {
-			if !first && !forEachTarget(func(slot int) bool { return slot != raw }) {
-				// a call targets it: keep looking
-			} else if !first {
+			// forEachTarget stops (false) at a call of raw.
+			if !first && forEachTarget(func(slot int) bool { return slot != raw }) {
 				return false
 			}
 			first = false
