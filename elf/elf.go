@@ -14,8 +14,12 @@
 // initialisers of program arrays and maps of maps), .data/.rodata/.bss
 // global data (each variable described in bpf.CollectionSpec.Variables),
 // function pointers (callbacks such as bpf_loop's), zero-size symbols,
-// SHT_REL and SHT_RELA relocations, .BTF/.BTF.ext (func_info and
-// line_info, so verifier errors point at C source lines), and objects
+// SHT_REL and SHT_RELA relocations, .BTF (the object's types, as one
+// *btf.Spec prepared for the kernel and shared by the spec, its programs
+// and its maps' key/value types) and .BTF.ext (func_info and line_info,
+// anchored to the instructions as asm.Instruction.Func and Line, so that
+// verifier errors point at C source lines even after the instructions
+// are edited), and objects
 // statically linked by `bpftool gen object`: the instructions of a __weak
 // function overridden by a strong one, which the linker leaves in .text
 // without a symbol, are dropped with their relocations and CO-RE records,
@@ -167,7 +171,10 @@ func Parse(data []byte) (*bpf.CollectionSpec, error) {
 }
 
 // ParseWithOptions parses a BPF object in memory. Malformed input gives
-// an error wrapping ErrFormat; it must never panic (FuzzParse and
+// an error wrapping ErrFormat (an object cut short also wraps
+// io.ErrUnexpectedEOF and says what lies beyond its end: the section
+// header table, the section names, the symbol table, a section by name);
+// it must never panic (FuzzParse and
 // FuzzParseFields check that, and a panic is a bug to report: no recover
 // turns it into an error that would hide where it happened).
 func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
