@@ -230,14 +230,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// isHostOrder reports whether bo (nil: the host's) is the host's byte
+// order, without allocating for the standard byte orders.
 func isHostOrder(bo binary.ByteOrder) bool {
-	if bo == nil {
+	switch bo {
+	case nil, binary.NativeEndian:
 		return true
+	case binary.LittleEndian:
+		return hostLittleEndian
+	case binary.BigEndian:
+		return !hostLittleEndian
 	}
-	var b [2]byte
-	binary.NativeEndian.PutUint16(b[:], 1)
-	return bo.Uint16(b[:]) == 1
+	b := []byte{1, 0}
+	return bo.Uint16(b) == binary.NativeEndian.Uint16(b)
 }
+
+var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // createMaps creates the maps of spec in dependency order (maps stored in
 // map-in-maps first).
