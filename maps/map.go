@@ -290,7 +290,7 @@ func createError(s *Spec, err error) error {
 			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
 		}
 	}
-	if s.BTF != nil && errors.Is(err, enotsupp) {
+	if s.BTF != nil && takesBTF(s.Type) && errors.Is(err, enotsupp) {
 		// map_check_no_btf: the type exists, its maps take no BTF.
 		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (%s); create it without Spec.BTF: %w", s, s.Type, s.btfTypes(), err)
 	}
@@ -298,7 +298,7 @@ func createError(s *Spec, err error) error {
 	switch {
 	case errors.Is(err, unix.EINVAL):
 		hint = "the kernel refused the type, a size, max_entries or the flags"
-		if s.BTF != nil {
+		if s.BTF != nil && takesBTF(s.Type) {
 			hint = "the kernel refused the type, a size, max_entries, the flags or the key/value BTF types"
 		}
 		if s.Flags != 0 {
