@@ -84,10 +84,10 @@ type programBTF struct {
 // newProgramBTF prepares the func_info and line_info of a program whose
 // instructions insns encode as code (host byte order), with the types of
 // spec.BTF: loaded from objs (a collection's) or, with objs nil, loaded
-// for this load only. It returns none (a nil fd) when there is nothing to send, or
-// when the records would not match the program's functions (a function
-// without a FuncInfo on its first instruction, a FuncInfo on an
-// instruction no call targets), which the kernel would refuse; the
+// for this load only. It returns none (a nil fd) when there is nothing
+// to send, or when the records would not match the program's functions
+// (a function without a FuncInfo on its first instruction, a FuncInfo on
+// an instruction no call targets), which the kernel would refuse; the
 // program then loads without them, as it does when the kernel refuses
 // the types.
 func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs *btfObjects) (pb programBTF) {
