@@ -150,7 +150,7 @@ func (cs *CollectionSpec) LoadAndAssign(to any, opts CollectionOptions) error {
 func (cs *CollectionSpec) subset(fields []assignField) (*CollectionSpec, error) {
 	sub := &CollectionSpec{
 		Programs: map[string]*ProgramSpec{}, Maps: map[string]*maps.Spec{},
-		ByteOrder: cs.ByteOrder, BTF: cs.BTF, ProgramBTF: cs.ProgramBTF, MapBTF: cs.MapBTF,
+		ByteOrder: cs.ByteOrder, BTF: cs.BTF,
 	}
 	named := map[string]bool{} // maps named by the struct
 	var progQueue []string

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/purebpf/bpf/internal/sys"
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -33,38 +33,15 @@ type CollectionSpec struct {
 	// ByteOrder of the object.
 	ByteOrder binary.ByteOrder
 
-	// BTF is the object's .BTF section prepared for BPF_BTF_LOAD (data
-	// section sizes and variable offsets filled in), or nil. It is loaded
-	// only when ByteOrder is the host's.
-	BTF []byte
-	// ProgramBTF holds the func_info and line_info records of each
-	// program (by name) that has them; with them, verifier errors show
-	// the C source line.
-	ProgramBTF map[string]*ProgramBTF
-	// MapBTF holds the key and value BTF type ids of maps (by name), as
-	// declared: a ring buffer's record type stays here although the kernel
-	// takes no types for ring buffers (see NewCollectionWithOptions).
-	MapBTF map[string]MapBTF
+	// BTF holds the object's types as the kernel takes them (data section
+	// sizes and variable offsets filled in, extern declarations made
+	// acceptable), or nil. Its programs (ProgramSpec.BTF) and maps
+	// (maps.Spec.BTF) refer to this Spec; NewCollection loads it into the
+	// kernel once for all of them.
+	BTF *btf.Spec
 	// Variables are the global variables of the data maps, by name (see
 	// VariableSpec): Set them before loading.
 	Variables map[string]*VariableSpec
-}
-
-// ProgramBTF is the BTF function and line information of a program, in
-// the kernel's encoding (bpf_func_info and bpf_line_info records, native
-// byte order, instruction indexes counted in raw 8-byte slots).
-type ProgramBTF struct {
-	FuncInfo []byte
-	LineInfo []byte
-	// RawLen is the raw length of the instructions the records describe;
-	// if ProgramSpec.Instructions no longer has this length, NewCollection
-	// loads the program without them.
-	RawLen int
-}
-
-// MapBTF are the BTF type ids of a map's key and value.
-type MapBTF struct {
-	Key, Value uint32
 }
 
 // MapRef, as a value in maps.Spec.Contents of an ArrayOfMaps or
@@ -78,7 +55,7 @@ type MapRef string
 type ProgramRef string
 
 // Copy returns a copy of the spec with its own programs (instructions
-// included) and maps; the read-only BTF, ProgramBTF and MapBTF are shared.
+// included) and maps; the read-only BTF is shared.
 func (cs *CollectionSpec) Copy() *CollectionSpec {
 	if cs == nil {
 		return nil
@@ -143,11 +120,15 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 // NewCollectionWithOptions creates every map of spec (reusing or creating
 // pins as each map's Pinning says, writing Contents, freezing the
 // ".rodata*" global data maps, mapping the memory of those holding
-// Variables; maps get the key/value types of MapBTF when their type takes
-// any, and are created without them if the kernel refuses them), then
-// loads every program with its map
-// references resolved and, when the object has BTF, its func_info and
-// line_info, and finally fills program arrays. A program whose Type is
+// Variables; maps get their key/value types (maps.Spec.BTF) when their
+// type takes any, and are created without them if the kernel refuses
+// them), then loads every program with its map references resolved and,
+// when its instructions carry BTF function and line information
+// (asm.Instruction.Func and Line), with that information, so that
+// verifier errors name C source lines; and finally fills program arrays.
+// The object's types are loaded into the kernel once (BPF_BTF_LOAD) for
+// all maps and programs; a kernel that refuses them gets maps and
+// programs without them. A program whose Type is
 // UnspecifiedProgram (its section name gave no type) is an error naming
 // the program and the section, reported before anything is created. On
 // any failure everything created so far is closed (and pins this call
@@ -184,17 +165,12 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 		}
 	}()
 
-	var btfFD *sys.FD
-	if len(spec.BTF) > 0 && isHostOrder(spec.ByteOrder) && (len(spec.ProgramBTF) > 0 || len(spec.MapBTF) > 0) {
-		// Without BTF support (or with BTF this kernel cannot parse),
-		// maps and programs are created without their BTF.
-		btfFD, _ = loadBTF(spec.BTF)
-		if btfFD != nil {
-			defer btfFD.Close()
-		}
-	}
+	// Without BTF support (or with BTF this kernel cannot parse), maps
+	// and programs are created without their BTF.
+	objs := new(btfObjects)
+	defer objs.close()
 
-	if err := createMaps(spec, opts, coll, btfFD, &createdPins); err != nil {
+	if err := createMaps(spec, opts, coll, objs, &createdPins); err != nil {
 		return nil, fmt.Errorf("new collection: %w", err)
 	}
 	if err := coll.newVariables(spec); err != nil {
@@ -207,11 +183,12 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	}
 	popts := opts.Programs
 	popts.Maps = mapFDs
+	popts.btf = objs
 	for _, name := range progNames {
 		if err := kconfig.check(spec.Programs[name]); err != nil {
 			return nil, fmt.Errorf("new collection: %w", err)
 		}
-		p, err := spec.loadProgram(name, popts, btfFD)
+		p, err := NewProgramWithOptions(spec.Programs[name], popts)
 		if err != nil {
 			return nil, fmt.Errorf("new collection: %w", err)
 		}
@@ -249,18 +226,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// isHostOrder reports whether bo (nil: the host's) is the host's byte
+// order, without allocating for the standard byte orders.
 func isHostOrder(bo binary.ByteOrder) bool {
-	if bo == nil {
+	switch bo {
+	case nil, binary.NativeEndian:
 		return true
+	case binary.LittleEndian:
+		return hostLittleEndian
+	case binary.BigEndian:
+		return !hostLittleEndian
 	}
-	var b [2]byte
-	binary.NativeEndian.PutUint16(b[:], 1)
-	return bo.Uint16(b[:]) == 1
+	b := []byte{1, 0}
+	return bo.Uint16(b) == binary.NativeEndian.Uint16(b)
 }
+
+var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // createMaps creates the maps of spec in dependency order (maps stored in
 // map-in-maps first).
-func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, btfFD *sys.FD, createdPins *[]string) error {
+func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, objs *btfObjects, createdPins *[]string) error {
 	root := opts.PinRoot
 	if root == "" {
 		root = DefaultPinRoot
@@ -318,7 +303,7 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 				pin = "" // reused, not ours to remove
 			}
 		}
-		m, err := createMap(spec, name, &s, btfFD)
+		m, err := createMap(spec, name, &s, objs)
 		if err != nil {
 			return err
 		}
@@ -340,26 +325,6 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 		}
 	}
 	return nil
-}
-
-// loadBTF loads raw BTF into the kernel.
-func loadBTF(raw []byte) (*sys.FD, error) {
-	attr := sys.BTFLoadAttr{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))}
-	return sys.BTFLoad(&attr)
-}
-
-// loadProgram loads the program name, with its BTF (func_info,
-// line_info) when there is some that still matches the instructions.
-// Kernels before 6.9 print a source line's text in the verifier log
-// without "@ file:line"; a rejection then takes them from the object's
-// line info.
-func (cs *CollectionSpec) loadProgram(name string, opts ProgramOptions, btfFD *sys.FD) (*Program, error) {
-	spec, pb := cs.Programs[name], cs.ProgramBTF[name]
-	if btfFD != nil && pb != nil && len(pb.FuncInfo) > 0 && pb.RawLen == spec.Instructions.RawLen() {
-		opts.BTF = &ProgramBTFOptions{FD: btfFD.Int(), FuncInfo: pb.FuncInfo, LineInfo: pb.LineInfo,
-			sourceLines: func() []string { return cs.sourceLines(name, spec) }}
-	}
-	return newProgram(spec, opts)
 }
 
 // Close closes every program and map of the collection (pins stay).

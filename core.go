@@ -45,7 +45,7 @@ type CORERelocation struct {
 	// TypeID is the local BTF type id (in ProgramSpec.BTF, the object's
 	// .BTF) the access starts from, and Access the raw access string
 	// ("0:1:3").
-	TypeID uint32
+	TypeID btf.TypeID
 	Access string
 }
 

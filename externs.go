@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
@@ -119,7 +120,7 @@ type Extern struct {
 	// kernel's as libbpf does: a kfunc whose prototype, or a ksym whose
 	// type, is not compatible with the kernel's is missing if weak, an
 	// error otherwise.
-	TypeID uint32
+	TypeID pbtf.TypeID
 }
 
 // KconfigMap is the name of the map holding the values of kconfig
@@ -336,7 +337,7 @@ func (r *externResolution) resolve(ins *asm.Instruction, ext *Extern, idx int) e
 func (r *externResolution) unresolvedWeak(ins *asm.Instruction, ext *Extern, idx int) {
 	if ins.OpCode == asm.CallOpCode {
 		id := int64(poisonKfuncBase + idx)
-		*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: id}.WithReference(ext.Name)
+		*ins = asm.Instruction{OpCode: asm.CallOpCode, Constant: id}.WithReference(ext.Name).WithLine(ins.Line()).WithFunc(ins.Func())
 		if r.poisoned == nil {
 			r.poisoned = map[int64]string{}
 		}

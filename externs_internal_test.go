@@ -346,7 +346,7 @@ func TestExternDeclarationCheck(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := &ProgramSpec{Name: "p", BTF: local, Externs: []*Extern{
-				{Name: "bpf_prog_put", Kind: ExternKfunc, Weak: tt.weak, TypeID: uint32(tt.typeID)},
+				{Name: "bpf_prog_put", Kind: ExternKfunc, Weak: tt.weak, TypeID: pbtf.TypeID(tt.typeID)},
 			}}
 			res, err := resolveExterns(spec, call)
 			if tt.want == -1 {

@@ -1,11 +1,13 @@
 package bpf_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest/packet"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/verifier"
@@ -30,7 +32,16 @@ func TestHiddenFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	global := spec.Copy()
-	global.BTF = globalFunc(t, spec.BTF, "store_verdict")
+	raw, err := spec.BTF.Marshal(binary.LittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if global.BTF, err = pbtf.Parse(globalFunc(t, raw, "store_verdict")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range global.Programs {
+		p.BTF = global.BTF
+	}
 	_, err = bpf.NewCollection(global)
 	var verr *verifier.Error
 	if !errors.As(err, &verr) {

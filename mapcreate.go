@@ -7,24 +7,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/internal/btfobj"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/maps"
 )
-
-// mapTakesBTF reports whether the kernel accepts key and value BTF types
-// for maps of type t. The others (their values are descriptors, CPU or
-// device entries, or they have no key or value at all) refuse any: the
-// types a declaration names for them stay in CollectionSpec.MapBTF only.
-// The list is libbpf's (checked against 6.18 by TestMapBTFRefusals).
-func mapTakesBTF(t maps.Type) bool {
-	switch t {
-	case maps.PerfEventArray, maps.CGroupArray, maps.StackTrace, maps.ArrayOfMaps, maps.HashOfMaps,
-		maps.DevMap, maps.DevMapHash, maps.CPUMap, maps.XSKMap, maps.SockMap, maps.SockHash,
-		maps.Queue, maps.Stack, maps.RingBuf, maps.UserRingBuf, maps.Arena:
-		return false
-	}
-	return true
-}
 
 // enotsupp is the kernel-internal ENOTSUPP (524), which map types without
 // BTF support return for key and value types.
@@ -45,29 +31,43 @@ func (cs *CollectionSpec) holdsVariables(name string) bool {
 }
 
 // createMap creates map name of spec from s (a copy NewCollection
-// prepared: contents resolved, pin path absolute). The map gets the key
-// and value BTF of spec.MapBTF when its type takes them, and maps holding
+// prepared: contents resolved, pin path absolute). The map gets its key
+// and value BTF (s.BTF, loaded once per collection by objs; maps.New
+// sends none for map types that refuse them), and maps holding
 // variables get maps.FlagMmapable (5.5+). Either is dropped when the
 // kernel refuses it: BTF on EINVAL or ENOTSUPP (libbpf retries the same
 // way; the map works without its types), the flag on EINVAL.
-func createMap(spec *CollectionSpec, name string, s *maps.Spec, btfFD *sys.FD) (*maps.Map, error) {
+func createMap(spec *CollectionSpec, name string, s *maps.Spec, objs *btfObjects) (*maps.Map, error) {
 	addedBTF, addedMmap := false, false
-	if t, ok := spec.MapBTF[name]; ok && btfFD != nil && s.BTF == nil && mapTakesBTF(s.Type) {
-		s.BTF = &maps.BTFTypes{FD: btfFD.Int(), Key: t.Key, Value: t.Value}
-		addedBTF = true
+	var btfFD *sys.FD
+	if s.BTF != nil {
+		// maps.New leaves the types out for map types that refuse them.
+		btfFD = objs.fd(s.BTF)
+		if btfFD == nil {
+			s.BTF, s.KeyType, s.ValueType = nil, 0, 0
+		}
+		addedBTF = btfFD != nil
 	}
 	if s.Type == maps.Array && s.Flags&maps.FlagMmapable == 0 && s.Pinning == maps.PinNone &&
 		!mmapRefused.Load() && spec.holdsVariables(name) {
 		s.Flags |= maps.FlagMmapable
 		addedMmap = true
 	}
-	m, err := maps.New(s)
+	newMap := func(s *maps.Spec) (*maps.Map, error) {
+		if s.BTF == nil {
+			return maps.New(s)
+		}
+		m, err := btfobj.CreateMap(s, btfFD.Int())
+		mm, _ := m.(*maps.Map)
+		return mm, err
+	}
+	m, err := newMap(s)
 	// Undo one addition at a time, the flag first (kernels before 5.5
 	// know no BPF_F_MMAPABLE and say EINVAL whatever the BTF), so that
 	// a map keeps its types when only the flag was refused.
 	if err != nil && addedMmap && errors.Is(err, unix.EINVAL) {
 		s.Flags &^= maps.FlagMmapable
-		if m, err = maps.New(s); err == nil {
+		if m, err = newMap(s); err == nil {
 			mmapRefused.Store(true)
 		} else {
 			s.Flags |= maps.FlagMmapable
@@ -75,10 +75,10 @@ func createMap(spec *CollectionSpec, name string, s *maps.Spec, btfFD *sys.FD) (
 	}
 	if err != nil && addedBTF && (errors.Is(err, unix.EINVAL) || errors.Is(err, enotsupp)) {
 		s.BTF = nil
-		m, err = maps.New(s)
+		m, err = newMap(s)
 		if err != nil && addedMmap && errors.Is(err, unix.EINVAL) {
 			s.Flags &^= maps.FlagMmapable
-			if m, err = maps.New(s); err == nil {
+			if m, err = newMap(s); err == nil {
 				mmapRefused.Store(true)
 			}
 		}

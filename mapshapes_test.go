@@ -3,13 +3,13 @@ package bpf_test
 import (
 	"encoding/binary"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest/packet"
-	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
@@ -21,28 +21,32 @@ import (
 // declared key/value BTF types (it takes none for descriptor, device and
 // CPU maps, perf event arrays, ring buffers and map-in-map outer maps).
 var mapShapes = []struct {
-	name         string
-	typ          maps.Type
-	key, value   uint32
-	btf          bool
-	refusedErrno string // what the kernel says to forced BTF, "" if it takes it
+	name       string
+	typ        maps.Type
+	key, value uint32
+	btf        bool
+	refused    unix.Errno // what the kernel says to forced BTF, 0 if it takes it
 }{
-	{"tx_port", maps.DevMap, 4, 4, false, "errno 524"},        // packet03-redirecting
-	{"redirect_params", maps.Hash, 6, 6, true, ""},            // packet03-redirecting
-	{"xsks_map", maps.XSKMap, 4, 4, false, "errno 524"},       // advanced03-AF_XDP
-	{"xdp_stats_map", maps.PerCPUArray, 4, 4, true, ""},       // advanced03-AF_XDP
-	{"my_map", maps.PerfEventArray, 4, 4, false, "errno 524"}, // tracing04-xdp-tcpdump, __type
-	{"perf_sized", maps.PerfEventArray, 4, 4, false, ""},      // tracing04-xdp-tcpdump, __uint sizes (no types)
-	{"events", maps.RingBuf, 0, 0, false, "invalid argument"}, // __type(value, struct event)
-	{"cpu_map", maps.CPUMap, 4, 8, false, "errno 524"},
-	{"dev_hash", maps.DevMapHash, 4, 8, false, "errno 524"},
-	{"sock_map", maps.SockMap, 4, 8, false, "errno 524"},
-	{"sock_hash", maps.SockHash, 4, 8, false, "errno 524"},
-	{"outer_map", maps.ArrayOfMaps, 4, 4, false, "invalid argument"},
-	{"outer_hash", maps.HashOfMaps, 4, 4, false, "invalid argument"},
-	{"inner_map", maps.Array, 4, 8, true, ""},
-	{"bloom", maps.BloomFilter, 0, 4, true, ""},
+	{"tx_port", maps.DevMap, 4, 4, false, enotsupp},        // packet03-redirecting
+	{"redirect_params", maps.Hash, 6, 6, true, 0},          // packet03-redirecting
+	{"xsks_map", maps.XSKMap, 4, 4, false, enotsupp},       // advanced03-AF_XDP
+	{"xdp_stats_map", maps.PerCPUArray, 4, 4, true, 0},     // advanced03-AF_XDP
+	{"my_map", maps.PerfEventArray, 4, 4, false, enotsupp}, // tracing04-xdp-tcpdump, __type
+	{"perf_sized", maps.PerfEventArray, 4, 4, false, 0},    // tracing04-xdp-tcpdump, __uint sizes (no types)
+	{"events", maps.RingBuf, 0, 0, false, unix.EINVAL},     // __type(value, struct event)
+	{"cpu_map", maps.CPUMap, 4, 8, false, enotsupp},
+	{"dev_hash", maps.DevMapHash, 4, 8, false, enotsupp},
+	{"sock_map", maps.SockMap, 4, 8, false, enotsupp},
+	{"sock_hash", maps.SockHash, 4, 8, false, enotsupp},
+	{"outer_map", maps.ArrayOfMaps, 4, 4, false, unix.EINVAL},
+	{"outer_hash", maps.HashOfMaps, 4, 4, false, unix.EINVAL},
+	{"inner_map", maps.Array, 4, 8, true, 0},
+	{"bloom", maps.BloomFilter, 0, 4, true, 0},
 }
+
+// enotsupp is the kernel-internal ENOTSUPP (524) of map types without
+// BTF support.
+const enotsupp = unix.Errno(524)
 
 // TestMapShapes loads the tutorial's redirect, AF_XDP and tcpdump map
 // declarations (and the other BTF-typed maps of mapshapes.o) and checks
@@ -81,46 +85,68 @@ func TestMapShapes(t *testing.T) {
 	}
 }
 
-// TestMapBTFRefusals creates the maps of mapshapes.o with their declared
-// key/value BTF forced on: the kernel refuses it for the types
-// NewCollection sends none for, and the refusal names the BTF types, not
-// a missing map type.
+// TestMapBTFRefusals creates the maps of mapshapes.o that declare key or
+// value types: maps.New sends the types exactly for the map types that
+// take them (its list), and a raw BPF_MAP_CREATE with the types forced on
+// shows the kernel refusing them for the others (checking the list).
 func TestMapBTFRefusals(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	spec, err := elf.Open("elf/testdata/mapshapes.o")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))})
+	raw, err := spec.BTF.Marshal(binary.NativeEndian)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fd.Close()
+	btfFD, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer btfFD.Close()
 	for _, tc := range mapShapes {
-		ids, ok := spec.MapBTF[tc.name]
-		if !ok {
+		s := spec.Maps[tc.name].Copy()
+		if s.BTF == nil || s.KeyType == 0 && s.ValueType == 0 {
 			continue
 		}
 		t.Run(tc.name, func(t *testing.T) {
-			s := spec.Maps[tc.name].Copy()
 			s.Contents = nil
-			s.BTF = &maps.BTFTypes{FD: fd.Int(), Key: ids.Key, Value: ids.Value}
 			m, err := maps.New(s)
-			m.Close()
-			if tc.refusedErrno == "" {
+			if err != nil {
+				t.Fatalf("create with the declared types: %v", err)
+			}
+			defer m.Close()
+			info, err := m.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := info.BTFID != 0; got != tc.btf {
+				t.Errorf("maps.New sent the types: %v (BTF %d), want %v", got, info.BTFID, tc.btf)
+			}
+
+			attr := sys.MapCreateAttr{MapType: uint32(s.Type), KeySize: s.KeySize, ValueSize: s.ValueSize,
+				MaxEntries: s.MaxEntries, MapFlags: uint32(s.Flags), MapExtra: s.MapExtra,
+				BTFFD: btfFD.Uint(), BTFKeyTypeID: uint32(s.KeyType), BTFValueTypeID: uint32(s.ValueType)}
+			if s.Type == maps.PerfEventArray && attr.MaxEntries == 0 {
+				attr.MaxEntries = 1
+			}
+			if s.InnerMap != nil {
+				inner, err := maps.New(s.InnerMap)
 				if err != nil {
-					t.Fatalf("the kernel refused the declared types: %v", err)
+					t.Fatal(err)
 				}
-				return
+				defer inner.Close()
+				attr.InnerMapFD = uint32(inner.FD())
 			}
+			fd, err := sys.MapCreate(&attr)
 			if err == nil {
-				t.Fatalf("the kernel took key type %d value type %d for a %s map; NewCollection sends none", ids.Key, ids.Value, tc.typ)
+				fd.Close()
 			}
-			if errors.Is(err, maps.ErrNotSupported) {
-				t.Errorf("refusal reported as a missing feature: %v", err)
-			}
-			if !strings.Contains(err.Error(), tc.refusedErrno) || !strings.Contains(err.Error(), "BTF") {
-				t.Errorf("error %q does not say %q and BTF", err, tc.refusedErrno)
+			switch {
+			case tc.refused == 0 && err != nil:
+				t.Fatalf("the kernel refused the declared types: %v", err)
+			case tc.refused != 0 && !errors.Is(err, tc.refused):
+				t.Fatalf("forced types: %v, want %v: the kernel takes key type %d value type %d for a %s map, but maps.New sends none", err, tc.refused, s.KeyType, s.ValueType, tc.typ)
 			}
 		})
 	}
@@ -135,11 +161,11 @@ func TestRingBufValueType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	types, err := pbtf.Parse(spec.BTF)
-	if err != nil {
-		t.Fatal(err)
+	types := spec.Maps["events"].BTF
+	if types == nil {
+		t.Fatal("events has no BTF")
 	}
-	valueType := spec.MapBTF["events"].Value
+	valueType := spec.Maps["events"].ValueType
 	if name := types.TypeName(valueType); name != "struct event" {
 		t.Fatalf("declared value type of events is %q, want struct event", name)
 	}
@@ -196,8 +222,8 @@ func TestMapBTFRetry(t *testing.T) {
 	}
 	// redirect_params has 6-byte keys and values; xdp_stats_map's key
 	// type is a 4-byte __u32.
-	u32 := spec.MapBTF["xdp_stats_map"].Key
-	spec.MapBTF["redirect_params"] = bpf.MapBTF{Key: u32, Value: u32}
+	u32 := spec.Maps["xdp_stats_map"].KeyType
+	spec.Maps["redirect_params"].KeyType, spec.Maps["redirect_params"].ValueType = u32, u32
 	c, err := bpf.NewCollection(spec)
 	if err != nil {
 		t.Fatalf("%+v", err)

@@ -51,8 +51,12 @@ type ProgramSpec struct {
 	// .BTF.ext that apply to Instructions (package elf fills them in);
 	// NewProgram applies them, see CORERelocation.
 	CORERelocations []CORERelocation
-	// BTF holds the object's types that CORERelocations refer to
-	// (package elf sets it for programs that have relocations).
+	// BTF holds the object's types (package elf sets it for every program
+	// of an object with .BTF): CORERelocations, Externs and the func info
+	// of Instructions (asm.Instruction.Func) refer to them by id. When the
+	// instructions carry func info, the loader loads these types
+	// (BPF_BTF_LOAD) and sends the func and line info encoded from the
+	// instructions, so that verifier errors name C source lines.
 	BTF *btf.Spec
 	// AttachTo names the kernel object a program of an attach-by-BTF
 	// type hooks: the function of fentry/fexit/fmod_ret and freplace
@@ -118,14 +122,13 @@ type ProgramOptions struct {
 	// LogSize is the first log buffer size tried; it grows until the
 	// whole log fits. Zero means 64 KiB.
 	LogSize int
-	// BTF, when not nil, loads the program with BTF function and line
-	// information, so that verifier errors name C source lines.
-	BTF *ProgramBTFOptions
 	// KernelTypes, when not nil, are the kernel types CO-RE relocations
 	// are applied against instead of the running kernel's BTF
 	// (/sys/kernel/btf/vmlinux): to prepare a program for another kernel,
 	// or to test one.
 	KernelTypes *btf.Spec
+
+	btf *btfObjects // a collection's loaded BTF objects
 }
 
 // LogLevel selects what the verifier log holds (log_level of
@@ -166,21 +169,6 @@ func (l LogLevel) String() string {
 	return strings.Join(parts, "|")
 }
 
-// ProgramBTFOptions is the BTF of a program load: a loaded BTF object
-// (BPF_BTF_LOAD) and the program's bpf_func_info (8-byte) and
-// bpf_line_info (16-byte) records in the kernel's encoding, instruction
-// offsets counted in raw slots. The BTF descriptor must stay open during
-// the load.
-type ProgramBTFOptions struct {
-	FD       int
-	FuncInfo []byte
-	LineInfo []byte
-
-	// sourceLines gives the "text @ file:line" of each raw instruction,
-	// for logs that lack the file and line (NewCollection sets it).
-	sourceLines func() []string
-}
-
 // Program is a program loaded into the kernel. It is safe for concurrent
 // use; Close releases it (the kernel frees the program once nothing else,
 // such as a pin or an attachment, holds it).
@@ -206,6 +194,14 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // the error is a *verifier.Error with the failing instruction, the
 // kernel's message and a hint. Calls of GPL-only helpers from a program
 // whose license is not GPL-compatible are reported before loading.
+//
+// When spec.BTF is set and the instructions carry func info
+// (asm.Instruction.Func on the first instruction of each function), the
+// program is loaded with its types and its func and line info (kernel
+// 5.0+), so that the verifier's log names C source lines; instructions
+// inserted or removed keep the lines of the instructions that carry them.
+// If the kernel refuses the types, or the func info does not match the
+// program's functions, the program is loaded without them.
 //
 // When the kernel lacks what the program needs (its program type, an
 // instruction-set extension such as cpu v4 or may_goto, a helper newer
@@ -283,13 +279,9 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 	}
 	ext.setAttr(&attr)
 	target.setAttr(&attr)
-	if b := opts.BTF; b != nil && len(b.FuncInfo) > 0 {
-		attr.ProgBTFFD = uint32(b.FD)
-		attr.FuncInfoRecSize, attr.FuncInfo, attr.FuncInfoCnt = 8, sys.SlicePointer(b.FuncInfo), uint32(len(b.FuncInfo)/8)
-		if len(b.LineInfo) > 0 {
-			attr.LineInfoRecSize, attr.LineInfo, attr.LineInfoCnt = 16, sys.SlicePointer(b.LineInfo), uint32(len(b.LineInfo)/16)
-		}
-	}
+	pb := newProgramBTF(spec, insns, code, opts.btf)
+	defer pb.close()
+	pb.setAttr(&attr)
 	fd, log, err := loadWithLog(&attr, opts)
 	if err != nil {
 		if log == "" {
@@ -313,8 +305,8 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 		if cerr := poisonedError("load", spec, poisoned, verr); cerr != nil {
 			return nil, cerr
 		}
-		if b := opts.BTF; b != nil && b.sourceLines != nil {
-			verr.SetSourceLines(b.sourceLines())
+		if pb.fd != nil {
+			verr.SetSourceLines(sourceLines(insns))
 		}
 		ext.explain(verr)
 		if ferr := missingFeature(spec.Type, insns, verr); ferr != nil {

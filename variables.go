@@ -41,7 +41,7 @@ type VariableSpec struct {
 	// TypeID is the variable's type (as declared, qualifiers included) in
 	// the object's BTF (CollectionSpec.BTF), or 0 when the object has no
 	// BTF for it.
-	TypeID uint32
+	TypeID pbtf.TypeID
 
 	coll *CollectionSpec
 }
@@ -194,16 +194,12 @@ type varType struct {
 	name  string // C spelling, "" without BTF
 }
 
-// varType looks up type id in cs.BTF (parsed per call: setting variables
-// is rare, and specs stay free of caches).
-func (cs *CollectionSpec) varType(id uint32) varType {
-	if id == 0 || len(cs.BTF) == 0 {
+// varType looks up type id in cs.BTF.
+func (cs *CollectionSpec) varType(id pbtf.TypeID) varType {
+	if id == 0 || cs.BTF == nil {
 		return varType{}
 	}
-	pub, err := pbtf.Parse(cs.BTF)
-	if err != nil {
-		return varType{}
-	}
+	pub := cs.BTF
 	s, ok := btf.FromPublic(pub)
 	if !ok {
 		return varType{}

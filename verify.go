@@ -1,14 +1,9 @@
 package bpf
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/purebpf/bpf/btf"
-	ib "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/core"
 	"github.com/purebpf/bpf/verifier"
 )
@@ -73,48 +68,14 @@ func (r *RelocatedProgram) ExplainRejection(err error) error {
 }
 
 // SourceLines returns the C source line of each raw instruction (an
-// LD_IMM64 counts two) of the named program, from the object's BTF line
-// info, as the kernel's verifier log prints them ("text @ file.c:12"); an
-// instruction without a record of its own has the line before it. It
-// returns nil when the program has no line info, or when its instructions
-// no longer have the raw length the line info describes.
-func (cs *CollectionSpec) SourceLines(program string) []string {
-	p := cs.Programs[program]
-	if p == nil {
+// LD_IMM64 counts two) of the program, from the line info its
+// instructions carry (asm.Instruction.Line), as the kernel's verifier log
+// prints them ("text @ file.c:12"); an instruction without a line of its
+// own has the line before it. It returns nil when no instruction has a
+// line.
+func (spec *ProgramSpec) SourceLines() []string {
+	if spec == nil {
 		return nil
 	}
-	return cs.sourceLines(program, p)
-}
-
-// sourceLines returns the C source line of each raw instruction of the
-// program, from its BTF line info ("line text @ file.c:12", as the
-// kernel's log shows it), or nil.
-func (cs *CollectionSpec) sourceLines(name string, p *ProgramSpec) []string {
-	pb := cs.ProgramBTF[name]
-	if pb == nil || len(pb.LineInfo) == 0 || len(cs.BTF) == 0 || pb.RawLen != p.Instructions.RawLen() {
-		return nil
-	}
-	spec, err := ib.Parse(cs.BTF, binary.NativeEndian)
-	if err != nil {
-		return nil
-	}
-	lines := make([]string, pb.RawLen)
-	for off := 0; off+16 <= len(pb.LineInfo); off += 16 {
-		rec := pb.LineInfo[off:]
-		insn := int(binary.NativeEndian.Uint32(rec))
-		file, _ := spec.String(binary.NativeEndian.Uint32(rec[4:]))
-		text, _ := spec.String(binary.NativeEndian.Uint32(rec[8:]))
-		line := binary.NativeEndian.Uint32(rec[12:]) >> 10
-		if insn < 0 || insn >= len(lines) {
-			continue
-		}
-		lines[insn] = fmt.Sprintf("%s @ %s:%d", strings.TrimSpace(text), filepath.Base(file), line)
-	}
-	// An instruction without a record belongs to the line before it.
-	for i := 1; i < len(lines); i++ {
-		if lines[i] == "" {
-			lines[i] = lines[i-1]
-		}
-	}
-	return lines
+	return sourceLines(spec.Instructions)
 }

@@ -86,7 +86,8 @@ func TestExplainRejection(t *testing.T) {
 }
 
 // TestSourceLines reads the C source line of every raw instruction of a
-// committed object's program from its BTF line info.
+// committed object's program from the line info its instructions carry
+// (and nil for a missing program).
 func TestSourceLines(t *testing.T) {
 	spec, err := elf.OpenWithOptions(collObject("tcpfilter"), elf.Options{DefaultType: bpf.XDP})
 	if err != nil {
@@ -100,7 +101,7 @@ func TestSourceLines(t *testing.T) {
 		{"nosuchprogram", false},
 	} {
 		t.Run(tt.program, func(t *testing.T) {
-			lines := spec.SourceLines(tt.program)
+			lines := spec.Programs[tt.program].SourceLines()
 			if !tt.want {
 				if lines != nil {
 					t.Errorf("SourceLines = %q, want nil", lines)

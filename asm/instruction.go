@@ -15,9 +15,11 @@ const InstructionSize = 8
 //
 // Besides the encoded fields an Instruction carries symbolic metadata that
 // never changes the encoded bytes: a symbol (a label defined at this
-// instruction, also used as a function name) and a reference (the label a
+// instruction, also used as a function name), a reference (the label a
 // jump targets, the function a bpf-to-bpf call or PseudoFunc load targets,
-// or the name of the map an LD_IMM64 loads). Instructions.Encode resolves
+// or the name of the map an LD_IMM64 loads), and the BTF source line and
+// function that start here (Line, Func), which move with the
+// instruction when a program is edited. Instructions.Encode resolves
 // jump and call references within the slice; the loader resolves map
 // references with SetMapFD / SetMapValue.
 type Instruction struct {
@@ -39,6 +41,8 @@ type metadata struct {
 	symbol    string
 	reference string
 	mapSet    bool // SetMapFD or SetMapValue was called
+	line      *Line
+	fn        *FuncInfo
 }
 
 // Size returns the encoded size of the instruction in bytes: 16 for
@@ -76,8 +80,8 @@ func (ins Instruction) WithReference(ref string) Instruction {
 	return ins
 }
 
-// WithoutMetadata returns a copy of ins without symbol, reference or map
-// resolution state: the part of the instruction that Decode can recover.
+// WithoutMetadata returns a copy of ins without symbol, reference, map
+// resolution state, source line or function: the part of the instruction that Decode can recover.
 func (ins Instruction) WithoutMetadata() Instruction {
 	ins.meta = metadata{}
 	return ins

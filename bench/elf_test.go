@@ -19,6 +19,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/elf"
+	ib "github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
 )
@@ -148,6 +149,38 @@ func BenchmarkELFNewCollection(b *testing.B) {
 // NewCollection, and the floor, raw BPF_BTF_LOAD of the object's BTF and
 // BPF_PROG_LOAD of the same instructions with its func_info and line_info
 // (what both libraries do); raw-nobtf is the program load alone.
+// programBTF returns the raw BTF of p (host byte order) and the
+// bpf_func_info and bpf_line_info records of its instructions, prebuilt
+// for the raw floor as the loader builds them at each load.
+func programBTF(tb testing.TB, p *bpf.ProgramSpec) (raw, funcInfo, lineInfo []byte) {
+	tb.Helper()
+	if p.BTF == nil {
+		tb.Fatalf("%s has no BTF", p.Name)
+	}
+	raw, err := p.BTF.Marshal(binary.NativeEndian)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	types, _ := ib.FromPublic(p.BTF)
+	ne := binary.NativeEndian
+	slot := uint32(0)
+	for _, ins := range p.Instructions {
+		if fn := ins.Func(); fn != nil {
+			funcInfo = ne.AppendUint32(ne.AppendUint32(funcInfo, slot), uint32(fn.Type))
+		}
+		if l := ins.Line(); l != nil {
+			file, _ := types.StringOffset(l.File)
+			text, _ := types.StringOffset(l.Text)
+			lineInfo = ne.AppendUint32(ne.AppendUint32(ne.AppendUint32(ne.AppendUint32(lineInfo, slot), file), text), l.Line<<10|l.Column)
+		}
+		slot += uint32(ins.Slots())
+	}
+	if len(funcInfo) == 0 || len(lineInfo) == 0 {
+		tb.Fatalf("%s has no func or line info", p.Name)
+	}
+	return raw, funcInfo, lineInfo
+}
+
 func newCollectionVariants(tb testing.TB) []variant {
 	testenv.RequirePrivileged(tb)
 	const obj = "../examples/tcpfilter/bpf/tcpfilter_sec.o"
@@ -163,18 +196,15 @@ func newCollectionVariants(tb testing.TB) []variant {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pb := spec.ProgramBTF["tcpfilter"]
-	if len(spec.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || len(pb.LineInfo) == 0 {
-		tb.Fatalf("%s has no BTF for tcpfilter", obj)
-	}
+	rawBTF, funcInfo, lineInfo := programBTF(tb, spec.Programs["tcpfilter"])
 	license := []byte("GPL\x00")
-	btfAttr := sys.BTFLoadAttr{BTF: sys.SlicePointer(spec.BTF), BTFSize: uint32(len(spec.BTF))}
+	btfAttr := sys.BTFLoadAttr{BTF: sys.SlicePointer(rawBTF), BTFSize: uint32(len(rawBTF))}
 	withBTF := sys.ProgLoadAttr{
 		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),
 		Insns: sys.SlicePointer(code), License: sys.SlicePointer(license),
 		ExpectedAttachType: uint32(bpf.AttachXDP),
-		FuncInfoRecSize:    8, FuncInfo: sys.SlicePointer(pb.FuncInfo), FuncInfoCnt: uint32(len(pb.FuncInfo) / 8),
-		LineInfoRecSize: 16, LineInfo: sys.SlicePointer(pb.LineInfo), LineInfoCnt: uint32(len(pb.LineInfo) / 16),
+		FuncInfoRecSize:    8, FuncInfo: sys.SlicePointer(funcInfo), FuncInfoCnt: uint32(len(funcInfo) / 8),
+		LineInfoRecSize: 16, LineInfo: sys.SlicePointer(lineInfo), LineInfoCnt: uint32(len(lineInfo) / 16),
 	}
 	noBTF := sys.ProgLoadAttr{
 		ProgType: uint32(bpf.XDP), InsnCnt: uint32(len(code) / asm.InstructionSize),

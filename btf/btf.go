@@ -153,7 +153,7 @@ func (s *Spec) NumTypes() int { return s.s.NumTypes() }
 // Size returns the size in bytes of a value of type id (typedefs and
 // qualifiers followed). Types without a size (void, functions, forward
 // declarations) are an error.
-func (s *Spec) Size(id uint32) (uint32, error) {
+func (s *Spec) Size(id TypeID) (uint32, error) {
 	n, err := s.s.Sizeof(ib.TypeID(id))
 	if err != nil {
 		return 0, fmt.Errorf("btf: size of type %d: %w", id, err)
@@ -164,7 +164,7 @@ func (s *Spec) Size(id uint32) (uint32, error) {
 // TypeName returns a C-like name of type id for messages: "struct
 // flow_key", "__u32", "char[16]", "const int *", "void" for 0, and
 // "type N (kind)" for anonymous types and ids that do not exist.
-func (s *Spec) TypeName(id uint32) string {
+func (s *Spec) TypeName(id TypeID) string {
 	return string(s.appendTypeName(nil, ib.TypeID(id), 0))
 }
 
@@ -220,13 +220,13 @@ func (s *Spec) appendTypeName(b []byte, id ib.TypeID, depth int) []byte {
 // Names of named types ("struct x", "union x", "enum x" or a bare name)
 // are found through the name index, other spellings ("char[16]") by a
 // scan of every type.
-func (s *Spec) TypeID(name string) (uint32, error) {
+func (s *Spec) TypeID(name string) (TypeID, error) {
 	var buf []byte
 	if ident, ok := plainTypeName(name); ok {
 		for _, id := range s.s.ByName(ident) {
 			buf = s.appendTypeName(buf[:0], id, 0)
 			if string(buf) == name {
-				return uint32(id), nil
+				return TypeID(id), nil
 			}
 		}
 		return 0, fmt.Errorf("btf: no type named %q", name)
@@ -234,7 +234,7 @@ func (s *Spec) TypeID(name string) (uint32, error) {
 	for id := 1; id <= s.s.NumTypes(); id++ {
 		buf = s.appendTypeName(buf[:0], ib.TypeID(id), 0)
 		if string(buf) == name {
-			return uint32(id), nil
+			return TypeID(id), nil
 		}
 	}
 	return 0, fmt.Errorf("btf: no type named %q", name)

@@ -22,15 +22,15 @@ import (
 // testTypes builds BTF with one type of each formatted kind.
 type testTypes struct {
 	raw                                                               []byte
-	u32, s8, s16, s64, u64, boolT, char, cchar, u128, u24, f32, f64   uint32
-	color, big, ptr, u32t, cu32, str8, u8x3, empty, bits, union, dsec uint32
-	fwd, ustr                                                         uint32
+	u32, s8, s16, s64, u64, boolT, char, cchar, u128, u24, f32, f64   TypeID
+	color, big, ptr, u32t, cu32, str8, u8x3, empty, bits, union, dsec TypeID
+	fwd, ustr                                                         TypeID
 }
 
 func newTestTypes() *testTypes {
 	b := ib.NewBuilder()
 	tt := &testTypes{}
-	id := func(i ib.TypeID) uint32 { return uint32(i) }
+	id := func(i ib.TypeID) TypeID { return TypeID(i) }
 	tt.u32 = id(b.Int("unsigned int", 4, 0, 32))
 	tt.s8 = id(b.Int("signed char", 1, ib.IntSigned, 8))
 	tt.s16 = id(b.Int("short", 2, ib.IntSigned, 16))
@@ -79,7 +79,7 @@ func TestFormat(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		typ   uint32
+		typ   TypeID
 		data  []byte
 		json  string // compact JSON (bpftool -j)
 		plain string // plain spellings and layout at depth 0
@@ -157,7 +157,7 @@ func TestFormatErrors(t *testing.T) {
 	spec, _ := Parse(tt.raw)
 	for _, tc := range []struct {
 		name string
-		typ  uint32
+		typ  TypeID
 		data []byte
 		want string
 	}{
@@ -196,7 +196,7 @@ func TestFormatDoesNotAllocate(t *testing.T) {
 func TestTypeName(t *testing.T) {
 	tt := newTestTypes()
 	spec, _ := Parse(tt.raw)
-	for id, want := range map[uint32]string{
+	for id, want := range map[TypeID]string{
 		0: "void", tt.u32: "unsigned int", tt.ptr: "unsigned int *", tt.cu32: "const __u32", tt.str8: "char[8]",
 		tt.color: "enum color", tt.bits: "struct bits", tt.union: "union u", tt.fwd: "struct later", tt.dsec: ".bss", 9999: "type 9999 (invalid)",
 	} {

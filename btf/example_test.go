@@ -68,7 +68,7 @@ func ExampleBuilder() {
 	}
 	s := ty.(*btf.Struct)
 	for _, m := range s.Members {
-		fmt.Printf("%s %s at bit %d, %d bits\n", spec.TypeName(uint32(m.Type)), m.Name, m.BitOffset, m.BitfieldSize)
+		fmt.Printf("%s %s at bit %d, %d bits\n", spec.TypeName(m.Type), m.Name, m.BitOffset, m.BitfieldSize)
 	}
 	// Output:
 	// u32 pid at bit 0, 0 bits
@@ -100,7 +100,7 @@ func ExampleNamedType() {
 	fmt.Println(id, s.Name, s.Size)
 	for _, m := range s.Members {
 		t, _ := spec.TypeByID(m.Type)
-		fmt.Printf("%s: %s (%s)\n", m.Name, t.Kind(), spec.TypeName(uint32(m.Type)))
+		fmt.Printf("%s: %s (%s)\n", m.Name, t.Kind(), spec.TypeName(m.Type))
 	}
 	// Output:
 	// btf: several types have the name: "node" (ids 3, 4)

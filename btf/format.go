@@ -53,12 +53,12 @@ type FormatOptions struct {
 // data must hold at least the type's size in bytes (more is ignored).
 // Types without a value (void, functions, forward declarations) and
 // malformed BTF are errors.
-func (s *Spec) Format(w io.Writer, typeID uint32, data []byte) error {
+func (s *Spec) Format(w io.Writer, typeID TypeID, data []byte) error {
 	return s.FormatWithOptions(w, typeID, data, FormatOptions{})
 }
 
 // FormatWithOptions is Format with the rendering chosen by opts.
-func (s *Spec) FormatWithOptions(w io.Writer, typeID uint32, data []byte, opts FormatOptions) error {
+func (s *Spec) FormatWithOptions(w io.Writer, typeID TypeID, data []byte, opts FormatOptions) error {
 	b, err := s.AppendFormat(nil, typeID, data, opts)
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func (s *Spec) FormatWithOptions(w io.Writer, typeID uint32, data []byte, opts F
 // AppendFormat appends the formatted value to dst and returns the
 // extended buffer (see Format and FormatOptions). It allocates only to
 // grow dst. On error dst is returned unchanged.
-func (s *Spec) AppendFormat(dst []byte, typeID uint32, data []byte, opts FormatOptions) ([]byte, error) {
+func (s *Spec) AppendFormat(dst []byte, typeID TypeID, data []byte, opts FormatOptions) ([]byte, error) {
 	size, err := s.s.Sizeof(ib.TypeID(typeID))
 	if err != nil {
 		return dst, fmt.Errorf("btf: format type %d: %w", typeID, err)

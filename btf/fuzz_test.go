@@ -75,7 +75,7 @@ func walk(t *testing.T, spec *btf.Spec, parse func([]byte) (*btf.Spec, error)) {
 			continue
 		}
 		types[id] = ty
-		_ = spec.TypeName(uint32(id))
+		_ = spec.TypeName(btf.TypeID(id))
 		if name := ty.TypeName(); name != "" {
 			found := false
 			for _, other := range spec.TypeIDsByName(name) {
@@ -86,8 +86,8 @@ func walk(t *testing.T, spec *btf.Spec, parse func([]byte) (*btf.Spec, error)) {
 			}
 			_, _, _ = spec.TypeByName(name)
 		}
-		if size, err := spec.Size(uint32(id)); err == nil && size <= uint32(len(zero)) {
-			_ = spec.Format(io.Discard, uint32(id), zero[:size])
+		if size, err := spec.Size(btf.TypeID(id)); err == nil && size <= uint32(len(zero)) {
+			_ = spec.Format(io.Discard, btf.TypeID(id), zero[:size])
 		}
 	}
 	for _, bo := range orders {

@@ -218,10 +218,10 @@ func TestSplitSpec(t *testing.T) {
 		if ids := split.TypeIDsByName("task"); !reflect.DeepEqual(ids, []btf.TypeID{6, again}) {
 			t.Errorf("TypeIDsByName(task) = %v", ids)
 		}
-		if name := split.TypeName(uint32(mod)); name != "struct mod_ctx" {
+		if name := split.TypeName(mod); name != "struct mod_ctx" {
 			t.Errorf("TypeName = %q", name)
 		}
-		if n, err := split.Size(uint32(again)); err != nil || n != 16 {
+		if n, err := split.Size(again); err != nil || n != 16 {
 			t.Errorf("Size(typedef task) = %d, %v", n, err)
 		}
 		if back, _ := split.Marshal(bo); !bytes.Equal(back, raw) {
@@ -408,7 +408,7 @@ func TestKernelTypes(t *testing.T) {
 	if !ok || len(proto.Params) != 1 || proto.Params[0].Name != "prog" || proto.Return != 0 {
 		t.Fatalf("bpf_prog_put's prototype: %+v", pt)
 	}
-	if name := k.TypeName(uint32(proto.Params[0].Type)); name != "struct bpf_prog *" {
+	if name := k.TypeName(proto.Params[0].Type); name != "struct bpf_prog *" {
 		t.Errorf("bpf_prog_put(%s prog)", name)
 	}
 
@@ -578,7 +578,7 @@ func TestFormatSelfNesting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := uint32(len(tt.types))
+		id := btf.TypeID(len(tt.types))
 		if err := spec.Format(io.Discard, id, nil); !errors.Is(err, btf.ErrInvalid) {
 			t.Errorf("%s: Format = %v, want ErrInvalid", tt.name, err)
 		}

@@ -60,7 +60,7 @@ func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options
 	if spec == nil {
 		return errors.New("check: nil ProgramSpec")
 	}
-	return program(spec.Name, spec, mapSpecs, nil, opts)
+	return program(spec.Name, spec, mapSpecs, opts)
 }
 
 // Collection checks every program of cs as Program does, against cs.Maps,
@@ -85,7 +85,7 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 			errs = append(errs, fmt.Errorf("check program %s: nil ProgramSpec", name))
 			continue
 		}
-		if err := program(name, p, cs.Maps, cs.SourceLines(name), opts); err != nil {
+		if err := program(name, p, cs.Maps, opts); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -93,11 +93,12 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 }
 
 // program checks spec under the given name.
-func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, source []string, opts Options) error {
+func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, opts Options) error {
 	r, err := spec.RelocateCORE(opts.KernelTypes)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
+	source := r.Spec.SourceLines()
 	err = checkInsns(r.Spec.Instructions, progEnv{
 		Program:       name,
 		ProgramType:   spec.Type,

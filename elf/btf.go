@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 )
 
@@ -62,15 +64,12 @@ func (o *object) finishBTF() error {
 		if err != nil {
 			return fmt.Errorf("section .BTF: %w", err)
 		}
-		o.spec.BTF = raw
+		o.kraw = raw
 	}
 	if o.ext != nil {
 		if err := o.placeCORE(); err != nil {
 			return err
 		}
-	}
-	if err := o.coreBTF(); err != nil {
-		return err
 	}
 	if o.ext == nil {
 		return nil
@@ -81,9 +80,28 @@ func (o *object) finishBTF() error {
 	for _, lis := range o.ext.Lines {
 		slices.SortStableFunc(lis, func(a, b btf.LineInfo) int { return cmp.Compare(a.Insn, b.Insn) })
 	}
-	for _, lp := range o.linked {
+	for i := range o.linked {
+		lp := &o.linked[i]
+		// Count the records first: one allocation per program for each.
+		nf, nl := 0, 0
+		for _, fn := range lp.funcs {
+			start, end := uint32(fn.start*8), uint32(fn.end*8)
+			funcs, lines := o.ext.Funcs[fn.sec.name], o.ext.Lines[fn.sec.name]
+			from, _ := slices.BinarySearchFunc(funcs, start, func(f btf.FuncInfo, s uint32) int { return cmp.Compare(f.Insn, s) })
+			to, _ := slices.BinarySearchFunc(funcs, end, func(f btf.FuncInfo, s uint32) int { return cmp.Compare(f.Insn, s) })
+			nf += to - from
+			from, _ = slices.BinarySearchFunc(lines, start, func(l btf.LineInfo, s uint32) int { return cmp.Compare(l.Insn, s) })
+			to, _ = slices.BinarySearchFunc(lines, end, func(l btf.LineInfo, s uint32) int { return cmp.Compare(l.Insn, s) })
+			nl += to - from
+		}
 		var fis []btf.FuncInfo
 		var lis []btf.LineInfo
+		if nf > 0 {
+			fis = make([]btf.FuncInfo, 0, nf)
+		}
+		if nl > 0 {
+			lis = make([]btf.LineInfo, 0, nl)
+		}
 		complete := true
 		for k, fn := range lp.funcs {
 			base := uint32(lp.bases[k])
@@ -95,16 +113,13 @@ func (o *object) finishBTF() error {
 				if fi.Insn >= end {
 					break
 				}
-				{
-					if fi.Insn == start {
-						found = true
-					}
-					fis = append(fis, btf.FuncInfo{Insn: base + (fi.Insn-start)/8, Type: fi.Type})
+				if fi.Insn == start {
+					found = true
 				}
+				fis = append(fis, btf.FuncInfo{Insn: base + (fi.Insn-start)/8, Type: fi.Type})
 			}
 			if !found {
 				complete = false
-				break
 			}
 			lines := o.ext.Lines[fn.sec.name]
 			from, _ = slices.BinarySearchFunc(lines, start, func(l btf.LineInfo, s uint32) int { return cmp.Compare(l.Insn, s) })
@@ -112,24 +127,92 @@ func (o *object) finishBTF() error {
 				if li.Insn >= end {
 					break
 				}
-				{
-					li.Insn = base + (li.Insn-start)/8
-					lis = append(lis, li)
-				}
+				li.Insn = base + (li.Insn-start)/8
+				lis = append(lis, li)
 			}
 		}
 		if !complete {
-			continue
+			fis = nil
 		}
 		slices.SortStableFunc(fis, func(a, b btf.FuncInfo) int { return int(a.Insn) - int(b.Insn) })
 		slices.SortStableFunc(lis, func(a, b btf.LineInfo) int { return int(a.Insn) - int(b.Insn) })
-		if o.spec.ProgramBTF == nil {
-			o.spec.ProgramBTF = map[string]*bpf.ProgramBTF{}
+		lp.fis, lp.lis = fis, lis
+	}
+	return nil
+}
+
+// publishBTF gives the spec, its programs and its maps the object's types
+// as the kernel takes them (one *btf.Spec they all share), and anchors the
+// func_info and line_info records of each program to its instructions
+// (asm.Instruction.Func and Line). The lines' strings alias the types'
+// string section, so the loader finds their offsets without a search.
+func (o *object) publishBTF() error {
+	if o.btf == nil {
+		return nil
+	}
+	raw := o.kraw
+	if raw == nil { // not host byte order: the section as it is
+		var err error
+		none := func(string) (uint32, bool) { return 0, false }
+		if raw, err = o.btf.ForKernel(none, func(string, string) (uint32, bool) { return 0, false }); err != nil {
+			return fmt.Errorf("section .BTF: %w", err)
 		}
-		o.spec.ProgramBTF[lp.key] = &bpf.ProgramBTF{
-			FuncInfo: btf.AppendFuncInfos(make([]byte, 0, len(fis)*btf.FuncInfoSize), fis),
-			LineInfo: btf.AppendLineInfos(make([]byte, 0, len(lis)*btf.LineInfoSize), lis),
-			RawLen:   lp.rawLen,
+	}
+	types, err := pbtf.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("section .BTF: %w", err)
+	}
+	is, _ := btf.FromPublic(types)
+	o.spec.BTF = types
+	for _, p := range o.spec.Programs {
+		if p != nil {
+			p.BTF = types
+		}
+	}
+	for _, m := range o.spec.Maps {
+		if m != nil && (m.KeyType != 0 || m.ValueType != 0) {
+			m.BTF = types
+		}
+	}
+	for i := range o.linked {
+		lp := &o.linked[i]
+		p := o.spec.Programs[lp.key]
+		if p == nil || len(lp.fis)+len(lp.lis) == 0 {
+			continue
+		}
+		funcs := make([]asm.FuncInfo, len(lp.fis))
+		lines := make([]asm.Line, len(lp.lis))
+		fis, lis := lp.fis, lp.lis
+		raw := uint32(0)
+		for k := range p.Instructions {
+			ins := &p.Instructions[k]
+			for len(fis) > 0 && fis[0].Insn < raw {
+				fis = fis[1:] // not at the start of an instruction
+			}
+			if len(fis) > 0 && fis[0].Insn == raw {
+				f := &funcs[len(funcs)-len(fis)]
+				f.Type, f.Name = pbtf.TypeID(fis[0].Type), ins.Symbol()
+				if f.Name == "" && k == 0 {
+					f.Name = p.Name
+				}
+				*ins = ins.WithFunc(f)
+				fis = fis[1:]
+			}
+			for len(lis) > 0 && lis[0].Insn < raw {
+				lis = lis[1:]
+			}
+			if len(lis) > 0 && lis[0].Insn == raw {
+				l := &lines[len(lines)-len(lis)]
+				li := lis[0]
+				l.File, _ = is.StringAt(li.FileNameOff)
+				l.Text, _ = is.StringAt(li.LineOff)
+				l.Line, l.Column = li.Line(), li.Column()
+				*ins = ins.WithLine(l)
+				for len(lis) > 0 && lis[0].Insn == raw {
+					lis = lis[1:] // one line per instruction
+				}
+			}
+			raw += uint32(ins.Slots())
 		}
 	}
 	return nil
@@ -172,7 +255,7 @@ func (o *object) placeCORE() error {
 					Insn:   lp.bases[k] + int(r.Insn-start)/8,
 					Kind:   r.Kind.String(),
 					Target: o.btf.DescribeCORE(r),
-					TypeID: uint32(r.Type),
+					TypeID: pbtf.TypeID(r.Type),
 					Access: r.Access,
 				})
 			}

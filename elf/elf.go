@@ -5,7 +5,7 @@
 //
 // It loads objects of every era: programs with no SEC() in .text (every
 // global .text function no one calls is an entry point), iproute2 and
-// libbpf section names (see SectionConvention: program type, expected
+// libbpf section names (see SectionType: program type, expected
 // attach type, sleepable and XDP-frags flags, and the attach target of
 // fentry/iter/tp_btf/lsm/freplace sections), legacy "maps" sections of any definition size (libbpf's
 // 20-byte bpf_map_def, the 28-byte samples/bpf definition with inner map
@@ -14,8 +14,12 @@
 // initialisers of program arrays and maps of maps), .data/.rodata/.bss
 // global data (each variable described in bpf.CollectionSpec.Variables),
 // function pointers (callbacks such as bpf_loop's), zero-size symbols,
-// SHT_REL and SHT_RELA relocations, .BTF/.BTF.ext (func_info and
-// line_info, so verifier errors point at C source lines), and objects
+// SHT_REL and SHT_RELA relocations, .BTF (the object's types, as one
+// *btf.Spec prepared for the kernel and shared by the spec, its programs
+// and its maps' key/value types) and .BTF.ext (func_info and line_info,
+// anchored to the instructions as asm.Instruction.Func and Line, so that
+// verifier errors point at C source lines even after the instructions
+// are edited), and objects
 // statically linked by `bpftool gen object`: the instructions of a __weak
 // function overridden by a strong one, which the linker leaves in .text
 // without a symbol, are dropped with their relocations and CO-RE records,
@@ -167,7 +171,10 @@ func Parse(data []byte) (*bpf.CollectionSpec, error) {
 }
 
 // ParseWithOptions parses a BPF object in memory. Malformed input gives
-// an error wrapping ErrFormat; it must never panic (FuzzParse and
+// an error wrapping ErrFormat (an object cut short also wraps
+// io.ErrUnexpectedEOF and says what lies beyond its end: the section
+// header table, the section names, the symbol table, a section by name);
+// it must never panic (FuzzParse and
 // FuzzParseFields check that, and a panic is a bug to report: no recover
 // turns it into an error that would hide where it happened).
 func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
@@ -260,6 +267,7 @@ type object struct {
 
 	btf     *btf.Spec
 	ext     *btf.Ext
+	kraw    []byte // .BTF prepared for the kernel (host byte order only)
 	mapDefs []sectionDefs
 	linked  []linkedProgram
 	symIdx  map[[2]string]uint64 // section, name -> value, built on demand
@@ -267,6 +275,9 @@ type object struct {
 }
 
 func newObject(data []byte) (*object, error) {
+	if err := checkTruncated(data); err != nil {
+		return nil, err
+	}
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
@@ -340,7 +351,10 @@ func (o *object) load(opts Options) error {
 	if err := o.fixExternBTF(); err != nil {
 		return err
 	}
-	return o.staticHiddenFuncs()
+	if err := o.staticHiddenFuncs(); err != nil {
+		return err
+	}
+	return o.publishBTF()
 }
 
 // readSymbols reads .symtab into o.syms (index 0 is the null symbol).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/maps"
 )
@@ -86,11 +87,11 @@ func (o *object) externsFromDatasec(name string) error {
 			ext.Kind = bpf.ExternKsym
 			ext.Typed = !o.isVoid(btf.TypeID(vt.SizeOrType))
 			if ext.Typed {
-				ext.TypeID = uint32(vt.ID)
+				ext.TypeID = pbtf.TypeID(vt.ID)
 			}
 		case name == ".ksyms" && vt.Kind == btf.KindFunc:
 			ext.Kind = bpf.ExternKfunc
-			ext.TypeID = uint32(vt.ID)
+			ext.TypeID = pbtf.TypeID(vt.ID)
 		default:
 			return fmt.Errorf("%w: datasec %s: %s is a %s, not a variable or function", ErrFormat, name, vname, vt.Kind)
 		}
@@ -367,7 +368,7 @@ func extraLen(kind btf.Kind, vlen int) (int, bool) {
 // gets the offsets of the ".kconfig" map; the entries of ".ksyms" become
 // int-sized variables laid end to end.
 func (o *object) fixExternBTF() error {
-	raw := o.spec.BTF
+	raw := o.kraw
 	if raw == nil || o.externs == nil || len(o.externs.byName) == 0 {
 		return nil
 	}
@@ -477,7 +478,7 @@ func (o *object) fixExternBTF() error {
 	bo.PutUint32(out[16:], uint32(len(tb)))
 	bo.PutUint32(out[20:], uint32(len(strs)))
 	out = append(append(out, tb...), strs...)
-	o.spec.BTF = out
+	o.kraw = out
 	return nil
 }
 

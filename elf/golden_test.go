@@ -40,7 +40,7 @@ func describe(spec *bpf.CollectionSpec) string {
 	for _, name := range sortedKeys(spec.Programs) {
 		p := spec.Programs[name]
 		fmt.Fprintf(&b, "program %s: name %s, section %s, type %s, attach type %d, flags %#x, license %q, version %d, %d instructions (%d raw), BTF %v\n",
-			name, p.Name, p.Section, p.Type, p.AttachType, uint32(p.Flags), p.License, p.KernelVersion, len(p.Instructions), p.Instructions.RawLen(), spec.ProgramBTF[name] != nil)
+			name, p.Name, p.Section, p.Type, p.AttachType, uint32(p.Flags), p.License, p.KernelVersion, len(p.Instructions), p.Instructions.RawLen(), len(p.Instructions) > 0 && p.Instructions[0].Func() != nil)
 		if p.AttachTo != "" {
 			fmt.Fprintf(&b, "\tattach to %q\n", p.AttachTo)
 		}
@@ -59,8 +59,8 @@ func describe(spec *bpf.CollectionSpec) string {
 	for _, name := range sortedKeys(spec.Maps) {
 		m := spec.Maps[name]
 		fmt.Fprintf(&b, "map %s: %s", name, describeMap(m))
-		if k, ok := spec.MapBTF[name]; ok {
-			fmt.Fprintf(&b, ", BTF key %d value %d", k.Key, k.Value)
+		if m.KeyType != 0 || m.ValueType != 0 {
+			fmt.Fprintf(&b, ", BTF key %d value %d", m.KeyType, m.ValueType)
 		}
 		b.WriteString("\n")
 	}

@@ -20,7 +20,7 @@ const btfFuncGlobal = 1
 // one in the context of each call; hidden functions are written for the
 // latter, and cannot be called from outside the object anyway.
 func (o *object) staticHiddenFuncs() error {
-	raw := o.spec.BTF
+	raw := o.kraw
 	if raw == nil {
 		return nil
 	}

@@ -220,11 +220,11 @@ func TestSectionType(t *testing.T) {
 		name   string
 		typ    bpf.ProgramType
 		attach bpf.AttachType
-		flags  uint32
+		flags  bpf.ProgramFlags
 		ok     bool
 	}{
 		{"xdp", bpf.XDP, bpf.AttachXDP, 0, true},
-		{"xdp.frags", bpf.XDP, bpf.AttachXDP, flagXDPFrags, true},
+		{"xdp.frags", bpf.XDP, bpf.AttachXDP, bpf.XDPHasFrags, true},
 		{"xdp/devmap", bpf.XDP, bpf.AttachXDPDevMap, 0, true},
 		{"xdp1", bpf.XDP, 0, 0, true},
 		{"xdp_mark", bpf.XDP, 0, 0, true},
@@ -245,9 +245,9 @@ func TestSectionType(t *testing.T) {
 		{"filter", bpf.UnspecifiedProgram, 0, 0, false},
 		{"from-netdev", bpf.UnspecifiedProgram, 0, 0, false},
 	} {
-		typ, attach, flags, ok := SectionType(tc.name)
-		if typ != tc.typ || attach != tc.attach || flags != tc.flags || ok != tc.ok {
-			t.Errorf("SectionType(%q) = %s, %d, %#x, %v; want %s, %d, %#x, %v", tc.name, typ, attach, flags, ok, tc.typ, tc.attach, tc.flags, tc.ok)
+		c, ok := SectionType(tc.name)
+		if c.Type != tc.typ || c.AttachType != tc.attach || c.Flags != tc.flags || ok != tc.ok {
+			t.Errorf("SectionType(%q) = %+v, %v; want %s, %d, %v, %v", tc.name, c, ok, tc.typ, tc.attach, tc.flags, tc.ok)
 		}
 	}
 }

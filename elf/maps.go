@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/purebpf/bpf"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 	"github.com/purebpf/bpf/maps"
 )
@@ -294,12 +295,7 @@ func (o *object) loadBTFMaps(sec *section) error {
 			return fmt.Errorf("section .maps: map %s: %w", name, err)
 		}
 		d.spec, d.valuesOff, d.valuesElem = spec, valuesOff, progValues
-		if keyType != 0 || valueType != 0 {
-			if o.spec.MapBTF == nil {
-				o.spec.MapBTF = map[string]bpf.MapBTF{}
-			}
-			o.spec.MapBTF[name] = bpf.MapBTF{Key: uint32(keyType), Value: uint32(valueType)}
-		}
+		spec.KeyType, spec.ValueType = pbtf.TypeID(keyType), pbtf.TypeID(valueType)
 		if err := o.addMap(sec, name, spec); err != nil {
 			return err
 		}
@@ -595,10 +591,7 @@ func (o *object) loadDataMaps() error {
 		// fields it manages (bpf_spin_lock, timers, list heads) there.
 		if o.btf != nil {
 			if t, ok := o.btf.Datasec(sec.name); ok {
-				if o.spec.MapBTF == nil {
-					o.spec.MapBTF = map[string]bpf.MapBTF{}
-				}
-				o.spec.MapBTF[sec.name] = bpf.MapBTF{Value: uint32(t.ID)}
+				spec.ValueType = pbtf.TypeID(t.ID)
 			}
 		}
 	}

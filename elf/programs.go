@@ -538,7 +538,7 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		insns[start] = insns[start].WithSymbol(f.key)
 		raw += f.end - f.start
 	}
-	conv, ok := SectionConvention(fn.sec.name)
+	conv, ok := SectionType(fn.sec.name)
 	typ, attach, flags, attachTo := conv.Type, conv.AttachType, conv.Flags, conv.AttachTo
 	override := false
 	if t, set := opts.ProgramTypes[fn.key]; set {
@@ -593,4 +593,8 @@ type linkedProgram struct {
 	funcs  []*function
 	bases  []int
 	rawLen int
+	// fis and lis are the program's func_info and line_info records,
+	// instruction offsets counted in raw slots of the program.
+	fis []btf.FuncInfo
+	lis []btf.LineInfo
 }

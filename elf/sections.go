@@ -15,14 +15,6 @@ const (
 	prefix              // any name starting with it (libbpf 0.x "sloppy" rules)
 )
 
-// Program flags of BPF_PROG_LOAD that section names imply.
-const (
-	// flagSleepable is BPF_F_SLEEPABLE (kernel 5.10): ".s" sections.
-	flagSleepable = 1 << 4
-	// flagXDPFrags is BPF_F_XDP_HAS_FRAGS (kernel 5.18): "xdp.frags".
-	flagXDPFrags = 1 << 5
-)
-
 // Attach types newer than the kernel enum internal/kernel is generated
 // from (6.18): numbers of the kernel UAPI as libbpf's copy of it has them.
 const (
@@ -37,7 +29,7 @@ type secDef struct {
 	how    match
 	typ    bpf.ProgramType
 	attach bpf.AttachType
-	flags  uint32
+	flags  bpf.ProgramFlags
 	// btf: what follows the first '/' of the section name is the kernel
 	// object the program attaches to (libbpf's SEC_ATTACH_BTF).
 	btf bool
@@ -52,23 +44,23 @@ var secDefs = []secDef{
 	{"sk_reuseport", exact, bpf.SkReuseport, bpf.AttachSkReuseportSelect, 0, false},
 	{"kprobe", plus, bpf.Kprobe, 0, 0, false},
 	{"uprobe", plus, bpf.Kprobe, 0, 0, false},
-	{"uprobe.s", plus, bpf.Kprobe, 0, flagSleepable, false},
+	{"uprobe.s", plus, bpf.Kprobe, 0, bpf.Sleepable, false},
 	{"kretprobe", plus, bpf.Kprobe, 0, 0, false},
 	{"uretprobe", plus, bpf.Kprobe, 0, 0, false},
-	{"uretprobe.s", plus, bpf.Kprobe, 0, flagSleepable, false},
+	{"uretprobe.s", plus, bpf.Kprobe, 0, bpf.Sleepable, false},
 	{"kprobe.multi", plus, bpf.Kprobe, bpf.AttachTraceKprobeMulti, 0, false},
 	{"kretprobe.multi", plus, bpf.Kprobe, bpf.AttachTraceKprobeMulti, 0, false},
 	{"kprobe.session", plus, bpf.Kprobe, bpf.AttachTraceKprobeSession, 0, false},
 	{"uprobe.multi", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, 0, false},
 	{"uretprobe.multi", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, 0, false},
 	{"uprobe.session", plus, bpf.Kprobe, bpf.AttachTraceUprobeSession, 0, false},
-	{"uprobe.multi.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, flagSleepable, false},
-	{"uretprobe.multi.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, flagSleepable, false},
-	{"uprobe.session.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeSession, flagSleepable, false},
+	{"uprobe.multi.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, bpf.Sleepable, false},
+	{"uretprobe.multi.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeMulti, bpf.Sleepable, false},
+	{"uprobe.session.s", plus, bpf.Kprobe, bpf.AttachTraceUprobeSession, bpf.Sleepable, false},
 	{"ksyscall", plus, bpf.Kprobe, 0, 0, false},
 	{"kretsyscall", plus, bpf.Kprobe, 0, 0, false},
 	{"usdt", plus, bpf.Kprobe, 0, 0, false},
-	{"usdt.s", plus, bpf.Kprobe, 0, flagSleepable, false},
+	{"usdt.s", plus, bpf.Kprobe, 0, bpf.Sleepable, false},
 	{"tc/ingress", exact, bpf.SchedCLS, bpf.AttachTCXIngress, 0, false},
 	{"tc/egress", exact, bpf.SchedCLS, bpf.AttachTCXEgress, 0, false},
 	{"tcx/ingress", exact, bpf.SchedCLS, bpf.AttachTCXIngress, 0, false},
@@ -80,44 +72,44 @@ var secDefs = []secDef{
 	{"netkit/peer", exact, bpf.SchedCLS, bpf.AttachNetkitPeer, 0, false},
 	{"tracepoint", plus, bpf.TracePoint, 0, 0, false},
 	{"tp", plus, bpf.TracePoint, 0, 0, false},
-	{"tracepoint.s", plus, bpf.TracePoint, 0, flagSleepable, false},
-	{"tp.s", plus, bpf.TracePoint, 0, flagSleepable, false},
+	{"tracepoint.s", plus, bpf.TracePoint, 0, bpf.Sleepable, false},
+	{"tp.s", plus, bpf.TracePoint, 0, bpf.Sleepable, false},
 	{"raw_tracepoint", plus, bpf.RawTracepoint, 0, 0, false},
 	{"raw_tp", plus, bpf.RawTracepoint, 0, 0, false},
-	{"raw_tracepoint.s", plus, bpf.RawTracepoint, 0, flagSleepable, false},
-	{"raw_tp.s", plus, bpf.RawTracepoint, 0, flagSleepable, false},
+	{"raw_tracepoint.s", plus, bpf.RawTracepoint, 0, bpf.Sleepable, false},
+	{"raw_tp.s", plus, bpf.RawTracepoint, 0, bpf.Sleepable, false},
 	{"raw_tracepoint.w", plus, bpf.RawTracepointWritable, 0, 0, false},
 	{"raw_tp.w", plus, bpf.RawTracepointWritable, 0, 0, false},
 	{"tp_btf", plus, bpf.Tracing, bpf.AttachTraceRawTP, 0, true},
-	{"tp_btf.s", plus, bpf.Tracing, bpf.AttachTraceRawTP, flagSleepable, true},
+	{"tp_btf.s", plus, bpf.Tracing, bpf.AttachTraceRawTP, bpf.Sleepable, true},
 	{"fentry", plus, bpf.Tracing, bpf.AttachTraceFentry, 0, true},
 	{"fmod_ret", plus, bpf.Tracing, bpf.AttachModifyReturn, 0, true},
 	{"fexit", plus, bpf.Tracing, bpf.AttachTraceFexit, 0, true},
-	{"fentry.s", plus, bpf.Tracing, bpf.AttachTraceFentry, flagSleepable, true},
-	{"fmod_ret.s", plus, bpf.Tracing, bpf.AttachModifyReturn, flagSleepable, true},
-	{"fexit.s", plus, bpf.Tracing, bpf.AttachTraceFexit, flagSleepable, true},
+	{"fentry.s", plus, bpf.Tracing, bpf.AttachTraceFentry, bpf.Sleepable, true},
+	{"fmod_ret.s", plus, bpf.Tracing, bpf.AttachModifyReturn, bpf.Sleepable, true},
+	{"fexit.s", plus, bpf.Tracing, bpf.AttachTraceFexit, bpf.Sleepable, true},
 	{"fsession", plus, bpf.Tracing, attachTraceFsession, 0, true},
-	{"fsession.s", plus, bpf.Tracing, attachTraceFsession, flagSleepable, true},
+	{"fsession.s", plus, bpf.Tracing, attachTraceFsession, bpf.Sleepable, true},
 	// The multi forms name a pattern of functions, resolved when the
 	// link is made: no single attach target.
 	{"fsession.multi", plus, bpf.Tracing, attachTraceFsessionMulti, 0, false},
-	{"fsession.multi.s", plus, bpf.Tracing, attachTraceFsessionMulti, flagSleepable, false},
+	{"fsession.multi.s", plus, bpf.Tracing, attachTraceFsessionMulti, bpf.Sleepable, false},
 	{"fentry.multi", plus, bpf.Tracing, attachTraceFentryMulti, 0, false},
 	{"fexit.multi", plus, bpf.Tracing, attachTraceFexitMulti, 0, false},
-	{"fentry.multi.s", plus, bpf.Tracing, attachTraceFentryMulti, flagSleepable, false},
-	{"fexit.multi.s", plus, bpf.Tracing, attachTraceFexitMulti, flagSleepable, false},
+	{"fentry.multi.s", plus, bpf.Tracing, attachTraceFentryMulti, bpf.Sleepable, false},
+	{"fexit.multi.s", plus, bpf.Tracing, attachTraceFexitMulti, bpf.Sleepable, false},
 	{"freplace", plus, bpf.Extension, 0, 0, true},
 	{"lsm", plus, bpf.LSM, bpf.AttachLSMMac, 0, true},
-	{"lsm.s", plus, bpf.LSM, bpf.AttachLSMMac, flagSleepable, true},
+	{"lsm.s", plus, bpf.LSM, bpf.AttachLSMMac, bpf.Sleepable, true},
 	{"lsm_cgroup", plus, bpf.LSM, bpf.AttachLSMCgroup, 0, true},
 	{"iter", plus, bpf.Tracing, bpf.AttachTraceIter, 0, true},
-	{"iter.s", plus, bpf.Tracing, bpf.AttachTraceIter, flagSleepable, true},
-	{"syscall", exact, bpf.Syscall, 0, flagSleepable, false},
-	{"xdp.frags/devmap", exact, bpf.XDP, bpf.AttachXDPDevMap, flagXDPFrags, false},
+	{"iter.s", plus, bpf.Tracing, bpf.AttachTraceIter, bpf.Sleepable, true},
+	{"syscall", exact, bpf.Syscall, 0, bpf.Sleepable, false},
+	{"xdp.frags/devmap", exact, bpf.XDP, bpf.AttachXDPDevMap, bpf.XDPHasFrags, false},
 	{"xdp/devmap", exact, bpf.XDP, bpf.AttachXDPDevMap, 0, false},
-	{"xdp.frags/cpumap", exact, bpf.XDP, bpf.AttachXDPCPUMap, flagXDPFrags, false},
+	{"xdp.frags/cpumap", exact, bpf.XDP, bpf.AttachXDPCPUMap, bpf.XDPHasFrags, false},
 	{"xdp/cpumap", exact, bpf.XDP, bpf.AttachXDPCPUMap, 0, false},
-	{"xdp.frags", exact, bpf.XDP, bpf.AttachXDP, flagXDPFrags, false},
+	{"xdp.frags", exact, bpf.XDP, bpf.AttachXDP, bpf.XDPHasFrags, false},
 	{"xdp", exact, bpf.XDP, bpf.AttachXDP, 0, false},
 	{"perf_event", exact, bpf.PerfEvent, 0, 0, false},
 	{"lwt_in", exact, bpf.LWTIn, 0, 0, false},
@@ -165,7 +157,7 @@ var secDefs = []secDef{
 	// kernel type and member come from the .struct_ops map that refers
 	// to the program.
 	{"struct_ops", plus, bpf.StructOps, 0, 0, false},
-	{"struct_ops.s", plus, bpf.StructOps, 0, flagSleepable, false},
+	{"struct_ops.s", plus, bpf.StructOps, 0, bpf.Sleepable, false},
 	{"sk_lookup", exact, bpf.SkLookup, bpf.AttachSkLookup, 0, false},
 	{"netfilter", exact, bpf.Netfilter, bpf.AttachNetfilter, 0, false},
 }
@@ -244,9 +236,9 @@ type Convention struct {
 	Type bpf.ProgramType
 	// AttachType is the expected attach type sent with the program.
 	AttachType bpf.AttachType
-	// Flags are BPF_PROG_LOAD flags: BPF_F_SLEEPABLE (1<<4) for the ".s"
-	// variants and "syscall", BPF_F_XDP_HAS_FRAGS (1<<5) for "xdp.frags".
-	Flags uint32
+	// Flags are the program load flags: bpf.Sleepable for the ".s"
+	// variants and "syscall", bpf.XDPHasFrags for "xdp.frags".
+	Flags bpf.ProgramFlags
 	// AttachTo is the kernel object a program of an attach-by-BTF type
 	// hooks, the text after the first '/' for the sections libbpf reads
 	// it from: tp_btf, fentry, fexit, fmod_ret, fsession (and their ".s"
@@ -257,8 +249,9 @@ type Convention struct {
 	AttachTo string
 }
 
-// SectionConvention returns what the section name conventionally
-// implies, and false for names with no conventional type, such as
+// SectionType returns what the section name conventionally implies (the
+// program type, expected attach type, load flags and attach target), and
+// false for names with no conventional type, such as
 // ".text", "rx", "filter" or "prog". A leading '?' (libbpf's "do not
 // load by default") is ignored.
 //
@@ -281,7 +274,7 @@ type Convention struct {
 // "usdt" programs with the uprobe-multi attach type where the kernel has
 // uprobe-multi links (6.6); here they are what the table says, the
 // loader decides.
-func SectionConvention(name string) (Convention, bool) {
+func SectionType(name string) (Convention, bool) {
 	name = strings.TrimPrefix(name, "?")
 	d := findDef(name)
 	if d == nil {
@@ -321,12 +314,4 @@ func (d *secDef) matches(name string) bool {
 	default:
 		return strings.HasPrefix(name, d.name)
 	}
-}
-
-// SectionType returns the program type, expected attach type and program
-// flags a section name conventionally implies (SectionConvention without
-// the attach target). ok is false for names with no conventional type.
-func SectionType(name string) (typ bpf.ProgramType, attach bpf.AttachType, flags uint32, ok bool) {
-	c, ok := SectionConvention(name)
-	return c.Type, c.AttachType, c.Flags, ok
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/purebpf/bpf"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
 )
 
@@ -83,7 +84,7 @@ func (o *object) loadVariables() error {
 				key = sec.name + "/" + v.name
 			}
 			_, err := o.spec.AddVariable(key, bpf.VariableSpec{
-				Name: v.name, MapName: sec.name, Offset: uint32(v.off), Size: uint32(v.size), TypeID: uint32(v.typ),
+				Name: v.name, MapName: sec.name, Offset: uint32(v.off), Size: uint32(v.size), TypeID: pbtf.TypeID(v.typ),
 			})
 			if err != nil {
 				return fmt.Errorf("%w: %w", ErrFormat, err)

@@ -18,9 +18,9 @@ func TestVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	types, err := btf.Parse(spec.BTF, binary.NativeEndian)
-	if err != nil {
-		t.Fatal(err)
+	types, ok := btf.FromPublic(spec.BTF)
+	if !ok {
+		t.Fatal("vars.o: no BTF")
 	}
 	for _, tc := range []struct {
 		name, section string

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
@@ -44,10 +45,17 @@ type Spec struct {
 	// NumaNode is the NUMA node of the map's memory; the kernel uses it
 	// only with FlagNUMANode.
 	NumaNode uint32
-	// BTF, when not nil, names the BTF types of key and value, so that
-	// tools can format the map's contents (and maps with spin locks or
-	// timers can be created).
-	BTF *BTFTypes
+	// BTF, when not nil, holds the types of the key and the value
+	// (KeyType, ValueType: ids in BTF, 0 for none), so that tools can
+	// format the map's contents (and maps with spin locks or timers can
+	// be created). New loads them into the kernel (BPF_BTF_LOAD, kernel
+	// 4.18+) for the creation, for the map types that take any: not for
+	// maps of descriptors, devices or CPUs, perf event arrays, ring
+	// buffers, stack traces, queues, stacks, arenas and map-in-map outer
+	// maps, which the kernel refuses types for (they stay in the spec,
+	// for readers: a ring buffer's record type).
+	BTF                *btf.Spec
+	KeyType, ValueType btf.TypeID
 	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
 	// PinPath/Name; see PinType.
 	Pinning PinType
@@ -61,14 +69,8 @@ type Spec struct {
 	InnerMap *Spec
 	// Contents are written into the map after creation.
 	Contents []KV
-}
 
-// BTFTypes are the BTF type ids of a map's key and value in a loaded BTF
-// object (BPF_BTF_LOAD), whose descriptor must stay open while the map is
-// created.
-type BTFTypes struct {
-	FD         int
-	Key, Value uint32
+	loadedBTF int // 1 + the descriptor of BTF already loaded, or 0
 }
 
 // Copy returns a deep copy of s (Contents share keys and values).
@@ -169,8 +171,13 @@ func create(spec *Spec) (*Map, error) {
 		MapExtra:   s.MapExtra,
 		NumaNode:   s.NumaNode,
 	}
-	if s.BTF != nil {
-		attr.BTFFD, attr.BTFKeyTypeID, attr.BTFValueTypeID = uint32(s.BTF.FD), s.BTF.Key, s.BTF.Value
+	if s.BTF != nil && takesBTF(s.Type) {
+		fd, closeFD, err := loadBTF(&s)
+		if err != nil {
+			return nil, fmt.Errorf("create map %s: %w", s.Name, err)
+		}
+		defer closeFD()
+		attr.BTFFD, attr.BTFKeyTypeID, attr.BTFValueTypeID = fd, uint32(s.KeyType), uint32(s.ValueType)
 	}
 	if s.Type == ArrayOfMaps || s.Type == HashOfMaps {
 		inner := s.InnerMap.Copy()
@@ -293,15 +300,15 @@ func createError(s *Spec, err error) error {
 			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
 		}
 	}
-	if s.BTF != nil && errors.Is(err, enotsupp) {
+	if s.BTF != nil && takesBTF(s.Type) && errors.Is(err, enotsupp) {
 		// map_check_no_btf: the type exists, its maps take no BTF.
-		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (key type %d, value type %d); create it without Spec.BTF: %w", s, s.Type, s.BTF.Key, s.BTF.Value, err)
+		return fmt.Errorf("create map %s: %s maps take no key/value BTF types (%s); create it without Spec.BTF: %w", s, s.Type, s.btfTypes(), err)
 	}
 	var hint string
 	switch {
 	case errors.Is(err, unix.EINVAL):
 		hint = "the kernel refused the type, a size, max_entries or the flags"
-		if s.BTF != nil {
+		if s.BTF != nil && takesBTF(s.Type) {
 			hint = "the kernel refused the type, a size, max_entries, the flags or the key/value BTF types"
 		}
 		if s.Flags != 0 {
@@ -607,7 +614,8 @@ type Info struct {
 	MapExtra   uint64
 	// BTFID is the id of the map's BTF object, 0 without BTF; the type ids
 	// describe key and value within it.
-	BTFID, BTFKeyTypeID, BTFValueTypeID uint32
+	BTFID                        uint32
+	BTFKeyTypeID, BTFValueTypeID btf.TypeID
 	// Ifindex is the device of an offloaded map, 0 otherwise.
 	Ifindex uint32
 }
@@ -622,7 +630,7 @@ func (m *Map) Info() (*Info, error) {
 		ID: ID(mi.ID), Name: sys.CString(mi.Name[:]), Type: Type(mi.Type),
 		KeySize: mi.KeySize, ValueSize: mi.ValueSize, MaxEntries: mi.MaxEntries,
 		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTFID: mi.BTFID,
-		BTFKeyTypeID: mi.BTFKeyTypeID, BTFValueTypeID: mi.BTFValueTypeID, Ifindex: mi.Ifindex,
+		BTFKeyTypeID: btf.TypeID(mi.BTFKeyTypeID), BTFValueTypeID: btf.TypeID(mi.BTFValueTypeID), Ifindex: mi.Ifindex,
 	}, nil
 }
 

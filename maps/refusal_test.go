@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -17,6 +18,13 @@ import (
 func TestRefusalOfSupportedType(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	inner := &Spec{Type: Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}
+	b := btf.NewBuilder()
+	u16 := b.Add(&btf.Int{Name: "u16", Size: 2, Bits: 16})
+	u32 := b.Add(&btf.Int{Name: "u32", Size: 4, Bits: 32})
+	types, err := b.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		spec Spec
@@ -24,7 +32,7 @@ func TestRefusalOfSupportedType(t *testing.T) {
 	}{
 		{"enotsupp", Spec{Name: "maglev", Type: HashOfMaps, KeySize: 2, ValueSize: 4, MaxEntries: 8, InnerMap: inner}, enotsupp},
 		{"eopnotsupp", Spec{Name: "maglev", Type: HashOfMaps, KeySize: 2, ValueSize: 4, MaxEntries: 8, InnerMap: inner}, unix.EOPNOTSUPP},
-		{"btf enotsupp", Spec{Name: "maglev", Type: HashOfMaps, KeySize: 2, ValueSize: 4, MaxEntries: 8, InnerMap: inner, BTF: &BTFTypes{Key: 1, Value: 2}}, enotsupp},
+		{"btf enotsupp", Spec{Name: "maglev", Type: HashOfMaps, KeySize: 2, ValueSize: 4, MaxEntries: 8, InnerMap: inner, BTF: types, KeyType: u16, ValueType: u32}, enotsupp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := createError(&tc.spec, tc.err)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest"
+	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/elf"
 	ib "github.com/purebpf/bpf/internal/btf"
-	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
@@ -69,18 +69,16 @@ func btfMaps(t *testing.T) (ids []string, keys [][]string) {
 	data := b.Datasec(".data", 12,
 		ib.BuilderVar{Var: b.Var("counter", s32), Offset: 0, Size: 4},
 		ib.BuilderVar{Var: b.Var("label", b.Array(char, u32, 8)), Offset: 4, Size: 8})
-	raw := b.Bytes()
-	fd, err := sys.BTFLoad(&sys.BTFLoadAttr{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))})
+	types, err := pbtf.Parse(b.Bytes())
 	if err != nil {
-		t.Fatalf("BTF load: %v", err)
+		t.Fatalf("BTF: %v", err)
 	}
-	defer fd.Close() // maps keep their own reference
 
 	sfx := strconv.FormatUint(uint64(rand.Uint32()), 36)
 	mk := func(s *maps.Spec, k, v uint32) *maps.Map {
 		t.Helper()
 		s.Name += sfx
-		s.BTF = &maps.BTFTypes{FD: fd.Int(), Key: k, Value: v}
+		s.BTF, s.KeyType, s.ValueType = types, pbtf.TypeID(k), pbtf.TypeID(v)
 		m, err := maps.New(s)
 		if err != nil {
 			t.Fatalf("create %s: %v", s.Name, err)

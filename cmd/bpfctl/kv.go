@@ -100,7 +100,7 @@ func appendTyped(b []byte, typ, num string) ([]byte, error) {
 // kvBTF formats the keys and values of a map with BTF, as bpftool does.
 type kvBTF struct {
 	spec           *btf.Spec
-	keyID, valueID uint32 // keyID 0: the key is not printed
+	keyID, valueID btf.TypeID // keyID 0: the key is not printed
 }
 
 // mapBTF returns the BTF formatter of a map, or nil when keys and values

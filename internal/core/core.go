@@ -1186,7 +1186,7 @@ func Patch(insns asm.Instructions, fixups []Fixup) (asm.Instructions, error) {
 		if ins.OpCode.IsDWordLoad() {
 			splits = append(splits, idx)
 		}
-		*ins = poisonCall(ins.Symbol())
+		*ins = poisonCall(ins.Symbol()).WithLine(ins.Line()).WithFunc(ins.Func()) // the line and function stay
 	}
 	if len(splits) == 0 {
 		return insns, nil
