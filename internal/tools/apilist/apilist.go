@@ -71,8 +71,11 @@ type listed struct {
 	Name       string
 	Export     string
 	Standard   bool
-	Module     *struct{ Path string }
-	Error      *struct{ Err string }
+	Module     *struct {
+		Path string
+		Main bool
+	}
+	Error *struct{ Err string }
 }
 
 // Load lists the API of every public package of the module in dir: not
@@ -104,20 +107,19 @@ func Load(dir string, publicNames map[string]string) ([]*Package, error) {
 			return nil, fmt.Errorf("package %s: %s", p.ImportPath, p.Error.Err)
 		}
 		exports[p.ImportPath] = p.Export
-		if p.Standard || p.Module == nil || p.Name == "main" || isInternal(p.ImportPath) {
+		// Only the main module's packages: go list -deps prints the
+		// dependencies (golang.org/x/sys/unix, ...) first.
+		if p.Standard || p.Module == nil || !p.Module.Main || p.Name == "main" || isInternal(p.ImportPath) {
 			continue
 		}
-		if module == "" {
-			module = p.Module.Path
+		if module != "" && p.Module.Path != module {
+			return nil, fmt.Errorf("packages of two main modules (%s, %s)", module, p.Module.Path)
 		}
-		if p.Module.Path == module {
-			public = append(public, p)
-		}
+		module = p.Module.Path
+		public = append(public, p)
 	}
-	for _, p := range public {
-		if p.Module.Path != module {
-			return nil, fmt.Errorf("packages of two modules (%s, %s)", module, p.Module.Path)
-		}
+	if module == "" {
+		return nil, fmt.Errorf("no public package of the main module in %s", dir)
 	}
 	fset := token.NewFileSet()
 	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {

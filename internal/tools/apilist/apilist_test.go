@@ -105,6 +105,14 @@ func diffLines(want, got []string) []string {
 // -update), so that it shows in review.
 func TestAPI(t *testing.T) {
 	root, pkgs := load(t)
+	// The listing must hold this module's packages, not its
+	// dependencies' (a wrong module once listed golang.org/x/sys/unix
+	// alone, and the test compared nothing of ours).
+	for _, must := range []string{"github.com/purebpf/bpf", "github.com/purebpf/bpf/attach", "github.com/purebpf/bpf/maps"} {
+		if !slices.ContainsFunc(pkgs, func(p *Package) bool { return p.Path == must }) {
+			t.Fatalf("the listing lacks %s", must)
+		}
+	}
 	apiDir := filepath.Join(root, "api")
 	if *update {
 		if err := os.MkdirAll(apiDir, 0o755); err != nil {
