@@ -46,8 +46,13 @@ func binName(pkg, module string) string {
 	return s + ".test"
 }
 
+// hostOnly are the packages whose tests do not depend on the kernel and
+// run natively only: the repository's tools (the API listing compiles the
+// whole module with go list -export, minutes under TCG).
+const hostOnly = "/internal/tools/"
+
 // listTestPkgs lists the packages matching patterns in the module at
-// modDir that have test files.
+// modDir that have test files, except hostOnly ones.
 func listTestPkgs(ctx context.Context, goBin, modDir, module string, patterns []string) ([]testPkg, error) {
 	if len(patterns) == 0 {
 		return nil, nil
@@ -60,7 +65,7 @@ func listTestPkgs(ctx context.Context, goBin, modDir, module string, patterns []
 	var pkgs []testPkg
 	for _, l := range strings.Split(out, "\n") {
 		imp, dir, ok := strings.Cut(strings.TrimSpace(l), "\t")
-		if !ok {
+		if !ok || strings.Contains(imp+"/", hostOnly) {
 			continue
 		}
 		pkgs = append(pkgs, testPkg{Pkg: imp, Dir: dir, ModDir: modDir, Bin: binName(imp, module)})

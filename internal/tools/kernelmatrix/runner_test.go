@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -108,5 +110,21 @@ func TestKernelCmdline(t *testing.T) {
 		if got := kernelCmdline(extra); got != want {
 			t.Errorf("kernelCmdline(%q) = %q, want %q", extra, got, want)
 		}
+	}
+}
+
+// TestListTestPkgsHostOnly lists this module's packages as the matrix
+// does: the tools under internal/tools run natively only.
+func TestListTestPkgsHostOnly(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	pkgs, err := listTestPkgs(context.Background(), goBin, "../../..", "github.com/purebpf/bpf", []string{"./maps", "./internal/tools/..."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0].Pkg != "github.com/purebpf/bpf/maps" {
+		t.Errorf("packages %+v, want only maps", pkgs)
 	}
 }
