@@ -292,15 +292,17 @@ func (pb *programBTF) close() {
 
 // sourceLines returns the C source line of each raw instruction of insns
 // from their line metadata ("line text @ file.c:12", as the kernel's log
-// shows it; an instruction without a line takes the line before it), or
-// nil when they have none.
+// shows it; an instruction without a line takes the line before it, and
+// those before the first line take the first, as the loader's line info
+// says), or nil when they have none.
 func sourceLines(insns asm.Instructions) []string {
 	var lines []string
-	raw, cur := 0, ""
+	raw, cur, lead := 0, "", 0
 	for _, ins := range insns {
 		if l := ins.Line(); l != nil {
 			if lines == nil {
 				lines = make([]string, insns.RawLen())
+				lead = raw
 			}
 			cur = l.String()
 		}
@@ -308,6 +310,9 @@ func sourceLines(insns asm.Instructions) []string {
 			lines[raw+k] = cur
 		}
 		raw += ins.Slots()
+	}
+	for i := 0; i < lead; i++ {
+		lines[i] = lines[lead]
 	}
 	return lines
 }
