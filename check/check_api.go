@@ -102,6 +102,7 @@ func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, sourc
 		Program:       name,
 		ProgramType:   spec.Type,
 		AttachType:    spec.AttachType,
+		Flags:         spec.Flags,
 		License:       spec.License,
 		Maps:          ms,
 		Source:        source,

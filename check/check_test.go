@@ -228,7 +228,7 @@ func TestPathShowsBranches(t *testing.T) {
 }
 
 func TestUnsupportedProgramType(t *testing.T) {
-	err := checkInsns(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.Kprobe})
+	err := checkInsns(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.LSM})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("got %v", err)
 	}

@@ -196,6 +196,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				return e
 			}
 			if size == 0 {
+				if kind != argMemOrNull && !r.typ.isPointer() {
+					// The kernel still checks the argument is a
+					// pointer for a zero size.
+					return c.unsupported(st, "a zero-sized memory argument of %s#%d is not modelled", fn, int32(fn))
+				}
 				continue
 			}
 			// bpf_xdp_store_bytes reads its buffer, but kernels before

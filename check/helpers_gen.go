@@ -7,8 +7,12 @@ import "github.com/purebpf/bpf/internal/kernel"
 // helpersByType is a bit set of the helper ids each program type may call,
 // as probed on Linux 6.18.
 var helpersByType = map[kernel.ProgramType][]uint64{
-	kernel.SocketFilter: {0x80c4280643d1ee, 0x2d6f260063810010, 0x80779e3176303f7c, 0xf0ffc},
-	kernel.SchedCLS:     {0x85cfeff7ffffee, 0x3d6f7e1fe3f98034, 0x80779e397fb03ffc, 0xffffd},
-	kernel.SchedACT:     {0x85cfeff7ffffee, 0x3d6f7e1fe3f98034, 0x80779e397fb03ffc, 0xffffd},
-	kernel.XDP:          {0xc8142812c3d1ee, 0x296f661863f10022, 0xf0779e3976303f7c, 0xffffc},
+	kernel.SocketFilter:  {0x80c4280643d1ee, 0x2d6f260063810010, 0x80779e3176303f7c, 0xf0ffc},
+	kernel.SchedCLS:      {0x85cfeff7ffffee, 0x3d6f7e1fe3f98034, 0x80779e397fb03ffc, 0xffffd},
+	kernel.SchedACT:      {0x85cfeff7ffffee, 0x3d6f7e1fe3f98034, 0x80779e397fb03ffc, 0xffffd},
+	kernel.XDP:           {0xc8142812c3d1ee, 0x296f661863f10022, 0xf0779e3976303f7c, 0xffffc},
+	kernel.Kprobe:        {0x8024280a43d1fe, 0x296f260063810008, 0x8073fe307630207c, 0xf0fec},
+	kernel.TracePoint:    {0x8024280a43d1fe, 0x296f260063810008, 0x8073fe307630207c, 0xf0fec},
+	kernel.RawTracepoint: {0x8024280a43d1fe, 0x296f260063810008, 0x8073fe307630207c, 0xf0fec},
+	kernel.PerfEvent:     {0x18024280a43d1fe, 0x29ef260063810008, 0x8073fe307630207c, 0xf0fec},
 }

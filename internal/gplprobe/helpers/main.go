@@ -25,6 +25,10 @@ var types = []struct {
 	{kernel.SchedCLS, "SchedCLS"},
 	{kernel.SchedACT, "SchedACT"},
 	{kernel.XDP, "XDP"},
+	{kernel.Kprobe, "Kprobe"},
+	{kernel.TracePoint, "TracePoint"},
+	{kernel.RawTracepoint, "RawTracepoint"},
+	{kernel.PerfEvent, "PerfEvent"},
 }
 
 func main() {
