@@ -336,6 +336,9 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
 	case ptrPacket, ptrPacketMeta:
+		if write && !c.writablePacket() {
+			return c.unsupported(st, "a helper writing into a read-only packet is not modelled")
+		}
 		return c.packetBounds(st, regno, r, 0, int(size))
 	}
 	return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)

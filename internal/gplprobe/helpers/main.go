@@ -29,6 +29,7 @@ var types = []struct {
 	{kernel.TracePoint, "TracePoint"},
 	{kernel.RawTracepoint, "RawTracepoint"},
 	{kernel.PerfEvent, "PerfEvent"},
+	{kernel.CGroupSKB, "CGroupSKB"},
 }
 
 func main() {
