@@ -217,6 +217,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 					return e
 				}
 			}
+			if helperWritesMem[fn] && !write {
+				if e := c.helperRewrite(st, regno, r, size); e != nil {
+					return e
+				}
+			}
 		case argSize, argSizeOrZero:
 			// Checked with the memory argument before it.
 			if n == 0 || (p.args[n-1] != argMem && p.args[n-1] != argMemOrNull && p.args[n-1] != argUninitMem) {
