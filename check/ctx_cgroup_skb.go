@@ -61,9 +61,14 @@ func (c *checker) checkReturn(st *state) *verifier.Error {
 }
 
 // writablePacket reports whether the program may write packet data
-// (cgroup_skb programs may only read it); types of mem.go may.
+// (cgroup_skb and sock_ops programs may only read it); types of mem.go
+// may.
 func (c *checker) writablePacket() bool {
-	return c.opts.ProgramType != kernel.CGroupSKB
+	switch c.opts.ProgramType {
+	case kernel.CGroupSKB, kernel.SockOps:
+		return false
+	}
+	return true
 }
 
 func init() {

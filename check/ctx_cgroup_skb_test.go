@@ -72,12 +72,11 @@ func TestCGroupSKBContextAgreesWithKernel(t *testing.T) {
 	t.Logf("%d context accesses (%d accepted by the kernel), all verdicts the kernel's", total, accepted)
 }
 
-// TestCGroupSKBReturnAgreesWithKernel compares the return value rules of
-// cgroup_skb ingress and egress programs with the kernel's, and packet
-// writes (refused: cgroup_skb programs only read packets).
-func TestCGroupSKBReturnAgreesWithKernel(t *testing.T) {
+// TestReturnRangesAgreeWithKernel compares the return value rules of
+// cgroup_skb ingress and egress and sock_ops programs with the kernel's,
+// and packet writes (refused: cgroup_skb programs only read packets).
+func TestReturnRangesAgreeWithKernel(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	requireProgramType(t, kernel.CGroupSKB)
 	ret := func(v int32) asm.Instructions { return asm.Instructions{asm.Mov.Imm(asm.R0, v), asm.Return()} }
 	masked := func(m int32) asm.Instructions {
 		return asm.Instructions{asm.Call(asm.FnGetPrandomU32), asm.And.Imm(asm.R0, m), asm.Return()}
@@ -112,10 +111,22 @@ func TestCGroupSKBReturnAgreesWithKernel(t *testing.T) {
 			asm.Return().WithSymbol("out"),
 		},
 	}
-	for _, at := range []kernel.AttachType{kernel.AttachCGroupInetIngress, kernel.AttachCGroupInetEgress} {
+	for _, tt := range []struct {
+		typ kernel.ProgramType
+		at  kernel.AttachType
+	}{
+		{kernel.CGroupSKB, kernel.AttachCGroupInetIngress},
+		{kernel.CGroupSKB, kernel.AttachCGroupInetEgress},
+		{kernel.SockOps, kernel.AttachCGroupSockOps},
+	} {
+		requireProgramType(t, tt.typ)
+		at := tt.at
 		for name, insns := range progs {
-			ours := checkInsns(insns, progEnv{Program: name, ProgramType: kernel.CGroupSKB, AttachType: at, License: "GPL"})
-			theirs := loadAttached(kernel.CGroupSKB, at, insns)
+			if tt.typ == kernel.SockOps && (name == "pkt_write" || name == "pkt_read") {
+				continue // __sk_buff offsets
+			}
+			ours := checkInsns(insns, progEnv{Program: name, ProgramType: tt.typ, AttachType: at, License: "GPL"})
+			theirs := loadAttached(tt.typ, at, insns)
 			switch {
 			case ours == nil && theirs != nil:
 				t.Errorf("%s/%s: FALSE ACCEPT (kernel: %v)", at, name, theirs)
@@ -130,4 +141,38 @@ func TestCGroupSKBReturnAgreesWithKernel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSockOpsContextAgreesWithKernel compares every access to struct
+// bpf_sock_ops (and around it) with the kernel.
+func TestSockOpsContextAgreesWithKernel(t *testing.T) {
+	env := loadEnv(t)
+	requireProgramType(t, kernel.SockOps)
+	var accepted, total int
+	for _, p := range ctxProbes(kernel.SockOps, span(-9, sockOpsSize+9)) {
+		o := compare(t, env, p)
+		total++
+		if o.kernel == nil {
+			accepted++
+		}
+		if o.falseAccept() || (o.falseReject() && !errors.Is(o.ours, ErrUnsupported)) {
+			t.Errorf("%v", o)
+		}
+		off := p.insns[len(p.insns)-3].Offset
+		newer := off >= sockOpsSize61 && !kernelAtLeast(t, 6, 18)
+		if o.ours != nil && errors.Is(o.ours, ErrUnsupported) && off != sockOpsSK && !newer {
+			t.Errorf("%s: no verdict: %v", p.name, o.ours)
+		}
+	}
+	t.Logf("%d context accesses (%d accepted by the kernel), all verdicts the kernel's", total, accepted)
+}
+
+// kernelAtLeast reports whether the running kernel is at least
+// major.minor.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	v, err := kernel.RunningVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.AtLeast(kernel.V(major, minor, 0))
 }

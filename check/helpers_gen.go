@@ -16,4 +16,5 @@ var helpersByType = map[kernel.ProgramType][]uint64{
 	kernel.RawTracepoint: {0x8024280a43d1fe, 0x296f260063810008, 0x8073fe307630207c, 0xf0fec},
 	kernel.PerfEvent:     {0x18024280a43d1fe, 0x29ef260063810008, 0x8073fe307630207c, 0xf0fec},
 	kernel.CGroupSKB:     {0x80c4280643d1ee, 0x2d6f3e0fe3fb8010, 0x80779e3176303f7f, 0xf0ffc},
+	kernel.SockOps:       {0xaa244280243d1ee, 0x2d6f3e0163830040, 0x80779e317631ff7c, 0xf0ffc},
 }

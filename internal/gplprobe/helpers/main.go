@@ -30,6 +30,7 @@ var types = []struct {
 	{kernel.RawTracepoint, "RawTracepoint"},
 	{kernel.PerfEvent, "PerfEvent"},
 	{kernel.CGroupSKB, "CGroupSKB"},
+	{kernel.SockOps, "SockOps"},
 }
 
 func main() {
