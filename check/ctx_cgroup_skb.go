@@ -61,11 +61,11 @@ func (c *checker) checkReturn(st *state) *verifier.Error {
 }
 
 // writablePacket reports whether the program may write packet data
-// (cgroup_skb and sock_ops programs may only read it); types of mem.go
-// may.
+// (cgroup_skb, sock_ops, lwt_in and lwt_out programs may only read it);
+// types of mem.go may.
 func (c *checker) writablePacket() bool {
 	switch c.opts.ProgramType {
-	case kernel.CGroupSKB, kernel.SockOps:
+	case kernel.CGroupSKB, kernel.SockOps, kernel.LWTIn, kernel.LWTOut:
 		return false
 	}
 	return true
@@ -96,29 +96,63 @@ func init() {
 	}
 }
 
-// cgroupSKBAccess is the __sk_buff of cgroup_skb programs
-// (cg_skb_is_valid_access and bpf_skb_is_valid_access) for a privileged
-// (CAP_BPF) load.
+// skbRules are the differences between the __sk_buff of a program type
+// and the generic rules (bpf_skb_is_valid_access) for a privileged load.
+type skbRules struct {
+	// deny are the fields the type may not access at all, as [off, end).
+	deny [][2]int32
+	// write are the fields it may write.
+	write [][2]int32
+	// packet: data and data_end are packet pointers.
+	packet bool
+}
+
+func (r *skbRules) in(list [][2]int32, off int32) bool {
+	for _, f := range list {
+		if off >= f[0] && off < f[1] {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	skbFieldTCClassid = [2]int32{skbTCClassid, skbTCClassid + 4}
+	skbFieldDataMeta  = [2]int32{skbDataMeta, skbDataMeta + 4}
+	skbFieldWireLen   = [2]int32{skbWireLen, skbWireLen + 4}
+	skbFieldTstamp    = [2]int32{skbTstamp, skbTstamp + 8}
+	skbFieldHwtstamp  = [2]int32{skbHwtstamp, skbSize}
+	skbFieldMark      = [2]int32{skbMark, skbMark + 4}
+	skbFieldPriority  = [2]int32{skbPriority, skbPriority + 4}
+	skbFieldTCIndex   = [2]int32{skbTCIndex, skbTCIndex + 4}
+	skbFieldCB        = [2]int32{skbCB, skbCB + 20}
+	skbFieldSocket    = [2]int32{skbFamily, skbLocalPort + 4}
+)
+
+// cgroupSKBRules: cg_skb_is_valid_access.
+var cgroupSKBRules = skbRules{
+	deny:   [][2]int32{skbFieldTCClassid, skbFieldDataMeta, skbFieldWireLen},
+	write:  [][2]int32{skbFieldMark, skbFieldPriority, skbFieldCB, skbFieldTstamp},
+	packet: true,
+}
+
 func cgroupSKBAccess(c *checker, st *state, regno asm.Register, off int32, size int, write bool) (reg, *verifier.Error) {
+	return c.skbAccess(&cgroupSKBRules, st, regno, off, size, write)
+}
+
+// skbAccess is the __sk_buff of a program type whose differences from
+// the generic rules are r.
+func (c *checker) skbAccess(r *skbRules, st *state, regno asm.Register, off int32, size int, write bool) (reg, *verifier.Error) {
 	bad := func() (reg, *verifier.Error) { return c.badCtx(st, regno, off, size) }
 	if off < 0 || off >= skbSize || off%int32(size) != 0 {
 		return bad()
 	}
 	in := func(a, b int32) bool { return off >= a && off < b }
-	const (
-		skbTCClassidEnd = skbTCClassid + 4
-		skbWireLenEnd   = skbWireLen + 4
-	)
-	switch {
-	case in(skbTCClassid, skbTCClassidEnd), in(skbDataMeta, skbDataMeta+4), in(skbWireLen, skbWireLenEnd):
+	if r.in(r.deny, off) {
 		return bad()
 	}
-	if write {
-		switch {
-		case in(skbMark, skbMark+4), in(skbPriority, skbPriority+4), in(skbCB, skbCB+20), in(skbTstamp, skbTstamp+8):
-		default:
-			return bad()
-		}
+	if write && !r.in(r.write, off) {
+		return bad()
 	}
 	switch {
 	case in(skbCB, skbCB+20):
@@ -133,11 +167,16 @@ func cgroupSKBAccess(c *checker, st *state, regno asm.Register, off int32, size 
 		if size != 4 {
 			return bad()
 		}
+		if !r.packet {
+			return reg{}, c.unsupported(st, "__sk_buff.data of this program type is not modelled")
+		}
 		t := ptrPacket
 		if off == skbDataEnd {
 			t = ptrPacketEnd
 		}
 		return reg{typ: t, v: constScalar(0)}, nil
+	case in(skbDataMeta, skbDataMeta+4):
+		return reg{}, c.unsupported(st, "__sk_buff.data_meta of this program type is not modelled")
 	case in(skbRemoteIP4, skbLocalIP6End):
 		if size != 4 {
 			return bad()

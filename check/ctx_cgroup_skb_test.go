@@ -47,13 +47,19 @@ func loadAttached(typ kernel.ProgramType, at kernel.AttachType, insns asm.Instru
 	return err
 }
 
-// TestCGroupSKBContextAgreesWithKernel compares every access to
-// __sk_buff (and around it) of a cgroup_skb program with the kernel.
-func TestCGroupSKBContextAgreesWithKernel(t *testing.T) {
+// TestSKBContextsAgreeWithKernel compares every access to __sk_buff (and
+// around it) of cgroup_skb, sk_skb and lwt programs with the kernel.
+func TestSKBContextsAgreeWithKernel(t *testing.T) {
 	env := loadEnv(t)
-	requireProgramType(t, kernel.CGroupSKB)
+	for _, typ := range []kernel.ProgramType{kernel.CGroupSKB, kernel.SkSKB, kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit} {
+		t.Run(typ.String(), func(t *testing.T) { testSKBContext(t, env, typ) })
+	}
+}
+
+func testSKBContext(t *testing.T, env *kernelEnv, typ kernel.ProgramType) {
+	requireProgramType(t, typ)
 	var accepted, total int
-	for _, p := range ctxProbes(kernel.CGroupSKB, span(-9, skbSize+9)) {
+	for _, p := range ctxProbes(typ, span(-9, skbSize+9)) {
 		o := compare(t, env, p)
 		total++
 		if o.kernel == nil {
@@ -73,8 +79,9 @@ func TestCGroupSKBContextAgreesWithKernel(t *testing.T) {
 }
 
 // TestReturnRangesAgreeWithKernel compares the return value rules of
-// cgroup_skb ingress and egress and sock_ops programs with the kernel's,
-// and packet writes (refused: cgroup_skb programs only read packets).
+// cgroup_skb ingress and egress, sock_ops, sk_skb and lwt programs with
+// the kernel's, and packet reads and writes (cgroup_skb, lwt_in and
+// lwt_out programs only read packets).
 func TestReturnRangesAgreeWithKernel(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	ret := func(v int32) asm.Instructions { return asm.Instructions{asm.Mov.Imm(asm.R0, v), asm.Return()} }
@@ -118,6 +125,10 @@ func TestReturnRangesAgreeWithKernel(t *testing.T) {
 		{kernel.CGroupSKB, kernel.AttachCGroupInetIngress},
 		{kernel.CGroupSKB, kernel.AttachCGroupInetEgress},
 		{kernel.SockOps, kernel.AttachCGroupSockOps},
+		{kernel.SkSKB, kernel.AttachSkSKBStreamVerdict},
+		{kernel.LWTIn, 0},
+		{kernel.LWTOut, 0},
+		{kernel.LWTXmit, 0},
 	} {
 		requireProgramType(t, tt.typ)
 		at := tt.at

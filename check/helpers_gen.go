@@ -17,4 +17,8 @@ var helpersByType = map[kernel.ProgramType][]uint64{
 	kernel.PerfEvent:     {0x18024280a43d1fe, 0x29ef260063810008, 0x8073fe307630207c, 0xf0fec},
 	kernel.CGroupSKB:     {0x80c4280643d1ee, 0x2d6f3e0fe3fb8010, 0x80779e3176303f7f, 0xf0ffc},
 	kernel.SockOps:       {0xaa244280243d1ee, 0x2d6f3e0163830040, 0x80779e317631ff7c, 0xf0ffc},
+	kernel.SkSKB:         {0x94cce80643d3ee, 0x296f260863f10100, 0x80779e3176303f7c, 0xf0ffc},
+	kernel.LWTIn:         {0x8004ae1743d1ee, 0x296f260063810200, 0x80779e3176303f7c, 0xf0ffc},
+	kernel.LWTOut:        {0x8004ae1743d1ee, 0x296f260063810000, 0x80779e3176303f7c, 0xf0ffc},
+	kernel.LWTXmit:       {0x800fee77f3ffee, 0x296f260063810200, 0x80779e3176303ffc, 0xf0ffc},
 }

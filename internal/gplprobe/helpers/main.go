@@ -31,6 +31,10 @@ var types = []struct {
 	{kernel.PerfEvent, "PerfEvent"},
 	{kernel.CGroupSKB, "CGroupSKB"},
 	{kernel.SockOps, "SockOps"},
+	{kernel.SkSKB, "SkSKB"},
+	{kernel.LWTIn, "LWTIn"},
+	{kernel.LWTOut, "LWTOut"},
+	{kernel.LWTXmit, "LWTXmit"},
 }
 
 func main() {
