@@ -79,7 +79,8 @@ func testSKBContext(t *testing.T, env *kernelEnv, typ kernel.ProgramType) {
 }
 
 // TestReturnRangesAgreeWithKernel compares the return value rules of
-// cgroup_skb ingress and egress, sock_ops, sk_skb and lwt programs with
+// cgroup_skb ingress and egress, sock_ops, sk_skb, lwt and
+// cgroup_sock_addr programs with
 // the kernel's, and packet reads and writes (cgroup_skb, lwt_in and
 // lwt_out programs only read packets).
 func TestReturnRangesAgreeWithKernel(t *testing.T) {
@@ -129,11 +130,14 @@ func TestReturnRangesAgreeWithKernel(t *testing.T) {
 		{kernel.LWTIn, 0},
 		{kernel.LWTOut, 0},
 		{kernel.LWTXmit, 0},
+		{kernel.CGroupSockAddr, kernel.AttachCGroupInet4Connect},
+		{kernel.CGroupSockAddr, kernel.AttachCGroupInet6Bind},
+		{kernel.CGroupSockAddr, kernel.AttachCGroupUDP4Recvmsg},
 	} {
 		requireProgramType(t, tt.typ)
 		at := tt.at
 		for name, insns := range progs {
-			if tt.typ == kernel.SockOps && (name == "pkt_write" || name == "pkt_read") {
+			if (tt.typ == kernel.SockOps || tt.typ == kernel.CGroupSockAddr) && (name == "pkt_write" || name == "pkt_read") {
 				continue // __sk_buff offsets
 			}
 			ours := checkInsns(insns, progEnv{Program: name, ProgramType: tt.typ, AttachType: at, License: "GPL"})
@@ -186,4 +190,37 @@ func kernelAtLeast(t *testing.T, major, minor int) bool {
 		t.Fatal(err)
 	}
 	return v.AtLeast(kernel.V(major, minor, 0))
+}
+
+// TestSockAddrContextAgreesWithKernel compares every access to struct
+// bpf_sock_addr (and around it) with the kernel, for each modelled attach
+// type.
+func TestSockAddrContextAgreesWithKernel(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	requireProgramType(t, kernel.CGroupSockAddr)
+	for at := range sockAddrFamily {
+		var accepted, total int
+		for _, p := range ctxProbes(kernel.CGroupSockAddr, span(-9, sockAddrSize+9)) {
+			// A valid return value for every hook.
+			p.insns[len(p.insns)-2] = asm.Mov.Imm(asm.R0, 1)
+			ours := checkInsns(p.insns, progEnv{Program: p.name, ProgramType: p.typ, AttachType: at, License: "GPL"})
+			theirs := loadAttached(p.typ, at, p.insns)
+			total++
+			if theirs == nil {
+				accepted++
+			}
+			off := p.insns[len(p.insns)-3].Offset
+			switch {
+			case ours == nil && theirs != nil:
+				t.Errorf("%s/%s: FALSE ACCEPT (kernel: %v)", at, p.name, theirs)
+			case errors.Is(ours, ErrUnsupported):
+				if off != sockAddrSK {
+					t.Errorf("%s/%s: no verdict: %v", at, p.name, ours)
+				}
+			case ours != nil && theirs == nil:
+				t.Errorf("%s/%s: false rejection: %v", at, p.name, ours)
+			}
+		}
+		t.Logf("%s: %d context accesses (%d accepted by the kernel)", at, total, accepted)
+	}
 }
