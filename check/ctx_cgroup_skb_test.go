@@ -133,11 +133,12 @@ func TestReturnRangesAgreeWithKernel(t *testing.T) {
 		{kernel.CGroupSockAddr, kernel.AttachCGroupInet4Connect},
 		{kernel.CGroupSockAddr, kernel.AttachCGroupInet6Bind},
 		{kernel.CGroupSockAddr, kernel.AttachCGroupUDP4Recvmsg},
+		{kernel.CGroupSock, kernel.AttachCGroupInetSockCreate},
 	} {
 		requireProgramType(t, tt.typ)
 		at := tt.at
 		for name, insns := range progs {
-			if (tt.typ == kernel.SockOps || tt.typ == kernel.CGroupSockAddr) && (name == "pkt_write" || name == "pkt_read") {
+			if (tt.typ == kernel.SockOps || tt.typ == kernel.CGroupSockAddr || tt.typ == kernel.CGroupSock) && (name == "pkt_write" || name == "pkt_read") {
 				continue // __sk_buff offsets
 			}
 			ours := checkInsns(insns, progEnv{Program: name, ProgramType: tt.typ, AttachType: at, License: "GPL"})
@@ -217,6 +218,34 @@ func TestSockAddrContextAgreesWithKernel(t *testing.T) {
 				if off != sockAddrSK {
 					t.Errorf("%s/%s: no verdict: %v", at, p.name, ours)
 				}
+			case ours != nil && theirs == nil:
+				t.Errorf("%s/%s: false rejection: %v", at, p.name, ours)
+			}
+		}
+		t.Logf("%s: %d context accesses (%d accepted by the kernel)", at, total, accepted)
+	}
+}
+
+// TestSockContextAgreesWithKernel compares every access to struct
+// bpf_sock (and around it) of cgroup_sock programs with the kernel, for
+// each modelled attach type.
+func TestSockContextAgreesWithKernel(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	requireProgramType(t, kernel.CGroupSock)
+	for _, at := range sockAttachTypes {
+		var accepted, total int
+		for _, p := range ctxProbes(kernel.CGroupSock, span(-9, sockSize+9)) {
+			ours := checkInsns(p.insns, progEnv{Program: p.name, ProgramType: p.typ, AttachType: at, License: "GPL"})
+			theirs := loadAttached(p.typ, at, p.insns)
+			total++
+			if theirs == nil {
+				accepted++
+			}
+			switch {
+			case ours == nil && theirs != nil:
+				t.Errorf("%s/%s: FALSE ACCEPT (kernel: %v)", at, p.name, theirs)
+			case errors.Is(ours, ErrUnsupported):
+				t.Errorf("%s/%s: no verdict: %v", at, p.name, ours)
 			case ours != nil && theirs == nil:
 				t.Errorf("%s/%s: false rejection: %v", at, p.name, ours)
 			}

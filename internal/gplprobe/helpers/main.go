@@ -44,6 +44,9 @@ var types = []struct {
 		kernel.AttachCGroupUDP4Sendmsg, kernel.AttachCGroupUDP6Sendmsg, kernel.AttachCGroupUDP4Recvmsg, kernel.AttachCGroupUDP6Recvmsg,
 		kernel.AttachCGroupInet4Getpeername, kernel.AttachCGroupInet6Getpeername, kernel.AttachCGroupInet4Getsockname, kernel.AttachCGroupInet6Getsockname,
 	}},
+	{kernel.CGroupSock, "CGroupSock", []kernel.AttachType{
+		kernel.AttachCGroupInetSockCreate, kernel.AttachCGroupInetSockRelease, kernel.AttachCGroupInet4PostBind, kernel.AttachCGroupInet6PostBind,
+	}},
 }
 
 func main() {
