@@ -134,11 +134,12 @@ func TestReturnRangesAgreeWithKernel(t *testing.T) {
 		{kernel.CGroupSockAddr, kernel.AttachCGroupInet6Bind},
 		{kernel.CGroupSockAddr, kernel.AttachCGroupUDP4Recvmsg},
 		{kernel.CGroupSock, kernel.AttachCGroupInetSockCreate},
+		{kernel.SkMsg, kernel.AttachSkMsgVerdict},
 	} {
 		requireProgramType(t, tt.typ)
 		at := tt.at
 		for name, insns := range progs {
-			if (tt.typ == kernel.SockOps || tt.typ == kernel.CGroupSockAddr || tt.typ == kernel.CGroupSock) && (name == "pkt_write" || name == "pkt_read") {
+			if (tt.typ == kernel.SockOps || tt.typ == kernel.CGroupSockAddr || tt.typ == kernel.CGroupSock || tt.typ == kernel.SkMsg) && (name == "pkt_write" || name == "pkt_read") {
 				continue // __sk_buff offsets
 			}
 			ours := checkInsns(insns, progEnv{Program: name, ProgramType: tt.typ, AttachType: at, License: "GPL"})
@@ -252,4 +253,26 @@ func TestSockContextAgreesWithKernel(t *testing.T) {
 		}
 		t.Logf("%s: %d context accesses (%d accepted by the kernel)", at, total, accepted)
 	}
+}
+
+// TestSkMsgContextAgreesWithKernel compares every access to struct
+// sk_msg_md (and around it) with the kernel.
+func TestSkMsgContextAgreesWithKernel(t *testing.T) {
+	env := loadEnv(t)
+	requireProgramType(t, kernel.SkMsg)
+	var accepted, total int
+	for _, p := range ctxProbes(kernel.SkMsg, span(-9, skMsgSize+9)) {
+		o := compare(t, env, p)
+		total++
+		if o.kernel == nil {
+			accepted++
+		}
+		if o.falseAccept() || (o.falseReject() && !errors.Is(o.ours, ErrUnsupported)) {
+			t.Errorf("%v", o)
+		}
+		if off := p.insns[len(p.insns)-3].Offset; errors.Is(o.ours, ErrUnsupported) && off != skMsgSK {
+			t.Errorf("%s: no verdict: %v", p.name, o.ours)
+		}
+	}
+	t.Logf("%d context accesses (%d accepted by the kernel), all verdicts the kernel's", total, accepted)
 }
