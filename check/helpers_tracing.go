@@ -25,6 +25,9 @@ func init() {
 		asm.FnProbeReadUser:              {args: [5]argKind{argUninitMem, argSizeOrZero, a}},
 		asm.FnProbeReadUserStr:           {args: [5]argKind{argUninitMem, argSizeOrZero, a}},
 		asm.FnRingbufQuery:               {args: [5]argKind{argMapPtr, a}, maps: []kernel.MapType{kernel.MapRingBuf}},
+		// Stack traces: an id in a stack trace map, or the frames copied.
+		asm.FnGetStackid: {args: [5]argKind{cx, argMapPtr, a}, maps: []kernel.MapType{kernel.MapStackTrace}},
+		asm.FnGetStack:   {args: [5]argKind{cx, argUninitMem, argSizeOrZero, a}},
 	} {
 		if _, dup := helperProtos[fn]; !dup {
 			helperProtos[fn] = p

@@ -392,3 +392,76 @@ int perf_narrow_bad(struct perf_data *ctx)
 {
 	return *(u32 *)&ctx->regs.ip;
 }
+
+/* The profile tool: count (pid, user stack, kernel stack) samples. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(u32));
+	__uint(value_size, 127 * sizeof(u64));
+} stacks SEC(".maps");
+
+struct stack_key {
+	u32 pid;
+	s32 kern;
+	s32 user;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct stack_key);
+	__type(value, u64);
+} samples SEC(".maps");
+
+SEC("perf_event")
+int perf_profile(struct perf_data *ctx)
+{
+	struct stack_key key = {};
+	u64 one = 1, *v;
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.kern = bpf_get_stackid(ctx, &stacks, 0);
+	key.user = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	v = bpf_map_lookup_elem(&samples, &key);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	else
+		bpf_map_update_elem(&samples, &key, &one, BPF_NOEXIST);
+	return 0;
+}
+
+/* Off-CPU style: the kernel stack of a sleeping task into a ring buffer. */
+SEC("kprobe/finish_task_switch")
+int kprobe_stack_ringbuf(struct regs *ctx)
+{
+	struct {
+		u32 pid;
+		u32 len;
+		u64 ips[32];
+	} *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->pid = bpf_get_current_pid_tgid();
+	long n = bpf_get_stack(ctx, e->ips, sizeof(e->ips), 0);
+	e->len = n < 0 ? 0 : n;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Stack ids come from a stack trace map only. */
+SEC("perf_event")
+int perf_stackid_map_bad(struct perf_data *ctx)
+{
+	return bpf_get_stackid(ctx, &hist, 0);
+}
+
+/* bpf_get_stack into a buffer smaller than the size given. */
+SEC("raw_tracepoint/sched_switch")
+int rawtp_stack_size_bad(struct bpf_raw_tracepoint_args *ctx)
+{
+	u64 ips[8];
+	bpf_get_stack(ctx, ips, 16 * sizeof(u64), 0);
+	return ips[0] != 0;
+}
