@@ -1,8 +1,11 @@
 package check_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -102,5 +105,42 @@ func TestRealisticProgramsAgreeWithKernel(t *testing.T) {
 	t.Logf("realistic programs: %v", all)
 	if all.programs > 0 && all.verdicts*100 < all.programs*95 {
 		t.Errorf("only %d of %d programs get a verdict (goal 95%%)", all.verdicts, all.programs)
+	}
+}
+
+// TestProgsObjectsMatchSources rebuilds testdata/progs with its Makefile
+// and compares the objects with the committed ones (byte for byte with
+// clang 14, the compiler they were built with).
+func TestProgsObjectsMatchSources(t *testing.T) {
+	testenv.RequireTool(t, "clang", "make")
+	out, err := exec.Command("clang", "--version").Output()
+	if err != nil {
+		t.Fatalf("clang --version: %v", err)
+	}
+	if !bytes.Contains(out, []byte("clang version 14.")) {
+		t.Skipf("%s: the committed objects are clang 14's", bytes.SplitN(out, []byte("\n"), 2)[0])
+	}
+	tmp := t.TempDir()
+	if out, err := exec.Command("make", "-s", "-C", "testdata/progs", "OUT="+tmp).CombinedOutput(); err != nil {
+		t.Fatalf("make: %v\n%s", err, out)
+	}
+	built, err := filepath.Glob(filepath.Join(tmp, "*.o"))
+	if err != nil || len(built) == 0 {
+		t.Fatalf("make built nothing: %v", err)
+	}
+	for _, b := range built {
+		committed := filepath.Join("testdata/progs", filepath.Base(b))
+		want, err := os.ReadFile(committed)
+		if err != nil {
+			t.Errorf("%s is built but not committed: %v", committed, err)
+			continue
+		}
+		got, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s does not match its source: rebuild with make -C check/testdata/progs", committed)
+		}
 	}
 }
