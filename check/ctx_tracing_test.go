@@ -82,7 +82,7 @@ func TestTracingContextAgreesWithKernel(t *testing.T) {
 				if o.kernel == nil {
 					accepted++
 				}
-				if o.falseAccept() || o.falseReject() {
+				if o.falseAccept() || (o.falseReject() && !errors.Is(o.ours, ErrUnsupported)) {
 					t.Errorf("%v", o)
 				}
 				// Tracepoint offsets from 2048 are modelled from 6.18 on.

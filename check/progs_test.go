@@ -17,6 +17,7 @@ import (
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
+	"golang.org/x/sys/unix"
 )
 
 // progsFigures counts the verdicts on the realistic programs.
@@ -42,6 +43,12 @@ func TestRealisticProgramsAgreeWithKernel(t *testing.T) {
 	objs, err := filepath.Glob("testdata/progs/*.o")
 	if err != nil || len(objs) == 0 {
 		t.Fatalf("objects: %v %v", objs, err)
+	}
+	// The programs were written for (and their expected verdicts checked
+	// on) 6.18; another kernel may judge one differently, which is logged.
+	expectf := t.Errorf
+	if v, err := check.ParseKernelVersion(unameRelease(t)); err != nil || v.Major != 6 || v.Minor != 18 {
+		expectf = t.Logf
 	}
 	var all progsFigures
 	for _, obj := range objs {
@@ -76,10 +83,10 @@ func TestRealisticProgramsAgreeWithKernel(t *testing.T) {
 			}
 			bad := strings.HasSuffix(name, "_bad")
 			if bad && kerr == nil {
-				t.Errorf("%s: the kernel accepts a program meant to be rejected", name)
+				expectf("%s: the kernel accepts a program meant to be rejected", name)
 			}
 			if !bad && kerr != nil {
-				t.Errorf("%s: the kernel rejects a program meant to be accepted: %v", name, kerr)
+				expectf("%s: the kernel rejects a program meant to be accepted: %v", name, kerr)
 			}
 			switch {
 			case errors.Is(offline, check.ErrUnsupported):
@@ -143,4 +150,13 @@ func TestProgsObjectsMatchSources(t *testing.T) {
 			t.Errorf("%s does not match its source: rebuild with make -C check/testdata/progs", committed)
 		}
 	}
+}
+
+// unameRelease returns the running kernel's release (uname -r).
+func unameRelease(t *testing.T) string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	return unix.ByteSliceToString(u.Release[:])
 }
