@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/maps"
@@ -31,6 +32,8 @@ type progEnv struct {
 	// AttachType is the expected attach type (XDP programs for devmaps may
 	// read egress_ifindex).
 	AttachType kernel.AttachType
+	// Flags are the program's load flags (bpf.ProgramSpec.Flags).
+	Flags bpf.ProgramFlags
 	// License is the program's license; GPL-only helpers need a
 	// GPL-compatible one.
 	License string
@@ -117,7 +120,13 @@ func (c *checker) run() *verifier.Error {
 	switch c.opts.ProgramType {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP:
 	default:
-		return c.fail(nil, -1, ErrUnsupported, "", "program type %s is not modelled", c.opts.ProgramType)
+		m, ok := c.ctxModelFor()
+		if !ok {
+			return c.fail(nil, -1, ErrUnsupported, "", "program type %s is not modelled", c.opts.ProgramType)
+		}
+		if why := m.unsupported(&c.opts); why != "" {
+			return c.fail(nil, -1, ErrUnsupported, "", "%s", why)
+		}
 	}
 	kv, err := resolveVersion(c.opts.KernelVersion)
 	if err != nil {

@@ -54,8 +54,11 @@ type Options struct {
 // relocations cannot be applied or the rejected instruction is one a
 // failed relocation poisoned. It is conservative: when it cannot prove
 // what the kernel would do it rejects, with Cause ErrUnsupported. It never
-// needs privileges. Socket filter, tc (SchedCLS, SchedACT) and XDP
-// programs are modelled.
+// needs privileges. Socket filter, tc (SchedCLS, SchedACT), XDP,
+// kprobe, tracepoint, raw tracepoint, perf event, cgroup_skb, cgroup_sock,
+// cgroup_sock_addr (inet hooks), sock_ops, sk_skb, sk_msg and lwt_in,
+// lwt_out and lwt_xmit programs are modelled (tracing contexts on amd64
+// only).
 func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options) error {
 	if spec == nil {
 		return errors.New("check: nil ProgramSpec")
@@ -103,6 +106,7 @@ func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, opts 
 		Program:       name,
 		ProgramType:   spec.Type,
 		AttachType:    spec.AttachType,
+		Flags:         spec.Flags,
 		License:       spec.License,
 		Maps:          ms,
 		Source:        source,

@@ -109,8 +109,8 @@ func TestExplanations(t *testing.T) {
 			asm.LoadMapPtr(asm.R1, "ring"), asm.Mov.Imm(asm.R2, 8), asm.Mov.Imm(asm.R3, 0), asm.Call(asm.FnRingbufReserve),
 			asm.Mov.Imm(asm.R0, 0), asm.Return()},
 			index: 6, message: "Unreleased reference"},
-		{name: "unmodelled helper", insns: asm.Instructions{asm.Call(asm.FnFibLookup), asm.Mov.Imm(asm.R0, 0), asm.Return()},
-			index: 0, message: "helper bpf_fib_lookup#69 is not modelled", unsure: true},
+		{name: "unmodelled helper", insns: asm.Instructions{asm.Call(asm.FnCheckMtu), asm.Mov.Imm(asm.R0, 0), asm.Return()},
+			index: 0, message: "helper bpf_check_mtu#163 is not modelled", unsure: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,7 +228,7 @@ func TestPathShowsBranches(t *testing.T) {
 }
 
 func TestUnsupportedProgramType(t *testing.T) {
-	err := checkInsns(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.Kprobe})
+	err := checkInsns(asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}, progEnv{ProgramType: kernel.LSM})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("got %v", err)
 	}

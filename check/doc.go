@@ -6,7 +6,9 @@
 // relocations to a copy of the instructions as the loader would
 // (bpf.ProgramSpec.RelocateCORE), and run an abstract interpreter over the
 // program's control flow graph that models the verifier of Linux 6.1 to
-// 6.18 for privileged socket filter, tc and XDP programs: registers and
+// 6.18 for privileged socket filter, tc, XDP, tracing (kprobe,
+// tracepoint, raw tracepoint, perf event), cgroup (skb, sock, sock_addr),
+// sock_ops, sk_skb, sk_msg and lwt programs: registers and
 // stack slots with known bits and ranges, packet, context, stack and map
 // pointers, NULL checks, helper prototypes, bpf-to-bpf calls, bounded
 // loops, the complexity limit. It models the kernel of

@@ -196,6 +196,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				return e
 			}
 			if size == 0 {
+				if kind != argMemOrNull && !r.typ.isPointer() {
+					// The kernel still checks the argument is a
+					// pointer for a zero size.
+					return c.unsupported(st, "a zero-sized memory argument of %s#%d is not modelled", fn, int32(fn))
+				}
 				continue
 			}
 			// bpf_xdp_store_bytes reads its buffer, but kernels before
@@ -209,6 +214,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			}
 			if fn == asm.FnXdpStoreBytes && !write && r.typ == ptrStack {
 				if e := c.helperMem(st, regno, r, size, true); e != nil {
+					return e
+				}
+			}
+			if helperWritesMem[fn] && !write {
+				if e := c.helperRewrite(st, regno, r, size); e != nil {
 					return e
 				}
 			}
@@ -331,6 +341,9 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
 	case ptrPacket, ptrPacketMeta:
+		if write && !c.writablePacket() {
+			return c.unsupported(st, "a helper writing into a read-only packet is not modelled")
+		}
 		return c.packetBounds(st, regno, r, 0, int(size))
 	}
 	return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)

@@ -18,6 +18,17 @@ func TestHelperTableMatchesKernel(t *testing.T) {
 	for typ := range helpersByType {
 		for fn := range helperProtos {
 			got, err := gplprobe.Allowed(uint32(typ), int32(fn))
+			if hooks := modelledHooks(typ); hooks != nil {
+				// The helpers every modelled hook may call.
+				got = true
+				for _, at := range hooks {
+					ok, e := gplprobe.AllowedAttach(uint32(typ), uint32(at), int32(fn))
+					got, err = got && ok, e
+					if err != nil {
+						break
+					}
+				}
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -660,7 +660,10 @@ func (c *checker) exit(st *state) (bool, *verifier.Error) {
 	if len(st.refs) > 0 {
 		return false, c.errf(st, noReg, "Unreleased reference id=%d", st.refs[0])
 	}
-	// Privileged programs of the modelled types may return anything,
+	if e := c.checkReturn(st); e != nil {
+		return false, e
+	}
+	// Privileged programs of the types of mem.go may return anything,
 	// pointers included; their return values are not range-checked.
 	return true, nil
 }

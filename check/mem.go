@@ -58,6 +58,9 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	case ptrPacket, ptrPacketMeta:
+		if write && !c.writablePacket() {
+			return reg{}, c.errf(st, regno, "cannot write into packet")
+		}
 		if e := c.packetBounds(st, regno, &p, off, size); e != nil {
 			return reg{}, e
 		}
@@ -279,6 +282,9 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 	}
 	if !p.v.isConst() || p.v.t.value != 0 {
 		return reg{}, c.errf(st, regno, "variable ctx access var_off=(%#x; %#x) disallowed", p.v.t.value, p.v.t.mask)
+	}
+	if m, ok := c.ctxModelFor(); ok {
+		return m.access(c, st, regno, off, size, write)
 	}
 	bad := func() (reg, *verifier.Error) {
 		return reg{}, c.errf(st, regno, "invalid bpf_context access off=%d size=%d", off, size)

@@ -112,17 +112,24 @@ const (
 // load loads the probe program of helper id as progType under license and
 // judges the call from the verifier log.
 func load(progType uint32, id int32, license string) (judgement, error) {
+	return loadAttach(progType, 0, id, license)
+}
+
+// loadAttach is load with an expected attach type (which some program
+// types need, and which some helpers depend on).
+func loadAttach(progType, attach uint32, id int32, license string) (judgement, error) {
 	insns := program(id)
 	lic := append([]byte(license), 0)
 	log := make([]byte, 4096)
 	attr := sys.ProgLoadAttr{
-		ProgType: progType,
-		InsnCnt:  uint32(len(insns) / 8),
-		Insns:    sys.NewPointer(unsafe.Pointer(&insns[0])),
-		License:  sys.NewPointer(unsafe.Pointer(&lic[0])),
-		LogLevel: 1,
-		LogSize:  uint32(len(log)),
-		LogBuf:   sys.NewPointer(unsafe.Pointer(&log[0])),
+		ProgType:           progType,
+		ExpectedAttachType: attach,
+		InsnCnt:            uint32(len(insns) / 8),
+		Insns:              sys.NewPointer(unsafe.Pointer(&insns[0])),
+		License:            sys.NewPointer(unsafe.Pointer(&lic[0])),
+		LogLevel:           1,
+		LogSize:            uint32(len(log)),
+		LogBuf:             sys.NewPointer(unsafe.Pointer(&log[0])),
 	}
 	fd, err := sys.ProgLoad(&attr)
 	if err == nil {
@@ -166,7 +173,12 @@ func Probe(id int32) (Verdict, error) {
 // Allowed reports whether programs of type progType may call helper id on
 // the running kernel (GPL license, so only the program type matters).
 func Allowed(progType uint32, id int32) (bool, error) {
-	j, err := load(progType, id, "GPL")
+	return AllowedAttach(progType, 0, id)
+}
+
+// AllowedAttach is Allowed for programs of expected attach type attach.
+func AllowedAttach(progType, attach uint32, id int32) (bool, error) {
+	j, err := loadAttach(progType, attach, id, "GPL")
 	if err != nil {
 		return false, err
 	}
