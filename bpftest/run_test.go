@@ -95,7 +95,10 @@ func TestRunTCContext(t *testing.T) {
 		asm.Return(),
 	}}, nil)
 	in := &bpf.SKBContext{Mark: 41}
-	bpftest.RunTC(t, prog, tcp80, in).ExpectVerdict(bpf.TCActOK).ExpectMark(42).ExpectPriority(6).ExpectData(tcp80)
+	res := bpftest.RunTC(t, prog, tcp80, in).ExpectVerdict(bpf.TCActOK).ExpectMark(42).ExpectPriority(6).ExpectData(tcp80)
+	if res.ReturnValue != uint32(bpf.TCActOK) {
+		t.Errorf("ReturnValue %d, want %d", res.ReturnValue, bpf.TCActOK)
+	}
 	if in.Mark != 41 {
 		t.Fatal("RunTC modified the input context")
 	}
@@ -145,6 +148,13 @@ func TestMapAssertions(t *testing.T) {
 			}
 			if len(rec.errors) != 1 {
 				t.Fatalf("a wrong expectation was not reported: %q", rec.errors)
+			}
+			if typ == maps.Array {
+				// A map that is not per-CPU is reported, not summed.
+				bpftest.ExpectPerCPUSum(rec, m, uint32(0), 3)
+				if len(rec.errors) != 2 || !strings.Contains(rec.errors[1], "per-CPU") {
+					t.Fatalf("ExpectPerCPUSum on an array: %q", rec.errors)
+				}
 			}
 		})
 	}
