@@ -271,6 +271,41 @@ func TestFrames(t *testing.T) {
 	}
 }
 
+// TestFramesInterfaceNaming: SendFrames and StartCapture find the interface
+// by index, by name, or by both, inside the interface's namespace.
+func TestFramesInterfaceNaming(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
+	tests := []struct {
+		name     string
+		from, to attach.Interface
+	}{
+		{"endpoints", p.A.Interface(), p.B.Interface()},
+		{"by name", attach.ByName(p.A.Name).In(p.A.Netns), attach.ByName(p.B.Name).In(p.B.Netns)},
+		{"by index", attach.ByIndex(p.A.Index).In(p.A.Netns), attach.ByIndex(p.B.Index).In(p.B.Netns)},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := testnet.StartCapture(tt.to, testnet.CaptureOptions{EtherType: 0x88b5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			frame := testFrame(p.B.MAC, p.A.MAC, i)
+			if n, err := testnet.SendFrames(tt.from, frame); err != nil || n != 1 {
+				t.Fatalf("SendFrames = %d, %v", n, err)
+			}
+			f, err := c.Next(2 * time.Second)
+			if err != nil || !bytes.Equal(f.Data, frame) {
+				t.Fatalf("captured %+v, %v; want %x", f, err, frame)
+			}
+		})
+	}
+	if _, err := testnet.SendFrames(attach.Interface{Netns: p.A.Netns}, testFrame(p.B.MAC, p.A.MAC, 0)); err == nil || !strings.Contains(err.Error(), "neither a name nor an index") {
+		t.Errorf("SendFrames to an interface without name or index: %v", err)
+	}
+}
+
 func TestCaptureSeesPing(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	p := bpftest.NewVethPair(t, testnet.VethOptions{})
