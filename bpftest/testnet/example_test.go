@@ -12,8 +12,8 @@ import (
 
 // ExampleCreateVethPair builds two network namespaces joined by a veth pair
 // and sends real traffic across it, as a program (the examples' -demo)
-// does. In a test, use bpftest.NewVethPair(t, testnet.VethOptions{}), which removes everything
-// when the test ends.
+// does. In a test, use bpftest.NewVethPair(t, testnet.VethOptions{}),
+// which removes everything when the test ends.
 //
 // It needs root, so it has no "Output:" comment and `go test` only
 // compiles it; TestExampleCreateVethPair runs it (when privileged) and
