@@ -2,7 +2,6 @@ package attach_test
 
 import (
 	"errors"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/features"
 )
 
@@ -51,22 +51,22 @@ func progID(t testing.TB, p *bpf.Program) bpf.ProgramID {
 
 // flows reports whether a bounded ICMP echo exchange and a small TCP
 // transfer from A to B get through.
-func flows(t testing.TB, p *bpftest.VethPair) (ping, tcp bool) {
+func flows(t testing.TB, p *testnet.VethPair) (ping, tcp bool) {
 	t.Helper()
-	rep, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 3, Timeout: 300 * time.Millisecond})
+	rep, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: 3, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("ping: %v", err)
 	}
-	trep, err := bpftest.TCPTransfer(p.A.NS, p.B.NS, p.B.Addr(), bpftest.TCPOptions{Bytes: 16 << 10, Timeout: 1500 * time.Millisecond})
+	trep, err := testnet.TCPTransfer(p.A.Netns, p.B.Netns, p.B.Addr(), testnet.TCPOptions{Bytes: 16 << 10, Timeout: 1500 * time.Millisecond})
 	return rep.Received == rep.Sent && rep.Sent == 3, err == nil && trep.Received == trep.Sent
 }
 
-func wantFlows(t testing.TB, p *bpftest.VethPair, want bool, when string) {
+func wantFlows(t testing.TB, p *testnet.VethPair, want bool, when string) {
 	t.Helper()
 	if want {
 		// A warm-up echo, which may be lost while the neighbour entry
 		// starved by a dropping program is resolved again.
-		if _, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 1, Timeout: 2 * time.Second}); err != nil {
+		if _, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: 1, Timeout: 2 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,10 +76,10 @@ func wantFlows(t testing.TB, p *bpftest.VethPair, want bool, when string) {
 	}
 }
 
-func newPair(t *testing.T) *bpftest.VethPair {
+func newPair(t *testing.T) *testnet.VethPair {
 	t.Helper()
 	bpftest.RequirePrivileged(t)
-	return bpftest.NewVethPair(t, bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{}))
+	return bpftest.NewVethPair(t, testnet.VethOptions{NoIPv6: true})
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -65,17 +65,17 @@ func bpffs(t *testing.T) string {
 func TestInteropToolsSeeOurs(t *testing.T) {
 	testenv.RequireTool(t, "ip", "tc", "bpftool", "nsenter")
 	p := newPair(t)
-	ns := p.B.NS.Name()
+	ns := p.B.Netns.Name()
 	xdpProg := dropworld(t)
 	tcProg := loadReturn(t, "tc_interop", bpf.SchedCLS, tcActOK)
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
-	xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpProg, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdpProg, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Priority: 3})
+	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Priority: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 	mustContain(t, "tc filter show", out, "pref 3 bpf", fmt.Sprintf("handle 0x%x", f.Handle),
 		"tc_interop", "direct-action", fmt.Sprintf("id %d", tcID))
 
-	out = run(t, "nsenter", "--net="+p.B.NS.Path(), tool(t, "bpftool"), "net", "show", "dev", p.B.Name)
+	out = run(t, "nsenter", "--net="+p.B.Netns.Path(), tool(t, "bpftool"), "net", "show", "dev", p.B.Name)
 	mustContain(t, "bpftool net", out, fmt.Sprintf("generic id %d", xdpID), fmt.Sprintf("clsact/egress tc_interop id %d", tcID))
 
 	if err := xa.Close(); err != nil {
@@ -116,14 +116,14 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveTCX())
 	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
 	tcxID := progID(t, tcxProg)
-	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tcx.Close()
 	// bpftool before 7.3 does not list tcx in "net"; every version lists
 	// the link.
-	tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
+	tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress)
 	if err != nil || len(tcxList) != 1 || tcxList[0].ProgramID != tcxID {
 		t.Fatalf("tcx list %+v, %v", tcxList, err)
 	}
@@ -132,7 +132,7 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	if err := tcx.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil || len(tcxList) != 0 {
+	if tcxList, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress); err != nil || len(tcxList) != 0 {
 		t.Fatalf("tcx list after Close: %+v, %v", tcxList, err)
 	}
 }
@@ -142,7 +142,7 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 func TestInteropOursSeeTools(t *testing.T) {
 	testenv.RequireTool(t, "ip", "tc")
 	p := newPair(t)
-	ns := p.B.NS.Name()
+	ns := p.B.Netns.Name()
 	dir := bpffs(t)
 	xdpProg := dropworld(t)
 	tcProg := loadReturn(t, "tc_by_tc", bpf.SchedCLS, tcActOK)
@@ -156,7 +156,7 @@ func TestInteropOursSeeTools(t *testing.T) {
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
 	run(t, "ip", "-n", ns, "link", "set", "dev", p.B.Name, "xdpgeneric", "pinned", xdpPin)
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,25 +164,25 @@ func TestInteropOursSeeTools(t *testing.T) {
 		t.Fatalf("query after ip attached: %+v, want program %d in generic mode", st, xdpID)
 	}
 	// Our attach refuses to replace it; detaching with the wrong id fails.
-	if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpPass(t), attach.XDPOptions{Mode: attach.XDPGeneric}); !errors.Is(err, unix.EBUSY) {
+	if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdpPass(t), attach.XDPOptions{Mode: attach.XDPGeneric}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("attach over ip's program: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ProgramID: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("detach with the wrong program id: %v, want ErrVanished", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ProgramID: xdpID}); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "ip", "-n", ns, "link", "show", "dev", p.B.Name); strings.Contains(out, "xdp") {
 		t.Fatalf("ip still shows XDP after DetachXDP:\n%s", out)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, attach.ErrNotAttached) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{}); !errors.Is(err, attach.ErrNotAttached) {
 		t.Fatalf("detach with nothing attached: %v, want ErrNotAttached", err)
 	}
 
 	run(t, "tc", "-n", ns, "qdisc", "add", "dev", p.B.Name, "clsact")
 	run(t, "tc", "-n", ns, "filter", "add", "dev", p.B.Name, "ingress", "pref", "5", "handle", "0x2", "bpf", "da", "pinned", tcPin)
-	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
+	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +190,13 @@ func TestInteropOursSeeTools(t *testing.T) {
 		t.Fatalf("filters after tc attached: %+v", filters)
 	}
 	t.Logf("tc's filter as we list it: %v", filters[0])
-	if err := attach.DeleteTCFilter(attach.ByName(p.B.Name).In(p.B.NS), filters[0]); err != nil {
+	if err := attach.DeleteTCFilter(attach.ByName(p.B.Name).In(p.B.Netns), filters[0]); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "tc", "-n", ns, "filter", "show", "dev", p.B.Name, "ingress"); strings.TrimSpace(out) != "" {
 		t.Fatalf("tc still shows filters after DeleteTCFilter:\n%s", out)
 	}
-	if err := attach.DeleteClsact(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
+	if err := attach.DeleteClsact(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "tc", "-n", ns, "qdisc", "show", "dev", p.B.Name); strings.Contains(out, "clsact") {

@@ -25,7 +25,7 @@ func TestXDPLinkPin(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveXDPLink())
 	dir := bpffs(t)
 	prog := dropworld(t)
-	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodLink})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +36,9 @@ func TestXDPLinkPin(t *testing.T) {
 	if err := att.Close(); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.XDPGeneric, progID(t, prog))
+	assertXDP(t, p.B.Name, p.B.Netns, attach.XDPGeneric, progID(t, prog))
 	// A netlink detach cannot remove a link's program.
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("netlink detach of a link: %v, want EBUSY", err)
 	}
 	if err := os.Remove(pin); err != nil {
@@ -47,7 +47,7 @@ func TestXDPLinkPin(t *testing.T) {
 	// The kernel releases the unpinned link asynchronously.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestXDPLinkPin(t *testing.T) {
 	}
 
 	// Netlink attachments cannot be pinned.
-	nl, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	nl, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	dir := bpffs(t)
 	drop, pass := dropworld(t), xdpPass(t)
-	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), pass, attach.XDPOptions{Mode: attach.XDPNative})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), pass, attach.XDPOptions{Mode: attach.XDPNative})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	if err := att.Update(drop); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.XDPNative, progID(t, drop))
+	assertXDP(t, p.B.Name, p.B.Netns, attach.XDPNative, progID(t, drop))
 	if att.ProgramID() != progID(t, drop) {
 		t.Fatalf("ProgramID %d after Update, want %d", att.ProgramID(), progID(t, drop))
 	}
@@ -105,7 +105,7 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	if err := att.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.XDPNative, 0)
+	assertXDP(t, p.B.Name, p.B.Netns, attach.XDPNative, 0)
 	wantFlows(t, p, true, "after Detach")
 	if err := att.Update(pass); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("Update after Detach: %v, want ErrVanished", err)
@@ -133,7 +133,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 	before := threadNS(t)
 	// Each namespace's rtnetlink socket is opened on first use and kept
 	// until its handle is closed: open both before counting.
-	for _, ns := range []*netns.NetNS{p.A.NS, p.B.NS} {
+	for _, ns := range []*netns.NetNS{p.A.Netns, p.B.Netns} {
 		if _, err := attach.Interfaces(ns); err != nil {
 			t.Fatal(err)
 		}
@@ -141,14 +141,14 @@ func TestNamespaceStaysPut(t *testing.T) {
 	fds := countFDs(t)
 	for range 3 {
 		for _, m := range xdpMethods {
-			a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
+			a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if threadNS(t) != before {
 				t.Fatal("XDP attach moved the calling thread")
 			}
-			if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
+			if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil {
 				t.Fatal(err)
 			}
 			if err := a.Close(); err != nil {
@@ -156,7 +156,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		for _, m := range tcMethods {
-			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,10 +164,10 @@ func TestNamespaceStaysPut(t *testing.T) {
 				t.Fatal("tc attach moved the calling thread")
 			}
 			if tcx {
-				if _, err := attach.TCXPrograms(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress); err != nil {
+				if _, err := attach.TCXPrograms(attach.ByIndex(p.B.Index).In(p.B.Netns), attach.Ingress); err != nil {
 					t.Fatal(err)
 				}
-			} else if _, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress); err != nil {
+			} else if _, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.Netns), attach.Ingress); err != nil {
 				t.Fatal(err)
 			}
 			if err := ta.Close(); err != nil {
@@ -175,10 +175,10 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		// Failures release everything too.
-		if _, err := attach.XDP(attach.ByName("nosuch0").In(p.B.NS), prog, attach.XDPOptions{}); err == nil {
+		if _, err := attach.XDP(attach.ByName("nosuch0").In(p.B.Netns), prog, attach.XDPOptions{}); err == nil {
 			t.Fatal("attach to a missing interface succeeded")
 		}
-		if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.A.NS), prog, attach.XDPOptions{Mode: attach.XDPNative, Method: xdpMethods[len(xdpMethods)-1]}); err == nil {
+		if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.A.Netns), prog, attach.XDPOptions{Mode: attach.XDPNative, Method: xdpMethods[len(xdpMethods)-1]}); err == nil {
 			t.Fatal("attach to an interface of another namespace succeeded")
 		}
 	}
@@ -214,7 +214,7 @@ func countFDs(t *testing.T) int {
 func TestInterfacesAndReuse(t *testing.T) {
 	p := newPair(t)
 	prog := dropworld(t)
-	iface := attach.ByName(p.B.Name).In(p.B.NS)
+	iface := attach.ByName(p.B.Name).In(p.B.Netns)
 	for range 5 {
 		a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 		if err != nil {
@@ -223,7 +223,7 @@ func TestInterfacesAndReuse(t *testing.T) {
 		if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
 			t.Fatalf("query %+v, %v", st, err)
 		}
-		links, err := attach.Interfaces(p.B.NS)
+		links, err := attach.Interfaces(p.B.Netns)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,8 +235,8 @@ func TestInterfacesAndReuse(t *testing.T) {
 			if l.Interface.Name == p.B.Name {
 				want = a.ProgramID()
 			}
-			if l.Interface.Netns != p.B.NS || l.Interface.Index <= 0 || l.ID(attach.XDPGeneric) != want {
-				t.Fatalf("interface %+v: want netns %v and program %d", l, p.B.NS, want)
+			if l.Interface.Netns != p.B.Netns || l.Interface.Index <= 0 || l.ID(attach.XDPGeneric) != want {
+				t.Fatalf("interface %+v: want netns %v and program %d", l, p.B.Netns, want)
 			}
 		}
 		if err := a.Close(); err != nil {
@@ -253,7 +253,7 @@ func TestDetachLinkedXDP(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveXDPLink())
 	testenv.SkipUnsupported(t, features.HaveLinkDetach())
 	prog := dropworld(t)
-	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Method: attach.MethodLink, Mode: attach.XDPGeneric})
+	att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Method: attach.MethodLink, Mode: attach.XDPGeneric})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,13 +286,13 @@ func TestDetachLinkedXDP(t *testing.T) {
 		t.Fatalf("link ids %v lack %d (%v)", ids, info.LinkID, err)
 	}
 
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("netlink detach of a link: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{Links: true}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{Links: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
 		t.Fatalf("after detaching the link: %+v, %v", st, err)
 	}
 	wantFlows(t, p, true, "after detaching the link")

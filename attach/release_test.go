@@ -11,7 +11,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/testenv"
@@ -23,43 +23,43 @@ type hookCase struct {
 	name    string
 	method  attach.Method
 	feature func() error // nil: always available
-	attach  func(t *testing.T, p *bpftest.VethPair) attach.Attachment
+	attach  func(t *testing.T, p *testnet.VethPair) attach.Attachment
 	// holds returns the program attached at the hook (0: none).
-	holds func(t *testing.T, p *bpftest.VethPair) bpf.ProgramID
+	holds func(t *testing.T, p *testnet.VethPair) bpf.ProgramID
 	// remove detaches a released netlink attachment by other means.
-	remove func(t *testing.T, p *bpftest.VethPair)
+	remove func(t *testing.T, p *testnet.VethPair)
 }
 
 func hookCases(t *testing.T) []hookCase {
 	xdp := dropworld(t)
 	cls := loadReturn(t, "cls", bpf.SchedCLS, tcActOK)
-	xdpAttach := func(m attach.Method) func(*testing.T, *bpftest.VethPair) attach.Attachment {
-		return func(t *testing.T, p *bpftest.VethPair) attach.Attachment {
-			a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdp, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
+	xdpAttach := func(m attach.Method) func(*testing.T, *testnet.VethPair) attach.Attachment {
+		return func(t *testing.T, p *testnet.VethPair) attach.Attachment {
+			a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdp, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
 	}
-	xdpHolds := func(t *testing.T, p *bpftest.VethPair) bpf.ProgramID {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+	xdpHolds := func(t *testing.T, p *testnet.VethPair) bpf.ProgramID {
+		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st.ID(attach.XDPGeneric)
 	}
-	tcAttach := func(m attach.Method) func(*testing.T, *bpftest.VethPair) attach.Attachment {
-		return func(t *testing.T, p *bpftest.VethPair) attach.Attachment {
-			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+	tcAttach := func(m attach.Method) func(*testing.T, *testnet.VethPair) attach.Attachment {
+		return func(t *testing.T, p *testnet.VethPair) attach.Attachment {
+			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
 	}
-	filterHolds := func(t *testing.T, p *bpftest.VethPair) bpf.ProgramID {
-		fs, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress)
+	filterHolds := func(t *testing.T, p *testnet.VethPair) bpf.ProgramID {
+		fs, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.Netns), attach.Ingress)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,8 +68,8 @@ func hookCases(t *testing.T) []hookCase {
 		}
 		return fs[0].ProgramID
 	}
-	tcxHolds := func(t *testing.T, p *bpftest.VethPair) bpf.ProgramID {
-		ps, err := attach.TCXPrograms(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress)
+	tcxHolds := func(t *testing.T, p *testnet.VethPair) bpf.ProgramID {
+		ps, err := attach.TCXPrograms(attach.ByIndex(p.B.Index).In(p.B.Netns), attach.Ingress)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,14 +80,14 @@ func hookCases(t *testing.T) []hookCase {
 	}
 	return []hookCase{
 		{name: "xdp netlink", method: attach.MethodNetlink, attach: xdpAttach(attach.MethodNetlink), holds: xdpHolds,
-			remove: func(t *testing.T, p *bpftest.VethPair) {
-				if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{}); err != nil {
+			remove: func(t *testing.T, p *testnet.VethPair) {
+				if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "tc filter", method: attach.MethodNetlink, attach: tcAttach(attach.MethodNetlink), holds: filterHolds,
-			remove: func(t *testing.T, p *bpftest.VethPair) {
-				if err := attach.DeleteTCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil {
+			remove: func(t *testing.T, p *testnet.VethPair) {
+				if err := attach.DeleteTCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -99,10 +99,10 @@ func hookCases(t *testing.T) []hookCase {
 // warmSockets opens the namespaces' shared rtnetlink sockets, which stay
 // open until the namespaces' handles are closed, so that descriptor counts
 // taken afterwards see only what attachments hold.
-func warmSockets(t *testing.T, p *bpftest.VethPair) {
+func warmSockets(t *testing.T, p *testnet.VethPair) {
 	t.Helper()
-	for _, ns := range []*bpftest.Endpoint{p.A, p.B} {
-		if _, err := attach.Interfaces(ns.NS); err != nil {
+	for _, ns := range []*testnet.Endpoint{p.A, p.B} {
+		if _, err := attach.Interfaces(ns.Netns); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,7 +110,7 @@ func warmSockets(t *testing.T, p *bpftest.VethPair) {
 
 // waitDetached waits for the hook to be empty: the kernel releases a link
 // whose last reference went away asynchronously.
-func waitDetached(t *testing.T, p *bpftest.VethPair, c hookCase, why string) {
+func waitDetached(t *testing.T, p *testnet.VethPair, c hookCase, why string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.holds(t, p) != 0 {
@@ -264,7 +264,7 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 	p := newPair(t)
 	warmSockets(t, p)
 	prog := dropworld(t)
-	a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,14 +272,14 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	fds := countFDs(t)
-	if err := p.B.NS.Delete(); err != nil {
+	if err := p.B.Netns.Delete(); err != nil {
 		t.Fatal(err)
 	}
 	// The namespace's descriptor and its cached socket are gone.
 	if got, want := countFDs(t), fds-2; got != want {
 		t.Fatalf("after deleting the namespace: %d descriptors, want %d (its handle and its socket closed)", got, want)
 	}
-	c, err := rtnl.Dial(p.A.NS.FD())
+	c, err := rtnl.Dial(p.A.Netns.FD())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err == nil {
+	if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err == nil {
 		t.Fatal("query in a closed namespace succeeded")
 	}
 }
@@ -309,7 +309,7 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 // still name it (by id) and Close detaches it.
 func TestProgramClosedAfterAttach(t *testing.T) {
 	p := newPair(t)
-	iface := attach.ByIndex(p.B.Index).In(p.B.NS)
+	iface := attach.ByIndex(p.B.Index).In(p.B.Netns)
 	prog := loadReturn(t, "closed_early", bpf.XDP, int32(bpf.XDPDrop))
 	id := progID(t, prog)
 	a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
@@ -327,7 +327,7 @@ func TestProgramClosedAfterAttach(t *testing.T) {
 	if err := a.Update(next); err != nil {
 		t.Fatalf("Update with the old program closed: %v", err)
 	}
-	assertXDP(t, p.B.Name, p.B.NS, attach.XDPGeneric, progID(t, next))
+	assertXDP(t, p.B.Name, p.B.Netns, attach.XDPGeneric, progID(t, next))
 	if err := next.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestCallerNamespace(t *testing.T) {
 	prog := dropworld(t)
 	methods := []attach.Method{attach.MethodNetlink, autoXDPMethod(t)}
 	round := func() {
-		err := p.B.NS.Do(func() error {
+		err := p.B.Netns.Do(func() error {
 			iface := attach.ByName(p.B.Name)
 			for _, m := range methods {
 				a, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric, Method: m})
@@ -379,7 +379,7 @@ func TestCallerNamespace(t *testing.T) {
 	if got := countFDs(t); got != fds {
 		t.Fatalf("%d descriptors before, %d after calls on a thread in another namespace", fds, got)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
 		t.Fatalf("after Close: %+v, %v", st, err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/internal/testenv"
@@ -88,17 +88,17 @@ const tcActOK, tcActShot = 0, 2
 
 // pingAfterDrop pings n times after a warm-up echo that may be lost while
 // the neighbour entry, starved by a dropping program, is resolved again.
-func pingAfterDrop(t testing.TB, p *bpftest.VethPair, n int) int {
+func pingAfterDrop(t testing.TB, p *testnet.VethPair, n int) int {
 	t.Helper()
-	if _, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 1, Timeout: 2 * time.Second}); err != nil {
+	if _, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: 1, Timeout: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	return ping(t, p, n)
 }
 
-func ping(t testing.TB, p *bpftest.VethPair, n int) int {
+func ping(t testing.TB, p *testnet.VethPair, n int) int {
 	t.Helper()
-	rep, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: n, Timeout: 300 * time.Millisecond})
+	rep, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: n, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +120,12 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 			xdpProg := loadICMPCounter(t, "xdp_count", bpf.XDP, xdpCount, int32(bpf.XDPPass))
 			tcProg := loadICMPCounter(t, "tc_count", bpf.SchedCLS, tcCount, tcActOK)
 
-			xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpProg, attach.XDPOptions{Method: method})
+			xa, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdpProg, attach.XDPOptions{Method: method})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer xa.Close()
-			ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.TCOptions{Hook: attach.Egress, Method: method})
+			ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.TCOptions{Hook: attach.Egress, Method: method})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if method == attach.MethodNetlink {
-				filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
+				filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,12 +156,12 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				if len(filters) != 1 || filters[0] != want || ta.Filter() != want {
 					t.Fatalf("filters %+v, attachment's %+v; want [%+v]", filters, ta.Filter(), want)
 				}
-				ingress, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.NS), attach.Ingress)
+				ingress, err := attach.TCFilters(attach.ByIndex(p.B.Index).In(p.B.Netns), attach.Ingress)
 				if err != nil || len(ingress) != 0 {
 					t.Fatalf("ingress filters %v, %v; want none", ingress, err)
 				}
 			} else {
-				progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
+				progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -175,10 +175,10 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if method == attach.MethodNetlink {
-				if filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(filters) != 0 {
+				if filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress); err != nil || len(filters) != 0 {
 					t.Fatalf("after Close: filters %v, %v; want none", filters, err)
 				}
-			} else if progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(progs) != 0 {
+			} else if progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress); err != nil || len(progs) != 0 {
 				t.Fatalf("after Close: tcx programs %v, %v; want none", progs, err)
 			}
 			if got := ping(t, p, n); got != n {
@@ -193,7 +193,7 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 
 func TestTCFilterReplaceAndDelete(t *testing.T) {
 	p := newPair(t)
-	ns, iface := p.B.NS, p.B.Name
+	ns, iface := p.B.Netns, p.B.Name
 	pass1 := loadReturn(t, "pass1", bpf.SchedCLS, tcActOK)
 	pass2 := loadReturn(t, "pass2", bpf.SchedCLS, tcActOK)
 	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
@@ -286,7 +286,7 @@ func TestTCAutoMethod(t *testing.T) {
 	p := newPair(t)
 	want := autoTCMethod(t)
 	drop := loadReturn(t, "auto_drop", bpf.SchedCLS, tcActShot)
-	a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), drop, attach.TCOptions{Hook: attach.Ingress})
+	a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), drop, attach.TCOptions{Hook: attach.Ingress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestTCAutoMethod(t *testing.T) {
 	}
 	if want == attach.MethodLink {
 		assertTCX(t, p, attach.Ingress, progID(t, drop))
-	} else if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil || len(f) != 1 || f[0].ProgramID != progID(t, drop) {
+	} else if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress); err != nil || len(f) != 1 || f[0].ProgramID != progID(t, drop) {
 		t.Fatalf("filters %+v, %v; want one running program %d", f, err, progID(t, drop))
 	}
 	if got := ping(t, p, 2); got != 0 {
@@ -324,7 +324,7 @@ func TestTCXMatchesProbe(t *testing.T) {
 		{Hook: attach.Ingress, Method: attach.MethodLink},
 		{Hook: attach.Egress, Anchor: attach.First()},
 	} {
-		a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), cls, opts)
+		a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), cls, opts)
 		if probe == nil {
 			if err != nil {
 				t.Fatalf("attach %+v with tcx: %v", opts, err)
@@ -342,7 +342,7 @@ func TestTCXMatchesProbe(t *testing.T) {
 			t.Fatalf("attach %+v without tcx: %v, want ErrNotSupported naming tcx and 6.6", opts, err)
 		}
 	}
-	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress)
+	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress)
 	switch {
 	case probe == nil && (err != nil || len(progs) != 0):
 		t.Fatalf("ListTCX with tcx: %v, %v; want no programs", progs, err)
@@ -354,7 +354,7 @@ func TestTCXMatchesProbe(t *testing.T) {
 func TestTCXOrderAndDrop(t *testing.T) {
 	p := newPair(t)
 	testenv.SkipUnsupported(t, features.HaveTCX())
-	ns, iface := p.B.NS, p.B.Name
+	ns, iface := p.B.Netns, p.B.Name
 	p1 := loadReturn(t, "p1", bpf.SchedCLS, -1) // TCX_NEXT
 	p2 := loadReturn(t, "p2", bpf.SchedCLS, -1)
 	p3 := loadReturn(t, "p3", bpf.SchedCLS, -1)
@@ -407,9 +407,9 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	assertTCX(t, p, attach.Ingress)
 }
 
-func assertTCX(t *testing.T, p *bpftest.VethPair, hook attach.Hook, ids ...bpf.ProgramID) {
+func assertTCX(t *testing.T, p *testnet.VethPair, hook attach.Hook, ids ...bpf.ProgramID) {
 	t.Helper()
-	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.NS), hook)
+	progs, err := attach.TCXPrograms(attach.ByName(p.B.Name).In(p.B.Netns), hook)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestTCErrors(t *testing.T) {
 		{"anchor on a filter", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Anchor: attach.First()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := attach.TC(attach.ByName(tc.iface).In(p.B.NS), tc.prog, tc.opts)
+			_, err := attach.TC(attach.ByName(tc.iface).In(p.B.Netns), tc.prog, tc.opts)
 			var ae *attach.Error
 			if !errors.As(err, &ae) || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("got %v, want an *attach.Error matching %v", err, tc.want)
@@ -448,10 +448,10 @@ func TestTCErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress); err != nil || len(f) != 0 {
+	if f, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress); err != nil || len(f) != 0 {
 		t.Fatalf("failed attaches left filters: %v %v", f, err)
 	}
-	if _, err := attach.TCFilters(attach.ByName("nosuch0").In(p.B.NS), attach.Egress); !errors.Is(err, attach.ErrNoInterface) {
+	if _, err := attach.TCFilters(attach.ByName("nosuch0").In(p.B.Netns), attach.Egress); !errors.Is(err, attach.ErrNoInterface) {
 		t.Fatalf("list on a missing interface: %v", err)
 	}
 }
@@ -460,10 +460,10 @@ func TestTCErrors(t *testing.T) {
 // deletes nothing and succeeds; a missing interface is still an error.
 func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 	p := newPair(t)
-	if err := attach.DeleteTCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Ingress); err != nil {
+	if err := attach.DeleteTCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Ingress); err != nil {
 		t.Fatal(err)
 	}
-	if err := attach.DeleteTCFilters(attach.ByName("nonexistent0").In(p.B.NS), attach.Ingress); !errors.Is(err, attach.ErrNoInterface) {
+	if err := attach.DeleteTCFilters(attach.ByName("nonexistent0").In(p.B.Netns), attach.Ingress); !errors.Is(err, attach.ErrNoInterface) {
 		t.Fatalf("missing interface: %v", err)
 	}
 }
@@ -474,12 +474,12 @@ func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 func TestTCSameProgramTwice(t *testing.T) {
 	p := newPair(t)
 	prog := loadReturn(t, "tc_twice", bpf.SchedCLS, 0)
-	first, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	first, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	second, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	second, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestTCSameProgramTwice(t *testing.T) {
 	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
-	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.NS), attach.Egress)
+	filters, err := attach.TCFilters(attach.ByName(p.B.Name).In(p.B.Netns), attach.Egress)
 	if err != nil || len(filters) != 1 || filters[0].Priority != f1.Priority || filters[0].Handle != f1.Handle {
 		t.Fatalf("after closing the second: %v, %v; want only pref %d handle %#x", filters, err, f1.Priority, f1.Handle)
 	}

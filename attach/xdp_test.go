@@ -37,7 +37,7 @@ func TestXDPDropworld(t *testing.T) {
 			id := progID(t, prog)
 
 			wantFlows(t, p, true, "before attach")
-			att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), prog, attach.XDPOptions{Mode: tc.mode, Method: tc.method})
+			att, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.XDPOptions{Mode: tc.mode, Method: tc.method})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func TestXDPDropworld(t *testing.T) {
 				t.Fatalf("attachment: method %v mode %v prog %d iface %v; want %v %v %d %d",
 					att.Method(), att.Mode(), att.ProgramID(), att.Interface(), wantMethod, tc.want, id, p.B.Index)
 			}
-			st, err := attach.QueryXDP(attach.ByIndex(p.B.Index).In(p.B.NS))
+			st, err := attach.QueryXDP(attach.ByIndex(p.B.Index).In(p.B.Netns))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestXDPDropworld(t *testing.T) {
 			if err := att.Close(); err != nil {
 				t.Fatal(err)
 			}
-			st, err = attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+			st, err = attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestXDPDropworld(t *testing.T) {
 
 func TestXDPReplaceSemantics(t *testing.T) {
 	p := newPair(t)
-	ns := p.B.NS
+	ns := p.B.Netns
 	first, second, third := dropworld(t), xdpPass(t), xdpPass(t)
 	opts := attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink}
 
@@ -152,12 +152,12 @@ func TestXDPReplaceSemantics(t *testing.T) {
 
 func TestXDPModeClash(t *testing.T) {
 	p := newPair(t)
-	a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), dropworld(t), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	a, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), dropworld(t), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	_, err = attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpPass(t), attach.XDPOptions{Mode: attach.XDPNative, Method: attach.MethodNetlink})
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdpPass(t), attach.XDPOptions{Mode: attach.XDPNative, Method: attach.MethodNetlink})
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("native over generic: %v, want EEXIST", err)
 	}
@@ -166,7 +166,7 @@ func TestXDPModeClash(t *testing.T) {
 		t.Fatalf("error does not carry the kernel's extended ack: %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"attach XDP to", p.B.Name, "(ifindex ", "in netns " + p.B.NS.String(), "(netlink: Native and generic", "file exists"} {
+	for _, want := range []string{"attach XDP to", p.B.Name, "(ifindex ", "in netns " + p.B.Netns.String(), "(netlink: Native and generic", "file exists"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
@@ -193,14 +193,14 @@ func TestXDPErrors(t *testing.T) {
 		{"nil program", attach.ByName(p.B.Name), nil, attach.XDPOptions{}, attach.ErrProgramType},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := attach.XDP(tc.iface.In(p.B.NS), tc.prog, tc.opts)
+			_, err := attach.XDP(tc.iface.In(p.B.Netns), tc.prog, tc.opts)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 			t.Log(err)
 		})
 	}
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
 	if err != nil || st.Attached() {
 		t.Fatalf("failed attaches left something: %+v %v", st, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -73,11 +74,11 @@ func runTool(b *testing.B, name string, args ...string) {
 
 func BenchmarkAttachXDP(b *testing.B) {
 	bpftest.RequirePrivileged(b)
-	p := bpftest.NewVethPair(b)
+	p := bpftest.NewVethPair(b, testnet.VethOptions{})
 	prog := attachProg(b, bpf.XDP, int32(bpf.XDPPass))
-	ns := p.B.NS
+	ns := p.B.Netns
 	iface := attach.Interface{Name: p.B.Name, Index: p.B.Index}
-	warm, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.NS), attachProg(b, bpf.XDP, int32(bpf.XDPPass)), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	warm, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.Netns), attachProg(b, bpf.XDP, int32(bpf.XDPPass)), attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,9 +159,9 @@ func BenchmarkAttachXDP(b *testing.B) {
 
 func BenchmarkAttachTC(b *testing.B) {
 	bpftest.RequirePrivileged(b)
-	p := bpftest.NewVethPair(b)
+	p := bpftest.NewVethPair(b, testnet.VethOptions{})
 	prog := attachProg(b, bpf.SchedCLS, 0)
-	ns := p.B.NS
+	ns := p.B.Netns
 	iface := attach.Interface{Name: p.B.Name, Index: p.B.Index}
 
 	// clsact + direct-action filter on egress + delete filter + delete

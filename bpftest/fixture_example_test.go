@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 )
 
 // ExampleNewVethPair shows the fixture inside a test function.
 func ExampleNewVethPair() {
 	testPing := func(t *testing.T) {
 		bpftest.RequirePrivileged(t)
-		pair := bpftest.NewVethPair(t) // removed again when t ends
-		rep, err := bpftest.Ping(pair.A.NS, pair.B.IPv6.Addr(), bpftest.PingOptions{Count: 2})
+		pair := bpftest.NewVethPair(t, testnet.VethOptions{}) // removed again when t ends
+		rep, err := testnet.Ping(pair.A.Netns, pair.B.IPv6.Addr(), testnet.PingOptions{Count: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

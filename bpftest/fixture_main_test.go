@@ -5,108 +5,21 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/purebpf/bpf/bpftest"
-	"github.com/purebpf/bpf/internal/rtnl"
+	"github.com/purebpf/bpf/bpftest/internal/leakcheck"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/netns"
 )
 
 // This file holds the package's only TestMain: tests added to bpftest in
-// other files are covered by its leak check too.
+// other files are covered by its leak check too (testnet has the same one).
 
-// ourNamespaces lists the names in /run/netns that this process created.
-func ourNamespaces() []string {
-	ents, _ := os.ReadDir(netns.RunDir)
-	prefix := fmt.Sprintf("%s%d-", bpftest.NamePrefix, os.Getpid())
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), prefix) {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
-
-// openFDs describes the process's open descriptors.
-func openFDs() []string {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	var fds []string
-	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		fds = append(fds, e.Name()+" -> "+target)
-	}
-	return fds
-}
-
-// hostVeths lists the veth interfaces of the host's namespace.
-func hostVeths() ([]string, error) {
-	c, err := rtnl.Dial(-1)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	links, err := c.Links()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, l := range links {
-		if l.Kind == "veth" {
-			names = append(names, l.Name)
-		}
-	}
-	return names, nil
-}
-
-func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		os.Exit(m.Run())
-	}
-	// Start the runtime's network poller now, so its descriptors are
-	// counted before the tests and not taken for a leak.
-	if r, w, err := os.Pipe(); err == nil {
-		r.Close()
-		w.Close()
-	}
-	vethsBefore, err := hostVeths()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "leak check: list host links:", err)
-		os.Exit(1)
-	}
-	fdsBefore := openFDs()
-
-	code := m.Run()
-
-	var leaks []string
-	if ns := ourNamespaces(); len(ns) > 0 {
-		leaks = append(leaks, fmt.Sprintf("namespaces left in %s: %v", netns.RunDir, ns))
-	}
-	if vethsAfter, err := hostVeths(); err != nil {
-		leaks = append(leaks, fmt.Sprintf("list host links: %v", err))
-	} else {
-		for _, v := range vethsAfter {
-			if !slices.Contains(vethsBefore, v) {
-				leaks = append(leaks, "veth in the host namespace: "+v)
-			}
-		}
-	}
-	if fdsAfter := openFDs(); len(fdsAfter) != len(fdsBefore) {
-		leaks = append(leaks, fmt.Sprintf("open descriptors: %d before the tests, %d after:\n\t%s",
-			len(fdsBefore), len(fdsAfter), strings.Join(fdsAfter, "\n\t")))
-	}
-	if len(leaks) > 0 {
-		fmt.Fprintln(os.Stderr, "leak check failed:\n"+strings.Join(leaks, "\n"))
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(leakcheck.Run(m, testnet.NamePrefix)) }
 
 // childEnv makes TestChildFixtureFails fail on purpose, in a child process
 // started by TestCleanupAfterFailure.
@@ -118,14 +31,14 @@ func TestChildFixtureFails(t *testing.T) {
 		t.Skip("helper of TestCleanupAfterFailure; runs only in its child process")
 	}
 	testenv.RequirePrivileged(t)
-	report := func(p *bpftest.VethPair) {
-		for _, ns := range []*netns.NetNS{p.A.NS, p.B.NS} {
+	report := func(p *testnet.VethPair) {
+		for _, ns := range []*netns.NetNS{p.A.Netns, p.B.Netns} {
 			if _, err := os.Stat(ns.Path()); err == nil {
 				fmt.Printf("CREATED %s\n", ns.Name())
 			}
 		}
 	}
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	report(p)
 	switch mode {
 	case "fatal":
@@ -134,7 +47,7 @@ func TestChildFixtureFails(t *testing.T) {
 		panic("failing on purpose")
 	case "subtest":
 		t.Run("sub", func(t *testing.T) {
-			report(bpftest.NewVethPair(t))
+			report(bpftest.NewVethPair(t, testnet.VethOptions{}))
 			t.FailNow()
 		})
 	case "fatal-in-do":

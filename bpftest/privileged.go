@@ -1,13 +1,15 @@
-// Package bpftest helps users test BPF programs in their own go tests: it
-// gates tests that need privileges, builds throw-away network topologies
-// (named network namespaces joined by veth pairs, with addresses) that are
-// removed again when the test ends, and sends bounded traffic through them.
+// Package bpftest holds the testing.TB helpers for testing BPF programs in
+// go tests: it gates tests that need privileges or kernel features, runs
+// programs once on a frame and asserts on the verdict, packet, context and
+// maps, and ties the throw-away networks of package testnet (named network
+// namespaces joined by veth pairs) to a test's lifetime.
+//
+// Everything that does not need a testing.TB (creating namespaces and veth
+// pairs, ping, TCP, UDP, raw frames, capture, live-frames traffic) is in
+// package testnet, which programs can use too.
 //
 // Everything that touches the kernel needs root (CAP_SYS_ADMIN and
-// CAP_NET_ADMIN); call RequirePrivileged first. Namespaces created here are
-// named NamePrefix plus the process id and a random suffix, so parallel test
-// processes never collide, and none of the fixtures touches the host's own
-// interfaces or routes.
+// CAP_NET_ADMIN); call RequirePrivileged first.
 package bpftest
 
 import (

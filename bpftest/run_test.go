@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/maps"
 )
@@ -70,13 +70,13 @@ var metaMark = &bpf.ProgramSpec{Name: "xdp_mark", Type: bpf.XDP, License: "GPL",
 
 func TestRunXDPMetadata(t *testing.T) {
 	prog := load(t, metaMark, nil)
-	res := bpftest.RunXDP(t, prog, tcp80).ExpectVerdict(bpf.XDPPass).ExpectMeta([]byte{42, 0, 0, 0}).ExpectData(tcp80)
+	res := bpftest.RunXDP(t, prog, tcp80, nil).ExpectVerdict(bpf.XDPPass).ExpectMeta([]byte{42, 0, 0, 0}).ExpectData(tcp80)
 	if p := res.Packet(); p.TCP() == nil || p.TCP().DstPort != 80 {
 		t.Fatalf("parsed output: %v", p)
 	}
 	// The assertions fail when they should.
 	rec := &recorder{TB: t}
-	bpftest.RunXDP(rec, prog, tcp80).ExpectVerdict(bpf.XDPDrop).ExpectMeta([]byte{41, 0, 0, 0}).ExpectData(tcp80[1:])
+	bpftest.RunXDP(rec, prog, tcp80, nil).ExpectVerdict(bpf.XDPDrop).ExpectMeta([]byte{41, 0, 0, 0}).ExpectData(tcp80[1:])
 	if len(rec.errors) != 3 || !strings.Contains(rec.errors[0], "verdict XDP_PASS, want XDP_DROP") || !strings.Contains(rec.errors[1], "XDP metadata differs from byte 0") {
 		t.Fatalf("recorded failures: %q", rec.errors)
 	}
@@ -95,7 +95,10 @@ func TestRunTCContext(t *testing.T) {
 		asm.Return(),
 	}}, nil)
 	in := &bpf.SKBContext{Mark: 41}
-	bpftest.RunTC(t, prog, tcp80, in).ExpectVerdict(bpf.TCActOK).ExpectMark(42).ExpectPriority(6).ExpectData(tcp80)
+	res := bpftest.RunTC(t, prog, tcp80, in).ExpectVerdict(bpf.TCActOK).ExpectMark(42).ExpectPriority(6).ExpectData(tcp80)
+	if res.ReturnValue != uint32(bpf.TCActOK) {
+		t.Errorf("ReturnValue %d, want %d", res.ReturnValue, bpf.TCActOK)
+	}
 	if in.Mark != 41 {
 		t.Fatal("RunTC modified the input context")
 	}
@@ -133,7 +136,7 @@ func TestMapAssertions(t *testing.T) {
 			defer m.Close()
 			prog := load(t, counter(), map[string]bpf.MapFD{"counters": m})
 			for i := 0; i < 3; i++ {
-				bpftest.RunXDP(t, prog, tcp80).ExpectVerdict(bpf.XDPPass)
+				bpftest.RunXDP(t, prog, tcp80, nil).ExpectVerdict(bpf.XDPPass)
 			}
 			rec := &recorder{TB: t}
 			if typ == maps.PerCPUArray {
@@ -146,39 +149,56 @@ func TestMapAssertions(t *testing.T) {
 			if len(rec.errors) != 1 {
 				t.Fatalf("a wrong expectation was not reported: %q", rec.errors)
 			}
+			if typ == maps.Array {
+				// A map that is not per-CPU is reported, not summed.
+				bpftest.ExpectPerCPUSum(rec, m, uint32(0), 3)
+				if len(rec.errors) != 2 || !strings.Contains(rec.errors[1], "per-CPU") {
+					t.Fatalf("ExpectPerCPUSum on an array: %q", rec.errors)
+				}
+			}
 		})
 	}
 }
 
-func TestRunLiveFrames(t *testing.T) {
-	bpftest.RequirePrivileged(t)
-	bpftest.RequireFeature(t, "BPF_F_TEST_XDP_LIVE_FRAMES (5.18+)", features.HaveTestRunXDPLiveFrames)
-	prog := load(t, &bpf.ProgramSpec{Name: "pass", Type: bpf.XDP, License: "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, int32(bpf.XDPPass)), asm.Return()}}, nil)
-	pair := bpftest.NewVethPair(t)
-	const etherType = 0x88b5 // local experimental: nothing else sends it
-	frame := packet.Build(packet.Ethernet{Dst: packet.Broadcast(), Src: packet.DefaultSrcMAC(), EtherType: etherType}, packet.Payload(make([]byte, 46)))
-	capture, err := bpftest.StartCapture(pair.A.NS, pair.A.Name, bpftest.CaptureOptions{EtherType: etherType})
-	if err != nil {
-		t.Fatal(err)
+// TestRunXDPContext: the input xdp_md reaches the program, which returns
+// the ingress ifindex it sees: the namespace's loopback (1) without a
+// context, veth0 with one naming it. The result carries the context after
+// the run (the kernel writes back the ingress ifindex it was given), and
+// the input context is left alone.
+func TestRunXDPContext(t *testing.T) {
+	prog := load(t, &bpf.ProgramSpec{Name: "ifindex", Type: bpf.XDP, License: "GPL", Instructions: asm.Instructions{
+		asm.LoadMem(asm.R0, asm.R1, 12, asm.Word), // ingress_ifindex
+		asm.Return(),
+	}}, nil)
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
+	tests := []struct {
+		name string
+		ctx  *bpf.XDPContext
+		want uint32
+	}{
+		{"no context", nil, 1},
+		{"ingress veth0", &bpf.XDPContext{IngressIfindex: uint32(pair.A.Index)}, uint32(pair.A.Index)},
 	}
-	defer capture.Close()
-	const count = 40 // stays within the packet socket's receive buffer
-	rep, err := bpftest.RunLiveFrames(prog, bpftest.LiveOptions{Frame: frame, Count: count, NS: pair.A.NS, Ifindex: pair.A.Index})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Frames != count || rep.PPS() <= 0 {
-		t.Fatalf("report %+v", rep)
-	}
-	// XDP_PASS handed every frame to the namespace's stack, where the
-	// packet socket saw it arrive on veth0.
-	got, err := capture.Collect(count, 5*time.Second)
-	if err != nil || len(got) != count {
-		t.Fatalf("captured %d of %d frames: %v", len(got), count, err)
-	}
-	if _, err := bpftest.RunLiveFrames(prog, bpftest.LiveOptions{Frame: frame, Count: 0}); err == nil {
-		t.Fatal("count 0 accepted")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before bpf.XDPContext
+			if tt.ctx != nil {
+				before = *tt.ctx
+			}
+			pair.A.Do(func() error {
+				res := bpftest.RunXDP(t, prog, tcp80, tt.ctx).ExpectData(tcp80)
+				if res.ReturnValue != tt.want || res.Verdict != bpf.XDPAction(tt.want) {
+					t.Errorf("return value %d (verdict %v), want %d", res.ReturnValue, res.Verdict, tt.want)
+				}
+				if res.Context == nil || res.Context.DataEnd != uint32(len(tcp80)) || res.Context.IngressIfindex != before.IngressIfindex {
+					t.Errorf("context after the run %+v", res.Context)
+				}
+				return nil
+			})
+			if tt.ctx != nil && *tt.ctx != before {
+				t.Errorf("input context changed: %+v", *tt.ctx)
+			}
+		})
 	}
 }
 
@@ -196,7 +216,7 @@ func ExampleRunXDP() {
 	}
 	defer prog.Close()
 	frame := packet.TCPv4(netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), packet.SYN)
-	res := bpftest.RunXDP(t, prog, frame).ExpectVerdict(bpf.XDPDrop)
+	res := bpftest.RunXDP(t, prog, frame, nil).ExpectVerdict(bpf.XDPDrop)
 	fmt.Println(res.Verdict)
 }
 

@@ -64,7 +64,12 @@ func ExampleAsTyped() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("total per CPU equal to 2:", maps.SumUint64(perCPU) == uint64(2*ncpu))
+	sum, err := m.LookupPerCPUSum(uint32(17))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("total per CPU equal to 2:", sum == uint64(2*ncpu))
 	// Output: total per CPU equal to 2: true
 }
 

@@ -188,12 +188,3 @@ func (m *Map) LookupPerCPUSum(key any) (uint64, error) {
 	}
 	return sum, nil
 }
-
-// SumUint64 adds up per-CPU counters.
-func SumUint64(values []uint64) uint64 {
-	var s uint64
-	for _, v := range values {
-		s += v
-	}
-	return s
-}

@@ -5,26 +5,61 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/netns"
 	"golang.org/x/sys/unix"
 )
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// packetSocket opens an AF_PACKET socket on interface ifname of ns, bound
-// to protocol (an EtherType in host order; unix.ETH_P_ALL for every frame,
-// 0 for none, that is send only). It returns the socket and the index.
-func packetSocket(ns *netns.NetNS, ifname string, protocol uint16) (fd, index int, err error) {
+// do runs fn inside ns, or directly in the calling thread's namespace
+// when ns is nil.
+func do(ns *netns.NetNS, fn func() error) error {
+	if ns == nil {
+		return fn()
+	}
+	return ns.Do(fn)
+}
+
+// describe names iface and its namespace for messages.
+func describe(iface attach.Interface) string {
+	if iface.Netns == nil {
+		return iface.String()
+	}
+	return iface.String() + " in " + iface.Netns.String()
+}
+
+// resolve returns iface's index, looking its name up inside its namespace
+// when the index is not known. It must run inside that namespace.
+func resolve(iface attach.Interface) (int, error) {
+	if iface.Index > 0 {
+		return iface.Index, nil
+	}
+	if iface.Name == "" {
+		return 0, errors.New("interface has neither a name nor an index")
+	}
+	ifi, err := net.InterfaceByName(iface.Name)
+	if err != nil {
+		return 0, err
+	}
+	return ifi.Index, nil
+}
+
+// packetSocket opens an AF_PACKET socket on iface (in its namespace),
+// bound to protocol (an EtherType in host order; unix.ETH_P_ALL for every
+// frame, 0 for none, that is send only). It returns the socket and the
+// interface's index.
+func packetSocket(iface attach.Interface, protocol uint16) (fd, index int, err error) {
 	fd = -1
-	err = ns.Do(func() error {
-		ifi, err := net.InterfaceByName(ifname)
+	err = do(iface.Netns, func() error {
+		index, err = resolve(iface)
 		if err != nil {
 			return err
 		}
-		index = ifi.Index
 		// Protocol 0 receives nothing until bind sets the real one, so
 		// no frame of another interface slips in.
 		s, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
@@ -42,16 +77,18 @@ func packetSocket(ns *netns.NetNS, ifname string, protocol uint16) (fd, index in
 }
 
 // SendFrames sends each frame unchanged (Ethernet header first) out of
-// interface ifname of namespace ns through an AF_PACKET socket, and returns
-// how many were sent. A frame shorter than an Ethernet header is an error.
-func SendFrames(ns *netns.NetNS, ifname string, frames ...[]byte) (int, error) {
-	op := fmt.Sprintf("send frames on %s in %s", ifname, ns)
+// iface (by index, or by name when the index is 0, inside iface.Netns; nil
+// is the calling thread's namespace) through an AF_PACKET socket, and
+// returns how many were sent. A frame shorter than an Ethernet header is
+// an error.
+func SendFrames(iface attach.Interface, frames ...[]byte) (int, error) {
+	op := "send frames on " + describe(iface)
 	for i, f := range frames {
 		if len(f) < 14 {
 			return 0, fmt.Errorf("testnet: %s: frame %d has %d bytes, shorter than an Ethernet header", op, i, len(f))
 		}
 	}
-	fd, index, err := packetSocket(ns, ifname, 0)
+	fd, index, err := packetSocket(iface, 0)
 	if err != nil {
 		return 0, fmt.Errorf("testnet: %s: %w", op, err)
 	}
@@ -102,11 +139,12 @@ type Capture struct {
 	buf  []byte
 }
 
-// StartCapture starts recording frames of interface ifname in namespace ns.
-// Frames arriving from then on are queued in the socket (up to its receive
+// StartCapture starts recording frames of iface (by index, or by name when
+// the index is 0, inside iface.Netns; nil is the calling thread's
+// namespace). Frames arriving from then on are queued in the socket (up to its receive
 // buffer) until read with Next or Collect.
-func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture, error) {
-	op := fmt.Sprintf("capture on %s in %s", ifname, ns)
+func StartCapture(iface attach.Interface, opts CaptureOptions) (*Capture, error) {
+	op := "capture on " + describe(iface)
 	if opts.SnapLen == 0 {
 		opts.SnapLen = 65535
 	}
@@ -120,11 +158,11 @@ func StartCapture(ns *netns.NetNS, ifname string, opts CaptureOptions) (*Capture
 	if proto == 0 || opts.Outgoing {
 		proto = unix.ETH_P_ALL
 	}
-	fd, _, err := packetSocket(ns, ifname, proto)
+	fd, index, err := packetSocket(iface, proto)
 	if err != nil {
 		return nil, fmt.Errorf("testnet: %s: %w", op, err)
 	}
-	f := os.NewFile(uintptr(fd), "packet:"+ifname) // nonblocking: uses the poller
+	f := os.NewFile(uintptr(fd), "packet:"+strconv.Itoa(index)) // nonblocking: uses the poller
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()

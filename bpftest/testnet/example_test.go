@@ -12,8 +12,8 @@ import (
 
 // ExampleCreateVethPair builds two network namespaces joined by a veth pair
 // and sends real traffic across it, as a program (the examples' -demo)
-// does. In a test, use bpftest.NewVethPair(t), which removes everything
-// when the test ends.
+// does. In a test, use bpftest.NewVethPair(t, testnet.VethOptions{}),
+// which removes everything when the test ends.
 //
 // It needs root, so it has no "Output:" comment and `go test` only
 // compiles it; TestExampleCreateVethPair runs it (when privileged) and
@@ -23,7 +23,7 @@ import (
 //	tcp: 1048576 bytes sent, 1048576 received
 //	udp: 10 datagrams sent, 10 received
 func ExampleCreateVethPair() {
-	pair, err := testnet.CreateVethPair()
+	pair, err := testnet.CreateVethPair(testnet.VethOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -31,7 +31,7 @@ func ExampleCreateVethPair() {
 	defer pair.Close()
 
 	dst := pair.B.IPv4.Addr()
-	ping, err := testnet.Ping(pair.A.NS, dst, testnet.PingOptions{Count: 3})
+	ping, err := testnet.Ping(pair.A.Netns, dst, testnet.PingOptions{Count: 3})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,14 +39,14 @@ func ExampleCreateVethPair() {
 	fmt.Printf("ping %s from %s: %d sent, %d received\n", dst, pair.A.Name, ping.Sent, ping.Received)
 
 	// A listener in B's namespace counts what arrives.
-	tcp, err := testnet.TCPTransfer(pair.A.NS, pair.B.NS, dst, testnet.TCPOptions{Bytes: 1 << 20})
+	tcp, err := testnet.TCPTransfer(pair.A.Netns, pair.B.Netns, dst, testnet.TCPOptions{Bytes: 1 << 20})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("tcp: %d bytes sent, %d received\n", tcp.Sent, tcp.Received)
 
-	udp, err := testnet.UDPSend(pair.A.NS, pair.B.NS, dst, testnet.UDPOptions{Count: 10})
+	udp, err := testnet.UDPSend(pair.A.Netns, pair.B.Netns, dst, testnet.UDPOptions{Count: 10})
 	if err != nil {
 		fmt.Println(err)
 		return

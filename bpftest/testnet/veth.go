@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/netns"
 	"golang.org/x/sys/unix"
@@ -72,17 +73,24 @@ func CreateNamespace() (*netns.NetNS, error) {
 
 // Endpoint is one end of a veth pair.
 type Endpoint struct {
-	NS    *netns.NetNS     // the namespace the interface is in
-	Name  string           // the interface's name inside NS
-	Index int              // the interface's index inside NS
+	Netns *netns.NetNS     // the namespace the interface is in
+	Name  string           // the interface's name inside Netns
+	Index int              // the interface's index inside Netns
 	MAC   net.HardwareAddr // the interface's MAC address
 	IPv4  netip.Prefix     // the interface's IPv4 address; invalid if none
 	IPv6  netip.Prefix     // the interface's IPv6 address (nodad); invalid if none
 }
 
+// Interface returns the endpoint's interface as package attach (and this
+// package's SendFrames, StartCapture and LiveOptions) name one: its name,
+// index and namespace.
+func (e *Endpoint) Interface() attach.Interface {
+	return attach.Interface{Name: e.Name, Index: e.Index, Netns: e.Netns}
+}
+
 // Do runs fn on an OS thread inside the endpoint's namespace, see
 // netns.NetNS.Do. Sockets fn creates belong to that namespace.
-func (e *Endpoint) Do(fn func() error) error { return e.NS.Do(fn) }
+func (e *Endpoint) Do(fn func() error) error { return e.Netns.Do(fn) }
 
 // Addr returns the endpoint's IPv4 address, or its IPv6 address when it has
 // no IPv4 one.
@@ -98,84 +106,96 @@ func (e *Endpoint) Addr() netip.Addr {
 type VethPair struct {
 	A, B *Endpoint
 
-	ownNS     bool // A.NS and B.NS were created for the pair
+	ownNS     bool // A.Netns and B.Netns were created for the pair
 	created   bool // the veth exists
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// VethOption configures CreateVethPair (and bpftest.NewVethPair).
-type VethOption func(*vethConfig)
-
-type vethConfig struct {
-	nameA, nameB string
-	v4A, v4B     netip.Prefix
-	v6A, v6B     netip.Prefix
-	mtu          int
-	nsA, nsB     *netns.NetNS
+// VethOptions configures CreateVethPair (and bpftest.NewVethPair). The zero
+// value is the default pair: interfaces DefaultNameA and DefaultNameB in two
+// new namespaces, addresses DefaultIPv4A/B and DefaultIPv6A/B, MTU 1500.
+type VethOptions struct {
+	// NameA and NameB are the interface names; empty means DefaultNameA
+	// ("veth0") and DefaultNameB ("veth1").
+	NameA, NameB string
+	// IPv4A and IPv4B are the ends' IPv4 addresses; an invalid (zero)
+	// prefix means DefaultIPv4A and DefaultIPv4B (192.0.2.1/24 and
+	// 192.0.2.2/24).
+	IPv4A, IPv4B netip.Prefix
+	// IPv6A and IPv6B are the ends' IPv6 addresses, added with nodad; an
+	// invalid (zero) prefix means DefaultIPv6A and DefaultIPv6B
+	// (2001:db8::1/64 and 2001:db8::2/64).
+	IPv6A, IPv6B netip.Prefix
+	// NoIPv4 and NoIPv6 leave both ends without an address of that
+	// family (the address fields must then be zero).
+	NoIPv4, NoIPv6 bool
+	// MTU is the MTU of both ends; 0 means the kernel's default (1500).
+	MTU int
+	// NetnsA and NetnsB put the ends into existing namespaces instead of
+	// new ones, to build topologies of more than two namespaces; give both
+	// or neither. The pair's Close then deletes the veth but leaves the
+	// namespaces alone. The interface names and addresses must not clash
+	// with what is already in them.
+	NetnsA, NetnsB *netns.NetNS
 }
 
-// WithNames sets the interface names (default "veth0" in A, "veth1" in B).
-func WithNames(a, b string) VethOption {
-	return func(c *vethConfig) { c.nameA, c.nameB = a, b }
-}
-
-// WithIPv4 sets the IPv4 addresses of the ends (default 192.0.2.1/24 and
-// 192.0.2.2/24). An invalid (zero) prefix leaves that end without one.
-func WithIPv4(a, b netip.Prefix) VethOption {
-	return func(c *vethConfig) { c.v4A, c.v4B = a, b }
-}
-
-// WithIPv6 sets the IPv6 addresses of the ends (default 2001:db8::1/64 and
-// 2001:db8::2/64, added with nodad). An invalid (zero) prefix leaves that
-// end without one.
-func WithIPv6(a, b netip.Prefix) VethOption {
-	return func(c *vethConfig) { c.v6A, c.v6B = a, b }
-}
-
-// WithMTU sets the MTU of both ends (default 1500).
-func WithMTU(mtu int) VethOption {
-	return func(c *vethConfig) { c.mtu = mtu }
-}
-
-// WithNamespaces puts the ends into existing namespaces instead of new
-// ones, to build topologies of more than two namespaces. The pair's Close
-// then deletes the veth but leaves the namespaces alone. The interface names
-// and addresses must not clash with what is already in them.
-func WithNamespaces(a, b *netns.NetNS) VethOption {
-	return func(c *vethConfig) { c.nsA, c.nsB = a, b }
+// addresses returns the IPv4 and IPv6 prefixes of both ends after
+// defaults, or an error for contradictory or misfamilied options.
+func (o VethOptions) addresses() (v4A, v4B, v6A, v6B netip.Prefix, err error) {
+	pick := func(p, def netip.Prefix, none bool) netip.Prefix {
+		switch {
+		case none:
+			return netip.Prefix{}
+		case p.IsValid():
+			return p
+		}
+		return def
+	}
+	if o.NoIPv4 && (o.IPv4A.IsValid() || o.IPv4B.IsValid()) {
+		return v4A, v4B, v6A, v6B, errors.New("NoIPv4 with an IPv4 address")
+	}
+	if o.NoIPv6 && (o.IPv6A.IsValid() || o.IPv6B.IsValid()) {
+		return v4A, v4B, v6A, v6B, errors.New("NoIPv6 with an IPv6 address")
+	}
+	v4A, v4B = pick(o.IPv4A, DefaultIPv4A, o.NoIPv4), pick(o.IPv4B, DefaultIPv4B, o.NoIPv4)
+	v6A, v6B = pick(o.IPv6A, DefaultIPv6A, o.NoIPv6), pick(o.IPv6B, DefaultIPv6B, o.NoIPv6)
+	for _, v := range []netip.Prefix{v4A, v4B} {
+		if v.IsValid() && !v.Addr().Is4() {
+			return v4A, v4B, v6A, v6B, fmt.Errorf("%s is not an IPv4 prefix", v)
+		}
+	}
+	for _, v := range []netip.Prefix{v6A, v6B} {
+		if v.IsValid() && (!v.Addr().Is6() || v.Addr().Is4In6()) {
+			return v4A, v4B, v6A, v6B, fmt.Errorf("%s is not an IPv6 prefix", v)
+		}
+	}
+	return v4A, v4B, v6A, v6B, nil
 }
 
 // CreateVethPair creates a veth pair with its ends in two new named
-// namespaces (or those of WithNamespaces), brings both ends up and assigns
-// the addresses. The caller must Close the pair (tests use
+// namespaces (or opts.NetnsA and opts.NetnsB), brings both ends up and
+// assigns the addresses. The caller must Close the pair (tests use
 // bpftest.NewVethPair, which does it for them).
 // On error everything created so far is removed again.
-func CreateVethPair(opts ...VethOption) (p *VethPair, err error) {
-	cfg := vethConfig{
-		nameA: DefaultNameA, nameB: DefaultNameB,
-		v4A: DefaultIPv4A, v4B: DefaultIPv4B,
-		v6A: DefaultIPv6A, v6B: DefaultIPv6B,
+func CreateVethPair(opts VethOptions) (p *VethPair, err error) {
+	v4A, v4B, v6A, v6B, err := opts.addresses()
+	if err != nil {
+		return nil, fmt.Errorf("testnet: create veth pair: %w", err)
 	}
-	for _, o := range opts {
-		o(&cfg)
+	if (opts.NetnsA == nil) != (opts.NetnsB == nil) {
+		return nil, errors.New("testnet: create veth pair: NetnsA and NetnsB must be given together")
 	}
-	for _, v := range []netip.Prefix{cfg.v4A, cfg.v4B} {
-		if v.IsValid() && !v.Addr().Is4() {
-			return nil, fmt.Errorf("testnet: create veth pair: %s is not an IPv4 prefix", v)
-		}
+	nameA, nameB := opts.NameA, opts.NameB
+	if nameA == "" {
+		nameA = DefaultNameA
 	}
-	for _, v := range []netip.Prefix{cfg.v6A, cfg.v6B} {
-		if v.IsValid() && (!v.Addr().Is6() || v.Addr().Is4In6()) {
-			return nil, fmt.Errorf("testnet: create veth pair: %s is not an IPv6 prefix", v)
-		}
-	}
-	if (cfg.nsA == nil) != (cfg.nsB == nil) {
-		return nil, errors.New("testnet: create veth pair: WithNamespaces needs two namespaces")
+	if nameB == "" {
+		nameB = DefaultNameB
 	}
 	p = &VethPair{
-		A: &Endpoint{NS: cfg.nsA, Name: cfg.nameA, IPv4: cfg.v4A, IPv6: cfg.v6A},
-		B: &Endpoint{NS: cfg.nsB, Name: cfg.nameB, IPv4: cfg.v4B, IPv6: cfg.v6B},
+		A: &Endpoint{Netns: opts.NetnsA, Name: nameA, IPv4: v4A, IPv6: v6A},
+		B: &Endpoint{Netns: opts.NetnsB, Name: nameB, IPv4: v4B, IPv6: v6B},
 	}
 	defer func() {
 		if err != nil {
@@ -183,30 +203,30 @@ func CreateVethPair(opts ...VethOption) (p *VethPair, err error) {
 			p = nil
 		}
 	}()
-	if cfg.nsA == nil {
+	if opts.NetnsA == nil {
 		p.ownNS = true
-		if p.A.NS, err = CreateNamespace(); err != nil {
+		if p.A.Netns, err = CreateNamespace(); err != nil {
 			return p, err
 		}
-		if p.B.NS, err = CreateNamespace(); err != nil {
+		if p.B.Netns, err = CreateNamespace(); err != nil {
 			return p, err
 		}
 	}
 	wrap := func(err error) error {
-		return fmt.Errorf("testnet: veth pair %s@%s - %s@%s: %w", p.A.Name, p.A.NS, p.B.Name, p.B.NS, err)
+		return fmt.Errorf("testnet: veth pair %s@%s - %s@%s: %w", p.A.Name, p.A.Netns, p.B.Name, p.B.Netns, err)
 	}
-	ca, err := rtnl.Dial(p.A.NS.FD())
+	ca, err := rtnl.Dial(p.A.Netns.FD())
 	if err != nil {
 		return p, wrap(err)
 	}
 	defer ca.Close()
-	cb, err := rtnl.Dial(p.B.NS.FD())
+	cb, err := rtnl.Dial(p.B.Netns.FD())
 	if err != nil {
 		return p, wrap(err)
 	}
 	defer cb.Close()
 
-	if err := ca.CreateVeth(p.A.Name, p.B.Name, rtnl.VethOptions{PeerNSFD: p.B.NS.FD(), MTU: cfg.mtu}); err != nil {
+	if err := ca.CreateVeth(p.A.Name, p.B.Name, rtnl.VethOptions{PeerNSFD: p.B.Netns.FD(), MTU: opts.MTU}); err != nil {
 		return p, wrap(err)
 	}
 	p.created = true
@@ -282,15 +302,15 @@ func waitReady(c *rtnl.Conn, e *Endpoint, timeout time.Duration) error {
 	}
 }
 
-// Close deletes the veth pair and, unless WithNamespaces was used, both
-// namespaces. Closing twice is safe.
+// Close deletes the veth pair and, unless VethOptions.NetnsA and NetnsB
+// were given, both namespaces. Closing twice is safe.
 func (p *VethPair) Close() error {
 	p.closeOnce.Do(func() {
 		var errs []error
-		if p.created && p.A.NS.FD() >= 0 {
+		if p.created && p.A.Netns.FD() >= 0 {
 			// Explicit deletion removes both ends at once, instead of
 			// whenever the kernel gets round to destroying the namespaces.
-			c, err := rtnl.Dial(p.A.NS.FD())
+			c, err := rtnl.Dial(p.A.Netns.FD())
 			if err == nil {
 				index := p.A.Index
 				if index == 0 {
@@ -302,11 +322,11 @@ func (p *VethPair) Close() error {
 				c.Close()
 			}
 			if err != nil && !errors.Is(err, unix.ENODEV) {
-				errs = append(errs, fmt.Errorf("delete %s in %s: %w", p.A.Name, p.A.NS, err))
+				errs = append(errs, fmt.Errorf("delete %s in %s: %w", p.A.Name, p.A.Netns, err))
 			}
 		}
 		if p.ownNS {
-			for _, ns := range []*netns.NetNS{p.A.NS, p.B.NS} {
+			for _, ns := range []*netns.NetNS{p.A.Netns, p.B.Netns} {
 				if ns != nil {
 					if err := ns.Delete(); err != nil {
 						errs = append(errs, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 )
 
 func loadReturn(t *testing.T, name string, typ bpf.ProgramType, ret int32) (*bpf.Program, uint32) {
@@ -31,10 +31,10 @@ func loadReturn(t *testing.T, name string, typ bpf.ProgramType, ret int32) (*bpf
 	return p, uint32(info.ID)
 }
 
-func newPair(t *testing.T) *bpftest.VethPair {
+func newPair(t *testing.T) *testnet.VethPair {
 	t.Helper()
 	bpftest.RequirePrivileged(t)
-	return bpftest.NewVethPair(t, bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{}))
+	return bpftest.NewVethPair(t, testnet.VethOptions{NoIPv6: true})
 }
 
 // TestNetListMatchesBpftool attaches XDP and tc programs in a private
@@ -42,23 +42,23 @@ func newPair(t *testing.T) *bpftest.VethPair {
 // "ip netns exec NS bpftool net show".
 func TestNetListMatchesBpftool(t *testing.T) {
 	p := newPair(t)
-	ns := p.A.NS.Name()
+	ns := p.A.Netns.Name()
 	xdp, xdpID := loadReturn(t, "ctl_xdp", bpf.XDP, int32(bpf.XDPPass))
 	tcp, tcID := loadReturn(t, "ctl_tc", bpf.SchedCLS, int32(bpf.TCActOK))
 	tcx, tcxID := loadReturn(t, "ctl_tcx", bpf.SchedCLS, int32(bpf.TCActOK))
 
-	xa, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.NS), xdp, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
+	xa, err := attach.XDP(attach.ByName(p.A.Name).In(p.A.Netns), xdp, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
+	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ta.Close()
 	haveTCX := true
-	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
 	if errors.Is(err, bpf.ErrNotSupported) {
 		haveTCX = false
 	} else if err != nil {
@@ -139,12 +139,12 @@ func TestNetListMatchesBpftool(t *testing.T) {
 
 	// Detach both with bpfctl; the library sees them gone.
 	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
-	st, err := attach.QueryXDP(attach.ByName(p.A.Name).In(p.A.NS))
+	st, err := attach.QueryXDP(attach.ByName(p.A.Name).In(p.A.Netns))
 	if err != nil || st.Attached() {
 		t.Errorf("after xdp detach: %+v, %v", st, err)
 	}
 	mustBpfctl(t, "-n", ns, "tc", "detach", p.A.Name, "egress")
-	fs, err := attach.TCFilters(attach.ByName(p.A.Name).In(p.A.NS), attach.Egress)
+	fs, err := attach.TCFilters(attach.ByName(p.A.Name).In(p.A.Netns), attach.Egress)
 	if err != nil || len(fs) != 0 {
 		t.Errorf("after tc detach: %+v, %v", fs, err)
 	}
@@ -166,7 +166,7 @@ func TestNetListMatchesBpftool(t *testing.T) {
 // detaches by removing the pins.
 func TestLinkAttachments(t *testing.T) {
 	p := newPair(t)
-	ns := p.A.NS.Name()
+	ns := p.A.Netns.Name()
 	bpffs := privateBPFFS(t)
 	obj := filepath.Join(objDir, "layercoop/bpf/layercoop.o")
 	var x, c attachedJSON

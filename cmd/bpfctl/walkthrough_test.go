@@ -11,6 +11,7 @@ import (
 
 	"github.com/purebpf/bpf/bpftest"
 	"github.com/purebpf/bpf/bpftest/packet"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 	"golang.org/x/sys/unix"
@@ -30,13 +31,13 @@ func privateBPFFS(t *testing.T) string {
 }
 
 // sendFrames sends frames from A to B, with the pair's MAC addresses.
-func sendFrames(t *testing.T, p *bpftest.VethPair, frames ...[]byte) {
+func sendFrames(t *testing.T, p *testnet.VethPair, frames ...[]byte) {
 	t.Helper()
 	for _, f := range frames {
 		copy(f[0:6], p.B.MAC)
 		copy(f[6:12], p.A.MAC)
 	}
-	n, err := bpftest.SendFrames(p.A.NS, p.A.Name, frames...)
+	n, err := testnet.SendFrames(p.A.Interface(), frames...)
 	if err != nil || n != len(frames) {
 		t.Fatalf("sent %d of %d frames: %v", n, len(frames), err)
 	}
@@ -50,7 +51,7 @@ func TestExample2XDP1(t *testing.T) {
 	for _, obj := range []string{"xdp1.o", "xdp1_legacy.o"} {
 		t.Run(obj, func(t *testing.T) {
 			p := newPair(t)
-			ns := p.B.NS.Name()
+			ns := p.B.Netns.Name()
 			path := filepath.Join(objDir, "xdp1/bpf", obj)
 
 			// ip link set dev B xdp obj xdp1.o (the legacy object keeps the
@@ -195,7 +196,7 @@ func TestExample3Layercoop(t *testing.T) {
 	} {
 		t.Run(tc.obj, func(t *testing.T) {
 			p := newPair(t)
-			ns := p.A.NS.Name()
+			ns := p.A.Netns.Name()
 			bpffs := privateBPFFS(t)
 			path := filepath.Join(objDir, "layercoop/bpf", tc.obj)
 
@@ -227,7 +228,7 @@ func TestExample3Layercoop(t *testing.T) {
 
 			// Traffic: pings from A to B and back; every pair of addresses
 			// gets an entry.
-			rep, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 3, Timeout: time.Second})
+			rep, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: 3, Timeout: time.Second})
 			if err != nil || rep.Received != 3 {
 				t.Fatalf("ping: %+v, %v", rep, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/recorded"
@@ -92,22 +93,22 @@ func TestDemo(t *testing.T) {
 // TestRunOnInterface is `dropworld -dev veth1 -n NS [-keep]`.
 func TestRunOnInterface(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
-	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic"}
 	var out bytes.Buffer
 	err := run(&out, false, flags, func() {
-		st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS))
+		st, err := attach.QueryXDP(pair.B.Interface())
 		if err != nil || st.ID(attach.XDPGeneric) == 0 {
 			t.Errorf("while running: %+v, %v", st, err)
 		}
-		if rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 2, Timeout: 300 * time.Millisecond}); err != nil || rep.Received != 0 {
+		if rep, err := testnet.Ping(pair.A.Netns, pair.B.Addr(), testnet.PingOptions{Count: 2, Timeout: 300 * time.Millisecond}); err != nil || rep.Received != 0 {
 			t.Errorf("ping while attached: %+v, %v", rep, err)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.Attached() {
 		t.Fatalf("after the run: %+v, %v", st, err)
 	}
 	if !strings.Contains(out.String(), "Detached.") {
@@ -121,7 +122,7 @@ func TestRunOnInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	fds.ExpectNoneNew(t, "dropworld -keep", before)
-	st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS))
+	st, err := attach.QueryXDP(pair.B.Interface())
 	if err != nil || st.ID(attach.XDPGeneric) == 0 {
 		t.Fatalf("after -keep: %+v, %v", st, err)
 	}
@@ -134,10 +135,10 @@ func TestRunOnInterface(t *testing.T) {
 	if err := run(&out, true, flags, func() {}); err != nil {
 		t.Fatal(err)
 	}
-	if st2, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st2.ID(attach.XDPGeneric) == st.ID(attach.XDPGeneric) || st2.ID(attach.XDPGeneric) == 0 {
+	if st2, _ := attach.QueryXDP(pair.B.Interface()); st2.ID(attach.XDPGeneric) == st.ID(attach.XDPGeneric) || st2.ID(attach.XDPGeneric) == 0 {
 		t.Fatalf("-force did not replace program %d: %+v", st.ID(attach.XDPGeneric), st2)
 	}
-	if err := run(&out, false, cli.Flags{Dev: "nonexistent0", Netns: pair.B.NS.Name()}, func() {}); err == nil || !strings.Contains(err.Error(), "nonexistent0") {
+	if err := run(&out, false, cli.Flags{Dev: "nonexistent0", Netns: pair.B.Netns.Name()}, func() {}); err == nil || !strings.Contains(err.Error(), "nonexistent0") {
 		t.Fatalf("missing interface: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
@@ -21,7 +20,7 @@ func runDemo(w io.Writer, flags cli.Flags) error {
 		return err
 	}
 	defer net.Close()
-	a, err := c.attach(attach.ByName(net.B.Name).In(net.B.NS), flags)
+	a, err := c.attach(net.B.Interface(), flags)
 	if err != nil {
 		return err
 	}

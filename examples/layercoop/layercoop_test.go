@@ -15,6 +15,7 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
@@ -34,7 +35,7 @@ func TestSameFramesSameFlows(t *testing.T) {
 		}
 		defer c.Close()
 		for _, f := range frames.All() {
-			bpftest.RunXDP(t, c.rx, f.Bytes).ExpectVerdict(bpf.XDPPass).ExpectData(f.Bytes)
+			bpftest.RunXDP(t, c.rx, f.Bytes, nil).ExpectVerdict(bpf.XDPPass).ExpectData(f.Bytes)
 			if strings.HasPrefix(f.Name, "truncated: Ethernet") || strings.HasPrefix(f.Name, "truncated: IPv4") {
 				// The kernel builds no skb from an IPv4 frame whose
 				// IPv4 header is cut.
@@ -113,7 +114,7 @@ func TestDemo(t *testing.T) {
 // while it runs, both hooks are cleaned up afterwards.
 func TestRunPinned(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
 	dir := t.TempDir()
 	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
 		t.Fatal(err)
@@ -123,12 +124,12 @@ func TestRunPinned(t *testing.T) {
 	out := &waiting.Buffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, out, cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}, dir, 100*time.Millisecond)
+		done <- run(ctx, out, cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic"}, dir, 100*time.Millisecond)
 	}()
 	// layercoop says when both hooks are attached; emulated kernels are
 	// slow, so wait for that rather than for a fixed time.
 	waiting.For(t, "layercoop attached", func() bool { return strings.Contains(out.String(), "Ctrl-C to stop") })
-	bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 2})
+	testnet.Ping(pair.A.Netns, pair.B.Addr(), testnet.PingOptions{Count: 2})
 	pinned, err := maps.LoadPinned(filepath.Join(dir, "flows"))
 	if err != nil {
 		t.Error(err)

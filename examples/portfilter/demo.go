@@ -31,7 +31,7 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 	}
 	defer net.Close()
 	for _, port := range []int{80, 8080} {
-		srv, err := cli.StartHTTPServer(net.B.NS, net.B.Addr(), port)
+		srv, err := cli.StartHTTPServer(net.B.Netns, net.B.Addr(), port)
 		if err != nil {
 			return err
 		}
@@ -40,7 +40,7 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 	round := func(when string) error {
 		var parts []string
 		for _, port := range []int{80, 8080} {
-			body, ok := cli.HTTPGet(net.A.NS, net.B.Addr(), port)
+			body, ok := cli.HTTPGet(net.A.Netns, net.B.Addr(), port)
 			if ok {
 				parts = append(parts, fmt.Sprintf("http://%s:%d answers %q", net.B.Addr(), port, strings.TrimSpace(body)))
 			} else {
@@ -61,7 +61,7 @@ func runDemo(w io.Writer, dropICMP bool, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), prog, opts)
+	att, err := attach.XDP(net.B.Interface(), prog, opts)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runDemo(w io.Writer, proto int32, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), prog, opts)
+	att, err := attach.XDP(net.B.Interface(), prog, opts)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/frames"
 	"github.com/purebpf/bpf/examples/internal/recorded"
@@ -64,7 +65,7 @@ func TestVerdicts(t *testing.T) {
 			if proto == protoICMP && f.Name == "ICMP echo request" {
 				want = bpf.XDPPass
 			}
-			bpftest.RunXDP(t, prog, f.Bytes).ExpectVerdict(want).ExpectData(f.Bytes)
+			bpftest.RunXDP(t, prog, f.Bytes, nil).ExpectVerdict(want).ExpectData(f.Bytes)
 		}
 	}
 }
@@ -104,17 +105,17 @@ func TestDemo(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
 	var out bytes.Buffer
-	err := serve(&out, protoTCP, cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}, func() {
-		if st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); err != nil || st.ID(attach.XDPGeneric) == 0 {
+	err := serve(&out, protoTCP, cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic"}, func() {
+		if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.ID(attach.XDPGeneric) == 0 {
 			t.Errorf("not attached while serving: %+v %v", st, err)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.Attached() {
 		t.Fatalf("still attached: %+v %v", st, err)
 	}
 }

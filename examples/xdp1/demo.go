@@ -31,7 +31,7 @@ func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(attach.ByName(net.B.Name).In(net.B.NS), p.prog, opts)
+	att, err := attach.XDP(net.B.Interface(), p.prog, opts)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	if err != nil {
 		return err
 	}
-	ping6, err := testnet.Ping(net.A.NS, net.B.IPv6.Addr(), testnet.PingOptions{Count: 2, Timeout: 300 * time.Millisecond})
+	ping6, err := testnet.Ping(net.A.Netns, net.B.IPv6.Addr(), testnet.PingOptions{Count: 2, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,11 @@ func (p *program) counts() (map[uint32]uint64, error) {
 	values := make([]uint64, ncpu)
 	it := p.m.Iterate()
 	for it.Next(&key, values) {
-		if sum := maps.SumUint64(values); sum > 0 {
+		var sum uint64
+		for _, v := range values {
+			sum += v
+		}
+		if sum > 0 {
 			out[key] = sum
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/frames"
@@ -63,7 +64,7 @@ func TestCountsPerFrame(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bpftest.RunXDP(t, p.prog, f.Bytes).ExpectVerdict(verdict)
+			bpftest.RunXDP(t, p.prog, f.Bytes, nil).ExpectVerdict(verdict)
 			after, err := p.counts()
 			if err != nil {
 				t.Fatal(err)
@@ -117,8 +118,8 @@ func testDemo(t *testing.T, build, mode string) {
 // on exit.
 func TestRun(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
-	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic"}
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic"}
 	// run1 runs xdp1 until it has attached, calls during, waits until
 	// the output satisfies ready (or a minute passed: emulated kernels
 	// are slow), and stops it.
@@ -128,7 +129,7 @@ func TestRun(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, out, false, false, flags, 100*time.Millisecond) }()
 		waiting.For(t, "xdp1 attached", func() bool {
-			st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS))
+			st, _ := attach.QueryXDP(pair.B.Interface())
 			return st.Attached()
 		})
 		during()
@@ -141,16 +142,16 @@ func TestRun(t *testing.T) {
 	}
 	icmpRate := regexp.MustCompile(`proto 1: +\d+ pkt/s`)
 	// Resolve the neighbours before xdp1 drops ARP.
-	if rep, err := bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 1}); err != nil || rep.Received != 1 {
+	if rep, err := testnet.Ping(pair.A.Netns, pair.B.Addr(), testnet.PingOptions{Count: 1}); err != nil || rep.Received != 1 {
 		t.Fatalf("baseline ping: %+v, %v", rep, err)
 	}
 	out := run1(func() {
-		bpftest.Ping(pair.A.NS, pair.B.Addr(), bpftest.PingOptions{Count: 3, Timeout: 50 * time.Millisecond})
+		testnet.Ping(pair.A.Netns, pair.B.Addr(), testnet.PingOptions{Count: 3, Timeout: 50 * time.Millisecond})
 	}, icmpRate.MatchString)
 	if !icmpRate.MatchString(out) {
 		t.Errorf("no ICMP rate reported:\n%s", out)
 	}
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() {
+	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() {
 		t.Fatal("still attached after exit")
 	}
 	// Someone replaces our program while we run: leave theirs alone.
@@ -162,7 +163,7 @@ func TestRun(t *testing.T) {
 	defer other.Close()
 	var theirs *attach.XDPAttachment
 	out = run1(func() {
-		theirs, err = attach.XDP(attach.ByName(pair.B.Name).In(pair.B.NS), other, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, Replace: true})
+		theirs, err = attach.XDP(pair.B.Interface(), other, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, Replace: true})
 		if err != nil {
 			t.Error(err)
 		}
@@ -171,7 +172,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	info, _ := other.Info()
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.ID(attach.XDPGeneric) != info.ID {
+	if st, _ := attach.QueryXDP(pair.B.Interface()); st.ID(attach.XDPGeneric) != info.ID {
 		t.Errorf("the other program was removed: %+v", st)
 	}
 	if theirs != nil {
@@ -180,7 +181,7 @@ func TestRun(t *testing.T) {
 	// -keep leaves xdp1 attached after it exits.
 	flags.Keep = true
 	run1(func() {}, func(string) bool { return true })
-	iface := attach.ByName(pair.B.Name).In(pair.B.NS)
+	iface := pair.B.Interface()
 	if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) == 0 {
 		t.Fatalf("-keep: %+v, %v; want xdp1 still attached after exit", st, err)
 	}
@@ -193,8 +194,8 @@ func TestRun(t *testing.T) {
 // and the process holds none of the descriptors it used.
 func TestKeep(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
-	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.NS.Name(), Mode: "generic", Keep: true}
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
+	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic", Keep: true}
 	ctx, stop := context.WithCancel(context.Background())
 	stop() // exit as soon as attached
 	before := fds.Take(t)
@@ -203,7 +204,7 @@ func TestKeep(t *testing.T) {
 		t.Fatal(err)
 	}
 	fds.ExpectNoneNew(t, "xdp1 -keep", before)
-	iface := attach.ByName(pair.B.Name).In(pair.B.NS)
+	iface := pair.B.Interface()
 	st, err := attach.QueryXDP(iface)
 	if err != nil || st.ID(attach.XDPGeneric) == 0 {
 		t.Fatalf("not attached after xdp1 -keep exited: %+v, %v\n%s", st, err, out.String())

@@ -51,7 +51,7 @@ func runDemo(w io.Writer, o options) error {
 		return err
 	}
 	defer net.Close()
-	o.Dev, o.Netns = net.B.Name, net.B.NS.Name()
+	o.Dev, o.Netns = net.B.Name, net.B.Netns.Name()
 	o.verbose = true
 	fmt.Fprintln(w, "Installing on the server's interface, as xdp2skb_meta.sh does:")
 	if err := install(indentWriter{w}, o); err != nil {
@@ -61,14 +61,14 @@ func runDemo(w io.Writer, o options) error {
 	if terr != nil {
 		fmt.Fprintf(w, "(cannot read trace_pipe: %v)\n", terr)
 	}
-	recv, err := listenMarks(net.B.NS, net.B.Addr())
+	recv, err := listenMarks(net.B.Netns, net.B.Addr())
 	if err != nil {
 		return err
 	}
 	defer recv.Close()
 	const n = 5
 	report := func(when string) error {
-		if err := sendDatagrams(net.A.NS, net.B.Addr(), recv.port, n); err != nil {
+		if err := sendDatagrams(net.A.Netns, net.B.Addr(), recv.port, n); err != nil {
 			return err
 		}
 		marks, err := recv.receive(n, 2*time.Second)
@@ -99,7 +99,7 @@ func runDemo(w io.Writer, o options) error {
 	}
 	fmt.Fprintln(w, "Removing xdp_mark only:")
 	if err := step(indentWriter{w}, o, "ip link set dev "+o.Dev+" xdp off", false, func() error {
-		return attach.DetachXDP(attach.ByName(o.Dev).In(net.B.NS), attach.DetachXDPOptions{})
+		return attach.DetachXDP(attach.ByName(o.Dev).In(net.B.Netns), attach.DetachXDPOptions{})
 	}); err != nil {
 		return err
 	}

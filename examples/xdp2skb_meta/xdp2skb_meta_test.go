@@ -9,6 +9,7 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/examples/internal/fds"
 	"github.com/purebpf/bpf/examples/internal/frames"
@@ -31,7 +32,7 @@ func TestSameFramesSameResults(t *testing.T) {
 		}
 		defer l.Close()
 		for _, f := range frames.All() {
-			bpftest.RunXDP(t, l.xdp, f.Bytes).ExpectVerdict(bpf.XDPPass).ExpectMeta([]byte{42, 0, 0, 0}).ExpectData(f.Bytes)
+			bpftest.RunXDP(t, l.xdp, f.Bytes, nil).ExpectVerdict(bpf.XDPPass).ExpectMeta([]byte{42, 0, 0, 0}).ExpectData(f.Bytes)
 			if strings.HasPrefix(f.Name, "truncated: Ethernet") || strings.HasPrefix(f.Name, "truncated: IPv4") {
 				continue // no skb can be built from these for a tc test run
 			}
@@ -91,15 +92,15 @@ func TestNonGPLRefused(t *testing.T) {
 // TestScript is the script's --dev, --list, --flush and --dry-run.
 func TestScript(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	pair := bpftest.NewVethPair(t)
+	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
 	o := opts("clang")
-	o.Dev, o.Netns = pair.B.Name, pair.B.NS.Name()
+	o.Dev, o.Netns = pair.B.Name, pair.B.Netns.Name()
 	o.dryRun = true
 	var out bytes.Buffer
 	if err := install(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() || strings.Count(out.String(), "\n") != 5 {
+	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() || strings.Count(out.String(), "\n") != 5 {
 		t.Fatalf("dry run changed something or printed the wrong steps:\n%s", out.String())
 	}
 	o.dryRun = false
@@ -123,10 +124,10 @@ func TestScript(t *testing.T) {
 	if err := flush(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() {
+	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() {
 		t.Fatal("XDP program left after --flush")
 	}
-	if filters, err := attach.TCFilters(attach.ByName(pair.B.Name).In(pair.B.NS), attach.Ingress); len(filters) != 0 {
+	if filters, err := attach.TCFilters(pair.B.Interface(), attach.Ingress); len(filters) != 0 {
 		t.Fatalf("filters left after --flush: %v %v", filters, err)
 	}
 }

@@ -26,12 +26,12 @@ type Network struct {
 
 // NewNetwork creates the demo's namespaces and prints what it made.
 func NewNetwork(w io.Writer) (*Network, error) {
-	pair, err := testnet.CreateVethPair()
+	pair, err := testnet.CreateVethPair(testnet.VethOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("create the demo's network namespaces: %w", err)
 	}
 	fmt.Fprintf(w, "Created two network namespaces joined by a veth pair:\n  client %s %s (namespace %s)  <->  server %s %s (namespace %s)\n",
-		pair.A.Name, pair.A.Addr(), pair.A.NS.Name(), pair.B.Name, pair.B.Addr(), pair.B.NS.Name())
+		pair.A.Name, pair.A.Addr(), pair.A.Netns.Name(), pair.B.Name, pair.B.Addr(), pair.B.Netns.Name())
 	n := &Network{VethPair: pair, w: w, sigs: make(chan os.Signal, 1)}
 	// Interrupted demos remove their namespaces too.
 	signal.Notify(n.sigs, os.Interrupt, syscall.SIGTERM)
@@ -58,14 +58,14 @@ func (n *Network) Close() error {
 
 // Ping sends count echo requests from A to B and returns the report.
 func (n *Network) Ping(count int) (testnet.PingReport, error) {
-	return testnet.Ping(n.A.NS, n.B.Addr(), testnet.PingOptions{Count: count, Timeout: 500 * time.Millisecond})
+	return testnet.Ping(n.A.Netns, n.B.Addr(), testnet.PingOptions{Count: count, Timeout: 500 * time.Millisecond})
 }
 
 // TCP opens one connection from A to a listener on B (port 0: any free
 // port) and sends a few bytes. It reports whether they arrived, and why
 // not; a connection that cannot be made is a result, not an error.
 func (n *Network) TCP(port int) (ok bool, why string) {
-	rep, err := testnet.TCPTransfer(n.A.NS, n.B.NS, n.B.Addr(), testnet.TCPOptions{Bytes: 1024, Port: port, Timeout: time.Second})
+	rep, err := testnet.TCPTransfer(n.A.Netns, n.B.Netns, n.B.Addr(), testnet.TCPOptions{Bytes: 1024, Port: port, Timeout: time.Second})
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():
@@ -83,7 +83,7 @@ func (n *Network) TCP(port int) (ok bool, why string) {
 // Describe says what is attached at B's XDP hook, the way ip link show
 // does ("prog/xdp id 42" or "prog/xdpgeneric id 42"), or "no XDP program".
 func (n *Network) Describe() string {
-	st, err := attach.QueryXDP(attach.ByName(n.B.Name).In(n.B.NS))
+	st, err := attach.QueryXDP(n.B.Interface())
 	if err != nil {
 		return "query failed: " + err.Error()
 	}
@@ -100,7 +100,7 @@ func (n *Network) Describe() string {
 // UDP sends count datagrams from A to a listener on B and returns how
 // many arrived.
 func (n *Network) UDP(count int) (received int, err error) {
-	rep, err := testnet.UDPSend(n.A.NS, n.B.NS, n.B.Addr(), testnet.UDPOptions{Count: count, Timeout: 500 * time.Millisecond})
+	rep, err := testnet.UDPSend(n.A.Netns, n.B.Netns, n.B.Addr(), testnet.UDPOptions{Count: count, Timeout: 500 * time.Millisecond})
 	if err != nil {
 		return 0, err
 	}

@@ -1,4 +1,4 @@
-package bpftest_test
+package testnet_test
 
 import (
 	"bytes"
@@ -9,29 +9,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"golang.org/x/sys/unix"
 )
 
 func TestPing(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	tests := []struct {
 		name     string
 		dst      netip.Addr
-		opts     bpftest.PingOptions
+		opts     testnet.PingOptions
 		received int
 	}{
-		{"ipv4", p.B.IPv4.Addr(), bpftest.PingOptions{Count: 3}, 3},
-		{"ipv6", p.B.IPv6.Addr(), bpftest.PingOptions{Count: 3}, 3},
-		{"ipv4 large with interval", p.B.IPv4.Addr(), bpftest.PingOptions{Count: 2, Size: 1400, Interval: time.Millisecond}, 2},
-		{"ipv4 fragmented", p.B.IPv4.Addr(), bpftest.PingOptions{Count: 1, Size: 4000}, 1},
-		{"own address", p.A.IPv4.Addr(), bpftest.PingOptions{Count: 1}, 1},
-		{"nobody there", netip.MustParseAddr("192.0.2.99"), bpftest.PingOptions{Count: 2, Timeout: 50 * time.Millisecond}, 0},
+		{"ipv4", p.B.IPv4.Addr(), testnet.PingOptions{Count: 3}, 3},
+		{"ipv6", p.B.IPv6.Addr(), testnet.PingOptions{Count: 3}, 3},
+		{"ipv4 large with interval", p.B.IPv4.Addr(), testnet.PingOptions{Count: 2, Size: 1400, Interval: time.Millisecond}, 2},
+		{"ipv4 fragmented", p.B.IPv4.Addr(), testnet.PingOptions{Count: 1, Size: 4000}, 1},
+		{"own address", p.A.IPv4.Addr(), testnet.PingOptions{Count: 1}, 1},
+		{"nobody there", netip.MustParseAddr("192.0.2.99"), testnet.PingOptions{Count: 2, Timeout: 50 * time.Millisecond}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := bpftest.Ping(p.A.NS, tt.dst, tt.opts)
+			rep, err := testnet.Ping(p.A.Netns, tt.dst, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,8 +53,8 @@ func TestPing(t *testing.T) {
 
 func TestPingFromBothSides(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
-	rep, err := bpftest.Ping(p.B.NS, p.A.IPv6.Addr(), bpftest.PingOptions{Count: 1})
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
+	rep, err := testnet.Ping(p.B.Netns, p.A.IPv6.Addr(), testnet.PingOptions{Count: 1})
 	if err != nil || rep.Received != 1 {
 		t.Errorf("ping A from B: %+v, %v", rep, err)
 	}
@@ -60,7 +62,7 @@ func TestPingFromBothSides(t *testing.T) {
 	if err := p.B.Do(func() error { return setDown(p.B.Index) }); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = bpftest.Ping(p.A.NS, p.B.IPv4.Addr(), bpftest.PingOptions{Count: 1, Timeout: 100 * time.Millisecond})
+	rep, err = testnet.Ping(p.A.Netns, p.B.IPv4.Addr(), testnet.PingOptions{Count: 1, Timeout: 100 * time.Millisecond})
 	if err != nil || rep.Received != 0 {
 		t.Errorf("ping through a down link: %+v, %v", rep, err)
 	}
@@ -68,31 +70,40 @@ func TestPingFromBothSides(t *testing.T) {
 
 func TestTrafficOptionErrors(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	dst := p.B.IPv4.Addr()
 	tests := []struct {
 		name string
 		run  func() error
 	}{
-		{"ping count negative", func() error { _, err := bpftest.Ping(p.A.NS, dst, bpftest.PingOptions{Count: -1}); return err }},
+		{"ping count negative", func() error { _, err := testnet.Ping(p.A.Netns, dst, testnet.PingOptions{Count: -1}); return err }},
 		{"ping count too big", func() error {
-			_, err := bpftest.Ping(p.A.NS, dst, bpftest.PingOptions{Count: bpftest.MaxCount + 1})
+			_, err := testnet.Ping(p.A.Netns, dst, testnet.PingOptions{Count: testnet.MaxCount + 1})
 			return err
 		}},
-		{"ping size", func() error { _, err := bpftest.Ping(p.A.NS, dst, bpftest.PingOptions{Size: 70000}); return err }},
-		{"ping invalid address", func() error { _, err := bpftest.Ping(p.A.NS, netip.Addr{}, bpftest.PingOptions{}); return err }},
-		{"tcp without port or listener", func() error { _, err := bpftest.TCPTransfer(p.A.NS, nil, dst, bpftest.TCPOptions{}); return err }},
+		{"ping size", func() error { _, err := testnet.Ping(p.A.Netns, dst, testnet.PingOptions{Size: 70000}); return err }},
+		{"ping invalid address", func() error { _, err := testnet.Ping(p.A.Netns, netip.Addr{}, testnet.PingOptions{}); return err }},
+		{"tcp without port or listener", func() error { _, err := testnet.TCPTransfer(p.A.Netns, nil, dst, testnet.TCPOptions{}); return err }},
 		{"tcp too many bytes", func() error {
-			_, err := bpftest.TCPTransfer(p.A.NS, p.B.NS, dst, bpftest.TCPOptions{Bytes: bpftest.MaxBytes + 1})
+			_, err := testnet.TCPTransfer(p.A.Netns, p.B.Netns, dst, testnet.TCPOptions{Bytes: testnet.MaxBytes + 1})
 			return err
 		}},
-		{"udp without port or listener", func() error { _, err := bpftest.UDPSend(p.A.NS, nil, dst, bpftest.UDPOptions{}); return err }},
-		{"udp size", func() error { _, err := bpftest.UDPSend(p.A.NS, p.B.NS, dst, bpftest.UDPOptions{Size: 8}); return err }},
-		{"frame too short", func() error { _, err := bpftest.SendFrames(p.A.NS, p.A.Name, []byte{1, 2, 3}); return err }},
-		{"frames on missing interface", func() error { _, err := bpftest.SendFrames(p.A.NS, "nope0", make([]byte, 60)); return err }},
-		{"capture on missing interface", func() error { _, err := bpftest.StartCapture(p.A.NS, "nope0", bpftest.CaptureOptions{}); return err }},
+		{"udp without port or listener", func() error { _, err := testnet.UDPSend(p.A.Netns, nil, dst, testnet.UDPOptions{}); return err }},
+		{"udp size", func() error {
+			_, err := testnet.UDPSend(p.A.Netns, p.B.Netns, dst, testnet.UDPOptions{Size: 8})
+			return err
+		}},
+		{"frame too short", func() error { _, err := testnet.SendFrames(p.A.Interface(), []byte{1, 2, 3}); return err }},
+		{"frames on missing interface", func() error {
+			_, err := testnet.SendFrames(attach.ByName("nope0").In(p.A.Netns), make([]byte, 60))
+			return err
+		}},
+		{"capture on missing interface", func() error {
+			_, err := testnet.StartCapture(attach.ByName("nope0").In(p.A.Netns), testnet.CaptureOptions{})
+			return err
+		}},
 		{"listener on foreign address", func() error {
-			_, err := bpftest.TCPTransfer(p.A.NS, p.B.NS, p.A.IPv4.Addr(), bpftest.TCPOptions{})
+			_, err := testnet.TCPTransfer(p.A.Netns, p.B.Netns, p.A.IPv4.Addr(), testnet.TCPOptions{})
 			return err
 		}},
 	}
@@ -111,7 +122,7 @@ func TestTrafficOptionErrors(t *testing.T) {
 
 func TestTCPTransfer(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	tests := []struct {
 		name  string
 		dst   netip.Addr
@@ -123,7 +134,7 @@ func TestTCPTransfer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := bpftest.TCPTransfer(p.A.NS, p.B.NS, tt.dst, bpftest.TCPOptions{Bytes: tt.bytes})
+			rep, err := testnet.TCPTransfer(p.A.Netns, p.B.Netns, tt.dst, testnet.TCPOptions{Bytes: tt.bytes})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +148,7 @@ func TestTCPTransfer(t *testing.T) {
 		})
 	}
 	// No listener on the port: the connection is refused.
-	_, err := bpftest.TCPTransfer(p.A.NS, nil, p.B.IPv4.Addr(), bpftest.TCPOptions{Port: 9, Timeout: time.Second})
+	_, err := testnet.TCPTransfer(p.A.Netns, nil, p.B.IPv4.Addr(), testnet.TCPOptions{Port: 9, Timeout: time.Second})
 	if !errors.Is(err, unix.ECONNREFUSED) {
 		t.Errorf("connect to closed port: %v, want ECONNREFUSED", err)
 	}
@@ -145,20 +156,20 @@ func TestTCPTransfer(t *testing.T) {
 
 func TestUDPSend(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	tests := []struct {
 		name string
 		dst  netip.Addr
-		opts bpftest.UDPOptions
+		opts testnet.UDPOptions
 	}{
-		{"ipv4 default", p.B.IPv4.Addr(), bpftest.UDPOptions{}},
-		{"ipv4 100 datagrams", p.B.IPv4.Addr(), bpftest.UDPOptions{Count: 100, Size: 200}},
-		{"ipv6 with interval", p.B.IPv6.Addr(), bpftest.UDPOptions{Count: 5, Interval: time.Millisecond}},
-		{"fixed port", p.B.IPv4.Addr(), bpftest.UDPOptions{Count: 3, Port: 40000}},
+		{"ipv4 default", p.B.IPv4.Addr(), testnet.UDPOptions{}},
+		{"ipv4 100 datagrams", p.B.IPv4.Addr(), testnet.UDPOptions{Count: 100, Size: 200}},
+		{"ipv6 with interval", p.B.IPv6.Addr(), testnet.UDPOptions{Count: 5, Interval: time.Millisecond}},
+		{"fixed port", p.B.IPv4.Addr(), testnet.UDPOptions{Count: 3, Port: 40000}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := bpftest.UDPSend(p.A.NS, p.B.NS, tt.dst, tt.opts)
+			rep, err := testnet.UDPSend(p.A.Netns, p.B.Netns, tt.dst, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +189,7 @@ func TestUDPSend(t *testing.T) {
 		})
 	}
 	// Without a listener only the sending is reported.
-	rep, err := bpftest.UDPSend(p.A.NS, nil, p.B.IPv4.Addr(), bpftest.UDPOptions{Count: 2, Port: 9})
+	rep, err := testnet.UDPSend(p.A.Netns, nil, p.B.IPv4.Addr(), testnet.UDPOptions{Count: 2, Port: 9})
 	if err != nil || rep.Sent != 2 || rep.Received != -1 {
 		t.Errorf("send without listener: %+v, %v", rep, err)
 	}
@@ -198,13 +209,13 @@ func testFrame(dst, src []byte, seq int) []byte {
 
 func TestFrames(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
-	in, err := bpftest.StartCapture(p.B.NS, p.B.Name, bpftest.CaptureOptions{EtherType: 0x88b5})
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
+	in, err := testnet.StartCapture(p.B.Interface(), testnet.CaptureOptions{EtherType: 0x88b5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	out, err := bpftest.StartCapture(p.A.NS, p.A.Name, bpftest.CaptureOptions{EtherType: 0x88b5, Outgoing: true, SnapLen: 20})
+	out, err := testnet.StartCapture(p.A.Interface(), testnet.CaptureOptions{EtherType: 0x88b5, Outgoing: true, SnapLen: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +225,7 @@ func TestFrames(t *testing.T) {
 	for i := range 5 {
 		frames = append(frames, testFrame(p.B.MAC, p.A.MAC, i))
 	}
-	n, err := bpftest.SendFrames(p.A.NS, p.A.Name, frames...)
+	n, err := testnet.SendFrames(p.A.Interface(), frames...)
 	if err != nil || n != len(frames) {
 		t.Fatalf("SendFrames = %d, %v", n, err)
 	}
@@ -260,15 +271,50 @@ func TestFrames(t *testing.T) {
 	}
 }
 
+// TestFramesInterfaceNaming: SendFrames and StartCapture find the interface
+// by index, by name, or by both, inside the interface's namespace.
+func TestFramesInterfaceNaming(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
+	tests := []struct {
+		name     string
+		from, to attach.Interface
+	}{
+		{"endpoints", p.A.Interface(), p.B.Interface()},
+		{"by name", attach.ByName(p.A.Name).In(p.A.Netns), attach.ByName(p.B.Name).In(p.B.Netns)},
+		{"by index", attach.ByIndex(p.A.Index).In(p.A.Netns), attach.ByIndex(p.B.Index).In(p.B.Netns)},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := testnet.StartCapture(tt.to, testnet.CaptureOptions{EtherType: 0x88b5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			frame := testFrame(p.B.MAC, p.A.MAC, i)
+			if n, err := testnet.SendFrames(tt.from, frame); err != nil || n != 1 {
+				t.Fatalf("SendFrames = %d, %v", n, err)
+			}
+			f, err := c.Next(2 * time.Second)
+			if err != nil || !bytes.Equal(f.Data, frame) {
+				t.Fatalf("captured %+v, %v; want %x", f, err, frame)
+			}
+		})
+	}
+	if _, err := testnet.SendFrames(attach.Interface{Netns: p.A.Netns}, testFrame(p.B.MAC, p.A.MAC, 0)); err == nil || !strings.Contains(err.Error(), "neither a name nor an index") {
+		t.Errorf("SendFrames to an interface without name or index: %v", err)
+	}
+}
+
 func TestCaptureSeesPing(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
-	c, err := bpftest.StartCapture(p.B.NS, p.B.Name, bpftest.CaptureOptions{EtherType: 0x0800})
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
+	c, err := testnet.StartCapture(p.B.Interface(), testnet.CaptureOptions{EtherType: 0x0800})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if rep, err := bpftest.Ping(p.A.NS, p.B.IPv4.Addr(), bpftest.PingOptions{Count: 2}); err != nil || rep.Received != 2 {
+	if rep, err := testnet.Ping(p.A.Netns, p.B.IPv4.Addr(), testnet.PingOptions{Count: 2}); err != nil || rep.Received != 2 {
 		t.Fatalf("ping: %+v, %v", rep, err)
 	}
 	frames, err := c.Collect(2, time.Second)

@@ -1,4 +1,4 @@
-package bpftest_test
+package testnet_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/bpftest/testnet"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/netns"
 	"golang.org/x/sys/unix"
@@ -46,7 +47,7 @@ func hasAddr(addrs []rtnl.Addr, p netip.Prefix) bool {
 func TestVethPairLifecycle(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	start := time.Now()
-	p, err := bpftest.CreateVethPair()
+	p, err := testnet.CreateVethPair(testnet.VethOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,39 +55,39 @@ func TestVethPairLifecycle(t *testing.T) {
 	t.Logf("namespaces, veth pair and addresses in %v", time.Since(start))
 	defer p.Close()
 
-	paths := []string{p.A.NS.Path(), p.B.NS.Path()}
+	paths := []string{p.A.Netns.Path(), p.B.Netns.Path()}
 	for _, tc := range []struct {
-		e          *bpftest.Endpoint
+		e          *testnet.Endpoint
 		name       string
 		ipv4, ipv6 netip.Prefix
 	}{
-		{p.A, "veth0", bpftest.DefaultIPv4A, bpftest.DefaultIPv6A},
-		{p.B, "veth1", bpftest.DefaultIPv4B, bpftest.DefaultIPv6B},
+		{p.A, "veth0", testnet.DefaultIPv4A, testnet.DefaultIPv6A},
+		{p.B, "veth1", testnet.DefaultIPv4B, testnet.DefaultIPv6B},
 	} {
 		e := tc.e
-		if !strings.HasPrefix(e.NS.Name(), bpftest.NamePrefix) {
-			t.Errorf("namespace name %q lacks prefix %q", e.NS.Name(), bpftest.NamePrefix)
+		if !strings.HasPrefix(e.Netns.Name(), testnet.NamePrefix) {
+			t.Errorf("namespace name %q lacks prefix %q", e.Netns.Name(), testnet.NamePrefix)
 		}
-		if _, err := os.Stat(e.NS.Path()); err != nil {
+		if _, err := os.Stat(e.Netns.Path()); err != nil {
 			t.Errorf("namespace file: %v", err)
 		}
 		if e.Name != tc.name || e.IPv4 != tc.ipv4 || e.IPv6 != tc.ipv6 {
 			t.Errorf("endpoint = %s %s %s; want %s %s %s", e.Name, e.IPv4, e.IPv6, tc.name, tc.ipv4, tc.ipv6)
 		}
-		l, addrs := linkIn(t, e.NS, e.Name)
+		l, addrs := linkIn(t, e.Netns, e.Name)
 		if l.Index != e.Index || l.Kind != "veth" || !l.Up() || l.HardwareAddr.String() != e.MAC.String() {
 			t.Errorf("link %+v does not match endpoint %+v or is not an up veth", l, e)
 		}
 		if !hasAddr(addrs, tc.ipv4) || !hasAddr(addrs, tc.ipv6) {
 			t.Errorf("addresses of %s = %v; want %s and %s", e.Name, addrs, tc.ipv4, tc.ipv6)
 		}
-		lo, _ := linkIn(t, e.NS, "lo")
+		lo, _ := linkIn(t, e.Netns, "lo")
 		if !lo.Up() {
-			t.Errorf("lo in %s is down", e.NS)
+			t.Errorf("lo in %s is down", e.Netns)
 		}
 	}
-	if p.A.NS.Name() == p.B.NS.Name() {
-		t.Errorf("both ends in namespace %s", p.A.NS.Name())
+	if p.A.Netns.Name() == p.B.Netns.Name() {
+		t.Errorf("both ends in namespace %s", p.A.Netns.Name())
 	}
 
 	if err := p.Close(); err != nil {
@@ -108,22 +109,22 @@ func TestVethPairOptions(t *testing.T) {
 	v6a, v6b := netip.MustParsePrefix("fd00:1::a/120"), netip.MustParsePrefix("fd00:1::b/120")
 	tests := []struct {
 		name         string
-		opts         []bpftest.VethOption
+		opts         testnet.VethOptions
 		nameA, nameB string
 		mtu          int
 		v4A, v6B     netip.Prefix
 	}{
-		{"defaults", nil, "veth0", "veth1", 1500, bpftest.DefaultIPv4A, bpftest.DefaultIPv6B},
-		{"names and mtu", []bpftest.VethOption{bpftest.WithNames("left", "right"), bpftest.WithMTU(9000)}, "left", "right", 9000, bpftest.DefaultIPv4A, bpftest.DefaultIPv6B},
-		{"other addresses", []bpftest.VethOption{bpftest.WithIPv4(v4a, v4b), bpftest.WithIPv6(v6a, v6b)}, "veth0", "veth1", 1500, v4a, v6b},
-		{"ipv6 only", []bpftest.VethOption{bpftest.WithIPv4(netip.Prefix{}, netip.Prefix{})}, "veth0", "veth1", 1500, netip.Prefix{}, bpftest.DefaultIPv6B},
-		{"ipv4 only", []bpftest.VethOption{bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{})}, "veth0", "veth1", 1500, bpftest.DefaultIPv4A, netip.Prefix{}},
+		{"defaults", testnet.VethOptions{}, "veth0", "veth1", 1500, testnet.DefaultIPv4A, testnet.DefaultIPv6B},
+		{"names and mtu", testnet.VethOptions{NameA: "left", NameB: "right", MTU: 9000}, "left", "right", 9000, testnet.DefaultIPv4A, testnet.DefaultIPv6B},
+		{"other addresses", testnet.VethOptions{IPv4A: v4a, IPv4B: v4b, IPv6A: v6a, IPv6B: v6b}, "veth0", "veth1", 1500, v4a, v6b},
+		{"ipv6 only", testnet.VethOptions{NoIPv4: true}, "veth0", "veth1", 1500, netip.Prefix{}, testnet.DefaultIPv6B},
+		{"ipv4 only", testnet.VethOptions{NoIPv6: true}, "veth0", "veth1", 1500, testnet.DefaultIPv4A, netip.Prefix{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := bpftest.NewVethPair(t, tt.opts...)
-			la, addrsA := linkIn(t, p.A.NS, tt.nameA)
-			lb, addrsB := linkIn(t, p.B.NS, tt.nameB)
+			p := bpftest.NewVethPair(t, tt.opts)
+			la, addrsA := linkIn(t, p.A.Netns, tt.nameA)
+			lb, addrsB := linkIn(t, p.B.Netns, tt.nameB)
 			if la.MTU != tt.mtu || lb.MTU != tt.mtu {
 				t.Errorf("MTUs %d, %d; want %d", la.MTU, lb.MTU, tt.mtu)
 			}
@@ -156,20 +157,22 @@ func TestCreateVethPairErrorsLeaveNothing(t *testing.T) {
 	ns := bpftest.NewNamespace(t)
 	tests := []struct {
 		name string
-		opts []bpftest.VethOption
+		opts testnet.VethOptions
 		want error
 	}{
-		{"name too long", []bpftest.VethOption{bpftest.WithNames("a-very-long-interface-name", "b")}, nil},
-		{"same names", []bpftest.VethOption{bpftest.WithNames("x", "x"), bpftest.WithNamespaces(ns, ns)}, unix.EEXIST},
-		{"one namespace", []bpftest.VethOption{bpftest.WithNamespaces(ns, nil)}, nil},
-		{"mtu too big", []bpftest.VethOption{bpftest.WithMTU(1 << 20)}, unix.EINVAL},
-		{"ipv4 as ipv6", []bpftest.VethOption{bpftest.WithIPv6(bpftest.DefaultIPv4A, bpftest.DefaultIPv4B), bpftest.WithIPv4(netip.Prefix{}, netip.Prefix{})}, nil},
-		{"ipv6 as ipv4", []bpftest.VethOption{bpftest.WithIPv4(bpftest.DefaultIPv6A, bpftest.DefaultIPv6B)}, nil},
+		{"name too long", testnet.VethOptions{NameA: "a-very-long-interface-name", NameB: "b"}, nil},
+		{"same names", testnet.VethOptions{NameA: "x", NameB: "x", NetnsA: ns, NetnsB: ns}, unix.EEXIST},
+		{"one namespace", testnet.VethOptions{NetnsA: ns}, nil},
+		{"mtu too big", testnet.VethOptions{MTU: 1 << 20}, unix.EINVAL},
+		{"ipv4 as ipv6", testnet.VethOptions{IPv6A: testnet.DefaultIPv4A, IPv6B: testnet.DefaultIPv4B, NoIPv4: true}, nil},
+		{"ipv6 as ipv4", testnet.VethOptions{IPv4A: testnet.DefaultIPv6A, IPv4B: testnet.DefaultIPv6B}, nil},
+		{"no ipv4 with an ipv4 address", testnet.VethOptions{NoIPv4: true, IPv4B: testnet.DefaultIPv4B}, nil},
+		{"no ipv6 with an ipv6 address", testnet.VethOptions{NoIPv6: true, IPv6A: testnet.DefaultIPv6A}, nil},
 	}
 	before := len(ourNamespaces())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := bpftest.CreateVethPair(tt.opts...)
+			p, err := testnet.CreateVethPair(tt.opts)
 			if err == nil {
 				p.Close()
 				t.Fatal("no error")
@@ -205,12 +208,10 @@ func TestCreateVethPairErrorsLeaveNothing(t *testing.T) {
 func TestTopology(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	a, r, b := bpftest.NewNamespace(t), bpftest.NewNamespace(t), bpftest.NewNamespace(t)
-	left := bpftest.NewVethPair(t, bpftest.WithNamespaces(a, r), bpftest.WithNames("eth0", "left"),
-		bpftest.WithIPv4(netip.MustParsePrefix("10.99.1.1/24"), netip.MustParsePrefix("10.99.1.2/24")),
-		bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{}))
-	right := bpftest.NewVethPair(t, bpftest.WithNamespaces(b, r), bpftest.WithNames("eth0", "right"),
-		bpftest.WithIPv4(netip.MustParsePrefix("10.99.2.1/24"), netip.MustParsePrefix("10.99.2.2/24")),
-		bpftest.WithIPv6(netip.Prefix{}, netip.Prefix{}))
+	left := bpftest.NewVethPair(t, testnet.VethOptions{NetnsA: a, NetnsB: r, NameA: "eth0", NameB: "left",
+		IPv4A: netip.MustParsePrefix("10.99.1.1/24"), IPv4B: netip.MustParsePrefix("10.99.1.2/24"), NoIPv6: true})
+	right := bpftest.NewVethPair(t, testnet.VethOptions{NetnsA: b, NetnsB: r, NameA: "eth0", NameB: "right",
+		IPv4A: netip.MustParsePrefix("10.99.2.1/24"), IPv4B: netip.MustParsePrefix("10.99.2.2/24"), NoIPv6: true})
 	var names []string
 	if err := r.Do(func() error {
 		ifs, err := net.Interfaces()
@@ -224,10 +225,10 @@ func TestTopology(t *testing.T) {
 	if strings.Join(names, ",") != "lo,left,right" {
 		t.Errorf("interfaces in r: %v, want lo,left,right", names)
 	}
-	for _, p := range []*bpftest.VethPair{left, right} {
-		rep, err := bpftest.Ping(p.A.NS, p.B.Addr(), bpftest.PingOptions{Count: 1})
+	for _, p := range []*testnet.VethPair{left, right} {
+		rep, err := testnet.Ping(p.A.Netns, p.B.Addr(), testnet.PingOptions{Count: 1})
 		if err != nil || rep.Received != 1 {
-			t.Errorf("ping %s from %s: %+v, %v", p.B.Addr(), p.A.NS, rep, err)
+			t.Errorf("ping %s from %s: %+v, %v", p.B.Addr(), p.A.Netns, rep, err)
 		}
 	}
 	// Closing a pair in borrowed namespaces removes the veth only.
@@ -249,7 +250,7 @@ func TestTopology(t *testing.T) {
 
 func TestEndpointDo(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	p := bpftest.NewVethPair(t)
+	p := bpftest.NewVethPair(t, testnet.VethOptions{})
 	var addrs []net.Addr
 	if err := p.B.Do(func() error {
 		ifi, err := net.InterfaceByName("veth1")
@@ -263,12 +264,12 @@ func TestEndpointDo(t *testing.T) {
 	}
 	var found bool
 	for _, a := range addrs {
-		if a.String() == bpftest.DefaultIPv4B.String() {
+		if a.String() == testnet.DefaultIPv4B.String() {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("veth1 addresses seen inside B: %v, want %s", addrs, bpftest.DefaultIPv4B)
+		t.Errorf("veth1 addresses seen inside B: %v, want %s", addrs, testnet.DefaultIPv4B)
 	}
 	// Outside Do the process is still in its own namespace.
 	if _, err := net.InterfaceByName("veth1"); err == nil {
@@ -286,7 +287,7 @@ func TestEndpointDo(t *testing.T) {
 func BenchmarkNewVethPair(b *testing.B) {
 	bpftest.RequirePrivileged(b)
 	for b.Loop() {
-		p, err := bpftest.CreateVethPair()
+		p, err := testnet.CreateVethPair(testnet.VethOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
