@@ -48,6 +48,10 @@ type progEnv struct {
 	MaxProcessed int
 	// KernelVersion is the kernel modelled; zero: the running kernel's.
 	KernelVersion kernel.Version
+	// GlobalFuncs lists the raw instruction indexes where a global (BTF)
+	// function starts, from the program's func_info; the kernel verifies
+	// such a function on its own, from its prototype.
+	GlobalFuncs []int
 }
 
 const complexityLimit = 1_000_000
@@ -134,6 +138,12 @@ func (c *checker) run() *verifier.Error {
 	}
 	if e := c.buildCFG(); e != nil {
 		return e
+	}
+	if len(c.opts.GlobalFuncs) > 0 {
+		// The kernel verifies a global function once, from its BTF
+		// prototype (a pointer argument may be NULL), not in the
+		// caller's context as the checker walks calls.
+		return c.fail(nil, -1, ErrUnsupported, "", "global (BTF) functions are not modelled")
 	}
 	return c.explore()
 }
@@ -294,7 +304,15 @@ func (c *checker) validate(i int) *verifier.Error {
 		return c.fail(nil, i, ErrUnsupported, "", "kfunc calls are not modelled")
 	case op == asm.LdImmDW:
 		switch ins.Src {
-		case 0, asm.PseudoMapFD, asm.PseudoMapValue:
+		case 0, asm.PseudoMapValue:
+		case asm.PseudoMapFD:
+			// The second slot's immediate (the value offset of
+			// PseudoMapValue) must be zero for a map pointer.
+			// (A load by reference gets its whole immediate from
+			// the loader.)
+			if uint64(ins.Constant)>>32 != 0 && (ins.Reference() == "" || ins.IsMapResolved()) {
+				return c.fail(nil, i, ErrRejected, "", "unrecognized bpf_ld_imm64 insn")
+			}
 		default:
 			return c.fail(nil, i, ErrUnsupported, "", "ldimm64 with pseudo source %d is not modelled", ins.Src)
 		}
@@ -387,6 +405,18 @@ func reservedFields(ins asm.Instruction) string {
 	x := op.Source() == asm.RegSource
 	imm, off, src, dst := ins.Constant, ins.Offset, ins.Src, ins.Dst
 	switch cls := op.Class(); cls {
+	case asm.LdClass:
+		if op == asm.LdImmDW {
+			if off != 0 {
+				return "BPF_LD_IMM64"
+			}
+			break
+		}
+		// LD_ABS and LD_IND: the destination is always R0; LD_ABS has
+		// no source register.
+		if dst != 0 || off != 0 || op.Size() == asm.DWord || (op.Mode() == asm.AbsMode && src != 0) {
+			return "BPF_LD_[ABS|IND]"
+		}
 	case asm.ALUClass, asm.ALU64Class:
 		switch aop := op.ALUOp(); aop {
 		case asm.Neg:

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,7 +61,7 @@ func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options
 	if spec == nil {
 		return errors.New("check: nil ProgramSpec")
 	}
-	return program(spec.Name, spec, mapSpecs, nil, opts)
+	return program(spec.Name, spec, mapSpecs, nil, nil, opts)
 }
 
 // Collection checks every program of cs as Program does, against cs.Maps,
@@ -85,7 +86,7 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 			errs = append(errs, fmt.Errorf("check program %s: nil ProgramSpec", name))
 			continue
 		}
-		if err := program(name, p, cs.Maps, cs.SourceLines(name), opts); err != nil {
+		if err := program(name, p, cs.Maps, cs.SourceLines(name), globalFuncs(cs, name), opts); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -93,7 +94,7 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 }
 
 // program checks spec under the given name.
-func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, source []string, opts Options) error {
+func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, source []string, globals []int, opts Options) error {
 	r, err := spec.RelocateCORE(opts.KernelTypes)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
@@ -108,6 +109,39 @@ func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, sourc
 		Interpreter:   opts.Interpreter,
 		MaxProcessed:  opts.MaxProcessed,
 		KernelVersion: kernel.Version(opts.KernelVersion),
+		GlobalFuncs:   globals,
 	})
 	return r.ExplainRejection(err)
+}
+
+// globalFuncs returns the raw instruction indexes of the global (BTF)
+// functions of program name other than its entry, from its func_info, as
+// bpf.NewCollection loads them (with the object's BTF, when the func_info
+// still matches the instructions). A func_info that cannot be read is
+// reported as a global function at index -1: the checker then does not
+// know how the kernel sees the program's functions.
+func globalFuncs(cs *bpf.CollectionSpec, name string) []int {
+	spec, pb := cs.Programs[name], cs.ProgramBTF[name]
+	if len(cs.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || pb.RawLen != spec.Instructions.RawLen() {
+		return nil
+	}
+	if cs.ByteOrder != nil && cs.ByteOrder.Uint16([]byte{1, 0}) != binary.NativeEndian.Uint16([]byte{1, 0}) {
+		return nil
+	}
+	types, err := btf.Parse(cs.BTF)
+	if err != nil || len(pb.FuncInfo)%8 != 0 {
+		return []int{-1}
+	}
+	var out []int
+	for b := pb.FuncInfo; len(b) >= 8; b = b[8:] {
+		insn, id := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
+		t, err := types.TypeByID(btf.TypeID(id))
+		if err != nil {
+			return []int{-1}
+		}
+		if fn, ok := t.(*btf.Func); ok && fn.Linkage == btf.FuncGlobal && insn != 0 {
+			out = append(out, int(insn))
+		}
+	}
+	return out
 }

@@ -368,14 +368,21 @@ func scalarALU(op asm.ALUOp, a, b scalar, is64 bool) scalar {
 // ptrALU is arithmetic where at least one operand is a pointer.
 func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool, op asm.ALUOp) *verifier.Error {
 	dst := ins.Dst
+	// Privileged programs may subtract pointers (leaking addresses):
+	// the difference of two pointers, and any 32-bit subtraction
+	// involving a pointer, is an unknown scalar.
 	if d.typ.isPointer() && src.typ.isPointer() {
-		if op == asm.Sub && is64 {
+		if op == asm.Sub {
 			*d = scalarReg(unknownScalar())
 			return nil
 		}
 		return c.errf(st, dst, "R%d pointer %s pointer prohibited", dst, aluName(op))
 	}
 	if !is64 {
+		if op == asm.Sub {
+			*d = scalarReg(unknownScalar())
+			return nil
+		}
 		return c.errf(st, dst, "R%d 32-bit pointer arithmetic prohibited", dst)
 	}
 	ptr, off := d, src

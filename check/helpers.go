@@ -45,8 +45,25 @@ type helperProto struct {
 	maps []kernel.MapType
 }
 
-// lookupMaps are the map types whose elements the generic map helpers reach.
-var lookupMaps = []kernel.MapType{kernel.MapHash, kernel.MapArray, kernel.MapPerCPUHash, kernel.MapPerCPUArray, kernel.MapLRUHash, kernel.MapLRUPerCPUHash}
+// lookupMaps are the map types whose elements the generic map helpers
+// (lookup, update, delete) reach as modelled: a value of value_size bytes.
+var lookupMaps = []kernel.MapType{kernel.MapHash, kernel.MapArray, kernel.MapPerCPUHash, kernel.MapPerCPUArray, kernel.MapLRUHash, kernel.MapLRUPerCPUHash, kernel.MapLPMTrie}
+
+// genericMapRejected reports whether the kernel's check_map_func_compatibility
+// refuses map type t for the generic map helper fn (lookup, update,
+// delete): the map type allows only its own helpers. For map types not
+// listed the checker does not know and says ErrUnsupported.
+func genericMapRejected(fn asm.BuiltinFunc, t kernel.MapType) bool {
+	switch t {
+	case kernel.MapProgArray, kernel.MapPerfEventArray, kernel.MapRingBuf, kernel.MapStackTrace,
+		kernel.MapCGroupArray, kernel.MapCPUMap, kernel.MapQueue, kernel.MapStack, kernel.MapUserRingBuf:
+		return true
+	case kernel.MapArrayOfMaps, kernel.MapHashOfMaps:
+		// Only lookups (which return the inner map) are allowed.
+		return fn != asm.FnMapLookupElem
+	}
+	return false
+}
 
 var (
 	a  = argAnything
@@ -163,6 +180,12 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			for _, t := range allowed {
 				ok = ok || t == m.Type
 			}
+			if !ok && p.maps == nil && !genericMapRejected(fn, m.Type) {
+				// Lookups in maps of maps (the value is the inner
+				// map), dev maps, socket maps, ...: the kernel may
+				// accept them.
+				return c.unsupported(st, "%s on map type %s is not modelled", fn, m.Type)
+			}
 			if !ok {
 				return c.errf(st, regno, "cannot pass map_type %d into func %s#%d", m.Type, fn, int32(fn))
 			}
@@ -184,9 +207,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				constKey.v, constKey.ok = c.constStackKey(st, r, int(size))
 			}
 		case argMem, argMemOrNull, argUninitMem:
-			if kind == argMemOrNull && r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0 {
-				continue
-			}
+			isNull := r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0
 			sizeReg, e := c.read(st, regno+1)
 			if e != nil {
 				return e
@@ -195,8 +216,21 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			if e != nil {
 				return e
 			}
-			if size == 0 {
+			if isNull && kind == argMemOrNull {
+				// NULL is allowed only with a size that is always 0.
+				if size != 0 {
+					return c.errf(st, regno, "R%d type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno)
+				}
 				continue
+			}
+			if size == 0 {
+				// A zero-sized access still checks the pointer's
+				// type (and bounds, which are not modelled here).
+				switch r.typ {
+				case ptrStack, ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta:
+					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
+				}
+				return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)
 			}
 			// bpf_xdp_store_bytes reads its buffer, but kernels before
 			// "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
