@@ -52,6 +52,17 @@ type progEnv struct {
 	// function starts, from the program's func_info; the kernel verifies
 	// such a function on its own, from its prototype.
 	GlobalFuncs []int
+	// FuncInfo lists the raw instruction index of every function of the
+	// program's func_info (nil: loaded without BTF); the kernel rejects a
+	// program whose functions do not start there.
+	FuncInfo []int
+	// LineInfo lists the raw instruction index of every line_info record
+	// loaded with the program; each must be an instruction's first slot.
+	LineInfo []int
+	// SpecialValues marks the maps whose value type (BTF) holds fields
+	// with verifier rules of their own (bpf_spin_lock, bpf_timer, kptrs,
+	// ...).
+	SpecialValues map[*maps.Spec]bool
 }
 
 const complexityLimit = 1_000_000
@@ -216,6 +227,20 @@ func (c *checker) buildCFG() *verifier.Error {
 			c.starts = append(c.starts, i)
 		}
 		c.subprog[i] = len(c.starts) - 1
+	}
+	for n, at := range c.opts.LineInfo {
+		if _, ok := c.insns.IndexOfRaw(at); !ok {
+			return c.fail(nil, -1, ErrRejected, "", "Invalid insn code at line_info[%d].insn_off", n)
+		}
+	}
+	if c.opts.FuncInfo != nil {
+		match := len(c.opts.FuncInfo) == len(c.starts)
+		for f := 0; match && f < len(c.starts); f++ {
+			match = c.opts.FuncInfo[f] == c.raw[c.starts[f]]
+		}
+		if !match {
+			return c.fail(nil, -1, ErrRejected, "", "number of funcs in func_info doesn't match number of subprogs")
+		}
 	}
 	c.depth = make([]int, len(c.starts))
 	c.calls = make([][]bool, len(c.starts))

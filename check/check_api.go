@@ -61,7 +61,18 @@ func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options
 	if spec == nil {
 		return errors.New("check: nil ProgramSpec")
 	}
-	return program(spec.Name, spec, mapSpecs, nil, nil, opts)
+	// The value types of maps with BTF are not known here: they may
+	// hold special fields.
+	var special map[*maps.Spec]bool
+	for _, m := range mapSpecs {
+		if m != nil && m.BTF != nil {
+			if special == nil {
+				special = map[*maps.Spec]bool{}
+			}
+			special[m] = true
+		}
+	}
+	return program(spec.Name, spec, mapSpecs, progEnv{SpecialValues: special}, opts)
 }
 
 // Collection checks every program of cs as Program does, against cs.Maps,
@@ -80,13 +91,16 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 	}
 	slices.Sort(names)
 	var errs []error
+	special := specialValues(cs)
 	for _, name := range names {
 		p := cs.Programs[name]
 		if p == nil {
 			errs = append(errs, fmt.Errorf("check program %s: nil ProgramSpec", name))
 			continue
 		}
-		if err := program(name, p, cs.Maps, cs.SourceLines(name), globalFuncs(cs, name), opts); err != nil {
+		all, globals := funcInfo(cs, name)
+		env := progEnv{Source: cs.SourceLines(name), FuncInfo: all, GlobalFuncs: globals, LineInfo: lineInfo(cs, name, all), SpecialValues: special}
+		if err := program(name, p, cs.Maps, env, opts); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -94,54 +108,141 @@ func Collection(cs *bpf.CollectionSpec, opts Options) error {
 }
 
 // program checks spec under the given name.
-func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, source []string, globals []int, opts Options) error {
+func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, e progEnv, opts Options) error {
 	r, err := spec.RelocateCORE(opts.KernelTypes)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	err = checkInsns(r.Spec.Instructions, progEnv{
-		Program:       name,
-		ProgramType:   spec.Type,
-		AttachType:    spec.AttachType,
-		License:       spec.License,
-		Maps:          ms,
-		Source:        source,
-		Interpreter:   opts.Interpreter,
-		MaxProcessed:  opts.MaxProcessed,
-		KernelVersion: kernel.Version(opts.KernelVersion),
-		GlobalFuncs:   globals,
-	})
+	e.Program, e.ProgramType, e.AttachType, e.License, e.Maps = name, spec.Type, spec.AttachType, spec.License, ms
+	e.Interpreter, e.MaxProcessed, e.KernelVersion = opts.Interpreter, opts.MaxProcessed, kernel.Version(opts.KernelVersion)
+	err = checkInsns(r.Spec.Instructions, e)
 	return r.ExplainRejection(err)
 }
 
-// globalFuncs returns the raw instruction indexes of the global (BTF)
-// functions of program name other than its entry, from its func_info, as
+// funcInfo returns the raw instruction index of each function of program
+// name's func_info, and of the global (BTF) ones other than the entry, as
 // bpf.NewCollection loads them (with the object's BTF, when the func_info
-// still matches the instructions). A func_info that cannot be read is
-// reported as a global function at index -1: the checker then does not
-// know how the kernel sees the program's functions.
-func globalFuncs(cs *bpf.CollectionSpec, name string) []int {
+// still matches the instructions); nil, nil without func_info. A func_info
+// that cannot be read is reported as a global function at index -1: the
+// checker then does not know how the kernel sees the program's functions.
+func funcInfo(cs *bpf.CollectionSpec, name string) (all, globals []int) {
 	spec, pb := cs.Programs[name], cs.ProgramBTF[name]
 	if len(cs.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || pb.RawLen != spec.Instructions.RawLen() {
-		return nil
+		return nil, nil
 	}
 	if cs.ByteOrder != nil && cs.ByteOrder.Uint16([]byte{1, 0}) != binary.NativeEndian.Uint16([]byte{1, 0}) {
-		return nil
+		return nil, nil
 	}
 	types, err := btf.Parse(cs.BTF)
 	if err != nil || len(pb.FuncInfo)%8 != 0 {
-		return []int{-1}
+		return nil, []int{-1}
 	}
-	var out []int
 	for b := pb.FuncInfo; len(b) >= 8; b = b[8:] {
 		insn, id := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
 		t, err := types.TypeByID(btf.TypeID(id))
 		if err != nil {
-			return []int{-1}
+			return nil, []int{-1}
 		}
+		all = append(all, int(insn))
 		if fn, ok := t.(*btf.Func); ok && fn.Linkage == btf.FuncGlobal && insn != 0 {
-			out = append(out, int(insn))
+			globals = append(globals, int(insn))
 		}
+	}
+	return all, globals
+}
+
+// specialStructs are the kernel's value types with verifier rules of
+// their own when they appear in a map value.
+var specialStructs = map[string]bool{
+	"bpf_spin_lock": true, "bpf_res_spin_lock": true, "bpf_timer": true, "bpf_wq": true,
+	"bpf_list_head": true, "bpf_list_node": true, "bpf_rb_root": true, "bpf_rb_node": true,
+	"bpf_refcount": true, "bpf_task_work": true,
+}
+
+// specialValues returns the maps of cs whose value type (cs.MapBTF) holds
+// a special field (specialStructs) or a kptr (a type tag), or whose value
+// type cannot be read.
+func specialValues(cs *bpf.CollectionSpec) map[*maps.Spec]bool {
+	if len(cs.BTF) == 0 || len(cs.MapBTF) == 0 {
+		return nil
+	}
+	types, err := btf.Parse(cs.BTF)
+	out := map[*maps.Spec]bool{}
+	for name, ids := range cs.MapBTF {
+		m := cs.Maps[name]
+		if m == nil || ids.Value == 0 {
+			continue
+		}
+		if err != nil || hasSpecial(types, btf.TypeID(ids.Value), 0) {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+func hasSpecial(types *btf.Spec, id btf.TypeID, depth int) bool {
+	if depth > 32 {
+		return true
+	}
+	t, err := types.TypeByID(id)
+	if err != nil {
+		return true
+	}
+	switch t := t.(type) {
+	case *btf.Struct:
+		if specialStructs[t.Name] {
+			return true
+		}
+		for _, m := range t.Members {
+			if hasSpecial(types, m.Type, depth+1) {
+				return true
+			}
+		}
+	case *btf.Union:
+		for _, m := range t.Members {
+			if hasSpecial(types, m.Type, depth+1) {
+				return true
+			}
+		}
+	case *btf.Array:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Datasec:
+		for _, v := range t.Vars {
+			if hasSpecial(types, v.Type, depth+1) {
+				return true
+			}
+		}
+	case *btf.Var:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Typedef:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Const:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Volatile:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Restrict:
+		return hasSpecial(types, t.Type, depth+1)
+	case *btf.Pointer:
+		// A kptr is a pointer to a type tag.
+		if tt, err := types.TypeByID(t.Target); err == nil {
+			if _, ok := tt.(*btf.TypeTag); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lineInfo returns the raw instruction index of each line_info record of
+// program name when it is loaded with its func_info (funcs not nil).
+func lineInfo(cs *bpf.CollectionSpec, name string, funcs []int) []int {
+	pb := cs.ProgramBTF[name]
+	if funcs == nil || pb == nil {
+		return nil
+	}
+	var out []int
+	for b := pb.LineInfo; len(b) >= 16; b = b[16:] {
+		out = append(out, int(binary.NativeEndian.Uint32(b)))
 	}
 	return out
 }

@@ -539,6 +539,11 @@ func (c *checker) load(st *state, ins *asm.Instruction) *verifier.Error {
 		return e
 	}
 	size := ins.OpCode.Size().Sizeof()
+	if ins.OpCode.Mode() == asm.MemSXMode && st.cur().regs[ins.Src].typ == ptrCtx {
+		// The kernel refuses some sign-extending context loads that
+		// the same plain load passes.
+		return c.unsupported(st, "sign-extending load from the context is not modelled")
+	}
 	v, e := c.access(st, ins.Src, int32(ins.Offset), size, false, nil)
 	if e != nil {
 		return e

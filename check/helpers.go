@@ -227,7 +227,19 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				// A zero-sized access still checks the pointer's
 				// type (and bounds, which are not modelled here).
 				switch r.typ {
-				case ptrStack, ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta:
+				case ptrStack:
+					if r.v.isConst() {
+						// The start must still be a stack byte.
+						total := int64(r.off) + int64(r.v.t.value)
+						if total < -maxStack || total >= 0 {
+							return c.errf(st, regno, "invalid zero-sized read from stack R%d off=%d", regno, total)
+						}
+						if c.kv.has(featStackReadGrows) || total >= -8*int64(len(st.frames[r.aux].stack)) {
+							continue
+						}
+					}
+					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
+				case ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta:
 					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
 				}
 				return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)
@@ -361,6 +373,9 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		}
 		return nil
 	case ptrMapValue:
+		if e := c.mapValueAccess(st, regno, c.maps[r.aux], write); e != nil {
+			return e
+		}
 		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value")
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")

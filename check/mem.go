@@ -3,6 +3,7 @@ package check
 import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -48,6 +49,9 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		return c.stackRead(st, regno, fr, total, size)
 	case ptrMapValue:
 		m := c.maps[p.aux]
+		if e := c.mapValueAccess(st, regno, m, write); e != nil {
+			return reg{}, e
+		}
 		if e := c.memBounds(st, regno, &p, off, size, int64(m.ValueSize), "map value"); e != nil {
 			return reg{}, e
 		}
@@ -388,4 +392,22 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 		return bad()
 	}
 	return scalarReg(unsignedScalar(sizeMax(size))), nil
+}
+
+// mapValueAccess checks what the kernel's check_map_access_type and the
+// map's BTF allow before any access to a value of map m: programs may not
+// write a map created with FlagReadOnlyProg nor read one with
+// FlagWriteOnlyProg, and values holding special fields (bpf_spin_lock,
+// bpf_timer, kptrs, ...) have rules the checker does not model.
+func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, write bool) *verifier.Error {
+	if write && m.Flags&maps.FlagReadOnlyProg != 0 {
+		return c.errf(st, regno, "write into map forbidden, value_size=%d", m.ValueSize)
+	}
+	if !write && m.Flags&maps.FlagWriteOnlyProg != 0 {
+		return c.errf(st, regno, "read from map forbidden, value_size=%d", m.ValueSize)
+	}
+	if c.opts.SpecialValues[m] {
+		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
+	}
+	return nil
 }
