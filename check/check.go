@@ -485,7 +485,8 @@ func reservedFields(ins asm.Instruction) string {
 	case asm.JumpClass, asm.Jump32Class:
 		switch jop := op.JumpOp(); jop {
 		case asm.ExitOp:
-			if x || src != 0 || dst != 0 || off != 0 || imm != 0 {
+			// The offset of exit is not checked (6.1 to 6.18).
+			if x || src != 0 || dst != 0 || imm != 0 || cls == asm.Jump32Class {
 				return "BPF_EXIT"
 			}
 		case asm.CallOp:

@@ -92,6 +92,12 @@ func loadMutationBases(t testing.TB) []*mutationBase {
 		for _, obj := range objs {
 			mutBases = append(mutBases, objectBases(obj)...)
 		}
+		gens, err := generatedBases(t)
+		if err != nil {
+			mutErr = err
+			return
+		}
+		mutBases = append(mutBases, gens...)
 		if len(mutBases) == 0 {
 			mutErr = errors.New("no program of the committed objects can be mutated")
 		}
@@ -182,6 +188,48 @@ func objectBases(obj string) []*mutationBase {
 	}
 	return out
 }
+
+// generatedBases are the project programs (projectprogs_test.go) and the
+// first mutationGenerated programs of the fixed corpus (seed corpusSeed),
+// which reach helpers, ring buffers, legacy packet loads and program types
+// the committed objects do not; their object name is "gen".
+func generatedBases(t testing.TB) ([]*mutationBase, error) {
+	env := loadEnv(t)
+	progs := projectPrograms()
+	for i := 0; i < mutationGenerated; i++ {
+		progs = append(progs, generate(corpusSeed, i))
+	}
+	var out []*mutationBase
+	for _, p := range progs {
+		insns := slices.Clone(p.insns)
+		fds := map[int]*maps.Spec{}
+		for i := range insns {
+			if !insns[i].IsLoadFromMap() || insns[i].IsMapResolved() {
+				continue
+			}
+			ref := insns[i].Reference()
+			m := env.maps[ref]
+			if ref == "progs" {
+				m = env.progArrays[p.typ]
+			}
+			if m == nil {
+				return nil, fmt.Errorf("generated program %s: unknown map %q", p.name, ref)
+			}
+			insns[i].SetMapFD(m.FD())
+			fds[m.FD()] = testMaps[ref]
+		}
+		code, err := insns.Encode(binary.NativeEndian)
+		if err != nil {
+			return nil, fmt.Errorf("generated program %s: %w", p.name, err)
+		}
+		out = append(out, &mutationBase{object: "gen", name: p.name, code: code, fds: fds,
+			spec: &bpf.ProgramSpec{Name: p.name, Type: p.typ, License: p.license}})
+	}
+	return out, nil
+}
+
+// mutationGenerated is the number of corpus programs mutated.
+const mutationGenerated = 600
 
 // check runs the checker on code (a mutant of b): nil when accepted.
 func (b *mutationBase) check(code []byte) (error, bool) {
