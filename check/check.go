@@ -48,10 +48,11 @@ type progEnv struct {
 	MaxProcessed int
 	// KernelVersion is the kernel modelled; zero: the running kernel's.
 	KernelVersion kernel.Version
-	// GlobalFuncs lists the raw instruction indexes where a global (BTF)
-	// function starts, from the program's func_info; the kernel verifies
+	// GlobalFuncs maps the raw instruction index where a global (BTF)
+	// function starts, from the program's func_info, to its prototype
+	// (nil: a prototype the checker does not model); the kernel verifies
 	// such a function on its own, from its prototype.
-	GlobalFuncs []int
+	GlobalFuncs map[int]*globalProto
 	// FuncInfo lists the raw instruction index of every function of the
 	// program's func_info (nil: loaded without BTF); the kernel rejects a
 	// program whose functions do not start there.
@@ -106,6 +107,9 @@ type checker struct {
 	kv        kernelModel
 	// storeImm is set while a BPF_ST (store immediate) is checked.
 	storeImm bool
+	// global holds the prototype of each function that is global (BTF),
+	// by function index; nil for static functions.
+	global []*globalProto
 }
 
 // fail builds the error for instruction index i (-1: none).
@@ -150,11 +154,8 @@ func (c *checker) run() *verifier.Error {
 	if e := c.buildCFG(); e != nil {
 		return e
 	}
-	if len(c.opts.GlobalFuncs) > 0 {
-		// The kernel verifies a global function once, from its BTF
-		// prototype (a pointer argument may be NULL), not in the
-		// caller's context as the checker walks calls.
-		return c.fail(nil, -1, ErrUnsupported, "", "global (BTF) functions are not modelled")
+	if e := c.resolveGlobals(); e != nil {
+		return e
 	}
 	return c.explore()
 }

@@ -120,12 +120,13 @@ func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, e pro
 }
 
 // funcInfo returns the raw instruction index of each function of program
-// name's func_info, and of the global (BTF) ones other than the entry, as
-// bpf.NewCollection loads them (with the object's BTF, when the func_info
-// still matches the instructions); nil, nil without func_info. A func_info
-// that cannot be read is reported as a global function at index -1: the
-// checker then does not know how the kernel sees the program's functions.
-func funcInfo(cs *bpf.CollectionSpec, name string) (all, globals []int) {
+// name's func_info, and the prototypes of the global (BTF) ones other than
+// the entry, as bpf.NewCollection loads them (with the object's BTF, when
+// the func_info still matches the instructions); nil, nil without
+// func_info. A func_info that cannot be read gives a global function at
+// index -1 without prototype: the checker then does not know how the
+// kernel sees the program's functions (ErrUnsupported).
+func funcInfo(cs *bpf.CollectionSpec, name string) (all []int, globals map[int]*globalProto) {
 	spec, pb := cs.Programs[name], cs.ProgramBTF[name]
 	if len(cs.BTF) == 0 || pb == nil || len(pb.FuncInfo) == 0 || pb.RawLen != spec.Instructions.RawLen() {
 		return nil, nil
@@ -133,22 +134,118 @@ func funcInfo(cs *bpf.CollectionSpec, name string) (all, globals []int) {
 	if cs.ByteOrder != nil && cs.ByteOrder.Uint16([]byte{1, 0}) != binary.NativeEndian.Uint16([]byte{1, 0}) {
 		return nil, nil
 	}
+	unknown := map[int]*globalProto{-1: nil}
 	types, err := btf.Parse(cs.BTF)
 	if err != nil || len(pb.FuncInfo)%8 != 0 {
-		return nil, []int{-1}
+		return nil, unknown
 	}
+	var tagged map[btf.TypeID]bool
 	for b := pb.FuncInfo; len(b) >= 8; b = b[8:] {
-		insn, id := binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint32(b[4:])
-		t, err := types.TypeByID(btf.TypeID(id))
+		insn, id := binary.NativeEndian.Uint32(b), btf.TypeID(binary.NativeEndian.Uint32(b[4:]))
+		t, err := types.TypeByID(id)
 		if err != nil {
-			return nil, []int{-1}
+			return nil, unknown
 		}
 		all = append(all, int(insn))
-		if fn, ok := t.(*btf.Func); ok && fn.Linkage == btf.FuncGlobal && insn != 0 {
-			globals = append(globals, int(insn))
+		fn, ok := t.(*btf.Func)
+		if !ok || fn.Linkage != btf.FuncGlobal || insn == 0 {
+			continue
+		}
+		if tagged == nil {
+			tagged = declTagged(types)
+		}
+		if globals == nil {
+			globals = map[int]*globalProto{}
+		}
+		globals[int(insn)] = nil
+		if !tagged[id] {
+			globals[int(insn)] = prototype(types, fn)
 		}
 	}
 	return all, globals
+}
+
+// declTagged returns the types that decl tags refer to (arguments tagged
+// "arg:ctx", "arg:nonnull"... change how the kernel sees them).
+func declTagged(types *btf.Spec) map[btf.TypeID]bool {
+	out := map[btf.TypeID]bool{}
+	for id := btf.TypeID(1); int(id) < types.NumTypes(); id++ {
+		if t, err := types.TypeByID(id); err == nil {
+			if dt, ok := t.(*btf.DeclTag); ok {
+				out[dt.Type] = true
+			}
+		}
+	}
+	return out
+}
+
+// skipModifiers follows typedefs and qualifiers.
+func skipModifiers(types *btf.Spec, id btf.TypeID) (btf.TypeID, btf.Type) {
+	for depth := 0; depth < 32; depth++ {
+		t, err := types.TypeByID(id)
+		if err != nil {
+			return id, nil
+		}
+		switch m := t.(type) {
+		case *btf.Typedef:
+			id = m.Type
+		case *btf.Const:
+			id = m.Type
+		case *btf.Volatile:
+			id = m.Type
+		case *btf.Restrict:
+			id = m.Type
+		default:
+			return id, t
+		}
+	}
+	return id, nil
+}
+
+func isScalarType(t btf.Type) bool {
+	switch t.(type) {
+	case *btf.Int, *btf.Enum, *btf.Enum64:
+		return true
+	}
+	return false
+}
+
+// prototype returns the modelled prototype of global function fn, or nil.
+func prototype(types *btf.Spec, fn *btf.Func) *globalProto {
+	_, t := skipModifiers(types, fn.Type)
+	fp, ok := t.(*btf.FuncProto)
+	if !ok || len(fp.Params) > 5 {
+		return nil
+	}
+	if _, rt := skipModifiers(types, fp.Return); !isScalarType(rt) {
+		return nil
+	}
+	p := &globalProto{name: fn.Name}
+	for _, param := range fp.Params {
+		_, pt := skipModifiers(types, param.Type)
+		switch pt := pt.(type) {
+		case *btf.Int, *btf.Enum, *btf.Enum64:
+			p.args = append(p.args, globalArg{kind: globalScalar})
+		case *btf.Pointer:
+			tid, target := skipModifiers(types, pt.Target)
+			a := globalArg{kind: globalMem}
+			if st, ok := target.(*btf.Struct); ok {
+				a.ctxName = st.Name
+			}
+			size, err := types.Size(uint32(tid))
+			if err != nil || size == 0 || target == nil {
+				return nil
+			}
+			if _, ok := target.(*btf.Pointer); ok {
+				return nil
+			}
+			a.size = int64(size)
+			p.args = append(p.args, a)
+		default:
+			return nil
+		}
+	}
+	return p
 }
 
 // specialStructs are the kernel's value types with verifier rules of

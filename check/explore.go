@@ -18,6 +18,23 @@ func (c *checker) explore() *verifier.Error {
 	f.regs[asm.R1] = reg{typ: ptrCtx, v: constScalar(0)}
 	f.regs[asm.R10] = reg{typ: ptrStack, v: constScalar(0)}
 	c.pending = append(c.pending, st)
+	if e := c.drain(); e != nil {
+		return e
+	}
+	// Global (BTF) functions are verified once each, on their own.
+	for f := range c.global {
+		if c.global[f] != nil {
+			c.pending = append(c.pending, c.globalEntry(f))
+			if e := c.drain(); e != nil {
+				return e
+			}
+		}
+	}
+	return c.checkStackDepth()
+}
+
+// drain walks the pending paths.
+func (c *checker) drain() *verifier.Error {
 	for len(c.pending) > 0 {
 		st := c.pending[len(c.pending)-1]
 		c.pending = c.pending[:len(c.pending)-1]
@@ -25,7 +42,7 @@ func (c *checker) explore() *verifier.Error {
 			return e
 		}
 	}
-	return c.checkStackDepth()
+	return nil
 }
 
 // finish ends a path: its checkpoints lose a live branch.

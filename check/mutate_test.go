@@ -46,7 +46,7 @@ type mutationBase struct {
 	spec         *bpf.ProgramSpec
 	code         []byte // encoded, map loads resolved
 	fds          map[int]*maps.Spec
-	globals      []int
+	globals      map[int]*globalProto
 	funcStarts   []int
 	lines        []int
 	special      map[*maps.Spec]bool
@@ -237,7 +237,8 @@ func (b *mutationBase) check(code []byte) (error, bool) {
 	if err != nil {
 		return err, false
 	}
-	var globals, starts, lines []int
+	var starts, lines []int
+	var globals map[int]*globalProto
 	if len(code) == len(b.code) {
 		globals, starts, lines = b.globals, b.funcStarts, b.lines
 	}

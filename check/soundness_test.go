@@ -188,11 +188,12 @@ func rawLoad(code []byte, typ kernel.ProgramType) error {
 	return err
 }
 
-// TestGlobalFunctions: a global function is verified by the kernel from
-// its BTF prototype (its int * argument may be NULL), so global_call of
-// testdata/globalfunc.o is rejected; the checker does not model global
-// functions (ErrUnsupported). The same code as a static function is
-// verified in the caller's context and accepted by both.
+// TestGlobalFunctions: a global function is verified by the kernel, and
+// the checker, on its own from its BTF prototype (its int * argument may
+// be NULL), so global_call of testdata/globalfunc.o is rejected; the same
+// code as a static function is verified in the caller's context and
+// accepted; a NULL check makes the global function safe; a context
+// argument is the context; a caller must pass the whole pointee.
 func TestGlobalFunctions(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	cs, err := elf.Open("testdata/globalfunc.o")
@@ -200,8 +201,11 @@ func TestGlobalFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string][2]verdict{
-		"global_call": {unsupported, reject},
-		"static_call": {accept, accept},
+		"global_call":      {reject, reject},
+		"static_call":      {accept, accept},
+		"global_checked":   {accept, accept},
+		"global_ctx":       {accept, accept},
+		"global_too_small": {reject, reject},
 	} {
 		one := cs.Copy()
 		for n := range one.Programs {
