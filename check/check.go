@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
@@ -107,6 +108,9 @@ type checker struct {
 	kv        kernelModel
 	// storeImm is set while a BPF_ST (store immediate) is checked.
 	storeImm bool
+	// deferred holds, per instruction, the kernel's complaint about its
+	// fields, reported when the instruction is explored ("" for none).
+	deferred []string
 	// global holds the prototype of each function that is global (BTF),
 	// by function index; nil for static functions.
 	global []*globalProto
@@ -316,14 +320,32 @@ func (c *checker) validate(i int) *verifier.Error {
 	if !op.Valid() {
 		return c.fail(nil, i, ErrRejected, "", "unknown opcode %02x", uint8(op))
 	}
+	// The kernel checks reserved fields of LDX, and unknown opcodes, on
+	// every instruction before verifying; everything else when the
+	// instruction is explored (code behind a branch it proves dead may
+	// break these rules): those are kept for step.
+	later := func(format string, args ...any) {
+		if c.deferred == nil {
+			c.deferred = make([]string, len(c.insns))
+		}
+		if c.deferred[i] == "" {
+			c.deferred[i] = fmt.Sprintf(format, args...)
+		}
+	}
 	if ins.Dst > asm.R10 || (ins.Src > asm.R10 && !(op == asm.LdImmDW || op == asm.CallOpCode)) {
-		return c.fail(nil, i, ErrRejected, "", "R%d is invalid", max(ins.Dst, ins.Src))
+		later("R%d is invalid", max(ins.Dst, ins.Src))
 	}
 	if msg := reservedFields(ins); msg != "" {
-		return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
+		if op.Class() == asm.LdXClass {
+			return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
+		}
+		later("%s uses reserved fields", msg)
 	}
 	if msg := c.newerInstruction(ins); msg != "" {
-		return c.fail(nil, i, ErrRejected, "", "%s", msg)
+		if strings.HasPrefix(msg, "unknown opcode") || op.Class() == asm.LdXClass {
+			return c.fail(nil, i, ErrRejected, "", "%s", msg)
+		}
+		later("%s", msg)
 	}
 	switch cls := op.Class(); {
 	case ins.IsKfuncCall():
@@ -344,7 +366,7 @@ func (c *checker) validate(i int) *verifier.Error {
 		}
 	case cls.IsJump() && op.JumpOp() == asm.JCond:
 		return c.fail(nil, i, ErrUnsupported, "", "may_goto is not modelled")
-	case (cls == asm.StXClass || cls == asm.LdXClass) && op.Mode() == asm.AtomicMode:
+	case (cls == asm.StXClass || cls == asm.LdXClass) && op.Mode() == asm.AtomicMode && c.kv.has(featLoadAcquire):
 		switch asm.AtomicOp(ins.Constant) {
 		case asm.AtomicOpLoadAcquire, asm.AtomicOpStoreRelease:
 			return c.fail(nil, i, ErrUnsupported, "", "load-acquire and store-release are not modelled")
@@ -403,7 +425,8 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 			}
 		}
 		if !ok || info == nil {
-			return c.fail(nil, i, ErrRejected, "", "fd %d is not pointing to valid bpf_map", fd)
+			// The kernel's answer depends on what the descriptor is.
+			return c.fail(nil, i, ErrUnsupported, "", "map fd %d is not described", fd)
 		}
 	}
 	if ins.Src == asm.PseudoMapValue {

@@ -146,6 +146,9 @@ func (c *checker) walk(st *state) *verifier.Error {
 func (c *checker) step(st *state) (bool, *verifier.Error) {
 	i := st.pc
 	ins := &c.insns[i]
+	if c.deferred != nil && c.deferred[i] != "" {
+		return false, c.fail(st, i, ErrRejected, "", "%s", c.deferred[i])
+	}
 	switch cls := ins.OpCode.Class(); cls {
 	case asm.ALUClass, asm.ALU64Class:
 		if e := c.alu(st, ins); e != nil {

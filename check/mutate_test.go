@@ -36,7 +36,8 @@ import (
 //
 // Environment: PUREBPF_MUTANTS (number of mutants, default 3000, 600 with
 // -short), PUREBPF_MUTATION_SEED (default mutationSeed),
-// PUREBPF_MUTANTS_RECORD=1 appends new false accepts to the corpus.
+// PUREBPF_MUTANTS_RECORD=1 appends new false accepts to the corpus,
+// PUREBPF_MUTANTS_ALL=1 also counts false ErrRejected verdicts.
 
 const mutationSeed = 16
 
@@ -467,7 +468,7 @@ func envInt(name string, def int) int {
 
 // mutationStats counts what happened to the mutants of one run.
 type mutationStats struct {
-	mutants, undecodable, accepted, unsupported, rejected, falseAccepts int
+	mutants, undecodable, accepted, unsupported, rejected, falseAccepts, falseRejects int
 }
 
 // TestMutationDifferential mutates the committed objects' programs and
@@ -481,7 +482,10 @@ func TestMutationDifferential(t *testing.T) {
 	seed := uint64(envInt("PUREBPF_MUTATION_SEED", mutationSeed))
 	r := rand.New(rand.NewPCG(seed, 0x16))
 	var st mutationStats
-	var found []string
+	var found, rejectSamples []string
+	// PUREBPF_MUTANTS_ALL=1 also loads the mutants the checker rejects,
+	// to count false ErrRejected verdicts (logged, not failures).
+	loadAll := os.Getenv("PUREBPF_MUTANTS_ALL") == "1"
 	for i := 0; i < n; i++ {
 		b := bases[r.IntN(len(bases))]
 		code, m := mutate(r, b.code)
@@ -496,6 +500,14 @@ func TestMutationDifferential(t *testing.T) {
 			continue
 		case err != nil:
 			st.rejected++
+			if loadAll {
+				if _, kerr := b.load(code, false); kerr == nil {
+					st.falseRejects++
+					if len(rejectSamples) < 20 {
+						rejectSamples = append(rejectSamples, fmt.Sprintf("%s %s %s: %v", b.object, b.name, m, err))
+					}
+				}
+			}
 			continue
 		}
 		st.accepted++
@@ -510,6 +522,9 @@ func TestMutationDifferential(t *testing.T) {
 	}
 	t.Logf("seed %d: %d mutants of %d programs: %d undecodable, %d accepted (all loaded), %d ErrUnsupported, %d ErrRejected; %d false accepts",
 		seed, st.mutants, len(bases), st.undecodable, st.accepted, st.unsupported, st.rejected, st.falseAccepts)
+	if loadAll {
+		t.Logf("%d of the ErrRejected mutants are accepted by the kernel (false ErrRejected), for example:\n%s", st.falseRejects, strings.Join(rejectSamples, "\n"))
+	}
 	if len(found) > 0 && os.Getenv("PUREBPF_MUTANTS_RECORD") == "1" {
 		f, err := os.OpenFile("testdata/mutants.txt", os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
