@@ -1,6 +1,9 @@
 package check
 
 import (
+	"encoding/binary"
+	"strings"
+
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/maps"
@@ -54,6 +57,21 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		}
 		if e := c.memBounds(st, regno, &p, off, size, int64(m.ValueSize), "map value"); e != nil {
 			return reg{}, e
+		}
+		if b, ok := frozenContents(m); ok && !write && p.v.isConst() {
+			// The kernel reads constants from frozen read-only maps.
+			at := int64(p.off) + int64(off) + int64(p.v.t.value)
+			var v uint64
+			for k := size - 1; k >= 0; k-- {
+				v = v<<8 | uint64(b[at+int64(k)])
+			}
+			if isBigEndian {
+				v = 0
+				for k := 0; k < size; k++ {
+					v = v<<8 | uint64(b[at+int64(k)])
+				}
+			}
+			return scalarReg(constScalar(v)), nil
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	case ptrMem:
@@ -410,4 +428,27 @@ func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, wr
 		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
 	}
 	return nil
+}
+
+// isBigEndian is the host's byte order (of the maps' contents).
+var isBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
+// frozenContents returns the value of a ".rodata*" map, which
+// bpf.NewCollection freezes before loading programs when it is not
+// pinned: the kernel then reads its bytes as constants (a frozen
+// BPF_F_RDONLY_PROG array). Other maps: false.
+func frozenContents(m *maps.Spec) ([]byte, bool) {
+	if m.Type != kernel.MapArray || m.Flags&maps.FlagReadOnlyProg == 0 || !strings.HasPrefix(m.Name, ".rodata") ||
+		m.Pinning != maps.PinNone || m.MaxEntries != 1 {
+		return nil, false
+	}
+	switch len(m.Contents) {
+	case 0:
+		return make([]byte, m.ValueSize), true
+	case 1:
+		if b, ok := m.Contents[0].Value.([]byte); ok && len(b) == int(m.ValueSize) {
+			return b, true
+		}
+	}
+	return nil, false
 }
