@@ -97,7 +97,13 @@ func TestSoundnessRegressions(t *testing.T) {
 		{"lpm_lookup_oob", kernel.XDP, lookup("lpm", 4, asm.DWord), reject, reject},
 		// A lookup in an array of maps returns the inner map (not
 		// modelled); updates are refused.
-		{"outer_lookup", kernel.XDP, lookup("outer", 0, asm.Byte), unsupported, accept},
+		{"outer_lookup", kernel.XDP, xdp(
+			asm.StoreImm(asm.R10, -8, 0, asm.DWord),
+			asm.Mov.Reg(asm.R2, asm.R10),
+			asm.Add.Imm(asm.R2, -8),
+			asm.LoadMapPtr(asm.R1, "outer"),
+			asm.Call(asm.FnMapLookupElem),
+		), unsupported, accept},
 		{"outer_update", kernel.XDP, xdp(
 			asm.StoreImm(asm.R10, -8, 0, asm.DWord),
 			asm.Mov.Reg(asm.R2, asm.R10),
