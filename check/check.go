@@ -108,6 +108,11 @@ type checker struct {
 	kv        kernelModel
 	// storeImm is set while a BPF_ST (store immediate) is checked.
 	storeImm bool
+	// inner maps a map of maps (index in maps) to its inner template's.
+	inner map[int32]int32
+	// specialInner are inner map templates whose values may hold
+	// special fields (see progEnv.SpecialValues).
+	specialInner []*maps.Spec
 	// deferred holds, per instruction, the kernel's complaint about its
 	// fields, reported when the instruction is explored ("" for none).
 	deferred []string

@@ -413,7 +413,7 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 		}
 	}
 	switch ptr.typ {
-	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull:
+	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, constPtrMapOrNull:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
 	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)

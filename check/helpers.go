@@ -180,6 +180,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			for _, t := range allowed {
 				ok = ok || t == m.Type
 			}
+			if fn == asm.FnMapLookupElem && (m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps) && m.InnerMap != nil {
+				// The value is the inner map (or NULL).
+				ok = true
+			}
 			if !ok && p.maps == nil && !genericMapRejected(fn, m.Type) {
 				// Lookups in maps of maps (the value is the inner
 				// map), dev maps, socket maps, ...: the kernel may
@@ -310,6 +314,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	case retVoid:
 		f.regs[asm.R0] = reg{}
 	case retMapValueOrNull:
+		if m := c.maps[mapIdx]; m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps {
+			f.regs[asm.R0] = reg{typ: constPtrMapOrNull, v: constScalar(0), aux: c.innerMap(mapIdx), id: c.newID()}
+			break
+		}
 		f.regs[asm.R0] = reg{typ: ptrMapValueOrNull, v: constScalar(0), aux: mapIdx, id: c.newID()}
 		if key, ok := constKey.v, constKey.ok; ok && fn == asm.FnMapLookupElem && c.kv.has(featConstKeyNonNull) {
 			m := c.maps[mapIdx]
@@ -413,4 +421,28 @@ func (c *checker) constStackKey(st *state, r *reg, size int) (uint64, bool) {
 		return s.spill.v.t.value & sizeMax(size), true
 	}
 	return 0, false
+}
+
+// innerMap returns the index in c.maps of the inner map template of the
+// map of maps at index outer. The checker knows the template, not which
+// inner map a lookup returns: it never relies on max_entries (inner maps
+// created with FlagInnerMap may differ), only on the sizes and the type.
+func (c *checker) innerMap(outer int32) int32 {
+	if c.inner == nil {
+		c.inner = map[int32]int32{}
+	}
+	if i, ok := c.inner[outer]; ok {
+		return i
+	}
+	in := *c.maps[outer].InnerMap
+	// An unknown max_entries: no constant-key non-NULL lookups.
+	in.MaxEntries = 0
+	if in.BTF != nil {
+		// The kernel verifies against the template's BTF, which may
+		// hold special fields.
+		c.specialInner = append(c.specialInner, &in)
+	}
+	c.inner[outer] = int32(len(c.maps))
+	c.maps = append(c.maps, &in)
+	return c.inner[outer]
 }

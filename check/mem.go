@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 
 	"github.com/purebpf/bpf/asm"
@@ -28,8 +29,14 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 	switch p.typ {
 	case notInit:
 		return reg{}, c.errf(st, regno, "R%d !read_ok", regno)
-	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, ptrPacketEnd, constPtrMap:
+	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, ptrPacketEnd, constPtrMapOrNull:
 		return reg{}, c.errf(st, regno, "R%d invalid mem access '%s'", regno, p.typ)
+	case constPtrMap:
+		if write {
+			return reg{}, c.errf(st, regno, "only read from bpf_map is supported")
+		}
+		// Privileged programs may read struct bpf_map's fields (BTF).
+		return reg{}, c.unsupported(st, "reads of struct bpf_map fields are not modelled")
 	case ptrCtx:
 		return c.ctxAccess(st, regno, &p, off, size, write)
 	case ptrStack:
@@ -424,7 +431,7 @@ func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, wr
 	if !write && m.Flags&maps.FlagWriteOnlyProg != 0 {
 		return c.errf(st, regno, "read from map forbidden, value_size=%d", m.ValueSize)
 	}
-	if c.opts.SpecialValues[m] {
+	if c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m) {
 		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
 	}
 	return nil
