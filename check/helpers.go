@@ -3,6 +3,7 @@ package check
 import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -424,9 +425,9 @@ func (c *checker) constStackKey(st *state, r *reg, size int) (uint64, bool) {
 }
 
 // innerMap returns the index in c.maps of the inner map template of the
-// map of maps at index outer. The checker knows the template, not which
-// inner map a lookup returns: it never relies on max_entries (inner maps
-// created with FlagInnerMap may differ), only on the sizes and the type.
+// map of maps at index outer: the kernel verifies lookups in the inner map
+// against the template (its max_entries too, unless FlagInnerMap lets inner
+// maps differ; the checker then does not rely on it).
 func (c *checker) innerMap(outer int32) int32 {
 	if c.inner == nil {
 		c.inner = map[int32]int32{}
@@ -435,8 +436,11 @@ func (c *checker) innerMap(outer int32) int32 {
 		return i
 	}
 	in := *c.maps[outer].InnerMap
-	// An unknown max_entries: no constant-key non-NULL lookups.
-	in.MaxEntries = 0
+	if in.Flags&maps.FlagInnerMap != 0 {
+		// Inner maps may have other sizes: no constant-key non-NULL
+		// lookups (the kernel bounds them by the template's).
+		in.MaxEntries = 0
+	}
 	if in.BTF != nil {
 		// The kernel verifies against the template's BTF, which may
 		// hold special fields.

@@ -359,7 +359,7 @@ func mutate(r *rand.Rand, base []byte) ([]byte, mutation) {
 	}
 	imm := func(slot int) int64 { return int64(int32(binary.NativeEndian.Uint32(code[slot*8+4:]))) }
 	off := func(slot int) int64 { return int64(int16(binary.NativeEndian.Uint16(code[slot*8+2:]))) }
-	regs := func(slot int, dst, src byte) byte {
+	regs := func(dst, src byte) byte {
 		if isBigEndianHost() {
 			return dst<<4 | src&0xf
 		}
@@ -398,9 +398,9 @@ func mutate(r *rand.Rand, base []byte) ([]byte, mutation) {
 			case 1:
 				setImm(s, []int64{1, -1, 8, 16, 32, 64}[r.IntN(6)])
 			case 2:
-				m.set(code, s*8+1, regs(s, dstOf(s), byte(1+r.IntN(10))))
+				m.set(code, s*8+1, regs(dstOf(s), byte(1+r.IntN(10))))
 			case 3:
-				m.set(code, s*8+1, regs(s, byte(1+r.IntN(10)), srcOf(s)))
+				m.set(code, s*8+1, regs(byte(1+r.IntN(10)), srcOf(s)))
 			}
 		case 3: // helper id
 			var calls []int
@@ -416,9 +416,9 @@ func mutate(r *rand.Rand, base []byte) ([]byte, mutation) {
 			}
 		case 4: // registers
 			if r.IntN(2) == 0 {
-				m.set(code, s*8+1, regs(s, reg(), srcOf(s)))
+				m.set(code, s*8+1, regs(reg(), srcOf(s)))
 			} else {
-				m.set(code, s*8+1, regs(s, dstOf(s), reg()))
+				m.set(code, s*8+1, regs(dstOf(s), reg()))
 			}
 		case 5: // constant off by a little
 			setImm(s, imm(s)+small())
