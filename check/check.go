@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
@@ -51,6 +52,22 @@ type progEnv struct {
 	MaxProcessed int
 	// KernelVersion is the kernel modelled; zero: the running kernel's.
 	KernelVersion kernel.Version
+	// GlobalFuncs maps the raw instruction index where a global (BTF)
+	// function starts, from the program's func_info, to its prototype
+	// (nil: a prototype the checker does not model); the kernel verifies
+	// such a function on its own, from its prototype.
+	GlobalFuncs map[int]*globalProto
+	// FuncInfo lists the raw instruction index of every function of the
+	// program's func_info (nil: loaded without BTF); the kernel rejects a
+	// program whose functions do not start there.
+	FuncInfo []int
+	// LineInfo lists the raw instruction index of every line_info record
+	// loaded with the program; each must be an instruction's first slot.
+	LineInfo []int
+	// SpecialValues marks the maps whose value type (BTF) holds fields
+	// with verifier rules of their own (bpf_spin_lock, bpf_timer, kptrs,
+	// ...).
+	SpecialValues map[*maps.Spec]bool
 }
 
 const complexityLimit = 1_000_000
@@ -94,6 +111,17 @@ type checker struct {
 	kv        kernelModel
 	// storeImm is set while a BPF_ST (store immediate) is checked.
 	storeImm bool
+	// inner maps a map of maps (index in maps) to its inner template's.
+	inner map[int32]int32
+	// specialInner are inner map templates whose values may hold
+	// special fields (see progEnv.SpecialValues).
+	specialInner []*maps.Spec
+	// deferred holds, per instruction, the kernel's complaint about its
+	// fields, reported when the instruction is explored ("" for none).
+	deferred []string
+	// global holds the prototype of each function that is global (BTF),
+	// by function index; nil for static functions.
+	global []*globalProto
 }
 
 // fail builds the error for instruction index i (-1: none).
@@ -142,6 +170,9 @@ func (c *checker) run() *verifier.Error {
 		c.limit = complexityLimit
 	}
 	if e := c.buildCFG(); e != nil {
+		return e
+	}
+	if e := c.resolveGlobals(); e != nil {
 		return e
 	}
 	return c.explore()
@@ -216,6 +247,20 @@ func (c *checker) buildCFG() *verifier.Error {
 		}
 		c.subprog[i] = len(c.starts) - 1
 	}
+	for n, at := range c.opts.LineInfo {
+		if _, ok := c.insns.IndexOfRaw(at); !ok {
+			return c.fail(nil, -1, ErrRejected, "", "Invalid insn code at line_info[%d].insn_off", n)
+		}
+	}
+	if c.opts.FuncInfo != nil {
+		match := len(c.opts.FuncInfo) == len(c.starts)
+		for f := 0; match && f < len(c.starts); f++ {
+			match = c.opts.FuncInfo[f] == c.raw[c.starts[f]]
+		}
+		if !match {
+			return c.fail(nil, -1, ErrRejected, "", "number of funcs in func_info doesn't match number of subprogs")
+		}
+	}
 	c.depth = make([]int, len(c.starts))
 	c.calls = make([][]bool, len(c.starts))
 	for i := range c.calls {
@@ -289,27 +334,53 @@ func (c *checker) validate(i int) *verifier.Error {
 	if !op.Valid() {
 		return c.fail(nil, i, ErrRejected, "", "unknown opcode %02x", uint8(op))
 	}
+	// The kernel checks reserved fields of LDX, and unknown opcodes, on
+	// every instruction before verifying; everything else when the
+	// instruction is explored (code behind a branch it proves dead may
+	// break these rules): those are kept for step.
+	later := func(format string, args ...any) {
+		if c.deferred == nil {
+			c.deferred = make([]string, len(c.insns))
+		}
+		if c.deferred[i] == "" {
+			c.deferred[i] = fmt.Sprintf(format, args...)
+		}
+	}
 	if ins.Dst > asm.R10 || (ins.Src > asm.R10 && !(op == asm.LdImmDW || op == asm.CallOpCode)) {
-		return c.fail(nil, i, ErrRejected, "", "R%d is invalid", max(ins.Dst, ins.Src))
+		later("R%d is invalid", max(ins.Dst, ins.Src))
 	}
 	if msg := reservedFields(ins); msg != "" {
-		return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
+		if op.Class() == asm.LdXClass {
+			return c.fail(nil, i, ErrRejected, "", "%s uses reserved fields", msg)
+		}
+		later("%s uses reserved fields", msg)
 	}
 	if msg := c.newerInstruction(ins); msg != "" {
-		return c.fail(nil, i, ErrRejected, "", "%s", msg)
+		if strings.HasPrefix(msg, "unknown opcode") || op.Class() == asm.LdXClass {
+			return c.fail(nil, i, ErrRejected, "", "%s", msg)
+		}
+		later("%s", msg)
 	}
 	switch cls := op.Class(); {
 	case ins.IsKfuncCall():
 		return c.fail(nil, i, ErrUnsupported, "", "kfunc calls are not modelled")
 	case op == asm.LdImmDW:
 		switch ins.Src {
-		case 0, asm.PseudoMapFD, asm.PseudoMapValue:
+		case 0, asm.PseudoMapValue:
+		case asm.PseudoMapFD:
+			// The second slot's immediate (the value offset of
+			// PseudoMapValue) must be zero for a map pointer.
+			// (A load by reference gets its whole immediate from
+			// the loader.)
+			if uint64(ins.Constant)>>32 != 0 && (ins.Reference() == "" || ins.IsMapResolved()) {
+				return c.fail(nil, i, ErrRejected, "", "unrecognized bpf_ld_imm64 insn")
+			}
 		default:
 			return c.fail(nil, i, ErrUnsupported, "", "ldimm64 with pseudo source %d is not modelled", ins.Src)
 		}
 	case cls.IsJump() && op.JumpOp() == asm.JCond:
 		return c.fail(nil, i, ErrUnsupported, "", "may_goto is not modelled")
-	case (cls == asm.StXClass || cls == asm.LdXClass) && op.Mode() == asm.AtomicMode:
+	case (cls == asm.StXClass || cls == asm.LdXClass) && op.Mode() == asm.AtomicMode && c.kv.has(featLoadAcquire):
 		switch asm.AtomicOp(ins.Constant) {
 		case asm.AtomicOpLoadAcquire, asm.AtomicOpStoreRelease:
 			return c.fail(nil, i, ErrUnsupported, "", "load-acquire and store-release are not modelled")
@@ -368,7 +439,8 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 			}
 		}
 		if !ok || info == nil {
-			return c.fail(nil, i, ErrRejected, "", "fd %d is not pointing to valid bpf_map", fd)
+			// The kernel's answer depends on what the descriptor is.
+			return c.fail(nil, i, ErrUnsupported, "", "map fd %d is not described", fd)
 		}
 	}
 	if ins.Src == asm.PseudoMapValue {
@@ -396,6 +468,18 @@ func reservedFields(ins asm.Instruction) string {
 	x := op.Source() == asm.RegSource
 	imm, off, src, dst := ins.Constant, ins.Offset, ins.Src, ins.Dst
 	switch cls := op.Class(); cls {
+	case asm.LdClass:
+		if op == asm.LdImmDW {
+			if off != 0 {
+				return "BPF_LD_IMM64"
+			}
+			break
+		}
+		// LD_ABS and LD_IND: the destination is always R0; LD_ABS has
+		// no source register.
+		if dst != 0 || off != 0 || op.Size() == asm.DWord || (op.Mode() == asm.AbsMode && src != 0) {
+			return "BPF_LD_[ABS|IND]"
+		}
 	case asm.ALUClass, asm.ALU64Class:
 		switch aop := op.ALUOp(); aop {
 		case asm.Neg:
@@ -439,7 +523,8 @@ func reservedFields(ins asm.Instruction) string {
 	case asm.JumpClass, asm.Jump32Class:
 		switch jop := op.JumpOp(); jop {
 		case asm.ExitOp:
-			if x || src != 0 || dst != 0 || off != 0 || imm != 0 {
+			// The offset of exit is not checked (6.1 to 6.18).
+			if x || src != 0 || dst != 0 || imm != 0 || cls == asm.Jump32Class {
 				return "BPF_EXIT"
 			}
 		case asm.CallOp:

@@ -18,6 +18,23 @@ func (c *checker) explore() *verifier.Error {
 	f.regs[asm.R1] = reg{typ: ptrCtx, v: constScalar(0)}
 	f.regs[asm.R10] = reg{typ: ptrStack, v: constScalar(0)}
 	c.pending = append(c.pending, st)
+	if e := c.drain(); e != nil {
+		return e
+	}
+	// Global (BTF) functions are verified once each, on their own.
+	for f := range c.global {
+		if c.global[f] != nil {
+			c.pending = append(c.pending, c.globalEntry(f))
+			if e := c.drain(); e != nil {
+				return e
+			}
+		}
+	}
+	return c.checkStackDepth()
+}
+
+// drain walks the pending paths.
+func (c *checker) drain() *verifier.Error {
 	for len(c.pending) > 0 {
 		st := c.pending[len(c.pending)-1]
 		c.pending = c.pending[:len(c.pending)-1]
@@ -25,7 +42,7 @@ func (c *checker) explore() *verifier.Error {
 			return e
 		}
 	}
-	return c.checkStackDepth()
+	return nil
 }
 
 // finish ends a path: its checkpoints lose a live branch.
@@ -129,6 +146,9 @@ func (c *checker) walk(st *state) *verifier.Error {
 func (c *checker) step(st *state) (bool, *verifier.Error) {
 	i := st.pc
 	ins := &c.insns[i]
+	if c.deferred != nil && c.deferred[i] != "" {
+		return false, c.fail(st, i, ErrRejected, "", "%s", c.deferred[i])
+	}
 	switch cls := ins.OpCode.Class(); cls {
 	case asm.ALUClass, asm.ALU64Class:
 		if e := c.alu(st, ins); e != nil {
@@ -368,14 +388,21 @@ func scalarALU(op asm.ALUOp, a, b scalar, is64 bool) scalar {
 // ptrALU is arithmetic where at least one operand is a pointer.
 func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool, op asm.ALUOp) *verifier.Error {
 	dst := ins.Dst
+	// Privileged programs may subtract pointers (leaking addresses):
+	// the difference of two pointers, and any 32-bit subtraction
+	// involving a pointer, is an unknown scalar.
 	if d.typ.isPointer() && src.typ.isPointer() {
-		if op == asm.Sub && is64 {
+		if op == asm.Sub {
 			*d = scalarReg(unknownScalar())
 			return nil
 		}
 		return c.errf(st, dst, "R%d pointer %s pointer prohibited", dst, aluName(op))
 	}
 	if !is64 {
+		if op == asm.Sub {
+			*d = scalarReg(unknownScalar())
+			return nil
+		}
 		return c.errf(st, dst, "R%d 32-bit pointer arithmetic prohibited", dst)
 	}
 	ptr, off := d, src
@@ -386,7 +413,7 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 		}
 	}
 	switch ptr.typ {
-	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull:
+	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, constPtrMapOrNull:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
 	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
@@ -532,6 +559,11 @@ func (c *checker) load(st *state, ins *asm.Instruction) *verifier.Error {
 		return e
 	}
 	size := ins.OpCode.Size().Sizeof()
+	if ins.OpCode.Mode() == asm.MemSXMode && st.cur().regs[ins.Src].typ == ptrCtx {
+		// The kernel refuses some sign-extending context loads that
+		// the same plain load passes.
+		return c.unsupported(st, "sign-extending load from the context is not modelled")
+	}
 	v, e := c.access(st, ins.Src, int32(ins.Offset), size, false, nil)
 	if e != nil {
 		return e

@@ -28,6 +28,8 @@ var testMaps = map[string]*maps.Spec{
 	"ring":    {Type: kernel.MapRingBuf, KeySize: 0, ValueSize: 0, MaxEntries: 4096},
 	"devices": {Type: kernel.MapDevMap, KeySize: 4, ValueSize: 4, MaxEntries: 4},
 	"big":     {Type: kernel.MapHash, KeySize: 8, ValueSize: 64, MaxEntries: 16},
+	"lpm":     {Type: kernel.MapLPMTrie, KeySize: 8, ValueSize: 8, MaxEntries: 16, Flags: maps.FlagNoPrealloc},
+	"outer":   {Type: kernel.MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, InnerMap: &maps.Spec{Type: kernel.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 1}},
 }
 
 type gen struct {

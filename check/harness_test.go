@@ -48,7 +48,7 @@ func loadEnv(t testing.TB) *kernelEnv {
 			env.progArrays[typ] = m
 		}
 		for name, info := range testMaps {
-			spec := &maps.Spec{Name: name, Type: info.Type, KeySize: info.KeySize, ValueSize: info.ValueSize, MaxEntries: info.MaxEntries}
+			spec := &maps.Spec{Name: name, Type: info.Type, KeySize: info.KeySize, ValueSize: info.ValueSize, MaxEntries: info.MaxEntries, Flags: info.Flags, InnerMap: info.InnerMap}
 			m, err := maps.New(spec)
 			if err != nil {
 				envErr = fmt.Errorf("create map %s: %w", name, err)

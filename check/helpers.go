@@ -3,6 +3,7 @@ package check
 import (
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -45,8 +46,25 @@ type helperProto struct {
 	maps []kernel.MapType
 }
 
-// lookupMaps are the map types whose elements the generic map helpers reach.
-var lookupMaps = []kernel.MapType{kernel.MapHash, kernel.MapArray, kernel.MapPerCPUHash, kernel.MapPerCPUArray, kernel.MapLRUHash, kernel.MapLRUPerCPUHash}
+// lookupMaps are the map types whose elements the generic map helpers
+// (lookup, update, delete) reach as modelled: a value of value_size bytes.
+var lookupMaps = []kernel.MapType{kernel.MapHash, kernel.MapArray, kernel.MapPerCPUHash, kernel.MapPerCPUArray, kernel.MapLRUHash, kernel.MapLRUPerCPUHash, kernel.MapLPMTrie}
+
+// genericMapRejected reports whether the kernel's check_map_func_compatibility
+// refuses map type t for the generic map helper fn (lookup, update,
+// delete): the map type allows only its own helpers. For map types not
+// listed the checker does not know and says ErrUnsupported.
+func genericMapRejected(fn asm.BuiltinFunc, t kernel.MapType) bool {
+	switch t {
+	case kernel.MapProgArray, kernel.MapPerfEventArray, kernel.MapRingBuf, kernel.MapStackTrace,
+		kernel.MapCGroupArray, kernel.MapCPUMap, kernel.MapQueue, kernel.MapStack, kernel.MapUserRingBuf:
+		return true
+	case kernel.MapArrayOfMaps, kernel.MapHashOfMaps:
+		// Only lookups (which return the inner map) are allowed.
+		return fn != asm.FnMapLookupElem
+	}
+	return false
+}
 
 var (
 	a  = argAnything
@@ -163,6 +181,16 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			for _, t := range allowed {
 				ok = ok || t == m.Type
 			}
+			if fn == asm.FnMapLookupElem && (m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps) && m.InnerMap != nil {
+				// The value is the inner map (or NULL).
+				ok = true
+			}
+			if !ok && p.maps == nil && !genericMapRejected(fn, m.Type) {
+				// Lookups in maps of maps (the value is the inner
+				// map), dev maps, socket maps, ...: the kernel may
+				// accept them.
+				return c.unsupported(st, "%s on map type %s is not modelled", fn, m.Type)
+			}
 			if !ok {
 				return c.errf(st, regno, "cannot pass map_type %d into func %s#%d", m.Type, fn, int32(fn))
 			}
@@ -184,9 +212,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				constKey.v, constKey.ok = c.constStackKey(st, r, int(size))
 			}
 		case argMem, argMemOrNull, argUninitMem:
-			if kind == argMemOrNull && r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0 {
-				continue
-			}
+			isNull := r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0
 			sizeReg, e := c.read(st, regno+1)
 			if e != nil {
 				return e
@@ -195,13 +221,33 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			if e != nil {
 				return e
 			}
-			if size == 0 {
-				if kind != argMemOrNull && !r.typ.isPointer() {
-					// The kernel still checks the argument is a
-					// pointer for a zero size.
-					return c.unsupported(st, "a zero-sized memory argument of %s#%d is not modelled", fn, int32(fn))
+			if isNull && kind == argMemOrNull {
+				// NULL is allowed only with a size that is always 0.
+				if size != 0 {
+					return c.errf(st, regno, "R%d type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno)
 				}
 				continue
+			}
+			if size == 0 {
+				// A zero-sized access still checks the pointer's
+				// type (and bounds, which are not modelled here).
+				switch r.typ {
+				case ptrStack:
+					if r.v.isConst() {
+						// The start must still be a stack byte.
+						total := int64(r.off) + int64(r.v.t.value)
+						if total < -maxStack || total >= 0 {
+							return c.errf(st, regno, "invalid zero-sized read from stack R%d off=%d", regno, total)
+						}
+						if c.kv.has(featStackReadGrows) || total >= -8*int64(len(st.frames[r.aux].stack)) {
+							continue
+						}
+					}
+					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
+				case ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta:
+					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
+				}
+				return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)
 			}
 			// bpf_xdp_store_bytes reads its buffer, but kernels before
 			// "bpf: Fix bpf_xdp_store_bytes proto for read-only arg"
@@ -232,7 +278,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				return c.errf(st, regno, "R%d is not a known constant'", regno)
 			}
 			if r.v.t.value >= maxVarOff {
-				return c.errf(st, regno, "R%d unbounded memory access", regno)
+				// The kernel takes any constant (the reservation
+				// fails at run time); the memory's size is not
+				// modelled past 1<<29.
+				return c.unsupported(st, "ring buffer reservation of %d bytes is not modelled", r.v.t.value)
 			}
 			allocSize = int32(r.v.t.value)
 		case argRingbufMem:
@@ -271,6 +320,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	case retVoid:
 		f.regs[asm.R0] = reg{}
 	case retMapValueOrNull:
+		if m := c.maps[mapIdx]; m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps {
+			f.regs[asm.R0] = reg{typ: constPtrMapOrNull, v: constScalar(0), aux: c.innerMap(mapIdx), id: c.newID()}
+			break
+		}
 		f.regs[asm.R0] = reg{typ: ptrMapValueOrNull, v: constScalar(0), aux: mapIdx, id: c.newID()}
 		if key, ok := constKey.v, constKey.ok; ok && fn == asm.FnMapLookupElem && c.kv.has(featConstKeyNonNull) {
 			m := c.maps[mapIdx]
@@ -337,6 +390,9 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		}
 		return nil
 	case ptrMapValue:
+		if e := c.mapValueAccess(st, regno, c.maps[r.aux], write); e != nil {
+			return e
+		}
 		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value")
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
@@ -374,4 +430,31 @@ func (c *checker) constStackKey(st *state, r *reg, size int) (uint64, bool) {
 		return s.spill.v.t.value & sizeMax(size), true
 	}
 	return 0, false
+}
+
+// innerMap returns the index in c.maps of the inner map template of the
+// map of maps at index outer: the kernel verifies lookups in the inner map
+// against the template (its max_entries too, unless FlagInnerMap lets inner
+// maps differ; the checker then does not rely on it).
+func (c *checker) innerMap(outer int32) int32 {
+	if c.inner == nil {
+		c.inner = map[int32]int32{}
+	}
+	if i, ok := c.inner[outer]; ok {
+		return i
+	}
+	in := *c.maps[outer].InnerMap
+	if in.Flags&maps.FlagInnerMap != 0 {
+		// Inner maps may have other sizes: no constant-key non-NULL
+		// lookups (the kernel bounds them by the template's).
+		in.MaxEntries = 0
+	}
+	if in.BTF != nil {
+		// The kernel verifies against the template's BTF, which may
+		// hold special fields.
+		c.specialInner = append(c.specialInner, &in)
+	}
+	c.inner[outer] = int32(len(c.maps))
+	c.maps = append(c.maps, &in)
+	return c.inner[outer]
 }

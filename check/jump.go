@@ -654,8 +654,13 @@ func (c *checker) exit(st *state) (bool, *verifier.Error) {
 		st.pc = f.callsite + 1
 		return false, nil
 	}
-	if _, e := c.read(st, asm.R0); e != nil {
+	r0, e := c.read(st, asm.R0)
+	if e != nil {
 		return false, e
+	}
+	if f.subprog != 0 && r0.typ != scalarValue {
+		// The end of a global function, verified on its own.
+		return false, c.errf(st, asm.R0, "At subprogram exit the register R0 is not a scalar value (%s)", r0.typ)
 	}
 	if len(st.refs) > 0 {
 		return false, c.errf(st, noReg, "Unreleased reference id=%d", st.refs[0])
@@ -674,6 +679,9 @@ func (c *checker) callFunc(st *state, ins *asm.Instruction) *verifier.Error {
 	}
 	i := st.pc
 	t := c.target[i]
+	if c.isGlobal(c.subprog[t]) {
+		return c.callGlobal(st, c.subprog[t])
+	}
 	caller := st.cur()
 	callee := &frame{callsite: i, subprog: c.subprog[t]}
 	for r := asm.R1; r <= asm.R5; r++ {

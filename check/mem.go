@@ -1,8 +1,13 @@
 package check
 
 import (
+	"encoding/binary"
+	"slices"
+	"strings"
+
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
+	"github.com/purebpf/bpf/maps"
 	"github.com/purebpf/bpf/verifier"
 )
 
@@ -24,8 +29,14 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 	switch p.typ {
 	case notInit:
 		return reg{}, c.errf(st, regno, "R%d !read_ok", regno)
-	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, ptrPacketEnd, constPtrMap:
+	case scalarValue, ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, ptrPacketEnd, constPtrMapOrNull:
 		return reg{}, c.errf(st, regno, "R%d invalid mem access '%s'", regno, p.typ)
+	case constPtrMap:
+		if write {
+			return reg{}, c.errf(st, regno, "only read from bpf_map is supported")
+		}
+		// Privileged programs may read struct bpf_map's fields (BTF).
+		return reg{}, c.unsupported(st, "reads of struct bpf_map fields are not modelled")
 	case ptrCtx:
 		return c.ctxAccess(st, regno, &p, off, size, write)
 	case ptrStack:
@@ -48,8 +59,26 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		return c.stackRead(st, regno, fr, total, size)
 	case ptrMapValue:
 		m := c.maps[p.aux]
+		if e := c.mapValueAccess(st, regno, m, write); e != nil {
+			return reg{}, e
+		}
 		if e := c.memBounds(st, regno, &p, off, size, int64(m.ValueSize), "map value"); e != nil {
 			return reg{}, e
+		}
+		if b, ok := frozenContents(m); ok && !write && p.v.isConst() {
+			// The kernel reads constants from frozen read-only maps.
+			at := int64(p.off) + int64(off) + int64(p.v.t.value)
+			var v uint64
+			for k := size - 1; k >= 0; k-- {
+				v = v<<8 | uint64(b[at+int64(k)])
+			}
+			if isBigEndian {
+				v = 0
+				for k := 0; k < size; k++ {
+					v = v<<8 | uint64(b[at+int64(k)])
+				}
+			}
+			return scalarReg(constScalar(v)), nil
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	case ptrMem:
@@ -394,4 +423,45 @@ func (c *checker) ctxAccess(st *state, regno asm.Register, p *reg, off int32, si
 		return bad()
 	}
 	return scalarReg(unsignedScalar(sizeMax(size))), nil
+}
+
+// mapValueAccess checks what the kernel's check_map_access_type and the
+// map's BTF allow before any access to a value of map m: programs may not
+// write a map created with FlagReadOnlyProg nor read one with
+// FlagWriteOnlyProg, and values holding special fields (bpf_spin_lock,
+// bpf_timer, kptrs, ...) have rules the checker does not model.
+func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, write bool) *verifier.Error {
+	if write && m.Flags&maps.FlagReadOnlyProg != 0 {
+		return c.errf(st, regno, "write into map forbidden, value_size=%d", m.ValueSize)
+	}
+	if !write && m.Flags&maps.FlagWriteOnlyProg != 0 {
+		return c.errf(st, regno, "read from map forbidden, value_size=%d", m.ValueSize)
+	}
+	if c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m) {
+		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
+	}
+	return nil
+}
+
+// isBigEndian is the host's byte order (of the maps' contents).
+var isBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
+// frozenContents returns the value of a ".rodata*" map, which
+// bpf.NewCollection freezes before loading programs when it is not
+// pinned: the kernel then reads its bytes as constants (a frozen
+// BPF_F_RDONLY_PROG array). Other maps: false.
+func frozenContents(m *maps.Spec) ([]byte, bool) {
+	if m.Type != kernel.MapArray || m.Flags&maps.FlagReadOnlyProg == 0 || !strings.HasPrefix(m.Name, ".rodata") ||
+		m.Pinning != maps.PinNone || m.MaxEntries != 1 {
+		return nil, false
+	}
+	switch len(m.Contents) {
+	case 0:
+		return make([]byte, m.ValueSize), true
+	case 1:
+		if b, ok := m.Contents[0].Value.([]byte); ok && len(b) == int(m.ValueSize) {
+			return b, true
+		}
+	}
+	return nil, false
 }

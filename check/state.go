@@ -20,6 +20,7 @@ const (
 	ptrMemOrNull        // the same before its NULL check
 	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
 	ptrSockCommonOrNull // __sk_buff.sk
+	constPtrMapOrNull   // a lookup in a map of maps: the inner map, or NULL
 )
 
 var regTypeNames = [...]string{
@@ -37,11 +38,12 @@ var regTypeNames = [...]string{
 	ptrMemOrNull:        "mem_or_null",
 	ptrSockCommon:       "sock_common",
 	ptrSockCommonOrNull: "sock_common_or_null",
+	constPtrMapOrNull:   "map_ptr_or_null",
 }
 
 // orNull reports whether t is a pointer that may be NULL until checked.
 func (t regType) orNull() bool {
-	return t == ptrMapValueOrNull || t == ptrMemOrNull || t == ptrSockCommonOrNull
+	return t == ptrMapValueOrNull || t == ptrMemOrNull || t == ptrSockCommonOrNull || t == constPtrMapOrNull
 }
 
 // checked returns the type of a pointer of type t once its NULL check
@@ -54,6 +56,8 @@ func (t regType) checked() regType {
 		return ptrMem
 	case ptrSockCommonOrNull:
 		return ptrSockCommon
+	case constPtrMapOrNull:
+		return constPtrMap
 	}
 	return t
 }
