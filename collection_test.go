@@ -354,8 +354,8 @@ func TestMapBTF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := info.BTFID != 0 && info.BTFKeyTypeID != 0 && info.BTFValueTypeID != 0; got != tc.withBTF {
-			t.Errorf("%s: map BTF id %d, key type %d, value type %d; want BTF: %v", tc.object, info.BTFID, info.BTFKeyTypeID, info.BTFValueTypeID, tc.withBTF)
+		if got := info.BTF != 0 && info.KeyType != 0 && info.ValueType != 0; got != tc.withBTF {
+			t.Errorf("%s: map BTF id %d, key type %d, value type %d; want BTF: %v", tc.object, info.BTF, info.KeyType, info.ValueType, tc.withBTF)
 		}
 	}
 }

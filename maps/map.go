@@ -612,10 +612,12 @@ type Info struct {
 	MaxEntries uint32
 	Flags      Flags
 	MapExtra   uint64
-	// BTFID is the id of the map's BTF object, 0 without BTF; the type ids
-	// describe key and value within it.
-	BTFID                        uint32
-	BTFKeyTypeID, BTFValueTypeID btf.TypeID
+	// BTF is the id of the map's BTF object (btf.LoadByID reads it), 0
+	// without BTF.
+	BTF btf.ID
+	// KeyType and ValueType are the ids of the key and value types in
+	// that BTF, as in Spec (KeyType is 0 for maps whose key has no type).
+	KeyType, ValueType btf.TypeID
 	// Ifindex is the device of an offloaded map, 0 otherwise.
 	Ifindex uint32
 }
@@ -629,8 +631,8 @@ func (m *Map) Info() (*Info, error) {
 	return &Info{
 		ID: ID(mi.ID), Name: sys.CString(mi.Name[:]), Type: Type(mi.Type),
 		KeySize: mi.KeySize, ValueSize: mi.ValueSize, MaxEntries: mi.MaxEntries,
-		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTFID: mi.BTFID,
-		BTFKeyTypeID: btf.TypeID(mi.BTFKeyTypeID), BTFValueTypeID: btf.TypeID(mi.BTFValueTypeID), Ifindex: mi.Ifindex,
+		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTF: btf.ID(mi.BTFID),
+		KeyType: btf.TypeID(mi.BTFKeyTypeID), ValueType: btf.TypeID(mi.BTFValueTypeID), Ifindex: mi.Ifindex,
 	}, nil
 }
 
