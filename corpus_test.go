@@ -274,7 +274,7 @@ func TestCorpus(t *testing.T) {
 				varying++
 				excused++
 				notes = append(notes, fmt.Sprintf("%s: kernel-dependent (%s): %s", name, may, corpusFirstLine(err)))
-			case errors.Is(err, bpf.ErrNotSupported) || errors.Is(err, elf.ErrNotSupported):
+			case errors.Is(err, bpf.ErrNotSupported):
 				lacks++
 				excused++
 				notes = append(notes, fmt.Sprintf("%s: kernel lacks: %s", name, corpusFirstLine(err)))

@@ -69,16 +69,9 @@ import (
 // or are malformed (malformed BTF included).
 var ErrFormat = errors.New("not a valid BPF object")
 
-// ErrNotSupported is wrapped by errors about valid objects using a
-// feature this package does not implement (for example pointers stored
-// in global data). It is bpf.ErrNotSupported, the module's one "not
-// supported" sentinel; the errors of this package say "for this object's
-// shape", those of the running kernel "by the running kernel".
-var ErrNotSupported = bpf.ErrNotSupported
-
 // errShape is what this package's "not supported" errors wrap: its text
 // says the object, not the kernel, is the reason.
-var errShape = fmt.Errorf("%w for this object's shape", ErrNotSupported)
+var errShape = fmt.Errorf("%w for this object's shape", bpf.ErrNotSupported)
 
 // Options tune ParseWithOptions. The zero value is the default.
 type Options struct {
@@ -174,7 +167,10 @@ func Parse(data []byte) (*bpf.CollectionSpec, error) {
 // an error wrapping ErrFormat (an object cut short also wraps
 // io.ErrUnexpectedEOF and says what lies beyond its end: the section
 // header table, the section names, the symbol table, a section by name);
-// it must never panic (FuzzParse and
+// a valid object using a feature this package does not implement (such
+// as pointers stored in global data) gives an error wrapping
+// bpf.ErrNotSupported that says "for this object's shape". It must never
+// panic (FuzzParse and
 // FuzzParseFields check that, and a panic is a bug to report: no recover
 // turns it into an error that would hide where it happened).
 func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
@@ -192,7 +188,7 @@ func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 		err = o.load(opts)
 	}
 	if err != nil {
-		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrNotSupported) {
+		if !errors.Is(err, ErrFormat) && !errors.Is(err, bpf.ErrNotSupported) {
 			// Everything else the input causes (malformed .BTF or
 			// .BTF.ext from internal/btf or btf included) is a malformed
 			// object.

@@ -271,12 +271,12 @@ func TestParseErrors(t *testing.T) {
 		{name: "symbol index", mutate: func(f *elftest.File) { f.Relocs[0].SymbolIndex = 999 }, want: "symbol 999", is: ErrFormat},
 		{name: "relocation offset", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 4096 }, want: "outside section from-netdev", is: ErrFormat},
 		{name: "relocation inside LD_IMM64", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 8 }, want: "not at the start of an instruction", is: ErrFormat},
-		{name: "relocation on ALU", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 32 }, want: "neither an LD_IMM64 nor a call", is: ErrNotSupported},
+		{name: "relocation on ALU", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 32 }, want: "neither an LD_IMM64 nor a call", is: bpf.ErrNotSupported},
 		{name: "extern on ALU", mutate: func(f *elftest.File) {
 			f.Symbols = append(f.Symbols, elftest.Symbol{Name: "bpf_ksym", Bind: elf.STB_GLOBAL})
 			f.Relocs[0].Symbol = "bpf_ksym"
 			f.Relocs[0].Offset = 32
-		}, want: "against extern bpf_ksym", is: ErrNotSupported},
+		}, want: "against extern bpf_ksym", is: bpf.ErrNotSupported},
 		{name: "call to no function", mutate: func(f *elftest.File) { f.Relocs[2].Addend = 8 }, want: "starts no function", is: ErrFormat},
 		{name: "map reference past maps", mutate: func(f *elftest.File) { f.Relocs[1].Addend = 200 }, want: "in no map definition", is: ErrFormat},
 		{name: "odd map size", mutate: func(f *elftest.File) {

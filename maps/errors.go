@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -31,11 +32,6 @@ var (
 	// was removed already). It also matches os.ErrNotExist. It is the
 	// same value as bpf.ErrNotPinned.
 	ErrNotPinned error = notPinned{}
-	// ErrNotSupported matches "not supported" errors: a map type or
-	// feature the running kernel lacks (the error then says so, and
-	// holds a *features.Error), or attributes the kernel refuses for a
-	// map type it has. It is the same value as bpf.ErrNotSupported.
-	ErrNotSupported = sys.ErrNotSupported
 )
 
 // notPinned is ErrNotPinned: a distinct value that also matches
@@ -131,7 +127,7 @@ func (m *Map) wrapErr(o op, err error) error {
 			e.Err = &detailErr{"map is closed", err}
 		}
 	case enotsupp, unix.EOPNOTSUPP:
-		e.sentinel = ErrNotSupported
+		e.sentinel = features.ErrNotSupported
 		e.Err = &detailErr{"operation not supported for " + m.typ.String() + " maps", err}
 	}
 	return e

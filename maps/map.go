@@ -296,7 +296,7 @@ func createError(s *Spec, err error) error {
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, enotsupp) || errors.Is(err, unix.EOPNOTSUPP) {
 		// Old kernels refuse unknown map types with EINVAL or E2BIG:
 		// ask (once per type, cached) whether the type exists at all.
-		if ferr := features.HaveMapType(s.Type); errors.Is(ferr, ErrNotSupported) {
+		if ferr := features.HaveMapType(s.Type); errors.Is(ferr, features.ErrNotSupported) {
 			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
 		}
 	}
@@ -324,7 +324,7 @@ func createError(s *Spec, err error) error {
 		// The type exists (HaveMapType did not say otherwise): the kernel
 		// refused this map's shape, not the map type, so the text does
 		// not blame the running kernel; errors.Is still matches
-		// ErrNotSupported.
+		// features.ErrNotSupported.
 		return &shapeNotSupported{
 			msg: fmt.Sprintf("create map %s: the kernel has %s maps but does not support this one's attributes (flags, key/value BTF, inner map or map_extra): %v", s, s.Type, err),
 			err: err,
@@ -589,7 +589,7 @@ func (m *Map) PinnedPath() string {
 func (m *Map) Freeze() error {
 	if err := sys.MapFreeze(m.fd); err != nil {
 		if errors.Is(err, unix.EINVAL) {
-			if ferr := features.HaveMapFreeze(); errors.Is(ferr, ErrNotSupported) {
+			if ferr := features.HaveMapFreeze(); errors.Is(ferr, features.ErrNotSupported) {
 				return fmt.Errorf("map %s: freeze: %w: %w", m.name, ferr, err)
 			}
 		}
@@ -662,7 +662,7 @@ func (m *Map) Frozen() (bool, error) {
 }
 
 // shapeNotSupported is a map creation refused for the map's attributes on
-// a kernel that has its type: it matches ErrNotSupported and the errno
+// a kernel that has its type: it matches features.ErrNotSupported and the errno
 // without saying the kernel lacks the map type.
 type shapeNotSupported struct {
 	msg string
@@ -670,4 +670,4 @@ type shapeNotSupported struct {
 }
 
 func (e *shapeNotSupported) Error() string   { return e.msg }
-func (e *shapeNotSupported) Unwrap() []error { return []error{ErrNotSupported, e.err} }
+func (e *shapeNotSupported) Unwrap() []error { return []error{features.ErrNotSupported, e.err} }
