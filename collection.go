@@ -145,7 +145,7 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 			return nil, fmt.Errorf("new collection: program %s: nil ProgramSpec", name)
 		}
 		if p.Type == UnspecifiedProgram {
-			return nil, fmt.Errorf("new collection: %s: program type unknown: section %q has no conventional type; set spec.Programs[%q].Type (for example to bpf.XDP or bpf.SchedCLS), or pass elf.Options.ProgramTypes / SectionTypes / DefaultType when parsing: %w", p.describe(), p.Section, name, ErrUnspecifiedType)
+			return nil, fmt.Errorf("new collection: %s: program type unknown: section %q has no conventional type; set spec.Programs[%q].Type (for example to bpf.XDP or bpf.SchedCLS), or pass elf.Options.Programs / Sections / DefaultType when parsing: %w", p.describe(), p.Section, name, ErrUnspecifiedType)
 		}
 	}
 

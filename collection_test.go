@@ -134,7 +134,7 @@ func TestTutorialObjects(t *testing.T) {
 		})
 	}
 	t.Run("portfilter", func(t *testing.T) {
-		c := collMust(t, "portfilter_socket", elf.Options{SectionTypes: []elf.SectionTypeOverride{{Pattern: "filter", Type: bpf.SocketFilter}}}, bpf.CollectionOptions{})
+		c := collMust(t, "portfilter_socket", elf.Options{Sections: []elf.SectionOverride{{Pattern: "filter", Convention: elf.Convention{Type: bpf.SocketFilter}}}}, bpf.CollectionOptions{})
 		p := c.Programs["portfilter"]
 		const keep, dropped = ^uint32(0), 0
 		for _, tc := range []struct {
@@ -175,7 +175,7 @@ func TestTutorialObjects(t *testing.T) {
 	for _, tc := range []struct{ name, pin string }{{"layercoop", "flows"}, {"layercoop_legacy", "tc/globals/flows"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := collBPFFS(t)
-			opts := elf.Options{ProgramTypes: map[string]bpf.ProgramType{"layercoop_rx": bpf.XDP, "layercoop_tx": bpf.SchedCLS}}
+			opts := elf.Options{Programs: map[string]elf.Convention{"layercoop_rx": {Type: bpf.XDP}, "layercoop_tx": {Type: bpf.SchedCLS}}}
 			c1 := collMust(t, tc.name, opts, bpf.CollectionOptions{PinRoot: root})
 			if _, err := os.Stat(filepath.Join(root, tc.pin)); err != nil {
 				t.Fatalf("map not pinned: %v", err)
@@ -313,9 +313,9 @@ func TestUnspecifiedType(t *testing.T) {
 func TestCollectionNoLeak(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	root := collBPFFS(t)
-	spec, err := elf.OpenWithOptions(collObject("layercoop"), elf.Options{ProgramTypes: map[string]bpf.ProgramType{
-		"layercoop_rx": bpf.XDP,
-		"layercoop_tx": bpf.XDP, // wrong: tc context accesses fail to verify
+	spec, err := elf.OpenWithOptions(collObject("layercoop"), elf.Options{Programs: map[string]elf.Convention{
+		"layercoop_rx": {Type: bpf.XDP},
+		"layercoop_tx": {Type: bpf.XDP}, // wrong: tc context accesses fail to verify
 	}})
 	if err != nil {
 		t.Fatal(err)
