@@ -24,10 +24,10 @@ import (
 // introduced it.
 var ErrNotSupported = sys.ErrNotSupported
 
-// ErrNotPinned matches errors of Unpin on a Program or Map that has no pin
-// of its own (it was neither pinned nor opened from a pin, or its pin was
-// removed already). It also matches os.ErrNotExist. It is the same value
-// as maps.ErrNotPinned.
+// ErrNotPinned matches errors of Unpin on a Program, Map or attach.Link
+// that has no pin of its own (it was neither pinned nor opened from a
+// pin, or its pin was removed already). It also matches os.ErrNotExist.
+// It is the same value as maps.ErrNotPinned.
 var ErrNotPinned = maps.ErrNotPinned
 
 // loadError is the error NewProgram and NewCollection return. Its text is

@@ -52,6 +52,8 @@ const (
 	ExternLink
 )
 
+// String returns "kconfig", "ksym", "kfunc", "link-time", or
+// "ExternKind(N)" for other values.
 func (k ExternKind) String() string {
 	switch k {
 	case ExternKconfig:
@@ -85,6 +87,26 @@ const (
 	// truncated to Size-1 bytes and NUL-terminated.
 	KconfigString
 )
+
+// String returns "int", "bool", "tristate", "char", "string", "none" for
+// 0 (not a kconfig extern), or "KconfigType(N)" for other values.
+func (t KconfigType) String() string {
+	switch t {
+	case 0:
+		return "none"
+	case KconfigInt:
+		return "int"
+	case KconfigBool:
+		return "bool"
+	case KconfigTristate:
+		return "tristate"
+	case KconfigChar:
+		return "char"
+	case KconfigString:
+		return "string"
+	}
+	return fmt.Sprintf("KconfigType(%d)", uint8(t))
+}
 
 // Extern is an extern symbol of an object (an undefined ELF symbol that
 // libbpf resolves at load), as package elf describes it.

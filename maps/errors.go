@@ -71,10 +71,13 @@ var opNames = [numOps]string{
 	"batch lookup", "batch lookup and delete", "batch update", "batch delete",
 }
 
-// Error is a failed operation on a map: it names the map and the
-// operation. errors.Is matches the sentinel the failure corresponds to
-// (ErrKeyNotExist, ErrKeyExist, ErrMapFull, ErrClosed) and, through Err,
-// the errno.
+// Error is a failed operation on the elements of an open map (lookup,
+// update, delete, batches, iteration, reads of a perf or ring buffer): it
+// names the map and the operation. errors.Is matches the sentinel the
+// failure corresponds to (ErrKeyNotExist, ErrKeyExist, ErrMapFull,
+// ErrClosed) and, through Err, the errno. Other failures (New, FromID, LoadPinned, Freeze, Pin, Info)
+// are errors that name the map, its id or its pin path and wrap the
+// bpf(2) error, not *Error.
 type Error struct {
 	Map string // name of the map
 	Op  string // operation, such as "lookup"

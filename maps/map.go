@@ -54,11 +54,16 @@ type Spec struct {
 	// buffers, stack traces, queues, stacks, arenas and map-in-map outer
 	// maps, which the kernel refuses types for (they stay in the spec,
 	// for readers: a ring buffer's record type).
-	BTF                *btf.Spec
-	KeyType, ValueType btf.TypeID
-	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
-	// PinPath/Name; see PinType.
+	BTF *btf.Spec
+	// KeyType is the id of the key's type in BTF (0: none, as for maps
+	// whose key the kernel types itself, and always without BTF).
+	KeyType btf.TypeID
+	// ValueType is the id of the value's type in BTF (0: none).
+	ValueType btf.TypeID
+	// Pinning says whether and how the map is pinned (see PinType).
 	Pinning PinType
+	// PinPath is the directory on a bpffs mount that a map with Pinning
+	// PinByName is pinned in, as PinPath/Name.
 	PinPath string
 	// PinValue is the raw pinning value the object's map definition held
 	// when Pinning is PinUnknown (the loader sets it; it is ignored with
@@ -380,7 +385,10 @@ func fromFD(fd *sys.FD, what string) (*Map, error) {
 }
 
 // LoadPinned opens the map pinned at path (on a bpffs mount). The Map
-// remembers the path: its Unpin removes that pin.
+// remembers the path: its Unpin removes that pin. A missing pin gives an
+// error matching os.ErrNotExist. Errors say "load pinned map PATH: " and
+// wrap the bpf(2) error (they are not an *Error, which is for operations
+// on an open Map).
 func LoadPinned(path string) (*Map, error) {
 	fd, err := sys.ObjGet(path, 0)
 	if err != nil {
@@ -394,7 +402,11 @@ func LoadPinned(path string) (*Map, error) {
 	return m, nil
 }
 
-// FromID opens the map with the given system-wide id (needs CAP_SYS_ADMIN).
+// FromID opens the map with the given system-wide id (needs
+// CAP_SYS_ADMIN; the error says so). A missing id (the map was freed)
+// gives an error matching os.ErrNotExist. Errors say "open map id N: "
+// and wrap the bpf(2) error (they are not an *Error, which is for
+// operations on an open Map).
 func FromID(id ID) (*Map, error) {
 	fd, err := sys.GetFDByID(sys.MapGetFDByIDCmd, uint32(id))
 	if err != nil {
