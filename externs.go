@@ -120,7 +120,10 @@ func (t KconfigType) String() string {
 // kernel (BTF of vmlinux, /proc/kallsyms); NewCollection also creates
 // and fills the ".kconfig" map.
 type Extern struct {
+	// Name is the extern's symbol name.
 	Name string
+	// Kind says what resolves the extern (kconfig, ksym, kfunc, or
+	// static linking).
 	Kind ExternKind
 	// Weak externs (__weak) may stay unresolved: a kconfig value is
 	// then zero, a ksym's address 0, and a call of an absent kfunc is
@@ -130,12 +133,16 @@ type Extern struct {
 	// Typed is true for a ksym variable declared with a type other than
 	// void, resolved through the kernel's BTF.
 	Typed bool
-	// Kconfig: the value's encoding, its byte offset in the ".kconfig"
-	// map's value and its size.
+	// Kconfig is the encoding of a kconfig extern's value (0 for other
+	// kinds).
 	Kconfig KconfigType
-	Signed  bool
-	Offset  uint32
-	Size    uint32
+	// Signed is set for a kconfig integer declared signed.
+	Signed bool
+	// Offset is a kconfig extern's byte offset in the ".kconfig" map's
+	// value.
+	Offset uint32
+	// Size is a kconfig extern's size in bytes.
+	Size uint32
 	// TypeID is the extern's declaration in the object's types
 	// (ProgramSpec.BTF): the function of a kfunc, the variable of a
 	// typed ksym; 0 if unknown. The loader checks it against the
