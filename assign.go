@@ -100,7 +100,7 @@ func (cs *CollectionSpec) LoadAndAssign(to any, opts CollectionOptions) error {
 	if err != nil {
 		return fmt.Errorf("load and assign: %w", err)
 	}
-	coll, err := NewCollectionWithOptions(sub, opts)
+	coll, err := newCollection(sub, opts)
 	if err != nil {
 		// %+v still prints the verifier log.
 		return wrapLoad(fmt.Errorf("load and assign: %w", err))

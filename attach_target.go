@@ -317,7 +317,7 @@ func programBTFFunc(p *Program, name string) (btf.TypeID, error) {
 	if info.BTFID == 0 {
 		return 0, fmt.Errorf("%w: program %s was loaded without BTF (load it from an object with .BTF, through NewCollection)", ErrAttachTarget, p.name)
 	}
-	pub, err := pbtf.LoadByID(info.BTFID)
+	pub, err := pbtf.LoadByID(pbtf.ID(info.BTFID))
 	if err != nil {
 		return 0, fmt.Errorf("BTF of program %s: %w", p.name, err)
 	}

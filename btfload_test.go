@@ -123,7 +123,7 @@ func TestEditedProgramKeepsLines(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if info.BTFID == 0 {
+				if info.BTF == 0 {
 					t.Errorf("%s was loaded without its BTF", tc.program)
 				}
 				return
@@ -179,7 +179,7 @@ func TestHandMadeLines(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if info.BTFID == 0 {
+				if info.BTF == 0 {
 					t.Error("loaded without its BTF")
 				}
 				return

@@ -104,8 +104,12 @@ type CollectionOptions struct {
 // Collection is a set of loaded programs and created maps. Close releases
 // all of them (pinned maps stay pinned).
 type Collection struct {
+	// Programs are the loaded programs, by the names of the spec's
+	// Programs.
 	Programs map[string]*Program
-	Maps     map[string]*maps.Map
+	// Maps are the created (or, for pinned maps, opened) maps, by the
+	// names of the spec's Maps.
+	Maps map[string]*maps.Map
 	// Variables are the global variables of the spec's Variables, by the
 	// same names (nil when it has none).
 	Variables map[string]*Variable
@@ -133,25 +137,35 @@ func NewCollection(spec *CollectionSpec) (*Collection, error) {
 // the program and the section, reported before anything is created. On
 // any failure everything created so far is closed (and pins this call
 // created are removed).
-func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *Collection, err error) {
-	defer func() { err = wrapLoad(err) }() // %+v prints the verifier log
+func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (*Collection, error) {
+	coll, err := newCollection(spec, opts)
+	if err != nil {
+		return nil, wrapLoad(fmt.Errorf("new collection: %w", err)) // %+v prints the verifier log
+	}
+	return coll, nil
+}
+
+// newCollection is NewCollectionWithOptions with errors that do not say
+// which operation failed: the caller (NewCollectionWithOptions,
+// LoadAndAssign) names it.
+func newCollection(spec *CollectionSpec, opts CollectionOptions) (_ *Collection, err error) {
 	if spec == nil {
-		return nil, errors.New("new collection: nil CollectionSpec")
+		return nil, errors.New("nil CollectionSpec")
 	}
 	progNames := sortedKeys(spec.Programs)
 	for _, name := range progNames {
 		p := spec.Programs[name]
 		if p == nil {
-			return nil, fmt.Errorf("new collection: program %s: nil ProgramSpec", name)
+			return nil, fmt.Errorf("program %s: nil ProgramSpec", name)
 		}
 		if p.Type == UnspecifiedProgram {
-			return nil, fmt.Errorf("new collection: %s: program type unknown: section %q has no conventional type; set spec.Programs[%q].Type (for example to bpf.XDP or bpf.SchedCLS), or pass elf.Options.ProgramTypes / SectionTypes / DefaultType when parsing: %w", p.describe(), p.Section, name, ErrUnspecifiedType)
+			return nil, fmt.Errorf("%s: program type unknown: section %q has no conventional type; set spec.Programs[%q].Type (for example to bpf.XDP or bpf.SchedCLS), or pass elf.Options.Programs / Sections / DefaultType when parsing: %w", p.describe(), p.Section, name, ErrUnspecifiedType)
 		}
 	}
 
 	spec, kconfig, err := prepareKconfig(spec, opts.Kconfig)
 	if err != nil {
-		return nil, fmt.Errorf("new collection: %w", err)
+		return nil, err
 	}
 
 	coll := &Collection{Programs: make(map[string]*Program, len(spec.Programs)), Maps: make(map[string]*maps.Map, len(spec.Maps))}
@@ -171,10 +185,10 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	defer objs.close()
 
 	if err := createMaps(spec, opts, coll, objs, &createdPins); err != nil {
-		return nil, fmt.Errorf("new collection: %w", err)
+		return nil, err
 	}
 	if err := coll.newVariables(spec); err != nil {
-		return nil, fmt.Errorf("new collection: %w", err)
+		return nil, err
 	}
 
 	mapFDs := make(map[string]MapFD, len(coll.Maps))
@@ -186,11 +200,11 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 	popts.btf = objs
 	for _, name := range progNames {
 		if err := kconfig.check(spec.Programs[name]); err != nil {
-			return nil, fmt.Errorf("new collection: %w", err)
+			return nil, err
 		}
 		p, err := NewProgramWithOptions(spec.Programs[name], popts)
 		if err != nil {
-			return nil, fmt.Errorf("new collection: %w", err)
+			return nil, err
 		}
 		coll.Programs[name] = p
 	}
@@ -203,10 +217,10 @@ func NewCollectionWithOptions(spec *CollectionSpec, opts CollectionOptions) (_ *
 			}
 			p := coll.Programs[string(ref)]
 			if p == nil {
-				return nil, fmt.Errorf("new collection: map %s: contents[%d]: program %q is not in the collection", name, i, string(ref))
+				return nil, fmt.Errorf("map %s: contents[%d]: program %q is not in the collection", name, i, string(ref))
 			}
 			if err := coll.Maps[name].Update(kv.Key, p, maps.UpdateAny); err != nil {
-				return nil, fmt.Errorf("new collection: map %s: store program %s: %w", name, ref, err)
+				return nil, fmt.Errorf("map %s: store program %s: %w", name, ref, err)
 			}
 		}
 	}

@@ -134,7 +134,7 @@ func TestTutorialObjects(t *testing.T) {
 		})
 	}
 	t.Run("portfilter", func(t *testing.T) {
-		c := collMust(t, "portfilter_socket", elf.Options{SectionTypes: []elf.SectionTypeOverride{{Pattern: "filter", Type: bpf.SocketFilter}}}, bpf.CollectionOptions{})
+		c := collMust(t, "portfilter_socket", elf.Options{Sections: []elf.SectionOverride{{Pattern: "filter", Convention: elf.Convention{Type: bpf.SocketFilter}}}}, bpf.CollectionOptions{})
 		p := c.Programs["portfilter"]
 		const keep, dropped = ^uint32(0), 0
 		for _, tc := range []struct {
@@ -175,7 +175,7 @@ func TestTutorialObjects(t *testing.T) {
 	for _, tc := range []struct{ name, pin string }{{"layercoop", "flows"}, {"layercoop_legacy", "tc/globals/flows"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := collBPFFS(t)
-			opts := elf.Options{ProgramTypes: map[string]bpf.ProgramType{"layercoop_rx": bpf.XDP, "layercoop_tx": bpf.SchedCLS}}
+			opts := elf.Options{Programs: map[string]elf.Convention{"layercoop_rx": {Type: bpf.XDP}, "layercoop_tx": {Type: bpf.SchedCLS}}}
 			c1 := collMust(t, tc.name, opts, bpf.CollectionOptions{PinRoot: root})
 			if _, err := os.Stat(filepath.Join(root, tc.pin)); err != nil {
 				t.Fatalf("map not pinned: %v", err)
@@ -313,9 +313,9 @@ func TestUnspecifiedType(t *testing.T) {
 func TestCollectionNoLeak(t *testing.T) {
 	testenv.RequirePrivileged(t)
 	root := collBPFFS(t)
-	spec, err := elf.OpenWithOptions(collObject("layercoop"), elf.Options{ProgramTypes: map[string]bpf.ProgramType{
-		"layercoop_rx": bpf.XDP,
-		"layercoop_tx": bpf.XDP, // wrong: tc context accesses fail to verify
+	spec, err := elf.OpenWithOptions(collObject("layercoop"), elf.Options{Programs: map[string]elf.Convention{
+		"layercoop_rx": {Type: bpf.XDP},
+		"layercoop_tx": {Type: bpf.XDP}, // wrong: tc context accesses fail to verify
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -354,8 +354,8 @@ func TestMapBTF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := info.BTFID != 0 && info.BTFKeyTypeID != 0 && info.BTFValueTypeID != 0; got != tc.withBTF {
-			t.Errorf("%s: map BTF id %d, key type %d, value type %d; want BTF: %v", tc.object, info.BTFID, info.BTFKeyTypeID, info.BTFValueTypeID, tc.withBTF)
+		if got := info.BTF != 0 && info.KeyType != 0 && info.ValueType != 0; got != tc.withBTF {
+			t.Errorf("%s: map BTF id %d, key type %d, value type %d; want BTF: %v", tc.object, info.BTF, info.KeyType, info.ValueType, tc.withBTF)
 		}
 	}
 }

@@ -49,6 +49,8 @@ type CORERelocation struct {
 	Access string
 }
 
+// String describes the relocation for messages: its instruction, kind,
+// target in C terms, local type id and access string.
 func (r CORERelocation) String() string {
 	return fmt.Sprintf("instruction %d: %s of %s (local type %d, access %q)", r.Insn, r.Kind, r.Target, r.TypeID, r.Access)
 }

@@ -125,13 +125,13 @@ var corpusObjects = map[string]corpusObject{
 	// main.go): "ip link ... obj F sec S" and "tc ... bpf obj F sec S".
 	"examples/dropworld/bpf/dropworld.o":      {opts: elf.Options{DefaultType: bpf.XDP}, progs: 1, loaded: 1},
 	"examples/dropworld/bpf/dropworld_pass.o": {opts: elf.Options{DefaultType: bpf.XDP}, progs: 1, loaded: 1},
-	"examples/layercoop/bpf/layercoop.o": {opts: elf.Options{SectionTypes: []elf.SectionTypeOverride{
-		{Pattern: "rx", Type: bpf.XDP}, {Pattern: "tx", Type: bpf.SchedCLS}}}, progs: 2, loaded: 2},
-	"examples/layercoop/bpf/layercoop_legacy.o": {opts: elf.Options{SectionTypes: []elf.SectionTypeOverride{
-		{Pattern: "rx", Type: bpf.XDP}, {Pattern: "tx", Type: bpf.SchedCLS}}}, progs: 2, loaded: 2},
-	"examples/portfilter/bpf/portfilter.o":        {opts: elf.Options{ProgramTypes: map[string]bpf.ProgramType{"portfilter": bpf.XDP}}, progs: 1, loaded: 1},
-	"examples/portfilter/bpf/portfilter_icmp.o":   {opts: elf.Options{ProgramTypes: map[string]bpf.ProgramType{"portfilter": bpf.XDP}}, progs: 1, loaded: 1},
-	"examples/portfilter/bpf/portfilter_socket.o": {opts: elf.Options{ProgramTypes: map[string]bpf.ProgramType{"portfilter": bpf.SocketFilter}}, progs: 1, loaded: 1},
+	"examples/layercoop/bpf/layercoop.o": {opts: elf.Options{Sections: []elf.SectionOverride{
+		{Pattern: "rx", Convention: elf.Convention{Type: bpf.XDP}}, {Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}}}}, progs: 2, loaded: 2},
+	"examples/layercoop/bpf/layercoop_legacy.o": {opts: elf.Options{Sections: []elf.SectionOverride{
+		{Pattern: "rx", Convention: elf.Convention{Type: bpf.XDP}}, {Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}}}}, progs: 2, loaded: 2},
+	"examples/portfilter/bpf/portfilter.o":        {opts: elf.Options{Programs: map[string]elf.Convention{"portfilter": {Type: bpf.XDP}}}, progs: 1, loaded: 1},
+	"examples/portfilter/bpf/portfilter_icmp.o":   {opts: elf.Options{Programs: map[string]elf.Convention{"portfilter": {Type: bpf.XDP}}}, progs: 1, loaded: 1},
+	"examples/portfilter/bpf/portfilter_socket.o": {opts: elf.Options{Programs: map[string]elf.Convention{"portfilter": {Type: bpf.SocketFilter}}}, progs: 1, loaded: 1},
 	"examples/tcpfilter/bpf/tcpfilter.o":          {opts: elf.Options{DefaultType: bpf.XDP}, progs: 1, loaded: 1},
 	"examples/tcpfilter/bpf/tcpfilter_icmp.o":     {opts: elf.Options{DefaultType: bpf.XDP}, progs: 1, loaded: 1},
 	"examples/tcpfilter/bpf/tcpfilter_sec.o":      {progs: 1, loaded: 1},
@@ -274,7 +274,7 @@ func TestCorpus(t *testing.T) {
 				varying++
 				excused++
 				notes = append(notes, fmt.Sprintf("%s: kernel-dependent (%s): %s", name, may, corpusFirstLine(err)))
-			case errors.Is(err, bpf.ErrNotSupported) || errors.Is(err, elf.ErrNotSupported):
+			case errors.Is(err, bpf.ErrNotSupported):
 				lacks++
 				excused++
 				notes = append(notes, fmt.Sprintf("%s: kernel lacks: %s", name, corpusFirstLine(err)))

@@ -88,7 +88,7 @@ func TestLoadErrorsNameProgramOnce(t *testing.T) {
 		{"collection rejected", loadCollection, rejectedSpec(),
 			"new collection: load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
 		{"LoadAndAssign rejected", loadAndAssign, rejectedSpec(),
-			"load and assign: new collection: load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
+			"load and assign: load program once_named (section xdp): rejected by the verifier at instruction 0 (r0 = r5): ", true, true},
 		{"program GPL-only", loadProgram, gplOnlySpec(), gplOnlyMessage, false, false},
 		{"collection GPL-only", loadCollection, gplOnlySpec(), "new collection: " + gplOnlyMessage, false, false},
 	}

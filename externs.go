@@ -52,6 +52,8 @@ const (
 	ExternLink
 )
 
+// String returns "kconfig", "ksym", "kfunc", "link-time", or
+// "ExternKind(N)" for other values.
 func (k ExternKind) String() string {
 	switch k {
 	case ExternKconfig:
@@ -86,6 +88,26 @@ const (
 	KconfigString
 )
 
+// String returns "int", "bool", "tristate", "char", "string", "none" for
+// 0 (not a kconfig extern), or "KconfigType(N)" for other values.
+func (t KconfigType) String() string {
+	switch t {
+	case 0:
+		return "none"
+	case KconfigInt:
+		return "int"
+	case KconfigBool:
+		return "bool"
+	case KconfigTristate:
+		return "tristate"
+	case KconfigChar:
+		return "char"
+	case KconfigString:
+		return "string"
+	}
+	return fmt.Sprintf("KconfigType(%d)", uint8(t))
+}
+
 // Extern is an extern symbol of an object (an undefined ELF symbol that
 // libbpf resolves at load), as package elf describes it.
 //
@@ -98,7 +120,10 @@ const (
 // kernel (BTF of vmlinux, /proc/kallsyms); NewCollection also creates
 // and fills the ".kconfig" map.
 type Extern struct {
+	// Name is the extern's symbol name.
 	Name string
+	// Kind says what resolves the extern (kconfig, ksym, kfunc, or
+	// static linking).
 	Kind ExternKind
 	// Weak externs (__weak) may stay unresolved: a kconfig value is
 	// then zero, a ksym's address 0, and a call of an absent kfunc is
@@ -108,12 +133,16 @@ type Extern struct {
 	// Typed is true for a ksym variable declared with a type other than
 	// void, resolved through the kernel's BTF.
 	Typed bool
-	// Kconfig: the value's encoding, its byte offset in the ".kconfig"
-	// map's value and its size.
+	// Kconfig is the encoding of a kconfig extern's value (0 for other
+	// kinds).
 	Kconfig KconfigType
-	Signed  bool
-	Offset  uint32
-	Size    uint32
+	// Signed is set for a kconfig integer declared signed.
+	Signed bool
+	// Offset is a kconfig extern's byte offset in the ".kconfig" map's
+	// value.
+	Offset uint32
+	// Size is a kconfig extern's size in bytes.
+	Size uint32
 	// TypeID is the extern's declaration in the object's types
 	// (ProgramSpec.BTF): the function of a kfunc, the variable of a
 	// typed ksym; 0 if unknown. The loader checks it against the

@@ -226,7 +226,7 @@ func TestKsymExterns(t *testing.T) {
 		t.Errorf("&purebpf_absent_symbol (weak) = %#x, want 0", got[10])
 	}
 	// The object's BTF, its externs made acceptable, reaches the kernel.
-	if info, err := c.Programs["ksyms"].Info(); err != nil || info.BTFID == 0 {
+	if info, err := c.Programs["ksyms"].Info(); err != nil || info.BTF == 0 {
 		t.Errorf("ksyms loaded without BTF (info %+v, %v)", info, err)
 	}
 }
@@ -250,7 +250,7 @@ func TestKfuncExterns(t *testing.T) {
 	if got[13] != 2 {
 		t.Errorf("absent weak kfunc branch = %d, want 2 (not taken)", got[13])
 	}
-	if info, err := c.Programs["kfuncs"].Info(); err != nil || info.BTFID == 0 {
+	if info, err := c.Programs["kfuncs"].Info(); err != nil || info.BTF == 0 {
 		t.Errorf("kfuncs loaded without BTF (info %+v, %v)", info, err)
 	}
 }

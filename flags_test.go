@@ -1,6 +1,9 @@
 package bpf
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestProgramFlagsString(t *testing.T) {
 	tests := []struct {
@@ -33,6 +36,29 @@ func TestLogLevelString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.l.String(); got != tt.want {
 			t.Errorf("%#x: %q, want %q", uint32(tt.l), got, tt.want)
+		}
+	}
+}
+
+func TestExternStrings(t *testing.T) {
+	tests := []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{KconfigType(0), "none"},
+		{KconfigInt, "int"},
+		{KconfigBool, "bool"},
+		{KconfigTristate, "tristate"},
+		{KconfigChar, "char"},
+		{KconfigString, "string"},
+		{KconfigType(9), "KconfigType(9)"},
+		{ExternKconfig, "kconfig"},
+		{ExternLink, "link-time"},
+		{ExternKind(9), "ExternKind(9)"},
+	}
+	for _, tt := range tests {
+		if got := tt.v.String(); got != tt.want {
+			t.Errorf("%T(%d): %q, want %q", tt.v, tt.v, got, tt.want)
 		}
 	}
 }

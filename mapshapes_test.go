@@ -67,8 +67,8 @@ func TestMapShapes(t *testing.T) {
 			if info.Type != tc.typ || info.KeySize != tc.key || info.ValueSize != tc.value {
 				t.Errorf("kernel has %s key %d value %d, want %s key %d value %d", info.Type, info.KeySize, info.ValueSize, tc.typ, tc.key, tc.value)
 			}
-			if got := info.BTFID != 0 && info.BTFValueTypeID != 0; got != tc.btf {
-				t.Errorf("map BTF %d (key type %d, value type %d); want BTF %v", info.BTFID, info.BTFKeyTypeID, info.BTFValueTypeID, tc.btf)
+			if got := info.BTF != 0 && info.ValueType != 0; got != tc.btf {
+				t.Errorf("map BTF %d (key type %d, value type %d); want BTF %v", info.BTF, info.KeyType, info.ValueType, tc.btf)
 			}
 		})
 	}
@@ -120,8 +120,8 @@ func TestMapBTFRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := info.BTFID != 0; got != tc.btf {
-				t.Errorf("maps.New sent the types: %v (BTF %d), want %v", got, info.BTFID, tc.btf)
+			if got := info.BTF != 0; got != tc.btf {
+				t.Errorf("maps.New sent the types: %v (BTF %d), want %v", got, info.BTF, tc.btf)
 			}
 
 			attr := sys.MapCreateAttr{MapType: uint32(s.Type), KeySize: s.KeySize, ValueSize: s.ValueSize,
@@ -234,8 +234,8 @@ func TestMapBTFRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := info.BTFID != 0; got != wantBTF || info.KeySize != c.Maps[name].KeySize() {
-			t.Errorf("%s: BTF %v (id %d), want %v", name, got, info.BTFID, wantBTF)
+		if got := info.BTF != 0; got != wantBTF || info.KeySize != c.Maps[name].KeySize() {
+			t.Errorf("%s: BTF %v (id %d), want %v", name, got, info.BTF, wantBTF)
 		}
 	}
 }

@@ -633,8 +633,9 @@ type ProgramInfo struct {
 	CreatedByUID uint32
 	// GPLCompatible reports whether the license was GPL-compatible.
 	GPLCompatible bool
-	// BTFID is the id of the program's BTF, or 0.
-	BTFID uint32
+	// BTF is the id of the program's BTF object (btf.LoadByID reads it),
+	// or 0.
+	BTF btf.ID
 	// RunTime and RunCount are the kernel's run statistics (collected only
 	// while BPF stats are enabled).
 	RunTime  time.Duration
@@ -662,7 +663,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 		LoadTime:             bootTimeToWall(info.LoadTime),
 		CreatedByUID:         info.CreatedByUID,
 		GPLCompatible:        info.GPLCompatible&1 != 0,
-		BTFID:                info.BTFID,
+		BTF:                  btf.ID(info.BTFID),
 		RunTime:              time.Duration(info.RunTimeNs),
 		RunCount:             info.RunCnt,
 	}

@@ -23,9 +23,15 @@ const InstructionSize = 8
 // jump and call references within the slice; the loader resolves map
 // references with SetMapFD / SetMapValue.
 type Instruction struct {
+	// OpCode is the operation: class, size or source, and mode or op.
 	OpCode OpCode
-	Dst    Register
-	Src    Register
+	// Dst is the destination register.
+	Dst Register
+	// Src is the source register, or for LD_IMM64 and calls the pseudo
+	// source (PseudoMapFD, PseudoCall, PseudoKfuncCall, ...).
+	Src Register
+	// Offset is the signed 16-bit offset of memory accesses and jumps
+	// (jumps to a label leave it to Encode).
 	Offset int16
 	// Constant is the full 64-bit immediate of LD_IMM64 (for PseudoMapValue
 	// and PseudoMapIdxValue: map fd or index in the low 32 bits, value offset

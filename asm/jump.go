@@ -1,5 +1,7 @@
 package asm
 
+import "github.com/purebpf/bpf/btf"
+
 func (op JumpOp) build(class Class, src Source, dst, srcReg Register, imm int32, label string) Instruction {
 	return Instruction{
 		OpCode:   OpCode(class) | OpCode(src) | OpCode(op),
@@ -65,17 +67,17 @@ func CallFunc(symbol string) Instruction {
 	return Instruction{OpCode: CallOpCode, Src: PseudoCall, meta: metadata{reference: symbol}}
 }
 
-// CallKfunc returns a call of the vmlinux kernel function with BTF id
-// btfID (src PseudoKfuncCall, kernel 5.13).
-func CallKfunc(btfID int32) Instruction {
-	return Instruction{OpCode: CallOpCode, Src: PseudoKfuncCall, Constant: int64(btfID)}
+// CallKfunc returns a call of the vmlinux kernel function whose BTF type
+// (a btf.Func in btf.Kernel()) is fn (src PseudoKfuncCall, kernel 5.13).
+func CallKfunc(fn btf.TypeID) Instruction {
+	return Instruction{OpCode: CallOpCode, Src: PseudoKfuncCall, Constant: int64(int32(fn))}
 }
 
-// CallKfuncModule returns a call of a kernel function with BTF id btfID
-// in the module BTF object at index fdIndex of the load's fd_array
-// (kernel 5.18).
-func CallKfuncModule(btfID int32, fdIndex int16) Instruction {
-	return Instruction{OpCode: CallOpCode, Src: PseudoKfuncCall, Offset: fdIndex, Constant: int64(btfID)}
+// CallKfuncModule returns a call of a kernel module's function whose BTF
+// type (a btf.Func in btf.KernelModule's Spec) is fn, the module's BTF
+// object being at index fdIndex of the load's fd_array (kernel 5.18).
+func CallKfuncModule(fn btf.TypeID, fdIndex int16) Instruction {
+	return Instruction{OpCode: CallOpCode, Src: PseudoKfuncCall, Offset: fdIndex, Constant: int64(int32(fn))}
 }
 
 // Return returns the exit instruction: return r0 to the caller.

@@ -1,5 +1,7 @@
 package asm
 
+import "github.com/purebpf/bpf/btf"
+
 func memOp(class Class, mode Mode, size Size) OpCode {
 	return OpCode(class) | OpCode(mode) | OpCode(size)
 }
@@ -80,11 +82,11 @@ func LoadMapIdxValue(dst Register, idx, off uint32) Instruction {
 	return Instruction{OpCode: LdImmDW, Dst: dst, Src: PseudoMapIdxValue, Constant: int64(uint64(off)<<32 | uint64(idx))}
 }
 
-// LoadBTFID returns dst = &kernel variable with vmlinux BTF id btfID
-// (src PseudoBTFID, kernel 5.10). The high 32 bits of the constant
-// select a module BTF fd (0 for vmlinux).
-func LoadBTFID(dst Register, btfID uint32) Instruction {
-	return Instruction{OpCode: LdImmDW, Dst: dst, Src: PseudoBTFID, Constant: int64(btfID)}
+// LoadBTFID returns dst = &kernel variable whose vmlinux BTF type (a
+// btf.Var in btf.Kernel()) is v (src PseudoBTFID, kernel 5.10). The high
+// 32 bits of the constant select a module BTF fd (0 for vmlinux).
+func LoadBTFID(dst Register, v btf.TypeID) Instruction {
+	return Instruction{OpCode: LdImmDW, Dst: dst, Src: PseudoBTFID, Constant: int64(v)}
 }
 
 // LoadFuncPtr returns dst = &function for the BPF function whose first

@@ -17,15 +17,15 @@ func requireKernelBTF(tb testing.TB) {
 }
 
 // BenchmarkKernelBTF opens the running kernel's BTF without any cache and
-// finds struct sk_buff: purebpf's btf.LoadKernel (maps vmlinux, indexes
-// the records) + NamedType[*btf.Struct] (builds the name index, decodes
-// the one struct), cilium/ebpf's btf.LoadKernelSpec (uncached in v0.22.0;
+// finds struct sk_buff: purebpf's btf.Load of /sys/kernel/btf/vmlinux
+// (maps it, indexes the records) + NamedType[*btf.Struct] (builds the
+// name index, decodes the one struct), cilium/ebpf's btf.LoadKernelSpec (uncached in v0.22.0;
 // also maps vmlinux) + AnyTypeByName.
 func BenchmarkKernelBTF(b *testing.B) {
 	requireKernelBTF(b)
 	runVariants(b, []variant{
 		{"purebpf", func() error {
-			spec, err := btf.LoadKernel()
+			spec, err := btf.Load("/sys/kernel/btf/vmlinux")
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ func BenchmarkKernelBTF(b *testing.B) {
 // once the name index is built (purebpf) or the spec decoded (cilium).
 func BenchmarkBTFMissingName(b *testing.B) {
 	requireKernelBTF(b)
-	spec, err := btf.LoadKernel()
+	spec, err := btf.Load("/sys/kernel/btf/vmlinux")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,11 +56,11 @@ func BenchmarkBTFMissingName(b *testing.B) {
 		b.Fatal(err)
 	}
 	const missing = "no_such_type_in_vmlinux"
-	spec.TypeIDsByName(missing)
+	spec.TypesByName(missing)
 	cspec.AnyTypeByName(missing)
 	runVariants(b, []variant{
 		{"purebpf", func() error {
-			if ids := spec.TypeIDsByName(missing); ids != nil {
+			if ids, _, err := spec.TypesByName(missing); err == nil {
 				b.Fatalf("found %v", ids)
 			}
 			return nil

@@ -257,11 +257,11 @@ func newCollectionVariants(tb testing.TB) []variant {
 // a socket filter (SO_ATTACH_BPF). portfilter.o's "filter" is XDP.
 func loaderTypes(obj string) elf.Options {
 	opts := elf.Options{
-		DefaultType:  bpf.XDP,
-		SectionTypes: []elf.SectionTypeOverride{{Pattern: "tx", Type: bpf.SchedCLS}},
+		DefaultType: bpf.XDP,
+		Sections:    []elf.SectionOverride{{Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}}},
 	}
 	if objName(obj) == "portfilter_socket" {
-		opts.SectionTypes = append(opts.SectionTypes, elf.SectionTypeOverride{Pattern: "filter", Type: bpf.SocketFilter})
+		opts.Sections = append(opts.Sections, elf.SectionOverride{Pattern: "filter", Convention: elf.Convention{Type: bpf.SocketFilter}})
 	}
 	return opts
 }

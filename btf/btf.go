@@ -18,7 +18,6 @@ package btf
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strconv"
 	"unsafe"
@@ -31,11 +30,11 @@ import (
 // that does not exist.
 var ErrInvalid = ib.ErrInvalid
 
-// ErrSplit was wrapped by the error of LoadByID for kernel module BTF.
-//
-// Deprecated: LoadByID loads module BTF (split on Kernel()); nothing
-// returns ErrSplit any more.
-var ErrSplit = errors.New("split BTF (kernel module) not supported")
+// ID identifies a BTF object loaded into the kernel (the ids bpftool btf
+// list prints): the BTF of a loaded program (bpf.ProgramInfo.BTF) or map
+// (maps.Info.BTF), of vmlinux or of a module. It is not a TypeID, which
+// numbers the types inside one BTF object.
+type ID uint32
 
 // Spec is parsed BTF: a numbered list of types (type id 0 is void).
 // A Spec is safe for concurrent use.
@@ -86,12 +85,17 @@ type btfInfo struct {
 	KernelBTF uint32      `c:"kernel_btf,since=5.11"`
 }
 
-// LoadByID reads the BTF object with the given id from the kernel
+// LoadByID reads the types of the BTF object id from the kernel
 // (BPF_BTF_GET_FD_BY_ID and BPF_OBJ_GET_INFO_BY_FD; kernel 5.0, needs
-// CAP_SYS_ADMIN). The id is, for example, maps.Info.BTFID. The BTF of a
+// CAP_SYS_ADMIN). The id is, for example, maps.Info.BTF. The BTF of a
 // kernel module (kernel 5.11+) is split BTF, parsed on top of Kernel().
-func LoadByID(id uint32) (*Spec, error) {
-	fd, err := sys.GetFDByID(sys.BTFGetFDByIDCmd, id)
+//
+// It is named like Load and not FromID (as maps.FromID and
+// bpf.ProgramFromID are) because it returns a copy of the types, not a
+// handle on the kernel object: no descriptor stays open. A missing id is
+// an error wrapping os.ErrNotExist.
+func LoadByID(id ID) (*Spec, error) {
+	fd, err := sys.GetFDByID(sys.BTFGetFDByIDCmd, uint32(id))
 	if err != nil {
 		return nil, fmt.Errorf("btf %d: open: %w", id, err)
 	}
@@ -215,12 +219,13 @@ func (s *Spec) appendTypeName(b []byte, id ib.TypeID, depth int) []byte {
 	return append(b, name...)
 }
 
-// TypeID returns the id of the first type whose TypeName is name (for
-// example "struct flow_key" or "__u32"); it fails when there is none.
-// Names of named types ("struct x", "union x", "enum x" or a bare name)
-// are found through the name index, other spellings ("char[16]") by a
-// scan of every type.
-func (s *Spec) TypeID(name string) (TypeID, error) {
+// TypeIDByCName returns the id of the first type whose TypeName is name,
+// that is a C spelling such as "struct flow_key", "__u32" or "char[16]";
+// it fails with an error wrapping ErrNotFound when there is none. Names
+// of named types ("struct x", "union x", "enum x" or a bare name) are
+// found through the name index, other spellings by a scan of every type.
+// TypeByName, TypesByName and NamedType take the bare name instead.
+func (s *Spec) TypeIDByCName(name string) (TypeID, error) {
 	var buf []byte
 	if ident, ok := plainTypeName(name); ok {
 		for _, id := range s.s.ByName(ident) {
@@ -229,7 +234,7 @@ func (s *Spec) TypeID(name string) (TypeID, error) {
 				return TypeID(id), nil
 			}
 		}
-		return 0, fmt.Errorf("btf: no type named %q", name)
+		return 0, &notFoundError{name: name}
 	}
 	for id := 1; id <= s.s.NumTypes(); id++ {
 		buf = s.appendTypeName(buf[:0], ib.TypeID(id), 0)
@@ -237,7 +242,7 @@ func (s *Spec) TypeID(name string) (TypeID, error) {
 			return TypeID(id), nil
 		}
 	}
-	return 0, fmt.Errorf("btf: no type named %q", name)
+	return 0, &notFoundError{name: name}
 }
 
 // plainTypeName returns the identifier of a TypeName of the form

@@ -204,11 +204,18 @@ func TestTypeName(t *testing.T) {
 			t.Errorf("TypeName(%d) = %q, want %q", id, got, want)
 		}
 	}
-	if id, err := spec.TypeID("struct bits"); err != nil || id != tt.bits {
-		t.Errorf("TypeID: %d, %v", id, err)
+	for _, c := range []struct {
+		name string
+		id   TypeID
+	}{{"struct bits", tt.bits}, {"char[8]", tt.str8}, {"const __u32", tt.cu32}, {"unsigned int", tt.u32}} {
+		if id, err := spec.TypeIDByCName(c.name); err != nil || id != c.id {
+			t.Errorf("TypeIDByCName(%q) = %d, %v; want %d", c.name, id, err, c.id)
+		}
 	}
-	if _, err := spec.TypeID("struct nope"); err == nil {
-		t.Error("TypeID of a missing type succeeded")
+	for _, name := range []string{"struct nope", "char[99]", "bits"} {
+		if _, err := spec.TypeIDByCName(name); !errors.Is(err, ErrNotFound) {
+			t.Errorf("TypeIDByCName(%q) = %v, want ErrNotFound", name, err)
+		}
 	}
 	if n, err := spec.Size(tt.u8x3); err != nil || n != 6 {
 		t.Errorf("Size: %d, %v", n, err)
@@ -305,7 +312,7 @@ func TestLoadByID(t *testing.T) {
 	if _, err := sys.ObjGetInfoByFD(fd, unsafe.Pointer(&info), uint32(unsafe.Sizeof(info))); err != nil {
 		t.Fatal(err)
 	}
-	spec, err := LoadByID(info.ID)
+	spec, err := LoadByID(ID(info.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,8 +323,8 @@ func TestLoadByID(t *testing.T) {
 	if err := spec.Format(&buf, tt.color, le(int32(7))); err != nil || buf.String() != `"BLUE"` {
 		t.Errorf("Format: %s, %v", buf.String(), err)
 	}
-	if _, err := LoadByID(0xfffffff0); err == nil {
-		t.Error("LoadByID of a missing id succeeded")
+	if _, err := LoadByID(0xfffffff0); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LoadByID of a missing id: %v, want os.ErrNotExist", err)
 	}
 
 	// Kernel BTF: vmlinux loads, modules load as split BTF on it.
@@ -327,7 +334,7 @@ func TestLoadByID(t *testing.T) {
 		if err != nil {
 			break
 		}
-		s, err := LoadByID(id)
+		s, err := LoadByID(ID(id))
 		switch {
 		case err != nil:
 			continue // gone meanwhile, or not kernel BTF and unreadable
@@ -337,7 +344,7 @@ func TestLoadByID(t *testing.T) {
 				t.Errorf("module btf %d: base %p, first id %d (%v)", id, s.Base(), s.FirstID(), err)
 			}
 		case !sawVmlinux && s.NumTypes() > 10000:
-			if _, err := s.TypeID("struct bpf_btf_info"); err != nil {
+			if _, err := s.TypeIDByCName("struct bpf_btf_info"); err != nil {
 				t.Errorf("btf %d: %v", id, err)
 			}
 			sawVmlinux = true

@@ -10,8 +10,8 @@ import (
 )
 
 // Format a map key with the types clang recorded in an object's .BTF
-// section. For a live map, use btf.LoadByID(info.BTFID) and the map's
-// BTFKeyTypeID and BTFValueTypeID instead.
+// section. For a live map, use btf.LoadByID(info.BTF) and the map's
+// Info.KeyType and Info.ValueType instead.
 func ExampleSpec_Format() {
 	f, err := elf.Open("../examples/layercoop/bpf/layercoop.o")
 	if err != nil {
@@ -29,7 +29,7 @@ func ExampleSpec_Format() {
 		fmt.Println(err)
 		return
 	}
-	id, err := spec.TypeID("struct flow_key")
+	id, err := spec.TypeIDByCName("struct flow_key")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,6 +15,23 @@ import (
 // has the name.
 var ErrNotFound = errors.New("no such type")
 
+// notFoundError is the error of a name lookup that found nothing: one
+// small allocation, formatted only when printed (a loader probing for
+// optional types looks up many missing names).
+type notFoundError struct {
+	kind string // "" for any kind
+	name string
+}
+
+func (e *notFoundError) Error() string {
+	if e.kind == "" {
+		return fmt.Sprintf("btf: %v named %q", ErrNotFound, e.name)
+	}
+	return fmt.Sprintf("btf: %v: %s %q", ErrNotFound, e.kind, e.name)
+}
+
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
+
 // ErrAmbiguous is wrapped by the error of TypeByName when several types
 // have the name.
 var ErrAmbiguous = errors.New("several types have the name")
@@ -52,17 +69,16 @@ func LoadSplit(path string, base *Spec) (*Spec, error) {
 }
 
 // Load reads the BTF file path (raw BTF, such as /sys/kernel/btf/vmlinux
-// or the output of a Marshal) and parses it.
+// or the output of a Marshal) and parses it. Files in sysfs are mapped
+// read-only where the kernel allows it (6.16+) and unmapped once the Spec
+// is unreachable; other files are read. Each call opens the file again:
+// Load("/sys/kernel/btf/vmlinux") is Kernel without its cache.
 func Load(path string) (*Spec, error) {
-	raw, err := os.ReadFile(path)
+	s, err := ib.LoadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("btf: %w", err)
 	}
-	s, err := Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
+	return &Spec{s: s}, nil
 }
 
 var kernel struct {
@@ -85,17 +101,6 @@ func Kernel() (*Spec, error) {
 		kernel.spec = &Spec{s: s}
 	})
 	return kernel.spec, kernel.err
-}
-
-// LoadKernel opens the running kernel's BTF like Kernel but without its
-// cache: every call maps (or reads) and indexes it again. A mapping is
-// removed once the Spec is unreachable; decoded types stay valid.
-func LoadKernel() (*Spec, error) {
-	s, err := ib.LoadKernel()
-	if err != nil {
-		return nil, fmt.Errorf("btf: %w", err)
-	}
-	return &Spec{s: s}, nil
 }
 
 // ErrNoModule is wrapped by the error of KernelModule for a module
@@ -165,38 +170,24 @@ func (s *Spec) TypeByID(id TypeID) (Type, error) {
 	return t, nil
 }
 
-// TypeIDsByName returns the ids of every type named exactly name, of any
-// kind, in increasing order (the base's first for split BTF); nil when
-// there is none. Anonymous types have no name: "" finds nothing. The
-// first lookup in a Spec builds its name index; later lookups of a
-// missing name do not allocate.
-func (s *Spec) TypeIDsByName(name string) []TypeID {
-	ids := s.s.ByName(name)
-	if ids == nil {
-		return nil
-	}
-	out := make([]TypeID, len(ids))
-	for i, id := range ids {
-		out[i] = TypeID(id)
-	}
-	return out
-}
-
-// TypesByName decodes every type named exactly name (see TypeIDsByName),
-// in increasing id order. It fails with an error wrapping ErrNotFound when
-// there is none.
+// TypesByName returns every type named exactly name, of any kind, in
+// increasing id order (the base's first for split BTF). It fails with an
+// error wrapping ErrNotFound when there is none; anonymous types have no
+// name, so "" finds nothing. The first lookup in a Spec builds its name
+// index.
 func (s *Spec) TypesByName(name string) ([]TypeID, []Type, error) {
-	ids := s.TypeIDsByName(name)
-	if len(ids) == 0 {
-		return nil, nil, fmt.Errorf("btf: %w named %q", ErrNotFound, name)
+	raw := s.s.ByName(name)
+	if len(raw) == 0 {
+		return nil, nil, &notFoundError{name: name}
 	}
-	ts := make([]Type, len(ids))
-	for i, id := range ids {
-		t, err := s.TypeByID(id)
+	ids := make([]TypeID, len(raw))
+	ts := make([]Type, len(raw))
+	for i, id := range raw {
+		t, err := s.TypeByID(TypeID(id))
 		if err != nil {
 			return nil, nil, err
 		}
-		ts[i] = t
+		ids[i], ts[i] = TypeID(id), t
 	}
 	return ids, ts, nil
 }
@@ -204,12 +195,12 @@ func (s *Spec) TypesByName(name string) ([]TypeID, []Type, error) {
 // TypeByName returns the one type named name. It fails with an error
 // wrapping ErrNotFound when there is none and ErrAmbiguous when there are
 // several (a struct and a typedef of the same name, for example: use
-// AnyTypeByName or NamedType then).
+// NamedType or TypesByName then).
 func (s *Spec) TypeByName(name string) (TypeID, Type, error) {
 	ids := s.s.ByName(name)
 	switch len(ids) {
 	case 0:
-		return 0, nil, fmt.Errorf("btf: %w named %q", ErrNotFound, name)
+		return 0, nil, &notFoundError{name: name}
 	case 1:
 		t, err := s.TypeByID(TypeID(ids[0]))
 		return TypeID(ids[0]), t, err
@@ -225,20 +216,10 @@ func (s *Spec) TypeByName(name string) (TypeID, Type, error) {
 	return 0, nil, fmt.Errorf("btf: %w: %q (ids %s)", ErrAmbiguous, name, list)
 }
 
-// AnyTypeByName returns the type with the smallest id named name, of any
-// kind, and an error wrapping ErrNotFound when there is none.
-func (s *Spec) AnyTypeByName(name string) (TypeID, Type, error) {
-	ids := s.s.ByName(name)
-	if len(ids) == 0 {
-		return 0, nil, fmt.Errorf("btf: %w named %q", ErrNotFound, name)
-	}
-	t, err := s.TypeByID(TypeID(ids[0]))
-	return TypeID(ids[0]), t, err
-}
-
 // NamedType returns the type with the smallest id of kind T named name:
 // NamedType[*Struct](spec, "sk_buff") finds struct sk_buff and not a
-// typedef of the same name (NamedType[Type] is AnyTypeByName). It fails
+// typedef of the same name; NamedType[Type] takes the first type of any
+// kind with the name. It fails
 // with an error wrapping ErrNotFound when there is none. Only the type
 // returned is decoded.
 func NamedType[T Type](s *Spec, name string) (TypeID, T, error) {
@@ -260,9 +241,9 @@ func NamedType[T Type](s *Spec, name string) (TypeID, T, error) {
 		return TypeID(id), t.(T), nil
 	}
 	if anyKind {
-		return 0, zero, fmt.Errorf("btf: %w named %q", ErrNotFound, name)
+		return 0, zero, &notFoundError{name: name}
 	}
-	return 0, zero, fmt.Errorf("btf: %w: %s %q", ErrNotFound, want, name)
+	return 0, zero, &notFoundError{kind: want.String(), name: name}
 }
 
 // All iterates over the types of s (the base's first, for split BTF) in

@@ -16,26 +16,26 @@ type Kind uint8
 // The BTF kinds. The comments give the Go type of each and the kernel
 // that introduced the kinds added after BTF itself (4.18).
 const (
-	KindVoid     Kind = 0  // *Void (type id 0 only)
-	KindInt      Kind = 1  // *Int
-	KindPointer  Kind = 2  // *Pointer
-	KindArray    Kind = 3  // *Array
-	KindStruct   Kind = 4  // *Struct
-	KindUnion    Kind = 5  // *Union
-	KindEnum     Kind = 6  // *Enum
-	KindFwd      Kind = 7  // *Fwd
-	KindTypedef  Kind = 8  // *Typedef
-	KindVolatile Kind = 9  // *Volatile
-	KindConst    Kind = 10 // *Const
-	KindRestrict Kind = 11 // *Restrict
-	KindFunc     Kind = 12 // *Func (5.0)
-	KindFuncProt Kind = 13 // *FuncProto (5.0)
-	KindVar      Kind = 14 // *Var (5.2)
-	KindDatasec  Kind = 15 // *Datasec (5.2)
-	KindFloat    Kind = 16 // *Float (5.13)
-	KindDeclTag  Kind = 17 // *DeclTag (5.16)
-	KindTypeTag  Kind = 18 // *TypeTag (5.17)
-	KindEnum64   Kind = 19 // *Enum64 (6.0)
+	KindVoid      Kind = 0  // *Void (type id 0 only)
+	KindInt       Kind = 1  // *Int
+	KindPointer   Kind = 2  // *Pointer
+	KindArray     Kind = 3  // *Array
+	KindStruct    Kind = 4  // *Struct
+	KindUnion     Kind = 5  // *Union
+	KindEnum      Kind = 6  // *Enum
+	KindFwd       Kind = 7  // *Fwd
+	KindTypedef   Kind = 8  // *Typedef
+	KindVolatile  Kind = 9  // *Volatile
+	KindConst     Kind = 10 // *Const
+	KindRestrict  Kind = 11 // *Restrict
+	KindFunc      Kind = 12 // *Func (5.0)
+	KindFuncProto Kind = 13 // *FuncProto (5.0)
+	KindVar       Kind = 14 // *Var (5.2)
+	KindDatasec   Kind = 15 // *Datasec (5.2)
+	KindFloat     Kind = 16 // *Float (5.13)
+	KindDeclTag   Kind = 17 // *DeclTag (5.16)
+	KindTypeTag   Kind = 18 // *TypeTag (5.17)
+	KindEnum64    Kind = 19 // *Enum64 (6.0)
 )
 
 // String returns the kind's name as bpftool prints it ("struct",
@@ -76,8 +76,38 @@ const (
 	IntBool   IntEncoding = 1 << 2
 )
 
+// String returns the encoding as bpftool prints it: "(none)" for 0 (an
+// unsigned integer), "SIGNED", "CHAR", "BOOL", or the bits joined by "|"
+// ("SIGNED|CHAR"); unknown bits are printed in hex.
+func (e IntEncoding) String() string {
+	if e == 0 {
+		return "(none)"
+	}
+	var b []byte
+	for _, n := range []struct {
+		bit  IntEncoding
+		name string
+	}{{IntSigned, "SIGNED"}, {IntChar, "CHAR"}, {IntBool, "BOOL"}} {
+		if e&n.bit != 0 {
+			if b != nil {
+				b = append(b, '|')
+			}
+			b = append(b, n.name...)
+			e &^= n.bit
+		}
+	}
+	if e != 0 {
+		if b != nil {
+			b = append(b, '|')
+		}
+		b = fmt.Appendf(b, "%#x", uint8(e))
+	}
+	return string(b)
+}
+
 // Int is an integer type (also char and _Bool).
 type Int struct {
+	// Name is the type's name ("unsigned int", "char", "_Bool", ...).
 	Name string
 	// Size is the size in bytes (1, 2, 4, 8 or 16).
 	Size uint32
@@ -92,14 +122,18 @@ type Int struct {
 
 // Pointer is a pointer to Target (0: void *).
 type Pointer struct {
+	// Target is the type pointed to (0: void).
 	Target TypeID
 }
 
 // Array is an array of Nelems elements of type Type; Index is the type
 // of its index (an int, informational).
 type Array struct {
-	Type   TypeID
-	Index  TypeID
+	// Type is the element type.
+	Type TypeID
+	// Index is the type of the index (an int, informational).
+	Index TypeID
+	// Nelems is the number of elements (0 for a flexible array).
 	Nelems uint32
 }
 
@@ -107,6 +141,7 @@ type Array struct {
 type Member struct {
 	// Name is "" for an anonymous struct or union member.
 	Name string
+	// Type is the member's type.
 	Type TypeID
 	// BitOffset is the offset of the member in bits from the start of
 	// the struct (of the storage unit of a bitfield, whose value starts
@@ -119,21 +154,28 @@ type Member struct {
 
 // Struct is a struct of Size bytes.
 type Struct struct {
-	Name    string
-	Size    uint32
+	// Name is "" for an anonymous struct.
+	Name string
+	// Size is the size of the struct in bytes.
+	Size uint32
+	// Members are the members in declaration order.
 	Members []Member
 }
 
 // Union is a union of Size bytes; all members are at bit offset 0,
 // except bitfields.
 type Union struct {
-	Name    string
-	Size    uint32
+	// Name is "" for an anonymous union.
+	Name string
+	// Size is the size of the union in bytes.
+	Size uint32
+	// Members are the members in declaration order.
 	Members []Member
 }
 
 // EnumValue is one enumerator of an Enum or Enum64.
 type EnumValue struct {
+	// Name is the enumerator's name.
 	Name string
 	// Value holds the enumerator's bits: for a Signed enum, interpret it
 	// as int64 (values of 32-bit enums are sign-extended then, and
@@ -143,45 +185,66 @@ type EnumValue struct {
 
 // Enum is an enumeration of Size bytes (1, 2 or 4) with 32-bit values.
 type Enum struct {
+	// Name is "" for an anonymous enum.
 	Name string
+	// Size is the size of a value in bytes.
 	Size uint32
 	// Signed is set when the values are signed (the kind flag; BTF from
 	// before kernel 6.0 never sets it).
 	Signed bool
+	// Values are the enumerators in declaration order.
 	Values []EnumValue
 }
 
 // Enum64 is an enumeration with 64-bit values (kernel 6.0+).
 type Enum64 struct {
-	Name   string
-	Size   uint32
+	// Name is "" for an anonymous enum.
+	Name string
+	// Size is the size of a value in bytes (8, or less for enums whose
+	// values fit).
+	Size uint32
+	// Signed is set when the values are signed (the kind flag).
 	Signed bool
+	// Values are the enumerators in declaration order.
 	Values []EnumValue
 }
 
 // Fwd is a forward declaration of a struct or, if Union, a union.
 type Fwd struct {
-	Name  string
+	// Name is the name of the declared struct or union.
+	Name string
+	// Union is set for "union Name;" (the kind flag), unset for a struct.
 	Union bool
 }
 
 // Typedef names Type.
 type Typedef struct {
+	// Name is the typedef's name.
 	Name string
+	// Type is the type named.
 	Type TypeID
 }
 
 // Volatile is Type qualified volatile.
-type Volatile struct{ Type TypeID }
+type Volatile struct {
+	// Type is the qualified type.
+	Type TypeID
+}
 
 // Const is Type qualified const.
-type Const struct{ Type TypeID }
+type Const struct {
+	// Type is the qualified type.
+	Type TypeID
+}
 
 // Restrict is Type qualified restrict.
-type Restrict struct{ Type TypeID }
+type Restrict struct {
+	// Type is the qualified type.
+	Type TypeID
+}
 
-// FuncLinkage is the linkage of a Func.
-type FuncLinkage uint16
+// FuncLinkage is the linkage of a Func (stored in the BTF record's vlen).
+type FuncLinkage uint32
 
 // Func linkages (BTF_FUNC_*).
 const (
@@ -190,23 +253,35 @@ const (
 	FuncExtern FuncLinkage = 2
 )
 
+// String returns the linkage as bpftool prints it: "static", "global",
+// "extern", or "linkage N" for other values.
+func (l FuncLinkage) String() string { return linkageString(uint32(l)) }
+
 // Func is a function; Type is its FuncProto.
 type Func struct {
-	Name    string
-	Type    TypeID
+	// Name is the function's name.
+	Name string
+	// Type is the function's FuncProto.
+	Type TypeID
+	// Linkage is static, global or extern.
 	Linkage FuncLinkage
 }
 
 // FuncParam is a parameter of a FuncProto.
 type FuncParam struct {
+	// Name is the parameter's name ("" when the prototype has none, and
+	// for the variadic marker).
 	Name string
+	// Type is the parameter's type (0 for the variadic marker).
 	Type TypeID
 }
 
 // FuncProto is a function prototype: Return is the return type (0:
 // void). A variadic prototype's last parameter has Type 0 and no name.
 type FuncProto struct {
+	// Return is the return type (0: void).
 	Return TypeID
+	// Params are the parameters in order.
 	Params []FuncParam
 }
 
@@ -220,10 +295,30 @@ const (
 	VarExtern VarLinkage = 2
 )
 
+// String returns the linkage as bpftool prints it: "static", "global",
+// "extern", or "linkage N" for other values.
+func (l VarLinkage) String() string { return linkageString(uint32(l)) }
+
+// linkageString names the linkages shared by BTF_FUNC_* and BTF_VAR_*.
+func linkageString(l uint32) string {
+	switch l {
+	case 0:
+		return "static"
+	case 1:
+		return "global"
+	case 2:
+		return "extern"
+	}
+	return fmt.Sprintf("linkage %d", l)
+}
+
 // Var is a global variable of type Type.
 type Var struct {
-	Name    string
-	Type    TypeID
+	// Name is the variable's name.
+	Name string
+	// Type is the variable's type.
+	Type TypeID
+	// Linkage is static, global or extern.
 	Linkage VarLinkage
 }
 
@@ -240,14 +335,19 @@ type VarSecinfo struct {
 // ".kconfig", ...) of Size bytes and the variables in it. clang leaves
 // Size and the offsets 0 in objects; loaders fill them in.
 type Datasec struct {
+	// Name is the section's name.
 	Name string
+	// Size is the section's size in bytes (0 in clang's objects).
 	Size uint32
+	// Vars are the section's variables, in offset order in loaded BTF.
 	Vars []VarSecinfo
 }
 
 // Float is a floating-point type of Size bytes (kernel 5.13+).
 type Float struct {
+	// Name is the type's name ("double", ...).
 	Name string
+	// Size is the size in bytes (2, 4, 8, 12 or 16).
 	Size uint32
 }
 
@@ -255,16 +355,22 @@ type Float struct {
 // kernel 5.16+) on Type: on the type itself when ComponentIdx is -1, on
 // its member (struct, union) or parameter (func) of that index otherwise.
 type DeclTag struct {
-	Value        string
-	Type         TypeID
+	// Value is the tag's string.
+	Value string
+	// Type is the tagged type (a struct, union, func, var or typedef).
+	Type TypeID
+	// ComponentIdx is -1 for the type itself, else the index of the
+	// member or parameter tagged.
 	ComponentIdx int32
 }
 
 // TypeTag is a type tag (__attribute__((btf_type_tag(Value))), kernel
 // 5.17+) on Type, which comes between a pointer and its target.
 type TypeTag struct {
+	// Value is the tag's string.
 	Value string
-	Type  TypeID
+	// Type is the tagged type.
+	Type TypeID
 }
 
 // Kind returns KindVoid.
@@ -309,8 +415,8 @@ func (*Restrict) Kind() Kind { return KindRestrict }
 // Kind returns KindFunc.
 func (*Func) Kind() Kind { return KindFunc }
 
-// Kind returns KindFuncProt.
-func (*FuncProto) Kind() Kind { return KindFuncProt }
+// Kind returns KindFuncProto.
+func (*FuncProto) Kind() Kind { return KindFuncProto }
 
 // Kind returns KindVar.
 func (*Var) Kind() Kind { return KindVar }
@@ -336,7 +442,7 @@ func (t *Int) TypeName() string { return t.Name }
 // TypeName returns "": a Pointer has no name.
 func (*Pointer) TypeName() string { return "" }
 
-// TypeName returns "": a Array has no name.
+// TypeName returns "": an Array has no name.
 func (*Array) TypeName() string { return "" }
 
 // TypeName returns Name.

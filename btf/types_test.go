@@ -5,10 +5,12 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,7 +132,7 @@ func TestLookups(t *testing.T) {
 		name    string
 		ids     []btf.TypeID
 		byName  error // of TypeByName
-		anyName error // of AnyTypeByName
+		anyName error // of NamedType[btf.Type]
 	}{
 		{"task", []btf.TypeID{6}, nil, nil},
 		{"sock", []btf.TypeID{11, 26}, btf.ErrAmbiguous, nil},
@@ -138,16 +140,13 @@ func TestLookups(t *testing.T) {
 		{"missing", nil, btf.ErrNotFound, btf.ErrNotFound},
 		{"", nil, btf.ErrNotFound, btf.ErrNotFound},
 	} {
-		if got := spec.TypeIDsByName(tt.name); !reflect.DeepEqual(got, tt.ids) {
-			t.Errorf("TypeIDsByName(%q) = %v, want %v", tt.name, got, tt.ids)
-		}
 		id, _, err := spec.TypeByName(tt.name)
 		if !errors.Is(err, tt.byName) || (err == nil && id != tt.ids[0]) {
 			t.Errorf("TypeByName(%q) = %d, %v; want error %v", tt.name, id, err, tt.byName)
 		}
-		id, ty, err := spec.AnyTypeByName(tt.name)
+		id, ty, err := btf.NamedType[btf.Type](spec, tt.name)
 		if !errors.Is(err, tt.anyName) || (err == nil && (id != tt.ids[0] || ty.TypeName() != tt.name)) {
-			t.Errorf("AnyTypeByName(%q) = %d, %v; want error %v", tt.name, id, err, tt.anyName)
+			t.Errorf("NamedType[Type](%q) = %d, %v; want error %v", tt.name, id, err, tt.anyName)
 		}
 		ids, types, err := spec.TypesByName(tt.name)
 		if !reflect.DeepEqual(ids, tt.ids) || len(types) != len(ids) || (len(ids) == 0) != errors.Is(err, btf.ErrNotFound) {
@@ -215,8 +214,8 @@ func TestSplitSpec(t *testing.T) {
 		if ty, err := split.TypeByID(6); err != nil || ty.TypeName() != "task" {
 			t.Errorf("base type 6 through the split = %v, %v", ty, err)
 		}
-		if ids := split.TypeIDsByName("task"); !reflect.DeepEqual(ids, []btf.TypeID{6, again}) {
-			t.Errorf("TypeIDsByName(task) = %v", ids)
+		if ids, _, err := split.TypesByName("task"); !reflect.DeepEqual(ids, []btf.TypeID{6, again}) {
+			t.Errorf("TypesByName(task) = %v, %v", ids, err)
 		}
 		if name := split.TypeName(mod); name != "struct mod_ctx" {
 			t.Errorf("TypeName = %q", name)
@@ -417,7 +416,7 @@ func TestKernelTypes(t *testing.T) {
 	for _, ty := range k.All() {
 		kinds[ty.Kind()]++
 	}
-	for _, kind := range []btf.Kind{btf.KindInt, btf.KindPointer, btf.KindArray, btf.KindStruct, btf.KindUnion, btf.KindEnum, btf.KindFwd, btf.KindTypedef, btf.KindVolatile, btf.KindConst, btf.KindFunc, btf.KindFuncProt, btf.KindVar, btf.KindDatasec} {
+	for _, kind := range []btf.Kind{btf.KindInt, btf.KindPointer, btf.KindArray, btf.KindStruct, btf.KindUnion, btf.KindEnum, btf.KindFwd, btf.KindTypedef, btf.KindVolatile, btf.KindConst, btf.KindFunc, btf.KindFuncProto, btf.KindVar, btf.KindDatasec} {
 		if kinds[kind] == 0 {
 			t.Errorf("no %s in vmlinux", kind)
 		}
@@ -450,7 +449,7 @@ func TestObjectDatasec(t *testing.T) {
 // kernel Spec, whose index the first of them builds (run with -race).
 func TestKernelConcurrent(t *testing.T) {
 	kernel(t)
-	k, err := btf.LoadKernel()
+	k, err := btf.Load("/sys/kernel/btf/vmlinux")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +462,7 @@ func TestKernelConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := range 50 {
 				name := names[(g+i)%len(names)]
-				_, ty, err := k.AnyTypeByName(name)
+				_, ty, err := btf.NamedType[btf.Type](k, name)
 				if name == "no_such_type" {
 					if !errors.Is(err, btf.ErrNotFound) {
 						errs <- err
@@ -592,7 +591,7 @@ func TestKernelLazy(t *testing.T) {
 	kernel(t)
 	var members int
 	allocs := testing.AllocsPerRun(3, func() {
-		spec, err := btf.LoadKernel()
+		spec, err := btf.Load("/sys/kernel/btf/vmlinux")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -604,6 +603,66 @@ func TestKernelLazy(t *testing.T) {
 	})
 	// The Spec, its two tables, the members and their names.
 	if limit := float64(2*members + 32); allocs > limit {
-		t.Errorf("LoadKernel + NamedType(sk_buff): %.0f allocations, want at most %.0f", allocs, limit)
+		t.Errorf("Load(vmlinux) + NamedType(sk_buff): %.0f allocations, want at most %.0f", allocs, limit)
+	}
+}
+
+// TestEnumStrings checks the names of int encodings and linkages, which
+// follow bpftool's.
+func TestEnumStrings(t *testing.T) {
+	for _, tt := range []struct {
+		v    fmt.Stringer
+		want string
+	}{
+		{btf.IntEncoding(0), "(none)"},
+		{btf.IntSigned, "SIGNED"},
+		{btf.IntChar, "CHAR"},
+		{btf.IntBool, "BOOL"},
+		{btf.IntSigned | btf.IntChar, "SIGNED|CHAR"},
+		{btf.IntSigned | 0x10, "SIGNED|0x10"},
+		{btf.FuncStatic, "static"},
+		{btf.FuncGlobal, "global"},
+		{btf.FuncExtern, "extern"},
+		{btf.FuncLinkage(7), "linkage 7"},
+		{btf.VarStatic, "static"},
+		{btf.VarGlobal, "global"},
+		{btf.VarExtern, "extern"},
+		{btf.VarLinkage(3), "linkage 3"},
+		{btf.KindFuncProto, "func_proto"},
+	} {
+		if got := tt.v.String(); got != tt.want {
+			t.Errorf("%T(%d).String() = %q, want %q", tt.v, tt.v, got, tt.want)
+		}
+	}
+}
+
+// TestLoadFile loads BTF from a regular file (read) and from sysfs
+// (mapped where the kernel allows), and names the file in errors.
+func TestLoadFile(t *testing.T) {
+	b := btf.NewBuilder()
+	b.Add(&btf.Int{Name: "int", Size: 4, Encoding: btf.IntSigned, Bits: 32})
+	raw, err := b.Marshal(binary.BigEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "types.btf")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := btf.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _, err := btf.NamedType[*btf.Int](spec, "int"); err != nil || id != 1 {
+		t.Errorf("NamedType[*Int](int) in %s = %d, %v", path, id, err)
+	}
+	if err := os.WriteFile(path, raw[:10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := btf.Load(path); !errors.Is(err, btf.ErrInvalid) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Load of a truncated file: %v, want ErrInvalid naming %s", err, path)
+	}
+	if _, err := btf.Load(path + ".missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load of a missing file: %v", err)
 	}
 }

@@ -78,7 +78,7 @@ func TestCollectionAgreesWithKernel(t *testing.T) {
 		if strings.HasSuffix(obj, "_bpfeb.o") {
 			continue // not loadable on this host
 		}
-		spec, err := elf.OpenWithOptions(obj, elf.Options{DefaultType: bpf.XDP, ProgramTypes: map[string]bpf.ProgramType{"layercoop_tx": bpf.SchedCLS}})
+		spec, err := elf.OpenWithOptions(obj, elf.Options{DefaultType: bpf.XDP, Programs: map[string]elf.Convention{"layercoop_tx": {Type: bpf.SchedCLS}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/elf/internal/elftest"
 	"github.com/purebpf/bpf/maps"
@@ -106,8 +107,8 @@ func TestRelocationTypesChecked(t *testing.T) {
 				binary.LittleEndian.PutUint32(f.Sections[1].Data[4*i:], w)
 			}
 			_, err := Parse(f.Bytes())
-			if err == nil || !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Parse = %v, want ErrNotSupported saying %q", err, tt.want)
+			if err == nil || !errors.Is(err, bpf.ErrNotSupported) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse = %v, want bpf.ErrNotSupported saying %q", err, tt.want)
 			}
 		})
 	}

@@ -69,33 +69,26 @@ import (
 // or are malformed (malformed BTF included).
 var ErrFormat = errors.New("not a valid BPF object")
 
-// ErrNotSupported is wrapped by errors about valid objects using a
-// feature this package does not implement (for example pointers stored
-// in global data). It is bpf.ErrNotSupported, the module's one "not
-// supported" sentinel; the errors of this package say "for this object's
-// shape", those of the running kernel "by the running kernel".
-var ErrNotSupported = bpf.ErrNotSupported
-
 // errShape is what this package's "not supported" errors wrap: its text
 // says the object, not the kernel, is the reason.
-var errShape = fmt.Errorf("%w for this object's shape", ErrNotSupported)
+var errShape = fmt.Errorf("%w for this object's shape", bpf.ErrNotSupported)
 
 // Options tune ParseWithOptions. The zero value is the default.
 type Options struct {
-	// ProgramTypes sets the type of programs by name (the function's
-	// symbol name), whatever their section says: what
+	// Programs sets what the programs named by the keys (the function's
+	// symbol name) are, whatever their section says: what
 	// "ip link set dev D xdp obj F sec S" does for the programs of S.
-	// Forcing the type the section implies anyway keeps the section's
-	// expected attach type, flags and attach target ("xdp.frags/devmap",
-	// "iter/bpf_map"); forcing another type clears them.
-	ProgramTypes map[string]bpf.ProgramType
-	// SectionTypes sets the type of the programs of sections whose name
-	// matches Pattern (path.Match syntax: "tail-*", "2/*", "from-netdev"),
-	// whatever the name conventionally implies. The first matching entry
-	// wins; ProgramTypes take precedence. A non-zero AttachType replaces
-	// the conventional one; flags and attach target are kept or cleared
-	// as for ProgramTypes.
-	SectionTypes []SectionTypeOverride
+	// An entry takes precedence over Sections and DefaultType. When its
+	// Type is the type the section implies anyway, the fields it leaves
+	// zero (AttachType, Flags, AttachTo) are the section's
+	// ("xdp.frags/devmap" keeps its flag and attach type, "iter/bpf_map"
+	// its target); with another Type the entry is taken as it is.
+	Programs map[string]Convention
+	// Sections sets what the programs of the sections whose name matches
+	// a Pattern are, whatever the name conventionally implies; the first
+	// matching entry wins, and its Convention is merged with the
+	// section's as for Programs.
+	Sections []SectionOverride
 	// DefaultType is the type of programs whose section has no
 	// conventional type and no override (".text", "rx", "filter"). Zero
 	// leaves them bpf.UnspecifiedProgram.
@@ -105,12 +98,16 @@ type Options struct {
 	License string
 }
 
-// SectionTypeOverride gives the programs of the sections matching
-// Pattern a program type and an expected attach type.
-type SectionTypeOverride struct {
-	Pattern    string
-	Type       bpf.ProgramType
-	AttachType bpf.AttachType
+// SectionOverride gives the programs of the sections matching Pattern a
+// Convention of the caller's instead of the one SectionType finds.
+type SectionOverride struct {
+	// Pattern is matched against the whole section name with path.Match
+	// syntax ("tail-*", "2/*", "from-netdev"); ParseWithOptions refuses a
+	// malformed pattern.
+	Pattern string
+	// Convention is what the programs of the matching sections are (see
+	// Options.Programs for how its zero fields are filled).
+	Convention Convention
 }
 
 // Open reads the object at path with one read and parses it with default
@@ -174,7 +171,10 @@ func Parse(data []byte) (*bpf.CollectionSpec, error) {
 // an error wrapping ErrFormat (an object cut short also wraps
 // io.ErrUnexpectedEOF and says what lies beyond its end: the section
 // header table, the section names, the symbol table, a section by name);
-// it must never panic (FuzzParse and
+// a valid object using a feature this package does not implement (such
+// as pointers stored in global data) gives an error wrapping
+// bpf.ErrNotSupported that says "for this object's shape". It must never
+// panic (FuzzParse and
 // FuzzParseFields check that, and a panic is a bug to report: no recover
 // turns it into an error that would hide where it happened).
 func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
@@ -182,7 +182,7 @@ func ParseWithOptions(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 }
 
 func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
-	for _, o := range opts.SectionTypes {
+	for _, o := range opts.Sections {
 		if _, err := path.Match(o.Pattern, ""); err != nil {
 			return nil, fmt.Errorf("elf: section type pattern %q: %w", o.Pattern, err)
 		}
@@ -192,7 +192,7 @@ func parse(data []byte, opts Options) (*bpf.CollectionSpec, error) {
 		err = o.load(opts)
 	}
 	if err != nil {
-		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrNotSupported) {
+		if !errors.Is(err, ErrFormat) && !errors.Is(err, bpf.ErrNotSupported) {
 			// Everything else the input causes (malformed .BTF or
 			// .BTF.ext from internal/btf or btf included) is a malformed
 			// object.

@@ -12,7 +12,6 @@ import (
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/features"
-	"github.com/purebpf/bpf/maps"
 )
 
 // sectionRange returns the file range of the section name of obj.
@@ -78,7 +77,7 @@ func TestMalformedWrapsErrFormat(t *testing.T) {
 
 // TestCorruptBTFSweep overwrites each byte of .BTF and .BTF.ext in turn
 // (with 0x00, 0xff and its value plus one): Parse either succeeds or
-// returns an error wrapping ErrFormat or ErrNotSupported, never neither.
+// returns an error wrapping ErrFormat or bpf.ErrNotSupported, never neither.
 func TestCorruptBTFSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sweep of every byte")
@@ -101,7 +100,7 @@ func TestCorruptBTFSweep(t *testing.T) {
 						failed++
 						if errors.Is(err, ErrFormat) {
 							format++
-						} else if !errors.Is(err, ErrNotSupported) {
+						} else if !errors.Is(err, bpf.ErrNotSupported) {
 							t.Fatalf("%s: %s byte %d = %#x: error wraps neither ErrFormat nor ErrNotSupported: %v", object, sec, i-off, v, err)
 						}
 					}
@@ -116,11 +115,12 @@ func TestCorruptBTFSweep(t *testing.T) {
 	}
 }
 
-// TestOneErrNotSupported: the "not supported" sentinels of elf, maps,
-// features, attach and the root are one, and the texts say the reason.
+// TestOneErrNotSupported: the "not supported" sentinels of features and
+// the root are one, elf's errors match it (maps' do in maps' tests),
+// and the texts say the reason.
 func TestOneErrNotSupported(t *testing.T) {
-	if ErrNotSupported != bpf.ErrNotSupported || maps.ErrNotSupported != bpf.ErrNotSupported || features.ErrNotSupported != bpf.ErrNotSupported {
-		t.Fatal("elf, maps and features ErrNotSupported are not bpf.ErrNotSupported")
+	if features.ErrNotSupported != bpf.ErrNotSupported {
+		t.Fatal("features.ErrNotSupported is not bpf.ErrNotSupported")
 	}
 	f := noneObject(t)
 	f.Relocs[0].Offset = 24

@@ -28,9 +28,9 @@ func ExampleOpen() {
 // would give them.
 func ExampleParseWithOptions() {
 	spec, err := elf.OpenWithOptions("../examples/layercoop/bpf/layercoop_legacy.o", elf.Options{
-		SectionTypes: []elf.SectionTypeOverride{
-			{Pattern: "rx", Type: bpf.XDP},
-			{Pattern: "tx", Type: bpf.SchedCLS},
+		Sections: []elf.SectionOverride{
+			{Pattern: "rx", Convention: elf.Convention{Type: bpf.XDP}},
+			{Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}},
 		},
 	})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/purebpf/bpf"
 )
 
 // headers locates the section headers, the symbol table and the
@@ -169,7 +171,7 @@ func FuzzParseFields(f *testing.F) {
 			if err == nil && spec == nil {
 				t.Fatal("nil spec without error")
 			}
-			if err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, ErrNotSupported) {
+			if err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, bpf.ErrNotSupported) {
 				t.Fatalf("error wraps neither ErrFormat nor ErrNotSupported: %v", err)
 			}
 		}

@@ -89,9 +89,9 @@ func oldObject(t testing.TB) *elftest.File {
 }
 
 var oldOptions = Options{
-	License:      "GPL",
-	SectionTypes: []SectionTypeOverride{{Pattern: "2/*", Type: bpf.SchedCLS}, {Pattern: "from-*", Type: bpf.SchedCLS}},
-	ProgramTypes: map[string]bpf.ProgramType{"text_entry": bpf.XDP},
+	License:  "GPL",
+	Sections: []SectionOverride{{Pattern: "2/*", Convention: Convention{Type: bpf.SchedCLS}}, {Pattern: "from-*", Convention: Convention{Type: bpf.SchedCLS}}},
+	Programs: map[string]Convention{"text_entry": {Type: bpf.XDP}},
 }
 
 func TestOldToolchainObject(t *testing.T) {
@@ -194,8 +194,8 @@ func TestOptions(t *testing.T) {
 	}{
 		{"none", Options{}, map[string]bpf.ProgramType{"text_entry": bpf.UnspecifiedProgram, "tc_features": bpf.SchedCLS, "xdp_tail": bpf.XDP}},
 		{"default", Options{DefaultType: bpf.SchedCLS}, map[string]bpf.ProgramType{"text_entry": bpf.SchedCLS, "xdp_tail": bpf.XDP}},
-		{"pattern", Options{SectionTypes: []SectionTypeOverride{{Pattern: "x*", Type: bpf.SchedACT}}}, map[string]bpf.ProgramType{"xdp_tail": bpf.SchedACT, "tc_features": bpf.SchedCLS}},
-		{"name", Options{ProgramTypes: map[string]bpf.ProgramType{"xdp_tail": bpf.SocketFilter}, SectionTypes: []SectionTypeOverride{{Pattern: "*", Type: bpf.SchedACT}}},
+		{"pattern", Options{Sections: []SectionOverride{{Pattern: "x*", Convention: Convention{Type: bpf.SchedACT}}}}, map[string]bpf.ProgramType{"xdp_tail": bpf.SchedACT, "tc_features": bpf.SchedCLS}},
+		{"name", Options{Programs: map[string]Convention{"xdp_tail": {Type: bpf.SocketFilter}}, Sections: []SectionOverride{{Pattern: "*", Convention: Convention{Type: bpf.SchedACT}}}},
 			map[string]bpf.ProgramType{"xdp_tail": bpf.SocketFilter, "text_entry": bpf.SchedACT}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,7 +210,7 @@ func TestOptions(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseWithOptions(obj, Options{SectionTypes: []SectionTypeOverride{{Pattern: "[", Type: bpf.XDP}}}); err == nil {
+	if _, err := ParseWithOptions(obj, Options{Sections: []SectionOverride{{Pattern: "[", Convention: Convention{Type: bpf.XDP}}}}); err == nil {
 		t.Error("bad pattern accepted")
 	}
 }
@@ -271,12 +271,12 @@ func TestParseErrors(t *testing.T) {
 		{name: "symbol index", mutate: func(f *elftest.File) { f.Relocs[0].SymbolIndex = 999 }, want: "symbol 999", is: ErrFormat},
 		{name: "relocation offset", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 4096 }, want: "outside section from-netdev", is: ErrFormat},
 		{name: "relocation inside LD_IMM64", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 8 }, want: "not at the start of an instruction", is: ErrFormat},
-		{name: "relocation on ALU", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 32 }, want: "neither an LD_IMM64 nor a call", is: ErrNotSupported},
+		{name: "relocation on ALU", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 32 }, want: "neither an LD_IMM64 nor a call", is: bpf.ErrNotSupported},
 		{name: "extern on ALU", mutate: func(f *elftest.File) {
 			f.Symbols = append(f.Symbols, elftest.Symbol{Name: "bpf_ksym", Bind: elf.STB_GLOBAL})
 			f.Relocs[0].Symbol = "bpf_ksym"
 			f.Relocs[0].Offset = 32
-		}, want: "against extern bpf_ksym", is: ErrNotSupported},
+		}, want: "against extern bpf_ksym", is: bpf.ErrNotSupported},
 		{name: "call to no function", mutate: func(f *elftest.File) { f.Relocs[2].Addend = 8 }, want: "starts no function", is: ErrFormat},
 		{name: "map reference past maps", mutate: func(f *elftest.File) { f.Relocs[1].Addend = 200 }, want: "in no map definition", is: ErrFormat},
 		{name: "odd map size", mutate: func(f *elftest.File) {

@@ -13,7 +13,7 @@ import (
 // option.
 func ExampleOptions() {
 	spec, err := elf.OpenWithOptions("../examples/portfilter/bpf/portfilter_socket.o", elf.Options{
-		ProgramTypes: map[string]bpf.ProgramType{"portfilter": bpf.SocketFilter},
+		Programs: map[string]elf.Convention{"portfilter": {Type: bpf.SocketFilter}},
 	})
 	if err != nil {
 		panic(err)

@@ -539,37 +539,45 @@ func (o *object) addProgram(fn *function, opts Options) error {
 		raw += f.end - f.start
 	}
 	conv, ok := SectionType(fn.sec.name)
-	typ, attach, flags, attachTo := conv.Type, conv.AttachType, conv.Flags, conv.AttachTo
-	override := false
-	if t, set := opts.ProgramTypes[fn.key]; set {
-		typ, attach, override = t, 0, true
-	} else if t, set := opts.ProgramTypes[fn.name]; set {
-		typ, attach, override = t, 0, true
+	var (
+		forced   Convention
+		override bool
+	)
+	if c, set := opts.Programs[fn.key]; set {
+		forced, override = c, true
+	} else if c, set := opts.Programs[fn.name]; set {
+		forced, override = c, true
 	}
 	if !override {
-		for _, st := range opts.SectionTypes {
+		for _, st := range opts.Sections {
 			if m, _ := path.Match(st.Pattern, fn.sec.name); m {
-				typ, attach, override = st.Type, st.AttachType, true
+				forced, override = st.Convention, true
 				break
 			}
 		}
 	}
-	if !override && !ok {
-		typ = opts.DefaultType
-	}
-	if override {
-		if ok && typ == conv.Type {
-			// Forced to the type the name implies anyway: keep what else
-			// the name says (the frags flag and devmap attach type of
-			// "xdp.frags/devmap", the target of "iter/bpf_map"), unless
-			// the override names an attach type of its own.
-			if attach == 0 {
-				attach = conv.AttachType
-			}
-		} else {
-			flags, attachTo = 0, ""
+	switch {
+	case override && ok && forced.Type == conv.Type:
+		// Forced to the type the name implies anyway: keep what else the
+		// name says (the frags flag and devmap attach type of
+		// "xdp.frags/devmap", the target of "iter/bpf_map") where the
+		// override leaves it zero.
+		if forced.AttachType == 0 {
+			forced.AttachType = conv.AttachType
 		}
+		if forced.Flags == 0 {
+			forced.Flags = conv.Flags
+		}
+		if forced.AttachTo == "" {
+			forced.AttachTo = conv.AttachTo
+		}
+		conv = forced
+	case override:
+		conv = forced
+	case !ok:
+		conv = Convention{Type: opts.DefaultType}
 	}
+	typ, attach, flags, attachTo := conv.Type, conv.AttachType, conv.Flags, conv.AttachTo
 	o.spec.Programs[fn.key] = &bpf.ProgramSpec{
 		Name:          fn.name,
 		Section:       fn.sec.name,

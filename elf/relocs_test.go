@@ -124,21 +124,21 @@ func TestRelocationTypeErrors(t *testing.T) {
 			}
 		}},
 		{name: "type 0 on ALU", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 24 },
-			want: []string{"section xdp: offset 24", "relocation type 0 against symbol counter", "EM_NONE"}, is: ErrNotSupported},
+			want: []string{"section xdp: offset 24", "relocation type 0 against symbol counter", "EM_NONE"}, is: bpf.ErrNotSupported},
 		{name: "type 0 on call", mutate: func(f *elftest.File) { f.Relocs[0].Offset = 40 },
-			want: []string{"section xdp: offset 40", "relocation type 0"}, is: ErrNotSupported},
+			want: []string{"section xdp: offset 40", "relocation type 0"}, is: bpf.ErrNotSupported},
 		{name: "type 0 against code", mutate: func(f *elftest.File) { f.Relocs[0].Symbol = "datapath" },
-			want: []string{"section xdp: offset 8", "relocation type 0 against symbol datapath"}, is: ErrNotSupported},
+			want: []string{"section xdp: offset 8", "relocation type 0 against symbol datapath"}, is: bpf.ErrNotSupported},
 		{name: "type 0 against extern", mutate: func(f *elftest.File) {
 			f.Symbols = append(f.Symbols, elftest.Symbol{Name: "ext", Bind: elf.STB_GLOBAL})
 			f.Relocs[0].Symbol = "ext"
-		}, want: []string{"section xdp: offset 8", "relocation type 0 against symbol ext"}, is: ErrNotSupported},
+		}, want: []string{"section xdp: offset 8", "relocation type 0 against symbol ext"}, is: bpf.ErrNotSupported},
 		{name: "type 0 null entry", mutate: func(f *elftest.File) { f.Relocs[0].Symbol, f.Relocs[0].SymbolIndex = "", 0 },
 			want: []string{"entry 0 refers to symbol 0"}, is: ErrFormat},
 		{name: "unknown type", mutate: func(f *elftest.File) { f.Relocs[1].TypeNone, f.Relocs[1].Type = false, 77 },
-			want: []string{"relocation type 77 is not understood", "offset 64 of section xdp"}, is: ErrNotSupported},
+			want: []string{"relocation type 77 is not understood", "offset 64 of section xdp"}, is: bpf.ErrNotSupported},
 		{name: "unknown type EM_BPF", mutate: func(f *elftest.File) { f.NoMachine = false; f.Relocs[0].TypeNone, f.Relocs[0].Type = false, 99 },
-			want: []string{"relocation type 99 is not understood", "offset 8 of section xdp"}, is: ErrNotSupported},
+			want: []string{"relocation type 99 is not understood", "offset 8 of section xdp"}, is: bpf.ErrNotSupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := noneObject(t)

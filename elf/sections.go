@@ -266,8 +266,8 @@ type Convention struct {
 // "xdp_mark", "tc_mark", "sk_lookup/x", "xdp_devmap/x", "cgroup/sock1"
 // (cgroup_sock, socket creation), "cgroup/skb1", "sockops1", "socket2";
 // those never set AttachTo or flags. Programs whose section follows no
-// convention at all are typed with Options (ProgramTypes by function
-// name, SectionTypes by section glob, DefaultType).
+// convention at all are typed with Options (Programs by function name,
+// Sections by section glob, DefaultType).
 //
 // Not reproduced: libbpf drops the expected attach type of some sections
 // on kernels without expected attach types (before 4.17), and loads

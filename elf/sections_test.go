@@ -281,17 +281,24 @@ func TestSectionAttachTo(t *testing.T) {
 			"xdp.frags/devmap":     {Type: bpf.XDP, AttachType: bpf.AttachXDPDevMap, Flags: bpf.XDPHasFrags},
 			"struct_ops/init":      {Type: bpf.StructOps},
 		}},
-		{"same type forced", Options{ProgramTypes: map[string]bpf.ProgramType{"prog0": bpf.Tracing, "prog5": bpf.XDP}}, map[string]bpf.ProgramSpec{
+		{"same type forced", Options{Programs: map[string]Convention{"prog0": {Type: bpf.Tracing}, "prog5": {Type: bpf.XDP}}}, map[string]bpf.ProgramSpec{
 			"iter/bpf_map":     {Type: bpf.Tracing, AttachType: bpf.AttachTraceIter, AttachTo: "bpf_map"},
 			"xdp.frags/devmap": {Type: bpf.XDP, AttachType: bpf.AttachXDPDevMap, Flags: bpf.XDPHasFrags},
 		}},
-		{"other type forced", Options{ProgramTypes: map[string]bpf.ProgramType{"prog0": bpf.Kprobe, "prog5": bpf.SchedCLS}}, map[string]bpf.ProgramSpec{
+		{"other type forced", Options{Programs: map[string]Convention{"prog0": {Type: bpf.Kprobe}, "prog5": {Type: bpf.SchedCLS}}}, map[string]bpf.ProgramSpec{
 			"iter/bpf_map":     {Type: bpf.Kprobe},
 			"xdp.frags/devmap": {Type: bpf.SchedCLS},
 		}},
-		{"section override with attach type", Options{SectionTypes: []SectionTypeOverride{
-			{Pattern: "fentry.s/*", Type: bpf.Tracing, AttachType: bpf.AttachTraceFexit},
-			{Pattern: "lsm/*", Type: bpf.Tracing, AttachType: bpf.AttachTraceFentry},
+		{"overrides giving attach type, flags and target", Options{Programs: map[string]Convention{
+			"prog0": {Type: bpf.Tracing, AttachType: bpf.AttachTraceFentry, AttachTo: "do_unlinkat"},
+			"prog5": {Type: bpf.SchedCLS, AttachType: bpf.AttachTCXIngress, Flags: bpf.XDPHasFrags},
+		}}, map[string]bpf.ProgramSpec{
+			"iter/bpf_map":     {Type: bpf.Tracing, AttachType: bpf.AttachTraceFentry, AttachTo: "do_unlinkat"},
+			"xdp.frags/devmap": {Type: bpf.SchedCLS, AttachType: bpf.AttachTCXIngress, Flags: bpf.XDPHasFrags},
+		}},
+		{"section override with attach type", Options{Sections: []SectionOverride{
+			{Pattern: "fentry.s/*", Convention: Convention{Type: bpf.Tracing, AttachType: bpf.AttachTraceFexit}},
+			{Pattern: "lsm/*", Convention: Convention{Type: bpf.Tracing, AttachType: bpf.AttachTraceFentry}},
 		}}, map[string]bpf.ProgramSpec{
 			"fentry.s/do_unlinkat": {Type: bpf.Tracing, AttachType: bpf.AttachTraceFexit, Flags: bpf.Sleepable, AttachTo: "do_unlinkat"},
 			"lsm/file_open":        {Type: bpf.Tracing, AttachType: bpf.AttachTraceFentry},

@@ -9,8 +9,8 @@ import (
 )
 
 // ErrNotSupported matches (errors.Is) every error that says the running
-// kernel lacks a feature. It is the same value as bpf.ErrNotSupported and
-// maps.ErrNotSupported.
+// kernel lacks a feature. It is the same value as bpf.ErrNotSupported,
+// which the errors of packages maps, elf and attach match as well.
 var ErrNotSupported = unsupported.ErrNotSupported
 
 // Error is the answer of a probe whose feature the running kernel lacks.

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/sys"
 )
 
@@ -31,11 +32,6 @@ var (
 	// was removed already). It also matches os.ErrNotExist. It is the
 	// same value as bpf.ErrNotPinned.
 	ErrNotPinned error = notPinned{}
-	// ErrNotSupported matches "not supported" errors: a map type or
-	// feature the running kernel lacks (the error then says so, and
-	// holds a *features.Error), or attributes the kernel refuses for a
-	// map type it has. It is the same value as bpf.ErrNotSupported.
-	ErrNotSupported = sys.ErrNotSupported
 )
 
 // notPinned is ErrNotPinned: a distinct value that also matches
@@ -75,10 +71,13 @@ var opNames = [numOps]string{
 	"batch lookup", "batch lookup and delete", "batch update", "batch delete",
 }
 
-// Error is a failed operation on a map: it names the map and the
-// operation. errors.Is matches the sentinel the failure corresponds to
-// (ErrKeyNotExist, ErrKeyExist, ErrMapFull, ErrClosed) and, through Err,
-// the errno.
+// Error is a failed operation on the elements of an open map (lookup,
+// update, delete, batches, iteration, reads of a perf or ring buffer): it
+// names the map and the operation. errors.Is matches the sentinel the
+// failure corresponds to (ErrKeyNotExist, ErrKeyExist, ErrMapFull,
+// ErrClosed) and, through Err, the errno. Other failures (New, FromID, LoadPinned, Freeze, Pin, Info)
+// are errors that name the map, its id or its pin path and wrap the
+// bpf(2) error, not *Error.
 type Error struct {
 	Map string // name of the map
 	Op  string // operation, such as "lookup"
@@ -131,7 +130,7 @@ func (m *Map) wrapErr(o op, err error) error {
 			e.Err = &detailErr{"map is closed", err}
 		}
 	case enotsupp, unix.EOPNOTSUPP:
-		e.sentinel = ErrNotSupported
+		e.sentinel = features.ErrNotSupported
 		e.Err = &detailErr{"operation not supported for " + m.typ.String() + " maps", err}
 	}
 	return e

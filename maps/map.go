@@ -54,11 +54,16 @@ type Spec struct {
 	// buffers, stack traces, queues, stacks, arenas and map-in-map outer
 	// maps, which the kernel refuses types for (they stay in the spec,
 	// for readers: a ring buffer's record type).
-	BTF                *btf.Spec
-	KeyType, ValueType btf.TypeID
-	// Pinning and PinPath (a directory on a bpffs mount) pin the map as
-	// PinPath/Name; see PinType.
+	BTF *btf.Spec
+	// KeyType is the id of the key's type in BTF (0: none, as for maps
+	// whose key the kernel types itself, and always without BTF).
+	KeyType btf.TypeID
+	// ValueType is the id of the value's type in BTF (0: none).
+	ValueType btf.TypeID
+	// Pinning says whether and how the map is pinned (see PinType).
 	Pinning PinType
+	// PinPath is the directory on a bpffs mount that a map with Pinning
+	// PinByName is pinned in, as PinPath/Name.
 	PinPath string
 	// PinValue is the raw pinning value the object's map definition held
 	// when Pinning is PinUnknown (the loader sets it; it is ignored with
@@ -296,7 +301,7 @@ func createError(s *Spec, err error) error {
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, enotsupp) || errors.Is(err, unix.EOPNOTSUPP) {
 		// Old kernels refuse unknown map types with EINVAL or E2BIG:
 		// ask (once per type, cached) whether the type exists at all.
-		if ferr := features.HaveMapType(s.Type); errors.Is(ferr, ErrNotSupported) {
+		if ferr := features.HaveMapType(s.Type); errors.Is(ferr, features.ErrNotSupported) {
 			return fmt.Errorf("create map %s: %w: %w", s, ferr, err)
 		}
 	}
@@ -324,7 +329,7 @@ func createError(s *Spec, err error) error {
 		// The type exists (HaveMapType did not say otherwise): the kernel
 		// refused this map's shape, not the map type, so the text does
 		// not blame the running kernel; errors.Is still matches
-		// ErrNotSupported.
+		// features.ErrNotSupported.
 		return &shapeNotSupported{
 			msg: fmt.Sprintf("create map %s: the kernel has %s maps but does not support this one's attributes (flags, key/value BTF, inner map or map_extra): %v", s, s.Type, err),
 			err: err,
@@ -380,7 +385,10 @@ func fromFD(fd *sys.FD, what string) (*Map, error) {
 }
 
 // LoadPinned opens the map pinned at path (on a bpffs mount). The Map
-// remembers the path: its Unpin removes that pin.
+// remembers the path: its Unpin removes that pin. A missing pin gives an
+// error matching os.ErrNotExist. Errors say "load pinned map PATH: " and
+// wrap the bpf(2) error (they are not an *Error, which is for operations
+// on an open Map).
 func LoadPinned(path string) (*Map, error) {
 	fd, err := sys.ObjGet(path, 0)
 	if err != nil {
@@ -394,7 +402,11 @@ func LoadPinned(path string) (*Map, error) {
 	return m, nil
 }
 
-// FromID opens the map with the given system-wide id (needs CAP_SYS_ADMIN).
+// FromID opens the map with the given system-wide id (needs
+// CAP_SYS_ADMIN; the error says so). A missing id (the map was freed)
+// gives an error matching os.ErrNotExist. Errors say "open map id N: "
+// and wrap the bpf(2) error (they are not an *Error, which is for
+// operations on an open Map).
 func FromID(id ID) (*Map, error) {
 	fd, err := sys.GetFDByID(sys.MapGetFDByIDCmd, uint32(id))
 	if err != nil {
@@ -589,7 +601,7 @@ func (m *Map) PinnedPath() string {
 func (m *Map) Freeze() error {
 	if err := sys.MapFreeze(m.fd); err != nil {
 		if errors.Is(err, unix.EINVAL) {
-			if ferr := features.HaveMapFreeze(); errors.Is(ferr, ErrNotSupported) {
+			if ferr := features.HaveMapFreeze(); errors.Is(ferr, features.ErrNotSupported) {
 				return fmt.Errorf("map %s: freeze: %w: %w", m.name, ferr, err)
 			}
 		}
@@ -612,10 +624,12 @@ type Info struct {
 	MaxEntries uint32
 	Flags      Flags
 	MapExtra   uint64
-	// BTFID is the id of the map's BTF object, 0 without BTF; the type ids
-	// describe key and value within it.
-	BTFID                        uint32
-	BTFKeyTypeID, BTFValueTypeID btf.TypeID
+	// BTF is the id of the map's BTF object (btf.LoadByID reads it), 0
+	// without BTF.
+	BTF btf.ID
+	// KeyType and ValueType are the ids of the key and value types in
+	// that BTF, as in Spec (KeyType is 0 for maps whose key has no type).
+	KeyType, ValueType btf.TypeID
 	// Ifindex is the device of an offloaded map, 0 otherwise.
 	Ifindex uint32
 }
@@ -629,8 +643,8 @@ func (m *Map) Info() (*Info, error) {
 	return &Info{
 		ID: ID(mi.ID), Name: sys.CString(mi.Name[:]), Type: Type(mi.Type),
 		KeySize: mi.KeySize, ValueSize: mi.ValueSize, MaxEntries: mi.MaxEntries,
-		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTFID: mi.BTFID,
-		BTFKeyTypeID: btf.TypeID(mi.BTFKeyTypeID), BTFValueTypeID: btf.TypeID(mi.BTFValueTypeID), Ifindex: mi.Ifindex,
+		Flags: Flags(mi.MapFlags), MapExtra: mi.MapExtra, BTF: btf.ID(mi.BTFID),
+		KeyType: btf.TypeID(mi.BTFKeyTypeID), ValueType: btf.TypeID(mi.BTFValueTypeID), Ifindex: mi.Ifindex,
 	}, nil
 }
 
@@ -660,7 +674,7 @@ func (m *Map) Frozen() (bool, error) {
 }
 
 // shapeNotSupported is a map creation refused for the map's attributes on
-// a kernel that has its type: it matches ErrNotSupported and the errno
+// a kernel that has its type: it matches features.ErrNotSupported and the errno
 // without saying the kernel lacks the map type.
 type shapeNotSupported struct {
 	msg string
@@ -668,4 +682,4 @@ type shapeNotSupported struct {
 }
 
 func (e *shapeNotSupported) Error() string   { return e.msg }
-func (e *shapeNotSupported) Unwrap() []error { return []error{ErrNotSupported, e.err} }
+func (e *shapeNotSupported) Unwrap() []error { return []error{features.ErrNotSupported, e.err} }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -152,13 +153,13 @@ func TestCreateErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.spec.Name, err, tc.want)
 		}
 		// The types exist: a bad attribute is not a missing feature.
-		if errors.Is(err, ErrNotSupported) {
+		if errors.Is(err, features.ErrNotSupported) {
 			t.Errorf("%s: %v matches ErrNotSupported", tc.spec.Name, err)
 		}
 	}
 	// A type the kernel does not know is: the error names it.
 	_, err := New(&Spec{Name: "z", Type: Type(250), KeySize: 4, ValueSize: 4, MaxEntries: 1})
-	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "create map z") {
+	if !errors.Is(err, features.ErrNotSupported) || !strings.Contains(err.Error(), "create map z") {
 		t.Errorf("map of unknown type 250: %v, want ErrNotSupported naming the map", err)
 	}
 	t.Logf("unknown type: %v", err)

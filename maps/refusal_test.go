@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/btf"
+	"github.com/purebpf/bpf/features"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
@@ -45,7 +46,7 @@ func TestRefusalOfSupportedType(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Errorf("error %q does not wrap %v", err, tc.err)
 			}
-			if tc.spec.BTF == nil && !errors.Is(err, ErrNotSupported) {
+			if tc.spec.BTF == nil && !errors.Is(err, features.ErrNotSupported) {
 				t.Errorf("error %q does not match ErrNotSupported", err)
 			}
 		})

@@ -169,7 +169,7 @@ func (e *Error) setSource(line string) {
 // SetSourceLines gives the error the file and line of its instruction
 // when the log did not name them (kernels before 6.9 print a source line's
 // text only). lines holds the source line of each raw instruction as
-// bpf.CollectionSpec.SourceLines gives them ("text @ file.c:12", or ""
+// bpf.ProgramSpec.SourceLines gives them ("text @ file.c:12", or ""
 // where the line info has none; an instruction takes the nearest line at
 // or before it).
 func (e *Error) SetSourceLines(lines []string) {

@@ -261,7 +261,7 @@ func TestMapBTFObjectsMatchBpftool(t *testing.T) {
 			defer coll.Close()
 			for name, m := range coll.Maps {
 				info, err := m.Info()
-				if err != nil || info.BTFValueTypeID == 0 {
+				if err != nil || info.ValueType == 0 {
 					t.Fatalf("map %s: %+v, %v: want BTF", name, info, err)
 				}
 				k, v := make([]byte, m.KeySize()), make([]byte, m.ValueSize())

@@ -109,22 +109,22 @@ type kvBTF struct {
 // match the key and value sizes.
 func mapBTF(m *maps.Map, l layout) *kvBTF {
 	info, err := m.Info()
-	if err != nil || info.BTFID == 0 || info.BTFValueTypeID == 0 {
+	if err != nil || info.BTF == 0 || info.ValueType == 0 {
 		return nil
 	}
-	spec, err := btf.LoadByID(info.BTFID)
+	spec, err := btf.LoadByID(info.BTF)
 	if err != nil {
 		return nil
 	}
-	if n, err := spec.Size(info.BTFValueTypeID); err != nil || int(n) != l.valueSize {
+	if n, err := spec.Size(info.ValueType); err != nil || int(n) != l.valueSize {
 		return nil
 	}
-	if info.BTFKeyTypeID != 0 {
-		if n, err := spec.Size(info.BTFKeyTypeID); err != nil || int(n) != l.keySize {
+	if info.KeyType != 0 {
+		if n, err := spec.Size(info.KeyType); err != nil || int(n) != l.keySize {
 			return nil
 		}
 	}
-	return &kvBTF{spec: spec, keyID: info.BTFKeyTypeID, valueID: info.BTFValueTypeID}
+	return &kvBTF{spec: spec, keyID: info.KeyType, valueID: info.ValueType}
 }
 
 // appendBTFName writes a member name of bpftool's JSON writer: a new

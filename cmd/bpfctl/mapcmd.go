@@ -102,7 +102,7 @@ func describeMap(m *maps.Map) (*mapJSON, *maps.Info, error) {
 	mj := &mapJSON{
 		ID: info.ID, Type: info.Type.String(), Name: info.Name, Flags: uint32(info.Flags),
 		BytesKey: info.KeySize, BytesValue: info.ValueSize, MaxEntries: info.MaxEntries,
-		BTFID: info.BTFID,
+		BTFID: uint32(info.BTF),
 	}
 	mj.BytesMemlock, _ = m.MemoryLocked()
 	if frozen, _ := m.Frozen(); frozen {

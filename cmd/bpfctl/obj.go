@@ -43,7 +43,7 @@ type object struct {
 // openObject parses path; section (a section name or a program name)
 // restricts the programs, and defType types the chosen programs whose
 // section implies no type, or, with force, every chosen program (--type).
-// The types are given to the parser (elf.Options.ProgramTypes), so that a
+// The types are given to the parser (elf.Options.Programs), so that a
 // forced type also clears the section's attach type, flags and attach
 // target when they belong to another type.
 func openObject(path, section string, defType bpf.ProgramType, force bool) (*object, error) {
@@ -62,14 +62,14 @@ func openObject(path, section string, defType bpf.ProgramType, force bool) (*obj
 		return nil, fmt.Errorf("%s: no program in section %q (sections: %s)", path, section, strings.Join(o.sections(), ", "))
 	}
 	if defType != bpf.UnspecifiedProgram {
-		types := map[string]bpf.ProgramType{}
+		types := map[string]elf.Convention{}
 		for _, name := range chosen {
 			if force || spec.Programs[name].Type == bpf.UnspecifiedProgram {
-				types[name] = defType
+				types[name] = elf.Convention{Type: defType}
 			}
 		}
 		if len(types) > 0 {
-			if spec, err = elf.OpenWithOptions(path, elf.Options{ProgramTypes: types}); err != nil {
+			if spec, err = elf.OpenWithOptions(path, elf.Options{Programs: types}); err != nil {
 				return nil, err
 			}
 		}

@@ -138,7 +138,7 @@ func describeProg(p *bpf.Program) (*progJSON, error) {
 		BytesJited:    info.JitedSize,
 		BytesMemlock:  mem,
 		MapIDs:        info.MapIDs,
-		BTFID:         info.BTFID,
+		BTFID:         uint32(info.BTF),
 		VerifiedInsns: info.VerifiedInstructions,
 	}
 	if !info.LoadTime.IsZero() {

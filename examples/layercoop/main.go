@@ -76,9 +76,9 @@ type coop struct {
 // xdp obj F sec rx" and tx with tc's "bpf obj F sec tx", so they are typed
 // XDP and SchedCLS here.
 func clangSpec() (*bpf.CollectionSpec, error) {
-	return elf.ParseWithOptions(object, elf.Options{SectionTypes: []elf.SectionTypeOverride{
-		{Pattern: "rx", Type: bpf.XDP},
-		{Pattern: "tx", Type: bpf.SchedCLS},
+	return elf.ParseWithOptions(object, elf.Options{Sections: []elf.SectionOverride{
+		{Pattern: "rx", Convention: elf.Convention{Type: bpf.XDP}},
+		{Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}},
 	}})
 }
 

@@ -64,8 +64,36 @@ func loadKernel(release bool) (*Spec, error) {
 	return s, nil
 }
 
-// mapFile maps path read-only and private, or reads it when it cannot be
-// mapped; unmap is nil for data that was read.
+// LoadFile reads the raw BTF file path, in either byte order (told by
+// the magic number), mapping it when it is in sysfs (see mapFile). A
+// mapping is removed when the Spec is no longer reachable. Errors name
+// path.
+func LoadFile(path string) (*Spec, error) {
+	raw, unmap, err := mapFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if len(raw) >= 2 && binary.BigEndian.Uint16(raw) == Magic {
+		bo = binary.BigEndian
+	}
+	s, err := Parse(raw, bo)
+	if err != nil {
+		if unmap != nil {
+			unmap()
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if unmap != nil {
+		runtime.AddCleanup(s, func(f func()) { f() }, unmap)
+	}
+	return s, nil
+}
+
+// mapFile maps path read-only and private when it is a sysfs file (the
+// kernel's BTF, which nobody rewrites or truncates under the mapping), or
+// reads it when it is another file or cannot be mapped; unmap is nil for
+// data that was read.
 func mapFile(path string) (data []byte, unmap func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -76,7 +104,9 @@ func mapFile(path string) (data []byte, unmap func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if n := st.Size(); n > 0 && n < 1<<31 {
+	var fs unix.Statfs_t
+	sysfs := unix.Fstatfs(int(f.Fd()), &fs) == nil && fs.Type == unix.SYSFS_MAGIC
+	if n := st.Size(); sysfs && n > 0 && n < 1<<31 {
 		b, err := unix.Mmap(int(f.Fd()), 0, int(n), unix.PROT_READ, unix.MAP_PRIVATE)
 		if err == nil {
 			return b, func() { unix.Munmap(b) }, nil

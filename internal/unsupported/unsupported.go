@@ -7,7 +7,8 @@ package unsupported
 import "errors"
 
 // ErrNotSupported is the value behind bpf.ErrNotSupported,
-// maps.ErrNotSupported, sys.ErrNotSupported, elf.ErrNotSupported and the
-// features probes. Its text is neutral: the errors wrapping it say what
-// the reason is ("by the running kernel", or the object's shape).
+// features.ErrNotSupported and sys.ErrNotSupported, wrapped by the
+// errors of maps, elf, attach and the probes. Its text is neutral: the
+// errors wrapping it say what the reason is ("by the running kernel", or
+// the object's shape).
 var ErrNotSupported = errors.New("not supported")
