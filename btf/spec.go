@@ -171,14 +171,14 @@ func (s *Spec) TypeByID(id TypeID) (Type, error) {
 }
 
 // TypesByName returns every type named exactly name, of any kind, in
-// increasing id order (the base's first for split BTF). It fails with an
-// error wrapping ErrNotFound when there is none; anonymous types have no
-// name, so "" finds nothing. The first lookup in a Spec builds its name
-// index.
+// increasing id order (the base's first for split BTF), and empty lists
+// (no error, no allocation) when there is none; anonymous types have no
+// name, so "" finds nothing. The error reports a type that does not
+// decode (ErrInvalid). The first lookup in a Spec builds its name index.
 func (s *Spec) TypesByName(name string) ([]TypeID, []Type, error) {
 	raw := s.s.ByName(name)
 	if len(raw) == 0 {
-		return nil, nil, &notFoundError{name: name}
+		return nil, nil, nil
 	}
 	ids := make([]TypeID, len(raw))
 	ts := make([]Type, len(raw))

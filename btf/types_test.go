@@ -149,7 +149,7 @@ func TestLookups(t *testing.T) {
 			t.Errorf("NamedType[Type](%q) = %d, %v; want error %v", tt.name, id, err, tt.anyName)
 		}
 		ids, types, err := spec.TypesByName(tt.name)
-		if !reflect.DeepEqual(ids, tt.ids) || len(types) != len(ids) || (len(ids) == 0) != errors.Is(err, btf.ErrNotFound) {
+		if !reflect.DeepEqual(ids, tt.ids) || len(types) != len(ids) || err != nil {
 			t.Errorf("TypesByName(%q) = %v, %d types, %v", tt.name, ids, len(types), err)
 		}
 	}

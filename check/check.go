@@ -45,7 +45,7 @@ type progEnv struct {
 	// (Instruction.SetMapFD), by descriptor.
 	MapsByFD map[int]*maps.Spec
 	// Source holds the source line of each raw instruction (see
-	// bpf.CollectionSpec.SourceLines), or nil.
+	// bpf.ProgramSpec.SourceLines), or nil.
 	Source []string
 	// Interpreter, MaxProcessed: see Options.
 	Interpreter  bool

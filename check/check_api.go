@@ -71,7 +71,7 @@ func Program(spec *bpf.ProgramSpec, mapSpecs map[string]*maps.Spec, opts Options
 // Collection checks every program of cs as Program does, against cs.Maps,
 // with the C source line of the failing instruction (file and line
 // number) in each rejection when the object has BTF line info
-// (bpf.CollectionSpec.SourceLines). It returns nil, or the errors of the
+// (bpf.ProgramSpec.SourceLines). It returns nil, or the errors of the
 // rejected programs joined with errors.Join, in program name order
 // (errors.As finds the first *verifier.Error).
 func Collection(cs *bpf.CollectionSpec, opts Options) error {
