@@ -511,7 +511,10 @@ func (p *Program) String() string {
 }
 
 // Close releases the program's descriptor. Closing twice is safe. It does
-// not unpin: a pinned program stays in the kernel.
+// not unpin: a pinned program stays in the kernel. Every other method that
+// needs the descriptor (Run, Pin, Info, Clone, XlatedInstructions,
+// MemoryLocked) then fails with an error matching ErrClosed (Unpin and
+// PinnedPath still work: the pin is a file).
 func (p *Program) Close() error {
 	if p == nil {
 		return nil
@@ -525,7 +528,7 @@ func (p *Program) Close() error {
 func (p *Program) Clone() (*Program, error) {
 	fd, err := p.fd.Dup()
 	if err != nil {
-		return nil, fmt.Errorf("clone program %s: %w", p.name, err)
+		return nil, fmt.Errorf("clone program %s: %w", p.name, p.fd.Closed(err))
 	}
 	return &Program{name: p.name, typ: p.typ, id: p.id, fd: fd}, nil
 }
@@ -536,7 +539,7 @@ func (p *Program) Clone() (*Program, error) {
 // the first pin stays).
 func (p *Program) Pin(path string) error {
 	if err := sys.ObjPin(p.fd, path); err != nil {
-		return fmt.Errorf("pin program %s at %s: %w", p.name, path, err)
+		return fmt.Errorf("pin program %s at %s: %w", p.name, path, p.fd.Closed(err))
 	}
 	p.pinMu.Lock()
 	p.pinned = path
@@ -649,7 +652,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 	ids := make([]maps.ID, 16)
 	info := sys.ProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
-		return nil, fmt.Errorf("info of program %s: %w", p.name, err)
+		return nil, fmt.Errorf("info of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	pi := &ProgramInfo{
 		ID:                   ProgramID(info.ID),
@@ -675,7 +678,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 		ids = make([]maps.ID, n)
 		info2 := sys.ProgInfo{NrMapIDs: n, MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 		if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
-			return nil, fmt.Errorf("map ids of program %s: %w", p.name, err)
+			return nil, fmt.Errorf("map ids of program %s: %w", p.name, p.fd.Closed(err))
 		}
 		pi.MapIDs = ids[:min(n, info2.NrMapIDs)]
 	}
