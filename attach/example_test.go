@@ -79,7 +79,7 @@ func ExampleTC() {
 
 	// Method Netlink makes a cls_bpf filter that tc sees; the default
 	// (Auto) uses a tcx link on 6.6+.
-	att, err := attach.TC(attach.ByName(iface).In(ns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	att, err := attach.TC(attach.ByName(iface).In(ns), prog, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Priority: 3})
+	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcProg, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink, Priority: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveTCX())
 	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
 	tcxID := progID(t, tcxProg)
-	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.NS), tcxProg, attach.Ingress, attach.TCOptions{Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,7 +156,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		for _, m := range tcMethods {
-			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.Ingress, attach.TCOptions{Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}

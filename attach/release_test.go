@@ -51,7 +51,7 @@ func hookCases(t *testing.T) []hookCase {
 	}
 	tcAttach := func(m attach.Method) func(*testing.T, *bpftest.VethPair) attach.Attachment {
 		return func(t *testing.T, p *bpftest.VethPair) attach.Attachment {
-			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.NS), cls, attach.Ingress, attach.TCOptions{Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}

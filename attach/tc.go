@@ -382,11 +382,9 @@ func (a Anchor) relative() (flags, rel uint32, err error) {
 	return a.flags, 0, nil
 }
 
-// TCOptions configure a tc attachment. Hook has no default and must be
-// set; the other fields may stay zero.
+// TCOptions configure a tc attachment; the zero value attaches a tcx link
+// when the kernel has tcx and a direct-action cls_bpf filter otherwise.
 type TCOptions struct {
-	// Hook is Ingress or Egress.
-	Hook Hook
 	// Method: MethodLink is a tcx link (6.6+), MethodNetlink a cls_bpf
 	// filter on the clsact qdisc (created when missing), and MethodAuto a
 	// tcx link when the kernel has tcx and none of the filter-only fields
@@ -425,14 +423,14 @@ type TCAttachment struct {
 	filter TCFilter
 }
 
-// TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (in
-// iface.Netns): as a direct-action cls_bpf filter on the clsact qdisc ("tc
+// TC attaches prog (of type bpf.SchedCLS) to the tc hook (Ingress or
+// Egress) of iface (in iface.Netns): as a direct-action cls_bpf filter on the clsact qdisc ("tc
 // filter add dev X egress bpf da ...") or as a tcx link. See Attachment for
 // the attachment's life.
-func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+func TC(iface Interface, prog *bpf.Program, hook Hook, opts TCOptions) (*TCAttachment, error) {
 	h := handle{ns: iface.Netns}
 	defer h.put()
-	att, err := h.attachTC(iface, prog, opts)
+	att, err := h.attachTC(iface, prog, hook, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -440,9 +438,9 @@ func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, erro
 	return att, nil
 }
 
-func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
-	op := "attach tc " + opts.Hook.String() + " program to"
-	parent, err := opts.Hook.parent()
+func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TCOptions) (*TCAttachment, error) {
+	op := "attach tc " + hook.String() + " program to"
+	parent, err := hook.parent()
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
@@ -473,7 +471,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &TCAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, hook: opts.Hook}
+	att := &TCAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, hook: hook}
 
 	if method != MethodNetlink {
 		var lfd *sys.FD
@@ -482,7 +480,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 			lfd, err = sys.LinkCreate(&sys.LinkCreateAttr{
 				ProgFD:            uint32(prog.FD()),
 				TargetFDOrIfindex: uint32(iface.Index),
-				AttachType:        uint32(opts.Hook.tcxType()),
+				AttachType:        uint32(hook.tcxType()),
 				Flags:             relFlags,
 				RelativeFDOrID:    rel,
 			})
@@ -540,7 +538,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	chooses := opts.Priority == 0 || opts.Handle == 0
 	var before map[[2]uint32]bool
 	if chooses {
-		prev, err := h.tcFilters(iface, opts.Hook)
+		prev, err := h.tcFilters(iface, hook)
 		if err != nil {
 			return nil, err
 		}
@@ -555,10 +553,10 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
 	}
 	att.method = MethodNetlink
-	att.filter = TCFilter{Hook: opts.Hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
+	att.filter = TCFilter{Hook: hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
 		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
 	if chooses {
-		filters, err := h.tcFilters(iface, opts.Hook)
+		filters, err := h.tcFilters(iface, hook)
 		if err != nil {
 			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
 		}

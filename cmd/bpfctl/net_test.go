@@ -52,13 +52,13 @@ func TestNetListMatchesBpftool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
+	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcp, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ta.Close()
 	haveTCX := true
-	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.NS), tcx, attach.Ingress, attach.TCOptions{Method: attach.MethodLink})
 	if errors.Is(err, bpf.ErrNotSupported) {
 		haveTCX = false
 	} else if err != nil {

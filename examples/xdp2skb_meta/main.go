@@ -196,7 +196,7 @@ func install(w io.Writer, o options) error {
 		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(iface) }},
 		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(iface) }},
 		{"tc filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
-			a, err := attach.TC(iface, l.tc, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodNetlink, Priority: 1, Handle: 1})
+			a, err := attach.TC(iface, l.tc, attach.Ingress, attach.TCOptions{Method: attach.MethodNetlink, Priority: 1, Handle: 1})
 			if err != nil {
 				return err
 			}
