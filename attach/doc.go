@@ -5,7 +5,7 @@
 //	ip link set dev X xdp obj prog.o        -> attach.XDP
 //	tc qdisc add dev X clsact               -> attach.EnsureClsact
 //	tc filter add dev X egress bpf da obj   -> attach.TC
-//	ip link show                            -> attach.QueryXDP, attach.Interfaces
+//	ip link show                            -> attach.XDPPrograms, attach.Interfaces
 //	tc filter show / bpftool net            -> attach.TCFilters, attach.TCXPrograms
 //
 // # One shape

@@ -156,11 +156,11 @@ func TestInteropOursSeeTools(t *testing.T) {
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
 	run(t, "ip", "-n", ns, "link", "set", "dev", p.B.Name, "xdpgeneric", "pinned", xdpPin)
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+	st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ID(attach.XDPGeneric) != xdpID || st.Mode() != attach.XDPGeneric {
+	if st.ProgramID(attach.XDPGeneric) != xdpID || st.Mode() != attach.XDPGeneric {
 		t.Fatalf("query after ip attached: %+v, want program %d in generic mode", st, xdpID)
 	}
 	// Our attach refuses to replace it; detaching with the wrong id fails.

@@ -47,7 +47,7 @@ func TestXDPLinkPin(t *testing.T) {
 	// The kernel releases the unpinned link asynchronously.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+		st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			if threadNS(t) != before {
 				t.Fatal("XDP attach moved the calling thread")
 			}
-			if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
+			if _, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS)); err != nil {
 				t.Fatal(err)
 			}
 			if err := a.Close(); err != nil {
@@ -220,7 +220,7 @@ func TestInterfacesAndReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
+		if st, err := attach.XDPPrograms(iface); err != nil || st.ProgramID(attach.XDPGeneric) != a.ProgramID() {
 			t.Fatalf("query %+v, %v", st, err)
 		}
 		links, err := attach.Interfaces(p.B.NS)
@@ -235,7 +235,7 @@ func TestInterfacesAndReuse(t *testing.T) {
 			if l.Interface.Name == p.B.Name {
 				want = a.ProgramID()
 			}
-			if l.Interface.Netns != p.B.NS || l.Interface.Index <= 0 || l.ID(attach.XDPGeneric) != want {
+			if l.Interface.Netns != p.B.NS || l.Interface.Index <= 0 || l.ProgramID(attach.XDPGeneric) != want {
 				t.Fatalf("interface %+v: want netns %v and program %d", l, p.B.NS, want)
 			}
 		}
@@ -292,7 +292,7 @@ func TestDetachLinkedXDP(t *testing.T) {
 	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{Links: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
 		t.Fatalf("after detaching the link: %+v, %v", st, err)
 	}
 	wantFlows(t, p, true, "after detaching the link")

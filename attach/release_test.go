@@ -43,11 +43,11 @@ func hookCases(t *testing.T) []hookCase {
 		}
 	}
 	xdpHolds := func(t *testing.T, p *bpftest.VethPair) bpf.ProgramID {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+		st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st.ID(attach.XDPGeneric)
+		return st.ProgramID(attach.XDPGeneric)
 	}
 	tcAttach := func(m attach.Method) func(*testing.T, *bpftest.VethPair) attach.Attachment {
 		return func(t *testing.T, p *bpftest.VethPair) attach.Attachment {
@@ -299,7 +299,7 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err == nil {
+	if _, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS)); err == nil {
 		t.Fatal("query in a closed namespace succeeded")
 	}
 }
@@ -334,7 +334,7 @@ func TestProgramClosedAfterAttach(t *testing.T) {
 	if err := a.Detach(); err != nil {
 		t.Fatalf("Detach with the program closed: %v", err)
 	}
-	if st, err := attach.QueryXDP(iface); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(iface); err != nil || st.Attached() {
 		t.Fatalf("after Detach: %+v, %v", st, err)
 	}
 }
@@ -355,7 +355,7 @@ func TestCallerNamespace(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
+				if st, err := attach.XDPPrograms(iface); err != nil || st.ProgramID(attach.XDPGeneric) != a.ProgramID() {
 					t.Errorf("query in the caller's namespace: %+v, %v", st, err)
 				}
 				if a.Interface().Netns != nil || a.Interface().Index != p.B.Index {
@@ -379,7 +379,7 @@ func TestCallerNamespace(t *testing.T) {
 	if got := countFDs(t); got != fds {
 		t.Fatalf("%d descriptors before, %d after calls on a thread in another namespace", fds, got)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS)); err != nil || st.Attached() {
 		t.Fatalf("after Close: %+v, %v", st, err)
 	}
 }

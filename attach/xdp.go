@@ -128,8 +128,10 @@ func (m Method) String() string {
 
 // XDPProgram is one XDP program attached to an interface.
 type XDPProgram struct {
+	// Mode is the mode the program runs in.
 	Mode XDPMode
-	ID   bpf.ProgramID // the program's kernel id
+	// ProgramID is the program's kernel id.
+	ProgramID bpf.ProgramID
 }
 
 // XDPState is what is attached at an interface's XDP hook: what "ip link
@@ -145,19 +147,19 @@ type XDPState struct {
 // Attached reports whether any XDP program is attached.
 func (s XDPState) Attached() bool { return len(s.Programs) > 0 }
 
-// ID returns the id of the program attached in mode, or 0. For
+// ProgramID returns the id of the program attached in mode, or 0. For
 // XDPDefault it returns the id of the only program attached (0 if none
 // or several).
-func (s XDPState) ID(mode XDPMode) bpf.ProgramID {
+func (s XDPState) ProgramID(mode XDPMode) bpf.ProgramID {
 	if mode == XDPDefault {
 		if len(s.Programs) == 1 {
-			return s.Programs[0].ID
+			return s.Programs[0].ProgramID
 		}
 		return 0
 	}
 	for _, p := range s.Programs {
 		if p.Mode == mode {
-			return p.ID
+			return p.ProgramID
 		}
 	}
 	return 0
@@ -175,7 +177,7 @@ func (s XDPState) Mode() XDPMode {
 // modeOf returns the mode holding program id.
 func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 	for _, p := range s.Programs {
-		if p.ID == id {
+		if p.ProgramID == id {
 			return p.Mode, true
 		}
 	}
@@ -186,7 +188,7 @@ func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 func xdpState(iface Interface, x rtnl.XDP) XDPState {
 	s := XDPState{Interface: iface}
 	for _, p := range []XDPProgram{{XDPNative, bpf.ProgramID(x.DrvProgID)}, {XDPGeneric, bpf.ProgramID(x.SkbProgID)}, {XDPOffload, bpf.ProgramID(x.HwProgID)}} {
-		if p.ID != 0 {
+		if p.ProgramID != 0 {
 			s.Programs = append(s.Programs, p)
 		}
 	}
@@ -541,8 +543,9 @@ func (a *XDPAttachment) end(detachLink bool) error {
 	})
 }
 
-// QueryXDP reports the XDP programs attached to iface (in iface.Netns).
-func QueryXDP(iface Interface) (XDPState, error) {
+// XDPPrograms reports the XDP programs attached to iface (in iface.Netns),
+// as TCFilters and TCXPrograms report those of the tc hooks.
+func XDPPrograms(iface Interface) (XDPState, error) {
 	h := handle{ns: iface.Netns}
 	defer h.put()
 	l, err := h.getLink("query XDP of", iface)
@@ -599,7 +602,7 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 	if err != nil {
 		return h.newError(op, iface, "", nil, err)
 	}
-	cur := l.xdp.ID(mode)
+	cur := l.xdp.ProgramID(mode)
 	if cur == 0 {
 		return h.newError(op, iface, "", ErrNotAttached, fmt.Errorf("no XDP program attached in %v mode", mode))
 	}

@@ -50,11 +50,11 @@ func TestXDPDropworld(t *testing.T) {
 				t.Fatalf("attachment: method %v mode %v prog %d iface %v; want %v %v %d %d",
 					att.Method(), att.Mode(), att.ProgramID(), att.Interface(), wantMethod, tc.want, id, p.B.Index)
 			}
-			st, err := attach.QueryXDP(attach.ByIndex(p.B.Index).In(p.B.NS))
+			st, err := attach.XDPPrograms(attach.ByIndex(p.B.Index).In(p.B.NS))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.ID(tc.want) != id || st.Mode() != tc.want || len(st.Programs) != 1 {
+			if st.ProgramID(tc.want) != id || st.Mode() != tc.want || len(st.Programs) != 1 {
 				t.Fatalf("query while attached: %+v, want id %d in %v mode", st, id, tc.want)
 			}
 			wantFlows(t, p, false, "dropworld attached")
@@ -62,7 +62,7 @@ func TestXDPDropworld(t *testing.T) {
 			if err := att.Close(); err != nil {
 				t.Fatal(err)
 			}
-			st, err = attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+			st, err = attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestXDPErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.NS))
+	st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.NS))
 	if err != nil || st.Attached() {
 		t.Fatalf("failed attaches left something: %+v %v", st, err)
 	}
@@ -209,11 +209,11 @@ func TestXDPErrors(t *testing.T) {
 func assertXDP(t *testing.T, iface string, n *netns.NetNS, mode attach.XDPMode, id bpf.ProgramID) {
 	t.Helper()
 
-	st, err := attach.QueryXDP(attach.ByName(iface).In(n))
+	st, err := attach.XDPPrograms(attach.ByName(iface).In(n))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.ID(mode); got != id {
+	if got := st.ProgramID(mode); got != id {
 		t.Fatalf("%s: program in %v mode is %d, want %d (%+v)", iface, mode, got, id, st)
 	}
 }

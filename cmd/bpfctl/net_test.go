@@ -139,7 +139,7 @@ func TestNetListMatchesBpftool(t *testing.T) {
 
 	// Detach both with bpfctl; the library sees them gone.
 	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
-	st, err := attach.QueryXDP(attach.ByName(p.A.Name).In(p.A.NS))
+	st, err := attach.XDPPrograms(attach.ByName(p.A.Name).In(p.A.NS))
 	if err != nil || st.Attached() {
 		t.Errorf("after xdp detach: %+v, %v", st, err)
 	}

@@ -268,12 +268,12 @@ func list(w io.Writer, o options) error {
 	if o.verbose {
 		fmt.Fprintf(w, "ip link show dev %s | grep xdp\n", o.Dev)
 	}
-	st, err := attach.QueryXDP(attach.ByName(o.Dev).In(ns))
+	st, err := attach.XDPPrograms(attach.ByName(o.Dev).In(ns))
 	if err != nil {
 		return err
 	}
 	for _, p := range st.Programs {
-		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ID)
+		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ProgramID)
 	}
 	return nil
 }

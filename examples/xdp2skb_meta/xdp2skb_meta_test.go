@@ -99,7 +99,7 @@ func TestScript(t *testing.T) {
 	if err := install(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() || strings.Count(out.String(), "\n") != 5 {
+	if st, _ := attach.XDPPrograms(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() || strings.Count(out.String(), "\n") != 5 {
 		t.Fatalf("dry run changed something or printed the wrong steps:\n%s", out.String())
 	}
 	o.dryRun = false
@@ -123,7 +123,7 @@ func TestScript(t *testing.T) {
 	if err := flush(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() {
+	if st, _ := attach.XDPPrograms(attach.ByName(pair.B.Name).In(pair.B.NS)); st.Attached() {
 		t.Fatal("XDP program left after --flush")
 	}
 	if filters, err := attach.TCFilters(attach.ByName(pair.B.Name).In(pair.B.NS), attach.Ingress); len(filters) != 0 {
