@@ -167,10 +167,10 @@ func TestInteropOursSeeTools(t *testing.T) {
 	if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.NS), xdpPass(t), attach.XDPOptions{Mode: attach.XDPGeneric}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("attach over ip's program: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ExpectedProgram: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("detach with the wrong program id: %v, want ErrVanished", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ProgramID: xdpID}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.NS), attach.DetachXDPOptions{ExpectedProgram: xdpID}); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "ip", "-n", ns, "link", "show", "dev", p.B.Name); strings.Contains(out, "xdp") {

@@ -222,11 +222,12 @@ type XDPOptions struct {
 	// -force); without it an attach fails with EBUSY when a program is
 	// already there. Netlink only.
 	Replace bool
-	// ExpectedProgram makes the attach an atomic replace: it succeeds
-	// only if this program is the one attached in the mode, and fails
-	// with EEXIST otherwise (IFLA_XDP_EXPECTED_FD, 5.7+). Netlink only;
-	// to replace the program of a link use XDPAttachment.Update.
-	ExpectedProgram *bpf.Program
+	// ExpectedProgram, when not 0, makes the attach an atomic replace: it
+	// succeeds only if the program with this id is the one attached in
+	// the mode, and fails with EEXIST otherwise (IFLA_XDP_EXPECTED_FD,
+	// 5.7+); an id no loaded program has fails with ErrVanished. Netlink
+	// only; to replace the program of a link use XDPAttachment.Update.
+	ExpectedProgram bpf.ProgramID
 }
 
 // XDPAttachment is an XDP program attached to an interface, through
@@ -305,12 +306,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	if opts.ExpectedProgram != nil {
-		if err := checkProgram(opts.ExpectedProgram, bpf.XDP); err != nil {
-			return nil, h.newError(op, iface, "", nil, fmt.Errorf("expected program: %w", err))
-		}
-	}
-	replacing := opts.Replace || opts.ExpectedProgram != nil
+	replacing := opts.Replace || opts.ExpectedProgram != 0
 	method := opts.Method
 	switch {
 	case method == MethodLink && replacing:
@@ -351,15 +347,20 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	}
 	if att.link == nil {
 		flags := modeFlag
-		var expected *bpf.Program
+		expected := -1
 		switch {
-		case opts.ExpectedProgram != nil:
+		case opts.ExpectedProgram != 0:
 			flags |= xdpFlagsReplace
-			expected = opts.ExpectedProgram
+			fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
+			if err != nil {
+				return nil, h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, fmt.Errorf("expected program %d: %w", opts.ExpectedProgram, err))
+			}
+			defer fd.Close()
+			expected = fd.Int()
 		case !opts.Replace:
 			flags |= xdpFlagsUpdateIfNoExist
 		}
-		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, fdOrNeg(expected)); err != nil {
+		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, expected); err != nil {
 			return nil, h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err)
 		}
 		att.method = MethodNetlink
@@ -561,9 +562,11 @@ type DetachXDPOptions struct {
 	// Mode whose program is removed; XDPDefault removes the only
 	// program attached (it is an error when several are).
 	Mode XDPMode
-	// ProgramID, when not 0, removes the program only if it is the one
-	// attached (atomically, 5.7+), failing with ErrVanished otherwise.
-	ProgramID bpf.ProgramID
+	// ExpectedProgram, when not 0, removes the program only if the
+	// program with this id is the one attached (atomically, 5.7+),
+	// failing with ErrVanished otherwise (as XDPOptions.ExpectedProgram
+	// does for an attach).
+	ExpectedProgram bpf.ProgramID
 	// Links also detaches a program attached through a bpf_link
 	// (BPF_LINK_DETACH, 5.9+), which netlink cannot remove: the link
 	// stays open for its holders but no longer attaches anything.
@@ -607,11 +610,11 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 		return h.newError(op, iface, "", ErrNotAttached, fmt.Errorf("no XDP program attached in %v mode", mode))
 	}
 	expected := -1
-	if opts.ProgramID != 0 {
-		if cur != opts.ProgramID {
-			return h.newError(op, iface, "", ErrVanished, fmt.Errorf("program %d is attached, not %d", cur, opts.ProgramID))
+	if opts.ExpectedProgram != 0 {
+		if cur != opts.ExpectedProgram {
+			return h.newError(op, iface, "", ErrVanished, fmt.Errorf("program %d is attached, not %d", cur, opts.ExpectedProgram))
 		}
-		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ProgramID))
+		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
 		if err != nil {
 			return h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, err)
 		}
@@ -625,7 +628,7 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 			return h.detachXDPLink(op, iface, cur)
 		}
 		var kind error
-		if opts.ProgramID != 0 && errors.Is(err, unix.EEXIST) {
+		if opts.ExpectedProgram != 0 && errors.Is(err, unix.EEXIST) {
 			kind = ErrVanished
 		}
 		return h.newError(op, iface, "RTM_SETLINK", kind, err)

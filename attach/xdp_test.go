@@ -105,14 +105,20 @@ func TestXDPReplaceSemantics(t *testing.T) {
 	}
 
 	// Atomic replace with the wrong expected program fails.
-	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: third})
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: progID(t, third)})
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("replace with wrong expected program: %v, want EEXIST", err)
 	}
 	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
+	// An expected id that no loaded program has is a vanished expectation.
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: 0x7fffffff})
+	if !errors.Is(err, attach.ErrVanished) {
+		t.Fatalf("replace expecting a program that does not exist: %v, want ErrVanished", err)
+	}
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
 
 	// Atomic replace with the right one swaps.
-	a2, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: first})
+	a2, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: progID(t, first)})
 	if err != nil {
 		t.Fatal(err)
 	}
