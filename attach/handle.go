@@ -27,9 +27,10 @@ var (
 	// support, or offload without a capable NIC). It wraps
 	// bpf.ErrNotSupported.
 	ErrModeNotSupported = fmt.Errorf("XDP mode %w by the device", sys.ErrNotSupported)
-	// ErrVanished: the attachment is no longer there (someone detached or
-	// replaced the program, or the interface went away), or it was
-	// already closed or released.
+	// ErrVanished: the attachment is no longer there because someone
+	// else detached or replaced the program, or the interface went away.
+	// An attachment this process closed, released or detached reports
+	// bpf.ErrClosed instead.
 	ErrVanished = errors.New("attachment vanished")
 	// ErrNotAttached: there is nothing to detach.
 	ErrNotAttached = errors.New("nothing attached")

@@ -35,7 +35,7 @@ func (l *Link) spent(op string) error {
 	if !l.closed {
 		return nil
 	}
-	return fmt.Errorf("%s link %d: %w: %w", op, l.id, ErrVanished, errClosedAttachment)
+	return fmt.Errorf("%s link %d: %w: %w", op, l.id, bpf.ErrClosed, errClosedAttachment)
 }
 
 // LinkType is a bpf_link type (enum bpf_link_type), such as LinkTypeXDP.
@@ -137,19 +137,22 @@ func (l *Link) Pin(path string) error {
 }
 
 // Unpin removes the pin this Link made (Pin) or was opened from
-// (LoadPinnedLink). Without one it returns an error matching
-// os.ErrNotExist. The link ends when no descriptor is left either.
+// (LoadPinnedLink); the link ends when no descriptor is left either.
+// Without such a pin it returns an error matching bpf.ErrNotPinned (which
+// also matches os.ErrNotExist); when someone else removed the file already
+// the error matches os.ErrNotExist and the Link forgets the path. It works
+// after Close too, as Program.Unpin and Map.Unpin do.
 func (l *Link) Unpin() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pinned == "" {
-		return fmt.Errorf("unpin link %d: %w", l.id, bpf.ErrNotPinned)
-	}
-	if err := os.Remove(l.pinned); err != nil {
-		return fmt.Errorf("unpin link %d: %w", l.id, err)
-	}
-	l.pinned = ""
-	return nil
+	return unpinPath(&l.pinned, func(err error) error { return fmt.Errorf("unpin link %d: %w", l.id, err) })
+}
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (l *Link) PinnedPath() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pinned
 }
 
 // Detach ends the attachment (BPF_LINK_DETACH, 5.9+): the program leaves
@@ -176,15 +179,16 @@ func (l *Link) Detach() error {
 
 // Release closes this descriptor and leaves the program attached, which
 // only a pin guarantees: it fails, changing nothing, for a Link that has
-// no pin it knows of (Pin, LoadPinnedLink). Other holders' descriptors are
-// not considered.
+// no pin it knows of (Pin, LoadPinnedLink) that still holds the link (a
+// pin file someone else removed or replaced is forgotten). Other
+// holders' descriptors are not considered.
 func (l *Link) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.spent("release"); err != nil {
 		return err
 	}
-	if l.pinned == "" {
+	if !pinHolds(&l.pinned, l.fd) {
 		return fmt.Errorf("release link %d: the link is not pinned: closing a last descriptor would detach it (Pin it first, or Close it)", l.id)
 	}
 	l.closed = true
@@ -193,7 +197,9 @@ func (l *Link) Release() error {
 
 // Close releases this descriptor of the link. When it was the last
 // descriptor and the link is not pinned, the kernel detaches the program.
-// Closing twice, or after Release or Detach, is safe.
+// Closing twice, or after Release or Detach, is safe; every other method
+// but Unpin and PinnedPath then fails with an error matching
+// bpf.ErrClosed.
 func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -107,8 +107,8 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	}
 	assertXDP(t, p.B.Name, p.B.NS, attach.XDPNative, 0)
 	wantFlows(t, p, true, "after Detach")
-	if err := att.Update(pass); !errors.Is(err, attach.ErrVanished) {
-		t.Fatalf("Update after Detach: %v, want ErrVanished", err)
+	if err := att.Update(pass); !errors.Is(err, bpf.ErrClosed) {
+		t.Fatalf("Update after Detach: %v, want bpf.ErrClosed", err)
 	}
 }
 

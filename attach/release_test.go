@@ -152,12 +152,12 @@ func TestCloseDetaches(t *testing.T) {
 				t.Fatalf("second Close: %v", err)
 			}
 			for name, err := range map[string]error{"Detach": a.Detach(), "Release": a.Release(), "Pin": a.Pin(filepath.Join(t.TempDir(), "x"))} {
-				if !errors.Is(err, attach.ErrVanished) {
-					t.Errorf("%s after Close: %v, want ErrVanished", name, err)
+				if !errors.Is(err, bpf.ErrClosed) || errors.Is(err, attach.ErrVanished) {
+					t.Errorf("%s after Close: %v, want bpf.ErrClosed (not ErrVanished)", name, err)
 				}
 			}
-			if _, err := a.Info(); !errors.Is(err, attach.ErrVanished) {
-				t.Errorf("Info after Close: %v, want ErrVanished", err)
+			if _, err := a.Info(); !errors.Is(err, bpf.ErrClosed) {
+				t.Errorf("Info after Close: %v, want bpf.ErrClosed", err)
 			}
 		})
 	}
@@ -209,8 +209,8 @@ func TestReleaseKeepsAttached(t *testing.T) {
 			if got := c.holds(t, p); got != id {
 				t.Fatalf("Close after Release detached: the hook holds %d, want %d", got, id)
 			}
-			if err := a.Detach(); !errors.Is(err, attach.ErrVanished) {
-				t.Fatalf("Detach after Release: %v, want ErrVanished", err)
+			if err := a.Detach(); !errors.Is(err, bpf.ErrClosed) {
+				t.Fatalf("Detach after Release: %v, want bpf.ErrClosed", err)
 			}
 			if c.method == attach.MethodNetlink {
 				c.remove(t, p)
@@ -249,8 +249,8 @@ func TestReleaseKeepsAttached(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := l.Info(); !errors.Is(err, attach.ErrVanished) {
-				t.Fatalf("Info of a closed Link: %v, want ErrVanished", err)
+			if _, err := l.Info(); !errors.Is(err, bpf.ErrClosed) {
+				t.Fatalf("Info of a closed Link: %v, want bpf.ErrClosed", err)
 			}
 			waitDetached(t, p, c, "after the last descriptor and the pin went away")
 		})

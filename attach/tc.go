@@ -601,6 +601,16 @@ func (a *TCAttachment) Pin(path string) error {
 	return a.pin(path, "tcx link", "only tcx attachments can be pinned (this one is a tc filter)")
 }
 
+// Unpin removes the pin Pin made; the tcx link ends once no descriptor is
+// left either. Without a pin (always for filters) the error matches
+// bpf.ErrNotPinned; when someone else removed the file already it matches
+// os.ErrNotExist and the attachment forgets the path. It works after
+// Close and Release too.
+func (a *TCAttachment) Unpin() error { return a.unpin("tcx link") }
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (a *TCAttachment) PinnedPath() string { return a.pinnedPath() }
+
 // Detach removes the program and ends the attachment. A filter is
 // deleted only while it still runs our program; otherwise Detach returns an
 // error matching ErrVanished and leaves the filter alone. A tcx link is
@@ -628,7 +638,7 @@ func (a *TCAttachment) Info() (*Info, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return nil, a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Hook: a.hook, Filter: a.filter}
 	if a.link != nil {

@@ -416,12 +416,22 @@ func (a *XDPAttachment) ProgramID() bpf.ProgramID { return a.progID }
 
 // Pin pins the bpf_link at path on a bpffs mount, so that the attachment
 // outlives the descriptor and the process (and Release is allowed).
-// Remove the pin with os.Remove (which detaches once no descriptor is
-// left). Netlink attachments cannot be pinned: they persist anyway until
+// Remove the pin with Unpin (which detaches once no descriptor is left).
+// Netlink attachments cannot be pinned: they persist anyway until
 // detached.
 func (a *XDPAttachment) Pin(path string) error {
 	return a.pin(path, "XDP link", "only bpf_link attachments can be pinned (this one uses netlink)")
 }
+
+// Unpin removes the pin Pin made; the link ends once no descriptor is
+// left either. Without a pin (always for netlink) the error matches
+// bpf.ErrNotPinned; when someone else removed the file already it matches
+// os.ErrNotExist and the attachment forgets the path. It works after
+// Close and Release too.
+func (a *XDPAttachment) Unpin() error { return a.unpin("XDP link") }
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (a *XDPAttachment) PinnedPath() string { return a.pinnedPath() }
 
 // Info reports the attachment as the kernel sees it now: for netlink, the
 // interface's XDP state must still show our program; for a link, the
@@ -431,7 +441,7 @@ func (a *XDPAttachment) Info() (*Info, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return nil, a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Mode: a.mode}
 	if a.link != nil {
@@ -461,7 +471,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return a.errorf(op, "", ErrProgramType, err)
