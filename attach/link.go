@@ -41,10 +41,26 @@ func (l *Link) spent(op string) error {
 // LinkType is a bpf_link type (enum bpf_link_type), such as LinkTypeXDP.
 type LinkType = kernel.LinkType
 
-// Link types of the hooks this package attaches to.
+// The bpf_link types (enum bpf_link_type, with the release that
+// introduced each kind of link; link info reports the type since 5.8).
+// This package creates XDP and tcx links; a Link's Info may show any of
+// them.
 const (
-	LinkTypeXDP = kernel.LinkXDP
-	LinkTypeTCX = kernel.LinkTCX
+	LinkTypeUnspec        = kernel.LinkUnspec        // no link (0)
+	LinkTypeRawTracepoint = kernel.LinkRawTracepoint // raw tracepoint (5.7)
+	LinkTypeTracing       = kernel.LinkTracing       // fentry/fexit/fmod_ret/LSM (5.7)
+	LinkTypeCgroup        = kernel.LinkCgroup        // cgroup hooks (5.7)
+	LinkTypeIter          = kernel.LinkIter          // BPF iterators (5.8)
+	LinkTypeNetns         = kernel.LinkNetns         // flow dissector and sk_lookup in a netns (5.8)
+	LinkTypeXDP           = kernel.LinkXDP           // XDP (5.9)
+	LinkTypePerfEvent     = kernel.LinkPerfEvent     // kprobes, uprobes, tracepoints through perf events (5.15)
+	LinkTypeKprobeMulti   = kernel.LinkKprobeMulti   // multi-kprobes (5.18)
+	LinkTypeStructOps     = kernel.LinkStructOps     // struct_ops maps (6.4)
+	LinkTypeNetfilter     = kernel.LinkNetfilter     // netfilter hooks (6.4)
+	LinkTypeTCX           = kernel.LinkTCX           // tcx (6.6)
+	LinkTypeUprobeMulti   = kernel.LinkUprobeMulti   // multi-uprobes (6.6)
+	LinkTypeNetkit        = kernel.LinkNetkit        // netkit devices (6.7)
+	LinkTypeSockmap       = kernel.LinkSockmap       // sockmap/sockhash programs (6.10)
 )
 
 // LinkIDs lists the ids of all links on the system, in increasing order
