@@ -33,6 +33,8 @@ import (
 //     work after Close, Release and Detach: the pin is a file.
 //   - Info asks the kernel about the attachment now, failing with an error
 //     matching ErrVanished when its program is no longer there.
+//   - Update replaces the attached program with another of the same type,
+//     keeping the attachment (atomically for links: BPF_LINK_UPDATE).
 //
 // After Close, Detach or Release every other method but Close (which may
 // be called again) fails with an error matching bpf.ErrClosed. ErrVanished
@@ -45,6 +47,7 @@ type Attachment interface {
 	Unpin() error
 	PinnedPath() string
 	Info() (*Info, error)
+	Update(prog *bpf.Program) error
 }
 
 var (
@@ -109,7 +112,7 @@ func (a *attachment) adoptHandle(h *handle) {
 }
 
 func (a *attachment) errorf(op, request string, kind, cause error) error {
-	return mkError(op, a.iface, nsName(a.iface.Netns), request, kind, cause)
+	return mkError(op, a.iface, request, kind, cause)
 }
 
 var errClosedAttachment = errors.New("the attachment was closed, released or detached")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -169,6 +170,36 @@ func (l *Link) PinnedPath() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.pinned
+}
+
+// Update atomically replaces the link's program with prog
+// (BPF_LINK_UPDATE, 5.7+), which must have the type and attach type the
+// link's hook takes (the kernel refuses others with EINVAL). A link that
+// was detached gives an error matching ErrVanished (ENOLINK).
+func (l *Link) Update(prog *bpf.Program) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.spent("update program of"); err != nil {
+		return err
+	}
+	if prog == nil || prog.FD() < 0 {
+		return fmt.Errorf("update program of link %d: the program is nil or closed", l.id)
+	}
+	if err := updateLink(l.fd, prog); err != nil {
+		if errors.Is(err, unix.ENOLINK) {
+			return fmt.Errorf("update program of link %d: %w: %w", l.id, ErrVanished, err)
+		}
+		return fmt.Errorf("update program of link %d: %w", l.id, err)
+	}
+	return nil
+}
+
+// updateLink gives the link of fd the program prog (BPF_LINK_UPDATE).
+func updateLink(fd *sys.FD, prog *bpf.Program) error {
+	err := sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: fd.Uint(), NewProgFD: uint32(prog.FD())})
+	runtime.KeepAlive(prog)
+	runtime.KeepAlive(fd)
+	return err
 }
 
 // Detach ends the attachment (BPF_LINK_DETACH, 5.9+): the program leaves

@@ -655,6 +655,69 @@ func (a *TCAttachment) Info() (*Info, error) {
 	return info, nil
 }
 
+// Update replaces our program with prog (of type bpf.SchedCLS), keeping
+// the attachment: BPF_LINK_UPDATE for a tcx link (atomic), and for a
+// filter a replace of the same priority and handle (RTM_NEWTFILTER with
+// NLM_F_REPLACE) after checking that the filter still runs our program
+// (cls_bpf has no compare-and-swap: a replace by someone else between the
+// check and the request is overwritten). It fails with an error matching
+// ErrVanished when our program is no longer attached.
+func (a *TCAttachment) Update(prog *bpf.Program) error {
+	op := "update tc " + a.hook.String() + " program of"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
+	}
+	if err := checkProgram(prog, bpf.SchedCLS); err != nil {
+		return a.errorf(op, "", ErrProgramType, err)
+	}
+	id, err := programID(prog)
+	if err != nil {
+		return a.errorf(op, "", nil, err)
+	}
+	if a.link != nil {
+		if err := updateLink(a.link, prog); err != nil {
+			var kind error
+			if errors.Is(err, unix.ENOLINK) {
+				kind = ErrVanished
+			}
+			return a.errorf(op, "BPF_LINK_UPDATE", kind, err)
+		}
+		a.prog, a.progID = prog, id
+		return nil
+	}
+	f, err := a.ownFilter(op)
+	if err != nil {
+		return err
+	}
+	parent, _ := a.hook.parent()
+	var buf [128]byte
+	b := rtnl.AppendTcmsg(buf[:0], int32(a.iface.Index), f.Handle, parent, uint32(f.Priority)<<16|uint32(htons(f.Protocol)))
+	b = rtnl.AppendString(b, tcaKind, "bpf")
+	b, optStart := rtnl.BeginNested(b, tcaOptions)
+	b = rtnl.AppendU32(b, tcaBPFFD, uint32(prog.FD()))
+	b = rtnl.AppendString(b, tcaBPFName, a.filter.Name)
+	var bpfFlags uint32
+	if a.filter.DirectAction {
+		bpfFlags = tcaBPFFlagActDirect
+	}
+	b = rtnl.AppendU32(b, tcaBPFFlags, bpfFlags)
+	b = rtnl.EndNested(b, optStart)
+	err = a.h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, netlink.Replace, b)
+	runtime.KeepAlive(prog)
+	if err != nil {
+		var kind error
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+			kind = ErrVanished
+		}
+		return a.errorf(op, "RTM_NEWTFILTER", kind, err)
+	}
+	a.prog, a.progID = prog, id
+	a.filter.ProgramID = id
+	return nil
+}
+
 func (a *TCAttachment) end(detachLink bool) error {
 	return a.attachment.end(detachLink, "tcx link", a.deleteOwnFilter)
 }

@@ -481,9 +481,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		return a.errorf(op, "", nil, err)
 	}
 	if a.link != nil {
-		err = sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: a.link.Uint(), NewProgFD: uint32(prog.FD())})
-		runtime.KeepAlive(prog)
-		if err != nil {
+		if err := updateLink(a.link, prog); err != nil {
 			var kind error
 			if errors.Is(err, unix.ENOLINK) || errors.Is(err, unix.EPERM) {
 				kind = ErrVanished
