@@ -49,7 +49,9 @@ const (
 	// 4.19).
 	XDPNative
 	// XDPOffload runs the program on the NIC (XDP_FLAGS_HW_MODE,
-	// "xdpoffload"); the program must have been loaded for that device.
+	// "xdpoffload"); the program must have been loaded for that device
+	// (bpf.ProgramOptions.Ifindex, without bpf.XDPDevBoundOnly), which
+	// only NICs with BPF offload accept.
 	XDPOffload
 )
 
