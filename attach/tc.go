@@ -134,16 +134,30 @@ func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.H
 // TCFilter is a tc filter on a clsact hook, as "tc filter show dev X
 // egress" prints it.
 type TCFilter struct {
-	Hook     Hook
-	Priority uint16 // "pref"
-	Handle   uint32
-	Protocol uint16 // ETH_P_* in host order; ETH_P_ALL (3) for "all"
-	Chain    uint32
-	Kind     string // "bpf" for cls_bpf
-	// For cls_bpf filters:
-	ProgramID    bpf.ProgramID
-	Name         string // "name" (TCA_BPF_NAME)
-	Tag          string // the program's tag, hex
+	// Hook is the clsact hook the filter is on (Ingress or Egress).
+	Hook Hook
+	// Priority is the filter's priority ("pref"); lower runs first.
+	Priority uint16
+	// Handle tells filters of the same priority apart ("handle").
+	Handle uint32
+	// Protocol is the ETH_P_* the filter matches, in host order;
+	// ETH_P_ALL (3) for "all".
+	Protocol uint16
+	// Chain is the filter chain (0 unless tc's "chain" was used).
+	Chain uint32
+	// Kind is the classifier: "bpf" for cls_bpf.
+	Kind string
+
+	// The remaining fields describe cls_bpf filters (zero otherwise).
+
+	// ProgramID is the id of the filter's program.
+	ProgramID bpf.ProgramID
+	// Name is the filter's name (TCA_BPF_NAME), such as "prog.o:[tc]".
+	Name string
+	// Tag is the program's tag, in hex.
+	Tag string
+	// DirectAction reports direct-action mode ("da"): the program's
+	// return value is the TC_ACT_* verdict.
 	DirectAction bool
 }
 
@@ -756,8 +770,11 @@ func (a *TCAttachment) deleteOwnFilter() error {
 
 // TCXProgram is a program attached through tcx.
 type TCXProgram struct {
+	// ProgramID is the program's id.
 	ProgramID bpf.ProgramID
-	LinkID    LinkID // 0 for programs attached with BPF_PROG_ATTACH
+	// LinkID is the tcx link that attaches it, 0 for programs attached
+	// with BPF_PROG_ATTACH.
+	LinkID LinkID
 }
 
 // TCXPrograms lists the tcx programs on hook of iface (in iface.Netns), in

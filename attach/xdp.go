@@ -139,6 +139,7 @@ type XDPProgram struct {
 // XDPState is what is attached at an interface's XDP hook: what "ip link
 // show" prints as "prog/xdp id N" or "prog/xdpgeneric id N".
 type XDPState struct {
+	// Interface is the interface, with its name, index and namespace.
 	Interface Interface
 	// Programs has one entry per mode that has a program (a device can
 	// have a native and an offloaded one at once), empty when nothing is
