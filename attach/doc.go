@@ -50,8 +50,9 @@
 // Close ends our part, Detach removes the program now (and reports an
 // attachment that vanished with ErrVanished), Release keeps the program
 // attached and drops only what this process holds, Pin pins a bpf_link on
-// bpffs, Unpin removes that pin (PinnedPath tells it), and Info asks the
-// kernel about the attachment now. After Close, Detach or Release the
+// bpffs, Unpin removes that pin (PinnedPath tells it), Info asks the
+// kernel about the attachment now, and Update replaces the program in
+// place (atomically for links and netlink XDP). After Close, Detach or Release the
 // value is spent: Close is a no-op, Unpin and PinnedPath still work (the
 // pin is a file, as for bpf.Program and maps.Map), and every other method
 // fails with an error matching bpf.ErrClosed, the module's one "closed"
