@@ -182,7 +182,7 @@ func contextMemory(c any) (sys.Pointer, uint32, error) {
 // reported with the features answer that names it.
 func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
 	if p.fd.Int() < 0 {
-		return fmt.Errorf("test run of program %s: %w", p.name, ErrClosed)
+		return fmt.Errorf("test run of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	if errors.Is(err, unix.EINVAL) {
 		if ferr := p.missingRunOption(opts); ferr != nil {

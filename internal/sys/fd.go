@@ -47,13 +47,16 @@ func NewFD(raw int) (*FD, error) {
 // this value.
 var ErrClosed = errors.New("closed")
 
-// Closed returns ErrClosed when fd was closed (the error a system call gave
-// for the invalid descriptor is then not worth reporting), else err.
+// Closed returns an error matching ErrClosed when fd was closed (and
+// still matching EBADF when err did), else err.
 func (fd *FD) Closed(err error) error {
-	if err != nil && fd.Int() < 0 {
-		return ErrClosed
+	if err == nil || fd.Int() >= 0 {
+		return err
 	}
-	return err
+	if errors.Is(err, unix.EBADF) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return ErrClosed
 }
 
 // Int returns the descriptor number, or -1 once the FD is closed.
