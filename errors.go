@@ -30,6 +30,12 @@ var ErrNotSupported = sys.ErrNotSupported
 // It is the same value as maps.ErrNotPinned.
 var ErrNotPinned = maps.ErrNotPinned
 
+// ErrClosed matches errors of every method of a Program or Map called
+// after its Close, and of attach's links and attachments after their
+// Close, Release or Detach (except Close, which may be called again). It
+// is the same value as maps.ErrClosed.
+var ErrClosed = maps.ErrClosed
+
 // loadError is the error NewProgram and NewCollection return. Its text is
 // the wrapped error's; formatted with %+v it also prints the whole
 // verifier log when a *verifier.Error is in the chain, as that error's

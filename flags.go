@@ -38,9 +38,10 @@ const (
 	// XDPHasFrags marks an XDP program that handles multi-buffer frames
 	// (BPF_F_XDP_HAS_FRAGS, 5.18; libbpf's "xdp.frags" sections).
 	XDPHasFrags ProgramFlags = 1 << 5
-	// XDPDevBoundOnly binds an XDP program to the device of
-	// ProgramOptions' device without offloading it
-	// (BPF_F_XDP_DEV_BOUND_ONLY, 6.3).
+	// XDPDevBoundOnly binds an XDP program to the device given in
+	// ProgramOptions.Ifindex without offloading it
+	// (BPF_F_XDP_DEV_BOUND_ONLY, 6.3): it may call the device's XDP
+	// metadata kfuncs and attaches only to that device.
 	XDPDevBoundOnly ProgramFlags = 1 << 6
 	// TestRegisterInvariants makes the verifier check its register
 	// bounds invariants (BPF_F_TEST_REG_INVARIANTS, 6.7; test use).

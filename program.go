@@ -127,6 +127,15 @@ type ProgramOptions struct {
 	// (/sys/kernel/btf/vmlinux): to prepare a program for another kernel,
 	// or to test one.
 	KernelTypes *btf.Spec
+	// Ifindex, when not 0, loads the program for the network device with
+	// this index in the calling thread's namespace (prog_ifindex): an XDP
+	// program with XDPDevBoundOnly in spec.Flags is bound to the device
+	// (6.3+: it may call the device's XDP metadata kfuncs and attaches only
+	// there); without that flag the program is offloaded to the device's
+	// NIC (4.16+; attach it with attach.XDPOffload), which only NICs with
+	// BPF offload (such as Netronome's nfp) accept: other devices refuse
+	// the load, and the error names the ifindex.
+	Ifindex int
 
 	btf *btfObjects // a collection's loaded BTF objects
 }
@@ -191,8 +200,8 @@ func NewProgram(spec *ProgramSpec) (*Program, error) {
 // NewProgramWithOptions verifies and loads spec. The first load asks for
 // no verifier log (a log buffer costs more than verifying small programs);
 // if the kernel rejects the program it is loaded again with the log, and
-// the error is a *verifier.Error with the failing instruction, the
-// kernel's message and a hint. Calls of GPL-only helpers from a program
+// the error wraps a *verifier.Error (reach it with errors.As) with the
+// failing instruction, the kernel's message and a hint. Calls of GPL-only helpers from a program
 // whose license is not GPL-compatible are reported before loading.
 //
 // When spec.BTF is set and the instructions carry func info
@@ -276,6 +285,7 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 		ProgFlags:          uint32(spec.Flags),
 		ProgName:           sys.ObjName(spec.Name),
 		ExpectedAttachType: uint32(spec.AttachType),
+		ProgIfindex:        uint32(opts.Ifindex),
 	}
 	ext.setAttr(&attr)
 	target.setAttr(&attr)
@@ -292,6 +302,13 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 			}
 			if errors.Is(err, unix.EPERM) {
 				return nil, fmt.Errorf("load %s: %s: %w", spec.describe(), privilegeHint(spec.Type), err)
+			}
+			if opts.Ifindex != 0 && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.EOPNOTSUPP)) {
+				what := "offload it (only NICs with BPF offload can)"
+				if spec.Flags&XDPDevBoundOnly != 0 {
+					what = "bind it"
+				}
+				return nil, fmt.Errorf("load %s for device ifindex %d: the device does not exist in the calling thread's namespace or refused to %s: %w", spec.describe(), opts.Ifindex, what, err)
 			}
 			if !isVerifierErrno(err) {
 				return nil, fmt.Errorf("load %s: %w", spec.describe(), explainLoad(spec, err, ext, target))
@@ -511,7 +528,10 @@ func (p *Program) String() string {
 }
 
 // Close releases the program's descriptor. Closing twice is safe. It does
-// not unpin: a pinned program stays in the kernel.
+// not unpin: a pinned program stays in the kernel. Every other method that
+// needs the descriptor (Run, Pin, Info, Clone, XlatedInstructions,
+// MemoryLocked) then fails with an error matching ErrClosed (Unpin and
+// PinnedPath still work: the pin is a file).
 func (p *Program) Close() error {
 	if p == nil {
 		return nil
@@ -525,7 +545,7 @@ func (p *Program) Close() error {
 func (p *Program) Clone() (*Program, error) {
 	fd, err := p.fd.Dup()
 	if err != nil {
-		return nil, fmt.Errorf("clone program %s: %w", p.name, err)
+		return nil, fmt.Errorf("clone program %s: %w", p.name, p.fd.Closed(err))
 	}
 	return &Program{name: p.name, typ: p.typ, id: p.id, fd: fd}, nil
 }
@@ -536,7 +556,7 @@ func (p *Program) Clone() (*Program, error) {
 // the first pin stays).
 func (p *Program) Pin(path string) error {
 	if err := sys.ObjPin(p.fd, path); err != nil {
-		return fmt.Errorf("pin program %s at %s: %w", p.name, path, err)
+		return fmt.Errorf("pin program %s at %s: %w", p.name, path, p.fd.Closed(err))
 	}
 	p.pinMu.Lock()
 	p.pinned = path
@@ -650,7 +670,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 	ids := make([]maps.ID, 16)
 	info := sys.ProgInfo{NrMapIDs: uint32(len(ids)), MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
-		return nil, fmt.Errorf("info of program %s: %w", p.name, err)
+		return nil, fmt.Errorf("info of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	pi := &ProgramInfo{
 		ID:                   ProgramID(info.ID),
@@ -676,7 +696,7 @@ func (p *Program) Info() (*ProgramInfo, error) {
 		ids = make([]maps.ID, n)
 		info2 := sys.ProgInfo{NrMapIDs: n, MapIDs: sys.NewPointer(unsafe.Pointer(&ids[0]))}
 		if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
-			return nil, fmt.Errorf("map ids of program %s: %w", p.name, err)
+			return nil, fmt.Errorf("map ids of program %s: %w", p.name, p.fd.Closed(err))
 		}
 		pi.MapIDs = ids[:min(n, info2.NrMapIDs)]
 	}

@@ -43,7 +43,7 @@ func ProgramIDs() ([]ProgramID, error) {
 func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 	var info sys.ProgInfo
 	if err := sys.ProgInfoByFD(p.fd, &info); err != nil {
-		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
+		return nil, fmt.Errorf("instructions of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	if info.XlatedProgLen == 0 {
 		return nil, fmt.Errorf("instructions of program %s: the kernel does not show them (needs CAP_SYS_ADMIN): %w", p.name, unix.EPERM)
@@ -51,7 +51,7 @@ func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 	buf := make([]byte, info.XlatedProgLen)
 	info2 := sys.ProgInfo{XlatedProgLen: info.XlatedProgLen, XlatedProgInsns: sys.SlicePointer(buf)}
 	if err := sys.ProgInfoByFD(p.fd, &info2); err != nil {
-		return nil, fmt.Errorf("instructions of program %s: %w", p.name, err)
+		return nil, fmt.Errorf("instructions of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	buf = buf[:min(len(buf), int(info2.XlatedProgLen))]
 	normalizeXlated(buf, binary.NativeEndian)
@@ -68,7 +68,7 @@ func (p *Program) XlatedInstructions() (asm.Instructions, error) {
 func (p *Program) MemoryLocked() (uint64, error) {
 	var v [1]uint64
 	if err := sys.FDInfo(p.fd, []string{"memlock"}, v[:]); err != nil {
-		return 0, fmt.Errorf("memlock of program %s: %w", p.name, err)
+		return 0, fmt.Errorf("memlock of program %s: %w", p.name, p.fd.Closed(err))
 	}
 	return v[0], nil
 }

@@ -181,6 +181,9 @@ func contextMemory(c any) (sys.Pointer, uint32, error) {
 // EINVAL for an option the kernel lacks (a flag, an input context) is
 // reported with the features answer that names it.
 func (p *Program) runError(err error, opts *RunOptions, res *RunResult) error {
+	if p.fd.Int() < 0 {
+		return fmt.Errorf("test run of program %s: %w", p.name, p.fd.Closed(err))
+	}
 	if errors.Is(err, unix.EINVAL) {
 		if ferr := p.missingRunOption(opts); ferr != nil {
 			return fmt.Errorf("test run of program %s: %w (%w)", p.name, ferr, err)

@@ -83,7 +83,7 @@ func TestRunErrors(t *testing.T) {
 		t.Fatalf("4-byte frame: %v", err)
 	}
 	prog.Close()
-	if _, err = prog.Run(bpf.RunOptions{Data: frame64}); !errors.Is(err, unix.EBADF) {
+	if _, err = prog.Run(bpf.RunOptions{Data: frame64}); !errors.Is(err, unix.EBADF) || !errors.Is(err, bpf.ErrClosed) {
 		t.Fatalf("closed program: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package attach
 
 import (
 	"errors"
+	"os"
 	"sync"
 
 	"github.com/purebpf/bpf"
@@ -25,18 +26,28 @@ import (
 //     the last descriptor of an unpinned link detaches it: Release then
 //     fails and changes nothing.
 //   - Pin pins a bpf_link on bpffs; netlink attachments cannot be pinned
-//     (they stay attached anyway until detached).
+//     (they stay attached anyway until detached). Unpin removes that pin
+//     (or the one a Link was opened from), failing with an error matching
+//     bpf.ErrNotPinned without one (always for netlink attachments);
+//     PinnedPath returns it, or "". As for bpf.Program and maps.Map, both
+//     work after Close, Release and Detach: the pin is a file.
 //   - Info asks the kernel about the attachment now, failing with an error
 //     matching ErrVanished when its program is no longer there.
+//   - Update replaces the attached program with another of the same type,
+//     keeping the attachment (atomically for links: BPF_LINK_UPDATE).
 //
-// After Close, Detach or Release every method but Close fails with an
-// error matching ErrVanished.
+// After Close, Detach or Release every other method but Close (which may
+// be called again) fails with an error matching bpf.ErrClosed. ErrVanished
+// means that someone else removed the program.
 type Attachment interface {
 	Close() error
 	Detach() error
 	Release() error
 	Pin(path string) error
+	Unpin() error
+	PinnedPath() string
 	Info() (*Info, error)
+	Update(prog *bpf.Program) error
 }
 
 var (
@@ -101,10 +112,10 @@ func (a *attachment) adoptHandle(h *handle) {
 }
 
 func (a *attachment) errorf(op, request string, kind, cause error) error {
-	return mkError(op, a.iface, nsName(a.iface.Netns), request, kind, cause)
+	return mkError(op, a.iface, request, kind, cause)
 }
 
-var errClosedAttachment = errors.New("attachment is closed or released")
+var errClosedAttachment = errors.New("the attachment was closed, released or detached")
 
 // pin pins the bpf_link at path; what names the link in messages ("XDP
 // link", "tcx link"), why explains why a netlink attachment cannot be.
@@ -113,7 +124,7 @@ func (a *attachment) pin(path, what, why string) error {
 	defer a.mu.Unlock()
 	op := "pin " + what + " of"
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	if a.link == nil {
 		return a.errorf(op, "", nil, errors.New(why))
@@ -132,9 +143,9 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		// Close (which ignores ErrVanished) after anything is a no-op;
+		// Close (which ignores ErrClosed) after anything is a no-op;
 		// Detach says there is nothing left to detach.
-		return a.errorf("detach "+what+" from", "", ErrVanished, errClosedAttachment)
+		return a.errorf("detach "+what+" from", "", bpf.ErrClosed, errClosedAttachment)
 	}
 	a.closed = true
 	var err error
@@ -164,10 +175,10 @@ func (a *attachment) release(what string) error {
 	defer a.mu.Unlock()
 	op := "release " + what + " of"
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	if a.link != nil {
-		if a.pinned == "" {
+		if !pinHolds(&a.pinned, a.link) {
 			return a.errorf(op, "", nil, errors.New("the link is not pinned: closing its last descriptor would detach it (Pin it first, or keep it open)"))
 		}
 		a.link.Close()
@@ -175,6 +186,63 @@ func (a *attachment) release(what string) error {
 	a.closed = true
 	a.drop()
 	return nil
+}
+
+// unpin is Unpin: see Attachment. It works after Close too.
+func (a *attachment) unpin(what string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return unpinPath(&a.pinned, func(err error) error { return a.errorf("unpin "+what+" of", "", nil, err) })
+}
+
+// pinnedPath is PinnedPath: see Attachment.
+func (a *attachment) pinnedPath() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pinned
+}
+
+// unpinPath removes the pin at *pinned and forgets it, also when someone
+// else removed it already (the error then matches os.ErrNotExist); without
+// a pin the error matches bpf.ErrNotPinned. wrap names the object.
+func unpinPath(pinned *string, wrap func(error) error) error {
+	if *pinned == "" {
+		return wrap(bpf.ErrNotPinned)
+	}
+	err := os.Remove(*pinned)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		*pinned = ""
+	}
+	if err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+// pinHolds reports whether the pin at *pinned still holds the link of fd
+// (someone may have removed or replaced the file); a pin that does not is
+// forgotten.
+func pinHolds(pinned *string, fd *sys.FD) bool {
+	if *pinned == "" {
+		return false
+	}
+	pfd, err := sys.ObjGet(*pinned, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			*pinned = ""
+		}
+		return false
+	}
+	defer pfd.Close()
+	var pin, own sys.LinkInfo
+	if sys.LinkInfoByFD(pfd, &pin) != nil || sys.LinkInfoByFD(fd, &own) != nil {
+		return false
+	}
+	if pin.ID != own.ID {
+		*pinned = ""
+		return false
+	}
+	return true
 }
 
 // linkInfo fills info from the kernel's view of the attachment's link,
@@ -194,9 +262,9 @@ func (a *attachment) linkInfo(op string, info *Info) error {
 }
 
 // closeVanished is Close: end without detaching a pinned link, where an
-// attachment that vanished is not an error.
+// attachment that vanished, or was closed already, is not an error.
 func closeVanished(err error) error {
-	if errors.Is(err, ErrVanished) {
+	if errors.Is(err, ErrVanished) || errors.Is(err, bpf.ErrClosed) {
 		return nil
 	}
 	return err

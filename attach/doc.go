@@ -5,7 +5,7 @@
 //	ip link set dev X xdp obj prog.o        -> attach.XDP
 //	tc qdisc add dev X clsact               -> attach.EnsureClsact
 //	tc filter add dev X egress bpf da obj   -> attach.TC
-//	ip link show                            -> attach.QueryXDP, attach.Interfaces
+//	ip link show                            -> attach.XDPPrograms, attach.Interfaces
 //	tc filter show / bpftool net            -> attach.TCFilters, attach.TCXPrograms
 //
 // # One shape
@@ -17,8 +17,15 @@
 //	iface := attach.ByName("veth0").In(ns) // or attach.ByIndex(5); no In: the calling thread's namespace
 //	att, err := attach.XDP(iface, prog, attach.XDPOptions{Mode: attach.XDPGeneric})
 //
-// Options structs (XDPOptions, TCOptions, DetachXDPOptions) hold only what
-// varies per call; their zero values are the documented defaults.
+// What an operation cannot do without (the interface, the program, the tc
+// hook) is an argument; options structs (XDPOptions, TCOptions,
+// DetachXDPOptions) hold only what varies per call, and their zero values
+// are the documented defaults.
+//
+// Queries are nouns for what they return: XDPPrograms(iface),
+// TCFilters(iface, hook) and TCXPrograms(iface, hook). Interfaces(ns) is
+// the one exception to "the namespace is given in the Interface": it lists
+// every interface of a namespace, so it takes the namespace itself.
 //
 // # Methods
 //
@@ -43,9 +50,15 @@
 // Close ends our part, Detach removes the program now (and reports an
 // attachment that vanished with ErrVanished), Release keeps the program
 // attached and drops only what this process holds, Pin pins a bpf_link on
-// bpffs, and Info asks the kernel about the attachment now. After Close,
-// Detach or Release the value is spent: Close is a no-op and every other
-// method fails with ErrVanished. What each kind does:
+// bpffs, Unpin removes that pin (PinnedPath tells it), Info asks the
+// kernel about the attachment now, and Update replaces the program in
+// place (atomically for links and netlink XDP). After Close, Detach or Release the
+// value is spent: Close is a no-op, Unpin and PinnedPath still work (the
+// pin is a file, as for bpf.Program and maps.Map), and every other method
+// fails with an error matching bpf.ErrClosed, the module's one "closed"
+// sentinel. ErrVanished is kept for an attachment that someone else
+// removed (detached or replaced the program, deleted the interface).
+// What each kind does:
 //
 //   - A netlink XDP program (XDP with MethodNetlink, "ip link set dev X
 //     xdp") stays attached until someone removes it, also after the process
@@ -53,7 +66,7 @@
 //     replaced it is left alone, silently; Detach reports ErrVanished).
 //     Release leaves it attached and drops our reference to the
 //     namespace's socket; remove it later with DetachXDP (or ip link).
-//     It cannot be pinned.
+//     It cannot be pinned (Unpin reports bpf.ErrNotPinned).
 //   - A tc filter (TC with MethodNetlink, "tc filter add ... bpf da") is
 //     the same: Close deletes it while it still runs our program; after
 //     Release, DeleteTCFilter (its Filter tells priority and handle),
@@ -62,8 +75,10 @@
 //     pin refers to it: Close closes our descriptor, which detaches unless
 //     the link is pinned. To keep it past the process, Pin it and then
 //     Release (or Close); Release of an unpinned link fails and changes
-//     nothing, because closing the last descriptor would detach it. Remove
-//     a pinned link with LoadPinnedLink(path) and Unpin, then Close (or
+//     nothing, because closing the last descriptor would detach it (also
+//     when someone else removed the pin file: the attachment then forgets
+//     the path). Remove a pinned link with Unpin, on the attachment (also
+//     after Close or Release) or on LoadPinnedLink(path), then Close (or
 //     Detach, which ends it for every holder at once).
 //   - A Link opened by LinkFromID or LoadPinnedLink is one more reference
 //     to an existing link: Close drops it (detaching only if it was the
@@ -109,7 +124,8 @@
 //
 // errors.Is matches the errno (unix.EEXIST, unix.EBUSY, ...) and the
 // sentinels ErrNoInterface, ErrProgramType, ErrModeNotSupported,
-// ErrVanished, ErrNotAttached and bpf.ErrNotSupported. A kernel without
+// ErrVanished, ErrNotAttached, bpf.ErrClosed, bpf.ErrNotPinned and
+// bpf.ErrNotSupported. A kernel without
 // XDP links (before 5.9) or tcx (before 6.6) gives an error matching
 // bpf.ErrNotSupported whose *features.Error names the feature and the
 // release, for example

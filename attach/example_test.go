@@ -51,12 +51,12 @@ func ExampleXDP() {
 	defer att.Close() // detaches, if our program is still the one attached
 	fmt.Println("attached through", att.Method(), "in", att.Mode(), "mode")
 
-	st, err := attach.QueryXDP(attach.ByName(iface).In(ns))
+	st, err := attach.XDPPrograms(attach.ByName(iface).In(ns))
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, p := range st.Programs {
-		fmt.Printf("%s: prog/%s id %d\n", st.Interface, p.Mode.IPName(), p.ID)
+		fmt.Printf("%s: prog/%s id %d\n", st.Interface, p.Mode.IPName(), p.ProgramID)
 	}
 }
 
@@ -79,7 +79,7 @@ func ExampleTC() {
 
 	// Method Netlink makes a cls_bpf filter that tc sees; the default
 	// (Auto) uses a tcx link on 6.6+.
-	att, err := attach.TC(attach.ByName(iface).In(ns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	att, err := attach.TC(attach.ByName(iface).In(ns), prog, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink})
 	if err != nil {
 		log.Fatal(err)
 	}

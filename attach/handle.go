@@ -27,9 +27,10 @@ var (
 	// support, or offload without a capable NIC). It wraps
 	// bpf.ErrNotSupported.
 	ErrModeNotSupported = fmt.Errorf("XDP mode %w by the device", sys.ErrNotSupported)
-	// ErrVanished: the attachment is no longer there (someone detached or
-	// replaced the program, or the interface went away), or it was
-	// already closed or released.
+	// ErrVanished: the attachment is no longer there because someone
+	// else detached or replaced the program, or the interface went away.
+	// An attachment this process closed, released or detached reports
+	// bpf.ErrClosed instead.
 	ErrVanished = errors.New("attachment vanished")
 	// ErrNotAttached: there is nothing to detach.
 	ErrNotAttached = errors.New("nothing attached")
@@ -83,8 +84,7 @@ func (i Interface) String() string {
 // Error is an attachment operation that failed.
 type Error struct {
 	Op        string    // "attach XDP to", "list tc filters of", ...
-	Interface Interface // the target
-	Netns     string    // the namespace's name or path; "" for the caller's own
+	Interface Interface // the target, with its namespace (Interface.Netns; printed by name or path)
 	Request   string    // the netlink request or bpf command, such as "RTM_SETLINK"; may be empty
 	Message   string    // the kernel's extended-ack text; may be empty
 	Kind      error     // one of the package's sentinels, or nil
@@ -93,8 +93,8 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := e.Op + " " + e.Interface.String()
-	if e.Netns != "" {
-		s += " in netns " + e.Netns
+	if ns := nsName(e.Interface.Netns); ns != "" {
+		s += " in netns " + ns
 	}
 	s += ": "
 	if e.Kind != nil {
@@ -207,14 +207,17 @@ func (h *handle) links() ([]rtnl.Link, error) {
 // newError builds an *Error for op on iface; cause may be an rtnetlink
 // error, whose errno and ext-ack text are split out.
 func (h *handle) newError(op string, iface Interface, request string, kind, cause error) *Error {
-	return mkError(op, iface, nsName(h.ns), request, kind, cause)
+	if iface.Netns == nil {
+		iface.Netns = h.ns
+	}
+	return mkError(op, iface, request, kind, cause)
 }
 
 // mkError builds an *Error, splitting an rtnetlink error into errno and
 // ext-ack text and a bpf(2) error into its errno (Request names the
 // command).
-func mkError(op string, iface Interface, ns, request string, kind, cause error) *Error {
-	e := &Error{Op: op, Interface: iface, Netns: ns, Request: request, Kind: kind, Err: cause}
+func mkError(op string, iface Interface, request string, kind, cause error) *Error {
+	e := &Error{Op: op, Interface: iface, Request: request, Kind: kind, Err: cause}
 	var re *rtnl.Error
 	var se *sys.Error
 	switch {

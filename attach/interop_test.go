@@ -75,7 +75,7 @@ func TestInteropToolsSeeOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Priority: 3})
+	ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink, Priority: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestInteropToolsSeeOurTCX(t *testing.T) {
 	testenv.SkipUnsupported(t, features.HaveTCX())
 	tcxProg := loadReturn(t, "tcx_interop", bpf.SchedCLS, tcActOK)
 	tcxID := progID(t, tcxProg)
-	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcxProg, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	tcx, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcxProg, attach.Ingress, attach.TCOptions{Method: attach.MethodLink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,21 +156,21 @@ func TestInteropOursSeeTools(t *testing.T) {
 	xdpID, tcID := progID(t, xdpProg), progID(t, tcProg)
 
 	run(t, "ip", "-n", ns, "link", "set", "dev", p.B.Name, "xdpgeneric", "pinned", xdpPin)
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
+	st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ID(attach.XDPGeneric) != xdpID || st.Mode() != attach.XDPGeneric {
+	if st.ProgramID(attach.XDPGeneric) != xdpID || st.Mode() != attach.XDPGeneric {
 		t.Fatalf("query after ip attached: %+v, want program %d in generic mode", st, xdpID)
 	}
 	// Our attach refuses to replace it; detaching with the wrong id fails.
 	if _, err := attach.XDP(attach.ByName(p.B.Name).In(p.B.Netns), xdpPass(t), attach.XDPOptions{Mode: attach.XDPGeneric}); !errors.Is(err, unix.EBUSY) {
 		t.Fatalf("attach over ip's program: %v, want EBUSY", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ProgramID: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ExpectedProgram: xdpID + 1000}); !errors.Is(err, attach.ErrVanished) {
 		t.Fatalf("detach with the wrong program id: %v, want ErrVanished", err)
 	}
-	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ProgramID: xdpID}); err != nil {
+	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{ExpectedProgram: xdpID}); err != nil {
 		t.Fatal(err)
 	}
 	if out := run(t, "ip", "-n", ns, "link", "show", "dev", p.B.Name); strings.Contains(out, "xdp") {

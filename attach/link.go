@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -35,16 +36,32 @@ func (l *Link) spent(op string) error {
 	if !l.closed {
 		return nil
 	}
-	return fmt.Errorf("%s link %d: %w: %w", op, l.id, ErrVanished, errClosedAttachment)
+	return fmt.Errorf("%s link %d: %w: %w", op, l.id, bpf.ErrClosed, errClosedAttachment)
 }
 
 // LinkType is a bpf_link type (enum bpf_link_type), such as LinkTypeXDP.
 type LinkType = kernel.LinkType
 
-// Link types of the hooks this package attaches to.
+// The bpf_link types (enum bpf_link_type, with the release that
+// introduced each kind of link; link info reports the type since 5.8).
+// This package creates XDP and tcx links; a Link's Info may show any of
+// them.
 const (
-	LinkTypeXDP = kernel.LinkXDP
-	LinkTypeTCX = kernel.LinkTCX
+	LinkTypeUnspec        = kernel.LinkUnspec        // no link (0)
+	LinkTypeRawTracepoint = kernel.LinkRawTracepoint // raw tracepoint (5.7)
+	LinkTypeTracing       = kernel.LinkTracing       // fentry/fexit/fmod_ret/LSM (5.7)
+	LinkTypeCgroup        = kernel.LinkCgroup        // cgroup hooks (5.7)
+	LinkTypeIter          = kernel.LinkIter          // BPF iterators (5.8)
+	LinkTypeNetns         = kernel.LinkNetns         // flow dissector and sk_lookup in a netns (5.8)
+	LinkTypeXDP           = kernel.LinkXDP           // XDP (5.9)
+	LinkTypePerfEvent     = kernel.LinkPerfEvent     // kprobes, uprobes, tracepoints through perf events (5.15)
+	LinkTypeKprobeMulti   = kernel.LinkKprobeMulti   // multi-kprobes (5.18)
+	LinkTypeStructOps     = kernel.LinkStructOps     // struct_ops maps (6.4)
+	LinkTypeNetfilter     = kernel.LinkNetfilter     // netfilter hooks (6.4)
+	LinkTypeTCX           = kernel.LinkTCX           // tcx (6.6)
+	LinkTypeUprobeMulti   = kernel.LinkUprobeMulti   // multi-uprobes (6.6)
+	LinkTypeNetkit        = kernel.LinkNetkit        // netkit devices (6.7)
+	LinkTypeSockmap       = kernel.LinkSockmap       // sockmap/sockhash programs (6.10)
 )
 
 // LinkIDs lists the ids of all links on the system, in increasing order
@@ -137,19 +154,52 @@ func (l *Link) Pin(path string) error {
 }
 
 // Unpin removes the pin this Link made (Pin) or was opened from
-// (LoadPinnedLink). Without one it returns an error matching
-// os.ErrNotExist. The link ends when no descriptor is left either.
+// (LoadPinnedLink); the link ends when no descriptor is left either.
+// Without such a pin it returns an error matching bpf.ErrNotPinned (which
+// also matches os.ErrNotExist); when someone else removed the file already
+// the error matches os.ErrNotExist and the Link forgets the path. It works
+// after Close too, as Program.Unpin and Map.Unpin do.
 func (l *Link) Unpin() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pinned == "" {
-		return fmt.Errorf("unpin link %d: %w", l.id, bpf.ErrNotPinned)
+	return unpinPath(&l.pinned, func(err error) error { return fmt.Errorf("unpin link %d: %w", l.id, err) })
+}
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (l *Link) PinnedPath() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pinned
+}
+
+// Update atomically replaces the link's program with prog
+// (BPF_LINK_UPDATE, 5.7+), which must have the type and attach type the
+// link's hook takes (the kernel refuses others with EINVAL). A link that
+// was detached gives an error matching ErrVanished (ENOLINK).
+func (l *Link) Update(prog *bpf.Program) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.spent("update program of"); err != nil {
+		return err
 	}
-	if err := os.Remove(l.pinned); err != nil {
-		return fmt.Errorf("unpin link %d: %w", l.id, err)
+	if prog == nil || prog.FD() < 0 {
+		return fmt.Errorf("update program of link %d: the program is nil or closed", l.id)
 	}
-	l.pinned = ""
+	if err := updateLink(l.fd, prog); err != nil {
+		if errors.Is(err, unix.ENOLINK) {
+			return fmt.Errorf("update program of link %d: %w: %w", l.id, ErrVanished, err)
+		}
+		return fmt.Errorf("update program of link %d: %w", l.id, err)
+	}
 	return nil
+}
+
+// updateLink gives the link of fd the program prog (BPF_LINK_UPDATE).
+func updateLink(fd *sys.FD, prog *bpf.Program) error {
+	err := sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: fd.Uint(), NewProgFD: uint32(prog.FD())})
+	runtime.KeepAlive(prog)
+	runtime.KeepAlive(fd)
+	return err
 }
 
 // Detach ends the attachment (BPF_LINK_DETACH, 5.9+): the program leaves
@@ -176,15 +226,16 @@ func (l *Link) Detach() error {
 
 // Release closes this descriptor and leaves the program attached, which
 // only a pin guarantees: it fails, changing nothing, for a Link that has
-// no pin it knows of (Pin, LoadPinnedLink). Other holders' descriptors are
-// not considered.
+// no pin it knows of (Pin, LoadPinnedLink) that still holds the link (a
+// pin file someone else removed or replaced is forgotten). Other
+// holders' descriptors are not considered.
 func (l *Link) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.spent("release"); err != nil {
 		return err
 	}
-	if l.pinned == "" {
+	if !pinHolds(&l.pinned, l.fd) {
 		return fmt.Errorf("release link %d: the link is not pinned: closing a last descriptor would detach it (Pin it first, or Close it)", l.id)
 	}
 	l.closed = true
@@ -193,7 +244,9 @@ func (l *Link) Release() error {
 
 // Close releases this descriptor of the link. When it was the last
 // descriptor and the link is not pinned, the kernel detaches the program.
-// Closing twice, or after Release or Detach, is safe.
+// Closing twice, or after Release or Detach, is safe; every other method
+// but Unpin and PinnedPath then fails with an error matching
+// bpf.ErrClosed.
 func (l *Link) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

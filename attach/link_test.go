@@ -47,7 +47,7 @@ func TestXDPLinkPin(t *testing.T) {
 	// The kernel releases the unpinned link asynchronously.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
+		st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,8 +107,8 @@ func TestXDPLinkUpdateAndDetach(t *testing.T) {
 	}
 	assertXDP(t, p.B.Name, p.B.Netns, attach.XDPNative, 0)
 	wantFlows(t, p, true, "after Detach")
-	if err := att.Update(pass); !errors.Is(err, attach.ErrVanished) {
-		t.Fatalf("Update after Detach: %v, want ErrVanished", err)
+	if err := att.Update(pass); !errors.Is(err, bpf.ErrClosed) {
+		t.Fatalf("Update after Detach: %v, want bpf.ErrClosed", err)
 	}
 }
 
@@ -148,7 +148,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			if threadNS(t) != before {
 				t.Fatal("XDP attach moved the calling thread")
 			}
-			if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil {
+			if _, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil {
 				t.Fatal(err)
 			}
 			if err := a.Close(); err != nil {
@@ -156,7 +156,7 @@ func TestNamespaceStaysPut(t *testing.T) {
 			}
 		}
 		for _, m := range tcMethods {
-			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+			ta, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.Ingress, attach.TCOptions{Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +220,7 @@ func TestInterfacesAndReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
+		if st, err := attach.XDPPrograms(iface); err != nil || st.ProgramID(attach.XDPGeneric) != a.ProgramID() {
 			t.Fatalf("query %+v, %v", st, err)
 		}
 		links, err := attach.Interfaces(p.B.Netns)
@@ -235,7 +235,7 @@ func TestInterfacesAndReuse(t *testing.T) {
 			if l.Interface.Name == p.B.Name {
 				want = a.ProgramID()
 			}
-			if l.Interface.Netns != p.B.Netns || l.Interface.Index <= 0 || l.ID(attach.XDPGeneric) != want {
+			if l.Interface.Netns != p.B.Netns || l.Interface.Index <= 0 || l.ProgramID(attach.XDPGeneric) != want {
 				t.Fatalf("interface %+v: want netns %v and program %d", l, p.B.Netns, want)
 			}
 		}
@@ -292,7 +292,7 @@ func TestDetachLinkedXDP(t *testing.T) {
 	if err := attach.DetachXDP(attach.ByName(p.B.Name).In(p.B.Netns), attach.DetachXDPOptions{Links: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
 		t.Fatalf("after detaching the link: %+v, %v", st, err)
 	}
 	wantFlows(t, p, true, "after detaching the link")

@@ -43,15 +43,15 @@ func hookCases(t *testing.T) []hookCase {
 		}
 	}
 	xdpHolds := func(t *testing.T, p *testnet.VethPair) bpf.ProgramID {
-		st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
+		st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st.ID(attach.XDPGeneric)
+		return st.ProgramID(attach.XDPGeneric)
 	}
 	tcAttach := func(m attach.Method) func(*testing.T, *testnet.VethPair) attach.Attachment {
 		return func(t *testing.T, p *testnet.VethPair) attach.Attachment {
-			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.TCOptions{Hook: attach.Ingress, Method: m})
+			a, err := attach.TC(attach.ByIndex(p.B.Index).In(p.B.Netns), cls, attach.Ingress, attach.TCOptions{Method: m})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,12 +152,12 @@ func TestCloseDetaches(t *testing.T) {
 				t.Fatalf("second Close: %v", err)
 			}
 			for name, err := range map[string]error{"Detach": a.Detach(), "Release": a.Release(), "Pin": a.Pin(filepath.Join(t.TempDir(), "x"))} {
-				if !errors.Is(err, attach.ErrVanished) {
-					t.Errorf("%s after Close: %v, want ErrVanished", name, err)
+				if !errors.Is(err, bpf.ErrClosed) || errors.Is(err, attach.ErrVanished) {
+					t.Errorf("%s after Close: %v, want bpf.ErrClosed (not ErrVanished)", name, err)
 				}
 			}
-			if _, err := a.Info(); !errors.Is(err, attach.ErrVanished) {
-				t.Errorf("Info after Close: %v, want ErrVanished", err)
+			if _, err := a.Info(); !errors.Is(err, bpf.ErrClosed) {
+				t.Errorf("Info after Close: %v, want bpf.ErrClosed", err)
 			}
 		})
 	}
@@ -209,8 +209,8 @@ func TestReleaseKeepsAttached(t *testing.T) {
 			if got := c.holds(t, p); got != id {
 				t.Fatalf("Close after Release detached: the hook holds %d, want %d", got, id)
 			}
-			if err := a.Detach(); !errors.Is(err, attach.ErrVanished) {
-				t.Fatalf("Detach after Release: %v, want ErrVanished", err)
+			if err := a.Detach(); !errors.Is(err, bpf.ErrClosed) {
+				t.Fatalf("Detach after Release: %v, want bpf.ErrClosed", err)
 			}
 			if c.method == attach.MethodNetlink {
 				c.remove(t, p)
@@ -249,8 +249,8 @@ func TestReleaseKeepsAttached(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := l.Info(); !errors.Is(err, attach.ErrVanished) {
-				t.Fatalf("Info of a closed Link: %v, want ErrVanished", err)
+			if _, err := l.Info(); !errors.Is(err, bpf.ErrClosed) {
+				t.Fatalf("Info of a closed Link: %v, want bpf.ErrClosed", err)
 			}
 			waitDetached(t, p, c, "after the last descriptor and the pin went away")
 		})
@@ -299,7 +299,7 @@ func TestNamespaceSocketClosedWithNamespace(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err == nil {
+	if _, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns)); err == nil {
 		t.Fatal("query in a closed namespace succeeded")
 	}
 }
@@ -334,7 +334,7 @@ func TestProgramClosedAfterAttach(t *testing.T) {
 	if err := a.Detach(); err != nil {
 		t.Fatalf("Detach with the program closed: %v", err)
 	}
-	if st, err := attach.QueryXDP(iface); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(iface); err != nil || st.Attached() {
 		t.Fatalf("after Detach: %+v, %v", st, err)
 	}
 }
@@ -355,7 +355,7 @@ func TestCallerNamespace(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) != a.ProgramID() {
+				if st, err := attach.XDPPrograms(iface); err != nil || st.ProgramID(attach.XDPGeneric) != a.ProgramID() {
 					t.Errorf("query in the caller's namespace: %+v, %v", st, err)
 				}
 				if a.Interface().Netns != nil || a.Interface().Index != p.B.Index {
@@ -379,7 +379,7 @@ func TestCallerNamespace(t *testing.T) {
 	if got := countFDs(t); got != fds {
 		t.Fatalf("%d descriptors before, %d after calls on a thread in another namespace", fds, got)
 	}
-	if st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns)); err != nil || st.Attached() {
 		t.Fatalf("after Close: %+v, %v", st, err)
 	}
 }

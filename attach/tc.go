@@ -134,16 +134,30 @@ func (h *handle) clsact(iface Interface, typ netlink.HeaderType, flags netlink.H
 // TCFilter is a tc filter on a clsact hook, as "tc filter show dev X
 // egress" prints it.
 type TCFilter struct {
-	Hook     Hook
-	Priority uint16 // "pref"
-	Handle   uint32
-	Protocol uint16 // ETH_P_* in host order; ETH_P_ALL (3) for "all"
-	Chain    uint32
-	Kind     string // "bpf" for cls_bpf
-	// For cls_bpf filters:
-	ProgramID    bpf.ProgramID
-	Name         string // "name" (TCA_BPF_NAME)
-	Tag          string // the program's tag, hex
+	// Hook is the clsact hook the filter is on (Ingress or Egress).
+	Hook Hook
+	// Priority is the filter's priority ("pref"); lower runs first.
+	Priority uint16
+	// Handle tells filters of the same priority apart ("handle").
+	Handle uint32
+	// Protocol is the ETH_P_* the filter matches, in host order;
+	// ETH_P_ALL (3) for "all".
+	Protocol uint16
+	// Chain is the filter chain (0 unless tc's "chain" was used).
+	Chain uint32
+	// Kind is the classifier: "bpf" for cls_bpf.
+	Kind string
+
+	// The remaining fields describe cls_bpf filters (zero otherwise).
+
+	// ProgramID is the id of the filter's program.
+	ProgramID bpf.ProgramID
+	// Name is the filter's name (TCA_BPF_NAME), such as "prog.o:[tc]".
+	Name string
+	// Tag is the program's tag, in hex.
+	Tag string
+	// DirectAction reports direct-action mode ("da"): the program's
+	// return value is the TC_ACT_* verdict.
 	DirectAction bool
 }
 
@@ -382,11 +396,9 @@ func (a Anchor) relative() (flags, rel uint32, err error) {
 	return a.flags, 0, nil
 }
 
-// TCOptions configure a tc attachment. Hook has no default and must be
-// set; the other fields may stay zero.
+// TCOptions configure a tc attachment; the zero value attaches a tcx link
+// when the kernel has tcx and a direct-action cls_bpf filter otherwise.
 type TCOptions struct {
-	// Hook is Ingress or Egress.
-	Hook Hook
 	// Method: MethodLink is a tcx link (6.6+), MethodNetlink a cls_bpf
 	// filter on the clsact qdisc (created when missing), and MethodAuto a
 	// tcx link when the kernel has tcx and none of the filter-only fields
@@ -425,14 +437,14 @@ type TCAttachment struct {
 	filter TCFilter
 }
 
-// TC attaches prog (of type bpf.SchedCLS) to a tc hook of iface (in
-// iface.Netns): as a direct-action cls_bpf filter on the clsact qdisc ("tc
+// TC attaches prog (of type bpf.SchedCLS) to the tc hook (Ingress or
+// Egress) of iface (in iface.Netns): as a direct-action cls_bpf filter on the clsact qdisc ("tc
 // filter add dev X egress bpf da ...") or as a tcx link. See Attachment for
 // the attachment's life.
-func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
+func TC(iface Interface, prog *bpf.Program, hook Hook, opts TCOptions) (*TCAttachment, error) {
 	h := handle{ns: iface.Netns}
 	defer h.put()
-	att, err := h.attachTC(iface, prog, opts)
+	att, err := h.attachTC(iface, prog, hook, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -440,9 +452,9 @@ func TC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, erro
 	return att, nil
 }
 
-func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*TCAttachment, error) {
-	op := "attach tc " + opts.Hook.String() + " program to"
-	parent, err := opts.Hook.parent()
+func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TCOptions) (*TCAttachment, error) {
+	op := "attach tc " + hook.String() + " program to"
+	parent, err := hook.parent()
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
@@ -473,7 +485,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	att := &TCAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, hook: opts.Hook}
+	att := &TCAttachment{attachment: attachment{iface: iface, prog: prog, progID: id}, hook: hook}
 
 	if method != MethodNetlink {
 		var lfd *sys.FD
@@ -482,7 +494,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 			lfd, err = sys.LinkCreate(&sys.LinkCreateAttr{
 				ProgFD:            uint32(prog.FD()),
 				TargetFDOrIfindex: uint32(iface.Index),
-				AttachType:        uint32(opts.Hook.tcxType()),
+				AttachType:        uint32(hook.tcxType()),
 				Flags:             relFlags,
 				RelativeFDOrID:    rel,
 			})
@@ -540,7 +552,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 	chooses := opts.Priority == 0 || opts.Handle == 0
 	var before map[[2]uint32]bool
 	if chooses {
-		prev, err := h.tcFilters(iface, opts.Hook)
+		prev, err := h.tcFilters(iface, hook)
 		if err != nil {
 			return nil, err
 		}
@@ -555,10 +567,10 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, opts TCOptions) (*
 		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
 	}
 	att.method = MethodNetlink
-	att.filter = TCFilter{Hook: opts.Hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
+	att.filter = TCFilter{Hook: hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
 		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
 	if chooses {
-		filters, err := h.tcFilters(iface, opts.Hook)
+		filters, err := h.tcFilters(iface, hook)
 		if err != nil {
 			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
 		}
@@ -603,6 +615,16 @@ func (a *TCAttachment) Pin(path string) error {
 	return a.pin(path, "tcx link", "only tcx attachments can be pinned (this one is a tc filter)")
 }
 
+// Unpin removes the pin Pin made; the tcx link ends once no descriptor is
+// left either. Without a pin (always for filters) the error matches
+// bpf.ErrNotPinned; when someone else removed the file already it matches
+// os.ErrNotExist and the attachment forgets the path. It works after
+// Close and Release too.
+func (a *TCAttachment) Unpin() error { return a.unpin("tcx link") }
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (a *TCAttachment) PinnedPath() string { return a.pinnedPath() }
+
 // Detach removes the program and ends the attachment. A filter is
 // deleted only while it still runs our program; otherwise Detach returns an
 // error matching ErrVanished and leaves the filter alone. A tcx link is
@@ -630,7 +652,7 @@ func (a *TCAttachment) Info() (*Info, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return nil, a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Hook: a.hook, Filter: a.filter}
 	if a.link != nil {
@@ -645,6 +667,69 @@ func (a *TCAttachment) Info() (*Info, error) {
 	}
 	info.Filter = f
 	return info, nil
+}
+
+// Update replaces our program with prog (of type bpf.SchedCLS), keeping
+// the attachment: BPF_LINK_UPDATE for a tcx link (atomic), and for a
+// filter a replace of the same priority and handle (RTM_NEWTFILTER with
+// NLM_F_REPLACE) after checking that the filter still runs our program
+// (cls_bpf has no compare-and-swap: a replace by someone else between the
+// check and the request is overwritten). It fails with an error matching
+// ErrVanished when our program is no longer attached.
+func (a *TCAttachment) Update(prog *bpf.Program) error {
+	op := "update tc " + a.hook.String() + " program of"
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
+	}
+	if err := checkProgram(prog, bpf.SchedCLS); err != nil {
+		return a.errorf(op, "", ErrProgramType, err)
+	}
+	id, err := programID(prog)
+	if err != nil {
+		return a.errorf(op, "", nil, err)
+	}
+	if a.link != nil {
+		if err := updateLink(a.link, prog); err != nil {
+			var kind error
+			if errors.Is(err, unix.ENOLINK) {
+				kind = ErrVanished
+			}
+			return a.errorf(op, "BPF_LINK_UPDATE", kind, err)
+		}
+		a.prog, a.progID = prog, id
+		return nil
+	}
+	f, err := a.ownFilter(op)
+	if err != nil {
+		return err
+	}
+	parent, _ := a.hook.parent()
+	var buf [128]byte
+	b := rtnl.AppendTcmsg(buf[:0], int32(a.iface.Index), f.Handle, parent, uint32(f.Priority)<<16|uint32(htons(f.Protocol)))
+	b = rtnl.AppendString(b, tcaKind, "bpf")
+	b, optStart := rtnl.BeginNested(b, tcaOptions)
+	b = rtnl.AppendU32(b, tcaBPFFD, uint32(prog.FD()))
+	b = rtnl.AppendString(b, tcaBPFName, a.filter.Name)
+	var bpfFlags uint32
+	if a.filter.DirectAction {
+		bpfFlags = tcaBPFFlagActDirect
+	}
+	b = rtnl.AppendU32(b, tcaBPFFlags, bpfFlags)
+	b = rtnl.EndNested(b, optStart)
+	err = a.h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, netlink.Replace, b)
+	runtime.KeepAlive(prog)
+	if err != nil {
+		var kind error
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+			kind = ErrVanished
+		}
+		return a.errorf(op, "RTM_NEWTFILTER", kind, err)
+	}
+	a.prog, a.progID = prog, id
+	a.filter.ProgramID = id
+	return nil
 }
 
 func (a *TCAttachment) end(detachLink bool) error {
@@ -685,8 +770,11 @@ func (a *TCAttachment) deleteOwnFilter() error {
 
 // TCXProgram is a program attached through tcx.
 type TCXProgram struct {
+	// ProgramID is the program's id.
 	ProgramID bpf.ProgramID
-	LinkID    LinkID // 0 for programs attached with BPF_PROG_ATTACH
+	// LinkID is the tcx link that attaches it, 0 for programs attached
+	// with BPF_PROG_ATTACH.
+	LinkID LinkID
 }
 
 // TCXPrograms lists the tcx programs on hook of iface (in iface.Netns), in

@@ -125,7 +125,7 @@ func TestTCAndXDPCountSameFlows(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer xa.Close()
-			ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.TCOptions{Hook: attach.Egress, Method: method})
+			ta, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), tcProg, attach.Egress, attach.TCOptions{Method: method})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,9 +197,9 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	pass1 := loadReturn(t, "pass1", bpf.SchedCLS, tcActOK)
 	pass2 := loadReturn(t, "pass2", bpf.SchedCLS, tcActOK)
 	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
-	opts := attach.TCOptions{Hook: attach.Egress, Priority: 10, Handle: 7, Name: "first"}
+	opts := attach.TCOptions{Priority: 10, Handle: 7, Name: "first"}
 
-	a1, err := attach.TC(attach.ByName(iface).In(ns), pass1, opts)
+	a1, err := attach.TC(attach.ByName(iface).In(ns), pass1, attach.Egress, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,12 +207,12 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	if a1.Method() != attach.MethodNetlink { // filter-only options choose netlink
 		t.Fatalf("method %v, want netlink", a1.Method())
 	}
-	if _, err := attach.TC(attach.ByName(iface).In(ns), pass2, opts); !errors.Is(err, unix.EEXIST) {
+	if _, err := attach.TC(attach.ByName(iface).In(ns), pass2, attach.Egress, opts); !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("same priority and handle without Replace: %v, want EEXIST", err)
 	}
 	o := opts
 	o.Replace, o.Name = true, "second"
-	a2, err := attach.TC(attach.ByName(iface).In(ns), drop, o)
+	a2, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.Egress, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestTCFilterReplaceAndDelete(t *testing.T) {
 	}
 
 	// Another filter at another priority; delete one, then flush.
-	a3, err := attach.TC(attach.ByName(iface).In(ns), pass2, attach.TCOptions{Hook: attach.Egress, Priority: 20})
+	a3, err := attach.TC(attach.ByName(iface).In(ns), pass2, attach.Egress, attach.TCOptions{Priority: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestTCAutoMethod(t *testing.T) {
 	p := newPair(t)
 	want := autoTCMethod(t)
 	drop := loadReturn(t, "auto_drop", bpf.SchedCLS, tcActShot)
-	a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), drop, attach.TCOptions{Hook: attach.Ingress})
+	a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), drop, attach.Ingress, attach.TCOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,11 +320,15 @@ func TestTCXMatchesProbe(t *testing.T) {
 		t.Fatalf("feature probe failed: %v", probe)
 	}
 	cls := loadReturn(t, "cls", bpf.SchedCLS, tcActOK)
-	for _, opts := range []attach.TCOptions{
-		{Hook: attach.Ingress, Method: attach.MethodLink},
-		{Hook: attach.Egress, Anchor: attach.First()},
+	for _, tc := range []struct {
+		hook attach.Hook
+		opts attach.TCOptions
+	}{
+		{attach.Ingress, attach.TCOptions{Method: attach.MethodLink}},
+		{attach.Egress, attach.TCOptions{Anchor: attach.First()}},
 	} {
-		a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), cls, opts)
+		opts := tc.opts
+		a, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), cls, tc.hook, opts)
 		if probe == nil {
 			if err != nil {
 				t.Fatalf("attach %+v with tcx: %v", opts, err)
@@ -360,7 +364,7 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	p3 := loadReturn(t, "p3", bpf.SchedCLS, -1)
 	drop := loadReturn(t, "drop", bpf.SchedCLS, tcActShot)
 
-	a1, err := attach.TC(attach.ByName(iface).In(ns), p1, attach.TCOptions{Hook: attach.Ingress})
+	a1, err := attach.TC(attach.ByName(iface).In(ns), p1, attach.Ingress, attach.TCOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,12 +372,12 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	if want := autoTCMethod(t); a1.Method() != want {
 		t.Fatalf("Auto chose %v, want %v", a1.Method(), want)
 	}
-	a2, err := attach.TC(attach.ByName(iface).In(ns), p2, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.First()})
+	a2, err := attach.TC(attach.ByName(iface).In(ns), p2, attach.Ingress, attach.TCOptions{Anchor: attach.First()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	a3, err := attach.TC(attach.ByName(iface).In(ns), p3, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.After(p2)})
+	a3, err := attach.TC(attach.ByName(iface).In(ns), p3, attach.Ingress, attach.TCOptions{Anchor: attach.After(p2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,11 +385,11 @@ func TestTCXOrderAndDrop(t *testing.T) {
 	assertTCX(t, p, attach.Ingress, progID(t, p2), progID(t, p3), progID(t, p1))
 
 	// Anchors that do not exist fail.
-	if _, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.BeforeID(0x7fffffff)}); err == nil {
+	if _, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.Ingress, attach.TCOptions{Anchor: attach.BeforeID(0x7fffffff)}); err == nil {
 		t.Fatal("anchor on a missing program succeeded")
 	}
 
-	ad, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.TCOptions{Hook: attach.Ingress, Anchor: attach.BeforeID(progID(t, p1))})
+	ad, err := attach.TC(attach.ByName(iface).In(ns), drop, attach.Ingress, attach.TCOptions{Anchor: attach.BeforeID(progID(t, p1))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,18 +433,19 @@ func TestTCErrors(t *testing.T) {
 		name  string
 		iface string
 		prog  *bpf.Program
+		hook  attach.Hook
 		opts  attach.TCOptions
 		want  error
 	}{
-		{"xdp program", p.B.Name, dropworld(t), attach.TCOptions{Hook: attach.Egress}, attach.ErrProgramType},
-		{"missing interface", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress}, attach.ErrNoInterface},
-		{"missing interface (filter)", "nosuch0", cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink}, attach.ErrNoInterface},
-		{"no hook", p.B.Name, cls, attach.TCOptions{}, nil},
-		{"filter options on a link", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodLink, Priority: 3}, nil},
-		{"anchor on a filter", p.B.Name, cls, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Anchor: attach.First()}, nil},
+		{"xdp program", p.B.Name, dropworld(t), attach.Egress, attach.TCOptions{}, attach.ErrProgramType},
+		{"missing interface", "nosuch0", cls, attach.Egress, attach.TCOptions{}, attach.ErrNoInterface},
+		{"missing interface (filter)", "nosuch0", cls, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink}, attach.ErrNoInterface},
+		{"no hook", p.B.Name, cls, 0, attach.TCOptions{}, nil},
+		{"filter options on a link", p.B.Name, cls, attach.Egress, attach.TCOptions{Method: attach.MethodLink, Priority: 3}, nil},
+		{"anchor on a filter", p.B.Name, cls, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink, Anchor: attach.First()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := attach.TC(attach.ByName(tc.iface).In(p.B.Netns), tc.prog, tc.opts)
+			_, err := attach.TC(attach.ByName(tc.iface).In(p.B.Netns), tc.prog, tc.hook, tc.opts)
 			var ae *attach.Error
 			if !errors.As(err, &ae) || (tc.want != nil && !errors.Is(err, tc.want)) {
 				t.Fatalf("got %v, want an *attach.Error matching %v", err, tc.want)
@@ -474,12 +479,12 @@ func TestDeleteTCFiltersWithoutQdisc(t *testing.T) {
 func TestTCSameProgramTwice(t *testing.T) {
 	p := newPair(t)
 	prog := loadReturn(t, "tc_twice", bpf.SchedCLS, 0)
-	first, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	first, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	second, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink})
+	second, err := attach.TC(attach.ByName(p.B.Name).In(p.B.Netns), prog, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink})
 	if err != nil {
 		t.Fatal(err)
 	}

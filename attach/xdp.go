@@ -49,7 +49,9 @@ const (
 	// 4.19).
 	XDPNative
 	// XDPOffload runs the program on the NIC (XDP_FLAGS_HW_MODE,
-	// "xdpoffload"); the program must have been loaded for that device.
+	// "xdpoffload"); the program must have been loaded for that device
+	// (bpf.ProgramOptions.Ifindex, without bpf.XDPDevBoundOnly), which
+	// only NICs with BPF offload accept.
 	XDPOffload
 )
 
@@ -128,13 +130,16 @@ func (m Method) String() string {
 
 // XDPProgram is one XDP program attached to an interface.
 type XDPProgram struct {
+	// Mode is the mode the program runs in.
 	Mode XDPMode
-	ID   bpf.ProgramID // the program's kernel id
+	// ProgramID is the program's kernel id.
+	ProgramID bpf.ProgramID
 }
 
 // XDPState is what is attached at an interface's XDP hook: what "ip link
 // show" prints as "prog/xdp id N" or "prog/xdpgeneric id N".
 type XDPState struct {
+	// Interface is the interface, with its name, index and namespace.
 	Interface Interface
 	// Programs has one entry per mode that has a program (a device can
 	// have a native and an offloaded one at once), empty when nothing is
@@ -145,19 +150,19 @@ type XDPState struct {
 // Attached reports whether any XDP program is attached.
 func (s XDPState) Attached() bool { return len(s.Programs) > 0 }
 
-// ID returns the id of the program attached in mode, or 0. For
+// ProgramID returns the id of the program attached in mode, or 0. For
 // XDPDefault it returns the id of the only program attached (0 if none
 // or several).
-func (s XDPState) ID(mode XDPMode) bpf.ProgramID {
+func (s XDPState) ProgramID(mode XDPMode) bpf.ProgramID {
 	if mode == XDPDefault {
 		if len(s.Programs) == 1 {
-			return s.Programs[0].ID
+			return s.Programs[0].ProgramID
 		}
 		return 0
 	}
 	for _, p := range s.Programs {
 		if p.Mode == mode {
-			return p.ID
+			return p.ProgramID
 		}
 	}
 	return 0
@@ -175,7 +180,7 @@ func (s XDPState) Mode() XDPMode {
 // modeOf returns the mode holding program id.
 func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 	for _, p := range s.Programs {
-		if p.ID == id {
+		if p.ProgramID == id {
 			return p.Mode, true
 		}
 	}
@@ -186,7 +191,7 @@ func (s XDPState) modeOf(id bpf.ProgramID) (XDPMode, bool) {
 func xdpState(iface Interface, x rtnl.XDP) XDPState {
 	s := XDPState{Interface: iface}
 	for _, p := range []XDPProgram{{XDPNative, bpf.ProgramID(x.DrvProgID)}, {XDPGeneric, bpf.ProgramID(x.SkbProgID)}, {XDPOffload, bpf.ProgramID(x.HwProgID)}} {
-		if p.ID != 0 {
+		if p.ProgramID != 0 {
 			s.Programs = append(s.Programs, p)
 		}
 	}
@@ -220,11 +225,12 @@ type XDPOptions struct {
 	// -force); without it an attach fails with EBUSY when a program is
 	// already there. Netlink only.
 	Replace bool
-	// ExpectedProgram makes the attach an atomic replace: it succeeds
-	// only if this program is the one attached in the mode, and fails
-	// with EEXIST otherwise (IFLA_XDP_EXPECTED_FD, 5.7+). Netlink only;
-	// to replace the program of a link use XDPAttachment.Update.
-	ExpectedProgram *bpf.Program
+	// ExpectedProgram, when not 0, makes the attach an atomic replace: it
+	// succeeds only if the program with this id is the one attached in
+	// the mode, and fails with EEXIST otherwise (IFLA_XDP_EXPECTED_FD,
+	// 5.7+); an id no loaded program has fails with ErrVanished. Netlink
+	// only; to replace the program of a link use XDPAttachment.Update.
+	ExpectedProgram bpf.ProgramID
 }
 
 // XDPAttachment is an XDP program attached to an interface, through
@@ -303,12 +309,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	if err != nil {
 		return nil, h.newError(op, iface, "", nil, err)
 	}
-	if opts.ExpectedProgram != nil {
-		if err := checkProgram(opts.ExpectedProgram, bpf.XDP); err != nil {
-			return nil, h.newError(op, iface, "", nil, fmt.Errorf("expected program: %w", err))
-		}
-	}
-	replacing := opts.Replace || opts.ExpectedProgram != nil
+	replacing := opts.Replace || opts.ExpectedProgram != 0
 	method := opts.Method
 	switch {
 	case method == MethodLink && replacing:
@@ -349,15 +350,20 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 	}
 	if att.link == nil {
 		flags := modeFlag
-		var expected *bpf.Program
+		expected := -1
 		switch {
-		case opts.ExpectedProgram != nil:
+		case opts.ExpectedProgram != 0:
 			flags |= xdpFlagsReplace
-			expected = opts.ExpectedProgram
+			fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
+			if err != nil {
+				return nil, h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, fmt.Errorf("expected program %d: %w", opts.ExpectedProgram, err))
+			}
+			defer fd.Close()
+			expected = fd.Int()
 		case !opts.Replace:
 			flags |= xdpFlagsUpdateIfNoExist
 		}
-		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, fdOrNeg(expected)); err != nil {
+		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, expected); err != nil {
 			return nil, h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err)
 		}
 		att.method = MethodNetlink
@@ -413,12 +419,22 @@ func (a *XDPAttachment) ProgramID() bpf.ProgramID { return a.progID }
 
 // Pin pins the bpf_link at path on a bpffs mount, so that the attachment
 // outlives the descriptor and the process (and Release is allowed).
-// Remove the pin with os.Remove (which detaches once no descriptor is
-// left). Netlink attachments cannot be pinned: they persist anyway until
+// Remove the pin with Unpin (which detaches once no descriptor is left).
+// Netlink attachments cannot be pinned: they persist anyway until
 // detached.
 func (a *XDPAttachment) Pin(path string) error {
 	return a.pin(path, "XDP link", "only bpf_link attachments can be pinned (this one uses netlink)")
 }
+
+// Unpin removes the pin Pin made; the link ends once no descriptor is
+// left either. Without a pin (always for netlink) the error matches
+// bpf.ErrNotPinned; when someone else removed the file already it matches
+// os.ErrNotExist and the attachment forgets the path. It works after
+// Close and Release too.
+func (a *XDPAttachment) Unpin() error { return a.unpin("XDP link") }
+
+// PinnedPath returns the path of the pin Unpin would remove, or "".
+func (a *XDPAttachment) PinnedPath() string { return a.pinnedPath() }
 
 // Info reports the attachment as the kernel sees it now: for netlink, the
 // interface's XDP state must still show our program; for a link, the
@@ -428,7 +444,7 @@ func (a *XDPAttachment) Info() (*Info, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return nil, a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return nil, a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	info := &Info{Method: a.method, ProgramID: a.progID, Interface: a.iface, Mode: a.mode}
 	if a.link != nil {
@@ -458,7 +474,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
-		return a.errorf(op, "", ErrVanished, errClosedAttachment)
+		return a.errorf(op, "", bpf.ErrClosed, errClosedAttachment)
 	}
 	if err := checkProgram(prog, bpf.XDP); err != nil {
 		return a.errorf(op, "", ErrProgramType, err)
@@ -468,9 +484,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		return a.errorf(op, "", nil, err)
 	}
 	if a.link != nil {
-		err = sys.LinkUpdate(&sys.LinkUpdateAttr{LinkFD: a.link.Uint(), NewProgFD: uint32(prog.FD())})
-		runtime.KeepAlive(prog)
-		if err != nil {
+		if err := updateLink(a.link, prog); err != nil {
 			var kind error
 			if errors.Is(err, unix.ENOLINK) || errors.Is(err, unix.EPERM) {
 				kind = ErrVanished
@@ -541,8 +555,9 @@ func (a *XDPAttachment) end(detachLink bool) error {
 	})
 }
 
-// QueryXDP reports the XDP programs attached to iface (in iface.Netns).
-func QueryXDP(iface Interface) (XDPState, error) {
+// XDPPrograms reports the XDP programs attached to iface (in iface.Netns),
+// as TCFilters and TCXPrograms report those of the tc hooks.
+func XDPPrograms(iface Interface) (XDPState, error) {
 	h := handle{ns: iface.Netns}
 	defer h.put()
 	l, err := h.getLink("query XDP of", iface)
@@ -558,9 +573,11 @@ type DetachXDPOptions struct {
 	// Mode whose program is removed; XDPDefault removes the only
 	// program attached (it is an error when several are).
 	Mode XDPMode
-	// ProgramID, when not 0, removes the program only if it is the one
-	// attached (atomically, 5.7+), failing with ErrVanished otherwise.
-	ProgramID bpf.ProgramID
+	// ExpectedProgram, when not 0, removes the program only if the
+	// program with this id is the one attached (atomically, 5.7+),
+	// failing with ErrVanished otherwise (as XDPOptions.ExpectedProgram
+	// does for an attach).
+	ExpectedProgram bpf.ProgramID
 	// Links also detaches a program attached through a bpf_link
 	// (BPF_LINK_DETACH, 5.9+), which netlink cannot remove: the link
 	// stays open for its holders but no longer attaches anything.
@@ -599,16 +616,16 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 	if err != nil {
 		return h.newError(op, iface, "", nil, err)
 	}
-	cur := l.xdp.ID(mode)
+	cur := l.xdp.ProgramID(mode)
 	if cur == 0 {
 		return h.newError(op, iface, "", ErrNotAttached, fmt.Errorf("no XDP program attached in %v mode", mode))
 	}
 	expected := -1
-	if opts.ProgramID != 0 {
-		if cur != opts.ProgramID {
-			return h.newError(op, iface, "", ErrVanished, fmt.Errorf("program %d is attached, not %d", cur, opts.ProgramID))
+	if opts.ExpectedProgram != 0 {
+		if cur != opts.ExpectedProgram {
+			return h.newError(op, iface, "", ErrVanished, fmt.Errorf("program %d is attached, not %d", cur, opts.ExpectedProgram))
 		}
-		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ProgramID))
+		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
 		if err != nil {
 			return h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, err)
 		}
@@ -622,7 +639,7 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 			return h.detachXDPLink(op, iface, cur)
 		}
 		var kind error
-		if opts.ProgramID != 0 && errors.Is(err, unix.EEXIST) {
+		if opts.ExpectedProgram != 0 && errors.Is(err, unix.EEXIST) {
 			kind = ErrVanished
 		}
 		return h.newError(op, iface, "RTM_SETLINK", kind, err)

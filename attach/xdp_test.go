@@ -50,11 +50,11 @@ func TestXDPDropworld(t *testing.T) {
 				t.Fatalf("attachment: method %v mode %v prog %d iface %v; want %v %v %d %d",
 					att.Method(), att.Mode(), att.ProgramID(), att.Interface(), wantMethod, tc.want, id, p.B.Index)
 			}
-			st, err := attach.QueryXDP(attach.ByIndex(p.B.Index).In(p.B.Netns))
+			st, err := attach.XDPPrograms(attach.ByIndex(p.B.Index).In(p.B.Netns))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.ID(tc.want) != id || st.Mode() != tc.want || len(st.Programs) != 1 {
+			if st.ProgramID(tc.want) != id || st.Mode() != tc.want || len(st.Programs) != 1 {
 				t.Fatalf("query while attached: %+v, want id %d in %v mode", st, id, tc.want)
 			}
 			wantFlows(t, p, false, "dropworld attached")
@@ -62,7 +62,7 @@ func TestXDPDropworld(t *testing.T) {
 			if err := att.Close(); err != nil {
 				t.Fatal(err)
 			}
-			st, err = attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
+			st, err = attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,14 +105,20 @@ func TestXDPReplaceSemantics(t *testing.T) {
 	}
 
 	// Atomic replace with the wrong expected program fails.
-	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: third})
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: progID(t, third)})
 	if !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("replace with wrong expected program: %v, want EEXIST", err)
 	}
 	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
+	// An expected id that no loaded program has is a vanished expectation.
+	_, err = attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: 0x7fffffff})
+	if !errors.Is(err, attach.ErrVanished) {
+		t.Fatalf("replace expecting a program that does not exist: %v, want ErrVanished", err)
+	}
+	assertXDP(t, p.B.Name, ns, attach.XDPGeneric, progID(t, first))
 
 	// Atomic replace with the right one swaps.
-	a2, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: first})
+	a2, err := attach.XDP(attach.ByName(p.B.Name).In(ns), second, attach.XDPOptions{Mode: attach.XDPGeneric, Method: attach.MethodNetlink, ExpectedProgram: progID(t, first)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +206,7 @@ func TestXDPErrors(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	st, err := attach.QueryXDP(attach.ByName(p.B.Name).In(p.B.Netns))
+	st, err := attach.XDPPrograms(attach.ByName(p.B.Name).In(p.B.Netns))
 	if err != nil || st.Attached() {
 		t.Fatalf("failed attaches left something: %+v %v", st, err)
 	}
@@ -209,11 +215,11 @@ func TestXDPErrors(t *testing.T) {
 func assertXDP(t *testing.T, iface string, n *netns.NetNS, mode attach.XDPMode, id bpf.ProgramID) {
 	t.Helper()
 
-	st, err := attach.QueryXDP(attach.ByName(iface).In(n))
+	st, err := attach.XDPPrograms(attach.ByName(iface).In(n))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.ID(mode); got != id {
+	if got := st.ProgramID(mode); got != id {
 		t.Fatalf("%s: program in %v mode is %d, want %d (%+v)", iface, mode, got, id, st)
 	}
 }

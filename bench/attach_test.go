@@ -170,7 +170,7 @@ func BenchmarkAttachTC(b *testing.B) {
 		iface := iface.In(ns)
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := attach.TC(iface, prog, attach.TCOptions{Hook: attach.Egress, Priority: 1, Handle: 1})
+			a, err := attach.TC(iface, prog, attach.Egress, attach.TCOptions{Priority: 1, Handle: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func BenchmarkAttachTC(b *testing.B) {
 		err := ns.Do(func() error {
 			b.ResetTimer()
 			for range b.N {
-				a, err := attach.TC(iface, prog, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodLink})
+				a, err := attach.TC(iface, prog, attach.Egress, attach.TCOptions{Method: attach.MethodLink})
 				if err != nil {
 					return err
 				}

@@ -25,8 +25,10 @@ var (
 	// ErrIterationAborted is returned by Iterator.Err when concurrent
 	// deletes kept the iterator from making progress.
 	ErrIterationAborted = errors.New("iteration aborted: map changed too much during iteration")
-	// ErrClosed matches errors of operations on a closed Map or reader.
-	ErrClosed = errors.New("map or reader closed")
+	// ErrClosed matches errors of every operation on a Map or reader after
+	// its Close. It is the same value as bpf.ErrClosed (which Programs,
+	// and attach's links and attachments, return).
+	ErrClosed = sys.ErrClosed
 	// ErrNotPinned matches errors of Unpin on an object that has no pin
 	// of its own (it was neither pinned nor opened from a pin, or its pin
 	// was removed already). It also matches os.ErrNotExist. It is the

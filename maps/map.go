@@ -529,7 +529,9 @@ func (m *Map) String() string {
 }
 
 // Close releases the descriptor. Closing twice is safe. It does not
-// unpin: a pinned map stays in the kernel.
+// unpin: a pinned map stays in the kernel. Every other method that needs
+// the descriptor then fails with an error matching ErrClosed (Unpin and
+// PinnedPath still work: the pin is a file).
 func (m *Map) Close() error {
 	if m == nil {
 		return nil
@@ -542,7 +544,7 @@ func (m *Map) Close() error {
 func (m *Map) Clone() (*Map, error) {
 	fd, err := m.fd.Dup()
 	if err != nil {
-		return nil, fmt.Errorf("map %s: clone: %w", m.name, err)
+		return nil, fmt.Errorf("map %s: clone: %w", m.name, m.fd.Closed(err))
 	}
 	c, err := newMap(fd, m.id, m.name, m.typ, m.keySize, m.valueSize, m.maxEntries, m.flags)
 	if err != nil {
@@ -558,7 +560,7 @@ func (m *Map) Clone() (*Map, error) {
 // stays).
 func (m *Map) Pin(path string) error {
 	if err := sys.ObjPin(m.fd, path); err != nil {
-		return fmt.Errorf("map %s: pin at %s: %w", m.name, path, err)
+		return fmt.Errorf("map %s: pin at %s: %w", m.name, path, m.fd.Closed(err))
 	}
 	m.pinMu.Lock()
 	m.pinned = path
@@ -605,7 +607,7 @@ func (m *Map) Freeze() error {
 				return fmt.Errorf("map %s: freeze: %w: %w", m.name, ferr, err)
 			}
 		}
-		return fmt.Errorf("map %s: freeze: %w", m.name, err)
+		return fmt.Errorf("map %s: freeze: %w", m.name, m.fd.Closed(err))
 	}
 	return nil
 }
@@ -638,7 +640,7 @@ type Info struct {
 func (m *Map) Info() (*Info, error) {
 	var mi sys.MapInfo
 	if err := sys.MapInfoByFD(m.fd, &mi); err != nil {
-		return nil, fmt.Errorf("map %s: info: %w", m.name, err)
+		return nil, fmt.Errorf("map %s: info: %w", m.name, m.fd.Closed(err))
 	}
 	return &Info{
 		ID: ID(mi.ID), Name: sys.CString(mi.Name[:]), Type: Type(mi.Type),
@@ -658,7 +660,7 @@ func (m *Map) ID() ID { return m.id }
 func (m *Map) MemoryLocked() (uint64, error) {
 	var v [1]uint64
 	if err := sys.FDInfo(m.fd, []string{"memlock"}, v[:]); err != nil {
-		return 0, fmt.Errorf("map %s: memlock: %w", m.name, err)
+		return 0, fmt.Errorf("map %s: memlock: %w", m.name, m.fd.Closed(err))
 	}
 	return v[0], nil
 }
@@ -668,7 +670,7 @@ func (m *Map) MemoryLocked() (uint64, error) {
 func (m *Map) Frozen() (bool, error) {
 	var v [1]uint64
 	if err := sys.FDInfo(m.fd, []string{"frozen"}, v[:]); err != nil {
-		return false, fmt.Errorf("map %s: frozen: %w", m.name, err)
+		return false, fmt.Errorf("map %s: frozen: %w", m.name, m.fd.Closed(err))
 	}
 	return v[0] != 0, nil
 }

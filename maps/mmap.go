@@ -42,7 +42,7 @@ func (m *Map) Mmap(writable bool) (*Memory, error) {
 	}
 	b, err := unix.Mmap(m.fd.Int(), 0, length, prot, unix.MAP_SHARED)
 	if err != nil {
-		return nil, fmt.Errorf("map %s: mmap %d bytes (writable %v): %w", m.name, length, writable, err)
+		return nil, fmt.Errorf("map %s: mmap %d bytes (writable %v): %w", m.name, length, writable, m.fd.Closed(err))
 	}
 	return &Memory{b: b, size: size, writable: writable, name: m.name}, nil
 }

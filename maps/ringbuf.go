@@ -46,7 +46,7 @@ func NewRingReader(m *Map) (*RingReader, error) {
 	}
 	fd, err := m.fd.Dup()
 	if err != nil {
-		return nil, fmt.Errorf("map %s: ring reader: %w", m.name, err)
+		return nil, fmt.Errorf("map %s: ring reader: %w", m.name, m.fd.Closed(err))
 	}
 	r := &RingReader{fd: fd, name: m.name, mask: uint64(m.maxEntries) - 1}
 	page := os.Getpagesize()

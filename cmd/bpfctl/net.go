@@ -106,7 +106,7 @@ func netList(c *ctx, args []string) error {
 	res := netJSON{XDP: []netXDPJSON{}, TC: []netTCJSON{}, FlowDissector: []struct{}{}}
 	for _, l := range links {
 		for _, p := range l.Programs {
-			res.XDP = append(res.XDP, netXDPJSON{Devname: l.Interface.Name, Ifindex: l.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ID)})
+			res.XDP = append(res.XDP, netXDPJSON{Devname: l.Interface.Name, Ifindex: l.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ProgramID)})
 		}
 	}
 	for _, l := range links {
@@ -190,7 +190,7 @@ func xdpList(c *ctx, args []string) error {
 	}
 	var states []attach.XDPState
 	if len(args) == 1 {
-		s, err := attach.QueryXDP(iface(args[0]).In(ns))
+		s, err := attach.XDPPrograms(iface(args[0]).In(ns))
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func xdpList(c *ctx, args []string) error {
 	list := []netXDPJSON{}
 	for _, s := range states {
 		for _, p := range s.Programs {
-			list = append(list, netXDPJSON{Devname: s.Interface.Name, Ifindex: s.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ID)})
+			list = append(list, netXDPJSON{Devname: s.Interface.Name, Ifindex: s.Interface.Index, Mode: xdpModeName(p.Mode), ID: uint32(p.ProgramID)})
 		}
 	}
 	if c.json {
@@ -278,7 +278,7 @@ func tcList(c *ctx, args []string) error {
 
 // resolveIface fills in the name and index of an interface.
 func resolveIface(ns *netns.NetNS, ifc attach.Interface) (attach.Interface, error) {
-	s, err := attach.QueryXDP(ifc.In(ns))
+	s, err := attach.XDPPrograms(ifc.In(ns))
 	if err != nil {
 		return ifc, err
 	}

@@ -52,13 +52,13 @@ func TestNetListMatchesBpftool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer xa.Close()
-	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcp, attach.TCOptions{Hook: attach.Egress, Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
+	ta, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcp, attach.Egress, attach.TCOptions{Method: attach.MethodNetlink, Name: "ctl.o:[tx]"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ta.Close()
 	haveTCX := true
-	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcx, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodLink})
+	la, err := attach.TC(attach.ByName(p.A.Name).In(p.A.Netns), tcx, attach.Ingress, attach.TCOptions{Method: attach.MethodLink})
 	if errors.Is(err, bpf.ErrNotSupported) {
 		haveTCX = false
 	} else if err != nil {
@@ -139,7 +139,7 @@ func TestNetListMatchesBpftool(t *testing.T) {
 
 	// Detach both with bpfctl; the library sees them gone.
 	mustBpfctl(t, "-n", ns, "xdp", "detach", p.A.Name)
-	st, err := attach.QueryXDP(attach.ByName(p.A.Name).In(p.A.Netns))
+	st, err := attach.XDPPrograms(attach.ByName(p.A.Name).In(p.A.Netns))
 	if err != nil || st.Attached() {
 		t.Errorf("after xdp detach: %+v, %v", st, err)
 	}

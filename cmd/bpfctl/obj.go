@@ -363,16 +363,16 @@ func tcAttach(c *ctx, args []string) error {
 	}
 	defer coll.Close()
 	sec := o.spec.Programs[name].Section
-	opts := attach.TCOptions{Hook: hook, Method: attach.MethodNetlink, Priority: uint16(prio), Handle: uint32(handle),
+	opts := attach.TCOptions{Method: attach.MethodNetlink, Priority: uint16(prio), Handle: uint32(handle),
 		Name: filepath.Base(o.path) + ":[" + sec + "]", Replace: c.cl.has("force")}
 	pin := c.cl.str("pin")
 	if pin != "" || c.cl.has("link") {
 		if prio != 0 || handle != 0 || opts.Replace {
 			return usagef("--prio, --handle and --force are for filters; they do not go with --link or --pin")
 		}
-		opts = attach.TCOptions{Hook: hook, Method: attach.MethodLink}
+		opts = attach.TCOptions{Method: attach.MethodLink}
 	}
-	att, err := attach.TC(iface(args[0]).In(ns), coll.Programs[name], opts)
+	att, err := attach.TC(iface(args[0]).In(ns), coll.Programs[name], hook, opts)
 	if err != nil {
 		return err
 	}

@@ -97,8 +97,8 @@ func TestRunOnInterface(t *testing.T) {
 	flags := cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "generic"}
 	var out bytes.Buffer
 	err := run(&out, false, flags, func() {
-		st, err := attach.QueryXDP(pair.B.Interface())
-		if err != nil || st.ID(attach.XDPGeneric) == 0 {
+		st, err := attach.XDPPrograms(pair.B.Interface())
+		if err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 			t.Errorf("while running: %+v, %v", st, err)
 		}
 		if rep, err := testnet.Ping(pair.A.Netns, pair.B.Addr(), testnet.PingOptions{Count: 2, Timeout: 300 * time.Millisecond}); err != nil || rep.Received != 0 {
@@ -108,7 +108,7 @@ func TestRunOnInterface(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(pair.B.Interface()); err != nil || st.Attached() {
 		t.Fatalf("after the run: %+v, %v", st, err)
 	}
 	if !strings.Contains(out.String(), "Detached.") {
@@ -122,8 +122,8 @@ func TestRunOnInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	fds.ExpectNoneNew(t, "dropworld -keep", before)
-	st, err := attach.QueryXDP(pair.B.Interface())
-	if err != nil || st.ID(attach.XDPGeneric) == 0 {
+	st, err := attach.XDPPrograms(pair.B.Interface())
+	if err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 		t.Fatalf("after -keep: %+v, %v", st, err)
 	}
 	// A second attach without -force fails; with -force it replaces.
@@ -135,8 +135,8 @@ func TestRunOnInterface(t *testing.T) {
 	if err := run(&out, true, flags, func() {}); err != nil {
 		t.Fatal(err)
 	}
-	if st2, _ := attach.QueryXDP(pair.B.Interface()); st2.ID(attach.XDPGeneric) == st.ID(attach.XDPGeneric) || st2.ID(attach.XDPGeneric) == 0 {
-		t.Fatalf("-force did not replace program %d: %+v", st.ID(attach.XDPGeneric), st2)
+	if st2, _ := attach.XDPPrograms(pair.B.Interface()); st2.ProgramID(attach.XDPGeneric) == st.ProgramID(attach.XDPGeneric) || st2.ProgramID(attach.XDPGeneric) == 0 {
+		t.Fatalf("-force did not replace program %d: %+v", st.ProgramID(attach.XDPGeneric), st2)
 	}
 	if err := run(&out, false, cli.Flags{Dev: "nonexistent0", Netns: pair.B.Netns.Name()}, func() {}); err == nil || !strings.Contains(err.Error(), "nonexistent0") {
 		t.Fatalf("missing interface: %v", err)

@@ -131,7 +131,7 @@ func (c *coop) attach(iface attach.Interface, flags cli.Flags) (*attachment, err
 	if err != nil {
 		return nil, err
 	}
-	tc, err := attach.TC(iface, c.tx, attach.TCOptions{Hook: attach.Egress})
+	tc, err := attach.TC(iface, c.tx, attach.Egress, attach.TCOptions{})
 	if err != nil {
 		xdp.Close()
 		return nil, err

@@ -111,14 +111,14 @@ func TestServe(t *testing.T) {
 	pair := bpftest.NewVethPair(t, testnet.VethOptions{})
 	var out bytes.Buffer
 	err := serve(&out, false, cli.Flags{Dev: pair.B.Name, Netns: pair.B.Netns.Name(), Mode: "native"}, func() {
-		if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.ID(attach.XDPNative) == 0 {
+		if st, err := attach.XDPPrograms(pair.B.Interface()); err != nil || st.ProgramID(attach.XDPNative) == 0 {
 			t.Errorf("not attached while serving: %+v %v", st, err)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := attach.QueryXDP(pair.B.Interface()); err != nil || st.Attached() {
+	if st, err := attach.XDPPrograms(pair.B.Interface()); err != nil || st.Attached() {
 		t.Fatalf("still attached: %+v %v", st, err)
 	}
 }

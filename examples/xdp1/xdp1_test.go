@@ -129,7 +129,7 @@ func TestRun(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, out, false, false, flags, 100*time.Millisecond) }()
 		waiting.For(t, "xdp1 attached", func() bool {
-			st, _ := attach.QueryXDP(pair.B.Interface())
+			st, _ := attach.XDPPrograms(pair.B.Interface())
 			return st.Attached()
 		})
 		during()
@@ -151,7 +151,7 @@ func TestRun(t *testing.T) {
 	if !icmpRate.MatchString(out) {
 		t.Errorf("no ICMP rate reported:\n%s", out)
 	}
-	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() {
+	if st, _ := attach.XDPPrograms(pair.B.Interface()); st.Attached() {
 		t.Fatal("still attached after exit")
 	}
 	// Someone replaces our program while we run: leave theirs alone.
@@ -172,7 +172,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	info, _ := other.Info()
-	if st, _ := attach.QueryXDP(pair.B.Interface()); st.ID(attach.XDPGeneric) != info.ID {
+	if st, _ := attach.XDPPrograms(pair.B.Interface()); st.ProgramID(attach.XDPGeneric) != info.ID {
 		t.Errorf("the other program was removed: %+v", st)
 	}
 	if theirs != nil {
@@ -182,7 +182,7 @@ func TestRun(t *testing.T) {
 	flags.Keep = true
 	run1(func() {}, func(string) bool { return true })
 	iface := pair.B.Interface()
-	if st, err := attach.QueryXDP(iface); err != nil || st.ID(attach.XDPGeneric) == 0 {
+	if st, err := attach.XDPPrograms(iface); err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 		t.Fatalf("-keep: %+v, %v; want xdp1 still attached after exit", st, err)
 	}
 	if err := attach.DetachXDP(iface, attach.DetachXDPOptions{}); err != nil {
@@ -205,8 +205,8 @@ func TestKeep(t *testing.T) {
 	}
 	fds.ExpectNoneNew(t, "xdp1 -keep", before)
 	iface := pair.B.Interface()
-	st, err := attach.QueryXDP(iface)
-	if err != nil || st.ID(attach.XDPGeneric) == 0 {
+	st, err := attach.XDPPrograms(iface)
+	if err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 		t.Fatalf("not attached after xdp1 -keep exited: %+v, %v\n%s", st, err, out.String())
 	}
 	if err := attach.DetachXDP(iface, attach.DetachXDPOptions{}); err != nil {

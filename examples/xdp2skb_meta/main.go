@@ -196,7 +196,7 @@ func install(w io.Writer, o options) error {
 		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(iface) }},
 		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(iface) }},
 		{"tc filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
-			a, err := attach.TC(iface, l.tc, attach.TCOptions{Hook: attach.Ingress, Method: attach.MethodNetlink, Priority: 1, Handle: 1})
+			a, err := attach.TC(iface, l.tc, attach.Ingress, attach.TCOptions{Method: attach.MethodNetlink, Priority: 1, Handle: 1})
 			if err != nil {
 				return err
 			}
@@ -268,12 +268,12 @@ func list(w io.Writer, o options) error {
 	if o.verbose {
 		fmt.Fprintf(w, "ip link show dev %s | grep xdp\n", o.Dev)
 	}
-	st, err := attach.QueryXDP(attach.ByName(o.Dev).In(ns))
+	st, err := attach.XDPPrograms(attach.ByName(o.Dev).In(ns))
 	if err != nil {
 		return err
 	}
 	for _, p := range st.Programs {
-		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ID)
+		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ProgramID)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func TestScript(t *testing.T) {
 	if err := install(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() || strings.Count(out.String(), "\n") != 5 {
+	if st, _ := attach.XDPPrograms(pair.B.Interface()); st.Attached() || strings.Count(out.String(), "\n") != 5 {
 		t.Fatalf("dry run changed something or printed the wrong steps:\n%s", out.String())
 	}
 	o.dryRun = false
@@ -124,7 +124,7 @@ func TestScript(t *testing.T) {
 	if err := flush(&out, o); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := attach.QueryXDP(pair.B.Interface()); st.Attached() {
+	if st, _ := attach.XDPPrograms(pair.B.Interface()); st.Attached() {
 		t.Fatal("XDP program left after --flush")
 	}
 	if filters, err := attach.TCFilters(pair.B.Interface(), attach.Ingress); len(filters) != 0 {

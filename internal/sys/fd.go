@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -38,6 +39,24 @@ func NewFD(raw int) (*FD, error) {
 	fd.raw.Store(int64(raw))
 	fd.cleanup = runtime.AddCleanup(fd, func(raw int) { unix.Close(raw) }, raw)
 	return fd, nil
+}
+
+// ErrClosed is the module's one "closed" sentinel: a method of a Program,
+// Map, reader, Link or attachment called after its Close (or Release,
+// Detach) fails with an error matching it. bpf, maps and attach export
+// this value.
+var ErrClosed = errors.New("closed")
+
+// Closed returns an error matching ErrClosed when fd was closed (and
+// still matching EBADF when err did), else err.
+func (fd *FD) Closed(err error) error {
+	if err == nil || fd.Int() >= 0 {
+		return err
+	}
+	if errors.Is(err, unix.EBADF) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return ErrClosed
 }
 
 // Int returns the descriptor number, or -1 once the FD is closed.

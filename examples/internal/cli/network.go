@@ -83,7 +83,7 @@ func (n *Network) TCP(port int) (ok bool, why string) {
 // Describe says what is attached at B's XDP hook, the way ip link show
 // does ("prog/xdp id 42" or "prog/xdpgeneric id 42"), or "no XDP program".
 func (n *Network) Describe() string {
-	st, err := attach.QueryXDP(n.B.Interface())
+	st, err := attach.XDPPrograms(n.B.Interface())
 	if err != nil {
 		return "query failed: " + err.Error()
 	}
@@ -92,7 +92,7 @@ func (n *Network) Describe() string {
 	}
 	var parts []string
 	for _, p := range st.Programs {
-		parts = append(parts, fmt.Sprintf("prog/%s id %d", p.Mode.IPName(), p.ID))
+		parts = append(parts, fmt.Sprintf("prog/%s id %d", p.Mode.IPName(), p.ProgramID))
 	}
 	return strings.Join(parts, ", ")
 }
