@@ -147,7 +147,6 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 		// Detach says there is nothing left to detach.
 		return a.errorf("detach "+what+" from", "", bpf.ErrClosed, errClosedAttachment)
 	}
-	a.closed = true
 	var err error
 	if a.link != nil {
 		if detachLink {
@@ -156,9 +155,13 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 			}
 		}
 		a.link.Close()
-	} else {
-		err = detachNetlink()
+	} else if err = detachNetlink(); err != nil && !errors.Is(err, ErrVanished) {
+		// The program is still attached (a refused or failed request):
+		// the attachment stays as it was, so Close or Detach can be
+		// retried.
+		return err
 	}
+	a.closed = true
 	a.drop()
 	return err
 }

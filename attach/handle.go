@@ -214,7 +214,7 @@ func (h *handle) newError(op string, iface Interface, request string, kind, caus
 }
 
 // mkError builds an *Error, splitting an rtnetlink error into errno and
-// ext-ack text and a bpf(2) error into its errno (Request names the
+// ext-ack text and a bare bpf(2) error into its errno (Request names the
 // command).
 func mkError(op string, iface Interface, request string, kind, cause error) *Error {
 	e := &Error{Op: op, Interface: iface, Request: request, Kind: kind, Err: cause}
@@ -224,7 +224,9 @@ func mkError(op string, iface Interface, request string, kind, cause error) *Err
 	case errors.As(cause, &re):
 		e.Message = re.Message
 		e.Err = re.Errno
-	case errors.As(cause, &se):
+	case errors.As(cause, &se) && error(se) == cause:
+		// Only a bare bpf(2) error: one wrapped with an explanation
+		// keeps it.
 		e.Err = se.Errno
 	}
 	return e

@@ -602,11 +602,19 @@ func (a *TCAttachment) Method() Method { return a.method }
 func (a *TCAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
-func (a *TCAttachment) ProgramID() bpf.ProgramID { return a.progID }
+func (a *TCAttachment) ProgramID() bpf.ProgramID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.progID
+}
 
 // Filter returns the filter of a Netlink attachment, with the priority and
 // handle the kernel chose (the zero TCFilter for tcx).
-func (a *TCAttachment) Filter() TCFilter { return a.filter }
+func (a *TCAttachment) Filter() TCFilter {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.filter
+}
 
 // Pin pins the tcx link at path on a bpffs mount so that it outlives the
 // process (and Release is allowed). Filters cannot be pinned: they persist

@@ -245,7 +245,7 @@ func checkProgram(prog *bpf.Program, want ...bpf.ProgramType) error {
 		return errors.New("nil program")
 	}
 	if prog.FD() < 0 {
-		return fmt.Errorf("program %s is closed", prog.Name())
+		return fmt.Errorf("program %s: %w", prog.Name(), bpf.ErrClosed)
 	}
 	for _, t := range want {
 		if prog.Type() == t {
@@ -267,17 +267,42 @@ func programID(prog *bpf.Program) (bpf.ProgramID, error) {
 // programFD returns a descriptor of our program for a request naming it:
 // the program's own while the caller has not closed it (keep prog alive
 // until the request is made), otherwise one opened by id, returned as own
-// for the caller to close. A program that is gone gives an error matching
-// ErrVanished.
+// for the caller to close. A program that is gone (ENOENT) gives an error
+// matching ErrVanished; reopening a program by id needs CAP_SYS_ADMIN, and
+// without it the error says so (the program may well still be attached).
 func programFD(prog *bpf.Program, id bpf.ProgramID) (fd int, own *sys.FD, err error) {
 	if fd := prog.FD(); fd >= 0 {
 		return fd, nil, nil
 	}
 	own, err = sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(id))
-	if err != nil {
+	switch {
+	case errors.Is(err, unix.ENOENT):
 		return -1, nil, fmt.Errorf("program %d: %w: %w", id, ErrVanished, err)
+	case errors.Is(err, unix.EPERM):
+		return -1, nil, fmt.Errorf("program %d was closed by the caller, and opening it again by id needs CAP_SYS_ADMIN (keep the *bpf.Program open until the attachment ends): %w", id, err)
+	case err != nil:
+		return -1, nil, fmt.Errorf("program %d: %w", id, err)
 	}
 	return own.Int(), own, nil
+}
+
+// vanishedKind is ErrVanished for errors that match it, else nil (the
+// error is something else: a missing privilege, a failed request).
+func vanishedKind(err error) error {
+	if errors.Is(err, ErrVanished) {
+		return ErrVanished
+	}
+	return nil
+}
+
+// noProgramKind classifies a failed BPF_PROG_GET_FD_BY_ID: ErrVanished
+// when no program has the id (ENOENT); nil otherwise (EPERM: opening a
+// program by id needs CAP_SYS_ADMIN).
+func noProgramKind(err error) error {
+	if errors.Is(err, unix.ENOENT) {
+		return ErrVanished
+	}
+	return nil
 }
 
 // linkUnsupported reports errors from BPF_LINK_CREATE that mean the kernel
@@ -356,7 +381,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 			flags |= xdpFlagsReplace
 			fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
 			if err != nil {
-				return nil, h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, fmt.Errorf("expected program %d: %w", opts.ExpectedProgram, err))
+				return nil, h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", noProgramKind(err), fmt.Errorf("expected program %d: %w", opts.ExpectedProgram, err))
 			}
 			defer fd.Close()
 			expected = fd.Int()
@@ -403,7 +428,11 @@ func (h *handle) xdpKind(err error, iface Interface, link bool, mode XDPMode) er
 
 // Mode returns the mode the program runs in (for XDPDefault attachments,
 // the one the kernel chose; XDPDefault if it could not be determined).
-func (a *XDPAttachment) Mode() XDPMode { return a.mode }
+func (a *XDPAttachment) Mode() XDPMode {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.mode
+}
 
 // Method returns how the program was attached: MethodNetlink or
 // MethodLink.
@@ -415,7 +444,11 @@ func (a *XDPAttachment) Method() Method { return a.method }
 func (a *XDPAttachment) Interface() Interface { return a.iface }
 
 // ProgramID returns the kernel id of the attached program.
-func (a *XDPAttachment) ProgramID() bpf.ProgramID { return a.progID }
+func (a *XDPAttachment) ProgramID() bpf.ProgramID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.progID
+}
 
 // Pin pins the bpf_link at path on a bpffs mount, so that the attachment
 // outlives the descriptor and the process (and Release is allowed).
@@ -495,7 +528,7 @@ func (a *XDPAttachment) Update(prog *bpf.Program) error {
 		flag, _ := a.mode.flag()
 		expected, own, err := programFD(a.prog, a.progID)
 		if err != nil {
-			return a.errorf(op, "", ErrVanished, err)
+			return a.errorf(op, "", vanishedKind(err), err)
 		}
 		err = a.h.setXDP("RTM_SETLINK", a.iface.Index, prog.FD(), flag|xdpFlagsReplace, expected)
 		own.Close()
@@ -539,7 +572,7 @@ func (a *XDPAttachment) end(detachLink bool) error {
 		flag, _ := a.mode.flag()
 		expected, own, err := programFD(a.prog, a.progID)
 		if err != nil {
-			return a.errorf("detach XDP from", "", ErrVanished, err)
+			return a.errorf("detach XDP from", "", vanishedKind(err), err)
 		}
 		serr := a.h.setXDP("RTM_SETLINK", a.iface.Index, -1, flag|xdpFlagsReplace, expected)
 		own.Close()
@@ -627,7 +660,7 @@ func (h *handle) detachXDP(iface Interface, opts DetachXDPOptions) error {
 		}
 		fd, err := sys.GetFDByID(sys.ProgGetFDByIDCmd, uint32(opts.ExpectedProgram))
 		if err != nil {
-			return h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", ErrVanished, err)
+			return h.newError(op, iface, "BPF_PROG_GET_FD_BY_ID", noProgramKind(err), err)
 		}
 		defer fd.Close()
 		expected = fd.Int()
