@@ -186,15 +186,18 @@ func (pb *programBTF) encode(insns asm.Instructions, nf, nl int, strOff func(str
 	pb.funcInfo = buf
 	lines := buf[len(buf):]
 	raw = 0
+	// The entry function starts at instruction 0 whatever precedes its
+	// Func, so its line record is pending from the start.
 	var start uint32  // the current function's first instruction
-	pending := false  // it has no line record yet
+	pending := true   // it has no line record yet
 	last := int64(-1) // the instruction of the last line record
+	missing := false  // a function ended without a line record at its start
 	funcs := 0
 	for _, ins := range insns {
 		if ins.Func() != nil {
-			start, pending = raw, true
-			if funcs == 0 {
-				start = 0
+			if funcs > 0 {
+				missing = missing || pending
+				start, pending = raw, true
 			}
 			funcs++
 		}
@@ -212,6 +215,14 @@ func (pb *programBTF) encode(insns asm.Instructions, nf, nl int, strOff func(str
 		}
 		raw += uint32(ins.Slots())
 	}
+	if missing || pending {
+		// The kernel wants a line record at the start of every function
+		// ("missing bpf_line_info for func#N"); a function without any
+		// line (made or edited by hand) has none, so the program goes
+		// with func info only.
+		pb.lineInfo, pb.lineCnt = nil, 0
+		return
+	}
 	pb.lineInfo = lines
 }
 
@@ -223,51 +234,43 @@ func appendLine(b []byte, insn, file, text, lineCol uint32) []byte {
 	return ne.AppendUint32(b, lineCol)
 }
 
-// funcsMatchCalls reports whether the instructions with a Func are
-// exactly the first one and the targets of the bpf-to-bpf calls and
-// function pointer loads of code (the kernel's subprograms). code is in
-// host byte order, the only one the kernel loads.
+// funcsMatchCalls reports whether the instructions with a Func, the first
+// of them counted at instruction 0 (what precedes the entry's first
+// instruction belongs to it), are exactly the first instruction and the
+// targets of the bpf-to-bpf calls and function pointer loads of code (the
+// kernel's subprograms). code is in host byte order, the only one the
+// kernel loads. Package check applies the same rule.
 func funcsMatchCalls(insns asm.Instructions, code []byte) bool {
-	// forEachTarget calls fn with the slot of each call target.
-	forEachTarget := func(fn func(slot int) bool) bool {
-		for i := 0; i+asm.InstructionSize <= len(code); i += asm.InstructionSize {
-			op, src := code[i], code[i+1]>>4
-			if op == 0x85 && src == 1 || op == 0x18 && src == 4 { // pseudo call, ld_imm64 pseudo func
-				if !fn(i/asm.InstructionSize + 1 + int(int32(binary.NativeEndian.Uint32(code[i+4:])))) {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	// isStart reports whether the instruction at slot has a Func.
-	isStart := func(slot int) bool {
-		raw := 0
-		for _, ins := range insns {
-			if raw == slot {
-				return ins.Func() != nil || slot == 0
-			}
-			if raw > slot {
-				return false
-			}
-			raw += ins.Slots()
-		}
-		return false
-	}
-	if !forEachTarget(isStart) {
-		return false
-	}
-	// Every Func but the first must be a call target.
-	raw, first := 0, true
+	starts := map[int]bool{}
+	raw := 0
 	for _, ins := range insns {
 		if ins.Func() != nil {
-			// forEachTarget stops (false) at a call of raw.
-			if !first && forEachTarget(func(slot int) bool { return slot != raw }) {
-				return false
+			if len(starts) == 0 {
+				starts[0] = true
+			} else {
+				starts[raw] = true
 			}
-			first = false
 		}
 		raw += ins.Slots()
+	}
+	targets := map[int]bool{0: true}
+	for i := 0; i+asm.InstructionSize <= len(code); i += asm.InstructionSize {
+		op, regs := code[i], code[i+1]
+		src := regs >> 4 // little-endian hosts: dst in the low nibble
+		if !isHostOrder(binary.LittleEndian) {
+			src = regs & 0xf
+		}
+		if op == 0x85 && src == 1 || op == 0x18 && src == 4 { // pseudo call, ld_imm64 pseudo func
+			targets[i/asm.InstructionSize+1+int(int32(binary.NativeEndian.Uint32(code[i+4:])))] = true
+		}
+	}
+	if len(starts) != len(targets) {
+		return false
+	}
+	for s := range starts {
+		if !targets[s] {
+			return false
+		}
 	}
 	return true
 }

@@ -1,6 +1,7 @@
 package bpf_test
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -190,6 +191,81 @@ func TestHandMadeLines(t *testing.T) {
 			}
 			if verr.File != "hand.c" || verr.Line != tc.wantLine || !strings.Contains(verr.Source, "return XDP_PASS;") {
 				t.Errorf("rejection names %s:%d (%q), want hand.c:%d\n%+v", verr.File, verr.Line, verr.Source, tc.wantLine, verr)
+			}
+		})
+	}
+}
+
+// TestEditedFuncInfoStillLoads edits programs so that their func or line
+// info no longer fits the kernel's rules, and checks that they still load
+// (the loader sends what fits, or loads without BTF, rather than failing
+// with "number of funcs in func_info doesn't match number of subprogs" or
+// "missing bpf_line_info for func#N").
+func TestEditedFuncInfoStillLoads(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	for _, tc := range []struct {
+		name    string
+		object  string // default elf/testdata/features.o
+		program string // default xdp_features
+		edit    func(asm.Instructions) asm.Instructions
+		wantBTF bool
+	}{
+		// A static subprogram, no callback (which would need func info).
+		{"entry lost its func info", "check/testdata/globalfunc.o", "static_call", func(insns asm.Instructions) asm.Instructions {
+			insns[0] = insns[0].WithFunc(nil)
+			return insns
+		}, false},
+		{"subprogram without any line", "", "", func(insns asm.Instructions) asm.Instructions {
+			in := false
+			for i := range insns {
+				if insns[i].Func() != nil {
+					in = i > 0
+				}
+				if in {
+					insns[i] = insns[i].WithLine(nil)
+				}
+			}
+			return insns
+		}, true},
+		{"lines before the entry's first instruction", "", "", func(insns asm.Instructions) asm.Instructions {
+			l := insns[0].Line()
+			if l == nil {
+				t.Fatal("the entry's first instruction has no line")
+			}
+			pre := asm.Mov.Imm(asm.R9, 0).WithLine(&asm.Line{File: l.File, Text: l.Text, Line: l.Line})
+			return slices.Insert(insns, 0, asm.Mov.Imm(asm.R8, 0), pre)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			object, program := cmp.Or(tc.object, "elf/testdata/features.o"), cmp.Or(tc.program, "xdp_features")
+			spec, err := elf.Open(object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, p := range spec.Programs {
+				// Keep the program and what its program arrays need;
+				// drop the others (globalfunc.o's add1 example is
+				// rejected, features.o's .text entry is untyped).
+				if name != program && (p.Type == bpf.UnspecifiedProgram || tc.object != "") {
+					delete(spec.Programs, name)
+				}
+			}
+			p := spec.Programs[program]
+			if p.Instructions[0].Func() == nil {
+				t.Fatalf("%s has no func info", program)
+			}
+			p.Instructions = tc.edit(slices.Clone(p.Instructions))
+			c, err := bpf.NewCollection(spec)
+			if err != nil {
+				t.Fatalf("load: %+v", err)
+			}
+			defer c.Close()
+			info, err := c.Programs[program].Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := info.BTF != 0; got != tc.wantBTF {
+				t.Errorf("loaded with BTF %v, want %v", got, tc.wantBTF)
 			}
 		})
 	}

@@ -196,7 +196,10 @@ func funcInfo(spec *bpf.ProgramSpec) (all []int, globals map[int]*globalProto) {
 func funcsAreCallTargets(starts []int, code []byte) bool {
 	targets := map[int]bool{0: true}
 	for i := 0; i+asm.InstructionSize <= len(code); i += asm.InstructionSize {
-		op, src := code[i], code[i+1]>>4
+		op, src := code[i], code[i+1]>>4 // little-endian hosts: dst in the low nibble
+		if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+			src = code[i+1] & 0xf
+		}
 		if op == 0x85 && src == 1 || op == 0x18 && src == 4 { // pseudo call, ld_imm64 pseudo func
 			targets[i/asm.InstructionSize+1+int(int32(binary.NativeEndian.Uint32(code[i+4:])))] = true
 		}

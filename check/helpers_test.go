@@ -2,19 +2,27 @@ package check
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 
+	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/gplprobe"
+	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/internal/testenv"
 )
 
 // TestHelperTableMatchesKernel checks, for every helper Check models, that
 // the running kernel lets exactly the program types of helpersByType call
 // it (the table is probed on 6.18; the modelled helpers are callable by
-// the same types since 6.1).
+// the same types since 6.1, except the current-task helpers in networking
+// programs: featCurrentTaskHelpers).
 func TestHelperTableMatchesKernel(t *testing.T) {
 	testenv.RequirePrivileged(t)
+	kv, err := resolveVersion(kernel.Version{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for typ := range helpersByType {
 		for fn := range helperProtos {
 			got, err := gplprobe.Allowed(uint32(typ), int32(fn))
@@ -32,7 +40,16 @@ func TestHelperTableMatchesKernel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := helperAllowed(typ, fn); got != want {
+			want := helperAllowed(typ, fn)
+			if want && !got && currentTaskHelperAdded(typ, fn) && !kv.has(featCurrentTaskHelpers) {
+				// Kernels before the rule's release refuse it; the
+				// checker calls it not modelled there.
+				continue
+			}
+			if want && got && currentTaskHelperAdded(typ, fn) && !kv.has(featCurrentTaskHelpers) {
+				t.Logf("%s may call %s on %v, before featCurrentTaskHelpers (%v): the rule could relax earlier", typ, fn, kv, featCurrentTaskHelpers.since)
+			}
+			if got != want {
 				t.Errorf("%s may call %s: kernel %v, table %v", typ, fn, got, want)
 			}
 		}
@@ -56,5 +73,30 @@ func TestHelperTableGenerated(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("helpers_gen.go differs from what testdata/helpers.txt generates: run go generate ./check")
+	}
+}
+
+// TestCurrentTaskHelpersByVersion: an XDP program calling
+// bpf_get_current_pid_tgid is accepted for the kernels that allow it and
+// not modelled (ErrUnsupported, never a verdict) for older ones, which
+// refuse it (6.1.192: "unknown func").
+func TestCurrentTaskHelpersByVersion(t *testing.T) {
+	insns := asm.Instructions{
+		asm.Call(asm.FnGetCurrentPidTgid),
+		asm.Mov.Imm(asm.R0, 2),
+		asm.Return(),
+	}
+	for _, tt := range []struct {
+		v    kernel.Version
+		want error
+	}{
+		{kernel.V(6, 1, 192), ErrUnsupported},
+		{currentTaskHelpersSince, nil},
+		{kernel.V(6, 18, 0), nil},
+	} {
+		err := checkInsns(insns, progEnv{ProgramType: kernel.XDP, License: "GPL", KernelVersion: tt.v})
+		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%v: %v, want %v", tt.v, err, tt.want)
+		}
 	}
 }
