@@ -110,30 +110,30 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnXdpGetBuffLen:        {args: [5]argKind{cx}},
 }
 
-// currentTaskHelpersSince bounds the release that let networking programs
-// call the current-task helpers: absent in 6.1.192, present in the newer
-// kernels the matrix runs.
-var currentTaskHelpersSince = kernel.V(6, 12, 0)
-
-// currentTaskHelperAdded reports whether programs of type t gained helper
-// fn after 6.1 (the helper table is 6.18's): the current-task helpers in
-// the networking types, and bpf_get_current_comm in sk_msg programs, which
-// had the others already.
-func currentTaskHelperAdded(t kernel.ProgramType, fn asm.BuiltinFunc) bool {
+// currentTaskHelperAdded returns the rule under which programs of type t
+// gained helper fn after 6.1 (the helper table is 6.18's), or nil: the
+// current-task helpers in the networking types (and bpf_get_current_comm
+// in sk_msg programs, which had the others already).
+func currentTaskHelperAdded(t kernel.ProgramType, fn asm.BuiltinFunc) *feature {
+	var f *feature
 	switch fn {
-	case asm.FnGetCurrentPidTgid, asm.FnGetCurrentUidGid, asm.FnGetCurrentComm,
-		asm.FnGetCurrentCgroupId, asm.FnGetCurrentAncestorCgroupId:
+	case asm.FnGetCurrentPidTgid, asm.FnGetCurrentCgroupId, asm.FnGetCurrentAncestorCgroupId:
+		f = featCurrentTaskIDs
+	case asm.FnGetCurrentComm, asm.FnGetCurrentUidGid:
+		f = featCurrentCommUID
 	default:
-		return false
+		return nil
 	}
 	switch t {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP, kernel.CGroupSKB,
 		kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit, kernel.SockOps, kernel.SkSKB:
-		return true
+		return f
 	case kernel.SkMsg:
-		return fn == asm.FnGetCurrentComm
+		if fn == asm.FnGetCurrentComm {
+			return f
+		}
 	}
-	return false
+	return nil
 }
 
 // helperAllowed reports whether programs of type t may call helper fn
@@ -154,8 +154,8 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	if !helperAllowed(c.opts.ProgramType, fn) {
 		return c.errf(st, noReg, "program of this type cannot use helper %s#%d", fn, int32(fn))
 	}
-	if currentTaskHelperAdded(c.opts.ProgramType, fn) && !c.kv.has(featCurrentTaskHelpers) {
-		return c.unsupported(st, "%s#%d in programs of this type on kernels before %v is not modelled", fn, int32(fn), featCurrentTaskHelpers.since)
+	if f := currentTaskHelperAdded(c.opts.ProgramType, fn); f != nil && !c.kv.has(f) {
+		return c.unsupported(st, "%s#%d in programs of this type on kernels before %v is not modelled", fn, int32(fn), f.since)
 	}
 	if gpl, _ := verifier.GPLOnly(int32(fn)); gpl && !c.gpl {
 		return c.errf(st, noReg, "cannot call GPL-restricted function from non-GPL compatible program")

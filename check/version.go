@@ -142,14 +142,15 @@ var (
 	featLoadAcquire = &feature{name: "load-acquire and store-release", since: kernel.V(6, 15, 0),
 		commit: "bpf: Introduce load-acquire and store-release instructions"}
 	// JEQ/JNE decided when the known bits disagree.
-	// The current-task helpers (bpf_get_current_pid_tgid, _uid_gid,
-	// _comm, _cgroup_id, _ancestor_cgroup_id) in networking program
-	// types. 6.1 refuses them there ("unknown func", seen on Debian's
-	// 6.1.192); the release is bounded by the kernels the matrix runs
-	// (see currentTaskHelperAdded), so an older one in between is
-	// checked as not modelled, never accepted.
-	featCurrentTaskHelpers = &feature{name: "current-task helpers in networking programs", since: currentTaskHelpersSince,
-		commit: "(bounded by the kernels tested: absent in 6.1.192)"}
+	// The current-task helpers in networking program types came in two
+	// steps, bounded by the kernels the matrix runs (absent in Debian's
+	// 6.1.192; pid_tgid and the cgroup ids present in 6.12.118, comm and
+	// uid_gid not; all present in 6.18.44): a kernel in between is
+	// checked as not modelled, never accepted. See currentTaskHelperAdded.
+	featCurrentTaskIDs = &feature{name: "bpf_get_current_pid_tgid, _cgroup_id, _ancestor_cgroup_id in networking programs",
+		since: kernel.V(6, 12, 0), commit: "(bounded by the kernels tested: absent in 6.1.192, present in 6.12.118)"}
+	featCurrentCommUID = &feature{name: "bpf_get_current_comm and _uid_gid in networking programs",
+		since: kernel.V(6, 18, 0), commit: "(bounded by the kernels tested: absent in 6.12.118, present in 6.18.44)"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -159,7 +160,7 @@ var (
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featCurrentTaskHelpers,
+	featTnumEq, featCurrentTaskIDs, featCurrentCommUID,
 }
 
 // resolveVersion returns the kernel the checker models: Options.KernelVersion,
