@@ -86,9 +86,12 @@
 //     link is pinned, Detach ends the link for every holder.
 //
 // Attaching does not keep a descriptor of the program: the kernel holds an
-// attached program, and the *bpf.Program may be closed at once. A later
-// detach or update names the program by its descriptor while it is open,
-// and by one opened from its id otherwise.
+// attached program. A later detach or update of a netlink XDP attachment
+// names the program by the *bpf.Program's descriptor while it is open, and
+// by one opened from its id otherwise, which needs CAP_SYS_ADMIN: keep the
+// program open until the attachment ends unless the process has it. A
+// detach that fails (for that reason or another) leaves the attachment as
+// it was, so Close or Detach can be retried.
 //
 // # Namespaces
 //

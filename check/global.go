@@ -47,6 +47,17 @@ func ctxStruct(t kernel.ProgramType) string {
 	return ""
 }
 
+// contextStructs are the kernel's context structs of program types
+// (bpf_ctx_convert): a global function argument pointing to one may be a
+// context pointer.
+var contextStructs = map[string]bool{
+	"__sk_buff": true, "xdp_md": true, "sk_msg_md": true, "bpf_sock_ops": true, "bpf_sock": true,
+	"bpf_sock_addr": true, "bpf_perf_event_data": true, "pt_regs": true, "user_pt_regs": true,
+	"bpf_user_pt_regs_t": true, "bpf_raw_tracepoint_args": true, "sk_reuseport_md": true,
+	"bpf_sockopt": true, "bpf_sysctl": true, "bpf_sk_lookup": true, "bpf_cgroup_dev_ctx": true,
+	"bpf_nf_ctx": true, "bpf_flow_keys": true,
+}
+
 // resolveGlobals marks the functions that are global, from the func_info.
 func (c *checker) resolveGlobals() *verifier.Error {
 	if len(c.opts.GlobalFuncs) == 0 {
@@ -66,8 +77,17 @@ func (c *checker) resolveGlobals() *verifier.Error {
 		q.args = slices.Clone(p.args)
 		p = &q
 		for i := range p.args {
-			if p.args[i].kind == globalMem && p.args[i].ctxName != "" && p.args[i].ctxName == ctxStruct(c.opts.ProgramType) {
-				p.args[i].kind = globalCtx
+			a := &p.args[i]
+			if a.kind != globalMem || a.ctxName == "" {
+				continue
+			}
+			if a.ctxName == ctxStruct(c.opts.ProgramType) {
+				a.kind = globalCtx
+			} else if contextStructs[a.ctxName] {
+				// The kernel may take it as this program type's context
+				// (bpf_ctx_convert), which is not modelled here: never a
+				// verdict.
+				return c.fail(nil, -1, ErrUnsupported, "", "global (BTF) function %s takes a struct %s pointer, not modelled for this program type", p.name, a.ctxName)
 			}
 		}
 		c.global[f] = p

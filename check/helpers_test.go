@@ -126,3 +126,31 @@ func TestCurrentCommByVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalContextArgumentOfOtherTypes: a global function taking a
+// pointer to a context struct the checker does not map to the program's
+// type (here __sk_buff in a cgroup_skb program) gets no verdict: the
+// kernel may take it as the context, and f(NULL) would then be refused.
+func TestGlobalContextArgumentOfOtherTypes(t *testing.T) {
+	insns := asm.Instructions{
+		asm.Mov.Imm(asm.R1, 0),
+		asm.CallFunc("f"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("f"),
+		asm.Return(),
+	}
+	proto := &globalProto{name: "f", args: []globalArg{{kind: globalMem, size: 192, ctxName: "__sk_buff"}}}
+	for _, tt := range []struct {
+		typ  kernel.ProgramType
+		want error
+	}{
+		{kernel.CGroupSKB, ErrUnsupported},
+		{kernel.SchedCLS, ErrRejected}, // the context, so NULL is refused
+	} {
+		err := checkInsns(insns, progEnv{ProgramType: tt.typ, License: "GPL", FuncInfo: []int{0, 4}, GlobalFuncs: map[int]*globalProto{4: proto}})
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%v: %v, want %v", tt.typ, err, tt.want)
+		}
+	}
+}
