@@ -3,6 +3,9 @@ package bpf
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/btf"
@@ -21,11 +24,12 @@ type btfObjects struct {
 }
 
 // fd returns the loaded BTF object holding types (loading it on first
-// use), or nil when the kernel refused it.
-func (o *btfObjects) fd(types *btf.Spec) *sys.FD {
+// use), or nil when the kernel refused it. A request that failed for
+// another reason than the types (btfRefused) is an error.
+func (o *btfObjects) fd(types *btf.Spec) (*sys.FD, error) {
 	for i, s := range o.specs[:o.n] {
 		if s == types {
-			return o.fds[i]
+			return o.fds[i], nil
 		}
 	}
 	if o.n == len(o.specs) {
@@ -34,10 +38,13 @@ func (o *btfObjects) fd(types *btf.Spec) *sys.FD {
 		}
 		return o.more.fd(types)
 	}
-	fd, _ := loadTypes(types)
+	fd, err := loadTypes(types)
+	if err != nil {
+		return nil, err
+	}
 	o.specs[o.n], o.fds[o.n] = types, fd
 	o.n++
-	return fd
+	return fd, nil
 }
 
 func (o *btfObjects) close() {
@@ -52,11 +59,13 @@ func (o *btfObjects) close() {
 	o.more.close()
 }
 
-// loadTypes loads types into the kernel in host byte order.
+// loadTypes loads types into the kernel in host byte order. It returns
+// nil and no error when there are no types or the kernel refused them
+// (btfRefused): what uses them then goes without.
 func loadTypes(types *btf.Spec) (*sys.FD, error) {
 	s, ok := ib.FromPublic(types)
 	if !ok {
-		return nil, errors.New("no types")
+		return nil, nil
 	}
 	raw := s.Raw()
 	if s.Base() != nil || !isHostOrder(s.ByteOrder()) {
@@ -65,10 +74,27 @@ func loadTypes(types *btf.Spec) (*sys.FD, error) {
 	return loadBTF(raw)
 }
 
-// loadBTF loads raw BTF into the kernel.
+// loadBTF loads raw BTF into the kernel: nil and no error when the kernel
+// refused the types (btfRefused).
 func loadBTF(raw []byte) (*sys.FD, error) {
 	attr := sys.BTFLoadAttr{BTF: sys.SlicePointer(raw), BTFSize: uint32(len(raw))}
-	return sys.BTFLoad(&attr)
+	fd, err := sys.BTFLoad(&attr)
+	if err != nil {
+		if btfRefused(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("load BTF: %w", err)
+	}
+	return fd, nil
+}
+
+// btfRefused reports whether a BPF_BTF_LOAD error is the kernel refusing
+// the types (EINVAL: a kind, layout or the command itself it does not
+// know, before 4.18; E2BIG: too large for it), after which maps and
+// programs load without BTF, rather than a failure of the request (EPERM,
+// ENOMEM, EINTR...), which fails the load that needed the types.
+func btfRefused(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG)
 }
 
 // programBTF is the BTF part of a program load: the loaded types and the
@@ -90,13 +116,13 @@ type programBTF struct {
 // an instruction no call targets), which the kernel would refuse; the
 // program then loads without them, as it does when the kernel refuses
 // the types.
-func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs *btfObjects) (pb programBTF) {
+func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs *btfObjects) (pb programBTF, err error) {
 	if spec.BTF == nil || !isHostOrder(spec.ByteOrder) {
-		return pb
+		return pb, nil
 	}
 	types, ok := ib.FromPublic(spec.BTF)
 	if !ok {
-		return pb
+		return pb, nil
 	}
 	nf, nl, nextra := 0, 0, 0
 	for _, ins := range insns {
@@ -115,7 +141,7 @@ func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs 
 		}
 	}
 	if nf == 0 || !funcsMatchCalls(insns, code) {
-		return pb
+		return pb, nil
 	}
 
 	strOff := func(s string) uint32 { off, _ := types.StringOffset(s); return off }
@@ -145,19 +171,19 @@ func newProgramBTF(spec *ProgramSpec, insns asm.Instructions, code []byte, objs 
 			}
 			return extraOff[idx[s]]
 		}
-		pb.fd, _ = loadBTF(raw)
+		pb.fd, err = loadBTF(raw)
 		pb.own = true
 	case objs != nil:
-		pb.fd = objs.fd(spec.BTF)
+		pb.fd, err = objs.fd(spec.BTF)
 	default:
-		pb.fd, _ = loadTypes(spec.BTF)
+		pb.fd, err = loadTypes(spec.BTF)
 		pb.own = true
 	}
 	if pb.fd == nil {
-		return programBTF{}
+		return programBTF{}, err
 	}
 	pb.encode(insns, nf, nl, strOff)
-	return pb
+	return pb, nil
 }
 
 // encode writes the records: a func_info record for each instruction

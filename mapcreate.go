@@ -42,7 +42,10 @@ func createMap(spec *CollectionSpec, name string, s *maps.Spec, objs *btfObjects
 	var btfFD *sys.FD
 	if s.BTF != nil {
 		// maps.New leaves the types out for map types that refuse them.
-		btfFD = objs.fd(s.BTF)
+		var err error
+		if btfFD, err = objs.fd(s.BTF); err != nil {
+			return nil, fmt.Errorf("map %s: key/value types: %w", name, err)
+		}
 		if btfFD == nil {
 			s.BTF, s.KeyType, s.ValueType = nil, 0, 0
 		}

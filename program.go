@@ -289,7 +289,10 @@ func newProgram(spec *ProgramSpec, opts ProgramOptions) (*Program, error) {
 	}
 	ext.setAttr(&attr)
 	target.setAttr(&attr)
-	pb := newProgramBTF(spec, insns, code, opts.btf)
+	pb, err := newProgramBTF(spec, insns, code, opts.btf)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", spec.describe(), err)
+	}
 	defer pb.close()
 	pb.setAttr(&attr)
 	fd, log, err := loadWithLog(&attr, opts)

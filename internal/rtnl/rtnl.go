@@ -31,6 +31,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf/internal/faultinject"
 	"github.com/purebpf/bpf/internal/nsclose"
 	"github.com/purebpf/bpf/netns"
 )
@@ -327,6 +328,9 @@ func (c *Conn) Request(op string, typ netlink.HeaderType, flags netlink.HeaderFl
 	if c.c == nil {
 		return nil, &Error{Op: op, Errno: errClosed, err: errClosed}
 	}
+	if err := injected(op, typ); err != nil {
+		return nil, err
+	}
 	msgs, err := c.c.Execute(netlink.Message{
 		Header: netlink.Header{Type: typ, Flags: flags},
 		Data:   data,
@@ -348,6 +352,9 @@ func (c *Conn) Ack(op string, typ netlink.HeaderType, flags netlink.HeaderFlags,
 	defer c.mu.Unlock()
 	if c.c == nil {
 		return &Error{Op: op, Errno: errClosed, err: errClosed}
+	}
+	if err := injected(op, typ); err != nil {
+		return err
 	}
 	c.seq++
 	seq := c.seq
@@ -385,6 +392,17 @@ func (c *Conn) Ack(op string, typ netlink.HeaderType, flags netlink.HeaderFlags,
 			return ackError(op, msg)
 		}
 	}
+}
+
+// injected returns the failure internal/faultinject chose for this
+// request, or nil (one atomic load when no plan is armed).
+func injected(op string, typ netlink.HeaderType) error {
+	if p := faultinject.Active(); p != nil {
+		if errno := p.Check(faultinject.Netlink, uint32(typ)); errno != 0 {
+			return &Error{Op: op, Errno: errno, err: errno}
+		}
+	}
+	return nil
 }
 
 func nlmsgAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/purebpf/bpf/internal/faultinject"
 )
 
 // The attribute layouts below store pointers in 8-byte slots.
@@ -130,6 +132,11 @@ func wrap(cmd Cmd, errno unix.Errno) error {
 // attribute struct. It returns the kernel's return value (a new descriptor
 // for commands that create one) or an *Error.
 func BPF(cmd Cmd, attr unsafe.Pointer, size uintptr) (int, error) {
+	if p := faultinject.Active(); p != nil {
+		if errno := p.Check(faultinject.BPF, uint32(cmd)); errno != 0 {
+			return -1, wrap(cmd, errno)
+		}
+	}
 	r, _, errno := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(attr), size)
 	runtime.KeepAlive(attr)
 	if errno != 0 {
