@@ -272,7 +272,6 @@ func sweep(t *testing.T, e *env, name string, want []string, o op) {
 	}
 }
 
-
 func countOf(calls []fi.Call, c fi.Call) int {
 	n := 0
 	for _, x := range calls {
