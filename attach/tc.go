@@ -93,15 +93,29 @@ func (h Hook) tcxType() kernel.AttachType {
 func EnsureClsact(iface Interface) error {
 	h := handle{ns: iface.Netns}
 	defer h.put()
-	return h.ensureClsact(iface)
+	_, err := h.ensureClsact(iface)
+	return err
 }
 
-func (h *handle) ensureClsact(iface Interface) error {
-	err := h.clsact(iface, unix.RTM_NEWQDISC, netlink.Create|netlink.Excl)
+// ensureClsact adds the clsact qdisc unless it exists, and tells whether
+// it added it.
+func (h *handle) ensureClsact(iface Interface) (added bool, err error) {
+	err = h.clsact(iface, unix.RTM_NEWQDISC, netlink.Create|netlink.Excl)
 	if errors.Is(err, unix.EEXIST) {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
+}
+
+// undoClsact deletes the clsact qdisc an attach added before it failed,
+// unless filters came onto it in the meantime (or they cannot be listed).
+func (h *handle) undoClsact(iface Interface) {
+	for _, hook := range []Hook{Ingress, Egress} {
+		if f, err := h.tcFilters(iface, hook); err != nil || len(f) > 0 {
+			return
+		}
+	}
+	h.clsact(iface, unix.RTM_DELQDISC, 0)
 }
 
 // DeleteClsact deletes the clsact qdisc of iface (in iface.Netns), and
@@ -518,7 +532,16 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TC
 		}
 	}
 
-	if err := h.ensureClsact(iface); err != nil {
+	addedClsact, err := h.ensureClsact(iface)
+	if err != nil {
+		return nil, err
+	}
+	// A failure from here on removes what this call added: the filter
+	// and the qdisc.
+	fail := func(err error) (*TCAttachment, error) {
+		if addedClsact {
+			h.undoClsact(iface)
+		}
 		return nil, err
 	}
 	name := opts.Name
@@ -554,7 +577,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TC
 	if chooses {
 		prev, err := h.tcFilters(iface, hook)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		before = make(map[[2]uint32]bool, len(prev))
 		for _, f := range prev {
@@ -564,26 +587,37 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TC
 	err = h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, flags, b)
 	runtime.KeepAlive(prog)
 	if err != nil {
-		return nil, h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
+		return fail(h.newError(op, iface, "RTM_NEWTFILTER", nil, err))
 	}
 	att.method = MethodNetlink
 	att.filter = TCFilter{Hook: hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,
 		Kind: "bpf", ProgramID: id, Name: name, DirectAction: !opts.NoDirectAction}
 	if chooses {
+		ours := func(filters []TCFilter) (TCFilter, bool) {
+			for _, f := range filters {
+				if f.ProgramID == id && !before[[2]uint32{uint32(f.Priority), f.Handle}] &&
+					(opts.Priority == 0 || f.Priority == opts.Priority) && (opts.Handle == 0 || f.Handle == opts.Handle) {
+					return f, true
+				}
+			}
+			return TCFilter{}, false
+		}
 		filters, err := h.tcFilters(iface, hook)
 		if err != nil {
+			// The filter was added but is not known: list once more to
+			// delete it, and say so when that fails too.
+			if again, lerr := h.tcFilters(iface, hook); lerr == nil {
+				f, ok := ours(again)
+				if !ok || h.delFilter(op, iface, parent, f) == nil {
+					return fail(err)
+				}
+			}
 			return nil, fmt.Errorf("%w (the filter running program %d was added; delete it with DeleteTCFilters or tc filter del)", err, id)
 		}
-		found := false
-		for _, f := range filters {
-			if f.ProgramID == id && !before[[2]uint32{uint32(f.Priority), f.Handle}] &&
-				(opts.Priority == 0 || f.Priority == opts.Priority) && (opts.Handle == 0 || f.Handle == opts.Handle) {
-				att.filter, found = f, true
-				break
-			}
-		}
+		f, found := ours(filters)
+		att.filter = f
 		if !found {
-			return nil, h.newError(op, iface, "RTM_GETTFILTER", ErrVanished, errors.New("the new filter is not listed"))
+			return fail(h.newError(op, iface, "RTM_GETTFILTER", ErrVanished, errors.New("the new filter is not listed")))
 		}
 	}
 	return att, nil

@@ -75,6 +75,9 @@ func (s state) diff(o state) string {
 type env struct {
 	pinRoot string
 	iface   attach.Interface // zero: no interface
+	// reset removes what a failed operation left on the interface, so
+	// that the next injection starts from the baseline.
+	reset func()
 }
 
 func (e *env) snapshot(t *testing.T) state {
@@ -177,6 +180,13 @@ var sweepStats struct {
 // behind.
 func sweep(t *testing.T, e *env, name string, want []string, o op) {
 	t.Helper()
+	sweepAbsorb(t, e, name, want, nil, o)
+}
+
+// sweepAbsorb is sweep where the operation survives the failures absorb
+// accepts (by design: a fallback, an optional step).
+func sweepAbsorb(t *testing.T, e *env, name string, want []string, absorb func(fi.Rule) bool, o op) {
+	t.Helper()
 	// A first run settles what is cached for the process (feature
 	// probes, shared netlink sockets).
 	undo, err := o()
@@ -240,7 +250,7 @@ func sweep(t *testing.T, e *env, name string, want []string, o op) {
 				case call.Cmd == uint32(sys.ProgLoadCmd) && call.Kind == fi.BPF && slices.Contains(loadAgain, errno) && again:
 					sweepStats.absorbed++ // loaded again with a verifier log
 				default:
-					if absorbed(name, call) {
+					if absorb != nil && absorb(r) {
 						sweepStats.absorbed++
 					} else {
 						t.Errorf("%s: the operation succeeded: the failure was ignored", where)
@@ -266,6 +276,9 @@ func sweep(t *testing.T, e *env, name string, want []string, o op) {
 			if d := base.diff(e.snapshot(t)); d != "" {
 				t.Errorf("%s: left behind: %s", where, d)
 				// Start the next injection from a clean state.
+				if e.reset != nil {
+					e.reset()
+				}
 				base = e.snapshot(t)
 			}
 		}
@@ -280,21 +293,6 @@ func countOf(calls []fi.Call, c fi.Call) int {
 		}
 	}
 	return n
-}
-
-// absorbedCalls are requests whose failure an operation survives by
-// design, by operation name prefix, with why.
-var absorbedCalls = map[string]map[fi.Call]string{}
-
-func absorbed(name string, c fi.Call) bool {
-	for prefix, calls := range absorbedCalls {
-		if strings.HasPrefix(name, prefix) {
-			if _, ok := calls[c]; ok {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // stepName is how errors name a request.
