@@ -172,8 +172,9 @@ func newCollection(spec *CollectionSpec, opts CollectionOptions) (_ *Collection,
 	var createdPins []string
 	defer func() {
 		if err != nil {
-			for _, p := range createdPins {
-				os.Remove(p)
+			// Pins, then the directories made for them, deepest first.
+			for i := len(createdPins) - 1; i >= 0; i-- {
+				os.Remove(createdPins[i])
 			}
 			coll.Close()
 		}
@@ -259,6 +260,25 @@ var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // createMaps creates the maps of spec in dependency order (maps stored in
 // map-in-maps first).
+// mkdirAll is os.MkdirAll that appends the directories it made to
+// created, outermost first, so that a failed load can remove them.
+func mkdirAll(dir string, created *[]string) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		*created = append(*created, missing[i])
+	}
+	return nil
+}
+
 func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, objs *btfObjects, createdPins *[]string) error {
 	root := opts.PinRoot
 	if root == "" {
@@ -309,7 +329,7 @@ func createMaps(spec *CollectionSpec, opts CollectionOptions, coll *Collection, 
 			if !filepath.IsAbs(s.PinPath) {
 				s.PinPath = filepath.Join(root, s.PinPath)
 			}
-			if err := os.MkdirAll(s.PinPath, 0o755); err != nil {
+			if err := mkdirAll(s.PinPath, createdPins); err != nil {
 				return fmt.Errorf("map %s: pin directory: %w", name, err)
 			}
 			pin = filepath.Join(s.PinPath, s.Name)
