@@ -383,6 +383,28 @@ func TestSweepCollections(t *testing.T) {
 				}
 				return func() { c.Close(); cleanPins(t, pinRoot) }, nil
 			})
+			pinned := false
+			for _, m := range spec.Maps {
+				pinned = pinned || m.Pinning != maps.PinNone
+			}
+			if !pinned {
+				return
+			}
+			// With the pins of an earlier load present, a failed load
+			// reuses them and must leave them.
+			c, err := bpf.NewCollectionWithOptions(spec, collOpts(pinRoot))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			defer cleanPins(t, pinRoot)
+			sweep(t, e, "NewCollection "+rel+" (pins present)", want, func() (func(), error) {
+				c, err := bpf.NewCollectionWithOptions(spec, collOpts(pinRoot))
+				if err != nil {
+					return nil, err
+				}
+				return func() { c.Close() }, nil
+			})
 		})
 	}
 	if loaded == 0 {
