@@ -607,8 +607,7 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TC
 			// The filter was added but is not known: list once more to
 			// delete it, and say so when that fails too.
 			if again, lerr := h.tcFilters(iface, hook); lerr == nil {
-				f, ok := ours(again)
-				if !ok || h.delFilter(op, iface, parent, f) == nil {
+				if f, ok := ours(again); ok && h.delFilter(op, iface, parent, f) == nil {
 					return fail(err)
 				}
 			}
