@@ -418,6 +418,10 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
 	}
+	if ptr.typ == ptrFlowKeys && !off.v.isConst() {
+		// Only constants move the flow keys pointer.
+		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
+	}
 	switch op & 0xff {
 	case asm.Add, asm.Sub:
 	case asm.And, asm.Or, asm.Xor:

@@ -94,6 +94,8 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return reg{}, e
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
+	case ptrFlowKeys:
+		return c.flowKeysAccess(st, regno, &p, off, size)
 	}
 	return reg{}, c.unsupported(st, "access through %s is not modelled", p.typ)
 }

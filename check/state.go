@@ -21,6 +21,7 @@ const (
 	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
 	ptrSockCommonOrNull // __sk_buff.sk
 	constPtrMapOrNull   // a lookup in a map of maps: the inner map, or NULL
+	ptrFlowKeys         // struct bpf_flow_keys (flow dissector __sk_buff.flow_keys)
 )
 
 var regTypeNames = [...]string{
@@ -39,6 +40,7 @@ var regTypeNames = [...]string{
 	ptrSockCommon:       "sock_common",
 	ptrSockCommonOrNull: "sock_common_or_null",
 	constPtrMapOrNull:   "map_ptr_or_null",
+	ptrFlowKeys:         "flow_keys",
 }
 
 // orNull reports whether t is a pointer that may be NULL until checked.
