@@ -210,6 +210,12 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			for _, t := range allowed {
 				ok = ok || t == m.Type
 			}
+			if sockMapGeneric(fn, m.Type) {
+				if e := c.sockMapUpdateAllowed(st, fn); e != nil {
+					return e
+				}
+				ok = true
+			}
 			if fn == asm.FnMapLookupElem && (m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps) && m.InnerMap != nil {
 				// The value is the inner map (or NULL).
 				ok = true
@@ -230,6 +236,12 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			size := c.maps[mapIdx].KeySize
 			if kind == argMapValue {
 				size = c.maps[mapIdx].ValueSize
+				if sockMapGeneric(fn, c.maps[mapIdx].Type) {
+					if e := c.sockMapValue(st, regno, r); e != nil {
+						return e
+					}
+					continue
+				}
 			}
 			if r.typ == ptrMem && !c.kv.has(featMemMapArg) {
 				return expect("fp, pkt, pkt_meta, map_key, map_value")

@@ -151,6 +151,12 @@ var (
 		since: kernel.V(6, 12, 0), commit: "(bounded by the kernels tested: absent in 6.1.192, present in 6.12.118)"}
 	featCurrentCommUID = &feature{name: "bpf_get_current_comm and _uid_gid in networking programs",
 		since: kernel.V(6, 18, 0), commit: "(bounded by the kernels tested: absent in 6.12.118, present in 6.18.44)"}
+	// Deleting from a sockmap or sockhash only in the program types that
+	// may update them (and sock_ops): before, any type could delete.
+	// Bounded by the kernel tested (6.18.44 has it); earlier kernels are
+	// not modelled for the types it refuses.
+	featSockMapDelete = &feature{name: "sockmap deletes only where updates are allowed", since: kernel.V(6, 18, 0),
+		commit: "bpf: Allow delete from sockmap/sockhash only if update is allowed (bounded by the kernels tested)"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -160,7 +166,7 @@ var (
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featCurrentTaskIDs, featCurrentCommUID,
+	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete,
 }
 
 // resolveVersion returns the kernel the checker models: Options.KernelVersion,
