@@ -456,6 +456,9 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 			return c.fail(nil, i, ErrUnsupported, "", "direct value access of map type %s is not modelled", info.Type)
 		}
 	}
+	if e := c.lockMapAllowed(i, info); e != nil {
+		return e
+	}
 	c.mapOf[i] = int32(len(c.maps))
 	c.maps = append(c.maps, info)
 	return nil

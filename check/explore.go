@@ -526,6 +526,9 @@ func (c *checker) ld(st *state, ins *asm.Instruction) *verifier.Error {
 	if len(st.refs) > 0 {
 		return c.errf(st, noReg, "BPF_LD_[ABS|IND] cannot be mixed with socket references")
 	}
+	if st.lock.held {
+		return c.errf(st, noReg, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region")
+	}
 	r6 := &f.regs[asm.R6]
 	if r6.typ == notInit {
 		return c.errf(st, asm.R6, "R6 !read_ok")

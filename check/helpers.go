@@ -160,6 +160,9 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	if gpl, _ := verifier.GPLOnly(int32(fn)); gpl && !c.gpl {
 		return c.errf(st, noReg, "cannot call GPL-restricted function from non-GPL compatible program")
 	}
+	if fn == asm.FnSpinLock || fn == asm.FnSpinUnlock {
+		return c.spinLockCall(st, fn)
+	}
 	p, ok := helperProtos[fn]
 	if !ok {
 		return c.unsupported(st, "helper %s#%d is not modelled", fn, int32(fn))
@@ -372,7 +375,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				// The kernel (6.14+) knows an array lookup with a
 				// constant key in range never fails.
 				f.regs[asm.R0].typ = ptrMapValue
-				f.regs[asm.R0].id = 0
+				if _, lock := c.lockModelled(m); !lock {
+					// Only values with a lock keep an id.
+					f.regs[asm.R0].id = 0
+				}
 			}
 		}
 	case retRingbufMemOrNull:
@@ -434,7 +440,10 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		if e := c.mapValueAccess(st, regno, c.maps[r.aux], write); e != nil {
 			return e
 		}
-		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value")
+		if e := c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value"); e != nil {
+			return e
+		}
+		return c.lockBytes(st, regno, c.maps[r.aux], r, 0, int(size))
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
 	case ptrPacket, ptrPacketMeta:

@@ -179,6 +179,8 @@ type state struct {
 	cp     *checkpoint
 	// loopDepth-free bookkeeping for pruning heuristics.
 	sinceCP, jmpsSinceCP int
+	// lock is the bpf_spin_lock held (locks.go).
+	lock lockState
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
@@ -344,6 +346,9 @@ func statesSafe(old, cur *state, exact bool) bool {
 		if !ids.same(old.refs[i], cur.refs[i]) {
 			return false
 		}
+	}
+	if old.lock.held != cur.lock.held || old.lock.mapIdx != cur.lock.mapIdx || !ids.same(old.lock.id, cur.lock.id) {
+		return false
 	}
 	return true
 }
