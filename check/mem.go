@@ -41,7 +41,7 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		return c.ctxAccess(st, regno, &p, off, size, write)
 	case ptrStack:
 		if !p.v.isConst() {
-			return reg{}, c.unsupported(st, "stack access through R%d with a variable offset is not modelled", regno)
+			return c.stackVarAccess(st, regno, &p, off, size, write, v)
 		}
 		total := int64(p.off) + int64(off) + int64(p.v.t.value)
 		if e := c.stackBounds(st, regno, total, size, write); e != nil {
@@ -217,12 +217,7 @@ func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int6
 		if e := c.uninitRead(st, s, total, j0, size); e != nil {
 			return reg{}, e
 		}
-		for b := 0; b < size; b++ {
-			if s.types[j0+b] == stackZero {
-				return reg{}, c.unsupported(st, "reading a partial spill next to zeroed bytes is not modelled")
-			}
-		}
-		return scalarReg(unsignedScalar(sizeMax(size))), nil
+		return c.partialFill(st, s, j0, size)
 	}
 	if e := c.uninitRead(st, s, total, j0, size); e != nil {
 		return reg{}, e

@@ -157,6 +157,16 @@ var (
 	// not modelled for the types it refuses.
 	featSockMapDelete = &feature{name: "sockmap deletes only where updates are allowed", since: kernel.V(6, 18, 0),
 		commit: "bpf: Allow delete from sockmap/sockhash only if update is allowed (bounded by the kernels tested)"}
+	// A variable-offset stack store over a spilled register scrubs the
+	// slot to unknown data (before, the spill marks stayed with the
+	// register forgotten). Bounded by the kernel tested (6.18.44 has it).
+	featVarStackScrub = &feature{name: "variable-offset stack stores scrub spilled slots", since: kernel.V(6, 18, 0),
+		commit: "(bounded by the kernels tested: present in 6.18.44)"}
+	// Zeroed bytes next to a partial spill stay zero, and a read of only
+	// zero bytes (or of part of a spilled zero) of a spill slot is 0
+	// (before, unknown data).
+	featPartialSpillZero = &feature{name: "zeroes kept by partial spills and restores", since: kernel.V(6, 8, 0),
+		commit: "bpf: preserve STACK_ZERO slots on partial reg spills; bpf: preserve constant zero when doing partial register restore"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -166,7 +176,7 @@ var (
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete,
+	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 }
 
 // resolveVersion returns the kernel the checker models: Options.KernelVersion,
