@@ -116,6 +116,8 @@ type checker struct {
 	// specialInner are inner map templates whose values may hold
 	// special fields (see progEnv.SpecialValues).
 	specialInner []*maps.Spec
+	// locks caches where map values hold their spin lock (locks.go).
+	locks map[*maps.Spec]int32
 	// deferred holds, per instruction, the kernel's complaint about its
 	// fields, reported when the instruction is explored ("" for none).
 	deferred []string

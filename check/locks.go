@@ -100,11 +100,21 @@ func lockPlacement(m *maps.Spec) (int, int32) {
 // lockModelled reports whether the special fields of map m's value are
 // modelled (a single bpf_spin_lock), and where the lock is.
 func (c *checker) lockModelled(m *maps.Spec) (int32, bool) {
-	if slices.Contains(c.specialInner, m) {
+	if !c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m) {
 		return 0, false
 	}
+	if off, ok := c.locks[m]; ok {
+		return off, off >= 0
+	}
 	where, off := lockPlacement(m)
-	return off, where == lockTop
+	if where != lockTop {
+		off = -1
+	}
+	if c.locks == nil {
+		c.locks = map[*maps.Spec]int32{}
+	}
+	c.locks[m] = off
+	return off, off >= 0
 }
 
 // lockMapAllowed is check_map_prog_compatibility's rule for a map whose
