@@ -44,7 +44,10 @@ var (
 // feature is a verifier behaviour that appeared in a given kernel. Every
 // feature relaxes the verifier (a program the older kernel rejects, the
 // newer one may accept), so a kernel without it is checked more strictly:
-// getting a version wrong can only make the checker reject more.
+// getting a version wrong can only make the checker reject more. Two
+// rules are modelled only from their release (featSockMapDelete, which
+// restricts, and featVarStackScrub): for the cases they decide, a kernel
+// without them gets ErrUnsupported, never an accept.
 type feature struct {
 	name string
 	// since is the mainline release that introduced the behaviour.
