@@ -101,3 +101,28 @@ func TestFlowDissectorContextAgreesWithKernel(t *testing.T) {
 	}
 	t.Logf("%d flow dissector accesses (%d accepted by the kernel), all verdicts the kernel's", total, accepted)
 }
+
+// TestFlowDissectorHelpersByVersion checks that the current-task helpers,
+// which flow dissectors gained with the networking types after 6.1, are
+// not modelled on 6.1 while the helpers 6.1 gives them are accepted.
+func TestFlowDissectorHelpersByVersion(t *testing.T) {
+	for _, tt := range []struct {
+		fn          asm.BuiltinFunc
+		unsupported bool
+	}{
+		{asm.FnGetCurrentPidTgid, true},
+		{asm.FnGetCurrentCgroupId, true},
+		{asm.FnGetCurrentComm, true},
+		{asm.FnKtimeGetNs, false},
+		{asm.FnGetPrandomU32, false},
+	} {
+		insns := asm.Instructions{asm.Call(tt.fn), asm.Mov.Imm(asm.R0, 0), asm.Return()}
+		if tt.fn == asm.FnGetCurrentComm {
+			insns = append(asm.Instructions{asm.Mov.Reg(asm.R1, asm.RFP), asm.Add.Imm(asm.R1, -16), asm.Mov.Imm(asm.R2, 16)}, insns...)
+		}
+		err := checkInsns(insns, progEnv{ProgramType: kernel.FlowDissector, License: "GPL", KernelVersion: k61})
+		if got := errors.Is(err, ErrUnsupported); got != tt.unsupported || (!tt.unsupported && err != nil) {
+			t.Errorf("%s on 6.1: %v, want unsupported %v", tt.fn, err, tt.unsupported)
+		}
+	}
+}

@@ -126,7 +126,7 @@ func currentTaskHelperAdded(t kernel.ProgramType, fn asm.BuiltinFunc) *feature {
 	}
 	switch t {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP, kernel.CGroupSKB,
-		kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit, kernel.SockOps, kernel.SkSKB:
+		kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit, kernel.SockOps, kernel.SkSKB, kernel.FlowDissector:
 		return f
 	case kernel.SkMsg:
 		if fn == asm.FnGetCurrentComm {
