@@ -107,7 +107,11 @@ func TestSockMapUpdateAgreesWithKernel(t *testing.T) {
 				case ours == nil && theirs != nil:
 					t.Errorf("%s: FALSE ACCEPT (kernel: %v)", name, theirs)
 				case errors.Is(ours, ErrUnsupported):
-					t.Errorf("%s: no verdict: %v", name, ours)
+					// Before 6.18 deletes from other types are not
+					// modelled.
+					if kernelAtLeast(t, 6, 18) || c.fn != asm.FnMapDeleteElem {
+						t.Errorf("%s: no verdict: %v", name, ours)
+					}
 				case ours != nil && theirs == nil:
 					t.Errorf("%s: false rejection: %v", name, ours)
 				default:
