@@ -116,6 +116,8 @@ type checker struct {
 	// specialInner are inner map templates whose values may hold
 	// special fields (see progEnv.SpecialValues).
 	specialInner []*maps.Spec
+	// locks caches where map values hold their spin lock (locks.go).
+	locks map[*maps.Spec]int32
 	// deferred holds, per instruction, the kernel's complaint about its
 	// fields, reported when the instruction is explored ("" for none).
 	deferred []string
@@ -455,6 +457,9 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 		default:
 			return c.fail(nil, i, ErrUnsupported, "", "direct value access of map type %s is not modelled", info.Type)
 		}
+	}
+	if e := c.lockMapAllowed(i, info); e != nil {
+		return e
 	}
 	c.mapOf[i] = int32(len(c.maps))
 	c.maps = append(c.maps, info)

@@ -61,11 +61,11 @@ func (c *checker) checkReturn(st *state) *verifier.Error {
 }
 
 // writablePacket reports whether the program may write packet data
-// (cgroup_skb, sock_ops, lwt_in and lwt_out programs may only read it);
-// types of mem.go may.
+// (cgroup_skb, sock_ops, lwt_in, lwt_out and flow_dissector programs may
+// only read it); types of mem.go may.
 func (c *checker) writablePacket() bool {
 	switch c.opts.ProgramType {
-	case kernel.CGroupSKB, kernel.SockOps, kernel.LWTIn, kernel.LWTOut:
+	case kernel.CGroupSKB, kernel.SockOps, kernel.LWTIn, kernel.LWTOut, kernel.FlowDissector:
 		return false
 	}
 	return true

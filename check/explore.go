@@ -418,6 +418,10 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 	case ptrPacketEnd, constPtrMap, ptrSockCommon:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
 	}
+	if ptr.typ == ptrFlowKeys && !off.v.isConst() {
+		// Only constants move the flow keys pointer.
+		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited", dst, ptr.typ)
+	}
 	switch op & 0xff {
 	case asm.Add, asm.Sub:
 	case asm.And, asm.Or, asm.Xor:
@@ -521,6 +525,9 @@ func (c *checker) ld(st *state, ins *asm.Instruction) *verifier.Error {
 	}
 	if len(st.refs) > 0 {
 		return c.errf(st, noReg, "BPF_LD_[ABS|IND] cannot be mixed with socket references")
+	}
+	if st.lock.held {
+		return c.errf(st, noReg, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region")
 	}
 	r6 := &f.regs[asm.R6]
 	if r6.typ == notInit {

@@ -126,7 +126,7 @@ func currentTaskHelperAdded(t kernel.ProgramType, fn asm.BuiltinFunc) *feature {
 	}
 	switch t {
 	case kernel.SocketFilter, kernel.SchedCLS, kernel.SchedACT, kernel.XDP, kernel.CGroupSKB,
-		kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit, kernel.SockOps, kernel.SkSKB:
+		kernel.LWTIn, kernel.LWTOut, kernel.LWTXmit, kernel.SockOps, kernel.SkSKB, kernel.FlowDissector:
 		return f
 	case kernel.SkMsg:
 		if fn == asm.FnGetCurrentComm {
@@ -159,6 +159,9 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	}
 	if gpl, _ := verifier.GPLOnly(int32(fn)); gpl && !c.gpl {
 		return c.errf(st, noReg, "cannot call GPL-restricted function from non-GPL compatible program")
+	}
+	if fn == asm.FnSpinLock || fn == asm.FnSpinUnlock {
+		return c.spinLockCall(st, fn)
 	}
 	p, ok := helperProtos[fn]
 	if !ok {
@@ -210,6 +213,12 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			for _, t := range allowed {
 				ok = ok || t == m.Type
 			}
+			if sockMapGeneric(fn, m.Type) {
+				if e := c.sockMapUpdateAllowed(st, fn); e != nil {
+					return e
+				}
+				ok = true
+			}
 			if fn == asm.FnMapLookupElem && (m.Type == kernel.MapArrayOfMaps || m.Type == kernel.MapHashOfMaps) && m.InnerMap != nil {
 				// The value is the inner map (or NULL).
 				ok = true
@@ -230,6 +239,12 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 			size := c.maps[mapIdx].KeySize
 			if kind == argMapValue {
 				size = c.maps[mapIdx].ValueSize
+				if sockMapGeneric(fn, c.maps[mapIdx].Type) {
+					if e := c.sockMapValue(st, regno, r); e != nil {
+						return e
+					}
+					continue
+				}
 			}
 			if r.typ == ptrMem && !c.kv.has(featMemMapArg) {
 				return expect("fp, pkt, pkt_meta, map_key, map_value")
@@ -360,7 +375,10 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				// The kernel (6.14+) knows an array lookup with a
 				// constant key in range never fails.
 				f.regs[asm.R0].typ = ptrMapValue
-				f.regs[asm.R0].id = 0
+				if _, lock := c.lockModelled(m); !lock {
+					// Only values with a lock keep an id.
+					f.regs[asm.R0].id = 0
+				}
 			}
 		}
 	case retRingbufMemOrNull:
@@ -422,7 +440,10 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		if e := c.mapValueAccess(st, regno, c.maps[r.aux], write); e != nil {
 			return e
 		}
-		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value")
+		if e := c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value"); e != nil {
+			return e
+		}
+		return c.lockBytes(st, regno, c.maps[r.aux], r, 0, int(size))
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
 	case ptrPacket, ptrPacketMeta:

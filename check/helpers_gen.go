@@ -22,6 +22,7 @@ var helpersByType = map[kernel.ProgramType][]uint64{
 	kernel.LWTOut:         {0x8004ae1743d1ee, 0x296f260063810000, 0x80779e3176303f7c, 0xf0ffc},
 	kernel.LWTXmit:        {0x800fee77f3ffee, 0x296f260063810200, 0x80779e3176303ffc, 0xf0ffc},
 	kernel.SkMsg:          {0xf08004280243d1ee, 0x2d6f3e006f810080, 0x80779e3176303f7c, 0xf0ffc},
+	kernel.FlowDissector:  {0x8004280443d1ee, 0x296f260063810000, 0x80779e3176303f7c, 0xf0ffc},
 	kernel.CGroupSockAddr: {0x28244280243d1ee, 0x2d6f3e0863f30000, 0x80779e3176303f7c, 0xf0ffc},
 	kernel.CGroupSock:     {0x8044280243d1ee, 0x2d6f2e0063830000, 0x8c739e317630207c, 0xf0fec},
 }

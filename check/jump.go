@@ -14,6 +14,9 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 	case asm.ExitOp:
 		return c.exit(st)
 	case asm.CallOp:
+		if e := c.lockedCall(st, ins); e != nil {
+			return false, e
+		}
 		if ins.IsFunctionCall() {
 			return false, c.callFunc(st, ins)
 		}
@@ -636,6 +639,9 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 }
 
 func (c *checker) exit(st *state) (bool, *verifier.Error) {
+	if e := c.lockedExit(st); e != nil {
+		return false, e
+	}
 	f := st.cur()
 	if len(st.frames) > 1 {
 		// A static function may return anything, even nothing: the

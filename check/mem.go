@@ -41,7 +41,7 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		return c.ctxAccess(st, regno, &p, off, size, write)
 	case ptrStack:
 		if !p.v.isConst() {
-			return reg{}, c.unsupported(st, "stack access through R%d with a variable offset is not modelled", regno)
+			return c.stackVarAccess(st, regno, &p, off, size, write, v)
 		}
 		total := int64(p.off) + int64(off) + int64(p.v.t.value)
 		if e := c.stackBounds(st, regno, total, size, write); e != nil {
@@ -63,6 +63,9 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return reg{}, e
 		}
 		if e := c.memBounds(st, regno, &p, off, size, int64(m.ValueSize), "map value"); e != nil {
+			return reg{}, e
+		}
+		if e := c.lockBytes(st, regno, m, &p, off, size); e != nil {
 			return reg{}, e
 		}
 		if b, ok := frozenContents(m); ok && !write && p.v.isConst() {
@@ -94,6 +97,8 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return reg{}, e
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
+	case ptrFlowKeys:
+		return c.flowKeysAccess(st, regno, &p, off, size)
 	}
 	return reg{}, c.unsupported(st, "access through %s is not modelled", p.typ)
 }
@@ -212,12 +217,7 @@ func (c *checker) stackRead(st *state, regno asm.Register, fr *frame, total int6
 		if e := c.uninitRead(st, s, total, j0, size); e != nil {
 			return reg{}, e
 		}
-		for b := 0; b < size; b++ {
-			if s.types[j0+b] == stackZero {
-				return reg{}, c.unsupported(st, "reading a partial spill next to zeroed bytes is not modelled")
-			}
-		}
-		return scalarReg(unsignedScalar(sizeMax(size))), nil
+		return c.partialFill(st, s, j0, size)
 	}
 	if e := c.uninitRead(st, s, total, j0, size); e != nil {
 		return reg{}, e
@@ -437,7 +437,7 @@ func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, wr
 	if !write && m.Flags&maps.FlagWriteOnlyProg != 0 {
 		return c.errf(st, regno, "read from map forbidden, value_size=%d", m.ValueSize)
 	}
-	if c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m) {
+	if _, lock := c.lockModelled(m); (c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m)) && !lock {
 		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
 	}
 	return nil

@@ -37,7 +37,10 @@ import (
 // Environment: PUREBPF_MUTANTS (number of mutants, default 3000, 600 with
 // -short), PUREBPF_MUTATION_SEED (default mutationSeed),
 // PUREBPF_MUTANTS_RECORD=1 appends new false accepts to the corpus,
-// PUREBPF_MUTANTS_ALL=1 also counts false ErrRejected verdicts.
+// PUREBPF_MUTANTS_ALL=1 also counts false ErrRejected verdicts,
+// PUREBPF_MUTATION_OBJECTS (space-separated globs, relative to check/)
+// mutates the programs of these objects instead, of every modelled type
+// (such as testdata/progs/flow_dissector.o).
 
 const mutationSeed = 16
 
@@ -67,7 +70,11 @@ var (
 // mutationObjects are the committed objects whose programs are mutated.
 func mutationObjects() ([]string, error) {
 	var out []string
-	for _, pat := range []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o"} {
+	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o"}
+	if g := os.Getenv("PUREBPF_MUTATION_OBJECTS"); g != "" {
+		pats = strings.Fields(g)
+	}
+	for _, pat := range pats {
 		m, err := filepath.Glob(pat)
 		if err != nil {
 			return nil, err
@@ -92,6 +99,12 @@ func loadMutationBases(t testing.TB) []*mutationBase {
 		}
 		for _, obj := range objs {
 			mutBases = append(mutBases, objectBases(obj)...)
+		}
+		if os.Getenv("PUREBPF_MUTATION_OBJECTS") != "" {
+			if len(mutBases) == 0 {
+				mutErr = errors.New("PUREBPF_MUTATION_OBJECTS: no program of these objects can be mutated")
+			}
+			return
 		}
 		gens, err := generatedBases(t)
 		if err != nil {
@@ -119,8 +132,11 @@ func objectBases(obj string) []*mutationBase {
 	name := filepath.Base(obj)
 	var names []string
 	for n, p := range cs.Programs {
-		switch p.Type {
-		case bpf.SocketFilter, bpf.SchedCLS, bpf.SchedACT, bpf.XDP:
+		switch _, modelled := ctxModels[p.Type]; {
+		case p.Type == bpf.SocketFilter, p.Type == bpf.SchedCLS, p.Type == bpf.SchedACT, p.Type == bpf.XDP:
+			names = append(names, n)
+		case modelled && os.Getenv("PUREBPF_MUTATION_OBJECTS") != "":
+			// The other modelled types, for the objects named.
 			names = append(names, n)
 		}
 	}

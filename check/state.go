@@ -21,6 +21,7 @@ const (
 	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
 	ptrSockCommonOrNull // __sk_buff.sk
 	constPtrMapOrNull   // a lookup in a map of maps: the inner map, or NULL
+	ptrFlowKeys         // struct bpf_flow_keys (flow dissector __sk_buff.flow_keys)
 )
 
 var regTypeNames = [...]string{
@@ -39,6 +40,7 @@ var regTypeNames = [...]string{
 	ptrSockCommon:       "sock_common",
 	ptrSockCommonOrNull: "sock_common_or_null",
 	constPtrMapOrNull:   "map_ptr_or_null",
+	ptrFlowKeys:         "flow_keys",
 }
 
 // orNull reports whether t is a pointer that may be NULL until checked.
@@ -177,6 +179,8 @@ type state struct {
 	cp     *checkpoint
 	// loopDepth-free bookkeeping for pruning heuristics.
 	sinceCP, jmpsSinceCP int
+	// lock is the bpf_spin_lock held (locks.go).
+	lock lockState
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
@@ -342,6 +346,9 @@ func statesSafe(old, cur *state, exact bool) bool {
 		if !ids.same(old.refs[i], cur.refs[i]) {
 			return false
 		}
+	}
+	if old.lock.held != cur.lock.held || old.lock.mapIdx != cur.lock.mapIdx || !ids.same(old.lock.id, cur.lock.id) {
+		return false
 	}
 	return true
 }

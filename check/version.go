@@ -44,7 +44,10 @@ var (
 // feature is a verifier behaviour that appeared in a given kernel. Every
 // feature relaxes the verifier (a program the older kernel rejects, the
 // newer one may accept), so a kernel without it is checked more strictly:
-// getting a version wrong can only make the checker reject more.
+// getting a version wrong can only make the checker reject more. Two
+// rules are modelled only from their release (featSockMapDelete, which
+// restricts, and featVarStackScrub): for the cases they decide, a kernel
+// without them gets ErrUnsupported, never an accept.
 type feature struct {
 	name string
 	// since is the mainline release that introduced the behaviour.
@@ -151,6 +154,22 @@ var (
 		since: kernel.V(6, 12, 0), commit: "(bounded by the kernels tested: absent in 6.1.192, present in 6.12.118)"}
 	featCurrentCommUID = &feature{name: "bpf_get_current_comm and _uid_gid in networking programs",
 		since: kernel.V(6, 18, 0), commit: "(bounded by the kernels tested: absent in 6.12.118, present in 6.18.44)"}
+	// Deleting from a sockmap or sockhash only in the program types that
+	// may update them (and sock_ops): before, any type could delete.
+	// Bounded by the kernel tested (6.18.44 has it); earlier kernels are
+	// not modelled for the types it refuses.
+	featSockMapDelete = &feature{name: "sockmap deletes only where updates are allowed", since: kernel.V(6, 18, 0),
+		commit: "bpf: Allow delete from sockmap/sockhash only if update is allowed (bounded by the kernels tested)"}
+	// A variable-offset stack store over a spilled register scrubs the
+	// slot to unknown data (before, the spill marks stayed with the
+	// register forgotten). Bounded by the kernel tested (6.18.44 has it).
+	featVarStackScrub = &feature{name: "variable-offset stack stores scrub spilled slots", since: kernel.V(6, 18, 0),
+		commit: "(bounded by the kernels tested: present in 6.18.44)"}
+	// Zeroed bytes next to a partial spill stay zero, and a read of only
+	// zero bytes (or of part of a spilled zero) of a spill slot is 0
+	// (before, unknown data).
+	featPartialSpillZero = &feature{name: "zeroes kept by partial spills and restores", since: kernel.V(6, 8, 0),
+		commit: "bpf: preserve STACK_ZERO slots on partial reg spills; bpf: preserve constant zero when doing partial register restore"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -160,7 +179,7 @@ var (
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featCurrentTaskIDs, featCurrentCommUID,
+	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 }
 
 // resolveVersion returns the kernel the checker models: Options.KernelVersion,

@@ -40,6 +40,7 @@ var types = []struct {
 	{kernel.LWTOut, "LWTOut", nil},
 	{kernel.LWTXmit, "LWTXmit", nil},
 	{kernel.SkMsg, "SkMsg", nil},
+	{kernel.FlowDissector, "FlowDissector", nil},
 	{kernel.CGroupSockAddr, "CGroupSockAddr", []kernel.AttachType{
 		kernel.AttachCGroupInet4Bind, kernel.AttachCGroupInet6Bind, kernel.AttachCGroupInet4Connect, kernel.AttachCGroupInet6Connect,
 		kernel.AttachCGroupUDP4Sendmsg, kernel.AttachCGroupUDP6Sendmsg, kernel.AttachCGroupUDP4Recvmsg, kernel.AttachCGroupUDP6Recvmsg,
