@@ -57,6 +57,7 @@ var (
 	flagCount    = flagSpec{name: "count", value: true, aliases: []string{"c"}}
 	flagTimeout  = flagSpec{name: "timeout", value: true, aliases: []string{"t"}}
 	flagOpcodes  = flagSpec{name: "opcodes"}
+	flagLinum    = flagSpec{name: "linum"}
 	flagNoMount  = flagSpec{name: "no-mount"}
 	flagTraceDir = flagSpec{name: "tracefs", value: true}
 )
@@ -69,7 +70,7 @@ func init() {
 	commands = []*command{
 		{words: []string{"prog", "list"}, alias: []string{"show", "ls"}, args: "[ID | id ID | pinned PATH]",
 			help: "list loaded programs, or show one", run: progShow},
-		{words: []string{"prog", "dump"}, alias: []string{"dump xlated"}, args: "ID | id ID | pinned PATH", flags: []flagSpec{flagOpcodes},
+		{words: []string{"prog", "dump"}, alias: []string{"dump xlated"}, args: "ID | id ID | pinned PATH", flags: []flagSpec{flagOpcodes, flagLinum},
 			help: "disassemble a loaded program as the kernel runs it (xlated)", run: progDump},
 		{words: []string{"map", "list"}, alias: []string{"show", "ls"}, args: "[ID | id ID | pinned PATH | name NAME]",
 			help: "list maps, or show one", run: mapShow},
