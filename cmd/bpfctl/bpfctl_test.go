@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -283,9 +284,20 @@ func TestMapLookupUpdateDelete(t *testing.T) {
 	if err := f.hash.Lookup(uint32(10), &v); err == nil {
 		t.Error("key 10 still there after delete")
 	}
-	_, errOut, code = bpfctl(t, "map", "lookup", hash, "u32:10")
-	if code != 1 || !strings.Contains(errOut, "key 0a 00 00 00 not found") {
-		t.Errorf("lookup of missing key: exit %d, %q", code, errOut)
+	// A missing key prints what bpftool prints on stdout ("Not found", or
+	// null with -j), and exits with status 3.
+	for _, j := range []bool{false, true} {
+		args, bargs := []string{"map", "lookup", hash, "u32:10"}, []string{"map", "lookup", "id", hash, "key", "10", "0", "0", "0"}
+		if j {
+			args, bargs = append(args, "-j"), append([]string{"-j"}, bargs...)
+		}
+		out, errOut, code := bpfctl(t, args...)
+		testenv.RequireTool(t, "bpftool")
+		cmd := exec.Command("bpftool", bargs...)
+		want, _ := cmd.Output()
+		if code != exitNotFound || errOut != "" || out != string(want) || cmd.ProcessState.ExitCode() == 0 {
+			t.Errorf("lookup of missing key (json %v): exit %d, stdout %q, stderr %q; bpftool exit %d, %q", j, code, out, errOut, cmd.ProcessState.ExitCode(), want)
+		}
 	}
 	_, errOut, code = bpfctl(t, "map", "lookup", hash, "u16:10")
 	if code != 2 || !strings.Contains(errOut, "key has 2 bytes") {
