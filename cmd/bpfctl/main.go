@@ -74,7 +74,7 @@ var (
 	flagHandle = flagSpec{name: "handle", value: true, arg: "N",
 		help: "the filter's handle"}
 	flagLink = flagSpec{name: "link",
-		help: "attach with a bpf_link (tcx for tc) instead of netlink; the link ends when bpfctl exits unless --pin is given"}
+		help: "attach with a bpf_link instead of netlink; needs --pin (a link not pinned would end when bpfctl exits)"}
 	flagCount = flagSpec{name: "count", value: true, aliases: []string{"c"}, arg: "N",
 		help: "stop after N lines"}
 	flagTimeout = flagSpec{name: "timeout", value: true, aliases: []string{"t"}, arg: "DURATION",

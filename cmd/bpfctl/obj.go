@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/netns"
 	"github.com/purebpf/bpf/verifier"
+	"golang.org/x/sys/unix"
 )
 
 // parseProgType parses a program type by its kernel name ("xdp",
@@ -372,11 +372,14 @@ func xdpAttach(c *ctx, args []string) error {
 		if opts.Replace {
 			return usagef("--force replaces netlink attachments only; it does not go with --link or --pin")
 		}
+		if pin == "" {
+			return usagef("--link without --pin: the XDP link would be detached when bpfctl exits; give --pin PATH to keep it, or leave out --link for a netlink attachment")
+		}
 		opts.Method = attach.MethodLink
 	}
 	att, err := attach.XDP(iface(args[0]).In(ns), coll.Programs[name], opts)
 	if err != nil {
-		return err
+		return xdpBusy(iface(args[0]).In(ns), args[0], c.nsName, err)
 	}
 	// A netlink attachment outlives the process (as with ip link): Release
 	// leaves it attached; a link lives only as long as its pin.
@@ -384,12 +387,8 @@ func xdpAttach(c *ctx, args []string) error {
 		defer att.Release()
 	} else {
 		defer att.Close()
-		if pin != "" {
-			if err := att.Pin(pin); err != nil {
-				return pinError(pin, err)
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the XDP link ends when bpfctl exits")
+		if err := att.Pin(pin); err != nil {
+			return pinError(pin, err)
 		}
 	}
 	l, err := describeLoaded(coll, o.spec.Programs[name], name)
@@ -435,6 +434,9 @@ func tcAttach(c *ctx, args []string) error {
 		if prio != 0 || handle != 0 || opts.Replace {
 			return usagef("--prio, --handle and --force are for filters; they do not go with --link or --pin")
 		}
+		if pin == "" {
+			return usagef("--link without --pin: the tcx link would be detached when bpfctl exits; give --pin PATH to keep it, or leave out --link for a filter")
+		}
 		opts = attach.TCOptions{Method: attach.MethodLink}
 	}
 	att, err := attach.TC(iface(args[0]).In(ns), coll.Programs[name], hook, opts)
@@ -447,12 +449,8 @@ func tcAttach(c *ctx, args []string) error {
 		defer att.Release()
 	} else {
 		defer att.Close()
-		if pin != "" {
-			if err := att.Pin(pin); err != nil {
-				return pinError(pin, err)
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the tcx link ends when bpfctl exits")
+		if err := att.Pin(pin); err != nil {
+			return pinError(pin, err)
 		}
 	}
 	l, err := describeLoaded(coll, o.spec.Programs[name], name)
@@ -506,4 +504,27 @@ func disasm(c *ctx, args []string) error {
 		return c.writeJSON(list)
 	}
 	return nil
+}
+
+// xdpBusy turns the error of an XDP attach refused because a program is
+// attached (EBUSY, or EEXIST) into one that names the attached program and
+// --force; other errors are returned as they are.
+func xdpBusy(ifc attach.Interface, dev, nsName string, err error) error {
+	if !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	state, qerr := attach.XDPPrograms(ifc)
+	if qerr != nil || !state.Attached() {
+		return err
+	}
+	var progs []string
+	for _, p := range state.Programs {
+		progs = append(progs, fmt.Sprintf("program id %d (%s)", p.ProgramID, xdpModeName(p.Mode)))
+	}
+	detach := "bpfctl xdp detach " + dev
+	if nsName != "" {
+		detach = "bpfctl -n " + nsName + " xdp detach " + dev
+	}
+	return fmt.Errorf("xdp attach: %s already has an XDP program: %s; replace it with --force (a netlink attachment), or remove it with \"%s\" (also one attached through a bpf_link): %w",
+		dev, strings.Join(progs, ", "), detach, err)
 }
