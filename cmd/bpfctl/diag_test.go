@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -148,5 +149,62 @@ func TestXDPAlreadyAttached(t *testing.T) {
 	unmarshal(t, mustBpfctl(t, "-n", ns, "net", "list", "--json"), &nl)
 	if again.ID == first.ID || len(nl[0].XDP) != 1 || nl[0].XDP[0].ID != again.ID {
 		t.Errorf("--force: attached %d over %d; net list %+v", again.ID, first.ID, nl)
+	}
+}
+
+// TestNetJSONMatchesBpftool compares bpfctl net list (whole namespace, and
+// "dev DEV") with bpftool net show, as parsed JSON: every key bpftool
+// prints, at every level, is in bpfctl's output with the same value
+// (bpfctl adds keys: prio, handle, method, direct_action of tc entries).
+func TestNetJSONMatchesBpftool(t *testing.T) {
+	p := newPair(t)
+	ns := p.A.Netns.Name()
+	mustBpfctl(t, "-n", ns, "xdp", "attach", p.A.Name, filepath.Join(objDir, "xdp1/bpf/xdp1.o"), "--mode", "generic")
+	mustBpfctl(t, "-n", ns, "tc", "attach", p.A.Name, "egress", filepath.Join(objDir, "xdp2skb_meta/bpf/xdp2skb_meta.o"), "--section", "tc_mark")
+	for _, args := range [][]string{nil, {"dev", p.A.Name}} {
+		var bj, cj []map[string]any
+		unmarshal(t, tool(t, "ip", append([]string{"netns", "exec", ns, "bpftool", "-j", "net", "show"}, args...)...), &bj)
+		unmarshal(t, mustBpfctl(t, append([]string{"-n", ns, "net", "list", "-j"}, args...)...), &cj)
+		if len(bj) != 1 || len(cj) != 1 {
+			t.Fatalf("net show %v: bpftool %v, bpfctl %v", args, bj, cj)
+		}
+		entries := 0
+		for key, bv := range bj[0] {
+			blist, _ := bv.([]any)
+			clist, ok := cj[0][key].([]any)
+			if !ok || len(clist) != len(blist) {
+				t.Errorf("net list %v: %s = %v, bpftool %v", args, key, cj[0][key], bv)
+				continue
+			}
+			for i := range blist {
+				compareJSONFields(t, "net list "+key, blist[i].(map[string]any), clist[i].(map[string]any))
+				entries++
+			}
+		}
+		if entries == 0 {
+			t.Errorf("net show %v: nothing attached in bpftool's view: %v", args, bj)
+		}
+		// The plain text too, for one interface.
+		if args != nil {
+			want := tool(t, "ip", append([]string{"netns", "exec", ns, "bpftool", "net", "show"}, args...)...)
+			if got := mustBpfctl(t, append([]string{"-n", ns, "net", "list"}, args...)...); got != want {
+				t.Errorf("net list %v:\n%s", args, lineDiff(got, want))
+			}
+		}
+	}
+}
+
+// TestMapLookupJSONMatchesBpftool compares map lookup --json of a present
+// key with bpftool -j map lookup.
+func TestMapLookupJSONMatchesBpftool(t *testing.T) {
+	f := newFixture(t)
+	for i, key := range [][]string{{"7", "0", "0", "0"}, {"2", "0", "0", "0"}} {
+		id := itoa(f.mapIDs[i]) // the hash map, then the per-CPU array
+		var bj, cj any
+		unmarshal(t, tool(t, "bpftool", append([]string{"-j", "map", "lookup", "id", id, "key"}, key...)...), &bj)
+		unmarshal(t, mustBpfctl(t, append([]string{"map", "lookup", id, "key", "--json"}, key...)...), &cj)
+		if !reflect.DeepEqual(bj, cj) {
+			t.Errorf("map lookup %s --json: got %v, bpftool %v", id, cj, bj)
+		}
 	}
 }

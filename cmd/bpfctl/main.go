@@ -117,7 +117,7 @@ func init() {
 			help: "set the value of a key (per-CPU maps: the same value on every CPU)", run: mapUpdate},
 		{words: []string{"map", "delete"}, args: "MAP [key] BYTES",
 			help: "delete a key", run: mapDelete},
-		{words: []string{"net", "list"}, alias: []string{"show", "ls"},
+		{words: []string{"net", "list"}, alias: []string{"show", "ls"}, args: "[[dev] DEV]",
 			help: "XDP and tc attachments per interface (-n NETNS for another namespace)", run: netList},
 		{words: []string{"xdp", "attach"}, args: "DEV OBJ --section S", flags: []flagSpec{flagSection, flagMode, flagForce.with("replace the XDP program attached now (netlink attachments only); without it an attached program is an error naming it"), flagPin, flagPinMaps, flagLink, flagLog, flagLogLevel},
 			help: "load OBJ's program and attach it to DEV's XDP hook (--mode generic|native|offload)", run: xdpAttach},
