@@ -432,7 +432,10 @@ func TestProgDumpSourceMatchesBpftool(t *testing.T) {
 	bpftest.RequirePrivileged(t)
 	testenv.RequireTool(t, "bpftool")
 	objs := []string{"xdp1/bpf/xdp1.o", "xdp2skb_meta/bpf/xdp2skb_meta.o", "layercoop/bpf/layercoop.o",
-		"portfilter/bpf/portfilter.o", "tcpfilter/bpf/tcpfilter.o", "dropworld/bpf/dropworld.o"}
+		"portfilter/bpf/portfilter.o", "tcpfilter/bpf/tcpfilter.o", "dropworld/bpf/dropworld.o",
+		// Subprograms: a prototype per function, and bpf-to-bpf calls
+		// named after the callee's kernel symbol.
+		"../elf/testdata/static_linked.o", "../elf/testdata/callbacks.o"}
 	for _, obj := range objs {
 		t.Run(filepath.Base(obj), func(t *testing.T) {
 			// The examples' loaders type the sections without a
@@ -463,6 +466,9 @@ func TestProgDumpSourceMatchesBpftool(t *testing.T) {
 				// The comparison is not between two empty listings.
 				if !strings.Contains(plain, "\n; ") || !strings.Contains(plain, "):\n") {
 					t.Errorf("%s: no source line or prototype in\n%s", name, plain)
+				}
+				if strings.Contains(plain, "call pc") && !strings.Contains(plain, "#bpf_prog_") {
+					t.Errorf("%s: a bpf-to-bpf call without its callee's symbol in\n%s", name, plain)
 				}
 			}
 		})

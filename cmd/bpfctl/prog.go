@@ -275,7 +275,11 @@ func progDump(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	lines := disasmLines(insns, resolveHelperCalls(insns), false)
+	syms, _ := kallsyms.Read(kallsyms.DefaultPath) // no symbols: calls stay unresolved, as in bpftool
+	lines := disasmLines(insns, resolveHelperCalls(syms, insns), false)
+	if err := nameSubprogramCalls(p, syms, insns, lines); err != nil {
+		return err
+	}
 	var fi, li int
 	if c.json {
 		out := make([]xlatedJSON, 0, len(lines))
@@ -410,22 +414,75 @@ func isHelperCall(ins asm.Instruction) bool {
 }
 
 // resolveHelperCalls finds the kernel functions xlated helper calls point
-// to. Failure (no kallsyms access) leaves the calls unresolved.
-func resolveHelperCalls(insns asm.Instructions) map[int32]string {
+// to in the kallsyms contents syms. No symbols (no kallsyms access) leave
+// the calls unresolved.
+func resolveHelperCalls(syms []byte, insns asm.Instructions) map[int32]string {
 	var offs []int32
 	for _, ins := range insns {
 		if isHelperCall(ins) {
 			offs = append(offs, int32(ins.Constant))
 		}
 	}
-	if len(offs) == 0 {
+	if len(offs) == 0 || syms == nil {
 		return nil
 	}
-	names, err := kallsyms.Resolve(kallsyms.DefaultPath, offs)
+	names, err := kallsyms.ResolveData(syms, offs)
 	if err != nil {
 		return nil
 	}
 	return names
+}
+
+// nameSubprogramCalls appends to each bpf-to-bpf call of a JIT-compiled
+// program the symbol of the subprogram it calls, as bpftool does ("call
+// pc+4#bpf_prog_<tag>_<name>", or the address when kallsyms has no
+// symbol): the kernel keeps the subprogram's index in the call's
+// immediate, and its address in bpf_prog_info's jited_ksyms.
+func nameSubprogramCalls(p *bpf.Program, syms []byte, insns asm.Instructions, lines []insnJSON) error {
+	calls := false
+	for _, ins := range insns {
+		if ins.IsFunctionCall() {
+			calls = true
+			break
+		}
+	}
+	if !calls {
+		return nil
+	}
+	ksyms, err := jitedKsyms(p)
+	if err != nil || len(ksyms) == 0 {
+		return err // an interpreted program: bpftool prints the offset only
+	}
+	raw, err := rawXlated(p)
+	if err != nil {
+		return err
+	}
+	names := kallsyms.LookupData(syms, ksyms)
+	for i := range lines {
+		ins := rawInsn(raw, lines[i].PC)
+		if ins == nil || asm.OpCode(ins[0]) != asm.CallOpCode || rawSrc(ins) != asm.PseudoCall {
+			continue
+		}
+		idx := binary.NativeEndian.Uint32(ins[4:])
+		if uint64(idx) >= uint64(len(ksyms)) {
+			continue
+		}
+		if name, ok := names[ksyms[idx]]; ok {
+			lines[i].Disasm += "#" + name
+		} else {
+			lines[i].Disasm += fmt.Sprintf("#0x%x", ksyms[idx])
+		}
+	}
+	return nil
+}
+
+// rawSrc is the source register of a raw instruction (the bitfield's
+// nibble depends on the host's byte order).
+func rawSrc(ins []byte) asm.Register {
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		return asm.Register(ins[1] & 0xf)
+	}
+	return asm.Register(ins[1] >> 4)
 }
 
 // disasmLines renders insns like bpftool prog dump xlated, naming resolved

@@ -28,6 +28,8 @@ const (
 
 	progInfoXlatedLen       = 20  // __u32 xlated_prog_len
 	progInfoXlatedInsns     = 32  // __aligned_u64 xlated_prog_insns
+	progInfoNrJitedKsyms    = 104 // __u32 nr_jited_ksyms
+	progInfoJitedKsyms      = 112 // __aligned_u64 jited_ksyms
 	progInfoBTFID           = 128 // __u32 btf_id
 	progInfoFuncInfoRecSize = 132 // __u32 func_info_rec_size
 	progInfoFuncInfo        = 136 // __aligned_u64 func_info
@@ -313,4 +315,30 @@ func (si *srcInfo) at(pc int, fi, li *int) (*funcRecord, *lineRecord) {
 		*li++
 	}
 	return f, l
+}
+
+// jitedKsyms reads the kernel addresses of a JIT-compiled program's
+// functions (bpf_prog_info's jited_ksyms, by subprogram index); none for
+// an interpreted program, or for a reader the kernel does not show
+// addresses to.
+func jitedKsyms(p *bpf.Program) ([]uint64, error) {
+	bo := binary.NativeEndian
+	info := make([]byte, progInfoSize)
+	if err := bpfObjInfo(p.FD(), info); err != nil {
+		return nil, fmt.Errorf("program %s: info: %w", p.Name(), err)
+	}
+	n := bo.Uint32(info[progInfoNrJitedKsyms:])
+	if n == 0 {
+		return nil, nil
+	}
+	ksyms := make([]uint64, n)
+	clear(info)
+	bo.PutUint32(info[progInfoNrJitedKsyms:], n)
+	bo.PutUint64(info[progInfoJitedKsyms:], uint64(uintptr(unsafe.Pointer(&ksyms[0]))))
+	err := bpfObjInfo(p.FD(), info)
+	runtime.KeepAlive(ksyms)
+	if err != nil {
+		return nil, fmt.Errorf("program %s: jited symbols: %w", p.Name(), err)
+	}
+	return ksyms[:min(n, bo.Uint32(info[progInfoNrJitedKsyms:]))], nil
 }

@@ -17,6 +17,8 @@ func TestProgInfoOffsets(t *testing.T) {
 	}{
 		{"xlated_prog_len", progInfoXlatedLen, unsafe.Offsetof(pi.XlatedProgLen)},
 		{"xlated_prog_insns", progInfoXlatedInsns, unsafe.Offsetof(pi.XlatedProgInsns)},
+		{"nr_jited_ksyms", progInfoNrJitedKsyms, unsafe.Offsetof(pi.NrJitedKsyms)},
+		{"jited_ksyms", progInfoJitedKsyms, unsafe.Offsetof(pi.JitedKsyms)},
 		{"btf_id", progInfoBTFID, unsafe.Offsetof(pi.BTFID)},
 		{"func_info_rec_size", progInfoFuncInfoRecSize, unsafe.Offsetof(pi.FuncInfoRecSize)},
 		{"func_info", progInfoFuncInfo, unsafe.Offsetof(pi.FuncInfo)},
