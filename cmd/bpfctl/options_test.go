@@ -226,7 +226,7 @@ func fsNameOf(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, ok := fsNames[m]; ok {
+	if n := fsName(m); n != "" {
 		return n
 	}
 	return "file system magic"

@@ -17,12 +17,27 @@ const bpffsRoot = "/sys/fs/bpf"
 // bpffsMagic is BPF_FS_MAGIC, statfs's f_type of a bpffs.
 const bpffsMagic = 0xcafe4a11
 
-// fsNames names the file systems a pin directory is most often on by
-// mistake, by their statfs magic.
-var fsNames = map[int64]string{
-	unix.TMPFS_MAGIC: "tmpfs", unix.EXT4_SUPER_MAGIC: "ext4", unix.SYSFS_MAGIC: "sysfs",
-	unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs", unix.PROC_SUPER_MAGIC: "proc",
-	unix.OVERLAYFS_SUPER_MAGIC: "overlayfs",
+// fsName names the file systems a pin directory is most often on by
+// mistake, by their statfs magic ("" for others). A switch, not a map, so
+// that nothing is built before main.
+func fsName(magic int64) string {
+	switch magic {
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.EXT4_SUPER_MAGIC:
+		return "ext4"
+	case unix.SYSFS_MAGIC:
+		return "sysfs"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	case unix.BTRFS_SUPER_MAGIC:
+		return "btrfs"
+	case unix.PROC_SUPER_MAGIC:
+		return "proc"
+	case unix.OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs"
+	}
+	return ""
 }
 
 // preparePinDir makes dir ready for pins: on a bpffs, created. A dir under
@@ -65,7 +80,7 @@ func preparePinDir(dir string, noMount bool) error {
 		return fmt.Errorf("pin directory %s: %s: %w", dir, probe, err)
 	}
 	if magic != bpffsMagic {
-		fs := fsNames[magic]
+		fs := fsName(magic)
 		if fs == "" {
 			fs = fmt.Sprintf("file system magic %#x", magic)
 		}
