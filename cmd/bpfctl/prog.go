@@ -275,7 +275,15 @@ func progDump(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	syms, _ := kallsyms.Read(kallsyms.DefaultPath) // no symbols: calls stay unresolved, as in bpftool
+	// The symbol table (large: read only for programs with calls to
+	// resolve); without it calls stay unresolved, as in bpftool.
+	var syms []byte
+	for _, ins := range insns {
+		if isHelperCall(ins) || ins.IsFunctionCall() {
+			syms, _ = kallsyms.Read(kallsyms.DefaultPath)
+			break
+		}
+	}
 	lines := disasmLines(insns, resolveHelperCalls(syms, insns), false)
 	if err := nameSubprogramCalls(p, syms, insns, lines); err != nil {
 		return err
