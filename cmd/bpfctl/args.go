@@ -13,14 +13,35 @@ type flagSpec struct {
 	name    string
 	value   bool
 	aliases []string
+	arg     string // the value's name in the help ("N", "PATH")
+	help    string
+}
+
+// with returns the option with another help text.
+func (f flagSpec) with(help string) flagSpec {
+	f.help = help
+	return f
+}
+
+// withArg returns the option with another value name in the help.
+func (f flagSpec) withArg(arg string) flagSpec {
+	f.arg = arg
+	return f
+}
+
+func (f flagSpec) argName() string {
+	if f.arg == "" {
+		return "VALUE"
+	}
+	return f.arg
 }
 
 // globalFlags are accepted by every command.
 var globalFlags = []flagSpec{
-	{name: "json", aliases: []string{"j"}},
-	{name: "pretty", aliases: []string{"p"}},
-	{name: "netns", value: true, aliases: []string{"n"}},
-	{name: "help", aliases: []string{"h"}},
+	{name: "json", aliases: []string{"j"}, help: "JSON output (bpftool -j's layout where bpftool has the command)"},
+	{name: "pretty", aliases: []string{"p"}, help: "indented JSON (implies --json)"},
+	{name: "netns", value: true, aliases: []string{"n"}, arg: "NETNS", help: "run interface commands in the network namespace /run/netns/NETNS"},
+	{name: "help", aliases: []string{"h"}, help: "print the help (of the command)"},
 }
 
 // cmdline is a parsed command line: positional words in order, and options

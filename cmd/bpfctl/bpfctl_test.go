@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -10,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purebpf/bpf"
+	"github.com/purebpf/bpf/bpftest"
+	"github.com/purebpf/bpf/elf"
+	"github.com/purebpf/bpf/internal/testenv"
 	"github.com/purebpf/bpf/maps"
 )
 
@@ -278,9 +284,20 @@ func TestMapLookupUpdateDelete(t *testing.T) {
 	if err := f.hash.Lookup(uint32(10), &v); err == nil {
 		t.Error("key 10 still there after delete")
 	}
-	_, errOut, code = bpfctl(t, "map", "lookup", hash, "u32:10")
-	if code != 1 || !strings.Contains(errOut, "key 0a 00 00 00 not found") {
-		t.Errorf("lookup of missing key: exit %d, %q", code, errOut)
+	// A missing key prints what bpftool prints on stdout ("Not found", or
+	// null with -j), and exits with status 3.
+	for _, j := range []bool{false, true} {
+		args, bargs := []string{"map", "lookup", hash, "u32:10"}, []string{"map", "lookup", "id", hash, "key", "10", "0", "0", "0"}
+		if j {
+			args, bargs = append(args, "-j"), append([]string{"-j"}, bargs...)
+		}
+		out, errOut, code := bpfctl(t, args...)
+		testenv.RequireTool(t, "bpftool")
+		cmd := exec.Command("bpftool", bargs...)
+		want, _ := cmd.Output()
+		if code != exitNotFound || errOut != "" || out != string(want) || cmd.ProcessState.ExitCode() == 0 {
+			t.Errorf("lookup of missing key (json %v): exit %d, stdout %q, stderr %q; bpftool exit %d, %q", j, code, out, errOut, cmd.ProcessState.ExitCode(), want)
+		}
 	}
 	_, errOut, code = bpfctl(t, "map", "lookup", hash, "u16:10")
 	if code != 2 || !strings.Contains(errOut, "key has 2 bytes") {
@@ -337,10 +354,126 @@ func TestProgDumpMatchesBpftool(t *testing.T) {
 	if calls == 0 {
 		t.Errorf("no resolved helper call in\n%s", strings.Join(got, "\n"))
 	}
-	var j []insnJSON
+	compareDump(t, id, []string{"opcodes"}, []string{"opcodes"})
+	var j []xlatedJSON
 	unmarshal(t, mustBpfctl(t, "prog", "dump", id, "--json", "--opcodes"), &j)
-	if len(j) == 0 || j[0].Code != "62" || j[0].Raw == "" {
+	if len(j) == 0 || !strings.HasPrefix(j[0].Disasm, "(62) ") || j[0].Opcodes == nil || j[0].Opcodes.Code != "0x62" {
 		t.Errorf("JSON dump: %+v", j)
+	}
+}
+
+// percpuCast is the per-CPU address cast newer kernels inline into per-CPU
+// array lookups, which bpftool 7.1 prints as a plain move.
+var percpuCast = regexp.MustCompile(`(r\d+) = &\(void __percpu \*\)\((r\d+)\)`)
+
+// dumpOptions are bpftool's prog dump xlated options: none, opcodes, linum.
+var dumpOptions = []string{"", "opcodes", "linum"}
+
+// compareDump compares bpfctl prog dump of program id with bpftool's, in
+// plain text (byte for byte) with each of plainOpts and as JSON (parsed)
+// with each of jsonOpts, and returns bpfctl's plain listing. (Each bpftool
+// run reads kallsyms: the tests choose a few options per program.)
+func compareDump(t *testing.T, id string, plainOpts, jsonOpts []string) string {
+	t.Helper()
+	plain := mustBpfctl(t, "prog", "dump", "xlated", id)
+	for _, opt := range plainOpts {
+		args := []string{"prog", "dump", "xlated", "id", id}
+		if opt != "" {
+			args = append(args, opt)
+		}
+		want := tool(t, "bpftool", args...)
+		ours := []string{"prog", "dump", "xlated", id}
+		if opt != "" {
+			ours = append(ours, "--"+opt)
+		}
+		got := mustBpfctl(t, ours...)
+		if !strings.Contains(want, "__percpu") {
+			got = percpuCast.ReplaceAllString(got, "$1 = $2")
+		}
+		if got != want {
+			t.Errorf("prog dump %s %s:\n%s", id, opt, lineDiff(got, want))
+		}
+		// bpftool's spelling (keywords after the program) gives the same.
+		if opt != "" {
+			if again := mustBpfctl(t, "prog", "dump", "xlated", "id", id, opt); again != mustBpfctl(t, ours...) {
+				t.Errorf("prog dump %s %s differs from --%s", id, opt, opt)
+			}
+		}
+	}
+	for _, opt := range jsonOpts {
+		args := []string{"prog", "dump", "xlated", "id", id}
+		ours := []string{"prog", "dump", "xlated", id}
+		if opt != "" {
+			args = append(args, opt)
+			ours = append(ours, "--"+opt)
+		}
+		var bj, cj any
+		wantJSON := tool(t, "bpftool", append([]string{"-j"}, args...)...)
+		gotJSON := mustBpfctl(t, append(ours, "--json")...)
+		// bpftool's JSON writer prints a backslash as \n (one
+		// deliberate difference: bpfctl writes valid JSON, \\).
+		gotJSON = strings.ReplaceAll(gotJSON, `\\`, `\n`)
+		if !strings.Contains(wantJSON, "__percpu") {
+			gotJSON = percpuCast.ReplaceAllString(gotJSON, "$1 = $2")
+		}
+		unmarshal(t, wantJSON, &bj)
+		unmarshal(t, gotJSON, &cj)
+		if !reflect.DeepEqual(bj, cj) {
+			t.Errorf("prog dump %s %s --json:\n got %s\nwant %s", id, opt, gotJSON, wantJSON)
+		}
+	}
+	return plain
+}
+
+// TestProgDumpSourceMatchesBpftool loads the examples' objects (which
+// carry BTF with func and line info) and compares prog dump xlated with
+// bpftool's: the function prototypes and "; source" lines included.
+func TestProgDumpSourceMatchesBpftool(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	testenv.RequireTool(t, "bpftool")
+	objs := []string{"xdp1/bpf/xdp1.o", "xdp2skb_meta/bpf/xdp2skb_meta.o", "layercoop/bpf/layercoop.o",
+		"portfilter/bpf/portfilter.o", "tcpfilter/bpf/tcpfilter.o", "dropworld/bpf/dropworld.o",
+		// Subprograms: a prototype per function, and bpf-to-bpf calls
+		// named after the callee's kernel symbol.
+		"../elf/testdata/static_linked.o", "../elf/testdata/callbacks.o"}
+	for _, obj := range objs {
+		t.Run(filepath.Base(obj), func(t *testing.T) {
+			// The examples' loaders type the sections without a
+			// conventional name: layercoop's rx is XDP, tx tc; the
+			// others are XDP.
+			spec, err := elf.OpenWithOptions(filepath.Join("..", "..", "examples", obj), elf.Options{
+				Sections:    []elf.SectionOverride{{Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}}},
+				DefaultType: bpf.XDP, License: "GPL"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			coll, err := bpf.NewCollectionWithOptions(spec, bpf.CollectionOptions{PinRoot: privateBPFFS(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer coll.Close()
+			if len(coll.Programs) == 0 {
+				t.Fatal("no programs")
+			}
+			for name, p := range coll.Programs {
+				// Every option for xdp1; for the others the plain
+				// listing and the JSON with linum (which has the
+				// source lines and their positions). Each bpftool
+				// run takes a second or two on a busy machine.
+				plainOpts, jsonOpts := []string{""}, []string{"linum"}
+				if name == "xdp_prog1" {
+					plainOpts, jsonOpts = dumpOptions, dumpOptions
+				}
+				plain := compareDump(t, itoa(p.ID()), plainOpts, jsonOpts)
+				// The comparison is not between two empty listings.
+				if !strings.Contains(plain, "\n; ") || !strings.Contains(plain, "):\n") {
+					t.Errorf("%s: no source line or prototype in\n%s", name, plain)
+				}
+				if strings.Contains(plain, "call pc") && !strings.Contains(plain, "#bpf_prog_") {
+					t.Errorf("%s: a bpf-to-bpf call without its callee's symbol in\n%s", name, plain)
+				}
+			}
+		})
 	}
 }
 

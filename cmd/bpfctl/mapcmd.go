@@ -392,6 +392,16 @@ func mapLookup(c *ctx, args []string) error {
 	}
 	value := make([]byte, l.bufSize())
 	if err := m.Lookup(key, value); err != nil {
+		if errors.Is(err, maps.ErrKeyNotExist) {
+			// What bpftool prints (on stdout), and exit status 3.
+			if c.json {
+				c.out.WriteString("null\n")
+			} else {
+				b := appendHex([]byte("key:\n"), key, " ")
+				c.out.Write(append(b, "\n\nNot found\n"...))
+			}
+			return &exitError{code: exitNotFound, err: keyError("lookup", m, key, err)}
+		}
 		return keyError("lookup", m, key, err)
 	}
 	kb := mapBTF(m, l)

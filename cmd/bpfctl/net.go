@@ -92,15 +92,28 @@ func tcEntries(ns *netns.NetNS, ifc attach.Interface, hook attach.Hook) ([]netTC
 }
 
 func netList(c *ctx, args []string) error {
-	if len(args) > 0 {
-		return usagef("unexpected %q", args[0])
+	// "dev DEV" (bpftool's spelling) or DEV: one interface.
+	if len(args) > 0 && args[0] == "dev" {
+		args = args[1:]
+		if len(args) == 0 {
+			return usagef("dev needs an interface")
+		}
+	}
+	if len(args) > 1 {
+		return usagef("unexpected %q", args[1])
 	}
 	ns, err := c.netns()
 	if err != nil {
 		return err
 	}
-	links, err := attach.Interfaces(ns)
-	if err != nil {
+	var links []attach.XDPState
+	if len(args) == 1 {
+		s, err := attach.XDPPrograms(iface(args[0]).In(ns))
+		if err != nil {
+			return err
+		}
+		links = []attach.XDPState{s}
+	} else if links, err = attach.Interfaces(ns); err != nil {
 		return err
 	}
 	res := netJSON{XDP: []netXDPJSON{}, TC: []netTCJSON{}, FlowDissector: []struct{}{}}

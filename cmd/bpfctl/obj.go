@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +12,8 @@ import (
 	"github.com/purebpf/bpf/attach"
 	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/netns"
+	"github.com/purebpf/bpf/verifier"
+	"golang.org/x/sys/unix"
 )
 
 // parseProgType parses a program type by its kernel name ("xdp",
@@ -125,14 +127,65 @@ func (o *object) one(typ bpf.ProgramType, section string) (string, error) {
 	return "", usagef("%s has %d %s programs (%s); choose one with --section", o.path, len(names), typ, strings.Join(names, ", "))
 }
 
-// loadObject loads the chosen programs and the maps.
+// loadObject loads the chosen programs and the maps. With --log or
+// --log-level the whole verifier log of a refused program goes to stderr
+// before the one-line error; with --log-level the logs of the accepted
+// programs too (as bpftool -d).
 func (c *ctx) loadObject(o *object) (*bpf.Collection, error) {
 	o.only()
-	coll, err := bpf.NewCollectionWithOptions(o.spec, bpf.CollectionOptions{PinRoot: c.cl.str("pin-maps")})
+	level, err := c.logLevel()
 	if err != nil {
+		return nil, err
+	}
+	opts := bpf.CollectionOptions{PinRoot: c.cl.str("pin-maps")}
+	opts.Programs.LogLevel = level
+	coll, err := bpf.NewCollectionWithOptions(o.spec, opts)
+	if err != nil {
+		var verr *verifier.Error
+		if (c.cl.has("log") || level != 0) && errors.As(err, &verr) {
+			c.printLog(verr.Program, verr.Log, verr.Truncated)
+		}
 		return nil, fmt.Errorf("load %s: %w", o.path, err)
 	}
+	if level != 0 {
+		for _, name := range o.chosen {
+			if p := coll.Programs[name]; p != nil {
+				c.printLog(name, p.VerifierLog(), false)
+			}
+		}
+	}
 	return coll, nil
+}
+
+// logLevel is --log-level as the kernel's log_level bits (1 branches, 2
+// every instruction's state, 4 statistics); 0 when not given.
+func (c *ctx) logLevel() (bpf.LogLevel, error) {
+	if !c.cl.has("log-level") {
+		return 0, nil
+	}
+	n, err := c.cl.uint("log-level", 0, 32)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 || n > 7 {
+		return 0, usagef("--log-level %d: want 1 (the log of a refusal), 2 (every instruction's state) or their sum with 4 (statistics)", n)
+	}
+	return bpf.LogLevel(n), nil
+}
+
+// printLog writes a program's verifier log to stderr.
+func (c *ctx) printLog(prog, log string, truncated bool) {
+	if log == "" {
+		fmt.Fprintf(c.errOut, "bpfctl: program %s: no verifier log (refused before the kernel's verifier ran)\n", prog)
+		return
+	}
+	fmt.Fprintf(c.errOut, "bpfctl: verifier log of program %s:\n%s", prog, log)
+	if !strings.HasSuffix(log, "\n") {
+		fmt.Fprintln(c.errOut)
+	}
+	if truncated {
+		fmt.Fprintln(c.errOut, "bpfctl: (the log was truncated)")
+	}
 }
 
 // loadedJSON describes a loaded program.
@@ -205,17 +258,19 @@ func load(c *ctx, args []string) error {
 			return usagef("%s: program %s (section %s) has no conventional type: give it with --type (xdp, sched_cls, ...) or choose other programs with --section", o.path, n, p.Section)
 		}
 	}
+	// The pin directory is checked (and bpffs mounted) before loading,
+	// so that a bad directory costs no verification.
+	pinDir := c.cl.str("pin")
+	if pinDir != "" {
+		if err := preparePinDir(pinDir, c.cl.has("no-mount")); err != nil {
+			return err
+		}
+	}
 	coll, err := c.loadObject(o)
 	if err != nil {
 		return err
 	}
 	defer coll.Close()
-	pinDir := c.cl.str("pin")
-	if pinDir != "" {
-		if err := os.MkdirAll(pinDir, 0o700); err != nil {
-			return fmt.Errorf("pin directory: %w", err)
-		}
-	}
 	var out []loadedJSON
 	for _, name := range o.chosen {
 		l, err := describeLoaded(coll, o.spec.Programs[name], name)
@@ -225,7 +280,7 @@ func load(c *ctx, args []string) error {
 		if pinDir != "" {
 			l.Pinned = filepath.Join(pinDir, name)
 			if err := coll.Programs[name].Pin(l.Pinned); err != nil {
-				return fmt.Errorf("pin %s: %w", name, err)
+				return pinError(l.Pinned, err)
 			}
 		}
 		out = append(out, l)
@@ -301,6 +356,11 @@ func xdpAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
+	if pin := c.cl.str("pin"); pin != "" {
+		if err := preparePinDir(filepath.Dir(pin), false); err != nil {
+			return err
+		}
+	}
 	o, name, coll, ns, err := c.loadForAttach(args[1], bpf.XDP)
 	if err != nil {
 		return err
@@ -312,11 +372,14 @@ func xdpAttach(c *ctx, args []string) error {
 		if opts.Replace {
 			return usagef("--force replaces netlink attachments only; it does not go with --link or --pin")
 		}
+		if pin == "" {
+			return usagef("--link without --pin: the XDP link would be detached when bpfctl exits; give --pin PATH to keep it, or leave out --link for a netlink attachment")
+		}
 		opts.Method = attach.MethodLink
 	}
 	att, err := attach.XDP(iface(args[0]).In(ns), coll.Programs[name], opts)
 	if err != nil {
-		return err
+		return xdpBusy(iface(args[0]).In(ns), args[0], c.nsName, err)
 	}
 	// A netlink attachment outlives the process (as with ip link): Release
 	// leaves it attached; a link lives only as long as its pin.
@@ -324,12 +387,8 @@ func xdpAttach(c *ctx, args []string) error {
 		defer att.Release()
 	} else {
 		defer att.Close()
-		if pin != "" {
-			if err := att.Pin(pin); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the XDP link ends when bpfctl exits")
+		if err := att.Pin(pin); err != nil {
+			return pinError(pin, err)
 		}
 	}
 	l, err := describeLoaded(coll, o.spec.Programs[name], name)
@@ -357,6 +416,11 @@ func tcAttach(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
+	if pin := c.cl.str("pin"); pin != "" {
+		if err := preparePinDir(filepath.Dir(pin), false); err != nil {
+			return err
+		}
+	}
 	o, name, coll, ns, err := c.loadForAttach(args[2], bpf.SchedCLS)
 	if err != nil {
 		return err
@@ -370,6 +434,9 @@ func tcAttach(c *ctx, args []string) error {
 		if prio != 0 || handle != 0 || opts.Replace {
 			return usagef("--prio, --handle and --force are for filters; they do not go with --link or --pin")
 		}
+		if pin == "" {
+			return usagef("--link without --pin: the tcx link would be detached when bpfctl exits; give --pin PATH to keep it, or leave out --link for a filter")
+		}
 		opts = attach.TCOptions{Method: attach.MethodLink}
 	}
 	att, err := attach.TC(iface(args[0]).In(ns), coll.Programs[name], hook, opts)
@@ -382,12 +449,8 @@ func tcAttach(c *ctx, args []string) error {
 		defer att.Release()
 	} else {
 		defer att.Close()
-		if pin != "" {
-			if err := att.Pin(pin); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintln(os.Stderr, "bpfctl: note: without --pin the tcx link ends when bpfctl exits")
+		if err := att.Pin(pin); err != nil {
+			return pinError(pin, err)
 		}
 	}
 	l, err := describeLoaded(coll, o.spec.Programs[name], name)
@@ -441,4 +504,27 @@ func disasm(c *ctx, args []string) error {
 		return c.writeJSON(list)
 	}
 	return nil
+}
+
+// xdpBusy turns the error of an XDP attach refused because a program is
+// attached (EBUSY, or EEXIST) into one that names the attached program and
+// --force; other errors are returned as they are.
+func xdpBusy(ifc attach.Interface, dev, nsName string, err error) error {
+	if !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	state, qerr := attach.XDPPrograms(ifc)
+	if qerr != nil || !state.Attached() {
+		return err
+	}
+	var progs []string
+	for _, p := range state.Programs {
+		progs = append(progs, fmt.Sprintf("program id %d (%s)", p.ProgramID, xdpModeName(p.Mode)))
+	}
+	detach := "bpfctl xdp detach " + dev
+	if nsName != "" {
+		detach = "bpfctl -n " + nsName + " xdp detach " + dev
+	}
+	return fmt.Errorf("xdp attach: %s already has an XDP program: %s; replace it with --force (a netlink attachment), or remove it with \"%s\" (also one attached through a bpf_link): %w",
+		dev, strings.Join(progs, ", "), detach, err)
 }

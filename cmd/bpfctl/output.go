@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -8,20 +9,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeJSON prints v as one JSON document (indented with --pretty).
+// writeJSON prints v as one JSON document (indented with --pretty). As
+// bpftool's JSON writer, it leaves <, > and & unescaped.
 func (c *ctx) writeJSON(v any) error {
-	var b []byte
-	var err error
-	if c.pretty {
-		b, err = json.MarshalIndent(v, "", "    ")
-	} else {
-		b, err = json.Marshal(v)
-	}
+	b, err := marshalJSON(v, c.pretty)
 	if err != nil {
 		return err
 	}
 	c.out.Write(b)
 	return c.out.WriteByte('\n')
+}
+
+// marshalJSON marshals v without HTML escaping, indented by four spaces
+// (bpftool -p) when pretty; the result has no trailing newline.
+func marshalJSON(v any, pretty bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if pretty {
+		enc.SetIndent("", "    ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // lister writes a list of records as they are produced: plain text or a
@@ -40,7 +51,7 @@ func (l *lister) add(v any) error {
 		l.items = append(l.items, v)
 		return nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v, false)
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -212,6 +215,31 @@ type insnJSON struct {
 	Raw    string `json:"raw,omitempty"`
 }
 
+// xlatedJSON is one instruction of prog dump xlated --json, laid out as
+// bpftool -j prints it: the function prototype on the first instruction of
+// each function, the source line and (--linum) its position on the first
+// instruction of each line record, and (--opcodes) the raw fields.
+type xlatedJSON struct {
+	Proto   string       `json:"proto,omitempty"`
+	Src     *string      `json:"src,omitempty"`
+	File    *string      `json:"file,omitempty"`
+	LineNum uint32       `json:"line_num,omitempty"`
+	LineCol uint32       `json:"line_col,omitempty"`
+	Disasm  string       `json:"disasm"`
+	Opcodes *opcodesJSON `json:"opcodes,omitempty"`
+}
+
+// opcodesJSON is bpftool's "opcodes" object: the code and registers as
+// hex strings, off and imm as their bytes (imm of a 16-byte load: the 12
+// bytes after the first instruction's offset).
+type opcodesJSON struct {
+	Code   string  `json:"code"`
+	SrcReg string  `json:"src_reg"`
+	DstReg string  `json:"dst_reg"`
+	Off    hexJSON `json:"off"`
+	Imm    hexJSON `json:"imm"`
+}
+
 func progDump(c *ctx, args []string) error {
 	if len(args) > 0 && args[0] == "xlated" {
 		args = args[1:]
@@ -221,34 +249,169 @@ func progDump(c *ctx, args []string) error {
 		return err
 	}
 	defer p.Close()
-	if len(rest) > 0 {
-		return usagef("unexpected %q", rest[0])
+	opcodes, linum := c.cl.has("opcodes"), c.cl.has("linum")
+	// bpftool's spelling: keywords after the program.
+	for _, w := range rest {
+		switch w {
+		case "opcodes":
+			opcodes = true
+		case "linum":
+			linum = true
+		default:
+			return usagef("unexpected %q", w)
+		}
 	}
 	insns, err := p.XlatedInstructions()
 	if err != nil {
 		return fmt.Errorf("program %s: xlated instructions: %w", p.Name(), err)
 	}
-	lines := disasmLines(insns, resolveHelperCalls(insns), c.cl.has("opcodes"))
-	if c.json {
-		if lines == nil {
-			lines = []insnJSON{}
+	var raw []byte
+	if opcodes {
+		if raw, err = rawXlated(p); err != nil {
+			return err
 		}
-		return c.writeJSON(lines)
 	}
-	printListing(c, lines)
-	return nil
-}
-
-func printListing(c *ctx, lines []insnJSON) {
+	si, err := readSrcInfo(p)
+	if err != nil {
+		return err
+	}
+	// The symbol table (large: read only for programs with calls to
+	// resolve); without it calls stay unresolved, as in bpftool.
+	var syms []byte
+	for _, ins := range insns {
+		if isHelperCall(ins) || ins.IsFunctionCall() {
+			syms, _ = kallsyms.Read(kallsyms.DefaultPath)
+			break
+		}
+	}
+	lines := disasmLines(insns, resolveHelperCalls(syms, insns), false)
+	if err := nameSubprogramCalls(p, syms, insns, lines); err != nil {
+		return err
+	}
+	var fi, li int
+	if c.json {
+		out := make([]xlatedJSON, 0, len(lines))
+		for _, l := range lines {
+			x := xlatedJSON{Disasm: "(" + l.Code + ") " + l.Disasm}
+			f, lr := si.at(l.PC, &fi, &li)
+			if f != nil {
+				x.Proto = si.proto(f.typeID)
+			}
+			if lr != nil {
+				if s, ok := si.str(lr.lineOff); ok {
+					s = strings.TrimLeft(s, " \t\n\v\f\r")
+					x.Src = &s
+				}
+				if linum {
+					if s, ok := si.str(lr.fileOff); ok {
+						x.File = &s
+					}
+					x.LineNum, x.LineCol = lr.lineCol>>10, lr.lineCol&0x3ff
+				}
+			}
+			if opcodes {
+				x.Opcodes = rawOpcodes(raw, l.PC)
+			}
+			out = append(out, x)
+		}
+		return c.writeJSON(out)
+	}
 	var b []byte
 	for _, l := range lines {
-		b = fmt.Appendf(b[:0], "%4d: (%s) %s\n", l.PC, l.Code, l.Disasm)
-		if l.Raw != "" {
+		b = b[:0]
+		f, lr := si.at(l.PC, &fi, &li)
+		if f != nil {
+			if s := si.proto(f.typeID); s != "" {
+				b = append(append(b, s...), ":\n"...)
+			}
+		}
+		if lr != nil {
+			if s, ok := si.str(lr.lineOff); ok {
+				b = append(append(b, "; "...), strings.TrimLeft(s, " \t\n\v\f\r")...)
+				if linum {
+					file, _ := si.str(lr.fileOff)
+					b = fmt.Appendf(b, " [file:%s line_num:%d line_col:%d]", file, lr.lineCol>>10, lr.lineCol&0x3ff)
+				}
+				b = append(b, '\n')
+			}
+		}
+		b = fmt.Appendf(b, "%4d: (%s) %s\n", l.PC, l.Code, l.Disasm)
+		if opcodes {
 			b = append(b, "       "...)
-			b = append(b, l.Raw...)
+			b = appendRawHex(b, raw, l.PC)
 			b = append(b, '\n')
 		}
 		c.out.Write(b)
+	}
+	return nil
+}
+
+// rawXlated reads the program's xlated instructions as the kernel reports
+// them (bpf_prog_info's xlated_prog_insns), for --opcodes.
+func rawXlated(p *bpf.Program) ([]byte, error) {
+	bo := binary.NativeEndian
+	info := make([]byte, progInfoSize)
+	if err := bpfObjInfo(p.FD(), info); err != nil {
+		return nil, fmt.Errorf("program %s: info: %w", p.Name(), err)
+	}
+	n := bo.Uint32(info[progInfoXlatedLen:])
+	if n == 0 {
+		return nil, nil
+	}
+	raw := make([]byte, n)
+	clear(info)
+	bo.PutUint32(info[progInfoXlatedLen:], n)
+	bo.PutUint64(info[progInfoXlatedInsns:], uint64(uintptr(unsafe.Pointer(&raw[0]))))
+	err := bpfObjInfo(p.FD(), info)
+	runtime.KeepAlive(raw)
+	if err != nil {
+		return nil, fmt.Errorf("program %s: xlated instructions: %w", p.Name(), err)
+	}
+	return raw[:min(n, bo.Uint32(info[progInfoXlatedLen:]))], nil
+}
+
+// rawInsn returns the bytes of the instruction at pc: 8, or 16 for a
+// 64-bit immediate load.
+func rawInsn(raw []byte, pc int) []byte {
+	off := pc * asm.InstructionSize
+	if off+asm.InstructionSize > len(raw) {
+		return nil
+	}
+	n := asm.InstructionSize
+	if asm.OpCode(raw[off]) == asm.LdImmDW && off+2*asm.InstructionSize <= len(raw) {
+		n *= 2
+	}
+	return raw[off : off+n]
+}
+
+// appendRawHex appends the instruction at pc as bpftool's opcodes line:
+// bytes separated by spaces, the two halves of a 16-byte load by one more.
+func appendRawHex(b, raw []byte, pc int) []byte {
+	ins := rawInsn(raw, pc)
+	for i := 0; i < len(ins); i += asm.InstructionSize {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = appendHex(b, ins[i:i+asm.InstructionSize], " ")
+	}
+	return b
+}
+
+func rawOpcodes(raw []byte, pc int) *opcodesJSON {
+	ins := rawInsn(raw, pc)
+	if ins == nil {
+		return nil
+	}
+	lo, hi := ins[1]&0xf, ins[1]>>4 // dst_reg, src_reg: the bitfield order of a little-endian host
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		lo, hi = hi, lo
+	}
+	return &opcodesJSON{
+		Code:   fmt.Sprintf("0x%02x", ins[0]),
+		SrcReg: fmt.Sprintf("0x%x", hi),
+		DstReg: fmt.Sprintf("0x%x", lo),
+		Off:    hexJSON(ins[2:4]),
+		Imm:    hexJSON(ins[4:]),
 	}
 }
 
@@ -259,22 +422,75 @@ func isHelperCall(ins asm.Instruction) bool {
 }
 
 // resolveHelperCalls finds the kernel functions xlated helper calls point
-// to. Failure (no kallsyms access) leaves the calls unresolved.
-func resolveHelperCalls(insns asm.Instructions) map[int32]string {
+// to in the kallsyms contents syms. No symbols (no kallsyms access) leave
+// the calls unresolved.
+func resolveHelperCalls(syms []byte, insns asm.Instructions) map[int32]string {
 	var offs []int32
 	for _, ins := range insns {
 		if isHelperCall(ins) {
 			offs = append(offs, int32(ins.Constant))
 		}
 	}
-	if len(offs) == 0 {
+	if len(offs) == 0 || syms == nil {
 		return nil
 	}
-	names, err := kallsyms.Resolve(kallsyms.DefaultPath, offs)
+	names, err := kallsyms.ResolveData(syms, offs)
 	if err != nil {
 		return nil
 	}
 	return names
+}
+
+// nameSubprogramCalls appends to each bpf-to-bpf call of a JIT-compiled
+// program the symbol of the subprogram it calls, as bpftool does ("call
+// pc+4#bpf_prog_<tag>_<name>", or the address when kallsyms has no
+// symbol): the kernel keeps the subprogram's index in the call's
+// immediate, and its address in bpf_prog_info's jited_ksyms.
+func nameSubprogramCalls(p *bpf.Program, syms []byte, insns asm.Instructions, lines []insnJSON) error {
+	calls := false
+	for _, ins := range insns {
+		if ins.IsFunctionCall() {
+			calls = true
+			break
+		}
+	}
+	if !calls {
+		return nil
+	}
+	ksyms, err := jitedKsyms(p)
+	if err != nil || len(ksyms) == 0 {
+		return err // an interpreted program: bpftool prints the offset only
+	}
+	raw, err := rawXlated(p)
+	if err != nil {
+		return err
+	}
+	names := kallsyms.LookupData(syms, ksyms)
+	for i := range lines {
+		ins := rawInsn(raw, lines[i].PC)
+		if ins == nil || asm.OpCode(ins[0]) != asm.CallOpCode || rawSrc(ins) != asm.PseudoCall {
+			continue
+		}
+		idx := binary.NativeEndian.Uint32(ins[4:])
+		if uint64(idx) >= uint64(len(ksyms)) {
+			continue
+		}
+		if name, ok := names[ksyms[idx]]; ok {
+			lines[i].Disasm += "#" + name
+		} else {
+			lines[i].Disasm += fmt.Sprintf("#0x%x", ksyms[idx])
+		}
+	}
+	return nil
+}
+
+// rawSrc is the source register of a raw instruction (the bitfield's
+// nibble depends on the host's byte order).
+func rawSrc(ins []byte) asm.Register {
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		return asm.Register(ins[1] & 0xf)
+	}
+	return asm.Register(ins[1] >> 4)
 }
 
 // disasmLines renders insns like bpftool prog dump xlated, naming resolved

@@ -18,28 +18,47 @@ import (
 var tracefsDirs = []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
 
 // findTracefs returns a directory holding trace_pipe, mounting tracefs at
-// /sys/kernel/tracing when none is mounted and mount is true.
+// /sys/kernel/tracing when none is mounted and mount is true. Missing
+// permission is reported as such (a tracefs that is there but not
+// readable is not "not mounted").
 func findTracefs(dir string, mount bool) (string, error) {
 	if dir != "" {
 		if _, err := os.Stat(filepath.Join(dir, "trace_pipe")); err != nil {
+			if errors.Is(err, os.ErrPermission) {
+				return "", fmt.Errorf("tracefs at %s: %w: %s", dir, err, tracePermission)
+			}
 			return "", fmt.Errorf("tracefs at %s: %w", dir, err)
 		}
 		return dir, nil
 	}
+	var denied error
 	for _, d := range tracefsDirs {
-		if _, err := os.Stat(filepath.Join(d, "trace_pipe")); err == nil {
+		_, err := os.Stat(filepath.Join(d, "trace_pipe"))
+		if err == nil {
 			return d, nil
 		}
+		if errors.Is(err, os.ErrPermission) && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", fmt.Errorf("%w: %s", denied, tracePermission)
 	}
 	if !mount {
 		return "", fmt.Errorf("tracefs is not mounted at %s (and --no-mount was given)", strings.Join(tracefsDirs, " or "))
 	}
 	d := tracefsDirs[0]
 	if err := unix.Mount("tracefs", d, "tracefs", 0, ""); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			return "", fmt.Errorf("tracefs is not mounted at %s, and mounting it was refused: %w: %s", strings.Join(tracefsDirs, " or "), err, tracePermission)
+		}
 		return "", fmt.Errorf("mount tracefs at %s: %w", d, err)
 	}
 	return d, nil
 }
+
+// tracePermission says what reading trace_pipe takes.
+const tracePermission = "trace_pipe is readable by root only (and mounting tracefs needs CAP_SYS_ADMIN): run bpfctl trace as root"
 
 // traceJSON is one trace_pipe line, split into its fields where it has the
 // usual "TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: MESSAGE" form.
@@ -117,6 +136,9 @@ func trace(c *ctx, args []string) error {
 	path := filepath.Join(dir, "trace_pipe")
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
+		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("open %s: %w: %s", path, err, tracePermission)
+		}
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer unix.Close(fd)

@@ -95,3 +95,43 @@ func parseLine(line []byte) (uint64, string, bool) {
 	}
 	return addr, string(f[2]), true
 }
+
+// Read returns the symbol table at path (DefaultPath), for ResolveData and
+// LookupData.
+func Read(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read kernel symbols: %w", err)
+	}
+	return data, nil
+}
+
+// LookupData returns the name of the symbol at each address (such as the
+// jited address of a BPF subprogram, "bpf_prog_<tag>_<name>") found in the
+// kallsyms contents data. Addresses without a symbol, and 0, are absent
+// from the result.
+func LookupData(data []byte, addrs []uint64) map[uint64]string {
+	want := make(map[uint64]bool, len(addrs))
+	for _, a := range addrs {
+		if a != 0 {
+			want[a] = true
+		}
+	}
+	found := make(map[uint64]string, len(want))
+	for len(data) > 0 && len(found) < len(want) {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		addr, name, ok := parseLine(line)
+		if !ok || !want[addr] {
+			continue
+		}
+		if _, dup := found[addr]; !dup {
+			found[addr] = name
+		}
+	}
+	return found
+}

@@ -89,3 +89,21 @@ func kptrRestrict(t *testing.T) int {
 	}
 	return n
 }
+
+func TestLookupData(t *testing.T) {
+	tests := []struct {
+		name  string
+		addrs []uint64
+		want  map[uint64]string
+	}{
+		{"first of two names", []uint64{0xffffffff81500000}, map[uint64]string{0xffffffff81500000: "__htab_map_lookup_elem"}},
+		{"module symbol", []uint64{0xffffffffc0000000}, map[uint64]string{0xffffffffc0000000: "helper_in_module"}},
+		{"no symbol there", []uint64{0xffffffff81500001}, map[uint64]string{}},
+		{"zero (hidden)", []uint64{0}, map[uint64]string{}},
+	}
+	for _, tt := range tests {
+		if got := LookupData([]byte(table), tt.addrs); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
