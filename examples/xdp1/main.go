@@ -210,6 +210,7 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 	}
 	if flags.Keep {
 		// Leave the program attached: drop only our descriptors.
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: %s\n", flags.RemoveXDPCommand(att.Mode()))
 		return att.Release()
 	}
 	switch err := att.Detach(); {

@@ -162,3 +162,26 @@ func (f *Flags) BuildName() string {
 	}
 	return "clang"
 }
+
+// RemoveXDPCommand is the ip command that removes the XDP program the
+// flags attached and left in place (-keep): "ip -n NETNS link set dev IFACE
+// xdpgeneric off" for a program in the namespace of -n (a bare "ip link"
+// there would act on the host interface of the same name, if any), with
+// the keyword of the mode it runs in (a plain "xdp off" removes only the
+// driver-mode program of an interface that has a driver mode).
+func (f *Flags) RemoveXDPCommand(mode attach.XDPMode) string {
+	ip := "ip"
+	if f.Netns != "" {
+		ip = "ip -n " + f.Netns
+	}
+	keyword := "xdp"
+	switch mode {
+	case attach.XDPGeneric:
+		keyword = "xdpgeneric"
+	case attach.XDPNative:
+		keyword = "xdpdrv"
+	case attach.XDPOffload:
+		keyword = "xdpoffload"
+	}
+	return fmt.Sprintf("%s link set dev %s %s off", ip, f.Dev, keyword)
+}
