@@ -34,14 +34,40 @@ type Flags struct {
 }
 
 // Register adds the common flags to fs.
-func (f *Flags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.Dev, "dev", "", "attach to interface `IFACE` and run until interrupted")
-	fs.StringVar(&f.Mode, "mode", "auto", "XDP mode: auto, generic (skb) or native (driver)")
-	fs.BoolVar(&f.Force, "force", false, "replace a program that is already attached (like ip -force)")
-	fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
-	fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
-	fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
-	fs.StringVar(&f.Build, "build", "clang", "which build to load: clang (the embedded object compiled from bpf/*.c) or asm (the same program in Go asm)")
+func (f *Flags) Register(fs *flag.FlagSet) { f.RegisterExcept(fs) }
+
+// RegisterExcept adds the common flags to fs but the ones named in omit
+// (without the dash), for an example in which they would do nothing.
+func (f *Flags) RegisterExcept(fs *flag.FlagSet, omit ...string) {
+	skip := func(name string) bool {
+		for _, o := range omit {
+			if o == name {
+				return true
+			}
+		}
+		return false
+	}
+	if !skip("dev") {
+		fs.StringVar(&f.Dev, "dev", "", "attach to interface `IFACE` and run until interrupted")
+	}
+	if !skip("mode") {
+		fs.StringVar(&f.Mode, "mode", "auto", "XDP mode: auto, generic (skb) or native (driver)")
+	}
+	if !skip("force") {
+		fs.BoolVar(&f.Force, "force", false, "replace a program that is already attached (like ip -force)")
+	}
+	if !skip("keep") {
+		fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
+	}
+	if !skip("n") {
+		fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
+	}
+	if !skip("demo") {
+		fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
+	}
+	if !skip("build") {
+		fs.StringVar(&f.Build, "build", "clang", "which build to load: clang (the embedded object compiled from bpf/*.c) or asm (the same program in Go asm)")
+	}
 }
 
 // Check validates the combination of flags.
