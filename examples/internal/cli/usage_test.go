@@ -25,15 +25,17 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 	if len(commands) < 6 {
 		t.Fatalf("found %d commands under examples/ (%v), want the 6 examples at least", len(commands), commands)
 	}
+	// One go build for all: with -o a directory it writes each command
+	// there under its base name.
 	dir := t.TempDir()
+	if out, err := exec.Command("go", append([]string{"build", "-o", dir + "/"}, commands...)...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
 	for _, cmd := range commands {
 		name := path.Base(cmd)
 		t.Run(name, func(t *testing.T) {
 			bin := filepath.Join(dir, name)
-			if out, err := exec.Command("go", "build", "-o", bin, cmd).CombinedOutput(); err != nil {
-				t.Fatalf("go build %s: %v\n%s", cmd, err, out)
-			}
 			// -h exits with status 0 (flag.ErrHelp); the text is on stderr.
 			help, err := exec.Command(bin, "-h").CombinedOutput()
 			if err != nil {
