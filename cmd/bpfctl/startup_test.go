@@ -26,8 +26,6 @@ var initBudgets = map[string]initBudget{
 	"github.com/purebpf/bpf/check": {6808, 46},
 	// Probe descriptions whose probe functions are closures.
 	"github.com/purebpf/bpf/features": {3040, 16},
-	// The generated GPL-only helper set (a map).
-	"github.com/purebpf/bpf/verifier": {2392, 4},
 	"github.com/purebpf/bpf/btf":      {664, 8},
 	"github.com/purebpf/bpf/asm":      {256, 2},
 	// bpfctl itself.
