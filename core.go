@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/btf"
@@ -63,13 +64,14 @@ func (r CORERelocation) String() string {
 var ErrCORE = errors.New("CO-RE relocation cannot be applied")
 
 // coreKinds maps CORERelocation.Kind back to the UAPI number.
-var coreKinds = func() map[string]ib.COREKind {
+// Built on first use, not when a program linking the package starts.
+var coreKinds = sync.OnceValue(func() map[string]ib.COREKind {
 	m := map[string]ib.COREKind{}
 	for k := ib.COREFieldByteOffset; k <= ib.CORETypeMatches; k++ {
 		m[k.String()] = k
 	}
 	return m
-}()
+})
 
 // coreTargets returns the kernel types CO-RE relocations are applied
 // against: the caller's, or the running kernel's BTF.
@@ -116,7 +118,7 @@ func relocateCORE(spec *ProgramSpec, kernelTypes *btf.Spec) (*ProgramSpec, []cor
 	}
 	relos := make([]core.Relo, len(spec.CORERelocations))
 	for i, r := range spec.CORERelocations {
-		k, ok := coreKinds[r.Kind]
+		k, ok := coreKinds()[r.Kind]
 		if !ok {
 			return nil, nil, fmt.Errorf("%s: %w: %v: unknown kind", spec.describe(), ErrCORE, r)
 		}
@@ -127,7 +129,7 @@ func relocateCORE(spec *ProgramSpec, kernelTypes *btf.Spec) (*ProgramSpec, []cor
 		var ce *core.Error
 		if errors.As(err, &ce) {
 			for _, r := range spec.CORERelocations {
-				if r.Insn == ce.Relo.Insn && r.Access == ce.Relo.Access && coreKinds[r.Kind] == ce.Relo.Kind {
+				if r.Insn == ce.Relo.Insn && r.Access == ce.Relo.Access && coreKinds()[r.Kind] == ce.Relo.Kind {
 					return nil, nil, fmt.Errorf("%s: %w: instruction %d: %s of %s: %w", spec.describe(), ErrCORE, r.Insn, r.Kind, r.Target, ce.Err)
 				}
 			}
@@ -171,7 +173,7 @@ func poisonedError(verb string, spec *ProgramSpec, poisoned []core.Fixup, verr *
 // describeRelo finds the C description elf recorded for r.
 func describeRelo(spec *ProgramSpec, r core.Relo) string {
 	for _, c := range spec.CORERelocations {
-		if c.Insn == r.Insn && c.Access == r.Access && coreKinds[c.Kind] == r.Kind {
+		if c.Insn == r.Insn && c.Access == r.Access && coreKinds()[c.Kind] == r.Kind {
 			return c.Target
 		}
 	}

@@ -610,10 +610,24 @@ func parseKernelRelease(rel string) (uint32, error) {
 	return uint32(parts[0]<<16 + parts[1]<<8 + min(parts[2], 255)), nil
 }
 
-// syscallPrefixes are the architecture prefixes of syscall wrappers.
-var syscallPrefixes = map[string]string{
-	"amd64": "__x64_", "386": "__ia32_", "arm64": "__arm64_", "s390x": "__s390x_",
-	"riscv64": "__riscv_", "arm": "__arm_", "ppc64le": "", "ppc64": "", "loong64": "",
+// syscallPrefix is the architecture prefix of syscall wrappers (a switch,
+// not a map built at start-up).
+func syscallPrefix(goarch string) string {
+	switch goarch {
+	case "amd64":
+		return "__x64_"
+	case "386":
+		return "__ia32_"
+	case "arm64":
+		return "__arm64_"
+	case "s390x":
+		return "__s390x_"
+	case "riscv64":
+		return "__riscv_"
+	case "arm":
+		return "__arm_"
+	}
+	return "" // ppc64le, ppc64, loong64 and the others
 }
 
 // kconfigFact returns the value of one of libbpf's LINUX_* externs.
@@ -631,7 +645,7 @@ func kconfigFact(name string) (string, error) {
 		}
 		return "y", nil
 	case "LINUX_HAS_SYSCALL_WRAPPER":
-		pfx := syscallPrefixes[runtime.GOARCH]
+		pfx := syscallPrefix(runtime.GOARCH)
 		if pfx == "" {
 			return "n", nil
 		}

@@ -79,6 +79,7 @@ const maxPending = 8192
 // checkInsns verifies insns offline for the program and kernel of e (see
 // Program), and returns nil or the *verifier.Error of the rejection.
 func checkInsns(insns asm.Instructions, e progEnv) error {
+	ensureTables()
 	c := &checker{opts: e, insns: insns}
 	if e := c.run(); e != nil {
 		return e

@@ -71,7 +71,7 @@ func (c *checker) writablePacket() bool {
 	return true
 }
 
-func init() {
+func initCGroupSKBModel() { // run by ensureTables
 	ctxModels[kernel.CGroupSKB] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			switch e.AttachType {

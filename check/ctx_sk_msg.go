@@ -16,7 +16,7 @@ const (
 	skMsgSize    = 80
 )
 
-func init() {
+func initSkMsgModel() { // run by ensureTables
 	ctxModels[kernel.SkMsg] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			if e.AttachType != 0 && e.AttachType != kernel.AttachSkMsgVerdict {

@@ -22,7 +22,7 @@ var lwtRules = skbRules{
 	packet: true,
 }
 
-func init() {
+func initSkSKBModel() { // run by ensureTables
 	noFlags := func(what string, attach ...kernel.AttachType) func(e *progEnv) string {
 		return func(e *progEnv) string {
 			ok := e.AttachType == 0

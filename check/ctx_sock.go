@@ -26,7 +26,7 @@ var sockAttachTypes = []kernel.AttachType{
 	kernel.AttachCGroupInet4PostBind, kernel.AttachCGroupInet6PostBind,
 }
 
-func init() {
+func initSockModel() { // run by ensureTables
 	ctxModels[kernel.CGroupSock] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			ok := false

@@ -38,7 +38,7 @@ var sockAddrFamily = map[kernel.AttachType]struct {
 	kernel.AttachCGroupUDP6Recvmsg:      {6, false},
 }
 
-func init() {
+func initSockAddrModel() { // run by ensureTables
 	ctxModels[kernel.CGroupSockAddr] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			if _, ok := sockAddrFamily[e.AttachType]; !ok {

@@ -24,7 +24,7 @@ const (
 	sockOpsSize    = 224
 )
 
-func init() {
+func initSockOpsModel() { // run by ensureTables
 	ctxModels[kernel.SockOps] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			if e.AttachType != 0 && e.AttachType != kernel.AttachCGroupSockOps {

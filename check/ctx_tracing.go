@@ -57,7 +57,7 @@ func tracingUnsupported(e *progEnv) string {
 	return ""
 }
 
-func init() {
+func initTracingModels() { // run by ensureTables
 	// Kprobe: struct pt_regs, read-only, any naturally aligned load that
 	// stays inside it (kprobe_prog_is_valid_access). Kprobe sessions
 	// (6.10+) must return 0 or 1, which is not modelled.

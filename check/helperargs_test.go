@@ -66,6 +66,7 @@ func helperArgsProgram(fn asm.BuiltinFunc, args [5]int) asm.Instructions {
 // range) and maps of several types: the checker may not accept a call
 // the kernel rejects, nor claim ErrRejected for one it accepts.
 func TestHelperArgumentsAgreeWithKernel(t *testing.T) {
+	ensureTables()
 	env := loadEnv(t)
 	fns := make([]asm.BuiltinFunc, 0, len(helperProtos))
 	for fn := range helperProtos {

@@ -14,7 +14,7 @@ import (
 // or resize the packet invalidate packet pointers (the kernel's
 // bpf_helper_changes_pkt_data). Which program types may call them comes
 // from the probed table (helpers_gen.go).
-func init() {
+func initDatapathHelpers() { // run by ensureTables
 	for fn, p := range map[asm.BuiltinFunc]helperProto{
 		asm.FnCloneRedirect:   {args: [5]argKind{cx, a, a}, pktChange: true},
 		asm.FnSkbVlanPush:     {args: [5]argKind{cx, a, a}, pktChange: true},

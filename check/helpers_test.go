@@ -23,6 +23,7 @@ func TestHelperTableMatchesKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ensureTables()
 	for typ := range helpersByType {
 		for fn := range helperProtos {
 			got, err := gplprobe.Allowed(uint32(typ), int32(fn))

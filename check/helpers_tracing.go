@@ -11,7 +11,7 @@ import (
 // from 6.1 to 6.18. Which program types may call them comes from the
 // probed table (helpers_gen.go). Helpers returning BTF pointers
 // (bpf_get_current_task_btf) are not modelled.
-func init() {
+func initTracingHelpers() { // run by ensureTables
 	for fn, p := range map[asm.BuiltinFunc]helperProto{
 		asm.FnJiffies64:                  {},
 		asm.FnGetCurrentPidTgid:          {},

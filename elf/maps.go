@@ -2,7 +2,6 @@ package elf
 
 import (
 	"cmp"
-	"crypto/sha1"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"github.com/purebpf/bpf"
 	pbtf "github.com/purebpf/bpf/btf"
 	"github.com/purebpf/bpf/internal/btf"
+	"github.com/purebpf/bpf/internal/sha1"
 	"github.com/purebpf/bpf/maps"
 )
 

@@ -115,3 +115,11 @@ func (f *feature) check() error {
 		}
 	})
 }
+
+// since returns table[i], or "" when i is not in the table.
+func since(table []string, i int) string {
+	if i < 0 || i >= len(table) {
+		return ""
+	}
+	return table[i]
+}

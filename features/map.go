@@ -13,7 +13,9 @@ import (
 
 // mapTypeSince is the mainline release that introduced each map type, with
 // the introducing commit (checked as programTypeSince is).
-var mapTypeSince = map[kernel.MapType]string{
+// An array indexed by the type, not a map: a static table, nothing to
+// build when a program linking the package starts.
+var mapTypeSince = [...]string{
 	kernel.MapHash:                "3.19", // 0f8e4bd8a1fc
 	kernel.MapArray:               "3.19", // 28fbcfa08d8e
 	kernel.MapProgArray:           "4.2",  // 04fd61ab36ec
@@ -52,7 +54,7 @@ var mapTypeSince = map[kernel.MapType]string{
 // MapTypeSince returns the mainline release that introduced map type mt,
 // such as "4.6" for maps.PerCPUArray, or "" for types purebpf does not
 // know.
-func MapTypeSince(mt kernel.MapType) string { return mapTypeSince[mt] }
+func MapTypeSince(mt kernel.MapType) string { return since(mapTypeSince[:], int(mt)) }
 
 // Map creation flags the probes use (linux/bpf.h).
 const (
@@ -123,7 +125,7 @@ func probeMapType(mt kernel.MapType) error {
 	case known != 0 && errors.Is(err, known):
 		return nil
 	case isEINVAL(err) || errors.Is(err, unix.EOPNOTSUPP):
-		return &Error{Feature: name, MinKernel: mapTypeSince[mt]}
+		return &Error{Feature: name, MinKernel: since(mapTypeSince[:], int(mt))}
 	}
 	return undecided(name, err)
 }

@@ -10,7 +10,9 @@ import (
 // type, with the introducing commit (checked against the kernel's history:
 // the ebpf-docs feature tags, which git describe derives from the commits,
 // and bcc's docs/kernel-versions.md).
-var programTypeSince = map[kernel.ProgramType]string{
+// An array indexed by the type, not a map: a static table, nothing to
+// build when a program linking the package starts.
+var programTypeSince = [...]string{
 	kernel.SocketFilter:          "3.19", // ddd872bc3098
 	kernel.Kprobe:                "4.1",  // 2541517c32be
 	kernel.SchedCLS:              "4.1",  // 96be4325f443
@@ -48,7 +50,7 @@ var programTypeSince = map[kernel.ProgramType]string{
 // ProgramTypeSince returns the mainline release that introduced program
 // type pt, such as "4.8" for bpf.XDP, or "" for types purebpf does not
 // know.
-func ProgramTypeSince(pt kernel.ProgramType) string { return programTypeSince[pt] }
+func ProgramTypeSince(pt kernel.ProgramType) string { return since(programTypeSince[:], int(pt)) }
 
 // expectedAttachType returns the expected attach type a probe load of pt
 // needs to get past the kernel's attach type checks (BPF_PROG_LOAD
@@ -104,7 +106,7 @@ func probeProgramType(pt kernel.ProgramType) error {
 		// its log.
 		return nil
 	case isEINVAL(err):
-		return &Error{Feature: name, MinKernel: programTypeSince[pt]}
+		return &Error{Feature: name, MinKernel: since(programTypeSince[:], int(pt))}
 	}
 	return undecided(name, err)
 }

@@ -268,7 +268,7 @@ func Hint(message, instruction string) string {
 // from GPL-compatible programs, and whether that is known (helpers that
 // only tracing, LSM or struct_ops programs may call are not in the table).
 func GPLOnly(helperID int32) (restricted, known bool) {
-	restricted, known = gplOnly[helperID]
+	restricted, known = gplOnly()[helperID]
 	return
 }
 

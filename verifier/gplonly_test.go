@@ -18,7 +18,7 @@ import (
 // than the kernel) is not a mismatch.
 func TestGPLOnlyTableMatchesKernel(t *testing.T) {
 	testenv.RequirePrivileged(t)
-	mismatches, unknown, err := gplprobe.Compare(gplOnly, gplprobe.Probe)
+	mismatches, unknown, err := gplprobe.Compare(gplOnly(), gplprobe.Probe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,12 +43,12 @@ func TestGPLOnlyTableMatchesKernel(t *testing.T) {
 // against the kernel when privileged and against fixed verdicts always.
 func TestGPLOnlyCompareFindsMismatch(t *testing.T) {
 	const wrong = int32(6) // bpf_trace_printk, GPL-only on every kernel
-	table := maps.Clone(gplOnly)
+	table := maps.Clone(gplOnly())
 	table[wrong] = false
 	table[9999] = true // no such helper: unknown, not a mismatch
 
 	fixed := func(id int32) (gplprobe.Verdict, error) {
-		switch gpl, known := gplOnly[id]; {
+		switch gpl, known := gplOnly()[id]; {
 		case !known:
 			return gplprobe.Unknown, nil
 		case gpl:

@@ -126,6 +126,9 @@ func TestRunOnInterface(t *testing.T) {
 	if err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 		t.Fatalf("after -keep: %+v, %v", st, err)
 	}
+	if hint := "Remove it with: ip -n " + flags.Netns + " link set dev " + flags.Dev + " xdpgeneric off\n"; !strings.Contains(out.String(), hint) {
+		t.Errorf("dropworld -keep output lacks %q:\n%s", hint, out.String())
+	}
 	// A second attach without -force fails; with -force it replaces.
 	flags.Keep = false
 	if err := run(&out, true, flags, func() {}); err == nil {

@@ -36,7 +36,7 @@ var object []byte
 
 func main() {
 	var flags cli.Flags
-	flags.Register(flag.CommandLine)
+	flags.RegisterExcept(flag.CommandLine, "keep") // it detaches both programs on exit
 	pin := flag.String("pin", "", "pin the map flows in `DIR` (a directory on a bpffs mount), as iproute2 does")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: layercoop [-build clang|asm] (-demo | -dev IFACE [-mode auto|generic|native] [-force] [-n NETNS] [-pin DIR])\n\n")

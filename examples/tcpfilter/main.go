@@ -113,7 +113,7 @@ func serve(w io.Writer, proto int32, flags cli.Flags, wait func()) error {
 	}
 	cli.PrintAttached(w, spec.Name, att)
 	if flags.Keep {
-		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: ip link set dev %s %s off\n", flags.Dev, att.Mode().IPName())
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: %s\n", flags.RemoveXDPCommand(att.Mode()))
 		return att.Release() // keeps the program attached, drops only our descriptors
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to detach.")

@@ -10,7 +10,19 @@ import (
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
-var protoNames = map[uint32]string{0: "not IP (ARP...)", 1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
+// protoNames labels the slots of rxcnt the demo's traffic fills. Slot 0
+// is where xdp_prog1 counts what has no IP protocol number for it (an
+// ethertype other than IPv4 and IPv6 after up to two VLAN tags, such as
+// ARP; an IP header cut short) and also the IPv6 packets whose next header
+// is 0, hop-by-hop options, as in the MLD listener reports an interface
+// sends when it comes up.
+var protoNames = map[uint32]string{
+	0:  "not IPv4/IPv6 such as ARP, IPv6 hop-by-hop such as MLD reports, or a truncated IP header",
+	1:  "ICMP",
+	6:  "TCP",
+	17: "UDP",
+	58: "ICMPv6",
+}
 
 func runDemo(w io.Writer, hash, pass bool, flags cli.Flags) error {
 	p, err := load(flags.Asm(), hash, pass)

@@ -53,7 +53,8 @@ func main() {
 	hash := flag.Bool("hash", false, "keep the counters in a per-CPU hash map instead of an array (the tutorial's exercise)")
 	pass := flag.Bool("pass", false, "let the packets pass instead of dropping them (the tutorial's exercise)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp1 [OPTS] IFACE | xdp1 [-build clang|asm] -demo\n\nOPTS:\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp1 [-S|-N|-mode auto|generic|native] [-F|-force] [-keep] [-hash] [-pass] [-build clang|asm] [-n NETNS] (-dev IFACE | IFACE)\n"+
+			"       xdp1 [-S|-N|-mode auto|generic|native] [-hash] [-pass] [-build clang|asm] -demo\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -210,6 +211,7 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 	}
 	if flags.Keep {
 		// Leave the program attached: drop only our descriptors.
+		fmt.Fprintf(w, "Leaving it attached (-keep). Remove it with: %s\n", flags.RemoveXDPCommand(att.Mode()))
 		return att.Release()
 	}
 	switch err := att.Detach(); {

@@ -209,6 +209,11 @@ func TestKeep(t *testing.T) {
 	if err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
 		t.Fatalf("not attached after xdp1 -keep exited: %+v, %v\n%s", st, err, out.String())
 	}
+	// The hint names the namespace: a bare "ip link set dev veth1" would
+	// act on the host's veth1, if there were one.
+	if hint := "Remove it with: ip -n " + flags.Netns + " link set dev " + flags.Dev + " xdpgeneric off\n"; !strings.Contains(out.String(), hint) {
+		t.Errorf("xdp1 -keep output lacks %q:\n%s", hint, out.String())
+	}
 	if err := attach.DetachXDP(iface, attach.DetachXDPOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func runDemo(w io.Writer, o options) error {
 	if trace != nil {
 		lines := trace.Lines(n, 2*time.Second)
 		trace.Close()
-		fmt.Fprintf(w, "trace_pipe shows %d lines of tc_mark, for example:\n", len(lines))
+		fmt.Fprintf(w, "trace_pipe shows %d lines of tc_mark since the demo began (one per packet with metadata: the %d datagrams, and any ARP or IPv6 neighbour traffic), for example:\n", len(lines), n)
 		for i, line := range lines {
 			if i == 2 {
 				break
@@ -98,7 +98,7 @@ func runDemo(w io.Writer, o options) error {
 		}
 	}
 	fmt.Fprintln(w, "Removing xdp_mark only:")
-	if err := step(indentWriter{w}, o, "ip link set dev "+o.Dev+" xdp off", false, func() error {
+	if err := step(indentWriter{w}, o, xdpOffCommand(o, attach.ByName(o.Dev).In(net.B.Netns)), false, func() error {
 		return attach.DetachXDP(attach.ByName(o.Dev).In(net.B.Netns), attach.DetachXDPOptions{})
 	}); err != nil {
 		return err

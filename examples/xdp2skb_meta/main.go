@@ -48,7 +48,10 @@ type options struct {
 
 func main() {
 	var o options
-	o.Flags.Register(flag.CommandLine)
+	// Installing always replaces what is attached and leaves both programs
+	// attached, as the script does: -force and -keep would do nothing.
+	o.Flags.RegisterExcept(flag.CommandLine, "force", "keep")
+	flag.Lookup("dev").Usage = "install on interface `IFACE` (or -list or -flush it) and exit"
 	flag.StringVar(&o.Dev, "d", "", "short for -dev")
 	flag.BoolVar(&o.flush, "flush", false, "remove the tc filter, the clsact qdisc and the XDP program")
 	flag.BoolVar(&o.flush, "f", false, "short for -flush")
@@ -58,7 +61,9 @@ func main() {
 	flag.BoolVar(&o.dryRun, "dry-run", false, "print the commands, run nothing")
 	flag.StringVar(&o.license, "license", "gpl", "gpl, or proprietary: load the non-GPL variant, which the kernel refuses")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp2skb_meta [-vfh] --dev ethX [--flush|--list|--dry-run] | xdp2skb_meta -demo\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: xdp2skb_meta [-v|-verbose] [-build clang|asm] [-license gpl|proprietary] [-mode auto|generic|native] [-n NETNS]\n"+
+			"                    (-dev|-d) IFACE [-flush|-f | -list | -dry-run]\n"+
+			"       xdp2skb_meta [-build clang|asm] [-license gpl|proprietary] [-mode auto|generic|native] -demo\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -164,6 +169,15 @@ func step(w io.Writer, o options, cmd string, ignore bool, fn func() error) erro
 	return nil
 }
 
+// tool is "ip" or "tc" with -n NETNS when the interface is in the
+// namespace of -n, so that the commands printed act where the steps do.
+func (o options) tool(name string) string {
+	if o.Netns != "" {
+		return name + " -n " + o.Netns
+	}
+	return name
+}
+
 func openNS(o options) (*netns.NetNS, error) { return o.OpenNetns() }
 
 // install does what xdp2skb_meta.sh does by default, leaving both
@@ -193,19 +207,19 @@ func install(w io.Writer, o options) error {
 		ignore bool
 		fn     func() error
 	}{
-		{"tc qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(iface) }},
-		{"tc qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(iface) }},
-		{"tc filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
+		{o.tool("tc") + " qdisc del dev " + dev + " clsact", true, func() error { return attach.DeleteClsact(iface) }},
+		{o.tool("tc") + " qdisc add dev " + dev + " clsact", false, func() error { return attach.EnsureClsact(iface) }},
+		{o.tool("tc") + " filter add dev " + dev + " ingress prio 1 handle 1 bpf da obj " + objectName + " sec tc_mark", false, func() error {
 			a, err := attach.TC(iface, l.tc, attach.Ingress, attach.TCOptions{Method: attach.MethodNetlink, Priority: 1, Handle: 1})
 			if err != nil {
 				return err
 			}
 			return a.Release() // stays attached after we exit; flush removes it
 		}},
-		{"ip link set dev " + dev + " xdp off", true, func() error {
+		{xdpOffCommand(o, iface), true, func() error {
 			return attach.DetachXDP(iface, attach.DetachXDPOptions{})
 		}},
-		{"ip link set dev " + dev + " " + ipXDPKeyword(mode) + " obj " + objectName + " sec xdp_mark", false, func() error {
+		{o.tool("ip") + " link set dev " + dev + " " + ipXDPKeyword(mode) + " obj " + objectName + " sec xdp_mark", false, func() error {
 			a, err := attach.XDP(iface, l.xdp, attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink})
 			if err != nil {
 				return err
@@ -231,13 +245,13 @@ func flush(w io.Writer, o options) error {
 		defer ns.Close()
 	}
 	dev, iface := o.Dev, attach.ByName(o.Dev).In(ns)
-	if err := step(w, o, "tc filter del dev "+dev+" ingress", true, func() error { return attach.DeleteTCFilters(iface, attach.Ingress) }); err != nil {
+	if err := step(w, o, o.tool("tc")+" filter del dev "+dev+" ingress", true, func() error { return attach.DeleteTCFilters(iface, attach.Ingress) }); err != nil {
 		return err
 	}
-	if err := step(w, o, "tc qdisc del dev "+dev+" clsact", true, func() error { return attach.DeleteClsact(iface) }); err != nil {
+	if err := step(w, o, o.tool("tc")+" qdisc del dev "+dev+" clsact", true, func() error { return attach.DeleteClsact(iface) }); err != nil {
 		return err
 	}
-	return step(w, o, "ip link set dev "+dev+" xdp off", false, func() error {
+	return step(w, o, xdpOffCommand(o, iface), false, func() error {
 		err := attach.DetachXDP(iface, attach.DetachXDPOptions{})
 		if errors.Is(err, attach.ErrNotAttached) {
 			return nil
@@ -256,7 +270,7 @@ func list(w io.Writer, o options) error {
 		defer ns.Close()
 	}
 	if o.verbose {
-		fmt.Fprintf(w, "tc filter show dev %s ingress\n", o.Dev)
+		fmt.Fprintf(w, "%s filter show dev %s ingress\n", o.tool("tc"), o.Dev)
 	}
 	filters, err := attach.TCFilters(attach.ByName(o.Dev).In(ns), attach.Ingress)
 	if err != nil && !errors.Is(err, attach.ErrNotAttached) {
@@ -266,7 +280,7 @@ func list(w io.Writer, o options) error {
 		fmt.Fprintln(w, f)
 	}
 	if o.verbose {
-		fmt.Fprintf(w, "ip link show dev %s | grep xdp\n", o.Dev)
+		fmt.Fprintf(w, "%s link show dev %s | grep xdp\n", o.tool("ip"), o.Dev)
 	}
 	st, err := attach.XDPPrograms(attach.ByName(o.Dev).In(ns))
 	if err != nil {
@@ -276,6 +290,20 @@ func list(w io.Writer, o options) error {
 		fmt.Fprintf(w, "    prog/%s id %d\n", p.Mode.IPName(), p.ProgramID)
 	}
 	return nil
+}
+
+// xdpOffCommand is the ip command that removes the XDP program of iface:
+// "xdp off" removes only a driver-mode program where the driver has one,
+// so the keyword is the mode of the program attached (of -mode when none
+// is, or in a dry run).
+func xdpOffCommand(o options, iface attach.Interface) string {
+	mode, _ := o.XDPMode()
+	if !o.dryRun {
+		if st, err := attach.XDPPrograms(iface); err == nil && st.Attached() {
+			mode = st.Mode()
+		}
+	}
+	return o.tool("ip") + " link set dev " + o.Dev + " " + ipXDPKeyword(mode) + " off"
 }
 
 // ipXDPKeyword is the ip link keyword that attaches in mode: xdp (the

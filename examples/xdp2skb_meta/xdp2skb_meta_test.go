@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +49,14 @@ func TestDemo(t *testing.T) {
 	for _, c := range [][2]string{{"clang", "generic"}, {"asm", "native"}, {"clang", "native"}, {"asm", "generic"}} {
 		build, mode := c[0], c[1]
 		t.Run(build+"/"+mode, func(t *testing.T) {
+			// Lines left unread in trace_pipe from before the demo, in
+			// the format of tc_mark's: the demo must not count them.
+			const stale = 7
+			for i := 0; i < stale; i++ {
+				if err := cli.WriteTraceMarker("stale: bpf_trace_printk: [TC] metadata = 42"); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var out bytes.Buffer
 			o := opts(build)
 			o.Demo, o.Mode = true, mode
@@ -54,14 +64,25 @@ func TestDemo(t *testing.T) {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
 			text := out.String()
+			m := regexp.MustCompile(`trace_pipe shows (\d+) lines of tc_mark since the demo began`).FindStringSubmatch(text)
+			if m == nil {
+				t.Fatalf("demo output lacks the trace_pipe count:\n%s", text)
+			}
+			// At least the 5 datagrams; any more are packets of this run
+			// (neighbour traffic), fewer than the stale lines.
+			if n, _ := strconv.Atoi(m[1]); n < 5 || n >= 5+stale || strings.Contains(text, "stale") {
+				t.Errorf("trace_pipe count %d (want 5 up to a few more, none of the %d stale lines):\n%s", n, stale, text)
+			}
 			for _, want := range []string{
 				"xdp_mark: XDP_PASS, metadata in front of the packet: 2a 00 00 00",
 				"tc_mark on a packet without metadata: TC_ACT_OK, skb->mark = 41",
 				"With xdp_mark and tc_mark: 5 of 5 datagrams arrived; with skb->mark 42: 5, with 41: 0, other: 0",
 				"With tc_mark alone: 5 of 5 datagrams arrived; with skb->mark 42: 0, with 41: 5, other: 0",
 				"bpf_trace_printk: [TC] metadata = 42",
-				"tc filter add dev veth1 ingress prio 1 handle 1 bpf da obj xdp2skb_meta_kern.o sec tc_mark",
-				"ip link set dev veth1 " + map[string]string{"generic": "xdpgeneric", "native": "xdpdrv"}[mode] + " obj xdp2skb_meta_kern.o sec xdp_mark",
+				"tc -n pbt-", // the commands name the namespace
+				" filter add dev veth1 ingress prio 1 handle 1 bpf da obj xdp2skb_meta_kern.o sec tc_mark",
+				" link set dev veth1 " + map[string]string{"generic": "xdpgeneric", "native": "xdpdrv"}[mode] + " obj xdp2skb_meta_kern.o sec xdp_mark",
+				" link set dev veth1 " + map[string]string{"generic": "xdpgeneric", "native": "xdpdrv"}[mode] + " off",
 			} {
 				if !strings.Contains(text, want) {
 					t.Errorf("demo output lacks %q:\n%s", want, text)

@@ -51,14 +51,16 @@ func (v Version) SameSeries(o Version) bool { return v.Major == o.Major && v.Min
 // String returns "major.minor.patch".
 func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
 
+// The patterns are compiled on first use, not when a program that links
+// the package starts.
 var (
-	releaseRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+	releaseRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`) })
 	// Debian writes the upstream version into utsname.version:
 	// "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-02-14)".
-	debianRE = regexp.MustCompile(`\bDebian (\d+\.\d+(?:\.\d+)?)`)
+	debianRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\bDebian (\d+\.\d+(?:\.\d+)?)`) })
 	// Ubuntu's /proc/version_signature ends with the upstream version:
 	// "Ubuntu 5.15.0-91.101-generic 5.15.131".
-	signatureRE = regexp.MustCompile(`(\d+\.\d+\.\d+)\s*$`)
+	signatureRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+\.\d+\.\d+)\s*$`) })
 )
 
 // ParseRelease parses a kernel release string (uname -r) such as
@@ -68,7 +70,7 @@ var (
 // ("6.1.0-57-amd64" is 6.1.192): ParseUname also reads where those
 // distributions keep the upstream version.
 func ParseRelease(release string) (Version, error) {
-	m := releaseRE.FindStringSubmatch(strings.TrimSpace(release))
+	m := releaseRE().FindStringSubmatch(strings.TrimSpace(release))
 	if m == nil {
 		return Version{}, fmt.Errorf("kernel release %q: not major.minor[.patch]", release)
 	}
@@ -102,8 +104,8 @@ func ParseUname(release, version, signature string) (Version, error) {
 		return Version{}, err
 	}
 	for _, alt := range []string{
-		submatch(debianRE, version),
-		submatch(signatureRE, signature),
+		submatch(debianRE(), version),
+		submatch(signatureRE(), signature),
 	} {
 		if alt == "" {
 			continue

@@ -34,14 +34,40 @@ type Flags struct {
 }
 
 // Register adds the common flags to fs.
-func (f *Flags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.Dev, "dev", "", "attach to interface `IFACE` and run until interrupted")
-	fs.StringVar(&f.Mode, "mode", "auto", "XDP mode: auto, generic (skb) or native (driver)")
-	fs.BoolVar(&f.Force, "force", false, "replace a program that is already attached (like ip -force)")
-	fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
-	fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
-	fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
-	fs.StringVar(&f.Build, "build", "clang", "which build to load: clang (the embedded object compiled from bpf/*.c) or asm (the same program in Go asm)")
+func (f *Flags) Register(fs *flag.FlagSet) { f.RegisterExcept(fs) }
+
+// RegisterExcept adds the common flags to fs but the ones named in omit
+// (without the dash), for an example in which they would do nothing.
+func (f *Flags) RegisterExcept(fs *flag.FlagSet, omit ...string) {
+	skip := func(name string) bool {
+		for _, o := range omit {
+			if o == name {
+				return true
+			}
+		}
+		return false
+	}
+	if !skip("dev") {
+		fs.StringVar(&f.Dev, "dev", "", "attach to interface `IFACE` and run until interrupted")
+	}
+	if !skip("mode") {
+		fs.StringVar(&f.Mode, "mode", "auto", "XDP mode: auto, generic (skb) or native (driver)")
+	}
+	if !skip("force") {
+		fs.BoolVar(&f.Force, "force", false, "replace a program that is already attached (like ip -force)")
+	}
+	if !skip("keep") {
+		fs.BoolVar(&f.Keep, "keep", false, "leave the program attached when exiting (attaches through netlink)")
+	}
+	if !skip("n") {
+		fs.StringVar(&f.Netns, "n", "", "the network namespace `NAME` of -dev (as in ip -n)")
+	}
+	if !skip("demo") {
+		fs.BoolVar(&f.Demo, "demo", false, "create two private network namespaces, attach there, send traffic, show the effect, clean up")
+	}
+	if !skip("build") {
+		fs.StringVar(&f.Build, "build", "clang", "which build to load: clang (the embedded object compiled from bpf/*.c) or asm (the same program in Go asm)")
+	}
 }
 
 // Check validates the combination of flags.
@@ -161,4 +187,27 @@ func (f *Flags) BuildName() string {
 		return "Go asm"
 	}
 	return "clang"
+}
+
+// RemoveXDPCommand is the ip command that removes the XDP program the
+// flags attached and left in place (-keep): "ip -n NETNS link set dev IFACE
+// xdpgeneric off" for a program in the namespace of -n (a bare "ip link"
+// there would act on the host interface of the same name, if any), with
+// the keyword of the mode it runs in (a plain "xdp off" removes only the
+// driver-mode program of an interface that has a driver mode).
+func (f *Flags) RemoveXDPCommand(mode attach.XDPMode) string {
+	ip := "ip"
+	if f.Netns != "" {
+		ip = "ip -n " + f.Netns
+	}
+	keyword := "xdp"
+	switch mode {
+	case attach.XDPGeneric:
+		keyword = "xdpgeneric"
+	case attach.XDPNative:
+		keyword = "xdpdrv"
+	case attach.XDPOffload:
+		keyword = "xdpoffload"
+	}
+	return fmt.Sprintf("%s link set dev %s %s off", ip, f.Dev, keyword)
 }

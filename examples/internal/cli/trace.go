@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,20 +18,30 @@ import (
 const TracefsDir = "/sys/kernel/tracing"
 
 // TraceReader reads bpf_trace_printk lines from trace_pipe in the
-// background. trace_pipe is consumed by reading: a line read here is gone
-// for other readers.
+// background, only those written after OpenTrace: trace_pipe also holds
+// lines nobody has read yet, from earlier runs or other programs, so
+// OpenTrace writes a marker unique to this reader into trace_marker and
+// lines are collected from that marker on. trace_pipe is consumed by
+// reading: a line read here is gone for other readers.
 type TraceReader struct {
 	f       *os.File
 	mounted bool
+	marker  string
 	mu      sync.Mutex
+	started bool
 	lines   []string
 	done    chan struct{}
 }
 
+// traceSeq tells apart the readers of one process.
+var traceSeq atomic.Uint64
+
 // OpenTrace opens trace_pipe, mounting tracefs on TracefsDir first if it
-// is not mounted, and collects the lines that contain match.
+// is not mounted, writes its start marker into trace_marker and collects
+// the lines after the marker that contain match.
 func OpenTrace(match string) (*TraceReader, error) {
 	r := &TraceReader{done: make(chan struct{})}
+	r.marker = fmt.Sprintf("purebpf-example-trace pid %d reader %d start %d", os.Getpid(), traceSeq.Add(1), time.Now().UnixNano())
 	path := TracefsDir + "/trace_pipe"
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if err := unix.Mount("tracefs", TracefsDir, "tracefs", 0, ""); err != nil {
@@ -44,18 +55,56 @@ func OpenTrace(match string) (*TraceReader, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r.f = os.NewFile(uintptr(fd), path)
+	if err := writeMarker(TracefsDir+"/trace_marker", r.marker); err != nil {
+		r.f.Close()
+		r.unmount()
+		return nil, err
+	}
 	go func() {
 		defer close(r.done)
 		sc := bufio.NewScanner(r.f)
 		for sc.Scan() {
-			if line := sc.Text(); strings.Contains(line, match) {
-				r.mu.Lock()
+			line := sc.Text()
+			r.mu.Lock()
+			switch {
+			case !r.started:
+				r.started = strings.Contains(line, r.marker)
+			case strings.Contains(line, match):
 				r.lines = append(r.lines, strings.TrimSpace(line))
-				r.mu.Unlock()
 			}
+			r.mu.Unlock()
 		}
 	}()
 	return r, nil
+}
+
+// WriteTraceMarker writes text into the trace buffer through
+// trace_marker, where trace_pipe readers see it as a line of its own
+// (mounting tracefs on TracefsDir for the write if it is not mounted).
+func WriteTraceMarker(text string) error {
+	path := TracefsDir + "/trace_marker"
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := unix.Mount("tracefs", TracefsDir, "tracefs", 0, ""); err != nil {
+			return fmt.Errorf("mount tracefs on %s: %w", TracefsDir, err)
+		}
+		defer unix.Unmount(TracefsDir, unix.MNT_DETACH)
+	}
+	return writeMarker(path, text)
+}
+
+func writeMarker(path, text string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 func (r *TraceReader) unmount() {
