@@ -20,7 +20,7 @@ const flowKeysSize = 56
 // bpf_skb_load_bytes is the flow dissector's own version with the same
 // prototype; the other helpers are bpf_sk_base_func_proto's (the probed
 // table, helpers_gen.go).
-func init() {
+func initFlowDissectorModel() {
 	ctxModels[kernel.FlowDissector] = ctxModel{
 		unsupported: func(e *progEnv) string {
 			if e.AttachType != 0 && e.AttachType != kernel.AttachFlowDissector {

@@ -13,6 +13,7 @@ var tablesOnce sync.Once
 func ensureTables() {
 	tablesOnce.Do(func() {
 		initCGroupSKBModel()
+		initFlowDissectorModel()
 		initSkMsgModel()
 		initSkSKBModel()
 		initSockModel()

@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/purebpf/bpf/netns"
 )
@@ -97,12 +98,21 @@ var (
 		help: "verifier log level: 1 the log of a refusal, 2 every instruction's state, printed on stderr also on success (as bpftool -d)"}
 )
 
-var commands []*command
+var (
+	commandsOnce sync.Once
+	commandList  []*command
+)
 
-func init() {
-	// The table is built here (not in a var initializer) because the
-	// commands refer to usage, which refers to the table.
-	commands = []*command{
+// commands returns the command table, built on first use (not at
+// start-up, and not in a var initializer: the commands refer to usage,
+// which refers to the table).
+func commands() []*command {
+	commandsOnce.Do(buildCommands)
+	return commandList
+}
+
+func buildCommands() {
+	commandList = []*command{
 		{words: []string{"prog", "list"}, alias: []string{"show", "ls"}, args: "[ID | id ID | pinned PATH]",
 			help: "list loaded programs, or show one", run: progShow},
 		{words: []string{"prog", "dump"}, args: "[xlated] PROG [opcodes] [linum]", flags: []flagSpec{flagOpcodes, flagLinum},
@@ -146,7 +156,7 @@ func init() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: bpfctl COMMAND [ARGS] [OPTIONS]")
 	fmt.Fprintln(w, "\ncommands:")
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		fmt.Fprintf(w, "  %-52s %s\n", cmd.synopsis(), cmd.help)
 	}
 	fmt.Fprint(w, refHelp)
@@ -262,7 +272,7 @@ func (c *ctx) netns() (*netns.NetNS, error) {
 // run executes one bpfctl invocation and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	var all []flagSpec
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		all = append(all, cmd.flags...)
 	}
 	cl, err := parseArgs(args, all)
@@ -328,7 +338,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // reports whether name is one with several commands.
 func objectHelp(w io.Writer, name string) bool {
 	var cmds []*command
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		if cmd.words[0] == name && len(cmd.words) > 1 {
 			cmds = append(cmds, cmd)
 		}
@@ -347,7 +357,7 @@ func objectHelp(w io.Writer, name string) bool {
 // findCommand matches the leading positional words against the table.
 func findCommand(pos []string) (*command, []string, error) {
 	var objects []string
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		if pos[0] != cmd.words[0] {
 			if !contains(objects, cmd.words[0]) {
 				objects = append(objects, cmd.words[0])
@@ -368,10 +378,10 @@ func findCommand(pos []string) (*command, []string, error) {
 			return cmd, pos[2:], nil
 		}
 	}
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		if pos[0] == cmd.words[0] {
 			var verbs []string
-			for _, c2 := range commands {
+			for _, c2 := range commands() {
 				if c2.words[0] == pos[0] && len(c2.words) > 1 {
 					verbs = append(verbs, c2.words[1])
 				}

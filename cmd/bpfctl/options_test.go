@@ -16,7 +16,7 @@ import (
 // -h" print the same help, which lists every option the command accepts
 // (with its aliases) and the global ones.
 func TestCommandHelp(t *testing.T) {
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		name := strings.Join(cmd.words, " ")
 		t.Run(name, func(t *testing.T) {
 			viaHelp := mustBpfctl(t, append([]string{"help"}, cmd.words...)...)
@@ -49,7 +49,7 @@ func TestCommandHelp(t *testing.T) {
 	}
 	// The options the issue found missing from the help are there.
 	all := ""
-	for _, cmd := range commands {
+	for _, cmd := range commands() {
 		all += mustBpfctl(t, append([]string{"help"}, cmd.words...)...)
 	}
 	for _, w := range []string{"--force", "--type", "--pin-maps", "--opcodes", "--linum", "--no-mount", "--tracefs", "--exist", "--noexist", "--log", "--log-level"} {
