@@ -637,6 +637,9 @@ func pktRange(s *state, p reg, op asm.JumpOp, taken bool) {
 
 func (c *checker) exit(st *state) (bool, *verifier.Error) {
 	f := st.cur()
+	if f.callback {
+		return false, c.callbackExit(st)
+	}
 	if len(st.frames) > 1 {
 		// A static function may return anything, even nothing: the
 		// caller fails if it reads an uninitialised R0.
@@ -712,6 +715,11 @@ func (c *checker) checkStackDepth() *verifier.Error {
 			return c.fail(nil, c.starts[f], ErrRejected, "", "combined stack size of %d calls is %d. Too large", frames, depth)
 		}
 		for g, called := range c.calls[f] {
+			if called && frames >= maxFrames {
+				// Static call chains (callbacks included) are
+				// limited too.
+				return c.fail(nil, c.starts[g], ErrRejected, "", "the call stack of %d frames is too deep !", frames+1)
+			}
 			if called && frames < maxFrames {
 				if e := walk(g, depth, frames+1); e != nil {
 					return e

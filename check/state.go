@@ -21,6 +21,8 @@ const (
 	ptrSockCommon       // a socket (__sk_buff.sk after its NULL check)
 	ptrSockCommonOrNull // __sk_buff.sk
 	constPtrMapOrNull   // a lookup in a map of maps: the inner map, or NULL
+	ptrFunc             // a static function's address (LD_IMM64 BPF_PSEUDO_FUNC); aux: its index
+	ptrMapKey           // the key of bpf_for_each_map_elem's callback (read-only); aux: the map
 )
 
 var regTypeNames = [...]string{
@@ -39,6 +41,8 @@ var regTypeNames = [...]string{
 	ptrSockCommon:       "sock_common",
 	ptrSockCommonOrNull: "sock_common_or_null",
 	constPtrMapOrNull:   "map_ptr_or_null",
+	ptrFunc:             "func",
+	ptrMapKey:           "map_key",
 }
 
 // orNull reports whether t is a pointer that may be NULL until checked.
@@ -145,6 +149,12 @@ type frame struct {
 	// for the main program), subprog the index of the function.
 	callsite int
 	subprog  int
+	// callback marks the frame of a callback of a helper (bpf_loop,
+	// bpf_for_each_map_elem): its exit returns to the helper call.
+	callback bool
+	// cbDepth counts the callback iterations the frame's bpf_loop
+	// calls unrolled so far (the kernel's callback_depth).
+	cbDepth uint64
 }
 
 func (f *frame) clone() *frame {
@@ -177,6 +187,17 @@ type state struct {
 	cp     *checkpoint
 	// loopDepth-free bookkeeping for pruning heuristics.
 	sinceCP, jmpsSinceCP int
+	// cbUnroll counts the callback iterations entered on this path (the
+	// kernel's callback_unroll_depth): states of different iterations
+	// are never an infinite loop.
+	cbUnroll int
+	// cbSpec marks a path the kernels before the callback iteration
+	// model (6.7) do not explore: callbacks called zero or more than
+	// once (see featCallbackIter).
+	cbSpec bool
+	// cbBack is set on a path returning from a callback to its helper
+	// call, until the call is executed again.
+	cbBack bool
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
