@@ -34,6 +34,7 @@ import (
 //     checker finds only on the paths it explores beyond those (no
 //     iteration, or a second one) is no verdict.
 func init() {
+	features = append(features, featCallbackIter)
 	stack := argStackNull
 	for fn, p := range map[asm.BuiltinFunc]helperProto{
 		// long bpf_loop(u32 nr_loops, void *callback_fn, void *callback_ctx, u64 flags)
@@ -83,6 +84,9 @@ func (c *checker) callbackCFG() {
 		switch {
 		case ins.IsLoadOfFunctionPointer():
 			c.hasCallbacks = true
+			if c.seen == nil {
+				c.seen = make([]bool, len(c.insns))
+			}
 			if t := c.target[i]; t >= 0 {
 				c.calls[c.subprog[i]][c.subprog[t]] = true
 			}
@@ -277,4 +281,28 @@ func (c *checker) callbackVerdict(st *state, e *verifier.Error) *verifier.Error 
 		e.Message = "callback iterations: " + e.Message + " (on a path kernels before 6.7 do not explore)"
 	}
 	return e
+}
+
+// checkCallbacksSeen rejects, after a successful exploration, a program
+// that loads the address of a function the exploration never entered:
+// the kernel removes the dead function (privileged programs) and then
+// finds no function at the loaded address ("verifier bug"). (bpf_loop
+// with nr_loops 0, a callback never passed to a callback helper.) Without
+// the JIT (Options.Interpreter) the kernel refuses callbacks: not modelled.
+func (c *checker) checkCallbacksSeen() *verifier.Error {
+	if c.seen == nil {
+		return nil
+	}
+	for i := range c.insns {
+		if !c.seen[i] || !c.insns[i].IsLoadOfFunctionPointer() {
+			continue
+		}
+		if c.opts.Interpreter {
+			return c.fail(nil, i, ErrUnsupported, "", "callbacks without the JIT are not modelled")
+		}
+		if t := c.target[i]; t >= 0 && !c.seen[c.starts[c.subprog[t]]] {
+			return c.fail(nil, i, ErrRejected, "", "verifier bug: No program to jit at insn %d (function at insn %d never verified)", c.raw[i], c.raw[t])
+		}
+	}
+	return nil
 }

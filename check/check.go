@@ -126,6 +126,8 @@ type checker struct {
 	// hasCallbacks is set when the program loads a function's address.
 	cbCall       []bool
 	hasCallbacks bool
+	// seen marks the instructions explored (programs with callbacks).
+	seen []bool
 }
 
 // fail builds the error for instruction index i (-1: none).

@@ -30,6 +30,9 @@ func (c *checker) explore() *verifier.Error {
 			}
 		}
 	}
+	if e := c.checkCallbacksSeen(); e != nil {
+		return e
+	}
 	return c.checkStackDepth()
 }
 
@@ -123,6 +126,9 @@ func (c *checker) visit(st *state) (bool, *verifier.Error) {
 func (c *checker) walk(st *state) *verifier.Error {
 	for {
 		c.processed++
+		if c.seen != nil {
+			c.seen[st.pc] = true
+		}
 		if c.processed > c.limit {
 			return c.fail(st, st.pc, ErrRejected, "", "BPF program is too large. Processed %d insn", c.processed)
 		}

@@ -36,6 +36,8 @@ import (
 //
 // Environment: PUREBPF_MUTANTS (number of mutants, default 3000, 600 with
 // -short), PUREBPF_MUTATION_SEED (default mutationSeed),
+// PUREBPF_MUTATION_OBJECTS (globs of the only objects to mutate, relative
+// to check/, without the generated corpus programs),
 // PUREBPF_MUTANTS_RECORD=1 appends new false accepts to the corpus,
 // PUREBPF_MUTANTS_ALL=1 also counts false ErrRejected verdicts.
 
@@ -64,10 +66,15 @@ var (
 	mutKeep []*bpf.Collection
 )
 
-// mutationObjects are the committed objects whose programs are mutated.
+// mutationObjects are the committed objects whose programs are mutated
+// (PUREBPF_MUTATION_OBJECTS, space-separated globs, replaces the list).
 func mutationObjects() ([]string, error) {
 	var out []string
-	for _, pat := range []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o"} {
+	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o"}
+	if g := os.Getenv("PUREBPF_MUTATION_OBJECTS"); g != "" {
+		pats = strings.Fields(g)
+	}
+	for _, pat := range pats {
 		m, err := filepath.Glob(pat)
 		if err != nil {
 			return nil, err
@@ -92,6 +99,13 @@ func loadMutationBases(t testing.TB) []*mutationBase {
 		}
 		for _, obj := range objs {
 			mutBases = append(mutBases, objectBases(obj)...)
+		}
+		if os.Getenv("PUREBPF_MUTATION_OBJECTS") != "" {
+			// Only the objects asked for.
+			if len(mutBases) == 0 {
+				mutErr = errors.New("PUREBPF_MUTATION_OBJECTS: no program of those objects can be mutated")
+			}
+			return
 		}
 		gens, err := generatedBases(t)
 		if err != nil {
@@ -159,7 +173,7 @@ func objectBases(obj string) []*mutationBase {
 		ok := true
 		for i := range insns {
 			ins := &insns[i]
-			if ins.IsKfuncCall() || (ins.OpCode == asm.LdImmDW && ins.Src != 0 && !ins.IsLoadFromMap()) {
+			if ins.IsKfuncCall() || (ins.OpCode == asm.LdImmDW && ins.Src != 0 && !ins.IsLoadFromMap() && !ins.IsLoadOfFunctionPointer()) {
 				ok = false
 				break
 			}
