@@ -134,10 +134,14 @@ func TestCallbacks(t *testing.T) {
 			check: all(reject), contains: "missing btf func_info"},
 		{name: "global callback", insns: callbackProgram(cat(nullCtx, loop(4, "cb"), exit0), ret0), global: true,
 			check: all(reject), contains: "not static"},
-		// Since 6.7 bpf_loop(0, ...) never verifies the callback, which
-		// the kernel then removes as dead code and fails to find.
+		// Since 6.7 bpf_loop(0, ...) never verifies the callback; 6.18
+		// accepts the program anyway (testdata/progs/callbacks.c), which
+		// is not modelled.
 		{name: "bpf_loop of zero iterations", insns: callbackProgram(cat(nullCtx, loop(0, "cb"), exit0), ret0),
-			check: [5]verdict{accept, accept, reject, reject, reject}, contains: "never verified"},
+			check: [5]verdict{accept, accept, unsupported, unsupported, unsupported}},
+		// The kernel removes the never verified function as dead code,
+		// then finds no function at the address.
+
 		{name: "callback address loaded but never called", insns: callbackProgram(
 			cat(asm.Instructions{asm.LoadFuncPtr(asm.R2, "cb")}, exit0), ret0), check: all(reject), contains: "never verified"},
 		{name: "context on the caller's stack read by the callback", insns: callbackProgram(cat(stackCtx, loop(4, "cb"), exit0),

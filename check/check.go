@@ -126,8 +126,10 @@ type checker struct {
 	// hasCallbacks is set when the program loads a function's address.
 	cbCall       []bool
 	hasCallbacks bool
-	// seen marks the instructions explored (programs with callbacks).
-	seen []bool
+	// seen marks the instructions explored (programs with callbacks);
+	// loopCalled is set once a bpf_loop call is explored.
+	seen       []bool
+	loopCalled bool
 }
 
 // fail builds the error for instruction index i (-1: none).

@@ -291,3 +291,43 @@ int tc_loop_map_ctx_bad(struct __sk_buff *skb)
 	bpf_loop(4, deref_ctx, runs, 0);
 	return TC_ACT_OK;
 }
+
+/* bpf_loop(0, ...): the callback is never verified, yet the kernel (6.18)
+ * accepts the program. */
+SEC("xdp")
+int xdp_loop_zero_iterations(struct xdp_md *ctx)
+{
+	bpf_loop(0, count_run, NULL, 0);
+	return XDP_PASS;
+}
+
+static long set_flag(u32 i, void *arg)
+{
+	*(u64 *)arg = 1;
+	return 1;
+}
+
+/* The caller reads a slot only the callback writes (it may never run:
+ * privileged programs may read uninitialised stack). */
+SEC("tc")
+int tc_loop_flag_from_callback(struct __sk_buff *skb)
+{
+	u64 flag;
+
+	bpf_loop(skb->len & 3, set_flag, &flag, 0);
+	return flag ? TC_ACT_OK : TC_ACT_SHOT;
+}
+
+static long add_percpu(void *map, u32 *key, u64 *value, void *arg)
+{
+	__sync_fetch_and_add(&array_total, *value);
+	return 0;
+}
+
+/* Totals a per-CPU array (this CPU's values). */
+SEC("tc")
+int tc_for_each_percpu_total(struct __sk_buff *skb)
+{
+	bpf_for_each_map_elem(&loop_runs, add_percpu, NULL, 0);
+	return TC_ACT_OK;
+}
