@@ -139,6 +139,12 @@ func (c *checker) pushCallback(st *state, fn asm.BuiltinFunc, sub int, mapIdx in
 			return nil
 		}
 	}
+	if fn == asm.FnLoop && !iter && caller.regs[asm.R1].typ == scalarValue && caller.regs[asm.R1].v.umax == 0 {
+		// Older series may have the 6.7 rules as a stable backport
+		// (the checker knows of 6.6.15's only), which would leave the
+		// callback unverified.
+		return c.unsupported(st, "bpf_loop of zero iterations before 6.7 is not modelled")
+	}
 	if fn == asm.FnForEachMapElem {
 		m := c.maps[mapIdx]
 		ok := false
