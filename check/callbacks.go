@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/purebpf/bpf/asm"
@@ -25,7 +26,8 @@ import (
 //   - the kernel widens the scalars of the caller's frames that a
 //     callback iteration changed unless its precision tracking marked them
 //     (widen_imprecise_scalars): a callback that changes a scalar of the
-//     caller's stack (a counter in its context) has no verdict;
+//     caller's stack (a counter in its context) gets a verdict only when
+//     widening all such scalars and widening none agree (widenVerdict);
 //   - references (ring buffer memory) live across a callback;
 //   - timer callbacks (bpf_timer_*), find_vma, user ring buffers: those
 //     helpers are not modelled;
@@ -231,8 +233,8 @@ func (c *checker) callbackExit(st *state) *verifier.Error {
 	for n, of := range prev.frames {
 		cf := st.frames[n]
 		for r := range of.regs {
-			if scalarChanged(&of.regs[r], &cf.regs[r]) {
-				return c.unsupported(st, "the callback changes R%d of frame %d: the kernel widens it unless precise, not modelled", r, n)
+			if e := c.widen(st, &of.regs[r], &cf.regs[r], fmt.Sprintf("R%d of frame %d", r, n)); e != nil {
+				return e
 			}
 		}
 		for i := range of.stack {
@@ -240,12 +242,64 @@ func (c *checker) callbackExit(st *state) *verifier.Error {
 				break
 			}
 			os, cs := &of.stack[i], &cf.stack[i]
-			if os.types[0] == stackSpill && cs.types[0] == stackSpill && scalarChanged(&os.spill, &cs.spill) {
-				return c.unsupported(st, "the callback changes the scalar at fp%d of frame %d: the kernel widens it unless precise, not modelled", -8*(i+1), n)
+			if os.types[0] == stackSpill && cs.types[0] == stackSpill {
+				if e := c.widen(st, &os.spill, &cs.spill, fmt.Sprintf("the scalar at fp%d of frame %d", -8*(i+1), n)); e != nil {
+					return e
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// Modes of the checker for scalars of the caller a callback changes.
+const (
+	// cbStrict: no verdict (the kernel widens such a scalar unless
+	// its precision tracking marked it).
+	cbStrict = iota
+	// cbWiden: widen every such scalar (at least what the kernel
+	// widens).
+	cbWiden
+	// cbExact: widen none (what a kernel with every scalar precise
+	// does).
+	cbExact
+)
+
+// widen handles a scalar of the caller's frames (old at the call when the
+// iteration began, cur at the callback's exit) as the mode says.
+func (c *checker) widen(st *state, old, cur *reg, what string) *verifier.Error {
+	if !scalarChanged(old, cur) {
+		return nil
+	}
+	switch c.cbMode {
+	case cbWiden:
+		*cur = scalarReg(unknownScalar())
+	case cbStrict:
+		c.needWiden = true
+		return c.unsupported(st, "the callback changes %s: the kernel widens it unless precise, not modelled", what)
+	}
+	return nil
+}
+
+// widenVerdict is the verdict on a program whose callbacks change
+// scalars of their callers (strict is the strict run's ErrUnsupported),
+// since 6.7: the kernel widens those it did not mark precise, so its
+// states lie between the checker's with every such scalar widened and
+// with none. Both accepting, the kernel accepts; the exact run rejecting
+// (for another reason than complexity), the kernel's less precise states
+// fail too; otherwise no verdict.
+func widenVerdict(insns asm.Instructions, e progEnv, strict *verifier.Error) *verifier.Error {
+	w := &checker{opts: e, insns: insns, cbMode: cbWiden}
+	ew := w.run()
+	x := &checker{opts: e, insns: insns, cbMode: cbExact}
+	ex := x.run()
+	switch {
+	case ew == nil && ex == nil:
+		return nil
+	case ex != nil && ex.Cause == ErrRejected:
+		return ex
+	}
+	return strict
 }
 
 // scalarChanged reports whether old and cur are both scalars with

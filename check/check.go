@@ -80,8 +80,14 @@ const maxPending = 8192
 // Program), and returns nil or the *verifier.Error of the rejection.
 func checkInsns(insns asm.Instructions, e progEnv) error {
 	c := &checker{opts: e, insns: insns}
-	if e := c.run(); e != nil {
-		return e
+	if err := c.run(); err != nil {
+		if c.needWiden && err.Cause == ErrUnsupported && c.kv.has(featCallbackIter) {
+			if err := widenVerdict(insns, e, err); err != nil {
+				return err
+			}
+			return nil
+		}
+		return err
 	}
 	return nil
 }
@@ -130,6 +136,10 @@ type checker struct {
 	// loopCalled is set once a bpf_loop call is explored.
 	seen       []bool
 	loopCalled bool
+	// cbMode says how scalars of the caller a callback changes are
+	// handled; needWiden is set when a strict run met one (callbacks.go).
+	cbMode    int
+	needWiden bool
 }
 
 // fail builds the error for instruction index i (-1: none).

@@ -331,3 +331,27 @@ int tc_for_each_percpu_total(struct __sk_buff *skb)
 	bpf_for_each_map_elem(&loop_runs, add_percpu, NULL, 0);
 	return TC_ACT_OK;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u8[8]);
+} small_table SEC(".maps");
+
+/* A counter the callback bumps 16 times, then used as an index into an
+ * 8-byte value: the kernel keeps it precise (no widening) and finds the
+ * access out of bounds. */
+SEC("xdp")
+int xdp_loop_counter_index_bad(struct xdp_md *ctx)
+{
+	struct counter c = {};
+	u32 zero = 0;
+	u8 *t;
+
+	bpf_loop(16, bump, &c, 0);
+	t = bpf_map_lookup_elem(&small_table, &zero);
+	if (!t)
+		return XDP_PASS;
+	return t[c.n] ? XDP_PASS : XDP_DROP;
+}
