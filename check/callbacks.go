@@ -64,8 +64,16 @@ var featCallbackIter = &feature{name: "callbacks verified for any number of call
 	backports: []kernel.Version{kernel.V(6, 6, 15)},
 	commit:    "bpf: verify callbacks as if they are called unknown number of times; bpf: keep track of max number of bpf_loop callback iterations"}
 
-// callbackRange is the return value range of the modelled callbacks.
+// callbackMax is the largest return value of the modelled callbacks.
 const callbackMax = 1
+
+// maxCallbackUnroll bounds the callback iterations of a path (the kernel
+// has no such bound: beyond it, no verdict); maxCallbackCompare the states
+// at a callback helper call a new one is compared with.
+const (
+	maxCallbackUnroll  = 1024
+	maxCallbackCompare = 64
+)
 
 // isCallbackHelper reports whether ins calls a helper taking a callback.
 func isCallbackHelper(ins *asm.Instruction) bool {
@@ -162,6 +170,9 @@ func (c *checker) pushCallback(st *state, fn asm.BuiltinFunc, sub int, mapIdx in
 	}
 	if len(st.refs) > 0 {
 		return c.unsupported(st, "a callback called while a reference is held is not modelled")
+	}
+	if st.cbUnroll >= maxCallbackUnroll {
+		return c.unsupported(st, "more than %d callback iterations on a path are not modelled", maxCallbackUnroll)
 	}
 	cb := st.clone()
 	cb.cbUnroll++
@@ -312,7 +323,11 @@ func scalarChanged(old, cur *reg) bool {
 // state is pruned when one stored at the call, finished or still being
 // explored (an earlier iteration), covers it; otherwise it is stored.
 func (c *checker) visitCallbackCall(st *state) bool {
-	for _, cp := range c.cps[st.pc] {
+	// Only the most recent states are compared (pruning less is only
+	// slower): a callback whose iterations do not converge would
+	// otherwise cost a comparison with every earlier iteration.
+	list := c.cps[st.pc]
+	for _, cp := range list[max(0, len(list)-maxCallbackCompare):] {
 		if statesSafe(cp.st, st, false) {
 			return true
 		}
