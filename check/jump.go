@@ -538,7 +538,7 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			return c.fork(st, ins, func(s *state, taken bool) {
 				markNull(s, id, taken == (op == asm.JEq))
 			})
-		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMem && c.kv.has(featMemNotNull):
+		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMapKey || d.typ == ptrMem && c.kv.has(featMemNotNull):
 			// A checked pointer is never NULL.
 			if op == asm.JNE {
 				st.pc = c.target[i]
