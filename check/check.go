@@ -132,10 +132,8 @@ type checker struct {
 	// hasCallbacks is set when the program loads a function's address.
 	cbCall       []bool
 	hasCallbacks bool
-	// seen marks the instructions explored (programs with callbacks);
-	// loopCalled is set once a bpf_loop call is explored.
-	seen       []bool
-	loopCalled bool
+	// seen marks the instructions explored (programs with callbacks).
+	seen []bool
 	// cbMode says how scalars of the caller a callback changes are
 	// handled; needWiden is set when a strict run met one (callbacks.go).
 	cbMode    int
