@@ -117,6 +117,11 @@ func (c *checker) loadFunc(st *state, ins *asm.Instruction) *verifier.Error {
 		return c.errf(st, noReg, "missing btf func_info")
 	}
 	sub := c.subprog[c.target[st.pc]]
+	if sub == 0 {
+		// The kernel takes the entry's linkage from its func_info,
+		// which the checker does not keep.
+		return c.unsupported(st, "the address of the program's entry function is not modelled")
+	}
 	if c.isGlobal(sub) {
 		return c.errf(st, noReg, "callback function not static")
 	}

@@ -227,6 +227,8 @@ func TestCallbacks(t *testing.T) {
 			asm.Instructions{asm.StoreImm(asm.R10, -256, 0, asm.DWord)}, nullCtx, loop(1, "cb"), exit0),
 			cbFunc("cb", asm.StoreImm(asm.R10, -264, 0, asm.DWord), asm.Mov.Imm(asm.R0, 0), asm.Return())),
 			check: all(reject), contains: "combined stack size"},
+		{name: "the entry function as a callback", insns: cat(asm.Instructions{asm.Mov.Imm(asm.R3, 0).WithSymbol("main")},
+			loop(1, "main"), exit0), check: all(unsupported)},
 		{name: "arithmetic on a function address", insns: callbackProgram(cat(nullCtx, loop(1, "cb")[:2],
 			asm.Instructions{asm.Add.Imm(asm.R2, 8), asm.Mov.Imm(asm.R4, 0), asm.Call(asm.FnLoop)}, exit0), ret0), check: all(unsupported)},
 	} {
