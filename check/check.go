@@ -81,8 +81,14 @@ const maxPending = 8192
 func checkInsns(insns asm.Instructions, e progEnv) error {
 	ensureTables()
 	c := &checker{opts: e, insns: insns}
-	if e := c.run(); e != nil {
-		return e
+	if err := c.run(); err != nil {
+		if c.needWiden && err.Cause == ErrUnsupported && c.kv.has(featCallbackIter) {
+			if err := widenVerdict(insns, e, err); err != nil {
+				return err
+			}
+			return nil
+		}
+		return err
 	}
 	return nil
 }
@@ -125,6 +131,16 @@ type checker struct {
 	// global holds the prototype of each function that is global (BTF),
 	// by function index; nil for static functions.
 	global []*globalProto
+	// cbCall marks the calls of helpers taking a callback (nil: none);
+	// hasCallbacks is set when the program loads a function's address.
+	cbCall       []bool
+	hasCallbacks bool
+	// seen marks the instructions explored (programs with callbacks).
+	seen []bool
+	// cbMode says how scalars of the caller a callback changes are
+	// handled; needWiden is set when a strict run met one (callbacks.go).
+	cbMode    int
+	needWiden bool
 }
 
 // fail builds the error for instruction index i (-1: none).
@@ -209,7 +225,9 @@ func (c *checker) buildCFG() *verifier.Error {
 			c.hasLdAbs = true
 		}
 		isJump := ins.IsJump()
-		isCall := ins.IsFunctionCall()
+		// A callback's address (LD_IMM64 BPF_PSEUDO_FUNC) starts a
+		// function and is an edge of the graph, as a call is.
+		isCall := ins.IsFunctionCall() || ins.IsLoadOfFunctionPointer()
 		if !isJump && !isCall {
 			if ins.IsLoadFromMap() {
 				if e := c.resolveMap(i); e != nil {
@@ -312,7 +330,7 @@ func (c *checker) buildCFG() *verifier.Error {
 				c.prune[i] = true
 				visit(i + 1)
 			}
-		case ins.IsFunctionCall():
+		case ins.IsFunctionCall() || ins.IsLoadOfFunctionPointer():
 			c.prune[c.target[i]] = true
 			visit(c.target[i])
 			c.prune[i+1] = true
@@ -327,6 +345,7 @@ func (c *checker) buildCFG() *verifier.Error {
 		}
 	}
 	c.cps = make([][]*checkpoint, n)
+	c.callbackCFG()
 	return nil
 }
 
@@ -370,6 +389,10 @@ func (c *checker) validate(i int) *verifier.Error {
 	case op == asm.LdImmDW:
 		switch ins.Src {
 		case 0, asm.PseudoMapValue:
+		case asm.PseudoFunc:
+			if ins.Reference() == "" && uint64(ins.Constant)>>32 != 0 {
+				return c.fail(nil, i, ErrUnsupported, "", "ldimm64 of a function with a non-zero second immediate is not modelled")
+			}
 		case asm.PseudoMapFD:
 			// The second slot's immediate (the value offset of
 			// PseudoMapValue) must be zero for a map pointer.

@@ -159,7 +159,15 @@ func funcInfo(spec *bpf.ProgramSpec) (all []int, globals map[int]*globalProto) {
 	if len(all) == 0 {
 		return nil, nil
 	}
-	code, err := insns.Encode(binary.NativeEndian)
+	// Map loads are not resolved yet: any descriptor encodes them (the
+	// call and function pointer targets do not depend on it).
+	resolved := slices.Clone(insns)
+	for i := range resolved {
+		if resolved[i].IsLoadFromMap() && !resolved[i].IsMapResolved() {
+			resolved[i].SetMapFD(1)
+		}
+	}
+	code, err := resolved.Encode(binary.NativeEndian)
 	if err != nil || !funcsAreCallTargets(all, code) {
 		return nil, nil
 	}

@@ -30,6 +30,9 @@ func (c *checker) explore() *verifier.Error {
 			}
 		}
 	}
+	if e := c.checkCallbacksSeen(); e != nil {
+		return e
+	}
 	return c.checkStackDepth()
 }
 
@@ -39,7 +42,7 @@ func (c *checker) drain() *verifier.Error {
 		st := c.pending[len(c.pending)-1]
 		c.pending = c.pending[:len(c.pending)-1]
 		if e := c.walk(st); e != nil {
-			return e
+			return c.callbackVerdict(st, e)
 		}
 	}
 	return nil
@@ -69,6 +72,9 @@ func (c *checker) push(st *state) *verifier.Error {
 // visit is the kernel's is_state_visited: it reports whether st may be
 // pruned and stores a checkpoint.
 func (c *checker) visit(st *state) (bool, *verifier.Error) {
+	if c.cbCall != nil && c.cbCall[st.pc] {
+		return c.visitCallbackCall(st), nil
+	}
 	list := c.cps[st.pc]
 	looping := false
 	legacyLoops := !c.kv.has(featExactLoopCheck)
@@ -86,6 +92,10 @@ func (c *checker) visit(st *state) (bool, *verifier.Error) {
 				rfp = regFingerprint(st)
 			}
 			looping = true
+		}
+		if cp.st.cbUnroll != st.cbUnroll {
+			// Different callback iterations: not a loop.
+			continue
 		}
 		if cp.fp == fp && statesSafe(cp.st, st, true) {
 			return false, c.fail(st, st.pc, ErrRejected, "", "infinite loop detected at insn %d", c.raw[st.pc])
@@ -116,6 +126,9 @@ func (c *checker) visit(st *state) (bool, *verifier.Error) {
 func (c *checker) walk(st *state) *verifier.Error {
 	for {
 		c.processed++
+		if c.seen != nil {
+			c.seen[st.pc] = true
+		}
 		if c.processed > c.limit {
 			return c.fail(st, st.pc, ErrRejected, "", "BPF program is too large. Processed %d insn", c.processed)
 		}
@@ -413,6 +426,8 @@ func (c *checker) ptrALU(st *state, ins *asm.Instruction, d, src *reg, is64 bool
 		}
 	}
 	switch ptr.typ {
+	case ptrFunc:
+		return c.unsupported(st, "arithmetic on a function pointer is not modelled")
 	case ptrMapValueOrNull, ptrMemOrNull, ptrSockCommonOrNull, constPtrMapOrNull:
 		return c.errf(st, dst, "R%d pointer arithmetic on %s prohibited, null-check it first", dst, ptr.typ)
 	case ptrPacketEnd, constPtrMap, ptrSockCommon:
@@ -516,6 +531,8 @@ func (c *checker) ld(st *state, ins *asm.Instruction) *verifier.Error {
 			f.regs[ins.Dst] = reg{typ: constPtrMap, v: constScalar(0), aux: c.mapOf[st.pc]}
 		case asm.PseudoMapValue:
 			f.regs[ins.Dst] = reg{typ: ptrMapValue, v: constScalar(0), off: int32(ins.MapOffset()), aux: c.mapOf[st.pc]}
+		case asm.PseudoFunc:
+			return c.loadFunc(st, ins)
 		}
 		return nil
 	}

@@ -24,6 +24,8 @@ const (
 	argSizeOrZero         // constant-bounded size >= 0
 	argAllocSize          // known constant size (ringbuf reserve)
 	argRingbufMem         // memory from bpf_ringbuf_reserve, released by the call
+	argFunc               // a static function's address (callbacks.go)
+	argStackNull          // a stack pointer or NULL (a callback's context)
 )
 
 type retKind uint8
@@ -44,6 +46,8 @@ type helperProto struct {
 	// maps lists the map types the map argument may be (nil: see
 	// lookupMaps).
 	maps []kernel.MapType
+	// callback: the helper calls its argFunc argument (callbacks.go).
+	callback bool
 }
 
 // lookupMaps are the map types whose elements the generic map helpers
@@ -174,6 +178,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	mapIdx := int32(-1)
 	var release uint32
 	var allocSize int32
+	cbSub := -1
 	var constKey struct {
 		v  uint64
 		ok bool
@@ -192,6 +197,18 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 		}
 		switch kind {
 		case argAnything:
+		case argFunc:
+			if r.typ != ptrFunc {
+				return expect("func")
+			}
+			cbSub = int(r.aux)
+		case argStackNull:
+			if r.typ == scalarValue && r.v.isConst() && r.v.t.value == 0 {
+				break
+			}
+			if r.typ != ptrStack {
+				return expect("fp")
+			}
 		case argCtx:
 			if r.typ != ptrCtx {
 				return expect("ctx")
@@ -288,7 +305,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 						}
 					}
 					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
-				case ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta:
+				case ptrMapValue, ptrMem, ptrPacket, ptrPacketMeta, ptrMapKey:
 					return c.unsupported(st, "zero-sized helper memory through R%d is not modelled", regno)
 				}
 				return c.errf(st, regno, "R%d type=%s expected=fp, pkt, pkt_meta, map_key, map_value, mem", regno, r.typ)
@@ -336,6 +353,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 				return c.errf(st, regno, "R%d must have zero offset when passed to release func", regno)
 			}
 			release = r.ref
+		}
+	}
+	if p.callback {
+		if e := c.pushCallback(st, fn, cbSub, mapIdx); e != nil {
+			return e
 		}
 	}
 	if release != 0 {
@@ -446,6 +468,11 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		return c.lockBytes(st, regno, c.maps[r.aux], r, 0, int(size))
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
+	case ptrMapKey:
+		if write {
+			return c.unsupported(st, "a helper writing into a map key is not modelled")
+		}
+		return c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].KeySize), "map key")
 	case ptrPacket, ptrPacketMeta:
 		if write && !c.writablePacket() {
 			return c.unsupported(st, "a helper writing into a read-only packet is not modelled")

@@ -541,7 +541,7 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			return c.fork(st, ins, func(s *state, taken bool) {
 				markNull(s, id, taken == (op == asm.JEq))
 			})
-		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMem && c.kv.has(featMemNotNull):
+		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMapKey || d.typ == ptrMem && c.kv.has(featMemNotNull):
 			// A checked pointer is never NULL.
 			if op == asm.JNE {
 				st.pc = c.target[i]
@@ -643,6 +643,9 @@ func (c *checker) exit(st *state) (bool, *verifier.Error) {
 		return false, e
 	}
 	f := st.cur()
+	if f.callback {
+		return false, c.callbackExit(st)
+	}
 	if len(st.frames) > 1 {
 		// A static function may return anything, even nothing: the
 		// caller fails if it reads an uninitialised R0.
@@ -718,6 +721,11 @@ func (c *checker) checkStackDepth() *verifier.Error {
 			return c.fail(nil, c.starts[f], ErrRejected, "", "combined stack size of %d calls is %d. Too large", frames, depth)
 		}
 		for g, called := range c.calls[f] {
+			if called && frames >= maxFrames {
+				// Static call chains (callbacks included) are
+				// limited too.
+				return c.fail(nil, c.starts[g], ErrRejected, "", "the call stack of %d frames is too deep !", frames+1)
+			}
 			if called && frames < maxFrames {
 				if e := walk(g, depth, frames+1); e != nil {
 					return e

@@ -84,6 +84,15 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return scalarReg(constScalar(v)), nil
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
+	case ptrMapKey:
+		// The key of a bpf_for_each_map_elem callback (callbacks.go).
+		if write {
+			return reg{}, c.errf(st, regno, "write to change key R%d not allowed", regno)
+		}
+		if e := c.memBounds(st, regno, &p, off, size, int64(c.maps[p.aux].KeySize), "map key"); e != nil {
+			return reg{}, e
+		}
+		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	case ptrMem:
 		if e := c.memBounds(st, regno, &p, off, size, int64(p.aux), "memory"); e != nil {
 			return reg{}, e

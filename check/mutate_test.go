@@ -67,10 +67,11 @@ var (
 	mutKeep []*bpf.Collection
 )
 
-// mutationObjects are the committed objects whose programs are mutated.
+// mutationObjects are the committed objects whose programs are mutated
+// (PUREBPF_MUTATION_OBJECTS, space-separated globs, replaces the list).
 func mutationObjects() ([]string, error) {
 	var out []string
-	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o"}
+	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o", "testdata/progs/callbacks.o"}
 	if g := os.Getenv("PUREBPF_MUTATION_OBJECTS"); g != "" {
 		pats = strings.Fields(g)
 	}
@@ -175,7 +176,7 @@ func objectBases(obj string) []*mutationBase {
 		ok := true
 		for i := range insns {
 			ins := &insns[i]
-			if ins.IsKfuncCall() || (ins.OpCode == asm.LdImmDW && ins.Src != 0 && !ins.IsLoadFromMap()) {
+			if ins.IsKfuncCall() || (ins.OpCode == asm.LdImmDW && ins.Src != 0 && !ins.IsLoadFromMap() && !ins.IsLoadOfFunctionPointer()) {
 				ok = false
 				break
 			}

@@ -22,6 +22,8 @@ const (
 	ptrSockCommonOrNull // __sk_buff.sk
 	constPtrMapOrNull   // a lookup in a map of maps: the inner map, or NULL
 	ptrFlowKeys         // struct bpf_flow_keys (flow dissector __sk_buff.flow_keys)
+	ptrFunc             // a static function's address (LD_IMM64 BPF_PSEUDO_FUNC); aux: its index
+	ptrMapKey           // the key of bpf_for_each_map_elem's callback (read-only); aux: the map
 )
 
 var regTypeNames = [...]string{
@@ -41,6 +43,8 @@ var regTypeNames = [...]string{
 	ptrSockCommonOrNull: "sock_common_or_null",
 	constPtrMapOrNull:   "map_ptr_or_null",
 	ptrFlowKeys:         "flow_keys",
+	ptrFunc:             "func",
+	ptrMapKey:           "map_key",
 }
 
 // orNull reports whether t is a pointer that may be NULL until checked.
@@ -147,6 +151,12 @@ type frame struct {
 	// for the main program), subprog the index of the function.
 	callsite int
 	subprog  int
+	// callback marks the frame of a callback of a helper (bpf_loop,
+	// bpf_for_each_map_elem): its exit returns to the helper call.
+	callback bool
+	// cbDepth counts the callback iterations the frame's bpf_loop
+	// calls unrolled so far (the kernel's callback_depth).
+	cbDepth uint64
 }
 
 func (f *frame) clone() *frame {
@@ -181,6 +191,17 @@ type state struct {
 	sinceCP, jmpsSinceCP int
 	// lock is the bpf_spin_lock held (locks.go).
 	lock lockState
+	// cbUnroll counts the callback iterations entered on this path (the
+	// kernel's callback_unroll_depth): states of different iterations
+	// are never an infinite loop.
+	cbUnroll int
+	// cbSpec marks a path the kernels before the callback iteration
+	// model (6.7) do not explore: callbacks called zero or more than
+	// once (see featCallbackIter).
+	cbSpec bool
+	// cbBack is set on a path returning from a callback to its helper
+	// call, until the call is executed again.
+	cbBack bool
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
