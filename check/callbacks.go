@@ -35,8 +35,9 @@ import (
 //     once, from the call, and continued after it: a rejection the
 //     checker finds only on the paths it explores beyond those (no
 //     iteration, or a second one) is no verdict.
-func init() {
-	features = append(features, featCallbackIter)
+//
+// initCallbackHelpers adds the callback-taking helpers (from ensureTables).
+func initCallbackHelpers() {
 	stack := argStackNull
 	for fn, p := range map[asm.BuiltinFunc]helperProto{
 		// long bpf_loop(u32 nr_loops, void *callback_fn, void *callback_ctx, u64 flags)

@@ -22,5 +22,6 @@ func ensureTables() {
 		initTracingModels()
 		initDatapathHelpers()
 		initTracingHelpers()
+		initCallbackHelpers()
 	})
 }

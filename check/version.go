@@ -180,6 +180,7 @@ var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
 	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featCallbackIter,
 }
 
 // resolveVersion returns the kernel the checker models: Options.KernelVersion,
