@@ -85,6 +85,30 @@
 //     last reference of an unpinned link), Release drops it only when the
 //     link is pinned, Detach ends the link for every holder.
 //
+// What is left when the process ends without Close, Detach or Release
+// (it exits, or is killed with SIGKILL), and what removes it afterwards;
+// a link's detach happens shortly after the process's end, in the
+// kernel's own time (TestProcessDeath checks every row):
+//
+//	attachment                   after the process ends             removed later by
+//	netlink XDP                  stays attached                     DetachXDP (ip link set dev X xdp off)
+//	tc filter                    stays, as does the clsact qdisc    DeleteTCFilter(s), DeleteClsact (tc filter del)
+//	XDP or tcx link, not pinned  detached, the program freed        -
+//	XDP or tcx link, pinned      stays attached while pinned        LoadPinnedLink: Unpin, then Close (or Detach)
+//
+// Two processes on one hook (TestAttachRace, TestCloseAfterOthersReplaced):
+//
+//	situation                                   result
+//	both attach XDP at once, no Replace         one wins; the other gets ErrExists whose Error.Holder
+//	  (netlink or link, any mix)                  (and text) names the winner's program
+//	both add a tc filter at one priority and    one wins; the other gets ErrExists naming it
+//	  handle, no Replace
+//	both attach tcx                             both attached, side by side
+//	another process replaced our netlink XDP    our Close leaves its program (Detach reports
+//	  program or tc filter (Replace)              ErrVanished)
+//	another process updated our link to its     our Close drops our reference; its reference keeps
+//	  program and holds the link                  the link, with its program, attached
+//
 // Attaching does not keep a descriptor of the program: the kernel holds an
 // attached program. A later detach or update of a netlink XDP attachment
 // names the program by the *bpf.Program's descriptor while it is open, and

@@ -8,6 +8,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/internal/rtnl"
 	"github.com/purebpf/bpf/internal/sys"
 	"github.com/purebpf/bpf/netns"
@@ -34,6 +35,16 @@ var (
 	ErrVanished = errors.New("attachment vanished")
 	// ErrNotAttached: there is nothing to detach.
 	ErrNotAttached = errors.New("nothing attached")
+	// ErrExists: the hook already has a program and the request does not
+	// replace it: XDP without Replace or ExpectedProgram (through netlink
+	// or a bpf_link, in the same mode or another one), XDP with an
+	// ExpectedProgram that is no longer the one attached, or a tc filter
+	// at a priority and handle that are taken (without Replace). The
+	// *Error's Holder names the program found on the hook by a query
+	// right after the refusal (when that program went away in between,
+	// the error is the kernel's errno alone). errors.Is also matches the
+	// errno (unix.EBUSY or unix.EEXIST).
+	ErrExists = errors.New("the hook already has a program")
 )
 
 // Interface names a network interface in a network namespace: by name, by
@@ -89,6 +100,9 @@ type Error struct {
 	Message   string    // the kernel's extended-ack text; may be empty
 	Kind      error     // one of the package's sentinels, or nil
 	Err       error     // the cause, usually a unix.Errno
+	// Holder is, with Kind ErrExists, the program on the hook that the
+	// request would have replaced; 0 otherwise.
+	Holder bpf.ProgramID
 }
 
 func (e *Error) Error() string {
@@ -98,7 +112,11 @@ func (e *Error) Error() string {
 	}
 	s += ": "
 	if e.Kind != nil {
-		s += e.Kind.Error() + ": "
+		s += e.Kind.Error()
+		if e.Holder != 0 {
+			s += " (program " + strconv.FormatUint(uint64(e.Holder), 10) + ")"
+		}
+		s += ": "
 	}
 	if e.Request != "" {
 		s += e.Request

@@ -587,7 +587,19 @@ func (h *handle) attachTC(iface Interface, prog *bpf.Program, hook Hook, opts TC
 	err = h.ack("RTM_NEWTFILTER", unix.RTM_NEWTFILTER, flags, b)
 	runtime.KeepAlive(prog)
 	if err != nil {
-		return fail(h.newError(op, iface, "RTM_NEWTFILTER", nil, err))
+		e := h.newError(op, iface, "RTM_NEWTFILTER", nil, err)
+		if errors.Is(err, unix.EEXIST) && !opts.Replace {
+			// The priority and handle are taken: name the filter's program.
+			if filters, ferr := h.tcFilters(iface, hook); ferr == nil {
+				for _, f := range filters {
+					if f.Priority == opts.Priority && (opts.Handle == 0 || f.Handle == opts.Handle) && f.ProgramID != 0 {
+						e.Kind, e.Holder = ErrExists, f.ProgramID
+						break
+					}
+				}
+			}
+		}
+		return fail(e)
 	}
 	att.method = MethodNetlink
 	att.filter = TCFilter{Hook: hook, Priority: opts.Priority, Handle: opts.Handle, Protocol: ethPAll,

@@ -370,7 +370,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 		case method == MethodAuto && linkUnsupported(err):
 			// fall back to netlink
 		default:
-			return nil, h.newError(op, iface, "BPF_LINK_CREATE", h.xdpKind(err, iface, method == MethodLink, opts.Mode), err)
+			return nil, h.xdpHolder(h.newError(op, iface, "BPF_LINK_CREATE", h.xdpKind(err, iface, method == MethodLink, opts.Mode), err), iface, opts.Mode)
 		}
 	}
 	if att.link == nil {
@@ -389,7 +389,7 @@ func (h *handle) attachXDP(iface Interface, prog *bpf.Program, opts XDPOptions) 
 			flags |= xdpFlagsUpdateIfNoExist
 		}
 		if err := h.setXDP("RTM_SETLINK", iface.Index, prog.FD(), flags, expected); err != nil {
-			return nil, h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err)
+			return nil, h.xdpHolder(h.newError(op, iface, "RTM_SETLINK", h.xdpKind(err, iface, false, opts.Mode), err), iface, opts.Mode)
 		}
 		att.method = MethodNetlink
 	}
@@ -424,6 +424,29 @@ func (h *handle) xdpKind(err error, iface Interface, link bool, mode XDPMode) er
 		return ErrNoInterface
 	}
 	return nil
+}
+
+// xdpHolder makes e, a refused XDP attach, an ErrExists naming the
+// program on the hook when the kernel said the hook is taken (EBUSY: a
+// program or link is there; EEXIST: a program in another mode, or not the
+// expected one) and a query finds a program there: the one in mode, else
+// any.
+func (h *handle) xdpHolder(e *Error, iface Interface, mode XDPMode) *Error {
+	if e.Kind != nil || !(errors.Is(e.Err, unix.EBUSY) || errors.Is(e.Err, unix.EEXIST)) {
+		return e
+	}
+	l, err := h.getLink("", iface)
+	if err != nil {
+		return e
+	}
+	id := l.xdp.ProgramID(mode)
+	if id == 0 && len(l.xdp.Programs) > 0 {
+		id = l.xdp.Programs[0].ProgramID
+	}
+	if id != 0 {
+		e.Kind, e.Holder = ErrExists, id
+	}
+	return e
 }
 
 // Mode returns the mode the program runs in (for XDPDefault attachments,

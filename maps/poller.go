@@ -96,10 +96,14 @@ func (p *poller) wake() {
 	unix.Write(p.eventfd, one[:])
 }
 
-// drainWake consumes pending wake-ups.
+// drainWake consumes pending wake-ups. One that close sent is put back,
+// so that it still reaches every other goroutine waiting.
 func (p *poller) drainWake() {
 	var b [8]byte
 	unix.Read(p.eventfd, b[:])
+	if p.closed.Load() {
+		p.wake()
+	}
 }
 
 // close makes current and future waits return ErrClosed.

@@ -22,8 +22,10 @@ const (
 )
 
 // RingReader consumes records a program wrote to a RingBuf map with
-// bpf_ringbuf_output or bpf_ringbuf_reserve/submit (5.8+). One goroutine
-// reads; Close may be called from any goroutine and unblocks it.
+// bpf_ringbuf_output or bpf_ringbuf_reserve/submit (5.8+). Read and
+// ReadFunc may be called from several goroutines at once (each record goes
+// to one of them); Close may be called from any goroutine and unblocks
+// every waiting Read.
 type RingReader struct {
 	fd       *sys.FD // own reference to the map
 	consumer []byte  // consumer page (read-write)
@@ -162,9 +164,11 @@ func (r *RingReader) read(max int, fn func([]byte), remaining *int) (int, error)
 	if r.closed.Load() {
 		return 0, &Error{Map: r.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
 	}
-	cons := atomic.LoadUint64(r.consumerPos())
 	n := 0
 	for {
+		// Read the consumer position again after every wait: another
+		// goroutine's Read may have consumed records meanwhile.
+		cons := atomic.LoadUint64(r.consumerPos())
 		prod := atomic.LoadUint64(r.producerPos())
 		for cons < prod && (max <= 0 || n < max) {
 			hdr := atomic.LoadUint32((*uint32)(unsafe.Add(r.data, cons&r.mask)))

@@ -129,10 +129,29 @@ func TestRunOnInterface(t *testing.T) {
 	if hint := "Remove it with: ip -n " + flags.Netns + " link set dev " + flags.Dev + " xdpgeneric off\n"; !strings.Contains(out.String(), hint) {
 		t.Errorf("dropworld -keep output lacks %q:\n%s", hint, out.String())
 	}
-	// A second attach without -force fails; with -force it replaces.
+	// A restart without -force replaces its own kept program (a program
+	// of another name stays: cli.TestAttachXDPRestart) and detaches at
+	// the end; -force replaces whatever is attached.
 	flags.Keep = false
-	if err := run(&out, true, flags, func() {}); err == nil {
-		t.Fatal("attached over an existing program without -force")
+	if err := run(&out, true, flags, func() {
+		if st2, err := attach.XDPPrograms(pair.B.Interface()); err != nil || st2.ProgramID(attach.XDPGeneric) == st.ProgramID(attach.XDPGeneric) || st2.ProgramID(attach.XDPGeneric) == 0 {
+			t.Errorf("restart did not replace its kept program %d: %+v, %v", st.ProgramID(attach.XDPGeneric), st2, err)
+		}
+	}); err != nil {
+		t.Fatalf("restart over its own kept program: %v", err)
+	}
+	if !strings.Contains(out.String(), "Replaced the stale dropworld") {
+		t.Fatalf("restart output:\n%s", out.String())
+	}
+	if st2, err := attach.XDPPrograms(pair.B.Interface()); err != nil || st2.Attached() {
+		t.Fatalf("after the restarted run: %+v, %v", st2, err)
+	}
+	flags.Keep = true
+	if err := run(&out, false, flags, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = attach.XDPPrograms(pair.B.Interface()); err != nil || st.ProgramID(attach.XDPGeneric) == 0 {
+		t.Fatalf("after -keep: %+v, %v", st, err)
 	}
 	flags.Force, flags.Keep = true, true
 	if err := run(&out, true, flags, func() {}); err != nil {

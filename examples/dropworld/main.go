@@ -101,7 +101,7 @@ func run(w io.Writer, pass bool, flags cli.Flags, wait func()) error {
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(attach.ByName(flags.Dev).In(ns), prog, opts)
+	att, err := cli.AttachXDP(w, attach.ByName(flags.Dev).In(ns), prog, opts)
 	if err != nil {
 		return err
 	}

@@ -184,7 +184,7 @@ func run(ctx context.Context, w io.Writer, hash, pass bool, flags cli.Flags, int
 	if err != nil {
 		return err
 	}
-	att, err := attach.XDP(attach.ByName(flags.Dev).In(ns), p.prog, attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink, Replace: flags.Force})
+	att, err := cli.AttachXDP(w, attach.ByName(flags.Dev).In(ns), p.prog, attach.XDPOptions{Mode: mode, Method: attach.MethodNetlink, Replace: flags.Force})
 	if err != nil {
 		return fmt.Errorf("link set xdp fd failed: %w", err)
 	}
