@@ -68,7 +68,14 @@ func TestIteratorChurn(t *testing.T) {
 						close(stop)
 						t.Fatalf("pass %d: more than %d elements from a map of at most %d: the iteration does not end", pass, 4*max, stable+window)
 					}
-					if v != uint64(k)+1 {
+					// A stable key's element is never freed, so its value
+					// is always its own. A churned key's may not be: a
+					// preallocated hash map reuses a deleted element for
+					// the next insert at once, and the lookup of the
+					// system call copies the value without a lock, so it
+					// can read the new key's value (the kernel's
+					// semantics, seen here as key 7063 with 7129).
+					if k < stable && v != uint64(k)+1 {
 						close(stop)
 						t.Fatalf("pass %d: key %d with value %d", pass, k, v)
 					}
