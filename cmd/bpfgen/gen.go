@@ -36,6 +36,7 @@ type genConfig struct {
 	NoGlobalTypes bool     // only -type types
 	Tags          string   // extra build constraint
 	ArchTags      bool     // restrict to the GOARCHes of the object's byte order
+	Parse         parseOptions
 }
 
 // exported returns s with its first letter upper-cased.
@@ -57,7 +58,7 @@ func unexported(s string) string {
 
 // generate returns the gofmt'ed Go file of cfg's object.
 func generate(cfg genConfig) ([]byte, error) {
-	spec, err := elf.Parse(cfg.Object)
+	spec, err := elf.ParseWithOptions(cfg.Object, cfg.Parse.elfOptions())
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", cfg.EmbedPath, err)
 	}
@@ -137,7 +138,12 @@ func generate(cfg genConfig) ([]byte, error) {
 	obj := unexported(id) + "Object"
 	fmt.Fprintf(&body, "//go:embed %s\nvar %s []byte\n\n", cfg.EmbedPath, obj)
 	fmt.Fprintf(&body, "// Load%sSpec parses the embedded object %s into a collection spec\n// (a new one on every call).\nfunc Load%sSpec() (*bpf.CollectionSpec, error) {\n", id, cfg.EmbedPath, id)
-	fmt.Fprintf(&body, "\tspec, err := elf.Parse(%s)\n\tif err != nil {\n\t\treturn nil, fmt.Errorf(\"load %s spec: %%w\", err)\n\t}\n\treturn spec, nil\n}\n\n", obj, cfg.EmbedPath)
+	if opts := cfg.Parse.goSource(); opts != "" {
+		fmt.Fprintf(&body, "\tspec, err := elf.ParseWithOptions(%s, %s)\n", obj, opts)
+	} else {
+		fmt.Fprintf(&body, "\tspec, err := elf.Parse(%s)\n", obj)
+	}
+	fmt.Fprintf(&body, "\tif err != nil {\n\t\treturn nil, fmt.Errorf(\"load %s spec: %%w\", err)\n\t}\n\treturn spec, nil\n}\n\n", cfg.EmbedPath)
 	fmt.Fprintf(&body, `// Load%[1]sObjects loads the programs, maps and variables the fields of
 // obj name into the kernel and assigns them (see
 // bpf.CollectionSpec.LoadAndAssign; nil opts are the defaults), then sets

@@ -66,6 +66,7 @@ type options struct {
 	noGlobalTypes, archTags             bool
 	ident, input                        string
 	cflags                              []string
+	parse                               parseOptions
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -81,6 +82,35 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noGlobalTypes, "no-global-types", false, "generate only the -type types; maps and variables stay untyped")
 	fs.Var(&o.targets, "target", "with a C input: the byte orders to compile for, bpfel and/or bpfeb (default bpfel,bpfeb)")
 	fs.BoolVar(&o.archTags, "arch-tags", false, "with an object input: restrict the output to the architectures of the object's byte order (always done for a C input)")
+	fs.Func("program", "`NAME=TYPE`: load program NAME as TYPE (a bpf.ProgramType constant such as XDP or SchedCLS, or the kernel's name such as xdp), for programs in sections without a conventional type (repeatable)", func(s string) error {
+		name, typ, err := splitType(s)
+		if err != nil {
+			return err
+		}
+		for _, p := range o.parse.programs {
+			if p.key == name {
+				return fmt.Errorf("-program %s given twice", name)
+			}
+		}
+		o.parse.programs = append(o.parse.programs, typeOverride{name, typ})
+		return nil
+	})
+	fs.Func("section", "`PATTERN=TYPE`: load programs of the sections matching PATTERN (elf.SectionOverride) as TYPE (repeatable, first match wins)", func(s string) error {
+		pat, typ, err := splitType(s)
+		if err != nil {
+			return err
+		}
+		o.parse.sections = append(o.parse.sections, typeOverride{pat, typ})
+		return nil
+	})
+	fs.Func("default-type", "`TYPE` of programs that nothing else types", func(s string) error {
+		t, ok := lookupProgramType(s)
+		if !ok {
+			return fmt.Errorf("unknown program type %q", s)
+		}
+		o.parse.defaultType = &t
+		return nil
+	})
 	cc := os.Getenv("BPF_CLANG")
 	if cc == "" {
 		cc = "clang"
@@ -138,6 +168,7 @@ func run(args []string, stderr io.Writer) error {
 	cfg := genConfig{
 		Ident: o.ident, Prefix: o.prefix, Package: o.pkg, Command: command,
 		Types: o.types, NoGlobalTypes: o.noGlobalTypes, Tags: o.tags,
+		Parse: o.parse,
 	}
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err

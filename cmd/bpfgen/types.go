@@ -312,7 +312,7 @@ func (g *typeGen) declare(id btf.TypeID, n string, t btf.Type) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(%s{})-%d]", zeroOf(n, under), size))
+		g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(*new(%s))-%d]", n, size))
 		return b.String(), nil
 	case *btf.Union:
 		return g.union(n, t)
@@ -320,15 +320,6 @@ func (g *typeGen) declare(id btf.TypeID, n string, t btf.Type) (string, error) {
 		return g.strct(n, t)
 	}
 	return "", fmt.Errorf("%s: %w", n, errNoGoType)
-}
-
-// zeroOf returns a composite literal usable in unsafe.Sizeof for a value
-// of Go type n whose underlying type is under.
-func zeroOf(n, under string) string {
-	if strings.HasPrefix(under, "struct") || strings.HasPrefix(under, "[") {
-		return n
-	}
-	return n + "(0)"
 }
 
 func (g *typeGen) enum(n, cname string, size uint32, signed bool, vals []btf.EnumValue, is64 bool) (string, error) {
@@ -369,7 +360,7 @@ func (g *typeGen) enum(n, cname string, size uint32, signed bool, vals []btf.Enu
 		}
 		b.WriteString(")\n")
 	}
-	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(%s(0))-%d]", n, size))
+	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(*new(%s))-%d]", n, size))
 	return b.String(), nil
 }
 
@@ -414,7 +405,7 @@ func (g *typeGen) union(n string, u *btf.Union) (string, error) {
 		fmt.Fprintf(&b, "\n// Set%s stores v as member %s, leaving the other bytes.\nfunc (u *%s) Set%s(v %s) {\n\t_, _ = binary.Encode(u[:%d], %s, v)\n}\n",
 			fn, m.Name, n, fn, gt, size, g.byteOrder())
 	}
-	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(%s{})-%d]", n, u.Size))
+	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(*new(%s))-%d]", n, u.Size))
 	return b.String(), nil
 }
 
@@ -530,7 +521,7 @@ func (g *typeGen) strct(n string, s *btf.Struct) (string, error) {
 	}
 	b.WriteString("}\n")
 	b.Write(methods.Bytes())
-	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(%s{})-%d]", n, s.Size))
+	g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(*new(%s))-%d]", n, s.Size))
 	return b.String(), nil
 }
 
