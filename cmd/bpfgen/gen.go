@@ -89,7 +89,7 @@ func generate(cfg genConfig) ([]byte, error) {
 			return "", nil
 		}
 		if cfg.NoGlobalTypes {
-			n := len(tg.order)
+			n, nc, bin, b2u := len(tg.order), len(tg.checks), tg.needBin, tg.needB2U
 			t, err := tg.GoType(tid, hint)
 			if err != nil || len(tg.order) != n {
 				// It needed a declaration: leave it out. Roll back.
@@ -98,7 +98,7 @@ func generate(cfg genConfig) ([]byte, error) {
 					delete(tg.taken, tg.names[d])
 					delete(tg.names, d)
 				}
-				tg.order = tg.order[:n]
+				tg.order, tg.checks, tg.needBin, tg.needB2U = tg.order[:n], tg.checks[:nc], bin, b2u
 				return "", nil
 			}
 			return t, nil

@@ -159,10 +159,31 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// outFile is a file bpfgen writes.
+type outFile struct {
+	path string
+	data []byte
+}
+
 func run(args []string, stderr io.Writer) error {
-	o, err := parseArgs(args, stderr)
+	files, err := render(args, stderr)
 	if err != nil {
 		return err
+	}
+	for _, f := range files {
+		if err := writeIfChanged(f.path, f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render returns the files the command line asks for (compiling a C
+// input first, which writes the objects).
+func render(args []string, stderr io.Writer) ([]outFile, error) {
+	o, err := parseArgs(args, stderr)
+	if err != nil {
+		return nil, err
 	}
 	command := "bpfgen " + strings.Join(args, " ")
 	cfg := genConfig{
@@ -171,50 +192,54 @@ func run(args []string, stderr io.Writer) error {
 		Parse: o.parse,
 	}
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	switch strings.ToLower(filepath.Ext(o.input)) {
 	case ".c":
 		return runC(o, cfg)
 	case ".o":
 		if len(o.cflags) > 0 {
-			return fmt.Errorf("%s is an object: clang flags after -- are for a C input", o.input)
+			return nil, fmt.Errorf("%s is an object: clang flags after -- are for a C input", o.input)
 		}
 	default:
-		return fmt.Errorf("%s: want an object (.o) or a C file (.c)", o.input)
+		return nil, fmt.Errorf("%s: want an object (.o) or a C file (.c)", o.input)
 	}
 	obj, err := os.ReadFile(o.input)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	order, err := byteOrderName(obj)
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.input, err)
+		return nil, fmt.Errorf("%s: %w", o.input, err)
 	}
+	var files []outFile
 	embed, err := filepath.Rel(o.outDir, o.input)
 	if err != nil || strings.HasPrefix(embed, "..") || filepath.IsAbs(embed) {
 		// go:embed reads only below the package: copy the object there.
 		embed = o.stem + "_" + order + ".o"
-		if err := writeIfChanged(filepath.Join(o.outDir, embed), obj); err != nil {
-			return err
-		}
+		files = append(files, outFile{filepath.Join(o.outDir, embed), obj})
 	}
 	cfg.EmbedPath = filepath.ToSlash(embed)
 	cfg.Object = obj
 	cfg.ArchTags = o.archTags
-	return writeGo(o, cfg, order)
+	f, err := renderGo(o, cfg, order)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, f), nil
 }
 
 // runC compiles the C input once per target and generates each object's
 // bindings.
-func runC(o *options, cfg genConfig) error {
+func runC(o *options, cfg genConfig) ([]outFile, error) {
 	if _, err := exec.LookPath(o.cc); err != nil {
-		return fmt.Errorf("%s is a C file and the compiler %q is not installed (%w): generate from the compiled object instead", o.input, o.cc, err)
+		return nil, fmt.Errorf("%s is a C file and the compiler %q is not installed (%w): generate from the compiled object instead", o.input, o.cc, err)
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var files []outFile
 	for _, t := range o.targets {
 		objName := o.stem + "_" + t + ".o"
 		objPath := filepath.Join(o.outDir, objName)
@@ -224,30 +249,32 @@ func runC(o *options, cfg genConfig) error {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s %s: %w\n%s", o.cc, strings.Join(args, " "), err, out.String())
+			return nil, fmt.Errorf("%s %s: %w\n%s", o.cc, strings.Join(args, " "), err, out.String())
 		}
 		obj, err := os.ReadFile(objPath)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c := cfg
 		c.Source = filepath.ToSlash(o.input)
 		c.EmbedPath = objName
 		c.Object = obj
 		c.ArchTags = true
-		if err := writeGo(o, c, t); err != nil {
-			return err
+		f, err := renderGo(o, c, t)
+		if err != nil {
+			return nil, err
 		}
+		files = append(files, f)
 	}
-	return nil
+	return files, nil
 }
 
-func writeGo(o *options, cfg genConfig, order string) error {
+func renderGo(o *options, cfg genConfig, order string) (outFile, error) {
 	src, err := generate(cfg)
 	if err != nil {
-		return err
+		return outFile{}, err
 	}
-	return writeIfChanged(filepath.Join(o.outDir, o.stem+"_"+order+".go"), src)
+	return outFile{filepath.Join(o.outDir, o.stem+"_"+order+".go"), src}, nil
 }
 
 // writeIfChanged writes b to path unless path holds b already (keeping

@@ -137,13 +137,26 @@ func (g *typeGen) Request(cname string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("type %q: %w", cname, err)
 	}
+	if len(ids) == 0 {
+		return "", fmt.Errorf("type %q: not in the object's BTF", cname)
+	}
 	id := ids[0]
 	t, err := g.spec.TypeByID(id)
 	if err != nil {
 		return "", err
 	}
-	if _, ok := t.(*btf.Typedef); ok {
-		g.typedefs[id] = true
+	if td, ok := t.(*btf.Typedef); ok {
+		// A typedef of a number is a defined Go type of its own; one of
+		// a struct, union or array is the type it names (an anonymous
+		// one named after the typedef).
+		_, under, _, err := g.resolve(td.Type)
+		if err != nil {
+			return "", err
+		}
+		switch under.(type) {
+		case *btf.Int, *btf.Float, *btf.Pointer:
+			g.typedefs[id] = true
+		}
 	}
 	return g.GoType(id, cname)
 }
