@@ -63,7 +63,9 @@ struct value {
 		__u64 stamp;
 	} inner;
 	_Bool ok;
+#ifndef NO_POINTERS /* bpf2go (bench/bpfgen_test.go) does not take pointers */
 	void *ptr;
+#endif
 };
 
 struct key {
