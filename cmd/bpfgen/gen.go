@@ -74,6 +74,10 @@ func generate(cfg genConfig) ([]byte, error) {
 	var tg *typeGen
 	if spec.BTF != nil {
 		tg = newTypeGen(spec.BTF, prefix, big)
+		// The generated API's names are not for C types.
+		for _, n := range []string{"Objects", "Programs", "Maps", "Variables", "Spec"} {
+			tg.taken[id+n] = ^btf.TypeID(0)
+		}
 	} else if len(cfg.Types) > 0 {
 		return nil, fmt.Errorf("%s has no BTF: -type %s cannot be generated", cfg.EmbedPath, cfg.Types[0])
 	}
@@ -190,7 +194,7 @@ func (o *%[1]sObjects) InitTyped() error { return o.%[1]sMaps.InitTyped() }
 
 	// Programs.
 	fmt.Fprintf(&body, "// %sPrograms are the object's programs.\ntype %sPrograms struct {\n", id, id)
-	used := map[string]bool{}
+	used := map[string]bool{"Close": true}
 	for _, name := range sortedKeys(spec.Programs) {
 		p := spec.Programs[name]
 		fn := uniqName(used, camel(name))
@@ -202,7 +206,7 @@ func (o *%[1]sObjects) InitTyped() error { return o.%[1]sMaps.InitTyped() }
 	type typedMap struct{ field, tf, k, v string }
 	var typed []typedMap
 	fmt.Fprintf(&body, "// %sMaps are the object's maps; the Typed fields view the maps whose\n// key and value have Go types (set by InitTyped).\ntype %sMaps struct {\n", id, id)
-	used = map[string]bool{}
+	used = map[string]bool{"Close": true, "InitTyped": true}
 	for _, name := range sortedKeys(spec.Maps) {
 		m := spec.Maps[name]
 		fn := uniqName(used, camel(name))
@@ -242,7 +246,7 @@ func (o *%[1]sObjects) InitTyped() error { return o.%[1]sMaps.InitTyped() }
 
 	// Variables.
 	fmt.Fprintf(&body, "// %sVariables are the object's global variables.\ntype %sVariables struct {\n", id, id)
-	used = map[string]bool{}
+	used = map[string]bool{"Close": true}
 	for _, name := range sortedKeys(spec.Variables) {
 		v := spec.Variables[name]
 		fn := uniqName(used, camel(name))
