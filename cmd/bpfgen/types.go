@@ -34,6 +34,8 @@ type typeGen struct {
 	busy     map[btf.TypeID]bool   // types being declared (cycle guard)
 	needBin  bool                  // declarations use encoding/binary
 	needB2U  bool                  // declarations use b2u
+	// typedefOf names the typedef an anonymous type was named after.
+	typedefOf map[btf.TypeID]string
 }
 
 func newTypeGen(spec *btf.Spec, prefix string, big bool) *typeGen {
@@ -41,7 +43,7 @@ func newTypeGen(spec *btf.Spec, prefix string, big bool) *typeGen {
 		spec: spec, prefix: prefix, big: big,
 		names: map[btf.TypeID]string{}, taken: map[string]btf.TypeID{},
 		decls: map[btf.TypeID]string{}, typedefs: map[btf.TypeID]bool{},
-		busy: map[btf.TypeID]bool{},
+		busy: map[btf.TypeID]bool{}, typedefOf: map[btf.TypeID]string{},
 	}
 }
 
@@ -195,6 +197,9 @@ func (g *typeGen) GoType(id btf.TypeID, hint string) (string, error) {
 		cname := t.TypeName()
 		if cname == "" {
 			cname = hint
+			if tdName != "" {
+				g.typedefOf[rid] = tdName
+			}
 		}
 		if cname == "" {
 			cname = fmt.Sprintf("anon%d", rid)
@@ -328,9 +333,9 @@ func (g *typeGen) declare(id btf.TypeID, n string, t btf.Type) (string, error) {
 		g.checks = append(g.checks, fmt.Sprintf("_ = x[unsafe.Sizeof(*new(%s))-%d]", n, size))
 		return b.String(), nil
 	case *btf.Union:
-		return g.union(n, t)
+		return g.union(n, t, g.anonKind("union", id))
 	case *btf.Struct:
-		return g.strct(n, t)
+		return g.strct(n, t, g.anonKind("struct", id))
 	}
 	return "", fmt.Errorf("%s: %w", n, errNoGoType)
 }
@@ -380,11 +385,20 @@ func (g *typeGen) enum(n, cname string, size uint32, signed bool, vals []btf.Enu
 // union declares a union as a byte array of its size with a getter and a
 // setter per member, which copy the member's bytes (in the object's byte
 // order for integers).
-func (g *typeGen) union(n string, u *btf.Union) (string, error) {
+// anonKind describes an anonymous struct or union: "an anonymous
+// struct", or "the struct of typedef point_t".
+func (g *typeGen) anonKind(kind string, id btf.TypeID) string {
+	if td := g.typedefOf[id]; td != "" {
+		return "the " + kind + " of typedef " + td
+	}
+	return "an anonymous " + kind
+}
+
+func (g *typeGen) union(n string, u *btf.Union, anon string) (string, error) {
 	var b bytes.Buffer
 	kw := "union " + u.Name
 	if u.Name == "" {
-		kw = "an anonymous union"
+		kw = anon
 	}
 	fmt.Fprintf(&b, "// %s is %s (%d bytes), kept as bytes: use the accessors.\ntype %s [%d]byte\n", n, kw, u.Size, n, u.Size)
 	used := map[string]bool{}
@@ -437,7 +451,7 @@ type field struct {
 
 // strct declares a struct with explicit padding fields, bitfields in
 // byte-array storage with accessors.
-func (g *typeGen) strct(n string, s *btf.Struct) (string, error) {
+func (g *typeGen) strct(n string, s *btf.Struct, anon string) (string, error) {
 	packed := g.packed(s)
 	var fields []field
 	var methods bytes.Buffer
@@ -505,7 +519,7 @@ func (g *typeGen) strct(n string, s *btf.Struct) (string, error) {
 	var b bytes.Buffer
 	kw := "struct " + s.Name
 	if s.Name == "" {
-		kw = "an anonymous struct"
+		kw = anon
 	}
 	fmt.Fprintf(&b, "// %s is %s (%d bytes).\ntype %s struct {\n", n, kw, s.Size, n)
 	pos := uint32(0)
