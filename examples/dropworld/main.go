@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,17 +21,12 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
-// The clang builds of bpf/dropworld.c (make -C examples).
-var (
-	//go:embed bpf/dropworld.o
-	objectDrop []byte
-	//go:embed bpf/dropworld_pass.o
-	objectPass []byte
-)
+// The clang builds of bpf/dropworld.c (make -C examples) are embedded by
+// their generated bindings, dropworld_bpfel.go and dropworldpass_bpfel.go
+// (go generate: bpfgen.go).
 
 func main() {
 	var flags cli.Flags
@@ -53,11 +47,11 @@ func main() {
 // section without a conventional program type, so it is typed XDP, as
 // "ip link set dev D xdp obj dropworld.o sec .text" does.
 func clangSpec(pass bool) (*bpf.ProgramSpec, error) {
-	obj := objectDrop
+	loadSpec := LoadDropworldSpec
 	if pass {
-		obj = objectPass
+		loadSpec = LoadDropworldPassSpec
 	}
-	coll, err := elf.Parse(obj)
+	coll, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,13 +25,12 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/maps"
 )
 
-//go:embed bpf/layercoop.o
-var object []byte
+// The clang build of bpf/layercoop.c (make -C examples) is embedded by its
+// generated bindings, layercoop_bpfel.go (go generate: bpfgen.go).
 
 func main() {
 	var flags cli.Flags
@@ -76,10 +74,7 @@ type coop struct {
 // xdp obj F sec rx" and tx with tc's "bpf obj F sec tx", so they are typed
 // XDP and SchedCLS here.
 func clangSpec() (*bpf.CollectionSpec, error) {
-	return elf.ParseWithOptions(object, elf.Options{Sections: []elf.SectionOverride{
-		{Pattern: "rx", Convention: elf.Convention{Type: bpf.XDP}},
-		{Pattern: "tx", Convention: elf.Convention{Type: bpf.SchedCLS}},
-	}})
+	return LoadLayercoopSpec() // bpfgen -section rx=XDP -section tx=SchedCLS
 }
 
 // load loads the clang object (or the asm build) with "flows" pinned in

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,17 +19,12 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
-// The clang builds of bpf/portfilter.c (make -C examples).
-var (
-	//go:embed bpf/portfilter.o
-	object []byte
-	//go:embed bpf/portfilter_icmp.o
-	objectICMP []byte
-)
+// The clang builds of bpf/portfilter.c (make -C examples) are embedded by
+// their generated bindings, portfilter_bpfel.go and portfiltericmp_bpfel.go
+// (go generate: bpfgen.go).
 
 func main() {
 	var flags cli.Flags
@@ -55,11 +49,11 @@ func programSpec(flags cli.Flags, dropICMP bool) (*bpf.ProgramSpec, error) {
 	if flags.Asm() {
 		return asmSpec(dropICMP), nil
 	}
-	obj := object
+	loadSpec := LoadPortfilterSpec
 	if dropICMP {
-		obj = objectICMP
+		loadSpec = LoadPortfilterICMPSpec
 	}
-	coll, err := elf.Parse(obj)
+	coll, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,17 +19,12 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 )
 
-// The clang builds of bpf/tcpfilter.c (make -C examples).
-var (
-	//go:embed bpf/tcpfilter.o
-	objectTCP []byte
-	//go:embed bpf/tcpfilter_icmp.o
-	objectICMP []byte
-)
+// The clang builds of bpf/tcpfilter.c (make -C examples) are embedded by
+// their generated bindings, tcpfilter_bpfel.go and tcpfiltericmp_bpfel.go
+// (go generate: bpfgen.go).
 
 func main() {
 	var flags cli.Flags
@@ -68,11 +62,11 @@ func programSpec(flags cli.Flags, proto int32) (*bpf.ProgramSpec, error) {
 	if flags.Asm() {
 		return asmSpec(proto), nil
 	}
-	obj := objectTCP
+	loadSpec := LoadTcpfilterSpec
 	if proto == protoICMP {
-		obj = objectICMP
+		loadSpec = LoadTcpfilterICMPSpec
 	}
-	coll, err := elf.Parse(obj)
+	coll, err := loadSpec()
 	if err != nil {
 		return nil, err
 	}

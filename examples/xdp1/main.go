@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,23 +25,14 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/maps"
 )
 
-// The clang builds of bpf/xdp1.c (make -C examples): array or hash
-// counters, dropping or passing.
-var (
-	//go:embed bpf/xdp1.o
-	objectArrayDrop []byte
-	//go:embed bpf/xdp1_pass.o
-	objectArrayPass []byte
-	//go:embed bpf/xdp1_hash.o
-	objectHashDrop []byte
-	//go:embed bpf/xdp1_hash_pass.o
-	objectHashPass []byte
-)
+// The clang builds of bpf/xdp1.c (make -C examples), array or hash
+// counters, dropping or passing, are embedded by their generated bindings
+// xdp1_bpfel.go, xdp1pass_bpfel.go, xdp1hash_bpfel.go and
+// xdp1hashpass_bpfel.go (go generate: bpfgen.go).
 
 func main() {
 	var flags cli.Flags
@@ -102,11 +92,11 @@ type program struct {
 // clangSpec parses the object of the variant: the program xdp_prog1 (in
 // section "xdp", which types it XDP) and its map rxcnt.
 func clangSpec(hash, pass bool) (*bpf.CollectionSpec, error) {
-	obj := map[[2]bool][]byte{
-		{false, false}: objectArrayDrop, {false, true}: objectArrayPass,
-		{true, false}: objectHashDrop, {true, true}: objectHashPass,
+	loadSpec := map[[2]bool]func() (*bpf.CollectionSpec, error){
+		{false, false}: LoadXdp1Spec, {false, true}: LoadXdp1PassSpec,
+		{true, false}: LoadXdp1HashSpec, {true, true}: LoadXdp1HashPassSpec,
 	}[[2]bool{hash, pass}]
-	return elf.Parse(obj)
+	return loadSpec()
 }
 
 // load loads xdp1 and rxcnt into the kernel, from the clang object or

@@ -14,7 +14,6 @@
 package main
 
 import (
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,18 +23,14 @@ import (
 
 	"github.com/purebpf/bpf"
 	"github.com/purebpf/bpf/attach"
-	"github.com/purebpf/bpf/elf"
 	"github.com/purebpf/bpf/examples/internal/cli"
 	"github.com/purebpf/bpf/netns"
 	"github.com/purebpf/bpf/verifier"
 )
 
-var (
-	//go:embed bpf/xdp2skb_meta.o
-	objectGPL []byte
-	//go:embed bpf/xdp2skb_meta_nongpl.o
-	objectNonGPL []byte
-)
+// The clang builds of bpf/xdp2skb_meta.c are embedded by their generated
+// bindings, xdp2skbmeta_bpfel.go and xdp2skbmetanongpl_bpfel.go (go
+// generate: bpfgen.go).
 
 const objectName = "xdp2skb_meta_kern.o" // as the script calls it
 
@@ -105,12 +100,12 @@ func specs(o options) (xdp, tc *bpf.ProgramSpec, err error) {
 		xdp, tc = asmSpecs(license)
 		return xdp, tc, nil
 	}
-	obj := objectGPL
+	loadSpec := LoadXdp2skbMetaSpec
 	if o.license == "proprietary" {
-		obj = objectNonGPL
+		loadSpec = LoadXdp2skbMetaNonGPLSpec
 	}
 	// The section names type the programs: xdp_mark XDP, tc_mark SchedCLS.
-	coll, err := elf.Parse(obj)
+	coll, err := loadSpec()
 	if err != nil {
 		return nil, nil, err
 	}
