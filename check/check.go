@@ -47,6 +47,10 @@ type progEnv struct {
 	// Source holds the source line of each raw instruction (see
 	// bpf.ProgramSpec.SourceLines), or nil.
 	Source []string
+	// SourceOf, if Source is nil, returns it; it is called only when an
+	// error names an instruction (building the lines costs more than
+	// checking a small program).
+	SourceOf func() []string
 	// Interpreter, MaxProcessed: see Options.
 	Interpreter  bool
 	MaxProcessed int
@@ -97,6 +101,10 @@ type checker struct {
 	subprog []int   // function index of each instruction
 	starts  []int   // first instruction of each function
 	prune   []bool
+	// freeStates and freeFrames hold the memory of finished paths for
+	// cloneState.
+	freeStates []*state
+	freeFrames []*frame
 
 	cps       [][]*checkpoint
 	pending   []*state
@@ -132,6 +140,9 @@ func (c *checker) fail(st *state, i int, cause error, register string, format st
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
+		if c.opts.Source == nil && c.opts.SourceOf != nil {
+			c.opts.Source, c.opts.SourceOf = c.opts.SourceOf(), nil
+		}
 		e.SetSourceLines(c.opts.Source)
 	}
 	if st != nil {
