@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/purebpf/bpf"
@@ -240,7 +241,7 @@ func (c *checker) buildCFG() *verifier.Error {
 		} else {
 			rawTarget = c.raw[i] + 1 + int(ins.Offset)
 		}
-		t, ok := c.insns.IndexOfRaw(rawTarget)
+		t, ok := slices.BinarySearch(c.raw, rawTarget) // c.raw increases
 		if !ok {
 			if rawTarget >= 0 && rawTarget < rawLen {
 				return c.fail(nil, i, ErrRejected, "", "jump into the middle of ldimm64 insn %d", rawTarget)
