@@ -3,6 +3,7 @@ package check
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/purebpf/bpf"
@@ -47,6 +48,10 @@ type progEnv struct {
 	// Source holds the source line of each raw instruction (see
 	// bpf.ProgramSpec.SourceLines), or nil.
 	Source []string
+	// SourceOf, if Source is nil, returns it; it is called only when an
+	// error names an instruction (building the lines costs more than
+	// checking a small program).
+	SourceOf func() []string
 	// Interpreter, MaxProcessed: see Options.
 	Interpreter  bool
 	MaxProcessed int
@@ -104,6 +109,10 @@ type checker struct {
 	subprog []int   // function index of each instruction
 	starts  []int   // first instruction of each function
 	prune   []bool
+	// freeStates and freeFrames hold the memory of finished paths for
+	// cloneState.
+	freeStates []*state
+	freeFrames []*frame
 
 	cps       [][]*checkpoint
 	pending   []*state
@@ -149,6 +158,9 @@ func (c *checker) fail(st *state, i int, cause error, register string, format st
 	if i >= 0 && i < len(c.insns) {
 		e.Index = c.raw[i]
 		e.Instruction = c.insns[i].String()
+		if c.opts.Source == nil && c.opts.SourceOf != nil {
+			c.opts.Source, c.opts.SourceOf = c.opts.SourceOf(), nil
+		}
 		e.SetSourceLines(c.opts.Source)
 	}
 	if st != nil {
@@ -248,7 +260,7 @@ func (c *checker) buildCFG() *verifier.Error {
 		} else {
 			rawTarget = c.raw[i] + 1 + int(ins.Offset)
 		}
-		t, ok := c.insns.IndexOfRaw(rawTarget)
+		t, ok := slices.BinarySearch(c.raw, rawTarget) // c.raw increases
 		if !ok {
 			if rawTarget >= 0 && rawTarget < rawLen {
 				return c.fail(nil, i, ErrRejected, "", "jump into the middle of ldimm64 insn %d", rawTarget)

@@ -116,7 +116,7 @@ func program(name string, spec *bpf.ProgramSpec, ms map[string]*maps.Spec, opts 
 		Flags:         spec.Flags,
 		License:       spec.License,
 		Maps:          ms,
-		Source:        r.Spec.SourceLines(),
+		SourceOf:      r.Spec.SourceLines,
 		FuncInfo:      all,
 		GlobalFuncs:   globals,
 		LineInfo:      lines,

@@ -110,11 +110,17 @@ func (c *checker) visit(st *state) (bool, *verifier.Error) {
 	if looping && st.jmpsSinceCP < 20 && st.sinceCP < 100 {
 		return false, nil
 	}
+	if st.jmpsSinceCP < 2 || st.sinceCP < 8 {
+		// As the kernel's is_state_visited: a new checkpoint only after
+		// two jumps and eight instructions, so that straight-line
+		// parsers do not store a state at every branch.
+		return false, nil
+	}
 	if len(list) >= 64 {
 		// Keep memory bounded: fewer checkpoints only prune less.
 		return false, nil
 	}
-	cp := &checkpoint{st: st.clone(), parent: st.cp, branches: 1, fp: fingerprint(st), regFP: regFingerprint(st)}
+	cp := &checkpoint{st: c.cloneState(st), parent: st.cp, branches: 1, fp: fingerprint(st), regFP: regFingerprint(st)}
 	cp.st.cp = nil
 	st.cp = cp
 	st.sinceCP, st.jmpsSinceCP = 0, 0
@@ -139,6 +145,7 @@ func (c *checker) walk(st *state) *verifier.Error {
 			}
 			if pruned {
 				finish(st)
+				c.recycle(st)
 				return nil
 			}
 		}
@@ -149,6 +156,7 @@ func (c *checker) walk(st *state) *verifier.Error {
 		}
 		if done {
 			finish(st)
+			c.recycle(st)
 			return nil
 		}
 	}

@@ -133,10 +133,10 @@ func (c *checker) branchTaken(op asm.JumpOp, a, b scalar) int {
 // a side's state.
 func (c *checker) fork(st *state, ins *asm.Instruction, learn func(s *state, taken bool)) *verifier.Error {
 	i := st.pc
-	other := st.clone()
+	other := c.cloneState(st)
 	other.pc = c.target[i]
-	other.path = &pathNode{prev: st.path, index: c.raw[i], taken: true}
-	st.path = &pathNode{prev: st.path, index: c.raw[i], taken: false}
+	nodes := &[2]pathNode{{prev: st.path, index: c.raw[i], taken: true}, {prev: st.path, index: c.raw[i], taken: false}}
+	other.path, st.path = &nodes[0], &nodes[1]
 	st.pc++
 	if learn != nil {
 		learn(other, true)
