@@ -226,13 +226,12 @@ func (r *PerfReader) readFunc(max int, countLost bool, fn func(cpu int, sample [
 		if n > 0 {
 			return n, nil
 		}
-		if _, err := r.poller.wait(); err != nil {
+		if err := r.poller.wait(); err != nil {
 			if errors.Is(err, ErrClosed) {
 				return 0, &Error{Map: r.m.name, Op: "read", Err: ErrClosed, sentinel: ErrClosed}
 			}
 			return 0, err
 		}
-		r.poller.drainWake()
 	}
 }
 

@@ -3,6 +3,7 @@ package maps
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -10,13 +11,22 @@ import (
 )
 
 // poller blocks until one of a set of descriptors is readable, a deadline
-// passes or it is closed from another goroutine.
+// passes or it is closed from another goroutine. Several goroutines may
+// wait at once: a wake-up (a deadline change, Close) is left pending on
+// the eventfd until every goroutine that was waiting when it was sent has
+// woken and seen it.
 type poller struct {
-	epfd     int
-	eventfd  int
-	closed   atomic.Bool
-	deadline atomic.Int64 // unix nanoseconds, 0 for none
-	events   [16]unix.EpollEvent
+	epfd    int
+	eventfd int
+	closed  atomic.Bool
+
+	mu       sync.Mutex
+	deadline int64  // unix nanoseconds, 0 for none
+	gen      uint64 // deadline changes
+	waiting  int    // goroutines in epoll_wait
+	stale    int    // of those, how many computed their timeout before the last change
+
+	events [16]unix.EpollEvent // scratch for epoll_wait; what it holds is not used
 }
 
 // eventfdTag marks the wake-up eventfd in epoll data.
@@ -49,61 +59,73 @@ func (p *poller) add(fd int, tag int32) error {
 	return nil
 }
 
-// wait blocks until a watched descriptor is readable and returns the tags
-// of the ready ones (valid until the next wait). It returns ErrClosed once
-// close was called and os.ErrDeadlineExceeded after the deadline.
-func (p *poller) wait() ([]unix.EpollEvent, error) {
+// wait blocks until a watched descriptor is readable (or a wake-up
+// arrives). It returns ErrClosed once close was called and
+// os.ErrDeadlineExceeded after the deadline.
+func (p *poller) wait() error {
 	for {
 		if p.closed.Load() {
-			return nil, ErrClosed
+			return ErrClosed
 		}
-		timeout := -1
-		if d := p.deadline.Load(); d != 0 {
-			left := time.Until(time.Unix(0, d))
+		p.mu.Lock()
+		timeout, gen := -1, p.gen
+		if p.deadline != 0 {
+			left := time.Until(time.Unix(0, p.deadline))
 			if left <= 0 {
-				return nil, os.ErrDeadlineExceeded
+				p.mu.Unlock()
+				return os.ErrDeadlineExceeded
 			}
 			timeout = int((left + time.Millisecond - 1) / time.Millisecond)
 		}
+		p.waiting++
+		p.mu.Unlock()
+
 		n, err := unix.EpollWait(p.epfd, p.events[:], timeout)
+
+		p.mu.Lock()
+		p.waiting--
+		if gen != p.gen {
+			p.stale--
+		}
+		// The wake-up is consumed once no waiter still has an old
+		// deadline; close's wake-up stays, for every later wait.
+		if p.stale <= 0 && !p.closed.Load() {
+			var b [8]byte
+			unix.Read(p.eventfd, b[:])
+		}
+		p.mu.Unlock()
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("epoll_wait: %w", err)
+			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		if p.closed.Load() {
-			return nil, ErrClosed
+			return ErrClosed
 		}
 		if n > 0 {
-			return p.events[:n], nil
+			return nil
 		}
 	}
 }
 
 func (p *poller) setDeadline(t time.Time) {
+	p.mu.Lock()
 	if t.IsZero() {
-		p.deadline.Store(0)
+		p.deadline = 0
 	} else {
-		p.deadline.Store(t.UnixNano())
+		p.deadline = t.UnixNano()
 	}
-	// Wake a waiter so it sees the new deadline.
+	p.gen++
+	// Every goroutine waiting now has a timeout from the old deadline.
+	p.stale = p.waiting
+	p.mu.Unlock()
 	p.wake()
 }
 
 func (p *poller) wake() {
 	one := [8]byte{1}
 	unix.Write(p.eventfd, one[:])
-}
-
-// drainWake consumes pending wake-ups. One that close sent is put back,
-// so that it still reaches every other goroutine waiting.
-func (p *poller) drainWake() {
-	var b [8]byte
-	unix.Read(p.eventfd, b[:])
-	if p.closed.Load() {
-		p.wake()
-	}
 }
 
 // close makes current and future waits return ErrClosed.

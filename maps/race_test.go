@@ -3,6 +3,7 @@ package maps
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,5 +200,46 @@ func TestRingReaderCloseConcurrentReads(t *testing.T) {
 			}
 		}
 		r.Close()
+	}
+}
+
+// TestRingReaderDeadlineReachesEveryReader sets a deadline while several
+// goroutines wait in Read: every one of them must return
+// os.ErrDeadlineExceeded (one wake-up used to reach only the first
+// reader; the others waited until Close).
+func TestRingReaderDeadlineReachesEveryReader(t *testing.T) {
+	const readers, rounds = 3, 50
+	m := mustNew(t, &Spec{Name: "t_ringdl", Type: RingBuf, MaxEntries: 1 << 12})
+	r, err := NewRingReader(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for round := range rounds {
+		r.SetDeadline(time.Time{})
+		var started sync.WaitGroup
+		errs := make(chan error, readers)
+		for range readers {
+			started.Add(1)
+			go func() {
+				var rec RingRecord
+				started.Done()
+				errs <- r.Read(&rec)
+			}()
+		}
+		started.Wait()
+		time.Sleep(2 * time.Millisecond) // let them reach epoll_wait
+		r.SetDeadline(time.Now().Add(time.Millisecond))
+		timeout := time.After(10 * time.Second)
+		for i := range readers {
+			select {
+			case err := <-errs:
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("round %d: reader returned %v, want os.ErrDeadlineExceeded", round, err)
+				}
+			case <-timeout:
+				t.Fatalf("round %d: %d of %d readers ignored the deadline for 10s", round, readers-i, readers)
+			}
+		}
 	}
 }

@@ -204,7 +204,7 @@ func (r *RingReader) read(max int, fn func([]byte), remaining *int) (int, error)
 		r.life.RLock()
 		var err error
 		if !r.closed.Load() {
-			_, err = r.poller.wait()
+			err = r.poller.wait()
 		}
 		r.life.RUnlock()
 		r.mu.Lock()
@@ -220,6 +220,5 @@ func (r *RingReader) read(max int, fn func([]byte), remaining *int) (int, error)
 			}
 			return 0, fmt.Errorf("map %s: ring reader: %w", r.name, err)
 		}
-		r.poller.drainWake()
 	}
 }
