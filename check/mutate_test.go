@@ -93,6 +93,9 @@ func mutationObjects() ([]string, error) {
 func loadMutationBases(t testing.TB) []*mutationBase {
 	testenv.RequirePrivileged(t)
 	mutOnce.Do(func() {
+		// objectBases asks ctxModels which program types are modelled:
+		// the tables are built on the first check, maybe not yet.
+		ensureTables()
 		objs, err := mutationObjects()
 		if err != nil {
 			mutErr = err
