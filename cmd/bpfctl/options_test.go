@@ -231,3 +231,42 @@ func fsNameOf(t *testing.T, dir string) string {
 	}
 	return "file system magic"
 }
+
+// TestPinDirectoryKeepsDeeperBPFFS checks that a bpffs mounted below
+// /sys/fs/bpf (with something else at /sys/fs/bpf) is used as it is:
+// mounting a bpffs on /sys/fs/bpf would hide it and its pins.
+func TestPinDirectoryKeepsDeeperBPFFS(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	var failure string
+	var rootMagic, deepMagic int64
+	inPrivateMountNS(t, func() {
+		for unix.Unmount(bpffsRoot, unix.MNT_DETACH) == nil {
+		}
+		if err := unix.Mount("tmpfs", bpffsRoot, "tmpfs", 0, "size=1m"); err != nil {
+			failure = "mount tmpfs: " + err.Error()
+			return
+		}
+		deep := bpffsRoot + "/deep"
+		if err := os.Mkdir(deep, 0o700); err != nil {
+			failure = err.Error()
+			return
+		}
+		if err := unix.Mount("bpf", deep, "bpf", 0, "mode=0700"); err != nil {
+			failure = "mount bpffs: " + err.Error()
+			return
+		}
+		if err := preparePinDir(deep+"/pins", false); err != nil {
+			failure = "preparePinDir: " + err.Error()
+			return
+		}
+		rootMagic, _ = statfsMagic(bpffsRoot)
+		deepMagic, _ = statfsMagic(deep + "/pins")
+	})
+	if failure != "" {
+		t.Fatal(failure)
+	}
+	if rootMagic == bpffsMagic || deepMagic != bpffsMagic {
+		t.Errorf("after preparePinDir: /sys/fs/bpf magic %#x (a bpffs was mounted over it: %v), the deeper directory's %#x (bpffs: %v)",
+			rootMagic, rootMagic == bpffsMagic, deepMagic, deepMagic == bpffsMagic)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,8 +48,12 @@ func preparePinDir(dir string, noMount bool) error {
 	if err != nil {
 		return fmt.Errorf("pin directory %s: %w", dir, err)
 	}
-	under := abs == bpffsRoot || strings.HasPrefix(abs, bpffsRoot+"/")
-	if under {
+	// The nearest existing ancestor tells the file system of dir.
+	probe := nearestExisting(abs)
+	// Mount only when that ancestor is /sys/fs/bpf itself and is not a
+	// bpffs: a bpffs mounted deeper (on /sys/fs/bpf/x) already holds dir,
+	// and a mount on /sys/fs/bpf would hide it and its pins.
+	if probe == bpffsRoot {
 		magic, err := statfsMagic(bpffsRoot)
 		if err != nil {
 			return fmt.Errorf("pin directory %s: %s: %w", dir, bpffsRoot, err)
@@ -66,14 +69,6 @@ func preparePinDir(dir string, noMount bool) error {
 				return fmt.Errorf("pin directory %s: no bpffs is mounted at %s, and mounting one failed: %w", dir, bpffsRoot, err)
 			}
 		}
-	}
-	// The nearest existing ancestor tells the file system of dir.
-	probe := abs
-	for {
-		if _, err := os.Stat(probe); err == nil || probe == "/" {
-			break
-		}
-		probe = filepath.Dir(probe)
 	}
 	magic, err := statfsMagic(probe)
 	if err != nil {
@@ -113,4 +108,14 @@ func pinError(path string, err error) error {
 		return fmt.Errorf("%w (remove the old pin first)", err)
 	}
 	return err
+}
+
+// nearestExisting returns path or its nearest ancestor that exists.
+func nearestExisting(path string) string {
+	for {
+		if _, err := os.Stat(path); err == nil || path == "/" {
+			return path
+		}
+		path = filepath.Dir(path)
+	}
 }
