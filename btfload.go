@@ -89,12 +89,17 @@ func loadBTF(raw []byte) (*sys.FD, error) {
 }
 
 // btfRefused reports whether a BPF_BTF_LOAD error is the kernel refusing
-// the types (EINVAL: a kind, layout or the command itself it does not
-// know, before 4.18; E2BIG: too large for it), after which maps and
-// programs load without BTF, rather than a failure of the request (EPERM,
-// ENOMEM, EINTR...), which fails the load that needed the types.
+// the types, after which maps and programs load without BTF (as libbpf
+// does), rather than a failure of the request (ENOMEM, EINTR...), which
+// fails the load that needed the types. Refusals: EINVAL (a kind, layout
+// or the command itself it does not know, before 4.18), E2BIG (too large
+// for it), EPERM/EACCES (BTF needs CAP_BPF, which an unprivileged caller
+// loading a socket filter lacks, or a security module refuses BTF alone).
+// A map or program that cannot do without its types then fails with the
+// kernel's own reason.
 func btfRefused(err error) bool {
-	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG)
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) ||
+		errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)
 }
 
 // programBTF is the BTF part of a program load: the loaded types and the

@@ -225,8 +225,9 @@ func sweepAbsorb(t *testing.T, e *env, name string, want []string, absorb func(f
 			}
 			sweepStats.injected++
 			where := fmt.Sprintf("%s, %s #%d failing with %v", name, step, r.N, errno)
-			if call == btfLoad && errno == unix.E2BIG {
-				// The kernel refusing the types (too large): maps and
+			if call == btfLoad && (errno == unix.E2BIG || errno == unix.EPERM) {
+				// The kernel refusing the types (too large, or BTF not
+				// permitted to this caller): maps and
 				// programs go on without them, which a program that
 				// needs its func_info then fails to load without.
 				sweepStats.absorbed++
@@ -516,5 +517,34 @@ func TestPlan(t *testing.T) {
 	rules := fi.Points([]fi.Call{{fi.BPF, 5}, {fi.Netlink, 5}, {fi.BPF, 5}}, unix.ENOMEM)
 	if want := []fi.Rule{{fi.BPF, 5, 1, unix.ENOMEM}, {fi.Netlink, 5, 1, unix.ENOMEM}, {fi.BPF, 5, 2, unix.ENOMEM}}; !slices.Equal(rules, want) {
 		t.Errorf("Points: %v, want %v", rules, want)
+	}
+}
+
+// TestBTFRefusedLoadsWithout: a BPF_BTF_LOAD refused with EPERM or EINVAL
+// (an unprivileged socket filter loader, a kernel without BTF) loads the
+// collection without its types, as libbpf does; ENOMEM fails the load,
+// naming BPF_BTF_LOAD.
+func TestBTFRefusedLoadsWithout(t *testing.T) {
+	testenv.RequirePrivileged(t)
+	spec, err := elf.Open("../../examples/xdp1/bpf/xdp1.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		errno unix.Errno
+		loads bool
+	}{{unix.EPERM, true}, {unix.EACCES, true}, {unix.EINVAL, true}, {unix.ENOMEM, false}} {
+		fi.Arm(fi.Rule{Kind: fi.BPF, Cmd: uint32(sys.BTFLoadCmd), N: 1, Errno: tc.errno})
+		coll, err := bpf.NewCollection(spec)
+		fi.Disarm()
+		switch {
+		case tc.loads && err != nil:
+			t.Errorf("BPF_BTF_LOAD failing with %v: %v, want a load without BTF", tc.errno, err)
+		case !tc.loads && (err == nil || !errors.Is(err, tc.errno) || !strings.Contains(err.Error(), "BTF")):
+			t.Errorf("BPF_BTF_LOAD failing with %v: %v, want an error naming the BTF load", tc.errno, err)
+		}
+		if coll != nil {
+			coll.Close()
+		}
 	}
 }
