@@ -127,6 +127,9 @@ type checker struct {
 	kv        kernelModel
 	// storeImm is set while a BPF_ST (store immediate) is checked.
 	storeImm bool
+	// ptrTypes is the pointer kind each load or store instruction was
+	// first seen with (samePointerKind), notInit where none yet.
+	ptrTypes []regType
 	// inner maps a map of maps (index in maps) to its inner template's.
 	inner map[int32]int32
 	// specialInner are inner map templates whose values may hold

@@ -596,8 +596,12 @@ func (c *checker) load(st *state, ins *asm.Instruction) *verifier.Error {
 		// the same plain load passes.
 		return c.unsupported(st, "sign-extending load from the context is not modelled")
 	}
+	srcType := st.cur().regs[ins.Src].typ
 	v, e := c.access(st, ins.Src, int32(ins.Offset), size, false, nil)
 	if e != nil {
+		return e
+	}
+	if e := c.samePointerKind(st, srcType); e != nil {
 		return e
 	}
 	if ins.OpCode.Mode() == asm.MemSXMode && v.typ == scalarValue {
@@ -621,10 +625,14 @@ func (c *checker) store(st *state, ins *asm.Instruction) *verifier.Error {
 			return c.errf(st, ins.Dst, "BPF_ST stores into R%d %s is not allowed", ins.Dst, d.typ)
 		}
 		v := scalarReg(constScalar(uint64(int64(int32(ins.Constant)))))
+		dstType := st.cur().regs[ins.Dst].typ
 		c.storeImm = true
 		_, e := c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
 		c.storeImm = false
-		return e
+		if e != nil {
+			return e
+		}
+		return c.samePointerKind(st, dstType)
 	}
 	if ins.OpCode.Mode() == asm.AtomicMode {
 		return c.atomic(st, ins, size)
@@ -634,8 +642,41 @@ func (c *checker) store(st *state, ins *asm.Instruction) *verifier.Error {
 		return e
 	}
 	v := *s
-	_, e = c.access(st, ins.Dst, int32(ins.Offset), size, true, &v)
-	return e
+	dstType := st.cur().regs[ins.Dst].typ
+	if _, e = c.access(st, ins.Dst, int32(ins.Offset), size, true, &v); e != nil {
+		return e
+	}
+	return c.samePointerKind(st, dstType)
+}
+
+// samePointerKind is the kernel's save_aux_ptr_type for loads and stores
+// (not atomics): the kernel rewrites a context or socket access per
+// instruction, so an instruction that goes through such a pointer on one
+// path may not go through a pointer of another kind on another path.
+// The first kind seen is kept per instruction, as the kernel keeps it
+// over every path it explores.
+func (c *checker) samePointerKind(st *state, t regType) *verifier.Error {
+	if c.ptrTypes == nil {
+		c.ptrTypes = make([]regType, len(c.insns))
+	}
+	prev := &c.ptrTypes[st.pc]
+	switch {
+	case *prev == notInit:
+		*prev = t
+	case t != *prev && (rewrittenPerInsn(t) || rewrittenPerInsn(*prev)):
+		return c.errf(st, noReg, "same insn cannot be used with different pointers")
+	}
+	return nil
+}
+
+// rewrittenPerInsn reports whether accesses through t are rewritten per
+// instruction by the kernel (its reg_type_mismatch_ok is false for them).
+func rewrittenPerInsn(t regType) bool {
+	switch t {
+	case ptrCtx, ptrSockCommon, ptrSockCommonOrNull:
+		return true
+	}
+	return false
 }
 
 func (c *checker) atomic(st *state, ins *asm.Instruction, size int) *verifier.Error {
