@@ -26,8 +26,8 @@ import (
 //     key, R3 a value of the map, R4 and R5 not initialised) and must
 //     return exactly 0; the caller continues after the call;
 //   - the timer's bytes are not read or written directly;
-//   - tracing programs (kprobe, tracepoint, perf_event, raw_tracepoint)
-//     may not use a map with a timer at all. The helpers come from
+//   - tracing programs (kprobe, tracepoint, perf_event, raw_tracepoint,
+//     writable raw_tracepoint) may not use a map with a timer at all. The helpers come from
 //     bpf_base_func_proto for CAP_BPF (the helper table probed from the
 //     kernel says which program types have them).
 //
@@ -130,7 +130,7 @@ func (c *checker) timerModelled(m *maps.Spec) (int32, bool) {
 // map in a tracing program is no verdict (locks.go's lockMapAllowed).
 func (c *checker) timerMapAllowed(i int, m *maps.Spec) *verifier.Error {
 	switch c.opts.ProgramType {
-	case kernel.Kprobe, kernel.TracePoint, kernel.PerfEvent, kernel.RawTracepoint:
+	case kernel.Kprobe, kernel.TracePoint, kernel.PerfEvent, kernel.RawTracepoint, kernel.RawTracepointWritable:
 	default:
 		return nil
 	}
@@ -181,8 +181,11 @@ func (c *checker) timerCall(st *state, fn asm.BuiltinFunc) *verifier.Error {
 	if !r.v.isConst() {
 		return c.errf(st, asm.R1, "R1 doesn't have constant offset. bpf_timer has to be at the constant offset")
 	}
-	if m.BTF == nil || m.ValueType == 0 {
+	if m.BTF == nil {
 		return c.errf(st, asm.R1, "map '%s' has to have BTF in order to use bpf_timer", m.Name)
+	}
+	if m.ValueType == 0 {
+		return c.unsupported(st, "%s on map %s with BTF but no value type is not modelled", fn, m.Name)
 	}
 	if !c.opts.SpecialValues[m] && !hasSpecial(m.BTF, m.ValueType, 0) {
 		return c.errf(st, asm.R1, "map '%s' has no valid bpf_timer", m.Name)
