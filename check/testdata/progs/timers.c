@@ -163,6 +163,68 @@ int xdp_start_ticker(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* cgroup_skb: a per-cgroup byte budget whose window a timer resets. */
+struct window {
+	u64 bytes;
+	u64 limit;
+	struct bpf_timer reset;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, u64);
+	__type(value, struct window);
+} windows SEC(".maps");
+
+static int reset_window(void *map, u64 *key, struct window *w)
+{
+	w->bytes = 0;
+	bpf_timer_start(&w->reset, 100000000, 0);
+	return 0;
+}
+
+SEC("cgroup_skb/egress")
+int cgroup_budget(struct __sk_buff *skb)
+{
+	u64 key = skb->ifindex;
+	struct window *w = bpf_map_lookup_elem(&windows, &key);
+
+	if (!w) {
+		struct window init = { .limit = 1 << 20 };
+
+		if (bpf_map_update_elem(&windows, &key, &init, BPF_NOEXIST))
+			return 1;
+		w = bpf_map_lookup_elem(&windows, &key);
+		if (!w)
+			return 1;
+		bpf_timer_init(&w->reset, &windows, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&w->reset, reset_window);
+		bpf_timer_start(&w->reset, 100000000, 0);
+	}
+	if (w->bytes + skb->len > w->limit)
+		return 0;
+	__sync_fetch_and_add(&w->bytes, skb->len);
+	return 1;
+}
+
+static long (*bpf_for_each_map_elem)(void *map, void *callback_fn, void *callback_ctx, u64 flags) = (void *)164;
+
+/* Cancel every flow's timer (a flush requested by a marked packet). */
+static long cancel_flow(void *map, u32 *key, struct flow *f, void *ctx)
+{
+	bpf_timer_cancel(&f->expire);
+	return 0;
+}
+
+SEC("tc")
+int tc_flush_timers(struct __sk_buff *skb)
+{
+	if (skb->mark != 0xf1)
+		return 0;
+	return bpf_for_each_map_elem(&flows, cancel_flow, (void *)0, 0) > 100;
+}
+
 /* The callback returns the packet count: async callbacks must return 0. */
 static int expire_ret_bad(void *map, u32 *key, struct flow *f)
 {
