@@ -29,8 +29,8 @@ import (
 //     caller's stack (a counter in its context) gets a verdict only when
 //     widening all such scalars and widening none agree (widenVerdict);
 //   - references (ring buffer memory) live across a callback;
-//   - timer callbacks (bpf_timer_*), find_vma, user ring buffers: those
-//     helpers are not modelled;
+//   - find_vma, user ring buffers: those helpers are not modelled (timer
+//     callbacks are async callbacks, verified on their own: timers.go);
 //   - before 6.7 (featCallbackIter) the kernel verified the callback
 //     once, from the call, and continued after it: a rejection the
 //     checker finds only on the paths it explores beyond those (no
@@ -101,6 +101,8 @@ func (c *checker) callbackCFG() {
 			if t := c.target[i]; t >= 0 {
 				c.calls[c.subprog[i]][c.subprog[t]] = true
 			}
+		case ins.IsBuiltinCall() && asm.BuiltinFunc(ins.Constant) == asm.FnTimerSetCallback:
+			c.hasTimerCB = true
 		case isCallbackHelper(ins):
 			if c.cbCall == nil {
 				c.cbCall = make([]bool, len(c.insns))

@@ -137,6 +137,10 @@ type checker struct {
 	specialInner []*maps.Spec
 	// locks caches where map values hold their spin lock (locks.go).
 	locks map[*maps.Spec]int32
+	// timers caches where map values hold their timer (timers.go);
+	// hasTimerCB is set when the program calls bpf_timer_set_callback.
+	timers     map[*maps.Spec]int32
+	hasTimerCB bool
 	// deferred holds, per instruction, the kernel's complaint about its
 	// fields, reported when the instruction is explored ("" for none).
 	deferred []string
@@ -496,6 +500,9 @@ func (c *checker) resolveMap(i int) *verifier.Error {
 		default:
 			return c.fail(nil, i, ErrUnsupported, "", "direct value access of map type %s is not modelled", info.Type)
 		}
+	}
+	if e := c.timerMapAllowed(i, info); e != nil {
+		return e
 	}
 	if e := c.lockMapAllowed(i, info); e != nil {
 		return e

@@ -167,6 +167,9 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	if fn == asm.FnSpinLock || fn == asm.FnSpinUnlock {
 		return c.spinLockCall(st, fn)
 	}
+	if isTimerHelper(fn) {
+		return c.timerCall(st, fn)
+	}
 	p, ok := helperProtos[fn]
 	if !ok {
 		return c.unsupported(st, "helper %s#%d is not modelled", fn, int32(fn))
@@ -465,7 +468,10 @@ func (c *checker) helperMem(st *state, regno asm.Register, r *reg, size int64, w
 		if e := c.memBounds(st, regno, r, 0, int(size), int64(c.maps[r.aux].ValueSize), "map value"); e != nil {
 			return e
 		}
-		return c.lockBytes(st, regno, c.maps[r.aux], r, 0, int(size))
+		if e := c.lockBytes(st, regno, c.maps[r.aux], r, 0, int(size)); e != nil {
+			return e
+		}
+		return c.timerBytes(st, regno, c.maps[r.aux], r, 0, int(size))
 	case ptrMem:
 		return c.memBounds(st, regno, r, 0, int(size), int64(r.aux), "memory")
 	case ptrMapKey:

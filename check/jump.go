@@ -646,6 +646,9 @@ func (c *checker) exit(st *state) (bool, *verifier.Error) {
 	if f.callback {
 		return false, c.callbackExit(st)
 	}
+	if f.async {
+		return true, c.asyncExit(st)
+	}
 	if len(st.frames) > 1 {
 		// A static function may return anything, even nothing: the
 		// caller fails if it reads an uninitialised R0.
@@ -718,6 +721,9 @@ func (c *checker) checkStackDepth() *verifier.Error {
 	walk = func(f, depth, frames int) *verifier.Error {
 		depth += round(c.depth[f])
 		if depth > maxStack {
+			if c.hasTimerCB {
+				return c.fail(nil, c.starts[f], ErrUnsupported, "", "combined stack size of %d calls is %d with timer callbacks: not modelled", frames, depth)
+			}
 			return c.fail(nil, c.starts[f], ErrRejected, "", "combined stack size of %d calls is %d. Too large", frames, depth)
 		}
 		for g, called := range c.calls[f] {

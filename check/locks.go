@@ -125,6 +125,10 @@ func (c *checker) lockMapAllowed(i int, m *maps.Spec) *verifier.Error {
 	if where == lockNone {
 		return nil
 	}
+	if _, timer := timerPlacement(m); timer {
+		// A timer alone (timers.go's timerMapAllowed).
+		return nil
+	}
 	var why string
 	switch c.opts.ProgramType {
 	case kernel.SocketFilter:

@@ -68,6 +68,9 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 		if e := c.lockBytes(st, regno, m, &p, off, size); e != nil {
 			return reg{}, e
 		}
+		if e := c.timerBytes(st, regno, m, &p, off, size); e != nil {
+			return reg{}, e
+		}
 		if b, ok := frozenContents(m); ok && !write && p.v.isConst() {
 			// The kernel reads constants from frozen read-only maps.
 			at := int64(p.off) + int64(off) + int64(p.v.t.value)
@@ -446,7 +449,9 @@ func (c *checker) mapValueAccess(st *state, regno asm.Register, m *maps.Spec, wr
 	if !write && m.Flags&maps.FlagWriteOnlyProg != 0 {
 		return c.errf(st, regno, "read from map forbidden, value_size=%d", m.ValueSize)
 	}
-	if _, lock := c.lockModelled(m); (c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m)) && !lock {
+	_, lock := c.lockModelled(m)
+	_, timer := c.timerModelled(m)
+	if (c.opts.SpecialValues[m] || slices.Contains(c.specialInner, m)) && !lock && !timer {
 		return c.unsupported(st, "map %s has special fields (spin lock, timer, kptr...) in its value: not modelled", m.Name)
 	}
 	return nil

@@ -71,7 +71,7 @@ var (
 // (PUREBPF_MUTATION_OBJECTS, space-separated globs, replaces the list).
 func mutationObjects() ([]string, error) {
 	var out []string
-	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o", "testdata/progs/callbacks.o"}
+	pats := []string{"../examples/*/bpf/*.o", "../elf/testdata/*.o", "testdata/*.o", "testdata/progs/callbacks.o", "testdata/progs/timers.o"}
 	if g := os.Getenv("PUREBPF_MUTATION_OBJECTS"); g != "" {
 		pats = strings.Fields(g)
 	}

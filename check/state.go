@@ -154,6 +154,9 @@ type frame struct {
 	// callback marks the frame of a callback of a helper (bpf_loop,
 	// bpf_for_each_map_elem): its exit returns to the helper call.
 	callback bool
+	// async marks the frame of a timer callback, verified on its own
+	// (timers.go): its exit ends the path.
+	async bool
 	// cbDepth counts the callback iterations the frame's bpf_loop
 	// calls unrolled so far (the kernel's callback_depth).
 	cbDepth uint64
@@ -389,7 +392,7 @@ func statesSafe(old, cur *state, exact bool) bool {
 	ids := &idMap{}
 	for i := range old.frames {
 		of, cf := old.frames[i], cur.frames[i]
-		if of.callsite != cf.callsite {
+		if of.callsite != cf.callsite || of.async != cf.async {
 			return false
 		}
 		for r := range of.regs {
