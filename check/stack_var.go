@@ -102,7 +102,12 @@ func (c *checker) stackVarAccess(st *state, regno asm.Register, p *reg, off int3
 				return reg{}, c.unsupported(st, "a variable-offset read of zero bytes of a partially spilled slot on kernels before %v is not modelled", featPartialSpillZero.since)
 			}
 		case s.types[0] == stackSpill:
-			// Any byte of a spill slot (privileged).
+			// Any byte of a spill slot (privileged). Before 6.8 an
+			// aligned store of a zero was not a spill but zeroed bytes
+			// (STACK_ZERO), which such a read takes as 0.
+			if s.spill.typ == scalarValue && s.spill.v.isConst() && s.spill.v.t.value == 0 && !c.kv.has(featPartialSpillZero) {
+				return reg{}, c.unsupported(st, "a variable-offset read of a stored zero on kernels before %v is not modelled", featPartialSpillZero.since)
+			}
 			zeros = false
 		case s.types[j] == stackZero:
 		case s.types[j] == stackMisc:

@@ -169,7 +169,7 @@ var (
 	// zero bytes (or of part of a spilled zero) of a spill slot is 0
 	// (before, unknown data).
 	featPartialSpillZero = &feature{name: "zeroes kept by partial spills and restores", since: kernel.V(6, 8, 0),
-		commit: "bpf: preserve STACK_ZERO slots on partial reg spills; bpf: preserve constant zero when doing partial register restore"}
+		commit: "bpf: preserve STACK_ZERO slots on partial reg spills; bpf: preserve constant zero when doing partial register restore; bpf: track aligned STACK_ZERO cases as imprecise spilled registers (before, an aligned zero store was zeroed bytes, not a spill)"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}

@@ -54,7 +54,10 @@ func TestTracePermission(t *testing.T) {
 		t.Fatal(setup)
 	}
 	inPrivateMountNS(t, func() {
-		for _, d := range tracefsDirs {
+		// debugfs too: where it is mounted (mode 0700), an unprivileged
+		// user cannot even look for its tracing directory, and bpfctl
+		// rightly says only that permission is missing.
+		for _, d := range append(tracefsDirs, "/sys/kernel/debug") {
 			for unix.Unmount(d, unix.MNT_DETACH) == nil {
 			}
 		}
