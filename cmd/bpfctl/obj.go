@@ -272,16 +272,24 @@ func load(c *ctx, args []string) error {
 	}
 	defer coll.Close()
 	var out []loadedJSON
+	var pinned []*bpf.Program
 	for _, name := range o.chosen {
 		l, err := describeLoaded(coll, o.spec.Programs[name], name)
-		if err != nil {
-			return err
-		}
-		if pinDir != "" {
+		if err == nil && pinDir != "" {
 			l.Pinned = filepath.Join(pinDir, name)
-			if err := coll.Programs[name].Pin(l.Pinned); err != nil {
-				return pinError(l.Pinned, err)
+			if err = coll.Programs[name].Pin(l.Pinned); err != nil {
+				err = pinError(l.Pinned, err)
+			} else {
+				pinned = append(pinned, coll.Programs[name])
 			}
+		}
+		if err != nil {
+			// All or nothing: the pins made so far would keep their
+			// programs loaded after bpfctl exits.
+			for _, p := range pinned {
+				p.Unpin()
+			}
+			return err
 		}
 		out = append(out, l)
 	}

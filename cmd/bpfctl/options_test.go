@@ -270,3 +270,39 @@ func TestPinDirectoryKeepsDeeperBPFFS(t *testing.T) {
 			rootMagic, rootMagic == bpffsMagic, deepMagic, deepMagic == bpffsMagic)
 	}
 }
+
+// TestLoadPinAllOrNothing: when pinning a later program fails (an old pin
+// in the way), the pins already made are removed, so no program stays
+// loaded by a half-done load --pin.
+func TestLoadPinAllOrNothing(t *testing.T) {
+	bpftest.RequirePrivileged(t)
+	obj := filepath.Join(objDir, "xdp2skb_meta/bpf/xdp2skb_meta.o")
+	var failure, errOut string
+	var code int
+	var firstLeft bool
+	inPrivateMountNS(t, func() {
+		dir := t.TempDir()
+		if err := unix.Mount("bpf", dir, "bpf", 0, "mode=0700"); err != nil {
+			failure = "mount bpffs: " + err.Error()
+			return
+		}
+		// _tc_mark is pinned first, then _xdp_mark, whose path is taken.
+		// (bpffs takes directories but no regular files.)
+		if err := os.Mkdir(filepath.Join(dir, "_xdp_mark"), 0o700); err != nil {
+			failure = err.Error()
+			return
+		}
+		_, errOut, code = bpfctl(t, "load", obj, "--pin", dir, "--no-mount")
+		_, err := os.Stat(filepath.Join(dir, "_tc_mark"))
+		firstLeft = err == nil
+	})
+	if failure != "" {
+		t.Fatal(failure)
+	}
+	if code != 1 || !strings.Contains(errOut, "_xdp_mark") {
+		t.Fatalf("load --pin over an old pin: exit %d, %q", code, errOut)
+	}
+	if firstLeft {
+		t.Error("the first program's pin was left behind after the second failed")
+	}
+}
