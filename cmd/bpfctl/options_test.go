@@ -160,7 +160,10 @@ func inPrivateMountNS(t *testing.T, f func()) {
 // are refused with the reason.
 func TestPinDirectory(t *testing.T) {
 	bpftest.RequirePrivileged(t)
-	xdp1 := filepath.Join(objDir, "xdp1/bpf/xdp1.o")
+	// The last load runs as an unprivileged user, who must be able to
+	// read the object wherever the tree is (a CI clone can be in a
+	// 0700 directory).
+	xdp1 := readableCopy(t, filepath.Join(objDir, "xdp1/bpf/xdp1.o"))
 	notBPF := t.TempDir()
 	var results []string
 	record := func(args ...string) {
@@ -305,4 +308,27 @@ func TestLoadPinAllOrNothing(t *testing.T) {
 	if firstLeft {
 		t.Error("the first program's pin was left behind after the second failed")
 	}
+}
+
+// readableCopy copies the file at path into a new directory that every
+// user can read and returns the copy's path.
+func readableCopy(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "bpfctl-readable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(cp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cp
 }

@@ -133,6 +133,11 @@ func trace(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Interrupts are handled from before trace_pipe is open: once it is,
+	// Ctrl-C ends the trace cleanly.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, unix.SIGTERM)
+	defer signal.Stop(sigs)
 	path := filepath.Join(dir, "trace_pipe")
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -142,10 +147,6 @@ func trace(c *ctx, args []string) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer unix.Close(fd)
-
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, unix.SIGTERM)
-	defer signal.Stop(sigs)
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,7 +165,14 @@ func TestTraceInterrupt(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// Signal only once bpfctl handles the signal (a slow machine,
+		// such as a qemu guest, can take longer than any fixed sleep to
+		// get there, and until then the signal kills it).
+		if err := waitTraceOpen(cmd.Process.Pid, 20*time.Second); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal(err)
+		}
 		cmd.Process.Signal(sig)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -177,5 +185,27 @@ func TestTraceInterrupt(t *testing.T) {
 			cmd.Process.Kill()
 			t.Errorf("%v: still running after 5s", sig)
 		}
+	}
+}
+
+// waitTraceOpen waits until process pid has trace_pipe open (bpfctl
+// trace handles SIGINT and SIGTERM from before it opens it).
+func waitTraceOpen(pid int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	for {
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && strings.HasSuffix(target, "/trace_pipe") {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bpfctl (pid %d) did not open trace_pipe within %v", pid, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
