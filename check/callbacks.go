@@ -366,6 +366,17 @@ func (c *checker) callbackVerdict(st *state, e *verifier.Error) *verifier.Error 
 	return e
 }
 
+// pathVerdict turns the rejection e found on a path where the kernel knows
+// more than the checker (state.imprecise) into no verdict: the kernel may
+// never walk the instructions that failed.
+func pathVerdict(st *state, e *verifier.Error) *verifier.Error {
+	if st != nil && st.imprecise != "" && e.Cause == ErrRejected {
+		e.Cause = ErrUnsupported
+		e.Message += " (on a path where " + st.imprecise + ": the kernel may not walk it)"
+	}
+	return e
+}
+
 // checkCallbacksSeen gives no verdict, after a successful exploration, on
 // a program that loads the address of a function the exploration never
 // entered (bpf_loop(0, ...), an address not passed to a callback helper):

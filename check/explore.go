@@ -42,7 +42,7 @@ func (c *checker) drain() *verifier.Error {
 		st := c.pending[len(c.pending)-1]
 		c.pending = c.pending[:len(c.pending)-1]
 		if e := c.walk(st); e != nil {
-			return c.callbackVerdict(st, e)
+			return pathVerdict(st, c.callbackVerdict(st, e))
 		}
 	}
 	return nil
@@ -257,7 +257,18 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 		if d.typ != scalarValue {
 			return c.errf(st, ins.Dst, "R%d pointer arithmetic with neg prohibited", ins.Dst)
 		}
-		*d = scalarReg(unknownScalar())
+		switch {
+		case c.kv.has(featNegRange):
+			a := d.v
+			if !is64 {
+				a = c.low32(a)
+			}
+			*d = scalarReg(scalarALU(asm.Sub, constScalar(0), a, is64))
+		case !c.kv.Less(negUnknownBefore):
+			return c.unsupported(st, "BPF_NEG on kernel %v: whether it tracks the result's range (6.18 does, 6.12 does not) is not modelled", c.kv.Version)
+		default:
+			*d = scalarReg(unknownScalar())
+		}
 		return nil
 	case asm.Mov:
 		if !useReg {

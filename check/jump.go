@@ -60,10 +60,10 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 	a, b := d.v, src.v
 	modern := c.kv.has(featRangeBranches)
 	if is32 && (!modern || a.umax > math.MaxInt32 || b.umax > math.MaxInt32) {
-		// The low halves are not tracked separately: decide only
-		// between constants.
-		if a.isConst() && b.isConst() {
-			if constCompare(op, uint64(uint32(a.t.value)), uint64(uint32(b.t.value)), true) {
+		// The low halves are not tracked separately: decide from what
+		// the kernel knows at least of them (lowHalf), learn little.
+		if t := c.branchTaken32(op, a, b); t >= 0 {
+			if t == 1 {
 				st.pc = c.target[i]
 			} else {
 				st.pc++
@@ -126,6 +126,60 @@ func (c *checker) branchTaken(op asm.JumpOp, a, b scalar) int {
 		a.t, b.t = tnumUnknown, tnumUnknown
 	}
 	return branchTaken(op, a, b)
+}
+
+// branchTaken32 decides the 32-bit comparison of the low halves of a and
+// b as the modelled kernel does at least: 1 always, 0 never, -1 when the
+// checker cannot tell (the kernel, which keeps 32-bit bounds apart, may).
+// Deciding is sound when the kernel's 32-bit bounds are at least as narrow
+// as lowHalf's, which holds for any kernel's known bits and, since 6.8, for
+// the bounds it derives from the 64-bit ones.
+func (c *checker) branchTaken32(op asm.JumpOp, a, b scalar) int {
+	if a.t.subreg().isConst() && b.t.subreg().isConst() {
+		if constCompare(op, uint64(uint32(a.t.value)), uint64(uint32(b.t.value)), true) {
+			return 1
+		}
+		return 0
+	}
+	modern := c.kv.has(featRangeBranches)
+	la, okA := lowHalf(a, modern)
+	lb, okB := lowHalf(b, modern)
+	if !okA || !okB {
+		return -1
+	}
+	return c.branchTaken(op, la, lb)
+}
+
+// lowHalf is what any kernel knows at least of the low 32 bits of s, as a
+// scalar whose unsigned range is the u32 range and whose signed range is
+// the s32 one (sign-extended): the bounds of the known bits
+// (__update_reg32_bounds) and, on modern kernels (6.8+), those of the
+// 64-bit ranges when their upper halves are equal and the signed and
+// unsigned views of each other (__reg32_deduce_bounds). It reports false
+// when the facts contradict each other.
+func lowHalf(s scalar, modern bool) (scalar, bool) {
+	t := s.t.subreg()
+	umin, umax := uint32(t.value), uint32(t.value|t.mask)
+	smin := int32(uint32(t.value) | uint32(t.mask)&0x80000000)
+	smax := int32(uint32(t.value) | uint32(t.mask)&0x7fffffff)
+	if modern {
+		if s.umin>>32 == s.umax>>32 {
+			umin, umax = max(umin, uint32(s.umin)), min(umax, uint32(s.umax))
+		}
+		if uint64(s.smin)>>32 == uint64(s.smax)>>32 && int32(s.smin) <= int32(s.smax) {
+			smin, smax = max(smin, int32(s.smin)), min(smax, int32(s.smax))
+		}
+		if int32(umin) <= int32(umax) {
+			smin, smax = max(smin, int32(umin)), min(smax, int32(umax))
+		}
+		if uint32(smin) <= uint32(smax) {
+			umin, umax = max(umin, uint32(smin)), min(umax, uint32(smax))
+		}
+	}
+	if umin > umax || smin > smax {
+		return scalar{}, false
+	}
+	return scalar{t: t, umin: uint64(umin), umax: uint64(umax), smin: int64(smin), smax: int64(smax)}, true
 }
 
 // fork explores both sides of the conditional jump at st.pc: the jump target

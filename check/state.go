@@ -205,6 +205,11 @@ type state struct {
 	// cbBack is set on a path returning from a callback to its helper
 	// call, until the call is executed again.
 	cbBack bool
+	// imprecise, when not empty, says what the kernel knows on this path
+	// and the checker does not (the value of a frozen map, the CPU
+	// count): the kernel may decide branches the checker explores, so a
+	// rejection found on the path is no verdict (pathVerdict).
+	imprecise string
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }

@@ -170,16 +170,33 @@ var (
 	// (before, unknown data).
 	featPartialSpillZero = &feature{name: "zeroes kept by partial spills and restores", since: kernel.V(6, 8, 0),
 		commit: "bpf: preserve STACK_ZERO slots on partial reg spills; bpf: preserve constant zero when doing partial register restore; bpf: track aligned STACK_ZERO cases as imprecise spilled registers (before, an aligned zero store was zeroed bytes, not a spill)"}
+	// BPF_NEG computes 0 - dst on the bounds and known bits (before, the
+	// result was unknown). Absent in the sources of 6.12.19, 6.13.7 and
+	// 6.14, present in 6.17 and 6.18.35; 6.15 and 6.16 were not checked,
+	// so a program that negates is not modelled on them (negUnknownBefore).
+	featNegRange = &feature{name: "BPF_NEG range tracking", since: kernel.V(6, 17, 0),
+		commit: "bpf: Add range tracking for BPF_NEG"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
 )
 
+// cpuBoundSince is the first kernel that may bound the result of
+// bpf_get_smp_processor_id by the machine's CPU count (absent in the
+// sources of 6.1, 6.2.1, 6.3.8 and 6.5; present in those of a 6.6 stable
+// release, 6.8 and later): the checker cannot know that count, so a path
+// after the call gives no rejection (state.imprecise).
+var cpuBoundSince = kernel.V(6, 6, 0)
+
+// negUnknownBefore is the first kernel whose BPF_NEG rule is not known
+// (see featNegRange).
+var negUnknownBefore = kernel.V(6, 15, 0)
+
 // features lists the rules above (for documentation and tests).
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featTnumEq, featNegRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 	featCallbackIter,
 }
 

@@ -66,6 +66,7 @@ type options struct {
 	keep        bool
 	markdown    string
 	require     bool
+	env         []string
 	vm          vmConfig
 }
 
@@ -88,6 +89,13 @@ func run(args []string) int {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (test binaries, outputs, console logs)")
 	fs.StringVar(&o.markdown, "markdown", "", "write the table and skip reasons into this markdown file (between kernelmatrix markers)")
 	fs.BoolVar(&o.require, "require-privileged", true, "set PUREBPF_REQUIRE_PRIVILEGED=1 for the tests")
+	fs.Func("env", "NAME=VALUE set for the tests (repeatable), e.g. -env PUREBPF_MUTANTS=20000", func(v string) error {
+		if name, _, ok := strings.Cut(v, "="); !ok || name == "" {
+			return fmt.Errorf("%q is not NAME=VALUE", v)
+		}
+		o.env = append(o.env, v)
+		return nil
+	})
 	fs.StringVar(&o.vm.Qemu, "qemu", "qemu-system-x86_64", "qemu binary")
 	fs.IntVar(&o.vm.SMP, "smp", 2, "guest CPUs")
 	fs.StringVar(&o.vm.Mem, "mem", "3G", "guest memory")
@@ -276,6 +284,7 @@ func (m *matrix) testEnv(ctx context.Context) ([]string, error) {
 	if m.o.require {
 		env = append(env, "PUREBPF_REQUIRE_PRIVILEGED=1")
 	}
+	env = append(env, m.o.env...)
 	// A guest gets a fresh tmpfs on /tmp, unless the sources or the Go
 	// directories are there (a clone in /tmp must stay visible).
 	m.tmpfsTmp = true

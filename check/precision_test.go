@@ -1,0 +1,153 @@
+package check
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/purebpf/bpf/asm"
+	"github.com/purebpf/bpf/internal/kernel"
+)
+
+// TestBranchesTheKernelDecides compares with the running kernel branches
+// that the kernel decides from what it knows of a value, with an error
+// (a read of a register never written) on the side it never walks: the
+// checker must give the kernel's verdict, never a rejection the kernel
+// does not make (the mutation differential found both: `if w1 < 0` on a
+// u32 load, which the checker's missing 32-bit bounds explored, and
+// BPF_NEG of a constant, which 6.17+ computes).
+func TestBranchesTheKernelDecides(t *testing.T) {
+	env := loadEnv(t)
+	// r6 is the context (__sk_buff); the setup leaves the value in r1.
+	skbLen := asm.LoadMem(asm.R1, asm.R6, 0, asm.Word) // __sk_buff.len: any u32
+	for _, tt := range []struct {
+		name  string
+		setup asm.Instructions
+		jump  asm.Instruction // never taken to "bad", or always taken to "ok" over it
+	}{
+		{"u32 w1 < 0", asm.Instructions{skbLen}, asm.JLT.Imm32(asm.R1, 0, "bad")},
+		{"u32 w1 >= 0", asm.Instructions{skbLen}, asm.JGE.Imm32(asm.R1, 0, "ok")},
+		{"u32 with upper bits, w1 < 0", asm.Instructions{
+			skbLen,
+			asm.LoadImm64(asm.R2, 1<<40),
+			asm.Or.Reg(asm.R1, asm.R2),
+		}, asm.JLT.Imm32(asm.R1, 0, "bad")},
+		{"low half in [2^31, 2^31+255], w1 s> -1", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 0xff),
+			asm.Or.Imm32(asm.R1, -0x80000000),
+		}, asm.JSGT.Imm32(asm.R1, -1, "bad")},
+		{"low half in [2^31, 2^31+255], w1 > 0x80000100", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 0xff),
+			asm.Or.Imm32(asm.R1, -0x80000000),
+		}, asm.JGT.Imm32(asm.R1, -0x7fffff00, "bad")},
+		{"low half constant, upper half unknown", asm.Instructions{
+			skbLen,
+			asm.LSh.Imm(asm.R1, 32),
+			asm.Or.Imm(asm.R1, 7),
+		}, asm.JNE.Imm32(asm.R1, 7, "bad")},
+		{"neg of a constant", asm.Instructions{
+			asm.Mov.Imm(asm.R1, 5),
+			asm.Neg.Imm(asm.R1, 0),
+		}, asm.JNE.Imm(asm.R1, -5, "bad")},
+		{"neg32 of a constant", asm.Instructions{
+			asm.Mov.Imm32(asm.R1, 5),
+			asm.Neg.Imm32(asm.R1, 0),
+			asm.LoadImm64(asm.R2, 0xfffffffb),
+		}, asm.JNE.Reg(asm.R1, asm.R2, "bad")},
+		{"neg of a range", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 7),
+			asm.Neg.Imm(asm.R1, 0),
+		}, asm.JSGT.Imm(asm.R1, 0, "bad")},
+		// Since 6.6 or so the kernel bounds the CPU number by the
+		// machine's CPU count, which the checker cannot know: its
+		// rejection on that path is no verdict (state.imprecise).
+		{"cpu number above 100000", asm.Instructions{
+			asm.Call(asm.FnGetSmpProcessorId),
+			asm.Mov.Reg(asm.R1, asm.R0),
+		}, asm.JGT.Imm(asm.R1, 100000, "bad")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
+			insns = append(insns, tt.setup...)
+			insns = append(insns, tt.jump)
+			if tt.jump.Reference() == "bad" {
+				insns = append(insns, asm.Ja("ok"))
+			}
+			insns = append(insns,
+				asm.Mov.Reg(asm.R0, asm.R9).WithSymbol("bad"),
+				asm.Mov.Imm(asm.R0, 0).WithSymbol("ok"),
+				asm.Return(),
+			)
+			o := compare(t, env, genProg{name: "decided", class: "decided", typ: kernel.SchedCLS, license: "GPL", insns: insns})
+			if o.falseAccept() {
+				t.Fatalf("false accept: %v", o)
+			}
+			if errors.Is(o.ours, ErrUnsupported) {
+				v, err := kernel.RunningVersion()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.jump.Reference() == "bad" && strings.Contains(tt.name, "cpu number") && !v.Less(cpuBoundSince) {
+					if !strings.Contains(o.ours.Error(), "bpf_get_smp_processor_id() is below the loading machine's CPU count") {
+						t.Fatalf("no verdict for another reason: %v", o.ours)
+					}
+					t.Logf("no verdict, as expected (kernel: %v): %v", o.kernel, o.ours)
+					return
+				}
+				if !v.Less(negUnknownBefore) && v.Less(featNegRange.since) {
+					t.Logf("no verdict on this kernel (expected for BPF_NEG): %v", o.ours)
+					return
+				}
+				t.Fatalf("no verdict, the kernel's is %v: %v", o.kernel, o.ours)
+			}
+			if o.falseReject() {
+				t.Fatalf("false reject: %v", o)
+			}
+			t.Logf("kernel %v, checker %v", o.kernel, o.ours)
+		})
+	}
+}
+
+// TestLowHalfContainsEveryValue checks lowHalf's bounds against concrete
+// values: for random sets of 64-bit values, a scalar that holds them all
+// (exact ranges and known bits) gives 32-bit bounds that hold every value's
+// low half, in both the modern and the legacy model.
+func TestLowHalfContainsEveryValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 32))
+	// Values near the edges where halves and signs change.
+	pick := func() uint64 {
+		bases := []uint64{0, 1 << 31, 1 << 32, 1<<32 + 1<<31, 1 << 63, math.MaxUint64 - 1<<31, math.MaxUint64}
+		b := bases[rng.IntN(len(bases))]
+		return b + uint64(rng.IntN(512)) - 256
+	}
+	for range 200000 {
+		vals := make([]uint64, 1+rng.IntN(4))
+		for i := range vals {
+			vals[i] = pick()
+		}
+		s := scalar{t: tnumConst(vals[0]), smin: int64(vals[0]), smax: int64(vals[0]), umin: vals[0], umax: vals[0]}
+		for _, v := range vals[1:] {
+			s.t.mask |= s.t.value ^ v
+			s.t.value &^= s.t.mask
+			s.umin, s.umax = min(s.umin, v), max(s.umax, v)
+			s.smin, s.smax = min(s.smin, int64(v)), max(s.smax, int64(v))
+		}
+		for _, modern := range []bool{false, true} {
+			l, ok := lowHalf(s, modern)
+			if !ok {
+				t.Fatalf("lowHalf(%+v, modern %v): contradiction for values %#x", s, modern, vals)
+			}
+			for _, v := range vals {
+				u, sv := uint64(uint32(v)), int64(int32(v))
+				if u < l.umin || u > l.umax || sv < l.smin || sv > l.smax || (u^l.t.value)&^l.t.mask != 0 {
+					t.Fatalf("lowHalf(%+v, modern %v) = %+v excludes the low half of %#x", s, modern, l, v)
+				}
+			}
+		}
+	}
+}
