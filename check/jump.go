@@ -608,14 +608,10 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 	// Packet range checks: pkt vs pkt_end in either order.
 	if srcReg != noReg {
 		if d.typ == ptrPacket && src.typ == ptrPacketEnd {
-			return c.fork(st, ins, func(s *state, taken bool) {
-				pktRange(s, d, op, taken)
-			})
+			return c.pktEndBranch(st, ins, ins.Dst, op)
 		}
 		if d.typ == ptrPacketEnd && src.typ == ptrPacket {
-			return c.fork(st, ins, func(s *state, taken bool) {
-				pktRange(s, src, swapOp(op), taken)
-			})
+			return c.pktEndBranch(st, ins, srcReg, swapOp(op))
 		}
 		// The metadata area ends where the packet starts: pkt_meta vs
 		// pkt, in either order, bounds metadata pointers.
@@ -631,6 +627,55 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 		}
 	}
 	return c.fork(st, ins, nil)
+}
+
+// pktEndBranch is "p op data_end" for the packet pointer in register pr:
+// decided when p is known to lie at or beyond data_end (a range of
+// atPktEnd or beyondPktEnd, the kernel's is_pkt_ptr_branch_taken); else
+// both sides are explored, learning the range of p's copies on the side
+// where p is within the packet and, on the other, that p itself lies at
+// (p >= data_end) or beyond (p > data_end) the end (mark_pkt_end).
+func (c *checker) pktEndBranch(st *state, ins *asm.Instruction, pr asm.Register, op asm.JumpOp) *verifier.Error {
+	p := st.cur().regs[pr]
+	if p.rng < 0 {
+		decided := -1
+		switch op {
+		case asm.JLE, asm.JGT:
+			if p.rng == beyondPktEnd {
+				decided = boolInt(op == asm.JGT)
+			}
+		case asm.JLT, asm.JGE:
+			decided = boolInt(op == asm.JGE)
+		}
+		if decided >= 0 {
+			if decided == 1 {
+				st.pc = c.target[st.pc]
+			} else {
+				st.pc++
+			}
+			return nil
+		}
+	}
+	return c.fork(st, ins, func(s *state, taken bool) {
+		pktRange(s, p, op, taken)
+		holds := op
+		if !taken {
+			holds = negate(op)
+		}
+		switch holds {
+		case asm.JGT:
+			s.cur().regs[pr].rng = beyondPktEnd
+		case asm.JGE:
+			s.cur().regs[pr].rng = atPktEnd
+		}
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // markNull resolves the NULL check of every copy of pointer id.

@@ -12,16 +12,26 @@ import (
 )
 
 // TestBranchesTheKernelDecides compares with the running kernel branches
-// that the kernel decides from what it knows of a value, with an error
+// that the kernel decides from what it knows of a value or a packet pointer, with an error
 // (a read of a register never written) on the side it never walks: the
 // checker must give the kernel's verdict, never a rejection the kernel
 // does not make (the mutation differential found both: `if w1 < 0` on a
 // u32 load, which the checker's missing 32-bit bounds explored, and
-// BPF_NEG of a constant, which 6.17+ computes).
+// BPF_NEG of a constant, which 6.17+ computes; a packet pointer compared
+// with data_end again after it was found beyond it).
 func TestBranchesTheKernelDecides(t *testing.T) {
 	env := loadEnv(t)
 	// r6 is the context (__sk_buff); the setup leaves the value in r1.
 	skbLen := asm.LoadMem(asm.R1, asm.R6, 0, asm.Word) // __sk_buff.len: any u32
+	// r2 = data, r3 = data_end, r4 = data + 15.
+	pkt := func() asm.Instructions {
+		return asm.Instructions{
+			asm.LoadMem(asm.R2, asm.R6, 76, asm.Word),
+			asm.LoadMem(asm.R3, asm.R6, 80, asm.Word),
+			asm.Mov.Reg(asm.R4, asm.R2),
+			asm.Add.Imm(asm.R4, 15),
+		}
+	}
 	for _, tt := range []struct {
 		name  string
 		setup asm.Instructions
@@ -63,6 +73,24 @@ func TestBranchesTheKernelDecides(t *testing.T) {
 			asm.And.Imm(asm.R1, 7),
 			asm.Neg.Imm(asm.R1, 0),
 		}, asm.JSGT.Imm(asm.R1, 0, "bad")},
+		// A packet pointer found beyond (or at) data_end: a later
+		// comparison of it with data_end is decided (5.11+).
+		{"packet pointer beyond the end, compared again", append(pkt(),
+			asm.JLE.Reg(asm.R4, asm.R3, "ok"), // falls through when r4 > data_end
+		), asm.JGT.Reg(asm.R4, asm.R3, "ok")},
+		{"packet pointer beyond the end, data_end compared", append(pkt(),
+			asm.JLE.Reg(asm.R4, asm.R3, "ok"),
+		), asm.JGE.Reg(asm.R3, asm.R4, "bad")},
+		{"packet pointer at the end, compared again", append(pkt(),
+			asm.JLT.Reg(asm.R4, asm.R3, "ok"), // falls through when r4 >= data_end
+		), asm.JGE.Reg(asm.R4, asm.R3, "ok")},
+		{"packet pointer at the end, JGT not decided", append(pkt(),
+			asm.JLT.Reg(asm.R4, asm.R3, "ok"),
+		), asm.JGT.Reg(asm.R4, asm.R3, "bad")},
+		{"packet pointer beyond the end, copy compared", append(pkt(),
+			asm.Mov.Reg(asm.R5, asm.R4),
+			asm.JLE.Reg(asm.R4, asm.R3, "ok"),
+		), asm.JGT.Reg(asm.R5, asm.R3, "bad")},
 		// Since 6.6 or so the kernel bounds the CPU number by the
 		// machine's CPU count, which the checker cannot know: its
 		// rejection on that path is no verdict (state.imprecise).

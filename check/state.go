@@ -83,7 +83,8 @@ type reg struct {
 	// lookup result, or packet pointers sharing a range.
 	id uint32
 	// rng is, for packet pointers, how many bytes from the pointer's base
-	// (off 0 of its id) are known to lie before data_end.
+	// (off 0 of its id) are known to lie before data_end, or atPktEnd or
+	// beyondPktEnd.
 	rng int32
 	// aux is the map index (map pointers and values), the frame number
 	// (stack pointers) or the memory size (ptrMem).
@@ -328,7 +329,11 @@ func regSafe(old, cur *reg, ids *idMap, exact bool) bool {
 	case scalarValue:
 		return old.v.within(cur.v)
 	case ptrPacket, ptrPacketMeta:
-		// A larger range is safe; offsets must agree.
+		// A larger range is safe; offsets must agree. A pointer at or
+		// beyond the end only covers the same.
+		if (old.rng < 0 || cur.rng < 0) && old.rng != cur.rng {
+			return false
+		}
 		return old.off == cur.off && cur.rng >= old.rng && old.v.within(cur.v) && ids.same(old.id, cur.id)
 	default:
 		return old.off == cur.off && old.aux == cur.aux && old.v.within(cur.v) && ids.same(old.id, cur.id) && ids.same(old.ref, cur.ref)
@@ -486,3 +491,12 @@ func fingerprint(s *state) uint64 {
 	mix(uint64(len(s.refs)))
 	return h
 }
+
+// The ranges of a packet pointer known to lie at or beyond data_end (after
+// "p >= data_end" or "p > data_end" held; the kernel's AT_PKT_END and
+// BEYOND_PKT_END, since 5.11): no byte through it may be read, and a later
+// comparison of it with data_end is decided.
+const (
+	atPktEnd     = -1
+	beyondPktEnd = -2
+)
