@@ -247,7 +247,15 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 		if d.typ != scalarValue {
 			return c.errf(st, ins.Dst, "R%d pointer arithmetic with byte swap prohibited", ins.Dst)
 		}
-		*d = scalarReg(unknownScalar())
+		switch {
+		case c.kv.has(featByteSwapRange):
+			*d = scalarReg(byteSwap(d.v, is64, useReg, ins.Constant))
+		case !c.kv.Less(byteSwapUnknownFrom):
+			*d = scalarReg(unknownScalar())
+			st.imprecise = "a byte swap's result is unknown to the checker; some 6.18 kernels compute it"
+		default:
+			*d = scalarReg(unknownScalar())
+		}
 		return nil
 	case asm.Neg:
 		d, e := c.read(st, ins.Dst)
@@ -287,7 +295,7 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			if s.typ != scalarValue {
 				return c.unsupported(st, "sign-extending move of a pointer is not modelled")
 			}
-			f.regs[ins.Dst] = scalarReg(unknownScalar())
+			f.regs[ins.Dst] = scalarReg(signExtendMove(s.v, uint(ins.Offset), is64, st))
 			return nil
 		}
 		if is64 {
@@ -341,6 +349,33 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 	}
 	*d = scalarReg(scalarALU(op, a, b, is64))
 	return nil
+}
+
+// signExtendMove is what the kernel knows of "dst = (s<bits>)src"
+// (coerce_reg_to_size_sx, 6.6+): a constant stays exact; a 64-bit move of
+// a value within [0, 2^(bits-1)) keeps its ranges (and the known bits of
+// its range). Otherwise the result is unknown to the checker, and the
+// kernel's sharper bounds make st's path imprecise.
+func signExtendMove(v scalar, bits uint, is64 bool, st *state) scalar {
+	if bits == 0 || bits > 32 {
+		return unknownScalar()
+	}
+	if v.isConst() {
+		shift := 64 - bits
+		x := uint64(int64(v.t.value<<shift) >> shift)
+		if !is64 {
+			x = uint64(uint32(x))
+		}
+		return constScalar(x)
+	}
+	if is64 && v.smin >= 0 && v.smax < 1<<(bits-1) {
+		r := scalar{t: tnumRange(uint64(v.smin), uint64(v.smax)), smin: v.smin, smax: v.smax, umin: uint64(v.smin), umax: uint64(v.smax)}
+		if r.sync() {
+			return r
+		}
+	}
+	st.imprecise = "a sign-extending move's result is bounded by the kernel, not by the checker"
+	return unknownScalar()
 }
 
 // low32 is what a 32-bit operation knows of the low half of s,

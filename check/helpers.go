@@ -140,6 +140,37 @@ func currentTaskHelperAdded(t kernel.ProgramType, fn asm.BuiltinFunc) *feature {
 	return nil
 }
 
+// attachTypeHelper decides the helpers that programs of type t may call
+// for some expected attach types only, which the probed table (helpers
+// allowed for every attach type of t) leaves out: bpf_bind in
+// cgroup_sock_addr programs of the connect hooks, bpf_get_retval and
+// bpf_set_retval in those of the bind, connect and sendmsg hooks (6.18's
+// sock_addr_func_proto and cgroup_common_func_proto). known is false for
+// the helpers the table leaves out in cgroup_sock programs, whose rules
+// were not audited.
+func attachTypeHelper(t kernel.ProgramType, at kernel.AttachType, fn asm.BuiltinFunc) (allowed, known bool) {
+	switch t {
+	case kernel.CGroupSockAddr:
+		switch fn {
+		case asm.FnBind:
+			return at == kernel.AttachCGroupInet4Connect || at == kernel.AttachCGroupInet6Connect, true
+		case asm.FnGetRetval, asm.FnSetRetval:
+			switch at {
+			case kernel.AttachCGroupInet4Bind, kernel.AttachCGroupInet6Bind, kernel.AttachCGroupInet4Connect,
+				kernel.AttachCGroupInet6Connect, kernel.AttachCGroupUDP4Sendmsg, kernel.AttachCGroupUDP6Sendmsg:
+				return true, true
+			}
+			return false, true
+		}
+		return false, true
+	case kernel.CGroupSock:
+		// sock_filter_func_proto has attach-type rules (setsockopt,
+		// getsockopt) not audited here.
+		return false, false
+	}
+	return false, true
+}
+
 // helperAllowed reports whether programs of type t may call helper fn
 // (the table is probed from the kernel, see helpers_gen.go).
 func helperAllowed(t kernel.ProgramType, fn asm.BuiltinFunc) bool {
@@ -156,7 +187,11 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 		return c.errf(st, noReg, "invalid func unknown#%d", int32(fn))
 	}
 	if !helperAllowed(c.opts.ProgramType, fn) {
-		return c.errf(st, noReg, "program of this type cannot use helper %s#%d", fn, int32(fn))
+		if allowed, known := attachTypeHelper(c.opts.ProgramType, c.opts.AttachType, fn); !known {
+			return c.unsupported(st, "%s#%d in %s programs of attach type %s is not modelled", fn, int32(fn), c.opts.ProgramType, c.opts.AttachType)
+		} else if !allowed {
+			return c.errf(st, noReg, "program of this type cannot use helper %s#%d", fn, int32(fn))
+		}
 	}
 	if f := currentTaskHelperAdded(c.opts.ProgramType, fn); f != nil && !c.kv.has(f) {
 		return c.unsupported(st, "%s#%d in programs of this type on kernels before %v is not modelled", fn, int32(fn), f.since)

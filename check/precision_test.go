@@ -91,6 +91,37 @@ func TestBranchesTheKernelDecides(t *testing.T) {
 			asm.Mov.Reg(asm.R5, asm.R4),
 			asm.JLE.Reg(asm.R4, asm.R3, "ok"),
 		), asm.JGT.Reg(asm.R5, asm.R3, "bad")},
+		// Byte swaps keep the known bits (6.18.35+).
+		{"be16 of a constant", asm.Instructions{
+			asm.Mov.Imm(asm.R1, 0x51234),
+			asm.HostTo(asm.BE, asm.R1, asm.Half),
+		}, asm.JNE.Imm(asm.R1, 0x3412, "bad")},
+		{"bswap32 of a range", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 0xff),
+			asm.Swap(asm.R1, asm.Word),
+		}, asm.JGT.Imm(asm.R1, -0x1000000, "bad")}, // r1 <= 0xff000000 (as u64: imm sign-extended)
+		{"le32 of a range", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 0xff),
+			asm.HostTo(asm.LE, asm.R1, asm.Word),
+		}, asm.JGT.Imm(asm.R1, 0xff, "bad")},
+		// Sign-extending moves (cpu v4, 6.6+) keep constants and
+		// small non-negative ranges.
+		{"movsx of a constant", asm.Instructions{
+			asm.Mov.Imm(asm.R1, 0xff),
+			withOff(asm.Mov.Reg(asm.R2, asm.R1), 8),
+		}, asm.JNE.Imm(asm.R2, -1, "bad")},
+		{"movsx of a small range", asm.Instructions{
+			skbLen,
+			asm.And.Imm(asm.R1, 0x7f),
+			withOff(asm.Mov.Reg(asm.R2, asm.R1), 8),
+		}, asm.JGT.Imm(asm.R2, 0x7f, "bad")},
+		// A map pointer is never NULL (6.17+; 6.15 and 6.16 not
+		// known: no rejection, see below).
+		{"map pointer compared with 0", asm.Instructions{
+			asm.LoadMapPtr(asm.R1, "hash"),
+		}, asm.JEq.Imm(asm.R1, 0, "bad")},
 		// Since 6.6 or so the kernel bounds the CPU number by the
 		// machine's CPU count, which the checker cannot know: its
 		// rejection on that path is no verdict (state.imprecise).
@@ -127,8 +158,9 @@ func TestBranchesTheKernelDecides(t *testing.T) {
 					t.Logf("no verdict, as expected (kernel: %v): %v", o.kernel, o.ours)
 					return
 				}
-				if !v.Less(negUnknownBefore) && v.Less(featNegRange.since) {
-					t.Logf("no verdict on this kernel (expected for BPF_NEG): %v", o.ours)
+				if (!v.Less(negUnknownBefore) && v.Less(featNegRange.since)) || (!v.Less(mapPtrNotNullUnknownFrom) && v.Less(featMapPtrNotNull.since)) ||
+					(!v.Less(byteSwapUnknownFrom) && !kernelModel{v}.has(featByteSwapRange)) {
+					t.Logf("no verdict on this kernel (expected for BPF_NEG, byte swaps and map pointers): %v", o.ours)
 					return
 				}
 				t.Fatalf("no verdict, the kernel's is %v: %v", o.kernel, o.ours)

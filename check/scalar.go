@@ -1,6 +1,9 @@
 package check
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // scalar is what the checker knows about a 64-bit value: known bits and
 // signed and unsigned ranges. Every operation is at most as precise as the
@@ -91,6 +94,33 @@ func fromTnum(t tnum) scalar {
 	s := scalar{t: t, smin: math.MinInt64, smax: math.MaxInt64, umin: 0, umax: math.MaxUint64}
 	if !s.sync() {
 		return unknownScalar()
+	}
+	return s
+}
+
+// byteSwap is what the kernel knows of a BPF_END result since it tracks
+// byte swaps (scalar_byte_swap): the known bits swapped when the
+// instruction swaps on this host (always for ALU64, for to_be on a
+// little-endian host, for to_le on a big-endian one), then cut to the
+// width; the ranges are only those of the known bits.
+func byteSwap(s scalar, alu64, toBE bool, width int64) scalar {
+	t := s.t
+	if alu64 || toBE != isBigEndian {
+		switch width {
+		case 16:
+			t = tnum{uint64(bits.ReverseBytes16(uint16(t.value))), uint64(bits.ReverseBytes16(uint16(t.mask)))}
+		case 32:
+			t = tnum{uint64(bits.ReverseBytes32(uint32(t.value))), uint64(bits.ReverseBytes32(uint32(t.mask)))}
+		case 64:
+			t = tnum{bits.ReverseBytes64(t.value), bits.ReverseBytes64(t.mask)}
+		}
+		s = fromTnum(t)
+	}
+	switch width {
+	case 16:
+		return fromTnum(tnum{s.t.value & 0xffff, s.t.mask & 0xffff})
+	case 32:
+		return fromTnum(tnum{s.t.value & 0xffffffff, s.t.mask & 0xffffffff})
 	}
 	return s
 }

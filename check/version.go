@@ -176,6 +176,18 @@ var (
 	// so a program that negates is not modelled on them (negUnknownBefore).
 	featNegRange = &feature{name: "BPF_NEG range tracking", since: kernel.V(6, 17, 0),
 		commit: "bpf: Add range tracking for BPF_NEG"}
+	// A map pointer (CONST_PTR_TO_MAP) compared with 0 is never NULL.
+	// Absent in the sources of 6.12.19 and 6.14, present in those of 6.17
+	// and 6.18.35; 6.15 and 6.16 were not checked (mapPtrNotNullUnknownFrom).
+	featMapPtrNotNull = &feature{name: "map pointers are never NULL", since: kernel.V(6, 17, 0),
+		commit: "(reg_not_null() includes CONST_PTR_TO_MAP)"}
+	// BPF_END keeps the known bits, swapped (before, the result was
+	// unknown). Absent in the sources of 6.17; present in those of
+	// 6.18.35 and in the running 6.18.44. Whether 6.18.0 has it is not
+	// known (byteSwapUnknownFrom): a later series is assumed to.
+	featByteSwapRange = &feature{name: "byte swap tracking", since: kernel.V(6, 19, 0),
+		backports: []kernel.Version{kernel.V(6, 18, 35)},
+		commit:    "(scalar_byte_swap(): tnum_bswap16/32/64)"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -188,6 +200,14 @@ var (
 // after the call gives no rejection (state.imprecise).
 var cpuBoundSince = kernel.V(6, 6, 0)
 
+// mapPtrNotNullUnknownFrom is the first kernel whose rule for a map
+// pointer compared with 0 is not known (see featMapPtrNotNull).
+var mapPtrNotNullUnknownFrom = kernel.V(6, 15, 0)
+
+// byteSwapUnknownFrom is the first kernel whose BPF_END rule is not known
+// (see featByteSwapRange).
+var byteSwapUnknownFrom = kernel.V(6, 18, 0)
+
 // negUnknownBefore is the first kernel whose BPF_NEG rule is not known
 // (see featNegRange).
 var negUnknownBefore = kernel.V(6, 15, 0)
@@ -196,7 +216,7 @@ var negUnknownBefore = kernel.V(6, 15, 0)
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featNegRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featTnumEq, featNegRange, featMapPtrNotNull, featByteSwapRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 	featCallbackIter,
 }
 
