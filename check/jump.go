@@ -595,11 +595,11 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			return c.fork(st, ins, func(s *state, taken bool) {
 				markNull(s, id, taken == (op == asm.JEq))
 			})
-		case d.typ == constPtrMap && !c.kv.has(featMapPtrNotNull) && !c.kv.Less(mapPtrNotNullUnknownFrom):
-			// 6.15 and 6.16 may or may not decide it: explore both
-			// sides, without a rejection on either.
+		case d.typ == constPtrMap && !mapPtrNotNullKnown(c.kv):
+			// The kernel may or may not decide it: explore both sides,
+			// without a rejection on either.
 			return c.fork(st, ins, func(s *state, taken bool) {
-				s.imprecise = "a map pointer was compared with 0, which kernels from 6.17 decide"
+				s.imprecise = "a map pointer was compared with 0, which kernel " + c.kv.String() + " may decide"
 			})
 		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMapKey || d.typ == ptrMem && c.kv.has(featMemNotNull) ||
 			d.typ == constPtrMap && c.kv.has(featMapPtrNotNull):

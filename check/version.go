@@ -177,10 +177,13 @@ var (
 	featNegRange = &feature{name: "BPF_NEG range tracking", since: kernel.V(6, 17, 0),
 		commit: "bpf: Add range tracking for BPF_NEG"}
 	// A map pointer (CONST_PTR_TO_MAP) compared with 0 is never NULL.
-	// Absent in the sources of 6.12.19 and 6.14, present in those of 6.17
-	// and 6.18.35; 6.15 and 6.16 were not checked (mapPtrNotNullUnknownFrom).
+	// Present in the sources of 6.17, 6.18.35 and Debian's 6.12.118;
+	// absent in those of 6.6.57, 6.8.1, 6.9, 6.12.19, 6.13.7, 6.14 and
+	// Debian's 6.1.192. The kernels in between are not known
+	// (mapPtrNotNullKnown).
 	featMapPtrNotNull = &feature{name: "map pointers are never NULL", since: kernel.V(6, 17, 0),
-		commit: "(reg_not_null() includes CONST_PTR_TO_MAP)"}
+		backports: []kernel.Version{kernel.V(6, 12, 118)},
+		commit:    "(reg_not_null() includes CONST_PTR_TO_MAP)"}
 	// BPF_END keeps the known bits, swapped (before, the result was
 	// unknown). Absent in the sources of 6.17; present in those of
 	// 6.18.35 and in the running 6.18.44. Whether 6.18.0 has it is not
@@ -200,9 +203,23 @@ var (
 // after the call gives no rejection (state.imprecise).
 var cpuBoundSince = kernel.V(6, 6, 0)
 
-// mapPtrNotNullUnknownFrom is the first kernel whose rule for a map
-// pointer compared with 0 is not known (see featMapPtrNotNull).
-var mapPtrNotNullUnknownFrom = kernel.V(6, 15, 0)
+// mapPtrNotNullKnown reports whether the rule of featMapPtrNotNull is
+// known for kernel v: present, or absent in a source that was read (up to
+// 6.1.192, 6.6.57 and 6.12.19 in the stable series that may have taken the
+// backport; 6.7 to 6.11 and 6.13 to 6.14, series that ended before it).
+func mapPtrNotNullKnown(v kernelModel) bool {
+	switch {
+	case v.has(featMapPtrNotNull):
+		return true
+	case v.SameSeries(kernel.V(6, 1, 0)):
+		return !v.AtLeast(kernel.V(6, 1, 193))
+	case v.SameSeries(kernel.V(6, 6, 0)):
+		return !v.AtLeast(kernel.V(6, 6, 58))
+	case v.SameSeries(kernel.V(6, 12, 0)):
+		return !v.AtLeast(kernel.V(6, 12, 20))
+	}
+	return v.Less(kernel.V(6, 15, 0))
+}
 
 // byteSwapUnknownFrom is the first kernel whose BPF_END rule is not known
 // (see featByteSwapRange).
