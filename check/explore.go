@@ -248,11 +248,11 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			return c.errf(st, ins.Dst, "R%d pointer arithmetic with byte swap prohibited", ins.Dst)
 		}
 		switch {
-		case c.kv.has(featByteSwapRange):
+		case byteSwapTracked(c.kv):
 			*d = scalarReg(byteSwap(d.v, is64, useReg, ins.Constant))
-		case !c.kv.Less(byteSwapUnknownFrom):
+		case !byteSwapKnown(c.kv):
 			*d = scalarReg(unknownScalar())
-			st.imprecise = "a byte swap's result is unknown to the checker; some 6.18 kernels compute it"
+			st.imprecise = "a byte swap's result is unknown to the checker; kernel " + c.kv.String() + " may compute it"
 		default:
 			*d = scalarReg(unknownScalar())
 		}

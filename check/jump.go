@@ -601,8 +601,15 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			return c.fork(st, ins, func(s *state, taken bool) {
 				s.imprecise = "a map pointer was compared with 0, which kernel " + c.kv.String() + " may decide"
 			})
-		case d.typ == ptrMapValue || d.typ == ptrSockCommon || d.typ == ptrMapKey || d.typ == ptrMem && c.kv.has(featMemNotNull) ||
-			d.typ == constPtrMap && c.kv.has(featMapPtrNotNull):
+		case c.neverNull(d) && (d.v.smin <= -maxVarOff || d.v.smax >= maxVarOff):
+			// Since a fix in 6.12.118 (not in 6.18.35) the kernel does not
+			// decide it when the variable offset may wrap the pointer to
+			// 0; other kernels do: explore both sides, without a
+			// rejection on either.
+			return c.fork(st, ins, func(s *state, taken bool) {
+				s.imprecise = "a pointer whose offset may wrap it to 0 was compared with 0, which some kernels decide"
+			})
+		case c.neverNull(d):
 			// A checked pointer is never NULL.
 			if op == asm.JNE {
 				st.pc = c.target[i]
@@ -683,6 +690,20 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// neverNull reports whether the modelled kernel takes pointer r as never
+// NULL when comparing it with 0 (reg_not_null).
+func (c *checker) neverNull(r reg) bool {
+	switch r.typ {
+	case ptrMapValue, ptrSockCommon, ptrMapKey:
+		return true
+	case ptrMem:
+		return c.kv.has(featMemNotNull)
+	case constPtrMap:
+		return c.kv.has(featMapPtrNotNull)
+	}
+	return false
 }
 
 // markNull resolves the NULL check of every copy of pointer id.

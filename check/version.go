@@ -184,13 +184,6 @@ var (
 	featMapPtrNotNull = &feature{name: "map pointers are never NULL", since: kernel.V(6, 17, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 118)},
 		commit:    "(reg_not_null() includes CONST_PTR_TO_MAP)"}
-	// BPF_END keeps the known bits, swapped (before, the result was
-	// unknown). Absent in the sources of 6.17; present in those of
-	// 6.18.35 and in the running 6.18.44. Whether 6.18.0 has it is not
-	// known (byteSwapUnknownFrom): a later series is assumed to.
-	featByteSwapRange = &feature{name: "byte swap tracking", since: kernel.V(6, 19, 0),
-		backports: []kernel.Version{kernel.V(6, 18, 35)},
-		commit:    "(scalar_byte_swap(): tnum_bswap16/32/64)"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -221,9 +214,18 @@ func mapPtrNotNullKnown(v kernelModel) bool {
 	return v.Less(kernel.V(6, 15, 0))
 }
 
-// byteSwapUnknownFrom is the first kernel whose BPF_END rule is not known
-// (see featByteSwapRange).
-var byteSwapUnknownFrom = kernel.V(6, 18, 0)
+// byteSwapTracked reports whether kernel v keeps the known bits of a byte
+// swap, swapped (scalar_byte_swap; before, the result was unknown): read
+// in the sources of 6.18.35 (present) and 6.17 (absent), seen in the
+// running 6.18.44. Whether 6.18.0 to 6.18.34, and 6.19 and later, have it
+// is not known (byteSwapKnown): not a feature of the table, whose rules
+// hold from a release on.
+func byteSwapTracked(v kernelModel) bool {
+	return v.SameSeries(kernel.V(6, 18, 0)) && v.AtLeast(kernel.V(6, 18, 35))
+}
+
+// byteSwapKnown reports whether the BPF_END rule of kernel v is known.
+func byteSwapKnown(v kernelModel) bool { return byteSwapTracked(v) || v.Less(kernel.V(6, 18, 0)) }
 
 // negUnknownBefore is the first kernel whose BPF_NEG rule is not known
 // (see featNegRange).
@@ -233,7 +235,7 @@ var negUnknownBefore = kernel.V(6, 15, 0)
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featNegRange, featMapPtrNotNull, featByteSwapRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featTnumEq, featNegRange, featMapPtrNotNull, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 	featCallbackIter,
 }
 
