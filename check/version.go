@@ -41,10 +41,15 @@ var (
 	newestModelled = kernel.Version(NewestModelled)
 )
 
-// feature is a verifier behaviour that appeared in a given kernel. Every
-// feature relaxes the verifier (a program the older kernel rejects, the
-// newer one may accept), so a kernel without it is checked more strictly:
-// getting a version wrong can only make the checker reject more. Two
+// feature is a verifier behaviour that appeared in a given kernel. Most
+// features relax the verifier (a program the older kernel rejects, the
+// newer one may accept), many by making it more precise (a branch it
+// decides, a value it bounds). Dating one too late makes the checker
+// reject more; dating a precision feature too early would make it decide
+// branches the kernel walks, a false accept: so each is dated from sources
+// read, and kernels between one read without it and one read with it are
+// not modelled for the cases it decides (mapPtrNotNullKnown,
+// byteSwapKnown, negUnknownBefore: ErrUnsupported, never a verdict). Two
 // rules are modelled only from their release (featSockMapDelete, which
 // restricts, and featVarStackScrub): for the cases they decide, a kernel
 // without them gets ErrUnsupported, never an accept.
