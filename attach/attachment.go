@@ -19,6 +19,8 @@ import (
 //     it was the last one). Closing twice is safe.
 //   - Detach removes the program from its hook now, pinned or not, and
 //     reports an attachment that vanished as an error matching ErrVanished.
+//     When its request fails otherwise, nothing changes: Detach (or Close)
+//     can be retried.
 //   - Release leaves the program attached and drops only what this process
 //     holds (a link's descriptor, its reference to the namespace's
 //     netlink socket). Netlink attachments always allow it; a link only when it
@@ -151,7 +153,10 @@ func (a *attachment) end(detachLink bool, what string, detachNetlink func() erro
 	if a.link != nil {
 		if detachLink {
 			if derr := sys.LinkDetach(a.link); derr != nil {
-				err = a.errorf("detach "+what+" from", "BPF_LINK_DETACH", nil, derr)
+				// The program is still attached: the attachment stays
+				// as it was (its descriptor open), so Detach can be
+				// retried and Close still releases the link.
+				return a.errorf("detach "+what+" from", "BPF_LINK_DETACH", nil, derr)
 			}
 		}
 		a.link.Close()
