@@ -10,14 +10,13 @@ import (
 )
 
 // AttachXDP attaches prog to iface as opts ask (attach.XDP). When the
-// hook already holds a program of the same name and tag as prog (the tag
-// is the kernel's hash of the instructions, map references left out), a
-// stale instance of the same example (left by a run that was killed, or
-// kept with -keep), it replaces exactly that program, atomically: through
+// hook already holds a program of the same name as prog, a stale
+// instance of the same example (left by a run that was killed, or kept
+// with -keep), it replaces exactly that program, atomically: through
 // netlink, in the mode it runs in, expecting its id, so that a program
-// attached meanwhile is not replaced either. It says so on w. Any other
-// program, another tool's of the same name among them, is left alone:
-// the error (attach.ErrExists) names it, and -force replaces it.
+// attached meanwhile is not replaced either. It says so on w. A program
+// of another name is left alone: the error (attach.ErrExists) names it,
+// and -force replaces it.
 func AttachXDP(w io.Writer, iface attach.Interface, prog *bpf.Program, opts attach.XDPOptions) (*attach.XDPAttachment, error) {
 	att, err := attach.XDP(iface, prog, opts)
 	var ae *attach.Error
@@ -32,9 +31,6 @@ func AttachXDP(w io.Writer, iface attach.Interface, prog *bpf.Program, opts atta
 	stale.Close()
 	if ierr != nil || info.Name != prog.Name() {
 		return nil, err // someone else's program
-	}
-	if own, oerr := prog.Info(); oerr != nil || own.Tag != info.Tag {
-		return nil, err // same name, other code: not this example's
 	}
 	st, serr := attach.XDPPrograms(iface)
 	if serr != nil {
