@@ -1,6 +1,9 @@
 package check
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/purebpf/bpf/asm"
 	"github.com/purebpf/bpf/internal/kernel"
 	"github.com/purebpf/bpf/verifier"
@@ -19,9 +22,12 @@ type retRange struct {
 var returnRanges = map[kernel.ProgramType]func(e *progEnv) retRange{}
 
 // checkReturn checks R0 at the exit of the main function against the
-// program type's return value range. Older kernels compare R0's known bits
-// (tnum) with the range, newer ones its bounds, some the low 32 bits: a
-// value these rules could judge differently is not modelled.
+// program type's return value range, as the modelled kernel does: since
+// 6.8 its signed bounds must lie in the range (retval_range_within; the
+// 32-bit variant is for LSM programs, not modelled), before its known bits
+// (tnum_in with the range's tnum_range). The checker's bounds and known
+// bits are at most as precise as the kernel's, so an R0 it finds in range
+// is in range for the kernel too.
 func (c *checker) checkReturn(st *state) *verifier.Error {
 	rr, ok := returnRanges[c.opts.ProgramType]
 	if !ok {
@@ -36,28 +42,36 @@ func (c *checker) checkReturn(st *state) *verifier.Error {
 		return c.errf(st, asm.R0, "At program exit the register R0 is not a known value (%s)", r0.typ)
 	}
 	v := r0.v
+	if c.kv.has(featRetvalRange) {
+		if v.smin >= int64(r.lo) && v.smax <= int64(r.hi) {
+			return nil
+		}
+		has := ""
+		if v.smin > math.MinInt64 {
+			has += fmt.Sprintf(" smin=%d", v.smin)
+		}
+		if v.smax < math.MaxInt64 {
+			has += fmt.Sprintf(" smax=%d", v.smax)
+		}
+		if has == "" {
+			has = " unknown scalar value"
+		}
+		return c.errf(st, asm.R0, "At program exit the register R0 has%s should have been in [%d, %d]", has, r.lo, r.hi)
+	}
 	// The range as the kernel's tnum_range builds it.
 	span := uint64(0)
 	for x := r.lo ^ r.hi; x != 0; x >>= 1 {
 		span = span<<1 | 1
 	}
 	rt := tnum{value: r.lo &^ span, mask: span}
-	inTnum := v.t.mask&^rt.mask == 0 && v.t.value&^rt.mask == rt.value
-	inBounds := v.umin >= r.lo && v.umax <= r.hi && v.smin >= int64(r.lo) && v.smax <= int64(r.hi)
-	outBounds := (v.umin > r.hi || v.umax < r.lo || v.umin < r.lo || v.umax > r.hi) &&
-		(v.smin > int64(r.hi) || v.smax < int64(r.lo) || v.smin < int64(r.lo) || v.smax > int64(r.hi))
-	switch {
-	case inTnum && inBounds:
+	if v.t.mask&^rt.mask == 0 && v.t.value&^rt.mask == rt.value {
 		return nil
-	case !inTnum && outBounds && v.umax <= 0xffffffff:
-		// Out of the range whichever rule the kernel applies, and the
-		// value fits in 32 bits, so a 32-bit comparison agrees.
-		if v.isConst() {
-			return c.errf(st, asm.R0, "At program exit the register R0 has value %#x should have been in [%d, %d]", v.t.value, r.lo, r.hi)
-		}
-		return c.errf(st, asm.R0, "At program exit the register R0 has unknown scalar value should have been in [%d, %d]", r.lo, r.hi)
 	}
-	return c.unsupported(st, "a return value that may lie outside [%d, %d] is not modelled", r.lo, r.hi)
+	has := "unknown scalar value"
+	if v.t != tnumUnknown {
+		has = fmt.Sprintf("value (%#x; %#x)", v.t.value, v.t.mask)
+	}
+	return c.errf(st, asm.R0, "At program exit the register R0 has %s should have been in (%#x; %#x)", has, rt.value, rt.mask)
 }
 
 // writablePacket reports whether the program may write packet data

@@ -245,7 +245,10 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			return e
 		}
 		if d.typ != scalarValue {
-			return c.errf(st, ins.Dst, "R%d pointer arithmetic with byte swap prohibited", ins.Dst)
+			// A privileged load may swap a pointer's bytes: the result
+			// is an unknown scalar (check_alu_op, DST_OP).
+			*d = scalarReg(unknownScalar())
+			return nil
 		}
 		switch {
 		case byteSwapTracked(c.kv):
@@ -263,7 +266,10 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			return e
 		}
 		if d.typ != scalarValue {
-			return c.errf(st, ins.Dst, "R%d pointer arithmetic with neg prohibited", ins.Dst)
+			// A privileged load may negate a pointer: the result is an
+			// unknown scalar (check_alu_op, DST_OP).
+			*d = scalarReg(unknownScalar())
+			return nil
 		}
 		switch {
 		case c.kv.has(featNegRange):

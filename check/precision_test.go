@@ -142,6 +142,16 @@ func TestBranchesTheKernelDecides(t *testing.T) {
 			}
 			return ""
 		}},
+		// A privileged program may negate or byte-swap a pointer: the
+		// result is an unknown scalar (then compared, both sides walked).
+		{"neg of a pointer", asm.Instructions{
+			asm.Mov.Reg(asm.R1, asm.R10),
+			asm.Neg.Imm(asm.R1, 0),
+		}, asm.JEq.Imm(asm.R1, 5, "ok"), nil},
+		{"byte swap of a pointer", asm.Instructions{
+			asm.Mov.Reg(asm.R1, asm.R6),
+			asm.HostTo(asm.BE, asm.R1, asm.Word),
+		}, asm.JEq.Imm(asm.R1, 5, "ok"), nil},
 		// Since 6.6 or so the kernel bounds the CPU number by the
 		// machine's CPU count, which the checker cannot know: its
 		// rejection on that path is no verdict (state.imprecise).

@@ -189,6 +189,11 @@ var (
 	featMapPtrNotNull = &feature{name: "map pointers are never NULL", since: kernel.V(6, 17, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 118)},
 		commit:    "(reg_not_null() includes CONST_PTR_TO_MAP)"}
+	// A program's return value is checked by its signed bounds (before,
+	// by its known bits: tnum_in). Read in the sources of 6.8.1, 6.9 and
+	// later (bounds) and 6.5, 6.6.57 and Debian's 6.1.192 (known bits).
+	featRetvalRange = &feature{name: "return value checked by its bounds", since: kernel.V(6, 8, 0),
+		commit: "bpf: enforce precise retval range on program exit"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -240,7 +245,7 @@ var negUnknownBefore = kernel.V(6, 15, 0)
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featNegRange, featMapPtrNotNull, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featTnumEq, featNegRange, featMapPtrNotNull, featRetvalRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 	featCallbackIter,
 }
 
