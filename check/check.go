@@ -119,6 +119,7 @@ type checker struct {
 	processed int
 	limit     int
 	nextID    uint32
+	nextShare uint16
 	depth     []int    // stack depth of each function
 	calls     [][]bool // calls[a][b]: function a calls function b
 	hasLdAbs  bool

@@ -225,6 +225,48 @@ func (c *checker) writable(st *state, r asm.Register) *verifier.Error {
 	return nil
 }
 
+// newShare returns a new scalar copy group (reg.share), never 0.
+func (c *checker) newShare() uint16 {
+	c.nextShare++
+	if c.nextShare == 0 {
+		c.nextShare = 1
+	}
+	return c.nextShare
+}
+
+// sharedBranch reports whether a branch on the scalars in registers a and
+// b (noReg: a constant) bounds a value that has a copy elsewhere in st: the
+// kernel then bounds the copies too, the checker does not, so the sides it
+// walks are imprecise.
+func sharedBranch(st *state, a, b asm.Register) bool {
+	f := st.cur()
+	var shares [2]uint16
+	for i, r := range [2]asm.Register{a, b} {
+		if r != noReg && f.regs[r].typ == scalarValue {
+			shares[i] = f.regs[r].share
+		}
+	}
+	if shares == [2]uint16{} {
+		return false
+	}
+	n := 0
+	st.forEachReg(func(r *reg) {
+		if r.typ == scalarValue && r.share != 0 && (r.share == shares[0] || r.share == shares[1]) {
+			n++
+		}
+	})
+	own := 0
+	for _, s := range shares {
+		if s != 0 {
+			own++
+		}
+	}
+	if a != noReg && b != noReg && shares[0] != 0 && shares[0] == shares[1] {
+		own = 2
+	}
+	return n > own
+}
+
 func (c *checker) newID() uint32 {
 	c.nextID++
 	return c.nextID
@@ -255,7 +297,7 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			*d = scalarReg(byteSwap(d.v, is64, useReg, ins.Constant))
 		case !byteSwapKnown(c.kv):
 			*d = scalarReg(unknownScalar())
-			st.imprecise = "a byte swap's result is unknown to the checker; kernel " + c.kv.String() + " may compute it"
+			st.markImprecise("a byte swap's result is unknown to the checker; kernel " + c.kv.String() + " may compute it")
 		default:
 			*d = scalarReg(unknownScalar())
 		}
@@ -304,6 +346,9 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			f.regs[ins.Dst] = scalarReg(signExtendMove(s.v, uint(ins.Offset), is64, st))
 			return nil
 		}
+		if s.typ == scalarValue && !s.v.isConst() && s.share == 0 {
+			s.share = c.newShare()
+		}
 		if is64 {
 			f.regs[ins.Dst] = *s
 			return nil
@@ -312,6 +357,7 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 			return c.unsupported(st, "32-bit copy of a pointer (R%d) is not modelled", ins.Src)
 		}
 		f.regs[ins.Dst] = scalarReg(c.low32(s.v))
+		f.regs[ins.Dst].share = s.share
 		return nil
 	}
 	d, e := c.read(st, ins.Dst)
@@ -353,7 +399,15 @@ func (c *checker) alu(st *state, ins *asm.Instruction) *verifier.Error {
 	if !is64 {
 		a, b = c.low32(a), c.low32(b)
 	}
+	share := d.share
 	*d = scalarReg(scalarALU(op, a, b, is64))
+	if op&0xff == asm.Mul && is64 && c.kv.has(featMulRange) {
+		d.v = mulScalarChecked(a, b)
+	}
+	if (op == asm.Add || op == asm.Sub) && src.v.isConst() {
+		// Since 6.11 the kernel keeps "r1 = r2 + k" linked to r2.
+		d.share = share
+	}
 	return nil
 }
 
@@ -380,7 +434,7 @@ func signExtendMove(v scalar, bits uint, is64 bool, st *state) scalar {
 			return r
 		}
 	}
-	st.imprecise = "a sign-extending move's result is bounded by the kernel, not by the checker"
+	st.markImprecise("a sign-extending move's result is bounded by the kernel, not by the checker")
 	return unknownScalar()
 }
 

@@ -422,7 +422,7 @@ func (c *checker) callHelper(st *state, ins *asm.Instruction) *verifier.Error {
 	case retInteger:
 		f.regs[asm.R0] = scalarReg(unknownScalar())
 		if fn == asm.FnGetSmpProcessorId && !c.kv.Less(cpuBoundSince) {
-			st.imprecise = "bpf_get_smp_processor_id() is below the loading machine's CPU count, which the kernel knows"
+			st.markImprecise("bpf_get_smp_processor_id() is below the loading machine's CPU count, which the kernel knows")
 		}
 	case retVoid:
 		f.regs[asm.R0] = reg{}

@@ -59,6 +59,15 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 	}
 	a, b := d.v, src.v
 	modern := c.kv.has(featRangeBranches)
+	// mark flags a side of a branch on a value with copies where the
+	// branch bounds the value: the kernel bounds the copies too (scalar
+	// ids), the checker does not.
+	shared := sharedBranch(st, ins.Dst, srcReg)
+	mark := func(s *state, learned bool) {
+		if shared && learned {
+			s.markImprecise("a compared value has copies, which the kernel bounds with it (scalar ids)")
+		}
+	}
 	if is32 && (!modern || a.umax > math.MaxInt32 || b.umax > math.MaxInt32) {
 		// The low halves are not tracked separately: decide from what
 		// the kernel knows at least of them (lowHalf), learn little.
@@ -73,10 +82,12 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 		if modern {
 			// Since 6.8 the kernel learns only 32-bit bounds, which
 			// The checker does not keep: learn nothing.
-			return false, c.fork(st, ins, nil)
+			return false, c.fork(st, ins, func(s *state, taken bool) { mark(s, true) })
 		}
 		return false, c.fork(st, ins, func(s *state, taken bool) {
-			legacyJmp32(s.cur(), ins.Dst, srcReg, a, b, op, taken)
+			f := s.cur()
+			legacyJmp32(f, ins.Dst, srcReg, a, b, op, taken)
+			mark(s, f.regs[ins.Dst].v != a || srcReg != noReg && f.regs[srcReg].v != b)
 		})
 	}
 	if t := c.branchTaken(op, a, b); t >= 0 {
@@ -100,6 +111,7 @@ func (c *checker) jump(st *state, ins *asm.Instruction) (bool, *verifier.Error) 
 		} else {
 			refineLegacy(&nd, &ns, op, taken)
 		}
+		mark(s, nd != a || srcReg != noReg && ns != b)
 		f.regs[ins.Dst].v = nd
 		if srcReg != noReg {
 			f.regs[srcReg].v = ns
@@ -599,7 +611,7 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			// The kernel may or may not decide it: explore both sides,
 			// without a rejection on either.
 			return c.fork(st, ins, func(s *state, taken bool) {
-				s.imprecise = "a map pointer was compared with 0, which kernel " + c.kv.String() + " may decide"
+				s.markImprecise("a map pointer was compared with 0, which kernel " + c.kv.String() + " may decide")
 			})
 		case c.neverNull(d) && (d.v.smin <= -maxVarOff || d.v.smax >= maxVarOff):
 			// Since a fix in 6.12.118 (not in 6.18.35) the kernel does not
@@ -607,7 +619,7 @@ func (c *checker) ptrBranch(st *state, ins *asm.Instruction, op asm.JumpOp, srcR
 			// 0; other kernels do: explore both sides, without a
 			// rejection on either.
 			return c.fork(st, ins, func(s *state, taken bool) {
-				s.imprecise = "a pointer whose offset may wrap it to 0 was compared with 0, which some kernels decide"
+				s.markImprecise("a pointer whose offset may wrap it to 0 was compared with 0, which some kernels decide")
 			})
 		case c.neverNull(d):
 			// A checked pointer is never NULL.

@@ -87,7 +87,7 @@ func (c *checker) access(st *state, regno asm.Register, off int32, size int, wri
 			return scalarReg(constScalar(v)), nil
 		}
 		if m.Flags&maps.FlagReadOnlyProg != 0 && !write && p.v.isConst() {
-			st.imprecise = "a value is read from map " + m.Name + ", whose bytes the kernel reads as constants once it is frozen"
+			st.markImprecise("a value is read from map " + m.Name + ", whose bytes the kernel reads as constants once it is frozen")
 		}
 		return scalarReg(unsignedScalar(sizeMax(size))), nil
 	case ptrMapKey:

@@ -201,6 +201,51 @@ func mulScalar(a, b scalar) scalar {
 	return r
 }
 
+// mulScalarChecked is a 64-bit product as kernels since 6.14 bound it
+// (scalar_min_max_mul): the unsigned and the signed ranges each from the
+// products of their ends, unbounded where a product may overflow; the
+// known bits follow from the ranges (the checker has no tnum_mul).
+func mulScalarChecked(a, b scalar) scalar {
+	if a.isConst() && b.isConst() {
+		return constScalar(a.t.value * b.t.value)
+	}
+	if a.isConst() && a.t.value == 0 || b.isConst() && b.t.value == 0 {
+		return constScalar(0)
+	}
+	r := unknownScalar()
+	hiMax, umax := bits.Mul64(a.umax, b.umax)
+	hiMin, umin := bits.Mul64(a.umin, b.umin)
+	if hiMax == 0 && hiMin == 0 {
+		r.umin, r.umax = umin, umax
+	}
+	var prods [4]int64
+	ok := true
+	for i, p := range [4][2]int64{{a.smin, b.smin}, {a.smin, b.smax}, {a.smax, b.smin}, {a.smax, b.smax}} {
+		var fine bool
+		prods[i], fine = mulOK(p[0], p[1])
+		ok = ok && fine
+	}
+	if ok {
+		r.smin, r.smax = min(prods[0], prods[1], prods[2], prods[3]), max(prods[0], prods[1], prods[2], prods[3])
+	}
+	if !r.sync() {
+		return unknownScalar()
+	}
+	return r
+}
+
+// mulOK is a*b and whether it did not overflow.
+func mulOK(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	c := a * b
+	if (c < 0) != ((a < 0) != (b < 0)) || c/b != a {
+		return 0, false
+	}
+	return c, true
+}
+
 func andScalar(a, b scalar) scalar {
 	r := unknownScalar()
 	r.t = a.t.and(b.t)

@@ -91,7 +91,12 @@ type reg struct {
 	aux int32
 	// ref is the reference id a pointer must be released with (ringbuf).
 	ref uint32
-	typ regType // last: 72 bytes instead of 80
+	typ regType // then share: 72 bytes instead of 80
+	// share, for a scalar, is not 0 when a register move copied it: the
+	// kernel gives copies one id and bounds them all when a branch bounds
+	// one (find_equal_scalars, sync_linked_regs), which the checker does
+	// not model (sharedBranch). Nothing compares it.
+	share uint16
 }
 
 func scalarReg(s scalar) reg { return reg{typ: scalarValue, v: s} }
@@ -214,6 +219,14 @@ type state struct {
 }
 
 func (s *state) cur() *frame { return s.frames[len(s.frames)-1] }
+
+// markImprecise records why the kernel may know more than the checker on
+// this path (state.imprecise); the first reason is kept.
+func (s *state) markImprecise(why string) {
+	if s.imprecise == "" {
+		s.imprecise = why
+	}
+}
 
 func (s *state) clone() *state {
 	c := *s

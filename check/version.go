@@ -194,6 +194,12 @@ var (
 	// later (bounds) and 6.5, 6.6.57 and Debian's 6.1.192 (known bits).
 	featRetvalRange = &feature{name: "return value checked by its bounds", since: kernel.V(6, 8, 0),
 		commit: "bpf: enforce precise retval range on program exit"}
+	// A 64-bit product is bounded from the products of the ranges' ends,
+	// signed too (before, only when both factors are non-negative and fit
+	// in 32 bits). Read in the sources of 6.14, 6.17 and 6.18.35 (present)
+	// and 6.12.118 and 6.13.7 (absent).
+	featMulRange = &feature{name: "overflow-checked multiplication bounds", since: kernel.V(6, 14, 0),
+		commit: "bpf, verifier: Improve precision of BPF_MUL"}
 	featTnumEq = &feature{name: "JEQ/JNE decided from known bits", since: kernel.V(6, 18, 0),
 		backports: []kernel.Version{kernel.V(6, 12, 58)},
 		commit:    "bpf: Use tnums for JEQ/JNE is_branch_taken logic"}
@@ -245,7 +251,7 @@ var negUnknownBefore = kernel.V(6, 15, 0)
 var features = []*feature{
 	featMemMapArg, featSTImmSpill, featUninitStackRead, featStackReadGrows, featSTCtx, featMemNotNull, featCPUv4, featGotol,
 	featRangeBranches, featExactLoopCheck, featJITStack16, featMayGoto, featConstKeyNonNull, featLoadAcquire,
-	featTnumEq, featNegRange, featMapPtrNotNull, featRetvalRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
+	featTnumEq, featNegRange, featMapPtrNotNull, featRetvalRange, featMulRange, featCurrentTaskIDs, featCurrentCommUID, featSockMapDelete, featVarStackScrub, featPartialSpillZero,
 	featCallbackIter,
 }
 
